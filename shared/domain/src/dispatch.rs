@@ -1,0 +1,151 @@
+//! The outbound dispatcher: delivers each outbound job once. A lease on the job's idempotency
+//! key keeps two concurrent deliveries of the same job from both sending; a finished job is
+//! remembered, so a redelivered queue message sends nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::memory::later;
+use crate::outbound::OutboundJob;
+use crate::ports::{
+    Clock, Idempotency, IdempotencyRecord, IdempotencyStore, NotifyError, OutboundNotifier, StoreError,
+};
+use crate::router::IDEMPOTENCY_TTL;
+
+/// Must outlast one delivery with all its in-process retries.
+pub const DELIVERY_LEASE: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DispatchOutcome {
+    Delivered,
+    /// Delivered before; nothing sent.
+    AlreadyDelivered,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("another delivery of this job is under way")]
+    InFlight,
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+}
+
+#[derive(Clone)]
+pub struct DispatcherPorts {
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub notifier: Arc<dyn OutboundNotifier>,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub struct Dispatcher {
+    ports: DispatcherPorts,
+}
+
+impl Dispatcher {
+    pub fn new(ports: DispatcherPorts) -> Self {
+        Self { ports }
+    }
+
+    pub async fn dispatch(&self, job: &OutboundJob) -> Result<DispatchOutcome, DispatchError> {
+        let key = format!("out:{}", job.id);
+        let now = self.ports.clock.now();
+        match self.ports.idempotency.begin(&key, now, DELIVERY_LEASE).await? {
+            Idempotency::Done(_) => {
+                tracing::info!(ticket = job.ticket.0, job = %job.id, "dispatch.duplicate");
+                return Ok(DispatchOutcome::AlreadyDelivered);
+            }
+            Idempotency::InFlight => return Err(DispatchError::InFlight),
+            Idempotency::Started => {}
+        }
+        if let Err(error) = self.ports.notifier.deliver(job).await {
+            if let Err(release) = self.ports.idempotency.release(&key).await {
+                // The lease runs out on its own; the retry only waits longer.
+                tracing::warn!(job = %job.id, error = %release, "dispatch.release_failed");
+            }
+            tracing::warn!(ticket = job.ticket.0, job = %job.id, %error, "dispatch.failed");
+            return Err(error.into());
+        }
+        let delivered_at = self.ports.clock.now();
+        self.ports
+            .idempotency
+            .complete(IdempotencyRecord {
+                key,
+                result: serde_json::json!({ "delivered_at": delivered_at }),
+                expires_at: later(delivered_at, IDEMPOTENCY_TTL),
+            })
+            .await?;
+        tracing::info!(ticket = job.ticket.0, job = %job.id, kind = ?job.kind, "dispatch.delivered");
+        Ok(DispatchOutcome::Delivered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::memory::{ManualClock, MemoryStore, RecordingNotifier};
+    use crate::model::{MessageId, TicketNumber};
+    use crate::outbound::{Destination, OutboundKind};
+
+    fn setup() -> (Dispatcher, Arc<RecordingNotifier>, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_790_000_000).unwrap()));
+        let notifier = Arc::new(RecordingNotifier::default());
+        let ports = DispatcherPorts {
+            idempotency: Arc::new(MemoryStore::new()),
+            notifier: notifier.clone(),
+            clock: clock.clone(),
+        };
+        (Dispatcher::new(ports), notifier, clock)
+    }
+
+    fn job() -> OutboundJob {
+        OutboundJob {
+            id: "chat:web:m1:ack".into(),
+            ticket: TicketNumber(1),
+            message: MessageId::new("msg_1"),
+            kind: OutboundKind::Acknowledgement,
+            destination: Destination::Chat {
+                inbox: "web".into(),
+                conversation_id: "c1".into(),
+                visitor_id: None,
+            },
+            text: "We received your message; your ticket is #1.".into(),
+            created_at: Timestamp::from_second(1_790_000_000).unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_delivered_twice_is_sent_once() {
+        let (dispatcher, notifier, _) = setup();
+        assert_eq!(dispatcher.dispatch(&job()).await.unwrap(), DispatchOutcome::Delivered);
+        assert_eq!(dispatcher.dispatch(&job()).await.unwrap(), DispatchOutcome::AlreadyDelivered);
+        assert_eq!(notifier.delivered().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_delivery_releases_its_lease_so_the_retry_sends() {
+        let (dispatcher, notifier, _) = setup();
+        notifier.set_down(true);
+        assert!(matches!(
+            dispatcher.dispatch(&job()).await,
+            Err(DispatchError::Notify(NotifyError::Retryable(_)))
+        ));
+        notifier.set_down(false);
+        assert_eq!(dispatcher.dispatch(&job()).await.unwrap(), DispatchOutcome::Delivered);
+        assert_eq!(notifier.delivered().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_held_lease_keeps_a_concurrent_delivery_out_until_it_expires() {
+        let (dispatcher, notifier, clock) = setup();
+        let key = format!("out:{}", job().id);
+        dispatcher.ports.idempotency.begin(&key, clock.now(), DELIVERY_LEASE).await.unwrap();
+        assert!(matches!(dispatcher.dispatch(&job()).await, Err(DispatchError::InFlight)));
+        clock.advance(DELIVERY_LEASE);
+        assert_eq!(dispatcher.dispatch(&job()).await.unwrap(), DispatchOutcome::Delivered);
+        assert_eq!(notifier.attempts(), 1);
+    }
+}

@@ -1,0 +1,15 @@
+//! omnidesk's business logic, free of AWS and HTTP: the ticket model and its lifecycle, the
+//! ports every adapter implements, their in-memory twins, and the workflows (router,
+//! dispatcher) that the Lambda functions and the local desk run unchanged.
+
+pub mod dispatch;
+pub mod envelope;
+pub mod inbound;
+pub mod lifecycle;
+pub mod memory;
+pub mod model;
+pub mod outbound;
+pub mod ports;
+pub mod router;
+
+pub use model::*;

@@ -1,0 +1,16 @@
+//! In-memory twins of every port. They keep the semantics that matter — conditional writes
+//! fail on conflict, received messages hide for the visibility timeout, a message received
+//! too often moves to the dead-letter queue — so tests and the local desk exercise the same
+//! edge cases as AWS.
+
+mod clock;
+mod ids;
+mod notifier;
+mod queue;
+mod store;
+
+pub use clock::{ManualClock, SystemClock, later};
+pub use ids::{RandomIds, SequentialIds};
+pub use notifier::RecordingNotifier;
+pub use queue::{MemoryQueue, QueueSettings};
+pub use store::MemoryStore;

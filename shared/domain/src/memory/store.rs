@@ -1,0 +1,209 @@
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use super::later;
+use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
+use crate::ports::{
+    CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError, ThreadKey, TicketCommit,
+    TicketStore,
+};
+
+/// The single DynamoDB table in memory: tickets with their messages and events, thread keys,
+/// customers with identity claims, idempotency records. One lock makes each commit atomic,
+/// as TransactWriteItems is.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    counter: u64,
+    tickets: BTreeMap<TicketNumber, Ticket>,
+    messages: BTreeMap<TicketNumber, Vec<Message>>,
+    events: BTreeMap<TicketNumber, Vec<TicketEvent>>,
+    threads: HashMap<ThreadKey, TicketNumber>,
+    customers: HashMap<CustomerId, Customer>,
+    claims: HashMap<String, CustomerId>,
+    idempotency: HashMap<String, IdempotencyEntry>,
+}
+
+#[derive(Debug, Clone)]
+enum IdempotencyEntry {
+    Leased { until: Timestamp },
+    Done { result: serde_json::Value, expires_at: Timestamp },
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every ticket, by number. For tests and the local desk's debug view; the AWS store has
+    /// no such call because nothing on a request path may scan.
+    pub fn all_tickets(&self) -> Vec<Ticket> {
+        self.lock().tickets.values().cloned().collect()
+    }
+
+    /// Every customer, for tests.
+    pub fn all_customers(&self) -> Vec<Customer> {
+        let mut customers: Vec<_> = self.lock().customers.values().cloned().collect();
+        customers.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        customers
+    }
+}
+
+#[async_trait]
+impl TicketStore for MemoryStore {
+    async fn allocate_number(&self) -> Result<TicketNumber, StoreError> {
+        let mut state = self.lock();
+        state.counter += 1;
+        Ok(TicketNumber(state.counter))
+    }
+
+    async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
+        Ok(self.lock().tickets.get(&number).cloned())
+    }
+
+    async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError> {
+        Ok(self.lock().messages.get(&number).cloned().unwrap_or_default())
+    }
+
+    async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
+        Ok(self.lock().events.get(&number).cloned().unwrap_or_default())
+    }
+
+    async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError> {
+        Ok(self.lock().threads.get(key).copied())
+    }
+
+    async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let number = commit.ticket.number;
+        // Check every condition before touching anything: all or nothing.
+        let current = state.tickets.get(&number).map(|t| t.version);
+        if current != commit.expected_version {
+            return Err(StoreError::Conflict(format!(
+                "ticket {number} is at version {current:?}, expected {:?}",
+                commit.expected_version
+            )));
+        }
+        for claim in &commit.thread_claims {
+            let holder = state.threads.get(&claim.key).copied();
+            if holder != claim.replaces {
+                return Err(StoreError::Conflict(format!("thread {} points at {holder:?}", claim.key.0)));
+            }
+        }
+        if let Some(record) = &commit.idempotency
+            && matches!(state.idempotency.get(&record.key), Some(IdempotencyEntry::Done { .. }))
+        {
+            return Err(StoreError::Conflict(format!("{} is already done", record.key)));
+        }
+
+        state.tickets.insert(number, commit.ticket);
+        state.messages.entry(number).or_default().extend(commit.messages);
+        state.events.entry(number).or_default().extend(commit.events);
+        for claim in commit.thread_claims {
+            state.threads.insert(claim.key, claim.ticket);
+        }
+        if let Some(record) = commit.idempotency {
+            let entry = IdempotencyEntry::Done { result: record.result, expires_at: record.expires_at };
+            state.idempotency.insert(record.key, entry);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CustomerStore for MemoryStore {
+    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
+        Ok(self.lock().customers.get(id).cloned())
+    }
+
+    async fn customer_by_identity(&self, identity: &Identity) -> Result<Option<CustomerId>, StoreError> {
+        Ok(self.lock().claims.get(&identity.claim_key()).cloned())
+    }
+
+    async fn create(&self, customer: &Customer) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if state.customers.contains_key(&customer.id) {
+            return Err(StoreError::Conflict(format!("customer {} exists", customer.id)));
+        }
+        if let Some(taken) = customer.identities.iter().find(|i| state.claims.contains_key(&i.claim_key())) {
+            return Err(StoreError::Conflict(format!("identity {} is claimed", taken.claim_key())));
+        }
+        for identity in &customer.identities {
+            state.claims.insert(identity.claim_key(), customer.id.clone());
+        }
+        state.customers.insert(customer.id.clone(), customer.clone());
+        Ok(())
+    }
+
+    async fn claim_identity(
+        &self,
+        id: &CustomerId,
+        identity: &Identity,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let key = identity.claim_key();
+        match state.claims.get(&key) {
+            Some(holder) if holder == id => return Ok(()),
+            Some(_) => return Err(StoreError::Conflict(format!("identity {key} is claimed"))),
+            None => {}
+        }
+        let Some(customer) = state.customers.get_mut(id) else {
+            return Err(StoreError::Conflict(format!("customer {id} does not exist")));
+        };
+        customer.identities.push(identity.clone());
+        customer.updated_at = at;
+        customer.version += 1;
+        state.claims.insert(key, id.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn result(&self, key: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
+        Ok(match self.lock().idempotency.get(key) {
+            Some(IdempotencyEntry::Done { result, expires_at }) if *expires_at > now => Some(result.clone()),
+            _ => None,
+        })
+    }
+
+    async fn begin(&self, key: &str, now: Timestamp, lease: Duration) -> Result<Idempotency, StoreError> {
+        let mut state = self.lock();
+        match state.idempotency.get(key) {
+            Some(IdempotencyEntry::Done { result, expires_at }) if *expires_at > now => {
+                return Ok(Idempotency::Done(result.clone()));
+            }
+            Some(IdempotencyEntry::Leased { until }) if *until > now => return Ok(Idempotency::InFlight),
+            _ => {}
+        }
+        state.idempotency.insert(key.to_owned(), IdempotencyEntry::Leased { until: later(now, lease) });
+        Ok(Idempotency::Started)
+    }
+
+    async fn complete(&self, record: IdempotencyRecord) -> Result<(), StoreError> {
+        let entry = IdempotencyEntry::Done { result: record.result, expires_at: record.expires_at };
+        self.lock().idempotency.insert(record.key, entry);
+        Ok(())
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if matches!(state.idempotency.get(key), Some(IdempotencyEntry::Leased { .. })) {
+            state.idempotency.remove(key);
+        }
+        Ok(())
+    }
+}

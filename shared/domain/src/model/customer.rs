@@ -1,0 +1,27 @@
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{CustomerId, Identity};
+
+/// One person, however many channels they write from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub name: Option<String>,
+    pub identities: Vec<Identity>,
+    /// e.g. `vip`; drives routing and SLA policies.
+    pub tier: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: u64,
+}
+
+impl Customer {
+    pub fn new(id: CustomerId, name: Option<String>, identities: Vec<Identity>, at: Timestamp) -> Self {
+        Self { id, name, identities, tier: None, created_at: at, updated_at: at, version: 1 }
+    }
+
+    pub fn has(&self, identity: &Identity) -> bool {
+        self.identities.contains(identity)
+    }
+}

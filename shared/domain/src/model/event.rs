@@ -1,0 +1,60 @@
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{Channel, CustomerId, MessageId, Priority, Status, TicketNumber};
+
+/// Who caused a change.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    Customer(CustomerId),
+    Agent(String),
+    System,
+}
+
+/// What changed. Analytics reads these; the list follows DESIGN §2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Created { channel: Channel, requester: CustomerId, follow_up_of: Option<TicketNumber> },
+    MessageIn { message: MessageId },
+    MessageOut { message: MessageId, internal: bool },
+    Status { from: Status, to: Status },
+    Assigned { from: Option<String>, to: Option<String> },
+    Priority { from: Priority, to: Priority },
+    SlaBreached { timer: String },
+    Escalated { from_team: Option<String>, to_team: Option<String>, reason: String },
+    SurveySent,
+    SurveyAnswered { score: u8 },
+    Merged { into: TicketNumber },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Created { .. } => "created",
+            EventKind::MessageIn { .. } => "message_in",
+            EventKind::MessageOut { .. } => "message_out",
+            EventKind::Status { .. } => "status",
+            EventKind::Assigned { .. } => "assigned",
+            EventKind::Priority { .. } => "priority",
+            EventKind::SlaBreached { .. } => "sla_breached",
+            EventKind::Escalated { .. } => "escalated",
+            EventKind::SurveySent => "survey_sent",
+            EventKind::SurveyAnswered { .. } => "survey_answered",
+            EventKind::Merged { .. } => "merged",
+        }
+    }
+}
+
+/// One change to a ticket. `seq` is the ticket version the change produced, so a ticket's
+/// events are numbered 1, 2, 3… without gaps and sort in the order they happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketEvent {
+    pub ticket: TicketNumber,
+    pub seq: u64,
+    pub at: Timestamp,
+    pub actor: Actor,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}

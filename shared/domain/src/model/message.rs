@@ -1,0 +1,61 @@
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{MessageId, TicketNumber};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorKind {
+    Customer,
+    Agent,
+    Bot,
+    System,
+}
+
+/// Internal notes are never sent to the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Public,
+    Internal,
+}
+
+/// A file kept in the blob store; the message holds only the reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub key: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// How the message is known on its channel, for threading and de-duplication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", rename_all = "snake_case")]
+pub enum ChannelRef {
+    Chat { inbox: String, conversation_id: String, message_id: String },
+    Email { message_id: String, in_reply_to: Option<String>, references: Vec<String> },
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub ticket: TicketNumber,
+    pub direction: Direction,
+    pub author: AuthorKind,
+    /// The customer id or agent login, when the author is a person.
+    pub author_id: Option<String>,
+    pub visibility: Visibility,
+    pub text: String,
+    pub attachments: Vec<AttachmentRef>,
+    pub channel_ref: ChannelRef,
+    pub created_at: Timestamp,
+}

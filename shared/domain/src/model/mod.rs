@@ -1,0 +1,15 @@
+//! The nouns of the desk: tickets, messages, customers and the events that record every change.
+
+mod customer;
+mod event;
+mod identity;
+mod ids;
+mod message;
+mod ticket;
+
+pub use customer::Customer;
+pub use event::{Actor, EventKind, TicketEvent};
+pub use identity::{Identity, IdentityError};
+pub use ids::{CustomerId, MessageId, TicketNumber};
+pub use message::{AttachmentRef, AuthorKind, ChannelRef, Direction, Message, Visibility};
+pub use ticket::{Channel, Priority, Status, Ticket};

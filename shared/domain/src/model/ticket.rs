@@ -1,0 +1,83 @@
+use std::collections::BTreeSet;
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{CustomerId, TicketNumber};
+
+/// Where a ticket is in its life. Changes only through [`crate::lifecycle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    New,
+    Open,
+    Pending,
+    OnHold,
+    Solved,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] =
+        [Status::New, Status::Open, Status::Pending, Status::OnHold, Status::Solved, Status::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Open => "open",
+            Status::Pending => "pending",
+            Status::OnHold => "on_hold",
+            Status::Solved => "solved",
+            Status::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Chat,
+    Email,
+    Phone,
+    Social,
+}
+
+/// A customer's request and everything the desk knows about its handling. `version` grows by
+/// one with every change and guards every write (optimistic concurrency).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub number: TicketNumber,
+    pub status: Status,
+    pub priority: Priority,
+    pub channel: Channel,
+    pub subject: String,
+    pub requester: CustomerId,
+    pub team: Option<String>,
+    pub assignee: Option<String>,
+    pub tags: BTreeSet<String>,
+    pub category: Option<String>,
+    /// Set on a follow-up opened by a message to a closed ticket.
+    pub follow_up_of: Option<TicketNumber>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub solved_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    pub version: u64,
+}

@@ -1,0 +1,194 @@
+//! The ports: what the workflows need from the outside world. Each has an in-memory twin in
+//! [`crate::memory`] and an AWS adapter in `shared/aws`, with the same semantics.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
+use crate::outbound::OutboundJob;
+
+/// Failures of a store. Conflict and Unavailable are worth retrying; Corrupt is not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost: someone else changed the record first.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Throttled, timed out or a server error: try again later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored record cannot be read back: needs a human.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue unavailable: {0}")]
+    Unavailable(String),
+    #[error("message of {0} bytes is over the queue's limit")]
+    TooLarge(usize),
+}
+
+/// A delivery to the customer failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    /// The receiver may accept it later (timeout, 5xx, 429).
+    #[error("delivery failed, retryable: {0}")]
+    Retryable(String),
+    /// The receiver refused it (4xx) or the destination is unknown.
+    #[error("delivery refused: {0}")]
+    Permanent(String),
+}
+
+/// The current instant. Every workflow takes time from here, so tests control it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// Fresh random tokens for ids; injectable so tests are deterministic.
+pub trait IdSource: Send + Sync {
+    fn token(&self) -> String;
+}
+
+/// A key under which a conversation or mail thread points at its ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ThreadKey(pub String);
+
+impl ThreadKey {
+    pub fn chat(inbox: &str, conversation_id: &str) -> Self {
+        Self(format!("chat:{inbox}:{conversation_id}"))
+    }
+}
+
+/// Points a thread key at a ticket, provided it still points where the writer saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadClaim {
+    pub key: ThreadKey,
+    pub ticket: TicketNumber,
+    /// `None`: the key must be unclaimed.
+    pub replaces: Option<TicketNumber>,
+}
+
+/// A finished piece of work, kept so that a redelivery returns this instead of acting again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    pub key: String,
+    pub result: serde_json::Value,
+    pub expires_at: Timestamp,
+}
+
+/// Everything one workflow step changes on a ticket, written all-or-nothing (one
+/// TransactWriteItems on DynamoDB). Fails with `Conflict` if the ticket is not at
+/// `expected_version`, a thread claim is stale, or the idempotency key is already taken.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketCommit {
+    pub ticket: Ticket,
+    /// `None`: the ticket must not exist yet.
+    pub expected_version: Option<u64>,
+    pub messages: Vec<Message>,
+    pub events: Vec<TicketEvent>,
+    pub thread_claims: Vec<ThreadClaim>,
+    pub idempotency: Option<IdempotencyRecord>,
+}
+
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    /// The next number from the atomic counter. Numbers lost to failed commits leave gaps.
+    async fn allocate_number(&self) -> Result<TicketNumber, StoreError>;
+    async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError>;
+    /// The thread, oldest first.
+    async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError>;
+    /// The audit trail, by `seq`.
+    async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError>;
+    async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError>;
+    async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait CustomerStore: Send + Sync {
+    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError>;
+    async fn customer_by_identity(&self, identity: &Identity) -> Result<Option<CustomerId>, StoreError>;
+    /// Creates the customer and claims all its identities at once; `Conflict` if any
+    /// identity is already claimed.
+    async fn create(&self, customer: &Customer) -> Result<(), StoreError>;
+    /// Claims one more identity for an existing customer. `Ok` if it already has it;
+    /// `Conflict` if another customer has.
+    async fn claim_identity(
+        &self,
+        id: &CustomerId,
+        identity: &Identity,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+}
+
+/// The state of an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotency {
+    /// This caller now holds the key until the lease ends.
+    Started,
+    /// Another caller holds an unexpired lease.
+    InFlight,
+    /// Done before; here is what it produced.
+    Done(serde_json::Value),
+}
+
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// The finished result under `key`, if any.
+    async fn result(&self, key: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError>;
+    /// Takes the key for `lease` unless it is done or leased to someone else (a conditional
+    /// put: absent, or lease expired).
+    async fn begin(&self, key: &str, now: Timestamp, lease: Duration) -> Result<Idempotency, StoreError>;
+    /// Marks the key done with its result, kept until `expires_at`.
+    async fn complete(&self, record: IdempotencyRecord) -> Result<(), StoreError>;
+    /// Gives a lease back after a failure, so a retry need not wait for it to run out.
+    async fn release(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// A message to put on a queue, with the attributes consumers route on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueMessage {
+    pub body: String,
+    /// e.g. `inbound_message`, `outbound_job`.
+    pub kind: String,
+    pub version: u32,
+}
+
+/// A message as a consumer receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub body: String,
+    pub kind: String,
+    pub version: u32,
+    /// 1 on the first delivery.
+    pub receive_count: u32,
+    pub sent_at: Timestamp,
+}
+
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Returns the queue's id for the message.
+    async fn send(&self, message: QueueMessage) -> Result<String, QueueError>;
+    async fn send_batch(&self, messages: Vec<QueueMessage>) -> Result<(), QueueError> {
+        for message in messages {
+            self.send(message).await?;
+        }
+        Ok(())
+    }
+    /// Up to `max` visible messages, each hidden for the visibility timeout. Messages received
+    /// more than the queue's max receive count go to its dead-letter queue instead.
+    async fn receive(&self, max: usize) -> Result<Vec<Received>, QueueError>;
+    async fn delete(&self, receipt_handle: &str) -> Result<(), QueueError>;
+}
+
+/// Delivers an outbound job on its channel (chat callback, email, phone task).
+#[async_trait]
+pub trait OutboundNotifier: Send + Sync {
+    async fn deliver(&self, job: &OutboundJob) -> Result<(), NotifyError>;
+}

@@ -1,0 +1,61 @@
+//! Identity resolution: find the customer behind any identity a message carries, or create
+//! one. Identities nobody has yet are claimed for the customer found, so the next message
+//! from any of them lands on the same person.
+
+use jiff::Timestamp;
+
+use crate::inbound::InboundMessage;
+use crate::model::{Customer, CustomerId, Identity};
+use crate::ports::{CustomerStore, IdSource, StoreError};
+
+/// Races between two first messages of a new customer resolve within a retry or two.
+const MAX_RESOLVE_ATTEMPTS: usize = 4;
+
+pub async fn resolve_customer(
+    customers: &dyn CustomerStore,
+    ids: &dyn IdSource,
+    inbound: &InboundMessage,
+    now: Timestamp,
+) -> Result<CustomerId, StoreError> {
+    let identities = inbound.identities();
+    for _ in 0..MAX_RESOLVE_ATTEMPTS {
+        let mut found: Option<CustomerId> = None;
+        let mut unclaimed: Vec<&Identity> = Vec::new();
+        for identity in &identities {
+            match customers.customer_by_identity(identity).await? {
+                Some(id) if found.is_none() => found = Some(id),
+                Some(_) => {}
+                None => unclaimed.push(identity),
+            }
+        }
+        let Some(id) = found else {
+            let customer = Customer::new(
+                CustomerId::from_token(&ids.token()),
+                inbound.sender.name.clone(),
+                identities.clone(),
+                now,
+            );
+            match customers.create(&customer).await {
+                Ok(()) => {
+                    tracing::info!(customer = %customer.id, "customer.created");
+                    return Ok(customer.id);
+                }
+                // Someone claimed one of these identities meanwhile: look again.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(other) => return Err(other),
+            }
+        };
+        for identity in unclaimed {
+            match customers.claim_identity(&id, identity, now).await {
+                Ok(()) => {}
+                // Another customer holds it: two records of one person, for an agent to merge.
+                Err(StoreError::Conflict(_)) => {
+                    tracing::info!(customer = %id, "customer.identity_held_by_another");
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        return Ok(id);
+    }
+    Err(StoreError::Conflict("identity resolution kept racing".into()))
+}
