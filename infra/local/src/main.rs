@@ -1,0 +1,100 @@
+//! `omnidesk-local`: run the desk on 127.0.0.1, or sign a request body for trying it with curl.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use omnidesk_app::config::DeskConfig;
+use omnidesk_app::signature::sign;
+use omnidesk_app::telemetry::{self, LogFormat};
+use omnidesk_domain::memory::SystemClock;
+use omnidesk_local::LocalDesk;
+
+const DEFAULT_CONFIG: &str = "infra/local/omnidesk.example.toml";
+/// Used when the default file is not found (running from another directory).
+const EXAMPLE_CONFIG: &str = include_str!("../omnidesk.example.toml");
+
+#[derive(Parser)]
+#[command(version, about = "omnidesk on one machine: every function in one process, on 127.0.0.1")]
+struct Cli {
+    /// The desk configuration file.
+    #[arg(long, global = true, default_value = DEFAULT_CONFIG)]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// HTTP port on 127.0.0.1.
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Readable logs instead of JSON.
+    #[arg(long)]
+    pretty: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the desk (the default).
+    Serve,
+    /// Print the X-Omnidesk-Signature header for a request body.
+    Sign {
+        /// The chat inbox whose secret signs.
+        #[arg(long)]
+        inbox: String,
+        /// The file holding the exact request body.
+        #[arg(long)]
+        body: PathBuf,
+        /// Unix seconds to sign at (default: now).
+        #[arg(long)]
+        at: Option<i64>,
+    },
+}
+
+fn load_config(path: &Path) -> Result<DeskConfig, String> {
+    if !path.exists() && path == Path::new(DEFAULT_CONFIG) {
+        return DeskConfig::from_toml(EXAMPLE_CONFIG).map_err(|e| format!("built-in example config: {e}"));
+    }
+    DeskConfig::load(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("omnidesk-local: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let config = load_config(&cli.config)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Sign { inbox, body, at } => {
+            let inbox = config.inboxes().get(&inbox).cloned().ok_or_else(|| format!("no chat inbox {inbox:?} in the config"))?;
+            let body = std::fs::read(&body).map_err(|e| format!("{}: {e}", body.display()))?;
+            let at = at.unwrap_or_else(|| jiff::Timestamp::now().as_second());
+            println!("X-Omnidesk-Signature: {}", sign(inbox.secret.as_bytes(), at, &body));
+            Ok(())
+        }
+        Command::Serve => {
+            telemetry::init(if cli.serve.pretty { LogFormat::Pretty } else { LogFormat::Json });
+            let desk = Arc::new(LocalDesk::new(config, Arc::new(SystemClock)).map_err(|e| e.to_string())?);
+            let address = SocketAddr::from((Ipv4Addr::LOCALHOST, cli.serve.port));
+            let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| format!("{address}: {e}"))?;
+            tracing::info!(%address, "local.listening");
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            desk.serve(listener, shutdown).await.map_err(|e| e.to_string())
+        }
+    }
+}

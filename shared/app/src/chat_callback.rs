@@ -1,0 +1,127 @@
+//! Sends outbound chat jobs to the inbox's callback URL, signed like inbound requests, with
+//! bounded retries and exponential backoff. When every try fails the job goes back to the
+//! queue (and, after the last receive, to the dead-letter queue).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind};
+use omnidesk_domain::ports::{Clock, NotifyError, OutboundNotifier};
+use reqwest::StatusCode;
+use serde::Serialize;
+
+use crate::config::{DeliveryConfig, InboxDirectory};
+use crate::signature::{SIGNATURE_HEADER, sign};
+
+/// Lets the receiver drop a delivery it has already seen.
+pub const DELIVERY_HEADER: &str = "x-omnidesk-delivery";
+
+/// What the chat provider receives.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ChatCallback {
+    pub delivery_id: String,
+    /// `#N`, as shown to the customer.
+    pub ticket: String,
+    pub conversation_id: String,
+    pub visitor_id: Option<String>,
+    pub kind: OutboundKind,
+    pub text: String,
+    pub sent_at: jiff::Timestamp,
+}
+
+pub struct ChatCallbackNotifier {
+    http: reqwest::Client,
+    inboxes: Arc<InboxDirectory>,
+    clock: Arc<dyn Clock>,
+    policy: DeliveryConfig,
+}
+
+impl ChatCallbackNotifier {
+    pub fn new(inboxes: Arc<InboxDirectory>, clock: Arc<dyn Clock>, policy: DeliveryConfig) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(policy.timeout())
+            .connect_timeout(policy.timeout())
+            .user_agent(concat!("omnidesk/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { http, inboxes, clock, policy })
+    }
+
+    async fn post_once(&self, url: &str, secret: &[u8], job: &OutboundJob, callback: &ChatCallback) -> Result<(), NotifyError> {
+        let body = serde_json::to_vec(callback).map_err(|e| NotifyError::Permanent(e.to_string()))?;
+        // Signed per attempt, so a late retry still carries a fresh timestamp.
+        let signature = sign(secret, self.clock.now().as_second(), &body);
+        let response = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, signature)
+            .header(DELIVERY_HEADER, &job.id)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| NotifyError::Retryable(format!("callback unreachable: {}", without_url(e))))?;
+        classify(response.status())
+    }
+}
+
+fn classify(status: StatusCode) -> Result<(), NotifyError> {
+    if status.is_success() {
+        Ok(())
+    } else if status.is_client_error() && status != StatusCode::REQUEST_TIMEOUT && status != StatusCode::TOO_MANY_REQUESTS {
+        Err(NotifyError::Permanent(format!("callback answered {status}")))
+    } else {
+        Err(NotifyError::Retryable(format!("callback answered {status}")))
+    }
+}
+
+/// Callback URLs may carry tokens; keep them out of errors and logs.
+fn without_url(error: reqwest::Error) -> reqwest::Error {
+    error.without_url()
+}
+
+#[async_trait]
+impl OutboundNotifier for ChatCallbackNotifier {
+    async fn deliver(&self, job: &OutboundJob) -> Result<(), NotifyError> {
+        let Destination::Chat { inbox, conversation_id, visitor_id } = &job.destination;
+        let Some(inbox) = self.inboxes.get(inbox) else {
+            return Err(NotifyError::Permanent(format!("no chat inbox {inbox:?} in the configuration")));
+        };
+        let callback = ChatCallback {
+            delivery_id: job.id.clone(),
+            ticket: job.ticket.to_string(),
+            conversation_id: conversation_id.clone(),
+            visitor_id: visitor_id.clone(),
+            kind: job.kind,
+            text: job.text.clone(),
+            sent_at: self.clock.now(),
+        };
+        let mut delay = self.policy.backoff();
+        let mut attempt = 1;
+        loop {
+            match self.post_once(&inbox.callback_url, inbox.secret.as_bytes(), job, &callback).await {
+                Ok(()) => return Ok(()),
+                Err(NotifyError::Retryable(reason)) if attempt < self.policy.attempts => {
+                    tracing::info!(ticket = job.ticket.0, job = %job.id, attempt, %reason, "callback.retry");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_errors_are_permanent_except_timeouts_and_rate_limits() {
+        assert!(classify(StatusCode::NO_CONTENT).is_ok());
+        assert!(matches!(classify(StatusCode::BAD_REQUEST), Err(NotifyError::Permanent(_))));
+        assert!(matches!(classify(StatusCode::TOO_MANY_REQUESTS), Err(NotifyError::Retryable(_))));
+        assert!(matches!(classify(StatusCode::REQUEST_TIMEOUT), Err(NotifyError::Retryable(_))));
+        assert!(matches!(classify(StatusCode::BAD_GATEWAY), Err(NotifyError::Retryable(_))));
+    }
+}

@@ -1,0 +1,341 @@
+//! The desk configuration: one TOML file (locally) or the same text in the `OMNIDESK_CONFIG`
+//! environment variable (on Lambda). Parsed, then validated; every error names its field,
+//! e.g. `chat_inboxes[1].secret: must be at least 16 characters`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use omnidesk_domain::router::{Acknowledgements, DEFAULT_ACKNOWLEDGEMENT};
+use serde::Deserialize;
+
+/// The environment variable that carries the configuration text on Lambda.
+pub const CONFIG_ENV: &str = "OMNIDESK_CONFIG";
+
+const MIN_SECRET_LEN: usize = 16;
+const MAX_INBOX_ID_LEN: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{CONFIG_ENV} is not set")]
+    MissingEnv,
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { field: field.into(), message: message.into() }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskConfig {
+    #[serde(default)]
+    pub acknowledgement: AcknowledgementConfig,
+    #[serde(default)]
+    pub chat_inboxes: Vec<ChatInbox>,
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+    /// Only read by omnidesk-local.
+    #[serde(default)]
+    pub local: LocalConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgementConfig {
+    /// Send "we received your message" when a ticket is opened.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// `{ticket}` becomes `#N`.
+    #[serde(default = "default_acknowledgement")]
+    pub text: String,
+}
+
+impl Default for AcknowledgementConfig {
+    fn default() -> Self {
+        Self { enabled: true, text: default_acknowledgement() }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_acknowledgement() -> String {
+    DEFAULT_ACKNOWLEDGEMENT.to_owned()
+}
+
+/// A chat provider or site widget posting to `/v1/chat/{id}/messages`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatInbox {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Shared HMAC secret for both directions.
+    pub secret: String,
+    /// Where agent replies and acknowledgements are POSTed.
+    pub callback_url: String,
+    /// Overrides the desk-wide acknowledgement text for this inbox.
+    #[serde(default)]
+    pub acknowledgement: Option<String>,
+    /// Turns the acknowledgement off for this inbox.
+    #[serde(default)]
+    pub acknowledge: Option<bool>,
+}
+
+impl std::fmt::Debug for ChatInbox {
+    // Keeps the secret out of logs and panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatInbox")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("callback_url", &self.callback_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the dispatcher retries a callback within one queue delivery; SQS redelivery and the
+/// dead-letter queue take over after that.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryConfig {
+    #[serde(default = "default_attempts")]
+    pub attempts: u32,
+    #[serde(default = "default_backoff_ms")]
+    pub backoff_ms: u64,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self { attempts: default_attempts(), backoff_ms: default_backoff_ms(), timeout_ms: default_timeout_ms() }
+    }
+}
+
+fn default_attempts() -> u32 {
+    3
+}
+fn default_backoff_ms() -> u64 {
+    200
+}
+fn default_timeout_ms() -> u64 {
+    5_000
+}
+
+impl DeliveryConfig {
+    pub fn backoff(&self) -> Duration {
+        Duration::from_millis(self.backoff_ms)
+    }
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+/// The local desk's queues mimic SQS with these settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalConfig {
+    #[serde(default = "default_visibility_timeout_ms")]
+    pub visibility_timeout_ms: u64,
+    #[serde(default = "default_max_receive_count")]
+    pub max_receive_count: u32,
+    #[serde(default = "default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self {
+            visibility_timeout_ms: default_visibility_timeout_ms(),
+            max_receive_count: default_max_receive_count(),
+            poll_interval_ms: default_poll_interval_ms(),
+        }
+    }
+}
+
+fn default_visibility_timeout_ms() -> u64 {
+    30_000
+}
+fn default_max_receive_count() -> u32 {
+    5
+}
+fn default_poll_interval_ms() -> u64 {
+    50
+}
+
+impl DeskConfig {
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| invalid("(file)", e.message().to_owned()))?;
+        let config: DeskConfig = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            invalid(if field == "." { "(top level)".to_owned() } else { field }, e.into_inner().message().to_owned())
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        Self::from_toml(&text)
+    }
+
+    /// On Lambda: the text of [`CONFIG_ENV`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let text = std::env::var(CONFIG_ENV).map_err(|_| ConfigError::MissingEnv)?;
+        Self::from_toml(&text)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        validate_template("acknowledgement.text", &self.acknowledgement.text)?;
+        let mut seen = HashSet::new();
+        for (i, inbox) in self.chat_inboxes.iter().enumerate() {
+            let field = |name: &str| format!("chat_inboxes[{i}].{name}");
+            let id_ok = !inbox.id.is_empty()
+                && inbox.id.len() <= MAX_INBOX_ID_LEN
+                && inbox.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            if !id_ok {
+                return Err(invalid(field("id"), "use 1–64 characters of a-z, 0-9, - and _"));
+            }
+            if !seen.insert(inbox.id.as_str()) {
+                return Err(invalid(field("id"), format!("duplicate inbox id {:?}", inbox.id)));
+            }
+            if inbox.secret.len() < MIN_SECRET_LEN {
+                return Err(invalid(field("secret"), format!("must be at least {MIN_SECRET_LEN} characters")));
+            }
+            match reqwest::Url::parse(&inbox.callback_url) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+                _ => return Err(invalid(field("callback_url"), "must be an absolute http(s) URL")),
+            }
+            if let Some(text) = &inbox.acknowledgement {
+                validate_template(&field("acknowledgement"), text)?;
+            }
+        }
+        if self.delivery.attempts == 0 {
+            return Err(invalid("delivery.attempts", "must be at least 1"));
+        }
+        if self.local.max_receive_count == 0 {
+            return Err(invalid("local.max_receive_count", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn inboxes(&self) -> Arc<InboxDirectory> {
+        Arc::new(InboxDirectory(self.chat_inboxes.iter().map(|i| (i.id.clone(), i.clone())).collect()))
+    }
+
+    pub fn acknowledgements(&self) -> Acknowledgements {
+        let default = self.acknowledgement.enabled.then(|| self.acknowledgement.text.clone());
+        let per_inbox = self
+            .chat_inboxes
+            .iter()
+            .filter(|i| i.acknowledge.is_some() || i.acknowledgement.is_some())
+            .map(|i| {
+                let text = match i.acknowledge {
+                    Some(false) => None,
+                    _ => i.acknowledgement.clone().or_else(|| Some(self.acknowledgement.text.clone())),
+                };
+                (i.id.clone(), text)
+            })
+            .collect();
+        Acknowledgements { default, per_inbox }
+    }
+}
+
+fn validate_template(field: &str, text: &str) -> Result<(), ConfigError> {
+    if text.contains("{ticket}") {
+        Ok(())
+    } else {
+        Err(invalid(field, "must contain {ticket}, where the tracking number goes"))
+    }
+}
+
+/// Chat inboxes by id.
+#[derive(Debug, Clone, Default)]
+pub struct InboxDirectory(HashMap<String, ChatInbox>);
+
+impl InboxDirectory {
+    pub fn get(&self, id: &str) -> Option<&ChatInbox> {
+        self.0.get(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+        [[chat_inboxes]]
+        id = "web"
+        secret = "0123456789abcdef"
+        callback_url = "https://shop.example/omnidesk/callback"
+
+        [[chat_inboxes]]
+        id = "app"
+        secret = "fedcba9876543210"
+        callback_url = "http://127.0.0.1:4000/cb"
+        acknowledge = false
+    "#;
+
+    fn error_of(text: &str) -> String {
+        DeskConfig::from_toml(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_good_file_parses_with_defaults() {
+        let config = DeskConfig::from_toml(GOOD).unwrap();
+        assert_eq!(config.chat_inboxes.len(), 2);
+        assert_eq!(config.delivery.attempts, 3);
+        let acks = config.acknowledgements();
+        assert_eq!(acks.default.as_deref(), Some(DEFAULT_ACKNOWLEDGEMENT));
+        assert_eq!(acks.per_inbox.get("app"), Some(&None));
+        assert!(config.inboxes().get("web").is_some());
+    }
+
+    #[test]
+    fn a_missing_field_is_named_with_its_index() {
+        let text = GOOD.replace("secret = \"fedcba9876543210\"", "");
+        assert_eq!(error_of(&text), "chat_inboxes[1]: missing field `secret`");
+    }
+
+    #[test]
+    fn a_short_secret_is_named() {
+        let text = GOOD.replace("fedcba9876543210", "short");
+        assert_eq!(error_of(&text), "chat_inboxes[1].secret: must be at least 16 characters");
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let text = GOOD.replace("acknowledge = false", "acknowlege = false");
+        assert!(error_of(&text).starts_with("chat_inboxes[1].acknowlege: unknown field"), "{}", error_of(&text));
+    }
+
+    #[test]
+    fn bad_urls_ids_and_templates_are_named() {
+        assert_eq!(
+            error_of(&GOOD.replace("http://127.0.0.1:4000/cb", "ftp://x")),
+            "chat_inboxes[1].callback_url: must be an absolute http(s) URL"
+        );
+        assert_eq!(
+            error_of(&GOOD.replace("id = \"app\"", "id = \"web\"")),
+            "chat_inboxes[1].id: duplicate inbox id \"web\""
+        );
+        assert_eq!(error_of(&GOOD.replace("id = \"app\"", "id = \"Web Chat\"")).split(':').next(), Some("chat_inboxes[1].id"));
+        assert_eq!(
+            error_of(&format!("{GOOD}\n[acknowledgement]\ntext = \"thanks\"")),
+            "acknowledgement.text: must contain {ticket}, where the tracking number goes"
+        );
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let config = DeskConfig::from_toml(GOOD).unwrap();
+        assert!(!format!("{config:?}").contains("0123456789abcdef"));
+    }
+}

@@ -1,0 +1,178 @@
+//! Idempotency records: `IDEM#<key>` holds either a lease (`state = leased`, `lease_until`) or
+//! a finished result (`state = done`, `result` as JSON text, `expires_at`). Both carry `ttl`
+//! so DynamoDB deletes them once they no longer matter.
+//!
+//! Instants are exact epoch seconds, and every comparison matches the in-memory store: a
+//! lease is live while `lease_until > now`, a result while `expires_at > now`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+use jiff::Timestamp;
+use omnidesk_domain::memory::later;
+use omnidesk_domain::ports::{Idempotency, IdempotencyRecord, IdempotencyStore, StoreError};
+
+use super::codec::{epoch_seconds, read_epoch_seconds, read_string, string_attr, ttl_seconds};
+use super::keys::{self, Item};
+use super::{Condition, DynamoStore, record_capacity};
+use crate::errors::{corrupt, store_error};
+
+const STATE: &str = "state";
+const LEASED: &str = "leased";
+const DONE: &str = "done";
+const LEASE_UNTIL: &str = "lease_until";
+const RESULT: &str = "result";
+const EXPIRES_AT: &str = "expires_at";
+/// The table's TTL attribute.
+const TTL: &str = "ttl";
+
+/// A failed `begin` re-reads the record; if it changed again in between (released or
+/// expired), taking the key is tried again this many times before answering `InFlight`.
+const BEGIN_ATTEMPTS: usize = 3;
+
+/// What a stored record says, as of `now`.
+enum Stored {
+    Done(serde_json::Value),
+    Leased,
+    /// Absent, or expired: free to take.
+    Free,
+}
+
+#[async_trait]
+impl IdempotencyStore for DynamoStore {
+    async fn result(&self, key: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
+        Ok(match self.stored(key, now).await? {
+            Stored::Done(result) => Some(result),
+            Stored::Leased | Stored::Free => None,
+        })
+    }
+
+    async fn begin(&self, key: &str, now: Timestamp, lease: Duration) -> Result<Idempotency, StoreError> {
+        let until = later(now, lease);
+        for _ in 0..BEGIN_ATTEMPTS {
+            match self.take_lease(key, now, until).await {
+                Ok(()) => return Ok(Idempotency::Started),
+                Err(StoreError::Conflict(_)) => {}
+                Err(other) => return Err(other),
+            }
+            match self.stored(key, now).await? {
+                Stored::Done(result) => return Ok(Idempotency::Done(result)),
+                Stored::Leased => return Ok(Idempotency::InFlight),
+                Stored::Free => {}
+            }
+        }
+        Ok(Idempotency::InFlight)
+    }
+
+    async fn complete(&self, record: IdempotencyRecord) -> Result<(), StoreError> {
+        let output = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(done_item(&record)?))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| store_error("PutItem", e))?;
+        record_capacity("PutItem", output.consumed_capacity());
+        Ok(())
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::key(keys::idempotency_pk(key), keys::IDEMPOTENCY_SK)))
+            // Only a lease is given back; a finished result stays.
+            .condition_expression("#s = :leased")
+            .expression_attribute_names("#s", STATE)
+            .expression_attribute_values(":leased", string_attr(LEASED))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result.map_err(|e| store_error("DeleteItem", e)) {
+            Ok(output) => {
+                record_capacity("DeleteItem", output.consumed_capacity());
+                Ok(())
+            }
+            // Already done or already gone: nothing to give back.
+            Err(StoreError::Conflict(_)) => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+impl DynamoStore {
+    /// Puts a lease unless the key is done or leased to someone else (`Conflict` then).
+    async fn take_lease(&self, key: &str, now: Timestamp, until: Timestamp) -> Result<(), StoreError> {
+        let mut item = Item::new();
+        item.insert(STATE.to_owned(), string_attr(LEASED));
+        item.insert(LEASE_UNTIL.to_owned(), epoch_seconds(until));
+        // An abandoned lease vanishes by itself once it has run out.
+        item.insert(TTL.to_owned(), ttl_seconds(until));
+        let item = keys::with_key(item, keys::idempotency_pk(key), keys::IDEMPOTENCY_SK.to_owned());
+        let output = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(#pk) OR (#s = :leased AND #lu <= :now) OR #exp <= :now",
+            )
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#s", STATE)
+            .expression_attribute_names("#lu", LEASE_UNTIL)
+            .expression_attribute_names("#exp", EXPIRES_AT)
+            .expression_attribute_values(":leased", string_attr(LEASED))
+            .expression_attribute_values(":now", epoch_seconds(now))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| store_error("PutItem", e))?;
+        record_capacity("PutItem", output.consumed_capacity());
+        Ok(())
+    }
+
+    async fn stored(&self, key: &str, now: Timestamp) -> Result<Stored, StoreError> {
+        let Some(item) = self.get_item(keys::idempotency_pk(key), keys::IDEMPOTENCY_SK).await? else {
+            return Ok(Stored::Free);
+        };
+        let what = "idempotency record";
+        match read_string(&item, STATE, what)? {
+            DONE => {
+                if read_epoch_seconds(&item, EXPIRES_AT, what)? <= now {
+                    return Ok(Stored::Free);
+                }
+                let text = read_string(&item, RESULT, what)?;
+                let result = serde_json::from_str(text).map_err(|e| corrupt(what, e))?;
+                Ok(Stored::Done(result))
+            }
+            LEASED if read_epoch_seconds(&item, LEASE_UNTIL, what)? > now => Ok(Stored::Leased),
+            LEASED => Ok(Stored::Free),
+            other => Err(corrupt(what, format_args!("unknown state {other:?}"))),
+        }
+    }
+}
+
+/// The finished record, as `complete` writes it and a ticket commit writes it in the same
+/// transaction.
+pub(super) fn done_item(record: &IdempotencyRecord) -> Result<Item, StoreError> {
+    let result = serde_json::to_string(&record.result).map_err(|e| corrupt("idempotency result", e))?;
+    let mut item = Item::new();
+    item.insert(STATE.to_owned(), string_attr(DONE));
+    item.insert(RESULT.to_owned(), string_attr(result));
+    item.insert(EXPIRES_AT.to_owned(), epoch_seconds(record.expires_at));
+    item.insert(TTL.to_owned(), ttl_seconds(record.expires_at));
+    Ok(keys::with_key(item, keys::idempotency_pk(&record.key), keys::IDEMPOTENCY_SK.to_owned()))
+}
+
+/// A commit may take the key unless someone finished it; its own lease is overwritten.
+pub(super) fn not_done_condition() -> Condition {
+    Condition::new("attribute_not_exists(#pk) OR #s <> :done")
+        .name("#pk", keys::PK)
+        .name("#s", STATE)
+        .value(":done", string_attr(DONE))
+}
+

@@ -1,0 +1,127 @@
+//! Tickets, their threads and audit trails, thread keys and the ticket-number counter.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue, TransactWriteItem};
+use omnidesk_domain::ports::{StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore};
+use omnidesk_domain::{Message, Ticket, TicketEvent, TicketNumber};
+
+use super::codec::{decode, encode, number_attr, read_u64};
+use super::idempotency::{done_item, not_done_condition};
+use super::keys::{self, Item};
+use super::{Condition, DynamoStore, record_capacity};
+use crate::errors::store_error;
+
+const VERSION: &str = "version";
+const COUNTER_VALUE: &str = "value";
+const THREAD_TICKET: &str = "ticket";
+
+#[async_trait]
+impl TicketStore for DynamoStore {
+    async fn allocate_number(&self) -> Result<TicketNumber, StoreError> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::key(keys::COUNTER_PK.to_owned(), keys::COUNTER_SK)))
+            // ADD creates the counter at 0 on first use, so no setup step is needed.
+            .update_expression("ADD #v :one")
+            .expression_attribute_names("#v", COUNTER_VALUE)
+            .expression_attribute_values(":one", number_attr(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| store_error("UpdateItem", e))?;
+        record_capacity("UpdateItem", output.consumed_capacity());
+        let attributes = output.attributes.unwrap_or_default();
+        Ok(TicketNumber(read_u64(&attributes, COUNTER_VALUE, "ticket counter")?))
+    }
+
+    async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
+        let item = self.get_item(keys::ticket_pk(number), keys::TICKET_SK).await?;
+        item.map(|item| decode(format_args!("ticket {number}"), item)).transpose()
+    }
+
+    async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError> {
+        let items = self.query_prefix(keys::ticket_pk(number), keys::MESSAGE_PREFIX).await?;
+        items.into_iter().map(|item| decode(format_args!("message of ticket {number}"), item)).collect()
+    }
+
+    async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
+        let items = self.query_prefix(keys::ticket_pk(number), keys::EVENT_PREFIX).await?;
+        items.into_iter().map(|item| decode(format_args!("event of ticket {number}"), item)).collect()
+    }
+
+    async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError> {
+        let Some(item) = self.get_item(keys::thread_pk(key), keys::THREAD_SK).await? else {
+            return Ok(None);
+        };
+        Ok(Some(TicketNumber(read_u64(&item, THREAD_TICKET, "thread key")?)))
+    }
+
+    async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError> {
+        let writes = self.commit_writes(commit)?;
+        self.transact(writes).await
+    }
+}
+
+impl DynamoStore {
+    /// The commit as one transaction; each write carries the condition that makes a
+    /// concurrent or repeated commit fail as a whole.
+    fn commit_writes(&self, commit: TicketCommit) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let number = commit.ticket.number;
+        let pk = keys::ticket_pk(number);
+        let mut writes = Vec::with_capacity(
+            1 + commit.messages.len()
+                + commit.events.len()
+                + commit.thread_claims.len()
+                + usize::from(commit.idempotency.is_some()),
+        );
+
+        let ticket_condition = match commit.expected_version {
+            None => Condition::absent(),
+            Some(expected) => {
+                Condition::new("#v = :expected").name("#v", VERSION).value(":expected", number_attr(expected))
+            }
+        };
+        let ticket = encode(format_args!("ticket {number}"), &commit.ticket)?;
+        writes.push(self.conditional_put(
+            keys::with_key(ticket, pk.clone(), keys::TICKET_SK.to_owned()),
+            ticket_condition,
+        )?);
+
+        // Messages and events go under the committed ticket's partition, as in memory.
+        for message in &commit.messages {
+            let item = encode(format_args!("message of ticket {number}"), message)?;
+            let sk = keys::message_sk(message.created_at, &message.id);
+            writes.push(self.conditional_put(keys::with_key(item, pk.clone(), sk), Condition::absent())?);
+        }
+        for event in &commit.events {
+            let item = encode(format_args!("event of ticket {number}"), event)?;
+            let sk = keys::event_sk(event.seq);
+            writes.push(self.conditional_put(keys::with_key(item, pk.clone(), sk), Condition::absent())?);
+        }
+        for claim in &commit.thread_claims {
+            writes.push(self.conditional_put(thread_item(claim), thread_condition(claim))?);
+        }
+        if let Some(record) = &commit.idempotency {
+            // Taken only if nobody finished this key; our own lease may be overwritten.
+            writes.push(self.conditional_put(done_item(record)?, not_done_condition())?);
+        }
+        Ok(writes)
+    }
+}
+
+fn thread_item(claim: &ThreadClaim) -> Item {
+    let mut item = Item::new();
+    item.insert(THREAD_TICKET.to_owned(), number_attr(claim.ticket.0));
+    keys::with_key(item, keys::thread_pk(&claim.key), keys::THREAD_SK.to_owned())
+}
+
+/// The key must still point where the writer saw it: nowhere, or at `replaces`.
+fn thread_condition(claim: &ThreadClaim) -> Condition {
+    match claim.replaces {
+        None => Condition::absent(),
+        Some(old) => Condition::new("#t = :old").name("#t", THREAD_TICKET).value(":old", number_attr(old.0)),
+    }
+}

@@ -1,0 +1,249 @@
+//! The one place where AWS SDK failures become the ports' errors, so every call retries (or
+//! gives up) for the same reasons.
+//!
+//! - a lost condition (ConditionalCheckFailed, alone or inside a cancelled transaction) is a
+//!   [`StoreError::Conflict`]: re-read and try again;
+//! - a request DynamoDB refuses as invalid (ValidationException, an item over 400 KB, an item
+//!   collection over its limit) is [`StoreError::Corrupt`]: retrying cannot help;
+//! - everything else — throttling, transaction conflicts, 5xx, timeouts, connection failures,
+//!   unreadable responses, and also access or configuration errors that an operator can fix —
+//!   is [`StoreError::Unavailable`]: worth retrying later, and dead-lettered if it persists.
+
+use std::error::Error;
+use std::fmt::Display;
+
+use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::get_item::GetItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::query::QueryError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+use omnidesk_domain::ports::{QueueError, StoreError};
+
+/// How a failed DynamoDB call should be treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    Conflict,
+    Unavailable,
+    Invalid,
+}
+
+/// Operation errors whose modelled variants already say what went wrong. Matching variants
+/// (not only error codes) matters: an error built by hand, as in tests, carries no code.
+pub(crate) trait Classify {
+    fn class(&self) -> Option<Class>;
+
+    /// Extra detail worth logging, e.g. a cancelled transaction's per-item reasons.
+    fn detail(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Maps any failed DynamoDB call. `operation` names the call in the message, e.g. `PutItem`.
+pub(crate) fn store_error<E>(operation: &'static str, error: SdkError<E>) -> StoreError
+where
+    E: Classify + ProvideErrorMetadata + Error + 'static,
+{
+    let (class, detail) = match &error {
+        SdkError::ServiceError(context) => {
+            let service_error = context.err();
+            let class = service_error
+                .class()
+                .or_else(|| class_of_code(service_error.code()))
+                // Unknown codes, whatever the status (5xx, 429, or a 4xx such as access
+                // denied that an operator fixes): the request itself may succeed later.
+                .unwrap_or(Class::Unavailable);
+            let mut detail = format!("{}", DisplayErrorContext(service_error));
+            if let Some(extra) = service_error.detail() {
+                detail = format!("{detail} {extra}");
+            }
+            (class, detail)
+        }
+        // Timeouts, connection failures, unreadable responses, missing credentials: the
+        // service may answer in a moment.
+        other => (Class::Unavailable, format!("{}", DisplayErrorContext(other))),
+    };
+    let message = format!("{operation}: {detail}");
+    match class {
+        Class::Conflict => StoreError::Conflict(message),
+        Class::Unavailable => StoreError::Unavailable(message),
+        Class::Invalid => StoreError::Corrupt(message),
+    }
+}
+
+/// A request our own code could not assemble (a required field missing): a bug, never
+/// fixed by retrying.
+pub(crate) fn build_error(operation: &'static str, error: BuildError) -> StoreError {
+    StoreError::Corrupt(format!("{operation}: request could not be built: {error}"))
+}
+
+/// A stored item that does not read back as what it should be, or a value that cannot be
+/// written as an item.
+pub(crate) fn corrupt(what: impl Display, error: impl Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {error}"))
+}
+
+/// Maps any failed SQS call. Every SQS failure a sender or receiver can see is worth a retry
+/// (or a redelivery); the one permanent failure, a message over the size limit, is refused
+/// before sending.
+pub(crate) fn queue_error<E>(operation: &'static str, error: SdkError<E>) -> QueueError
+where
+    E: ProvideErrorMetadata + Error + 'static,
+{
+    QueueError::Unavailable(format!("{operation}: {}", DisplayErrorContext(&error)))
+}
+
+/// Classes by error code, for errors the operation does not model (they arrive as
+/// `Unhandled`), e.g. ValidationException.
+fn class_of_code(code: Option<&str>) -> Option<Class> {
+    match code? {
+        "ConditionalCheckFailedException" => Some(Class::Conflict),
+        "ValidationException" | "SerializationException" | "ItemCollectionSizeLimitExceededException" => {
+            Some(Class::Invalid)
+        }
+        "ProvisionedThroughputExceededException"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TransactionConflictException"
+        | "TransactionInProgressException"
+        | "ReplicatedWriteConflictException"
+        | "InternalServerError"
+        | "ServiceUnavailable"
+        | "LimitExceededException" => Some(Class::Unavailable),
+        _ => None,
+    }
+}
+
+/// The per-item reasons of a cancelled transaction decide: one lost condition makes the whole
+/// transaction a conflict; otherwise throttling or a concurrent transaction is worth a retry,
+/// and an invalid item is not.
+fn cancellation_class(cancelled: &TransactionCanceledException) -> Class {
+    let codes: Vec<&str> = cancelled.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
+    // Some emulators leave the reasons out and only list them in the message.
+    let message = cancelled.message().unwrap_or_default();
+    let mentions = |code: &str| codes.contains(&code) || (codes.is_empty() && message.contains(code));
+    if mentions("ConditionalCheckFailed") {
+        Class::Conflict
+    } else if mentions("ValidationError") || mentions("ItemCollectionSizeLimitExceeded") {
+        Class::Invalid
+    } else {
+        Class::Unavailable
+    }
+}
+
+impl Classify for TransactWriteItemsError {
+    fn class(&self) -> Option<Class> {
+        match self {
+            Self::TransactionCanceledException(cancelled) => Some(cancellation_class(cancelled)),
+            Self::TransactionInProgressException(_)
+            | Self::ProvisionedThroughputExceededException(_)
+            | Self::RequestLimitExceeded(_)
+            | Self::ThrottlingException(_)
+            | Self::InternalServerError(_) => Some(Class::Unavailable),
+            _ => None,
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        let Self::TransactionCanceledException(cancelled) = self else { return None };
+        let reasons: Vec<&str> =
+            cancelled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+        Some(format!("reasons: [{}]", reasons.join(", ")))
+    }
+}
+
+/// The single-item writes share one set of modelled errors.
+macro_rules! classify_item_write {
+    ($($error:ty),+) => {$(
+        impl Classify for $error {
+            fn class(&self) -> Option<Class> {
+                match self {
+                    Self::ConditionalCheckFailedException(_) => Some(Class::Conflict),
+                    Self::ItemCollectionSizeLimitExceededException(_) => Some(Class::Invalid),
+                    Self::ProvisionedThroughputExceededException(_)
+                    | Self::RequestLimitExceeded(_)
+                    | Self::ThrottlingException(_)
+                    | Self::TransactionConflictException(_)
+                    | Self::ReplicatedWriteConflictException(_)
+                    | Self::InternalServerError(_) => Some(Class::Unavailable),
+                    _ => None,
+                }
+            }
+        }
+    )+};
+}
+
+/// Reads fail only for capacity or server reasons among their modelled errors.
+macro_rules! classify_read {
+    ($($error:ty),+) => {$(
+        impl Classify for $error {
+            fn class(&self) -> Option<Class> {
+                match self {
+                    Self::ProvisionedThroughputExceededException(_)
+                    | Self::RequestLimitExceeded(_)
+                    | Self::ThrottlingException(_)
+                    | Self::InternalServerError(_) => Some(Class::Unavailable),
+                    _ => None,
+                }
+            }
+        }
+    )+};
+}
+
+classify_item_write!(PutItemError, UpdateItemError, DeleteItemError);
+classify_read!(GetItemError, QueryError);
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::types::CancellationReason;
+
+    use super::*;
+
+    fn cancelled(codes: &[&str]) -> TransactionCanceledException {
+        let mut builder = TransactionCanceledException::builder().message("Transaction cancelled");
+        for code in codes {
+            builder = builder.cancellation_reasons(CancellationReason::builder().code(*code).build());
+        }
+        builder.build()
+    }
+
+    #[test]
+    fn any_lost_condition_makes_the_transaction_a_conflict() {
+        assert_eq!(cancellation_class(&cancelled(&["None", "ConditionalCheckFailed"])), Class::Conflict);
+        assert_eq!(
+            cancellation_class(&cancelled(&["TransactionConflict", "ConditionalCheckFailed"])),
+            Class::Conflict
+        );
+    }
+
+    #[test]
+    fn contention_and_throttling_in_a_transaction_are_retryable() {
+        assert_eq!(cancellation_class(&cancelled(&["None", "TransactionConflict"])), Class::Unavailable);
+        assert_eq!(cancellation_class(&cancelled(&["ThrottlingError"])), Class::Unavailable);
+        assert_eq!(cancellation_class(&cancelled(&["ProvisionedThroughputExceeded"])), Class::Unavailable);
+    }
+
+    #[test]
+    fn an_invalid_item_in_a_transaction_is_not_retryable() {
+        assert_eq!(cancellation_class(&cancelled(&["None", "ValidationError"])), Class::Invalid);
+    }
+
+    #[test]
+    fn reasons_only_in_the_message_still_count() {
+        let bare = TransactionCanceledException::builder()
+            .message("Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]")
+            .build();
+        assert_eq!(cancellation_class(&bare), Class::Conflict);
+    }
+
+    #[test]
+    fn codes_of_unmodelled_errors_are_classified() {
+        assert_eq!(class_of_code(Some("ValidationException")), Some(Class::Invalid));
+        assert_eq!(class_of_code(Some("ThrottlingException")), Some(Class::Unavailable));
+        assert_eq!(class_of_code(Some("ConditionalCheckFailedException")), Some(Class::Conflict));
+        assert_eq!(class_of_code(Some("AccessDeniedException")), None);
+        assert_eq!(class_of_code(None), None);
+    }
+}
