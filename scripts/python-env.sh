@@ -46,7 +46,11 @@ venv="$cache/venv"
 stamp="$venv/.omnidesk-requirements.sha256"
 
 log() { printf 'python-env: %s\n' "$*" >&2; }
-venv_works() { [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c '' >/dev/null 2>&1; }
+# The venv is usable if its interpreter runs and is the same build as the chosen one.
+venv_works() {
+    [[ -x "$venv/bin/python" ]] &&
+        [[ "$("$venv/bin/python" -c 'import sys; print(sys.version)' 2>/dev/null)" == "$pyversion" ]]
+}
 
 [[ -f "$req" ]] || { log "missing $req"; exit 1; }
 
@@ -60,7 +64,8 @@ command -v "$python" >/dev/null 2>&1 || { log "no Python interpreter '$python' o
 
 # The stamp covers the requirements and the exact interpreter build, so a Python upgrade
 # also triggers a rebuild.
-want="$( { cat "$req"; "$python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1)"
+pyversion="$("$python" -c 'import sys; print(sys.version)')"
+want="$( { cat "$req"; printf '%s\n' "$pyversion"; } | sha256sum | cut -d' ' -f1)"
 
 mkdir -p "$cache"
 # Two scripts (say the lint and the moto tier) may start at once: one installs, the other

@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""omnidesk's own rules for template.yaml, for what cfn-lint does not catch.
+
+cfn-lint was seen to accept an unknown runtime name and a misspelt FunctionResponseTypes
+value, and nothing checks a queue's visibility timeout against the function that consumes
+it. This script asserts, naming the resource that breaks a rule:
+
+- every AWS::Serverless::Function runs on provided.al2023 (own property or Globals), has
+  Handler bootstrap, BuildMethod rust-cargolambda and a BuildProperties.Binary that is a
+  binary of the workspace member functions/<Binary> (only noted while that crate does not
+  exist yet); Binary names are unique;
+- every function logs to an AWS::Logs::LogGroup of this template that has RetentionInDays;
+- every SQS event source (SAM `Type: SQS` event or AWS::Lambda::EventSourceMapping on a
+  queue of this template) has FunctionResponseTypes exactly [ReportBatchItemFailures];
+- every queue that is not a dead-letter queue has a RedrivePolicy to a queue of this
+  template with maxReceiveCount >= 5, its DLQ keeps messages at least as long as it does,
+  and its VisibilityTimeout is >= 6 x the Timeout of every function consuming it.
+
+Run with the venv's Python (it uses cfn-lint's YAML loader, which understands !Ref, !Sub,
+!GetAtt ...): python scripts/check-template.py [template.yaml] [--workspace DIR]
+Exit status 0 when every rule holds, 1 otherwise (each violation on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode
+
+RUNTIME = "provided.al2023"
+HANDLER = "bootstrap"
+BUILD_METHOD = "rust-cargolambda"
+RESPONSE_TYPES = ["ReportBatchItemFailures"]
+MIN_MAX_RECEIVE_COUNT = 5
+VISIBILITY_FACTOR = 6
+
+# Service defaults, used when a property is absent.
+LAMBDA_DEFAULT_TIMEOUT = 3
+SQS_DEFAULT_VISIBILITY_TIMEOUT = 30
+SQS_DEFAULT_RETENTION = 345600
+
+
+class Checker:
+    def __init__(self, template: dict[str, Any], workspace: Path | None) -> None:
+        self.resources: dict[str, Any] = template.get("Resources") or {}
+        self.globals_fn: dict[str, Any] = (template.get("Globals") or {}).get("Function") or {}
+        self.workspace = workspace
+        self.errors: list[str] = []
+        self.notes: list[str] = []
+
+    def fail(self, resource: str, message: str) -> None:
+        self.errors.append(f"{resource}: {message}")
+
+    def of_type(self, type_name: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if isinstance(v, dict) and v.get("Type") == type_name}
+
+    def fn_prop(self, props: dict[str, Any], name: str) -> Any:
+        """A function property, falling back to Globals.Function like SAM does."""
+        return props[name] if name in props else self.globals_fn.get(name)
+
+    def getatt_target(self, value: Any, attribute: str) -> str | None:
+        """The logical id X of `!GetAtt X.<attribute>` (either spelling), else None."""
+        if isinstance(value, dict) and list(value) == ["Fn::GetAtt"]:
+            target = value["Fn::GetAtt"]
+            if isinstance(target, str):
+                target = target.split(".", 1)
+            if isinstance(target, list) and len(target) == 2 and target[1] == attribute:
+                return str(target[0])
+        return None
+
+    def ref_target(self, value: Any) -> str | None:
+        if isinstance(value, dict) and list(value) == ["Ref"] and isinstance(value["Ref"], str):
+            return value["Ref"]
+        return None
+
+    @staticmethod
+    def literal_int(value: Any) -> int | None:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        return None
+
+    # --- functions -----------------------------------------------------------------------
+
+    def check_binary(self, function: str, binary: str) -> None:
+        """functions/<binary> must be a workspace member whose crate builds bin <binary>.
+
+        A crate that does not exist yet is only noted: the template may be written before
+        the function (sam build will fail until it exists)."""
+        assert self.workspace is not None
+        member = f"functions/{binary}"
+        crate = self.workspace / member / "Cargo.toml"
+        if not crate.is_file():
+            self.notes.append(f"{function}: {member}/Cargo.toml does not exist yet, Binary {binary!r} not checked")
+            return
+        manifest = tomllib.loads((self.workspace / "Cargo.toml").read_text())
+        members = {str(m).rstrip("/") for m in manifest.get("workspace", {}).get("members", [])}
+        if member not in members:
+            self.fail(function, f"Binary {binary!r}: {member} is not a member of the Cargo workspace")
+        pkg = tomllib.loads(crate.read_text())
+        bins = {b.get("name") for b in pkg.get("bin", []) if isinstance(b, dict)}
+        if pkg.get("package", {}).get("autobins", True) and (crate.parent / "src" / "main.rs").is_file():
+            bins.add(pkg.get("package", {}).get("name"))
+        bins = {b for b in bins if b}
+        if binary not in bins:
+            self.fail(function, f"Binary {binary!r}: {member}/Cargo.toml builds {sorted(bins)}, not {binary!r}")
+
+    def check_functions(self) -> dict[str, int]:
+        """Checks every function; returns its effective Timeout by logical id."""
+        timeouts: dict[str, int] = {}
+        binaries: dict[str, str] = {}
+        for name, res in self.of_type("AWS::Serverless::Function").items():
+            props = res.get("Properties") or {}
+            meta = res.get("Metadata") or {}
+
+            runtime = self.fn_prop(props, "Runtime")
+            if runtime != RUNTIME:
+                self.fail(name, f"Runtime is {runtime!r} (own or Globals), must be {RUNTIME!r}")
+            handler = self.fn_prop(props, "Handler")
+            if handler != HANDLER:
+                self.fail(name, f"Handler is {handler!r}, must be {HANDLER!r} for a custom runtime")
+            if meta.get("BuildMethod") != BUILD_METHOD:
+                self.fail(name, f"Metadata.BuildMethod is {meta.get('BuildMethod')!r}, must be {BUILD_METHOD!r}")
+
+            binary = (meta.get("BuildProperties") or {}).get("Binary")
+            if not isinstance(binary, str) or not binary:
+                self.fail(name, "Metadata.BuildProperties.Binary must name the function's binary")
+            else:
+                if binary in binaries:
+                    self.fail(name, f"Binary {binary!r} is also built for {binaries[binary]}")
+                binaries[binary] = name
+                if self.workspace is not None:
+                    self.check_binary(name, binary)
+
+            timeout_value = self.fn_prop(props, "Timeout")
+            timeout = LAMBDA_DEFAULT_TIMEOUT if timeout_value is None else self.literal_int(timeout_value)
+            if timeout is None:
+                self.fail(name, f"Timeout must be a literal number of seconds to be checked, got {timeout_value!r}")
+            else:
+                timeouts[name] = timeout
+
+            log_group = self.ref_target((self.fn_prop(props, "LoggingConfig") or {}).get("LogGroup"))
+            group = self.resources.get(log_group or "", {})
+            if not log_group or group.get("Type") != "AWS::Logs::LogGroup":
+                self.fail(name, "LoggingConfig.LogGroup must !Ref an AWS::Logs::LogGroup of this template")
+            elif "RetentionInDays" not in (group.get("Properties") or {}):
+                self.fail(log_group, f"log group of {name} has no RetentionInDays")
+        return timeouts
+
+    # --- event sources -------------------------------------------------------------------
+
+    def check_response_types(self, where: str, value: Any) -> None:
+        if value != RESPONSE_TYPES:
+            self.fail(where, f"FunctionResponseTypes is {value!r}, must be exactly {RESPONSE_TYPES!r}")
+
+    def sqs_consumers(self) -> list[tuple[str, str, str]]:
+        """(event where, queue logical id, function logical id) for every SQS event source."""
+        consumers: list[tuple[str, str, str]] = []
+        queues = self.of_type("AWS::SQS::Queue")
+        for fn, res in self.of_type("AWS::Serverless::Function").items():
+            events = (res.get("Properties") or {}).get("Events") or {}
+            for event_name, event in events.items():
+                if not isinstance(event, dict) or event.get("Type") != "SQS":
+                    continue
+                where = f"{fn}.Events.{event_name}"
+                eprops = event.get("Properties") or {}
+                self.check_response_types(where, eprops.get("FunctionResponseTypes"))
+                queue = self.getatt_target(eprops.get("Queue"), "Arn")
+                if queue not in queues:
+                    self.fail(where, "Queue must be !GetAtt <queue of this template>.Arn so its settings can be checked")
+                    continue
+                consumers.append((where, queue, fn))
+        for esm, res in self.of_type("AWS::Lambda::EventSourceMapping").items():
+            props = res.get("Properties") or {}
+            queue = self.getatt_target(props.get("EventSourceArn"), "Arn")
+            if queue not in queues:
+                continue  # not an SQS source of this template
+            self.check_response_types(esm, props.get("FunctionResponseTypes"))
+            fn = self.ref_target(props.get("FunctionName"))
+            if fn is None or fn not in self.resources:
+                self.fail(esm, "FunctionName must !Ref a function of this template so its Timeout can be checked")
+                continue
+            consumers.append((esm, queue, fn))
+        return consumers
+
+    # --- queues --------------------------------------------------------------------------
+
+    def check_queues(self, timeouts: dict[str, int], consumers: list[tuple[str, str, str]]) -> None:
+        queues = self.of_type("AWS::SQS::Queue")
+        redrives: dict[str, Any] = {}
+        dead_letter_queues: set[str] = set()
+        for name, res in queues.items():
+            redrive = (res.get("Properties") or {}).get("RedrivePolicy")
+            if isinstance(redrive, dict):
+                redrives[name] = redrive
+                target = self.getatt_target(redrive.get("deadLetterTargetArn"), "Arn")
+                if target is not None:
+                    dead_letter_queues.add(target)
+
+        def retention(queue: str) -> int | None:
+            value = (queues[queue].get("Properties") or {}).get("MessageRetentionPeriod")
+            return SQS_DEFAULT_RETENTION if value is None else self.literal_int(value)
+
+        for name, res in queues.items():
+            if name in dead_letter_queues and name not in redrives:
+                continue  # a DLQ: the end of the line
+            redrive = redrives.get(name)
+            if redrive is None:
+                self.fail(name, "queue has no RedrivePolicy and is no queue's dead-letter queue (every queue needs a DLQ)")
+                continue
+            target = self.getatt_target(redrive.get("deadLetterTargetArn"), "Arn")
+            if target not in queues:
+                self.fail(name, "RedrivePolicy.deadLetterTargetArn must be !GetAtt <queue of this template>.Arn")
+            count = self.literal_int(redrive.get("maxReceiveCount"))
+            if count is None or count < MIN_MAX_RECEIVE_COUNT:
+                self.fail(name, f"RedrivePolicy.maxReceiveCount is {redrive.get('maxReceiveCount')!r}, must be >= {MIN_MAX_RECEIVE_COUNT}")
+            if target in queues:
+                own, dlq = retention(name), retention(target)
+                if own is None or dlq is None or dlq < own:
+                    self.fail(name, f"its DLQ {target} keeps messages {dlq!r} s, less than the queue's {own!r} s (a moved message keeps its enqueue time)")
+
+        for where, queue, fn in consumers:
+            value = (queues[queue].get("Properties") or {}).get("VisibilityTimeout")
+            visibility = SQS_DEFAULT_VISIBILITY_TIMEOUT if value is None else self.literal_int(value)
+            timeout = timeouts.get(fn)
+            if timeout is None:
+                continue  # already reported
+            if visibility is None or visibility < VISIBILITY_FACTOR * timeout:
+                self.fail(queue, f"VisibilityTimeout is {value!r}, must be >= {VISIBILITY_FACTOR} x {fn} Timeout {timeout} = {VISIBILITY_FACTOR * timeout} (consumed by {where})")
+
+    def run(self) -> list[str]:
+        if not self.of_type("AWS::Serverless::Function"):
+            self.fail("Resources", "no AWS::Serverless::Function found")
+        timeouts = self.check_functions()
+        consumers = self.sqs_consumers()
+        self.check_queues(timeouts, consumers)
+        return self.errors
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("template", nargs="?", default="template.yaml")
+    parser.add_argument("--workspace", type=Path, help="Cargo workspace root to check Binary names against")
+    args = parser.parse_args()
+
+    template, matches = decode(args.template)
+    if matches or template is None:
+        for m in matches or []:
+            print(f"check-template: {args.template}: {m}", file=sys.stderr)
+        print(f"check-template: cannot parse {args.template}", file=sys.stderr)
+        return 1
+
+    checker = Checker(template, args.workspace)
+    errors = checker.run()
+    for note in checker.notes:
+        print(f"check-template: note: {note}")
+    for e in errors:
+        print(f"check-template: FAIL {e}", file=sys.stderr)
+    if errors:
+        print(f"check-template: {len(errors)} violation(s) in {args.template}", file=sys.stderr)
+        return 1
+    n_fn = len([r for r in template["Resources"].values() if r.get("Type") == "AWS::Serverless::Function"])
+    n_q = len([r for r in template["Resources"].values() if r.get("Type") == "AWS::SQS::Queue"])
+    print(f"check-template: OK: {n_fn} functions, {n_q} queues in {args.template}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
