@@ -14,7 +14,6 @@ use omnidesk_local::LocalDesk;
 use omnidesk_tests::{INBOX, SECRET, chat_body, now, test_config};
 use tower::ServiceExt;
 
-
 const MESSAGES_PER_CONVERSATION: usize = 3;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -50,7 +49,12 @@ async fn main() {
     let bodies: Vec<String> = (0..messages)
         .map(|i| {
             let conversation = i / MESSAGES_PER_CONVERSATION;
-            chat_body(&format!("m{i}"), &format!("c{conversation}"), &format!("v{conversation}"), "Where is my parcel? 我的包裹在哪里？")
+            chat_body(
+                &format!("m{i}"),
+                &format!("c{conversation}"),
+                &format!("v{conversation}"),
+                "Where is my parcel? 我的包裹在哪里？",
+            )
         })
         .collect();
 

@@ -62,7 +62,11 @@ impl CallbackReceiver {
     }
 }
 
-async fn receive(State(receiver): State<Arc<CallbackReceiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive(
+    State(receiver): State<Arc<CallbackReceiver>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let signature_valid = verify(header, SECRET.as_bytes(), &body, jiff::Timestamp::now()).is_ok();
     let down = receiver.down.load(Ordering::SeqCst);
@@ -119,7 +123,12 @@ impl TestDesk {
     }
 
     /// POSTs `body` to the inbox, signed at `signed_at` (unix seconds), or unsigned.
-    pub async fn post_chat(&self, inbox: &str, body: &[u8], signed_at: Option<i64>) -> (u16, serde_json::Value) {
+    pub async fn post_chat(
+        &self,
+        inbox: &str,
+        body: &[u8],
+        signed_at: Option<i64>,
+    ) -> (u16, serde_json::Value) {
         let mut request = self
             .http
             .post(self.url(&format!("/v1/chat/{inbox}/messages")))

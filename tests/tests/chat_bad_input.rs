@@ -44,10 +44,19 @@ async fn malformed_json_and_missing_fields_are_400_naming_the_field() {
     let cases: [(&str, &str); 6] = [
         ("{not json", ""),
         (r#"{"conversation_id":"c","visitor":{"id":"v"},"text":"hi"}"#, "message_id"),
-        (r#"{"message_id":"m","conversation_id":"c","visitor":{},"text":"hi"}"#, "visitor: missing field `id`"),
+        (
+            r#"{"message_id":"m","conversation_id":"c","visitor":{},"text":"hi"}"#,
+            "visitor: missing field `id`",
+        ),
         (r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v"},"text":42}"#, "text:"),
-        (r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v"},"text":"  "}"#, "text: must not be empty"),
-        (r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v","email":"nope"},"text":"hi"}"#, "visitor.email"),
+        (
+            r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v"},"text":"  "}"#,
+            "text: must not be empty",
+        ),
+        (
+            r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v","email":"nope"},"text":"hi"}"#,
+            "visitor.email",
+        ),
     ];
     for (body, names) in cases {
         let (status, json) = t.post_chat(INBOX, body.as_bytes(), Some(now())).await;

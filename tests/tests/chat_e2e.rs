@@ -35,16 +35,24 @@ async fn conversation_continues_its_ticket_and_repeats_change_nothing() {
     // A second message in the same conversation joins #1, with no second acknowledgement.
     assert_eq!(t.send_chat("m2", "conv-1", "visitor-1", "are you there?").await, 202);
     assert!(
-        eventually(WAIT, || t.desk.store.all_tickets().first().is_some_and(|ticket| ticket.version == 4)).await,
+        eventually(WAIT, || t.desk.store.all_tickets().first().is_some_and(|ticket| ticket.version == 4))
+            .await,
         "second message never joined #1"
     );
 
     // The same message_id again: accepted, but nothing new is written or sent.
     let before = t.desk.store.messages(TicketNumber(1)).await.unwrap();
     let (status, body) = t
-        .post_chat("web", omnidesk_tests::chat_body("m2", "conv-1", "visitor-1", "are you there?").as_bytes(), Some(omnidesk_tests::now()))
+        .post_chat(
+            "web",
+            omnidesk_tests::chat_body("m2", "conv-1", "visitor-1", "are you there?").as_bytes(),
+            Some(omnidesk_tests::now()),
+        )
         .await;
-    assert_eq!((status, body["accepted"].as_bool(), body["message_id"].as_str()), (202, Some(true), Some("m2")));
+    assert_eq!(
+        (status, body["accepted"].as_bool(), body["message_id"].as_str()),
+        (202, Some(true), Some("m2"))
+    );
     assert!(eventually(WAIT, || t.desk.inbound.is_empty() && t.desk.outbound.is_empty()).await);
     settle().await;
 

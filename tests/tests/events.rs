@@ -12,7 +12,9 @@ use omnidesk_app::config::DeskConfig;
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::dispatch::DispatcherPorts;
-use omnidesk_domain::memory::{ManualClock, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds};
+use omnidesk_domain::memory::{
+    ManualClock, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds,
+};
 use omnidesk_domain::router::RouterPorts;
 use tower::ServiceExt;
 
@@ -36,7 +38,8 @@ fn clock() -> Arc<ManualClock> {
 }
 
 async fn chat_webhook_post_message() {
-    let request = lambda_http::request::from_str(&read("chat-webhook/post-message.json")).expect("API Gateway v2 event");
+    let request = lambda_http::request::from_str(&read("chat-webhook/post-message.json"))
+        .expect("API Gateway v2 event");
     let clock = clock();
     let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
     let webhook = ChatWebhook { inboxes: example_config().inboxes(), inbound: inbound.clone(), clock };
@@ -69,7 +72,8 @@ async fn ticket_router_sqs_batch() {
 }
 
 async fn outbound_dispatcher_sqs_batch() {
-    let event: SqsEvent = serde_json::from_str(&read("outbound-dispatcher/sqs-batch.json")).expect("SQS event");
+    let event: SqsEvent =
+        serde_json::from_str(&read("outbound-dispatcher/sqs-batch.json")).expect("SQS event");
     let notifier = Arc::new(RecordingNotifier::default());
     let handler = DispatcherHandler::new(DispatcherPorts {
         idempotency: Arc::new(MemoryStore::new()),

@@ -11,7 +11,11 @@ use omnidesk_tests::{TestDesk, eventually};
 fn inbound(message_id: &str, conversation: &str) -> QueueMessage {
     seal(&InboundMessage {
         idempotency_key: InboundMessage::chat_idempotency_key("web", message_id),
-        source: Source::Chat { inbox: "web".into(), conversation_id: conversation.into(), message_id: message_id.into() },
+        source: Source::Chat {
+            inbox: "web".into(),
+            conversation_id: conversation.into(),
+            message_id: message_id.into(),
+        },
         sender: Sender { chat_visitor: Some("visitor-1".into()), ..Sender::default() },
         text: "hello".into(),
         attachments: vec![],
@@ -23,7 +27,11 @@ fn inbound(message_id: &str, conversation: &str) -> QueueMessage {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_message_is_dead_lettered_while_its_batch_mates_succeed() {
     let t = TestDesk::start().await;
-    let poison = QueueMessage { body: r#"{"kind":"inbound_message","version":99,"body":{}}"#.into(), kind: "inbound_message".into(), version: 99 };
+    let poison = QueueMessage {
+        body: r#"{"kind":"inbound_message","version":99,"body":{}}"#.into(),
+        kind: "inbound_message".into(),
+        version: 99,
+    };
     // All three go in one batch: the poller receives up to 10 at a time.
     t.desk.inbound.send_batch(vec![inbound("m1", "c1"), poison, inbound("m2", "c2")]).await.unwrap();
 

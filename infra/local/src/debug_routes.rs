@@ -22,7 +22,10 @@ struct TicketView {
 }
 
 pub fn router(desk: Arc<LocalDesk>) -> Router {
-    Router::new().route("/local/tickets", get(tickets)).route("/local/dead-letters", get(dead_letters)).with_state(desk)
+    Router::new()
+        .route("/local/tickets", get(tickets))
+        .route("/local/dead-letters", get(dead_letters))
+        .with_state(desk)
 }
 
 async fn tickets(State(desk): State<Arc<LocalDesk>>) -> Json<Vec<TicketView>> {

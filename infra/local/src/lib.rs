@@ -53,7 +53,11 @@ impl LocalDesk {
     }
 
     /// A desk with another notifier (benchmarks use an in-memory one).
-    pub fn with_notifier(config: DeskConfig, clock: Arc<dyn Clock>, notifier: Arc<dyn OutboundNotifier>) -> Self {
+    pub fn with_notifier(
+        config: DeskConfig,
+        clock: Arc<dyn Clock>,
+        notifier: Arc<dyn OutboundNotifier>,
+    ) -> Self {
         let settings = QueueSettings {
             visibility_timeout: Duration::from_millis(config.local.visibility_timeout_ms),
             max_receive_count: config.local.max_receive_count,
@@ -72,15 +76,22 @@ impl LocalDesk {
                 ids: Arc::new(RandomIds),
             },
         );
-        let dispatcher =
-            DispatcherHandler::new(DispatcherPorts { idempotency: store.clone(), notifier, clock: clock.clone() });
+        let dispatcher = DispatcherHandler::new(DispatcherPorts {
+            idempotency: store.clone(),
+            notifier,
+            clock: clock.clone(),
+        });
         let callbacks = Arc::new(CallbackLog::new(config.inboxes(), clock.clone()));
         Self { config, clock, store, inbound, outbound, callbacks, router, dispatcher }
     }
 
     /// Every HTTP route: the functions' routers plus the local-only `/local/...` helpers.
     pub fn http_router(self: &Arc<Self>) -> Router {
-        let webhook = ChatWebhook { inboxes: self.config.inboxes(), inbound: self.inbound.clone(), clock: self.clock.clone() };
+        let webhook = ChatWebhook {
+            inboxes: self.config.inboxes(),
+            inbound: self.inbound.clone(),
+            clock: self.clock.clone(),
+        };
         Router::new()
             .merge(debug_routes::router(self.clone()))
             .merge(callbacks::router(self.callbacks.clone()))
@@ -112,7 +123,9 @@ impl LocalDesk {
         let outbound = self.clone();
         vec![
             tokio::spawn(async move { poll_forever("inbound", interval, || inbound.poll_inbound()).await }),
-            tokio::spawn(async move { poll_forever("outbound", interval, || outbound.poll_outbound()).await }),
+            tokio::spawn(
+                async move { poll_forever("outbound", interval, || outbound.poll_outbound()).await },
+            ),
         ]
     }
 

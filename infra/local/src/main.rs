@@ -79,7 +79,11 @@ async fn run(cli: Cli) -> Result<(), String> {
     let config = load_config(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Sign { inbox, body, at } => {
-            let inbox = config.inboxes().get(&inbox).cloned().ok_or_else(|| format!("no chat inbox {inbox:?} in the config"))?;
+            let inbox = config
+                .inboxes()
+                .get(&inbox)
+                .cloned()
+                .ok_or_else(|| format!("no chat inbox {inbox:?} in the config"))?;
             let body = std::fs::read(&body).map_err(|e| format!("{}: {e}", body.display()))?;
             let at = at.unwrap_or_else(|| jiff::Timestamp::now().as_second());
             println!("X-Omnidesk-Signature: {}", sign(inbox.secret.as_bytes(), at, &body));
@@ -89,7 +93,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             telemetry::init(if cli.serve.pretty { LogFormat::Pretty } else { LogFormat::Json });
             let desk = Arc::new(LocalDesk::new(config, Arc::new(SystemClock)).map_err(|e| e.to_string())?);
             let address = SocketAddr::from((Ipv4Addr::LOCALHOST, cli.serve.port));
-            let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| format!("{address}: {e}"))?;
+            let listener =
+                tokio::net::TcpListener::bind(address).await.map_err(|e| format!("{address}: {e}"))?;
             tracing::info!(%address, "local.listening");
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -13,7 +13,11 @@ use omnidesk_domain::ports::{Queue, QueueError, Received};
 pub const BATCH_SIZE: usize = 10;
 
 /// One receive-handle-delete round. Returns how many records were received.
-pub async fn poll_once<H, Fut>(queue: &Arc<dyn Queue>, queue_name: &str, handler: H) -> Result<usize, QueueError>
+pub async fn poll_once<H, Fut>(
+    queue: &Arc<dyn Queue>,
+    queue_name: &str,
+    handler: H,
+) -> Result<usize, QueueError>
 where
     H: FnOnce(SqsEvent) -> Fut,
     Fut: Future<Output = SqsBatchResponse>,
@@ -25,7 +29,8 @@ where
     let mut event = SqsEvent::default();
     event.records = received.iter().map(|r| to_record(r, queue_name)).collect();
     let response = handler(event).await;
-    let failed: HashSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    let failed: HashSet<&str> =
+        response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     if failed.contains("") {
         // Lambda's rule: an empty identifier fails the whole batch.
         return Ok(received.len());

@@ -37,7 +37,11 @@ pub struct ChatCallbackNotifier {
 }
 
 impl ChatCallbackNotifier {
-    pub fn new(inboxes: Arc<InboxDirectory>, clock: Arc<dyn Clock>, policy: DeliveryConfig) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        inboxes: Arc<InboxDirectory>,
+        clock: Arc<dyn Clock>,
+        policy: DeliveryConfig,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(policy.timeout())
             .connect_timeout(policy.timeout())
@@ -46,7 +50,13 @@ impl ChatCallbackNotifier {
         Ok(Self { http, inboxes, clock, policy })
     }
 
-    async fn post_once(&self, url: &str, secret: &[u8], job: &OutboundJob, callback: &ChatCallback) -> Result<(), NotifyError> {
+    async fn post_once(
+        &self,
+        url: &str,
+        secret: &[u8],
+        job: &OutboundJob,
+        callback: &ChatCallback,
+    ) -> Result<(), NotifyError> {
         let body = serde_json::to_vec(callback).map_err(|e| NotifyError::Permanent(e.to_string()))?;
         // Signed per attempt, so a late retry still carries a fresh timestamp.
         let signature = sign(secret, self.clock.now().as_second(), &body);
@@ -67,7 +77,10 @@ impl ChatCallbackNotifier {
 fn classify(status: StatusCode) -> Result<(), NotifyError> {
     if status.is_success() {
         Ok(())
-    } else if status.is_client_error() && status != StatusCode::REQUEST_TIMEOUT && status != StatusCode::TOO_MANY_REQUESTS {
+    } else if status.is_client_error()
+        && status != StatusCode::REQUEST_TIMEOUT
+        && status != StatusCode::TOO_MANY_REQUESTS
+    {
         Err(NotifyError::Permanent(format!("callback answered {status}")))
     } else {
         Err(NotifyError::Retryable(format!("callback answered {status}")))

@@ -103,7 +103,11 @@ fn parse(body: &[u8]) -> Result<ChatMessageIn, ApiError> {
     let message: ChatMessageIn = serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path == "." { ApiError::bad_request(inner.to_string()) } else { ApiError::bad_request(format!("{path}: {inner}")) }
+        if path == "." {
+            ApiError::bad_request(inner.to_string())
+        } else {
+            ApiError::bad_request(format!("{path}: {inner}"))
+        }
     })?;
     check_id("message_id", &message.message_id)?;
     check_id("conversation_id", &message.conversation_id)?;

@@ -114,7 +114,11 @@ pub struct DeliveryConfig {
 
 impl Default for DeliveryConfig {
     fn default() -> Self {
-        Self { attempts: default_attempts(), backoff_ms: default_backoff_ms(), timeout_ms: default_timeout_ms() }
+        Self {
+            attempts: default_attempts(),
+            backoff_ms: default_backoff_ms(),
+            timeout_ms: default_timeout_ms(),
+        }
     }
 }
 
@@ -171,10 +175,14 @@ fn default_poll_interval_ms() -> u64 {
 
 impl DeskConfig {
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let deserializer = toml::Deserializer::parse(text).map_err(|e| invalid("(file)", e.message().to_owned()))?;
+        let deserializer =
+            toml::Deserializer::parse(text).map_err(|e| invalid("(file)", e.message().to_owned()))?;
         let config: DeskConfig = serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let field = e.path().to_string();
-            invalid(if field == "." { "(top level)".to_owned() } else { field }, e.into_inner().message().to_owned())
+            invalid(
+                if field == "." { "(top level)".to_owned() } else { field },
+                e.into_inner().message().to_owned(),
+            )
         })?;
         config.validate()?;
         Ok(config)
@@ -199,7 +207,10 @@ impl DeskConfig {
             let field = |name: &str| format!("chat_inboxes[{i}].{name}");
             let id_ok = !inbox.id.is_empty()
                 && inbox.id.len() <= MAX_INBOX_ID_LEN
-                && inbox.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+                && inbox
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
             if !id_ok {
                 return Err(invalid(field("id"), "use 1–64 characters of a-z, 0-9, - and _"));
             }
@@ -207,7 +218,10 @@ impl DeskConfig {
                 return Err(invalid(field("id"), format!("duplicate inbox id {:?}", inbox.id)));
             }
             if inbox.secret.len() < MIN_SECRET_LEN {
-                return Err(invalid(field("secret"), format!("must be at least {MIN_SECRET_LEN} characters")));
+                return Err(invalid(
+                    field("secret"),
+                    format!("must be at least {MIN_SECRET_LEN} characters"),
+                ));
             }
             match reqwest::Url::parse(&inbox.callback_url) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
@@ -313,7 +327,11 @@ mod tests {
     #[test]
     fn an_unknown_field_is_named() {
         let text = GOOD.replace("acknowledge = false", "acknowlege = false");
-        assert!(error_of(&text).starts_with("chat_inboxes[1].acknowlege: unknown field"), "{}", error_of(&text));
+        assert!(
+            error_of(&text).starts_with("chat_inboxes[1].acknowlege: unknown field"),
+            "{}",
+            error_of(&text)
+        );
     }
 
     #[test]
@@ -326,7 +344,10 @@ mod tests {
             error_of(&GOOD.replace("id = \"app\"", "id = \"web\"")),
             "chat_inboxes[1].id: duplicate inbox id \"web\""
         );
-        assert_eq!(error_of(&GOOD.replace("id = \"app\"", "id = \"Web Chat\"")).split(':').next(), Some("chat_inboxes[1].id"));
+        assert_eq!(
+            error_of(&GOOD.replace("id = \"app\"", "id = \"Web Chat\"")).split(':').next(),
+            Some("chat_inboxes[1].id")
+        );
         assert_eq!(
             error_of(&format!("{GOOD}\n[acknowledgement]\ntext = \"thanks\"")),
             "acknowledgement.text: must contain {ticket}, where the tracking number goes"

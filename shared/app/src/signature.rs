@@ -40,14 +40,21 @@ pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
 }
 
 /// Checks a header against the body, in constant time, within [`MAX_CLOCK_SKEW`] of `now`.
-pub fn verify(header: Option<&str>, secret: &[u8], body: &[u8], now: Timestamp) -> Result<(), SignatureError> {
+pub fn verify(
+    header: Option<&str>,
+    secret: &[u8],
+    body: &[u8],
+    now: Timestamp,
+) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let mut timestamp = None;
     let mut candidates = Vec::new();
     for part in header.split(',') {
         match part.trim().split_once('=') {
             Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
-            Some(("v1", value)) => candidates.push(hex::decode(value).map_err(|_| SignatureError::Malformed)?),
+            Some(("v1", value)) => {
+                candidates.push(hex::decode(value).map_err(|_| SignatureError::Malformed)?)
+            }
             // Unknown schemes are ignored so a future v2 can be added beside v1.
             Some(_) => {}
             None => return Err(SignatureError::Malformed),

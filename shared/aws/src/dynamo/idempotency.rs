@@ -175,4 +175,3 @@ pub(super) fn not_done_condition() -> Condition {
         .name("#s", STATE)
         .value(":done", string_attr(DONE))
 }
-

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
 use omnidesk_domain::ports::ThreadKey;
 use omnidesk_domain::{CustomerId, Identity, MessageId, TicketNumber};
+use sha2::{Digest, Sha256};
 
 pub(crate) const PK: &str = "pk";
 pub(crate) const SK: &str = "sk";

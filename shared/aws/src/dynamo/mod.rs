@@ -14,7 +14,9 @@ mod tests;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, Put, ReturnConsumedCapacity, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConsumedCapacity, Put, ReturnConsumedCapacity, TransactWriteItem,
+};
 use omnidesk_domain::ports::StoreError;
 
 use crate::errors::{build_error, store_error};

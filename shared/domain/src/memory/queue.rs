@@ -1,4 +1,4 @@
-use std::collections::VecDeque;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,8 +37,9 @@ pub struct MemoryQueue {
 
 #[derive(Default)]
 struct QueueState {
-    next_id: u64,
-    messages: VecDeque<Stored>,
+    next_seq: u64,
+    /// By send order, so receives come oldest first and a delete is a lookup.
+    messages: BTreeMap<u64, Stored>,
 }
 
 struct Stored {
@@ -80,7 +81,7 @@ impl MemoryQueue {
 
     /// Bodies of every message still on the queue, oldest first.
     pub fn bodies(&self) -> Vec<String> {
-        self.lock().messages.iter().map(|m| m.message.body.clone()).collect()
+        self.lock().messages.values().map(|m| m.message.body.clone()).collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
@@ -89,16 +90,20 @@ impl MemoryQueue {
 
     fn push(&self, message: QueueMessage, sent_at: Timestamp) -> String {
         let mut state = self.lock();
-        state.next_id += 1;
-        let id = format!("{}-{:08}", self.name, state.next_id);
-        state.messages.push_back(Stored {
-            id: id.clone(),
-            message,
-            sent_at,
-            receive_count: 0,
-            visible_at: sent_at,
-            receipt_handle: None,
-        });
+        state.next_seq += 1;
+        let seq = state.next_seq;
+        let id = format!("{}-{seq:08}", self.name);
+        state.messages.insert(
+            seq,
+            Stored {
+                id: id.clone(),
+                message,
+                sent_at,
+                receive_count: 0,
+                visible_at: sent_at,
+                receipt_handle: None,
+            },
+        );
         id
     }
 }
@@ -118,22 +123,21 @@ impl Queue for MemoryQueue {
         let mut dead = Vec::new();
         {
             let mut state = self.lock();
-            let mut index = 0;
-            while index < state.messages.len() && received.len() < max {
-                let stored = &mut state.messages[index];
+            let mut dead_seqs = Vec::new();
+            for (seq, stored) in state.messages.iter_mut() {
+                if received.len() == max {
+                    break;
+                }
                 if stored.visible_at > now {
-                    index += 1;
                     continue;
                 }
                 if self.dead_letter.is_some() && stored.receive_count >= self.settings.max_receive_count {
-                    if let Some(gone) = state.messages.remove(index) {
-                        dead.push(gone);
-                    }
+                    dead_seqs.push(*seq);
                     continue;
                 }
                 stored.receive_count += 1;
                 stored.visible_at = later(now, self.settings.visibility_timeout);
-                let receipt_handle = format!("{}#{}", stored.id, stored.receive_count);
+                let receipt_handle = format!("{seq}#{}", stored.receive_count);
                 stored.receipt_handle = Some(receipt_handle.clone());
                 received.push(Received {
                     message_id: stored.id.clone(),
@@ -144,8 +148,8 @@ impl Queue for MemoryQueue {
                     receive_count: stored.receive_count,
                     sent_at: stored.sent_at,
                 });
-                index += 1;
             }
+            dead.extend(dead_seqs.into_iter().filter_map(|seq| state.messages.remove(&seq)));
         }
         if let Some(dlq) = &self.dead_letter {
             for gone in dead {
@@ -159,8 +163,13 @@ impl Queue for MemoryQueue {
     async fn delete(&self, receipt_handle: &str) -> Result<(), QueueError> {
         // A stale handle (the message was received again since) deletes nothing, so a slow
         // consumer cannot delete a message another one is working on.
+        let Some(seq) = receipt_handle.split_once('#').and_then(|(seq, _)| seq.parse::<u64>().ok()) else {
+            return Ok(());
+        };
         let mut state = self.lock();
-        state.messages.retain(|m| m.receipt_handle.as_deref() != Some(receipt_handle));
+        if state.messages.get(&seq).is_some_and(|m| m.receipt_handle.as_deref() == Some(receipt_handle)) {
+            state.messages.remove(&seq);
+        }
         Ok(())
     }
 }

@@ -1,0 +1,32 @@
+//! outbound-dispatcher: consumes the outbound queue (SQS, ReportBatchItemFailures) and
+//! delivers each job once. The workflow is `omnidesk_domain::dispatch`, the chat callback
+//! sender `omnidesk_app::chat_callback`.
+
+use std::sync::Arc;
+
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use omnidesk_app::chat_callback::ChatCallbackNotifier;
+use omnidesk_app::config::DeskConfig;
+use omnidesk_app::outbound_dispatcher::DispatcherHandler;
+use omnidesk_app::telemetry::{self, LogFormat};
+use omnidesk_aws::AwsSettings;
+use omnidesk_domain::dispatch::DispatcherPorts;
+use omnidesk_domain::memory::SystemClock;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init(LogFormat::Json);
+    let config = DeskConfig::from_env()?;
+    let settings = AwsSettings::from_env()?;
+    let sdk = omnidesk_aws::sdk_config().await;
+    let store = Arc::new(omnidesk_aws::dynamo_store(&sdk, settings.require_table_name()?));
+    let clock = Arc::new(SystemClock);
+    let notifier = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())?;
+    let handler =
+        &DispatcherHandler::new(DispatcherPorts { idempotency: store, notifier: Arc::new(notifier), clock });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(handler.handle(event.payload).await)
+    }))
+    .await
+}

@@ -1,0 +1,434 @@
+//! The store against a mocked DynamoDB (aws-smithy-mocks): how failures map to `StoreError`,
+//! and the shape of the requests (placeholders everywhere, conditions, pagination). The
+//! real semantics are exercised against moto in the workspace's moto tier.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
+use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::transact_write_items::{TransactWriteItemsError, TransactWriteItemsOutput};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_sdk_dynamodb::types::error::{
+    ConditionalCheckFailedException, ProvisionedThroughputExceededException, TransactionCanceledException,
+};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use jiff::Timestamp;
+use omnidesk_domain::ports::{
+    CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError, ThreadClaim, ThreadKey,
+    TicketCommit, TicketStore,
+};
+use omnidesk_domain::{
+    Actor, Channel, CustomerId, EventKind, Identity, Priority, Status, Ticket, TicketEvent, TicketNumber,
+};
+
+use super::DynamoStore;
+use super::keys::Item;
+
+const TABLE: &str = "omnidesk";
+
+fn store(rules: &[&Rule]) -> DynamoStore {
+    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
+    for rule in rules {
+        interceptor = interceptor.with_rule(rule);
+    }
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor)
+        // One attempt: these tests are about how the first failure maps.
+        .retry_config(RetryConfig::disabled())
+        .build();
+    DynamoStore::new(Client::from_conf(config), TABLE)
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_second(1_790_000_000).unwrap()
+}
+
+fn ticket(version: u64) -> Ticket {
+    Ticket {
+        number: TicketNumber(1042),
+        status: Status::New,
+        priority: Priority::Normal,
+        channel: Channel::Chat,
+        subject: "parcel".into(),
+        requester: CustomerId::new("cus_1"),
+        team: None,
+        assignee: None,
+        tags: BTreeSet::new(),
+        category: None,
+        follow_up_of: None,
+        created_at: now(),
+        updated_at: now(),
+        solved_at: None,
+        closed_at: None,
+        version,
+    }
+}
+
+fn commit() -> TicketCommit {
+    TicketCommit {
+        ticket: ticket(2),
+        expected_version: Some(1),
+        messages: Vec::new(),
+        events: vec![TicketEvent {
+            ticket: TicketNumber(1042),
+            seq: 2,
+            at: now(),
+            actor: Actor::System,
+            kind: EventKind::Status { from: Status::New, to: Status::Open },
+        }],
+        thread_claims: vec![ThreadClaim {
+            key: ThreadKey::chat("web", "conv-1"),
+            ticket: TicketNumber(1042),
+            replaces: None,
+        }],
+        idempotency: Some(IdempotencyRecord {
+            key: "chat:web:m1".into(),
+            result: serde_json::json!({"ticket": 1042}),
+            expires_at: now() + Duration::from_secs(86_400),
+        }),
+    }
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: &str) -> AttributeValue {
+    AttributeValue::N(value.to_owned())
+}
+
+/// The body DynamoDB sends with a 400 for error `code`.
+fn aws_error_body(code: &str, extra: &str) -> String {
+    format!(r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{code}","message":"mocked"{extra}}}"#)
+}
+
+fn cancelled(codes: &[&str]) -> TransactWriteItemsError {
+    let mut error = TransactionCanceledException::builder().message("Transaction cancelled");
+    for code in codes {
+        error = error.cancellation_reasons(CancellationReason::builder().code(*code).build());
+    }
+    TransactWriteItemsError::TransactionCanceledException(error.build())
+}
+
+/// Fails unless every attribute name in `expression` goes through a `#placeholder`: AWS
+/// rejects reserved words (`status`, `value`, `state`, `ttl`…) that moto lets through.
+fn assert_placeholders_only(expression: &str) {
+    const GRAMMAR: [&str; 9] = [
+        "attribute_not_exists",
+        "attribute_exists",
+        "begins_with",
+        "list_append",
+        "AND",
+        "OR",
+        "NOT",
+        "SET",
+        "ADD",
+    ];
+    for token in expression.split(|c: char| !(c.is_alphanumeric() || "_#:".contains(c))) {
+        let plain = !token.is_empty() && !token.starts_with('#') && !token.starts_with(':');
+        assert!(!plain || GRAMMAR.contains(&token), "bare name {token:?} in {expression:?}");
+    }
+}
+
+// --- error mapping ---
+
+#[tokio::test]
+async fn conditional_check_failed_on_put_item_is_a_conflict() {
+    let rule = mock!(Client::put_item).then_error(|| {
+        PutItemError::ConditionalCheckFailedException(
+            ConditionalCheckFailedException::builder().message("The conditional request failed").build(),
+        )
+    });
+    let store = store(&[&rule]);
+    let record = IdempotencyRecord { key: "k".into(), result: serde_json::json!(1), expires_at: now() };
+    assert!(matches!(store.complete(record).await, Err(StoreError::Conflict(_))));
+}
+
+#[tokio::test]
+async fn conditional_check_failed_read_off_the_wire_is_a_conflict() {
+    let rule = mock!(Client::put_item)
+        .sequence()
+        .http_status(400, Some(aws_error_body("ConditionalCheckFailedException", "")))
+        .build();
+    let store = store(&[&rule]);
+    let record = IdempotencyRecord { key: "k".into(), result: serde_json::json!(1), expires_at: now() };
+    assert!(matches!(store.complete(record).await, Err(StoreError::Conflict(_))));
+}
+
+#[tokio::test]
+async fn cancelled_transaction_with_a_lost_condition_is_a_conflict() {
+    let rule =
+        mock!(Client::transact_write_items).then_error(|| cancelled(&["None", "ConditionalCheckFailed"]));
+    let store = store(&[&rule]);
+    let error = store.commit(commit()).await.unwrap_err();
+    assert!(matches!(&error, StoreError::Conflict(m) if m.contains("ConditionalCheckFailed")), "{error:?}");
+}
+
+#[tokio::test]
+async fn cancelled_transaction_read_off_the_wire_is_a_conflict() {
+    let reasons = r#","CancellationReasons":[{"Code":"None"},{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"}]"#;
+    let rule = mock!(Client::transact_write_items)
+        .sequence()
+        .http_status(400, Some(aws_error_body("TransactionCanceledException", reasons)))
+        .build();
+    let store = store(&[&rule]);
+    assert!(matches!(store.commit(commit()).await, Err(StoreError::Conflict(_))));
+}
+
+#[tokio::test]
+async fn transaction_conflict_or_throttling_is_unavailable() {
+    let contended =
+        mock!(Client::transact_write_items).then_error(|| cancelled(&["None", "TransactionConflict"]));
+    let throttled = mock!(Client::transact_write_items)
+        .sequence()
+        .http_status(400, Some(aws_error_body("ThrottlingException", "")))
+        .build();
+    let store = store(&[&contended, &throttled]);
+    assert!(matches!(store.commit(commit()).await, Err(StoreError::Unavailable(_))));
+    assert!(matches!(store.commit(commit()).await, Err(StoreError::Unavailable(_))));
+}
+
+#[tokio::test]
+async fn provisioned_throughput_exceeded_is_unavailable() {
+    let rule = mock!(Client::get_item).then_error(|| {
+        GetItemError::ProvisionedThroughputExceededException(
+            ProvisionedThroughputExceededException::builder().message("slow down").build(),
+        )
+    });
+    let store = store(&[&rule]);
+    assert!(matches!(store.ticket(TicketNumber(1)).await, Err(StoreError::Unavailable(_))));
+}
+
+#[tokio::test]
+async fn server_error_is_unavailable() {
+    let plain = mock!(Client::get_item).sequence().http_status(500, None).build();
+    let modelled = mock!(Client::get_item)
+        .sequence()
+        .http_status(500, Some(aws_error_body("InternalServerError", "")))
+        .build();
+    let store = store(&[&plain, &modelled]);
+    assert!(matches!(store.ticket(TicketNumber(1)).await, Err(StoreError::Unavailable(_))));
+    assert!(matches!(store.ticket(TicketNumber(1)).await, Err(StoreError::Unavailable(_))));
+}
+
+#[tokio::test]
+async fn invalid_request_is_not_retried_as_unavailable() {
+    let rule = mock!(Client::transact_write_items)
+        .sequence()
+        .http_status(400, Some(aws_error_body("ValidationException", "")))
+        .build();
+    let store = store(&[&rule]);
+    assert!(matches!(store.commit(commit()).await, Err(StoreError::Corrupt(_))));
+}
+
+#[tokio::test]
+async fn malformed_ticket_item_is_corrupt() {
+    let rule = mock!(Client::get_item).then_output(|| {
+        let item: Item = HashMap::from([
+            ("pk".to_owned(), s("T#1")),
+            ("sk".to_owned(), s("TICKET")),
+            ("number".to_owned(), n("1")),
+            ("status".to_owned(), s("exploded")),
+        ]);
+        GetItemOutput::builder().set_item(Some(item)).build()
+    });
+    let store = store(&[&rule]);
+    assert!(matches!(store.ticket(TicketNumber(1)).await, Err(StoreError::Corrupt(_))));
+}
+
+#[tokio::test]
+async fn oversized_commit_is_refused_before_calling() {
+    let store = store(&[]);
+    let mut commit = commit();
+    commit.events = (1..=200)
+        .map(|seq| TicketEvent {
+            ticket: TicketNumber(1042),
+            seq,
+            at: now(),
+            actor: Actor::System,
+            kind: EventKind::SurveySent,
+        })
+        .collect();
+    assert!(matches!(store.commit(commit).await, Err(StoreError::Corrupt(_))));
+}
+
+// --- behaviour and request shape ---
+
+#[tokio::test]
+async fn commit_is_one_transaction_with_a_condition_on_every_write() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let rule = mock!(Client::transact_write_items)
+        .match_requests(move |request| {
+            let mut record = record.lock().unwrap();
+            for write in request.transact_items() {
+                let put = write.put().expect("every commit write is a put");
+                let pk = put.item().get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                let sk = put.item().get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                record.push((pk, sk, put.condition_expression().unwrap_or_default().to_owned()));
+            }
+            true
+        })
+        .then_output(|| TransactWriteItemsOutput::builder().build());
+    let store = store(&[&rule]);
+    store.commit(commit()).await.unwrap();
+
+    let seen = seen.lock().unwrap().clone();
+    let expected = [
+        ("T#1042", "TICKET", "#v = :expected"),
+        ("T#1042", "E#000000000002", "attribute_not_exists(#pk)"),
+        ("THREAD#chat:web:conv-1", "THREAD", "attribute_not_exists(#pk)"),
+        ("IDEM#chat:web:m1", "IDEM", "attribute_not_exists(#pk) OR #s <> :done"),
+    ];
+    let expected: Vec<(String, String, String)> =
+        expected.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    assert_eq!(seen, expected);
+    for (_, _, condition) in &seen {
+        assert_placeholders_only(condition);
+    }
+}
+
+#[tokio::test]
+async fn begin_after_a_lost_condition_returns_the_stored_result() {
+    let put = mock!(Client::put_item)
+        .match_requests(|request| {
+            assert_placeholders_only(request.condition_expression().unwrap_or_default());
+            true
+        })
+        .then_error(|| {
+            PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+        });
+    let get = mock!(Client::get_item)
+        .match_requests(|request| request.consistent_read() == Some(true))
+        .then_output(|| {
+            let item: Item = HashMap::from([
+                ("pk".to_owned(), s("IDEM#k")),
+                ("sk".to_owned(), s("IDEM")),
+                ("state".to_owned(), s("done")),
+                ("result".to_owned(), s(r#"{"ticket":7}"#)),
+                ("expires_at".to_owned(), n("1790000100.5")),
+                ("ttl".to_owned(), n("1790000101")),
+            ]);
+            GetItemOutput::builder().set_item(Some(item)).build()
+        });
+    let store = store(&[&put, &get]);
+    let outcome = store.begin("k", now(), Duration::from_secs(30)).await.unwrap();
+    assert_eq!(outcome, Idempotency::Done(serde_json::json!({"ticket": 7})));
+}
+
+#[tokio::test]
+async fn begin_takes_a_free_key() {
+    let put = mock!(Client::put_item).then_output(|| PutItemOutput::builder().build());
+    let store = store(&[&put]);
+    assert_eq!(store.begin("k", now(), Duration::from_secs(30)).await.unwrap(), Idempotency::Started);
+}
+
+#[tokio::test]
+async fn release_of_a_finished_key_changes_nothing_and_succeeds() {
+    let rule = mock!(Client::delete_item).then_error(|| {
+        DeleteItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+    });
+    let store = store(&[&rule]);
+    store.release("k").await.unwrap();
+}
+
+#[tokio::test]
+async fn numbers_come_from_the_counter() {
+    let rule = mock!(Client::update_item)
+        .match_requests(|request| {
+            request.update_expression() == Some("ADD #v :one")
+                && request.expression_attribute_names().and_then(|names| names.get("#v")).map(String::as_str)
+                    == Some("value")
+        })
+        .then_output(|| UpdateItemOutput::builder().attributes("value", n("1043")).build());
+    let store = store(&[&rule]);
+    assert_eq!(store.allocate_number().await.unwrap(), TicketNumber(1043));
+}
+
+#[tokio::test]
+async fn events_follow_pagination_to_the_end() {
+    fn event_item(seq: u64) -> Item {
+        HashMap::from([
+            ("pk".to_owned(), s("T#1042")),
+            ("sk".to_owned(), s(&format!("E#{seq:012}"))),
+            ("ticket".to_owned(), n("1042")),
+            ("seq".to_owned(), n(&seq.to_string())),
+            ("at".to_owned(), s("2026-09-21T14:13:20Z")),
+            ("actor".to_owned(), AttributeValue::M(HashMap::from([("kind".to_owned(), s("system"))]))),
+            ("type".to_owned(), s("survey_sent")),
+        ])
+    }
+    let first = mock!(Client::query)
+        .match_requests(|request| {
+            request.exclusive_start_key().is_none()
+                && request.consistent_read() == Some(true)
+                && request.key_condition_expression() == Some("#pk = :pk AND begins_with(#sk, :prefix)")
+        })
+        .then_output(|| {
+            QueryOutput::builder()
+                .items(event_item(1))
+                .items(event_item(2))
+                .set_last_evaluated_key(Some(HashMap::from([
+                    ("pk".to_owned(), s("T#1042")),
+                    ("sk".to_owned(), s("E#000000000002")),
+                ])))
+                .build()
+        });
+    let second = mock!(Client::query)
+        .match_requests(|request| request.exclusive_start_key().is_some())
+        .then_output(|| QueryOutput::builder().items(event_item(3)).build());
+    let store = store(&[&first, &second]);
+    let seqs: Vec<u64> = store.events(TicketNumber(1042)).await.unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3]);
+}
+
+#[tokio::test]
+async fn claim_lost_to_a_concurrent_claim_for_the_same_customer_is_ok() {
+    let unclaimed = mock!(Client::get_item).then_output(|| GetItemOutput::builder().build());
+    let lost = mock!(Client::transact_write_items)
+        .match_requests(|request| {
+            let writes = request.transact_items();
+            let update = writes.get(1).and_then(|w| w.update());
+            if let Some(update) = update {
+                assert_placeholders_only(update.update_expression());
+                assert_placeholders_only(update.condition_expression().unwrap_or_default());
+            }
+            writes.len() == 2 && update.is_some()
+        })
+        .then_error(|| cancelled(&["ConditionalCheckFailed", "None"]));
+    let now_ours = mock!(Client::get_item).then_output(|| {
+        let item: Item = HashMap::from([
+            ("pk".to_owned(), s("ID#email:li@example.com")),
+            ("sk".to_owned(), s("ID")),
+            ("customer".to_owned(), s("cus_1")),
+        ]);
+        GetItemOutput::builder().set_item(Some(item)).build()
+    });
+    let store = store(&[&unclaimed, &lost, &now_ours]);
+    let identity = Identity::Email { address: "li@example.com".into() };
+    store.claim_identity(&CustomerId::new("cus_1"), &identity, now()).await.unwrap();
+}
+
+#[tokio::test]
+async fn identity_held_by_another_customer_is_a_conflict_without_writing() {
+    let held = mock!(Client::get_item).then_output(|| {
+        let item: Item = HashMap::from([("customer".to_owned(), s("cus_other"))]);
+        GetItemOutput::builder().set_item(Some(item)).build()
+    });
+    let store = store(&[&held]);
+    let identity = Identity::Email { address: "li@example.com".into() };
+    let result = store.claim_identity(&CustomerId::new("cus_1"), &identity, now()).await;
+    assert!(matches!(result, Err(StoreError::Conflict(m)) if !m.contains("li@example.com")));
+}
