@@ -14,7 +14,7 @@ use bytes::Bytes;
 use omnidesk_app::chat_callback::ChatCallback;
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::signature::{SIGNATURE_HEADER, sign, verify};
-use omnidesk_domain::memory::SystemClock;
+use omnidesk_domain::system::SystemClock;
 use omnidesk_local::LocalDesk;
 use tokio::net::TcpListener;
 

@@ -10,17 +10,16 @@ use omnidesk_app::chat_callback::ChatCallbackNotifier;
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::telemetry::{self, LogFormat};
-use omnidesk_aws::AwsSettings;
+use omnidesk_aws::AwsEnvironment;
 use omnidesk_domain::dispatch::DispatcherPorts;
-use omnidesk_domain::memory::SystemClock;
+use omnidesk_domain::system::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let config = DeskConfig::from_env()?;
-    let settings = AwsSettings::from_env()?;
-    let sdk = omnidesk_aws::sdk_config().await;
-    let store = Arc::new(omnidesk_aws::dynamo_store(&sdk, settings.require_table_name()?));
+    let aws = AwsEnvironment::load().await?;
+    let store = Arc::new(aws.store()?);
     let clock = Arc::new(SystemClock);
     let notifier = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())?;
     let handler =

@@ -8,23 +8,21 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_app::ticket_router::RouterHandler;
-use omnidesk_aws::AwsSettings;
-use omnidesk_domain::memory::{RandomIds, SystemClock};
+use omnidesk_aws::AwsEnvironment;
 use omnidesk_domain::router::RouterPorts;
+use omnidesk_domain::system::{RandomIds, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let config = DeskConfig::from_env()?;
-    let settings = AwsSettings::from_env()?;
-    let sdk = omnidesk_aws::sdk_config().await;
-    let store = Arc::new(omnidesk_aws::dynamo_store(&sdk, settings.require_table_name()?));
-    let outbound = omnidesk_aws::sqs_queue(&sdk, settings.require_outbound_queue_url()?);
+    let aws = AwsEnvironment::load().await?;
+    let store = Arc::new(aws.store()?);
     let ports = RouterPorts {
         tickets: store.clone(),
         customers: store.clone(),
         idempotency: store,
-        outbound: Arc::new(outbound),
+        outbound: Arc::new(aws.outbound_queue()?),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };

@@ -16,9 +16,10 @@ use omnidesk_app::config::DeskConfig;
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::dispatch::DispatcherPorts;
-use omnidesk_domain::memory::{MemoryQueue, MemoryStore, QueueSettings, RandomIds};
+use omnidesk_domain::memory::{MemoryQueue, MemoryStore, QueueSettings};
 use omnidesk_domain::ports::{Clock, OutboundNotifier, Queue, QueueError};
 use omnidesk_domain::router::RouterPorts;
+use omnidesk_domain::system::RandomIds;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::signature::sign;
 use omnidesk_app::telemetry::{self, LogFormat};
-use omnidesk_domain::memory::SystemClock;
+use omnidesk_domain::system::SystemClock;
 use omnidesk_local::LocalDesk;
 
 const DEFAULT_CONFIG: &str = "infra/local/omnidesk.example.toml";

@@ -27,3 +27,29 @@ pub fn dynamo_store(config: &SdkConfig, table: &str) -> DynamoStore {
 pub fn sqs_queue(config: &SdkConfig, url: &str) -> SqsQueue {
     SqsQueue::new(aws_sdk_sqs::Client::new(config), url)
 }
+
+/// What a function needs to reach its AWS resources: where they are (from the environment)
+/// and one SDK configuration. Loaded once, in init.
+pub struct AwsEnvironment {
+    pub settings: AwsSettings,
+    pub sdk: SdkConfig,
+}
+
+impl AwsEnvironment {
+    pub async fn load() -> Result<Self, SettingsError> {
+        Ok(Self { settings: AwsSettings::from_env()?, sdk: sdk_config().await })
+    }
+
+    /// The table's stores; fails naming `TABLE_NAME` if it is not set.
+    pub fn store(&self) -> Result<DynamoStore, SettingsError> {
+        Ok(dynamo_store(&self.sdk, self.settings.require_table_name()?))
+    }
+
+    pub fn inbound_queue(&self) -> Result<SqsQueue, SettingsError> {
+        Ok(sqs_queue(&self.sdk, self.settings.require_inbound_queue_url()?))
+    }
+
+    pub fn outbound_queue(&self) -> Result<SqsQueue, SettingsError> {
+        Ok(sqs_queue(&self.sdk, self.settings.require_outbound_queue_url()?))
+    }
+}

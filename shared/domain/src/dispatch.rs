@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::memory::later;
 use crate::outbound::OutboundJob;
 use crate::ports::{
     Clock, Idempotency, IdempotencyRecord, IdempotencyStore, NotifyError, OutboundNotifier, StoreError,
 };
 use crate::router::IDEMPOTENCY_TTL;
+use crate::system::later;
 
 /// Must outlast one delivery with all its in-process retries.
 pub const DELIVERY_LEASE: Duration = Duration::from_secs(60);

@@ -11,5 +11,6 @@ pub mod model;
 pub mod outbound;
 pub mod ports;
 pub mod router;
+pub mod system;
 
 pub use model::*;

@@ -10,8 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use jiff::Timestamp;
-use omnidesk_domain::memory::later;
 use omnidesk_domain::ports::{Idempotency, IdempotencyRecord, IdempotencyStore, StoreError};
+use omnidesk_domain::system::later;
 
 use super::codec::{epoch_seconds, read_epoch_seconds, read_string, string_attr, ttl_seconds};
 use super::keys::{self, Item};

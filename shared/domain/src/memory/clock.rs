@@ -4,16 +4,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::ports::Clock;
-
-/// The real clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
-}
+use crate::system::later;
 
 /// A clock tests move by hand.
 #[derive(Debug)]
@@ -38,9 +29,4 @@ impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-/// `at + by`, saturating at the end of time instead of panicking.
-pub fn later(at: Timestamp, by: Duration) -> Timestamp {
-    at.checked_add(by).unwrap_or(Timestamp::MAX)
 }

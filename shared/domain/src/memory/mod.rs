@@ -9,8 +9,8 @@ mod notifier;
 mod queue;
 mod store;
 
-pub use clock::{ManualClock, SystemClock, later};
-pub use ids::{RandomIds, SequentialIds};
+pub use clock::ManualClock;
+pub use ids::SequentialIds;
 pub use notifier::RecordingNotifier;
 pub use queue::{MemoryQueue, QueueSettings};
 pub use store::MemoryStore;

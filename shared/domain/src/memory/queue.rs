@@ -5,8 +5,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::later;
 use crate::ports::{Clock, Queue, QueueError, QueueMessage, Received};
+use crate::system::later;
 
 /// SQS's limit on a message body.
 pub const MAX_QUEUE_MESSAGE_BYTES: usize = 256 * 1024;

@@ -5,12 +5,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::later;
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
     CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError, ThreadKey, TicketCommit,
     TicketStore,
 };
+use crate::system::later;
 
 /// The single DynamoDB table in memory: tickets with their messages and events, thread keys,
 /// customers with identity claims, idempotency records. One lock makes each commit atomic,

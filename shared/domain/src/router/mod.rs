@@ -17,7 +17,6 @@ pub use customers::resolve_customer;
 use crate::envelope::seal;
 use crate::inbound::{InboundMessage, Source};
 use crate::lifecycle::LifecycleError;
-use crate::memory::later;
 use crate::model::{
     Actor, AuthorKind, ChannelRef, CustomerId, Direction, Message, MessageId, Status, Ticket, TicketNumber,
     Visibility,
@@ -27,6 +26,7 @@ use crate::ports::{
     Clock, CustomerStore, IdSource, IdempotencyRecord, IdempotencyStore, Queue, QueueError, StoreError,
     ThreadClaim, TicketCommit, TicketStore,
 };
+use crate::system::later;
 
 /// Longer than SQS keeps a message (14 days at most), so no redelivery outlives its record.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(15 * 24 * 3600);
