@@ -79,6 +79,7 @@ async fn outbound_dispatcher_sqs_batch() {
         idempotency: Arc::new(MemoryStore::new()),
         notifier: notifier.clone(),
         clock: clock(),
+        ids: Arc::new(SequentialIds::default()),
     });
     let response = handler.handle(event).await;
     assert!(response.batch_item_failures.is_empty());

@@ -12,7 +12,7 @@ use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::AwsEnvironment;
 use omnidesk_domain::dispatch::DispatcherPorts;
-use omnidesk_domain::system::SystemClock;
+use omnidesk_domain::system::{RandomIds, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -22,8 +22,12 @@ async fn main() -> Result<(), Error> {
     let store = Arc::new(aws.store()?);
     let clock = Arc::new(SystemClock);
     let notifier = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())?;
-    let handler =
-        &DispatcherHandler::new(DispatcherPorts { idempotency: store, notifier: Arc::new(notifier), clock });
+    let handler = &DispatcherHandler::new(DispatcherPorts {
+        idempotency: store,
+        notifier: Arc::new(notifier),
+        clock,
+        ids: Arc::new(RandomIds),
+    });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(handler.handle(event.payload).await)
     }))

@@ -81,6 +81,7 @@ impl LocalDesk {
             idempotency: store.clone(),
             notifier,
             clock: clock.clone(),
+            ids: Arc::new(RandomIds),
         });
         let callbacks = Arc::new(CallbackLog::new(config.inboxes(), clock.clone()));
         Self { config, clock, store, inbound, outbound, callbacks, router, dispatcher }

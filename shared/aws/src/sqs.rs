@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
 use aws_sdk_sqs::types::{
-    Message, MessageAttributeValue, MessageSystemAttributeName, SendMessageBatchRequestEntry,
+    Message, MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
+    SendMessageBatchRequestEntry,
 };
 use jiff::Timestamp;
-use omnidesk_domain::ports::{Queue, QueueError, QueueMessage, Received};
+use omnidesk_domain::ports::{Queue, QueueDepth, QueueError, QueueMessage, Received};
 
 use crate::errors::queue_error;
 
@@ -138,6 +139,25 @@ impl Queue for SqsQueue {
             }
             Err(e) => Err(queue_error("DeleteMessage", e)),
         }
+    }
+
+    async fn depth(&self) -> Result<QueueDepth, QueueError> {
+        let output = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(|e| queue_error("GetQueueAttributes", e))?;
+        let count = |name| {
+            output.attributes().and_then(|a| a.get(&name)).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0)
+        };
+        Ok(QueueDepth {
+            visible: count(QueueAttributeName::ApproximateNumberOfMessages),
+            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        })
     }
 }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::outbound::OutboundJob;
 use crate::ports::{
-    Clock, Idempotency, IdempotencyRecord, IdempotencyStore, NotifyError, OutboundNotifier, StoreError,
+    Clock, IdSource, Idempotency, IdempotencyRecord, IdempotencyStore, NotifyError, OutboundNotifier,
+    StoreError,
 };
 use crate::router::IDEMPOTENCY_TTL;
 use crate::system::later;
@@ -37,6 +38,7 @@ pub struct DispatcherPorts {
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub notifier: Arc<dyn OutboundNotifier>,
     pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
 }
 
 pub struct Dispatcher {
@@ -51,7 +53,8 @@ impl Dispatcher {
     pub async fn dispatch(&self, job: &OutboundJob) -> Result<DispatchOutcome, DispatchError> {
         let key = format!("out:{}", job.id);
         let now = self.ports.clock.now();
-        match self.ports.idempotency.begin(&key, now, DELIVERY_LEASE).await? {
+        let owner = self.ports.ids.token();
+        match self.ports.idempotency.begin(&key, &owner, now, DELIVERY_LEASE).await? {
             Idempotency::Done(_) => {
                 tracing::info!(ticket = job.ticket.0, job = %job.id, "dispatch.duplicate");
                 return Ok(DispatchOutcome::AlreadyDelivered);
@@ -86,7 +89,7 @@ mod tests {
     use jiff::Timestamp;
 
     use super::*;
-    use crate::memory::{ManualClock, MemoryStore, RecordingNotifier};
+    use crate::memory::{ManualClock, MemoryStore, RecordingNotifier, SequentialIds};
     use crate::model::{MessageId, TicketNumber};
     use crate::outbound::{Destination, OutboundKind};
 
@@ -97,6 +100,7 @@ mod tests {
             idempotency: Arc::new(MemoryStore::new()),
             notifier: notifier.clone(),
             clock: clock.clone(),
+            ids: Arc::new(SequentialIds::default()),
         };
         (Dispatcher::new(ports), notifier, clock)
     }
@@ -142,7 +146,12 @@ mod tests {
     async fn a_held_lease_keeps_a_concurrent_delivery_out_until_it_expires() {
         let (dispatcher, notifier, clock) = setup();
         let key = format!("out:{}", job().id);
-        dispatcher.ports.idempotency.begin(&key, clock.now(), DELIVERY_LEASE).await.unwrap();
+        dispatcher
+            .ports
+            .idempotency
+            .begin(&key, "another-worker", clock.now(), DELIVERY_LEASE)
+            .await
+            .unwrap();
         assert!(matches!(dispatcher.dispatch(&job()).await, Err(DispatchError::InFlight)));
         clock.advance(DELIVERY_LEASE);
         assert_eq!(dispatcher.dispatch(&job()).await.unwrap(), DispatchOutcome::Delivered);

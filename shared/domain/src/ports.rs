@@ -141,8 +141,16 @@ pub trait IdempotencyStore: Send + Sync {
     /// The finished result under `key`, if any.
     async fn result(&self, key: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError>;
     /// Takes the key for `lease` unless it is done or leased to someone else (a conditional
-    /// put: absent, or lease expired).
-    async fn begin(&self, key: &str, now: Timestamp, lease: Duration) -> Result<Idempotency, StoreError>;
+    /// put: absent, lease expired, or already leased to `owner`). `owner` identifies one
+    /// logical attempt, so a transport-level retry of a put that did land finds its own lease
+    /// instead of reporting `InFlight`.
+    async fn begin(
+        &self,
+        key: &str,
+        owner: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Idempotency, StoreError>;
     /// Marks the key done with its result, kept until `expires_at`.
     async fn complete(&self, record: IdempotencyRecord) -> Result<(), StoreError>;
     /// Gives a lease back after a failure, so a retry need not wait for it to run out.
@@ -171,6 +179,21 @@ pub struct Received {
     pub sent_at: Timestamp,
 }
 
+/// How many messages a queue holds (SQS's approximate counts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Waiting to be received.
+    pub visible: usize,
+    /// Received and not yet deleted.
+    pub in_flight: usize,
+}
+
+impl QueueDepth {
+    pub fn total(&self) -> usize {
+        self.visible + self.in_flight
+    }
+}
+
 #[async_trait]
 pub trait Queue: Send + Sync {
     /// Returns the queue's id for the message.
@@ -185,10 +208,50 @@ pub trait Queue: Send + Sync {
     /// more than the queue's max receive count go to its dead-letter queue instead.
     async fn receive(&self, max: usize) -> Result<Vec<Received>, QueueError>;
     async fn delete(&self, receipt_handle: &str) -> Result<(), QueueError>;
+    /// For operators and tests: alarms watch the same numbers on the dead-letter queues.
+    async fn depth(&self) -> Result<QueueDepth, QueueError>;
 }
 
 /// Delivers an outbound job on its channel (chat callback, email, phone task).
 #[async_trait]
 pub trait OutboundNotifier: Send + Sync {
     async fn deliver(&self, job: &OutboundJob) -> Result<(), NotifyError>;
+}
+
+/// A mail ready to send: the complete RFC 5322 message, and the envelope addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub from: String,
+    pub to: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    /// The provider refused this mail (unverified sender, suppressed or malformed address):
+    /// retrying will not help.
+    #[error("mail rejected: {0}")]
+    Rejected(String),
+    /// Throttled, timed out or a server error: try again later.
+    #[error("mail service unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Sends mail (SESv2 `SendEmail` with raw content on AWS).
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Returns the provider's message id.
+    async fn send_raw(&self, mail: &OutgoingMail) -> Result<String, MailError>;
+}
+
+/// Large immutable objects: raw mail, attachments, exports (S3 on AWS).
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Writes (or overwrites) the object at `key`.
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StoreError>;
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Deleting a missing object is not an error.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Keys under `prefix`, sorted.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
 }

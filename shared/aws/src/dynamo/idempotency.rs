@@ -22,6 +22,7 @@ const STATE: &str = "state";
 const LEASED: &str = "leased";
 const DONE: &str = "done";
 const LEASE_UNTIL: &str = "lease_until";
+const OWNER: &str = "owner";
 const RESULT: &str = "result";
 const EXPIRES_AT: &str = "expires_at";
 /// The table's TTL attribute.
@@ -34,7 +35,9 @@ const BEGIN_ATTEMPTS: usize = 3;
 /// What a stored record says, as of `now`.
 enum Stored {
     Done(serde_json::Value),
-    Leased,
+    Leased {
+        owner: String,
+    },
     /// Absent, or expired: free to take.
     Free,
 }
@@ -44,21 +47,29 @@ impl IdempotencyStore for DynamoStore {
     async fn result(&self, key: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
         Ok(match self.stored(key, now).await? {
             Stored::Done(result) => Some(result),
-            Stored::Leased | Stored::Free => None,
+            Stored::Leased { .. } | Stored::Free => None,
         })
     }
 
-    async fn begin(&self, key: &str, now: Timestamp, lease: Duration) -> Result<Idempotency, StoreError> {
+    async fn begin(
+        &self,
+        key: &str,
+        owner: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Idempotency, StoreError> {
         let until = later(now, lease);
         for _ in 0..BEGIN_ATTEMPTS {
-            match self.take_lease(key, now, until).await {
+            match self.take_lease(key, owner, now, until).await {
                 Ok(()) => return Ok(Idempotency::Started),
                 Err(StoreError::Conflict(_)) => {}
                 Err(other) => return Err(other),
             }
             match self.stored(key, now).await? {
                 Stored::Done(result) => return Ok(Idempotency::Done(result)),
-                Stored::Leased => return Ok(Idempotency::InFlight),
+                // An SDK retry of a put that landed: the lease is ours.
+                Stored::Leased { owner: holder } if holder == owner => return Ok(Idempotency::Started),
+                Stored::Leased { .. } => return Ok(Idempotency::InFlight),
                 Stored::Free => {}
             }
         }
@@ -106,9 +117,16 @@ impl IdempotencyStore for DynamoStore {
 
 impl DynamoStore {
     /// Puts a lease unless the key is done or leased to someone else (`Conflict` then).
-    async fn take_lease(&self, key: &str, now: Timestamp, until: Timestamp) -> Result<(), StoreError> {
+    async fn take_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<(), StoreError> {
         let mut item = Item::new();
         item.insert(STATE.to_owned(), string_attr(LEASED));
+        item.insert(OWNER.to_owned(), string_attr(owner));
         item.insert(LEASE_UNTIL.to_owned(), epoch_seconds(until));
         // An abandoned lease vanishes by itself once it has run out.
         item.insert(TTL.to_owned(), ttl_seconds(until));
@@ -119,8 +137,10 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression(
-                "attribute_not_exists(#pk) OR (#s = :leased AND #lu <= :now) OR #exp <= :now",
+                "attribute_not_exists(#pk) OR (#s = :leased AND (#lu <= :now OR #o = :owner)) OR #exp <= :now",
             )
+            .expression_attribute_names("#o", OWNER)
+            .expression_attribute_values(":owner", string_attr(owner))
             .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_names("#s", STATE)
             .expression_attribute_names("#lu", LEASE_UNTIL)
@@ -149,7 +169,10 @@ impl DynamoStore {
                 let result = serde_json::from_str(text).map_err(|e| corrupt(what, e))?;
                 Ok(Stored::Done(result))
             }
-            LEASED if read_epoch_seconds(&item, LEASE_UNTIL, what)? > now => Ok(Stored::Leased),
+            LEASED if read_epoch_seconds(&item, LEASE_UNTIL, what)? > now => {
+                let owner = item.get(OWNER).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                Ok(Stored::Leased { owner })
+            }
             LEASED => Ok(Stored::Free),
             other => Err(corrupt(what, format_args!("unknown state {other:?}"))),
         }

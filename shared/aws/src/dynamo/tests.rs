@@ -324,7 +324,7 @@ async fn begin_after_a_lost_condition_returns_the_stored_result() {
             GetItemOutput::builder().set_item(Some(item)).build()
         });
     let store = store(&[&put, &get]);
-    let outcome = store.begin("k", now(), Duration::from_secs(30)).await.unwrap();
+    let outcome = store.begin("k", "owner-1", now(), Duration::from_secs(30)).await.unwrap();
     assert_eq!(outcome, Idempotency::Done(serde_json::json!({"ticket": 7})));
 }
 
@@ -332,7 +332,10 @@ async fn begin_after_a_lost_condition_returns_the_stored_result() {
 async fn begin_takes_a_free_key() {
     let put = mock!(Client::put_item).then_output(|| PutItemOutput::builder().build());
     let store = store(&[&put]);
-    assert_eq!(store.begin("k", now(), Duration::from_secs(30)).await.unwrap(), Idempotency::Started);
+    assert_eq!(
+        store.begin("k", "owner-1", now(), Duration::from_secs(30)).await.unwrap(),
+        Idempotency::Started
+    );
 }
 
 #[tokio::test]

@@ -3,14 +3,18 @@
 //! too often moves to the dead-letter queue — so tests and the local desk exercise the same
 //! edge cases as AWS.
 
+mod blobs;
 mod clock;
 mod ids;
+mod mailer;
 mod notifier;
 mod queue;
 mod store;
 
+pub use blobs::MemoryBlobStore;
 pub use clock::ManualClock;
 pub use ids::SequentialIds;
+pub use mailer::MemoryMailer;
 pub use notifier::RecordingNotifier;
 pub use queue::{MemoryQueue, QueueSettings};
 pub use store::MemoryStore;

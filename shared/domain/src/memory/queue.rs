@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::ports::{Clock, Queue, QueueError, QueueMessage, Received};
+use crate::ports::{Clock, Queue, QueueDepth, QueueError, QueueMessage, Received};
 use crate::system::later;
 
 /// SQS's limit on a message body.
@@ -158,6 +158,13 @@ impl Queue for MemoryQueue {
             }
         }
         Ok(received)
+    }
+
+    async fn depth(&self) -> Result<QueueDepth, QueueError> {
+        let now = self.clock.now();
+        let state = self.lock();
+        let visible = state.messages.values().filter(|m| m.visible_at <= now).count();
+        Ok(QueueDepth { visible, in_flight: state.messages.len() - visible })
     }
 
     async fn delete(&self, receipt_handle: &str) -> Result<(), QueueError> {

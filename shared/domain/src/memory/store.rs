@@ -34,7 +34,7 @@ struct State {
 
 #[derive(Debug, Clone)]
 enum IdempotencyEntry {
-    Leased { until: Timestamp },
+    Leased { until: Timestamp, owner: String },
     Done { result: serde_json::Value, expires_at: Timestamp },
 }
 
@@ -180,16 +180,25 @@ impl IdempotencyStore for MemoryStore {
         })
     }
 
-    async fn begin(&self, key: &str, now: Timestamp, lease: Duration) -> Result<Idempotency, StoreError> {
+    async fn begin(
+        &self,
+        key: &str,
+        owner: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Idempotency, StoreError> {
         let mut state = self.lock();
         match state.idempotency.get(key) {
             Some(IdempotencyEntry::Done { result, expires_at }) if *expires_at > now => {
                 return Ok(Idempotency::Done(result.clone()));
             }
-            Some(IdempotencyEntry::Leased { until }) if *until > now => return Ok(Idempotency::InFlight),
+            Some(IdempotencyEntry::Leased { until, owner: holder }) if *until > now && holder != owner => {
+                return Ok(Idempotency::InFlight);
+            }
             _ => {}
         }
-        state.idempotency.insert(key.to_owned(), IdempotencyEntry::Leased { until: later(now, lease) });
+        let entry = IdempotencyEntry::Leased { until: later(now, lease), owner: owner.to_owned() };
+        state.idempotency.insert(key.to_owned(), entry);
         Ok(Idempotency::Started)
     }
 
