@@ -11,7 +11,7 @@ use axum::http::Request;
 use omnidesk_app::signature::{SIGNATURE_HEADER, sign};
 use omnidesk_domain::memory::RecordingNotifier;
 use omnidesk_domain::system::SystemClock;
-use omnidesk_local::LocalDesk;
+use omnidesk_local::{DeskPorts, LocalDesk};
 use omnidesk_tests::{INBOX, SECRET, chat_body, now, test_config};
 use tower::ServiceExt;
 
@@ -40,11 +40,11 @@ fn report(name: &str, unit: &str, mut samples: Vec<Duration>) {
 async fn main() {
     let messages: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(30_000);
     let notifier = Arc::new(RecordingNotifier::default());
-    let desk = Arc::new(LocalDesk::with_notifier(
-        test_config("http://127.0.0.1:9/unused"),
-        Arc::new(SystemClock),
-        notifier.clone(),
-    ));
+    let config = test_config("http://127.0.0.1:9/unused", 30_000);
+    let clock = Arc::new(SystemClock);
+    let ports = DeskPorts::memory(&config, clock.clone());
+    let memory = ports.memory.clone().expect("in-memory backend");
+    let desk = Arc::new(LocalDesk::with_notifier(config, clock, ports, notifier.clone()));
     let app = desk.http_router();
 
     let bodies: Vec<String> = (0..messages)
@@ -93,7 +93,7 @@ async fn main() {
     }
     let total = started.elapsed();
 
-    let tickets = desk.store.all_tickets().len();
+    let tickets = memory.all_tickets().len();
     assert_eq!(tickets, messages.div_ceil(MESSAGES_PER_CONVERSATION));
     assert_eq!(notifier.delivered().len(), tickets);
     println!(

@@ -1,83 +1,73 @@
-//! Test support: a local desk on 127.0.0.1 wired to a chat callback receiver the test
-//! controls, plus helpers to sign requests and wait (boundedly) for asynchronous effects.
+//! Test support: a local desk on 127.0.0.1, on either backend (in memory, or the AWS
+//! adapters against moto), wired to a chat callback receiver the test controls; helpers to
+//! sign requests, observe the desk through its ports, and wait (boundedly) for effects.
+
+pub mod receiver;
+pub mod scenarios;
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use bytes::Bytes;
-use omnidesk_app::chat_callback::ChatCallback;
 use omnidesk_app::config::DeskConfig;
-use omnidesk_app::signature::{SIGNATURE_HEADER, sign, verify};
+use omnidesk_app::signature::{SIGNATURE_HEADER, sign};
+use omnidesk_domain::faults::FaultPlan;
+use omnidesk_domain::model::{CustomerId, Identity, Message, Ticket, TicketNumber};
+use omnidesk_domain::ports::{QueueDepth, ThreadKey};
 use omnidesk_domain::system::SystemClock;
-use omnidesk_local::LocalDesk;
+use omnidesk_local::provision::ProvisionOptions;
+use omnidesk_local::{DeskPorts, LocalDesk, backend};
 use tokio::net::TcpListener;
+
+pub use receiver::CallbackReceiver;
 
 pub const INBOX: &str = "web";
 pub const SECRET: &str = "test-secret-0123456789";
+/// Set by scripts/test.sh to moto_server's URL.
+pub const MOTO_ENDPOINT_ENV: &str = "OMNIDESK_MOTO_ENDPOINT";
+/// Set by scripts/test.sh: a missing moto endpoint is then a failure, not a skip.
+pub const REQUIRE_MOTO_ENV: &str = "OMNIDESK_REQUIRE_MOTO";
 
-/// Chat callbacks as a provider would receive them.
-#[derive(Default)]
-pub struct CallbackReceiver {
-    down: AtomicBool,
-    attempts: Mutex<Vec<Attempt>>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    Moto(String),
 }
 
-#[derive(Debug, Clone)]
-pub struct Attempt {
-    pub signature_valid: bool,
-    pub callback: Option<ChatCallback>,
-}
-
-impl CallbackReceiver {
-    /// Answer 503 to everything, like a provider having an outage.
-    pub fn set_down(&self, down: bool) {
-        self.down.store(down, Ordering::SeqCst);
-    }
-
-    pub fn attempts(&self) -> Vec<Attempt> {
-        self.attempts.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Callbacks accepted (answered 2xx).
-    pub fn delivered(&self) -> Vec<ChatCallback> {
-        if self.down.load(Ordering::SeqCst) {
-            return Vec::new();
+impl Backend {
+    /// The moto backend if the test script started moto_server; `None` means skip.
+    pub fn moto() -> Option<Self> {
+        match std::env::var(MOTO_ENDPOINT_ENV) {
+            Ok(endpoint) if !endpoint.is_empty() => Some(Backend::Moto(endpoint)),
+            _ if std::env::var_os(REQUIRE_MOTO_ENV).is_some() => {
+                panic!("{REQUIRE_MOTO_ENV} is set but {MOTO_ENDPOINT_ENV} is not")
+            }
+            _ => None,
         }
-        self.attempts().into_iter().filter_map(|a| a.callback).collect()
     }
 
-    /// Serves on 127.0.0.1 at a free port; returns the callback URL.
-    pub async fn start(self: &Arc<Self>) -> String {
-        let app = Router::new().route("/callback", post(receive)).with_state(self.clone());
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
-        let address = listener.local_addr().expect("bound address");
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        format!("http://{address}/callback")
+    /// How long effects may take to show: moto redelivers after whole seconds.
+    pub fn patience(&self) -> Duration {
+        match self {
+            Backend::Memory => Duration::from_secs(15),
+            Backend::Moto(_) => Duration::from_secs(60),
+        }
     }
-}
 
-async fn receive(
-    State(receiver): State<Arc<CallbackReceiver>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    let signature_valid = verify(header, SECRET.as_bytes(), &body, jiff::Timestamp::now()).is_ok();
-    let down = receiver.down.load(Ordering::SeqCst);
-    let callback = if down { None } else { serde_json::from_slice(&body).ok() };
-    receiver.attempts.lock().unwrap_or_else(|p| p.into_inner()).push(Attempt { signature_valid, callback });
-    if down { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::NO_CONTENT }
+    fn visibility_timeout_ms(&self) -> u64 {
+        match self {
+            Backend::Memory => 300,
+            // SQS counts visibility in whole seconds.
+            Backend::Moto(_) => 1_000,
+        }
+    }
 }
 
 /// A configuration with one inbox calling back to `callback_url`, and fast queues so
-/// redelivery and dead-lettering happen within a test's time.
-pub fn test_config(callback_url: &str) -> DeskConfig {
+/// redelivery and dead-lettering happen within a test's time. The max receive count is the
+/// template's, so both backends dead-letter after the same number of receives.
+pub fn test_config(callback_url: &str, visibility_timeout_ms: u64) -> DeskConfig {
     let text = format!(
         r#"
         [[chat_inboxes]]
@@ -91,31 +81,61 @@ pub fn test_config(callback_url: &str) -> DeskConfig {
         timeout_ms = 2000
 
         [local]
-        visibility_timeout_ms = 150
-        max_receive_count = 3
+        visibility_timeout_ms = {visibility_timeout_ms}
+        max_receive_count = {MAX_RECEIVE_COUNT}
         poll_interval_ms = 10
         "#
     );
     DeskConfig::from_toml(&text).expect("test config is valid")
 }
 
+/// template.yaml's maxReceiveCount on both queues.
+pub const MAX_RECEIVE_COUNT: u32 = 5;
+
 /// A running local desk and its callback receiver.
 pub struct TestDesk {
+    pub backend: Backend,
     pub desk: Arc<LocalDesk>,
+    /// The desk's stores and queues, without injected faults.
+    pub observe: DeskPorts,
     pub receiver: Arc<CallbackReceiver>,
     pub address: SocketAddr,
     pub http: reqwest::Client,
 }
 
+static DESKS: AtomicU32 = AtomicU32::new(0);
+
 impl TestDesk {
-    pub async fn start() -> Self {
+    pub async fn start(backend: &Backend) -> Self {
+        Self::start_with_faults(backend, None).await
+    }
+
+    /// A desk whose stores and queues fail as `faults` says.
+    pub async fn start_with_faults(backend: &Backend, faults: Option<Arc<FaultPlan>>) -> Self {
         let receiver = Arc::new(CallbackReceiver::default());
         let callback_url = receiver.start().await;
-        let desk = Arc::new(LocalDesk::new(test_config(&callback_url), Arc::new(SystemClock)).expect("desk"));
+        let config = test_config(&callback_url, backend.visibility_timeout_ms());
+        let ports = match backend {
+            Backend::Memory => DeskPorts::memory(&config, Arc::new(SystemClock)),
+            Backend::Moto(endpoint) => {
+                let sdk = backend::sdk_for_endpoint(endpoint).await;
+                // A fresh prefix is a fresh desk: ticket numbers start at 1 again.
+                let prefix = format!("t{}-{}-", std::process::id(), DESKS.fetch_add(1, Ordering::Relaxed));
+                let options = ProvisionOptions { prefix, visibility_timeout: Some(1) };
+                DeskPorts::aws(&sdk, &options).await.expect("provision on moto").0
+            }
+        };
+        // Tests look at the desk through the ports without faults.
+        let observe = ports.clone();
+        let ports = match faults {
+            Some(plan) => ports.with_faults(plan),
+            None => ports,
+        };
+        let desk = Arc::new(LocalDesk::new(config, Arc::new(SystemClock), ports).expect("desk"));
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
         let address = listener.local_addr().expect("bound address");
         tokio::spawn(desk.clone().serve(listener, std::future::pending()));
-        Self { desk, receiver, address, http: reqwest::Client::new() }
+        Self { backend: backend.clone(), desk, observe, receiver, address, http: reqwest::Client::new() }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -143,11 +163,62 @@ impl TestDesk {
         (status, json)
     }
 
-    /// Posts a correctly signed chat message.
+    /// Posts a correctly signed chat message; returns the status.
     pub async fn send_chat(&self, message_id: &str, conversation: &str, visitor: &str, text: &str) -> u16 {
         let body = chat_body(message_id, conversation, visitor, text);
         self.post_chat(INBOX, body.as_bytes(), Some(now())).await.0
     }
+
+    // --- observing the desk through its ports, the same way on both backends -------------
+
+    pub async fn ticket(&self, number: u64) -> Option<Ticket> {
+        self.observe.tickets.ticket(TicketNumber(number)).await.expect("read ticket")
+    }
+
+    pub async fn messages(&self, number: TicketNumber) -> Vec<Message> {
+        self.observe.tickets.messages(number).await.expect("read messages")
+    }
+
+    pub async fn ticket_of_conversation(&self, conversation: &str) -> Option<TicketNumber> {
+        let key = ThreadKey::chat(INBOX, conversation);
+        self.observe.tickets.thread_ticket(&key).await.expect("read thread")
+    }
+
+    pub async fn customer_of_visitor(&self, visitor: &str) -> Option<CustomerId> {
+        let identity = Identity::chat_visitor(INBOX, visitor).expect("visitor id");
+        self.observe.customers.customer_by_identity(&identity).await.expect("read identity")
+    }
+
+    pub async fn depths(&self) -> Depths {
+        let ports = &self.observe;
+        let depth = |q: &Arc<dyn omnidesk_domain::ports::Queue>| {
+            let q = q.clone();
+            async move { q.depth().await.expect("queue depth") }
+        };
+        Depths {
+            inbound: depth(&ports.inbound).await,
+            outbound: depth(&ports.outbound).await,
+            inbound_dead_letter: depth(&ports.inbound_dead_letter).await,
+            outbound_dead_letter: depth(&ports.outbound_dead_letter).await,
+        }
+    }
+
+    /// Waits until both work queues are empty.
+    pub async fn drained(&self) -> bool {
+        eventually(self.backend.patience(), || async {
+            let d = self.depths().await;
+            d.inbound.total() == 0 && d.outbound.total() == 0
+        })
+        .await
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Depths {
+    pub inbound: QueueDepth,
+    pub outbound: QueueDepth,
+    pub inbound_dead_letter: QueueDepth,
+    pub outbound_dead_letter: QueueDepth,
 }
 
 pub fn chat_body(message_id: &str, conversation: &str, visitor: &str, text: &str) -> String {
@@ -164,21 +235,67 @@ pub fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
-/// Waits until `condition` holds, checking every 10 ms, for at most `limit`.
-pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+/// Waits until `condition` holds, checking every 20 ms, for at most `limit`.
+pub async fn eventually<F, Fut>(limit: Duration, mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        if condition() {
+        if condition().await {
             return true;
         }
         if tokio::time::Instant::now() >= deadline {
             return false;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 /// Lets pollers run for a while, to show that nothing more happens.
-pub async fn settle() {
-    tokio::time::sleep(Duration::from_millis(400)).await;
+pub async fn settle(backend: &Backend) {
+    let pause = match backend {
+        Backend::Memory => Duration::from_millis(400),
+        Backend::Moto(_) => Duration::from_millis(1_500),
+    };
+    tokio::time::sleep(pause).await;
+}
+
+/// Expands to one `#[tokio::test]` per scenario in [`scenarios`], on the backend `$backend`
+/// gives (`Option<Backend>`; `None` skips). Both tiers use this one list.
+#[macro_export]
+macro_rules! scenario_tests {
+    ($backend:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(backend) = $backend else {
+                    eprintln!("skipped: no backend (set {})", $crate::MOTO_ENDPOINT_ENV);
+                    return;
+                };
+                $crate::scenarios::$name(&backend).await;
+            }
+        )*
+    };
+}
+
+/// Every scenario, for both tiers: adding one here runs it on memory and on moto.
+#[macro_export]
+macro_rules! all_scenarios {
+    ($backend:expr) => {
+        $crate::scenario_tests!($backend;
+            signed_message_opens_ticket_one_and_the_acknowledgement_reaches_the_callback,
+            conversation_continues_its_ticket_and_repeats_change_nothing,
+            another_conversation_of_the_same_visitor_finds_the_same_customer,
+            unsigned_wrongly_signed_and_stale_requests_are_401_and_change_nothing,
+            malformed_json_and_missing_fields_are_400_naming_the_field,
+            a_65_kib_body_is_413,
+            an_unknown_inbox_is_404,
+            callback_receiver_down_retries_then_dead_letters_with_the_ticket_intact,
+            poison_message_is_dead_lettered_while_its_batch_mates_succeed,
+            duplicate_deliveries_in_any_order_write_each_message_once,
+            injected_faults_change_nothing_in_the_outcome,
+        );
+    };
 }

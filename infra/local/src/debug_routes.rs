@@ -1,14 +1,14 @@
-//! Read-only views for people trying the desk locally: `GET /local/tickets` (every ticket with
-//! its thread and events) and `GET /local/dead-letters`. Local only: the AWS store cannot list
-//! everything without a scan, and the agent API serves tickets in production.
+//! Read-only views for people trying the desk locally: `GET /local/tickets/{n}` (a ticket with
+//! its thread and events), `GET /local/tickets` (all of them, in-memory backend only: the AWS
+//! store cannot list without a scan) and `GET /local/dead-letters` (dead-letter queue depths).
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use omnidesk_domain::model::{Message, Ticket, TicketEvent};
-use omnidesk_domain::ports::TicketStore;
+use omnidesk_app::error::ApiError;
+use omnidesk_domain::model::{Message, Ticket, TicketEvent, TicketNumber};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -24,24 +24,43 @@ struct TicketView {
 pub fn router(desk: Arc<LocalDesk>) -> Router {
     Router::new()
         .route("/local/tickets", get(tickets))
+        .route("/local/tickets/{number}", get(ticket))
         .route("/local/dead-letters", get(dead_letters))
         .with_state(desk)
 }
 
-async fn tickets(State(desk): State<Arc<LocalDesk>>) -> Json<Vec<TicketView>> {
-    let mut views = Vec::new();
-    for ticket in desk.store.all_tickets() {
-        // The memory store never fails.
-        let messages = desk.store.messages(ticket.number).await.unwrap_or_default();
-        let events = desk.store.events(ticket.number).await.unwrap_or_default();
-        views.push(TicketView { ticket, messages, events });
-    }
-    Json(views)
+fn unavailable(error: impl std::fmt::Display) -> ApiError {
+    ApiError::unavailable(error.to_string())
 }
 
-async fn dead_letters(State(desk): State<Arc<LocalDesk>>) -> Json<Value> {
-    let bodies = |queue: &omnidesk_domain::memory::MemoryQueue| {
-        queue.dead_letter().map(|dlq| dlq.bodies()).unwrap_or_default()
+async fn view(desk: &LocalDesk, ticket: Ticket) -> Result<TicketView, ApiError> {
+    let messages = desk.ports.tickets.messages(ticket.number).await.map_err(unavailable)?;
+    let events = desk.ports.tickets.events(ticket.number).await.map_err(unavailable)?;
+    Ok(TicketView { ticket, messages, events })
+}
+
+async fn tickets(State(desk): State<Arc<LocalDesk>>) -> Result<Json<Vec<TicketView>>, ApiError> {
+    let Some(store) = &desk.ports.memory else {
+        return Err(ApiError::not_found("listing needs the in-memory backend; use /local/tickets/{number}"));
     };
-    Json(json!({ "inbound": bodies(&desk.inbound), "outbound": bodies(&desk.outbound) }))
+    let mut views = Vec::new();
+    for ticket in store.all_tickets() {
+        views.push(view(&desk, ticket).await?);
+    }
+    Ok(Json(views))
+}
+
+async fn ticket(
+    State(desk): State<Arc<LocalDesk>>,
+    Path(number): Path<u64>,
+) -> Result<Json<TicketView>, ApiError> {
+    let ticket = desk.ports.tickets.ticket(TicketNumber(number)).await.map_err(unavailable)?;
+    let ticket = ticket.ok_or_else(|| ApiError::not_found(format!("no ticket #{number}")))?;
+    Ok(Json(view(&desk, ticket).await?))
+}
+
+async fn dead_letters(State(desk): State<Arc<LocalDesk>>) -> Result<Json<Value>, ApiError> {
+    let inbound = desk.ports.inbound_dead_letter.depth().await.map_err(unavailable)?;
+    let outbound = desk.ports.outbound_dead_letter.depth().await.map_err(unavailable)?;
+    Ok(Json(json!({ "inbound": inbound.total(), "outbound": outbound.total() })))
 }

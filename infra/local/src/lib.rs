@@ -1,10 +1,13 @@
-//! omnidesk-local: every function in one process, on 127.0.0.1, with in-memory adapters. The
-//! HTTP routes are the very routers the Lambda functions serve; the queues are drained by
-//! pollers that call the very handlers Lambda calls.
+//! omnidesk-local: every function in one process, on 127.0.0.1, with in-memory adapters or
+//! the real AWS adapters against an endpoint. The HTTP routes are the very routers the Lambda
+//! functions serve; the queues are drained by pollers that call the very handlers Lambda
+//! calls.
 
+pub mod backend;
 mod callbacks;
 mod debug_routes;
 pub mod poller;
+pub mod provision;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,13 +19,13 @@ use omnidesk_app::config::DeskConfig;
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::dispatch::DispatcherPorts;
-use omnidesk_domain::memory::{MemoryQueue, MemoryStore, QueueSettings};
-use omnidesk_domain::ports::{Clock, OutboundNotifier, Queue, QueueError};
+use omnidesk_domain::ports::{Clock, OutboundNotifier, QueueError};
 use omnidesk_domain::router::RouterPorts;
 use omnidesk_domain::system::RandomIds;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use backend::DeskPorts;
 pub use callbacks::{CallbackLog, ReceivedCallback};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,68 +33,65 @@ pub enum LocalError {
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
     #[error(transparent)]
+    Provision(#[from] provision::ProvisionError),
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
-/// The desk's state and handlers, shared by the HTTP server and the pollers.
+/// The desk's ports and handlers, shared by the HTTP server and the pollers.
 pub struct LocalDesk {
     pub config: DeskConfig,
     pub clock: Arc<dyn Clock>,
-    pub store: Arc<MemoryStore>,
-    pub inbound: Arc<MemoryQueue>,
-    pub outbound: Arc<MemoryQueue>,
+    pub ports: DeskPorts,
     pub callbacks: Arc<CallbackLog>,
     router: RouterHandler,
     dispatcher: DispatcherHandler,
 }
 
 impl LocalDesk {
-    /// A desk that sends chat callbacks over HTTP, as in production.
-    pub fn new(config: DeskConfig, clock: Arc<dyn Clock>) -> Result<Self, LocalError> {
+    /// A desk on `ports` that sends chat callbacks over HTTP, as in production.
+    pub fn new(config: DeskConfig, clock: Arc<dyn Clock>, ports: DeskPorts) -> Result<Self, LocalError> {
         let notifier = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())
             .map_err(|e| LocalError::Http(e.to_string()))?;
-        Ok(Self::with_notifier(config, clock, Arc::new(notifier)))
+        Ok(Self::with_notifier(config, clock, ports, Arc::new(notifier)))
     }
 
     /// A desk with another notifier (benchmarks use an in-memory one).
     pub fn with_notifier(
         config: DeskConfig,
         clock: Arc<dyn Clock>,
+        ports: DeskPorts,
         notifier: Arc<dyn OutboundNotifier>,
     ) -> Self {
-        let settings = QueueSettings {
-            visibility_timeout: Duration::from_millis(config.local.visibility_timeout_ms),
-            max_receive_count: config.local.max_receive_count,
-        };
-        let store = Arc::new(MemoryStore::new());
-        let inbound = Arc::new(MemoryQueue::with_dead_letter("inbound", clock.clone(), settings));
-        let outbound = Arc::new(MemoryQueue::with_dead_letter("outbound", clock.clone(), settings));
         let router = RouterHandler::new(
             &config,
             RouterPorts {
-                tickets: store.clone(),
-                customers: store.clone(),
-                idempotency: store.clone(),
-                outbound: outbound.clone(),
+                tickets: ports.tickets.clone(),
+                customers: ports.customers.clone(),
+                idempotency: ports.idempotency.clone(),
+                outbound: ports.outbound.clone(),
                 clock: clock.clone(),
                 ids: Arc::new(RandomIds),
             },
         );
-        let dispatcher = DispatcherHandler::new(DispatcherPorts {
-            idempotency: store.clone(),
+        let dispatcher_ports = DispatcherPorts {
+            idempotency: ports.idempotency.clone(),
             notifier,
             clock: clock.clone(),
             ids: Arc::new(RandomIds),
-        });
+        };
+        // Local queues may redeliver sooner than Lambda's (tests use short timeouts).
+        let lease = Duration::from_millis(config.local.visibility_timeout_ms);
+        let dispatcher = DispatcherHandler::with_lease(dispatcher_ports, lease);
         let callbacks = Arc::new(CallbackLog::new(config.inboxes(), clock.clone()));
-        Self { config, clock, store, inbound, outbound, callbacks, router, dispatcher }
+        Self { config, clock, ports, callbacks, router, dispatcher }
     }
 
     /// Every HTTP route: the functions' routers plus the local-only `/local/...` helpers.
     pub fn http_router(self: &Arc<Self>) -> Router {
         let webhook = ChatWebhook {
             inboxes: self.config.inboxes(),
-            inbound: self.inbound.clone(),
+            inbound: self.ports.inbound.clone(),
             clock: self.clock.clone(),
         };
         Router::new()
@@ -102,14 +102,12 @@ impl LocalDesk {
 
     /// One poll of the inbound queue through the router handler.
     pub async fn poll_inbound(&self) -> Result<usize, QueueError> {
-        let queue: Arc<dyn Queue> = self.inbound.clone();
-        poller::poll_once(&queue, "inbound", |event| self.router.handle(event)).await
+        poller::poll_once(&self.ports.inbound, "inbound", |event| self.router.handle(event)).await
     }
 
     /// One poll of the outbound queue through the dispatcher handler.
     pub async fn poll_outbound(&self) -> Result<usize, QueueError> {
-        let queue: Arc<dyn Queue> = self.outbound.clone();
-        poller::poll_once(&queue, "outbound", |event| self.dispatcher.handle(event)).await
+        poller::poll_once(&self.ports.outbound, "outbound", |event| self.dispatcher.handle(event)).await
     }
 
     /// Polls both queues until neither has a visible message.

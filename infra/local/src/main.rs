@@ -10,7 +10,8 @@ use omnidesk_app::config::DeskConfig;
 use omnidesk_app::signature::sign;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_domain::system::SystemClock;
-use omnidesk_local::LocalDesk;
+use omnidesk_local::provision::ProvisionOptions;
+use omnidesk_local::{DeskPorts, LocalDesk, backend};
 
 const DEFAULT_CONFIG: &str = "infra/local/omnidesk.example.toml";
 /// Used when the default file is not found (running from another directory).
@@ -36,6 +37,14 @@ struct ServeArgs {
     /// Readable logs instead of JSON.
     #[arg(long)]
     pretty: bool,
+    /// Run on the AWS adapters against this endpoint (e.g. moto_server at
+    /// http://127.0.0.1:5000) instead of in memory. The table and queues are created from
+    /// template.yaml if missing.
+    #[arg(long, value_name = "URL")]
+    aws_endpoint: Option<String>,
+    /// Name prefix of the table and queues on the AWS endpoint.
+    #[arg(long, default_value = "omnidesk-local-")]
+    aws_prefix: String,
 }
 
 #[derive(Subcommand)]
@@ -91,7 +100,20 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Serve => {
             telemetry::init(if cli.serve.pretty { LogFormat::Pretty } else { LogFormat::Json });
-            let desk = Arc::new(LocalDesk::new(config, Arc::new(SystemClock)).map_err(|e| e.to_string())?);
+            let ports = match &cli.serve.aws_endpoint {
+                None => DeskPorts::memory(&config, Arc::new(SystemClock)),
+                Some(endpoint) => {
+                    let sdk = backend::sdk_for_endpoint(endpoint).await;
+                    let options =
+                        ProvisionOptions { prefix: cli.serve.aws_prefix.clone(), visibility_timeout: None };
+                    let (ports, provisioned) =
+                        DeskPorts::aws(&sdk, &options).await.map_err(|e| e.to_string())?;
+                    tracing::info!(%endpoint, table = %provisioned.table, "local.aws_backend");
+                    ports
+                }
+            };
+            let desk =
+                Arc::new(LocalDesk::new(config, Arc::new(SystemClock), ports).map_err(|e| e.to_string())?);
             let address = SocketAddr::from((Ipv4Addr::LOCALHOST, cli.serve.port));
             let listener =
                 tokio::net::TcpListener::bind(address).await.map_err(|e| format!("{address}: {e}"))?;

@@ -17,6 +17,11 @@ impl DispatcherHandler {
         Self { dispatcher: Dispatcher::new(ports) }
     }
 
+    /// See [`Dispatcher::with_lease`].
+    pub fn with_lease(ports: DispatcherPorts, lease: std::time::Duration) -> Self {
+        Self { dispatcher: Dispatcher::new(ports).with_lease(lease) }
+    }
+
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
         process_batch(event, |body| self.handle_record(body)).await
     }

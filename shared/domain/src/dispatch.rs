@@ -43,18 +43,27 @@ pub struct DispatcherPorts {
 
 pub struct Dispatcher {
     ports: DispatcherPorts,
+    lease: Duration,
 }
 
 impl Dispatcher {
     pub fn new(ports: DispatcherPorts) -> Self {
-        Self { ports }
+        Self { ports, lease: DELIVERY_LEASE }
+    }
+
+    /// A shorter lease, for queues whose visibility timeout is shorter than
+    /// [`DELIVERY_LEASE`]: a lease must run out before the job's next receive, or a job
+    /// whose completion was lost waits out every receive and is dead-lettered.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.min(DELIVERY_LEASE);
+        self
     }
 
     pub async fn dispatch(&self, job: &OutboundJob) -> Result<DispatchOutcome, DispatchError> {
         let key = format!("out:{}", job.id);
         let now = self.ports.clock.now();
         let owner = self.ports.ids.token();
-        match self.ports.idempotency.begin(&key, &owner, now, DELIVERY_LEASE).await? {
+        match self.ports.idempotency.begin(&key, &owner, now, self.lease).await? {
             Idempotency::Done(_) => {
                 tracing::info!(ticket = job.ticket.0, job = %job.id, "dispatch.duplicate");
                 return Ok(DispatchOutcome::AlreadyDelivered);

@@ -4,6 +4,7 @@
 
 pub mod dispatch;
 pub mod envelope;
+pub mod faults;
 pub mod inbound;
 pub mod lifecycle;
 pub mod memory;

@@ -1,0 +1,109 @@
+//! The two backends the local desk runs on: in-memory twins, or the real AWS adapters against
+//! an endpoint (moto, or an account). Everything above this module sees only the ports.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use omnidesk_app::config::DeskConfig;
+use omnidesk_domain::faults::{FaultPlan, Faulty};
+use omnidesk_domain::memory::{MemoryQueue, MemoryStore, QueueSettings};
+use omnidesk_domain::ports::{Clock, CustomerStore, IdempotencyStore, Queue, TicketStore};
+
+use crate::provision::{self, ProvisionError, ProvisionOptions, Provisioned};
+
+/// The stores and queues the desk's handlers run on.
+#[derive(Clone)]
+pub struct DeskPorts {
+    pub tickets: Arc<dyn TicketStore>,
+    pub customers: Arc<dyn CustomerStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub inbound: Arc<dyn Queue>,
+    pub outbound: Arc<dyn Queue>,
+    pub inbound_dead_letter: Arc<dyn Queue>,
+    pub outbound_dead_letter: Arc<dyn Queue>,
+    /// Only in memory: the store that can list every ticket for `/local/tickets`.
+    pub memory: Option<Arc<MemoryStore>>,
+}
+
+impl DeskPorts {
+    /// In-memory twins; queues behave like SQS with the `[local]` settings.
+    pub fn memory(config: &DeskConfig, clock: Arc<dyn Clock>) -> Self {
+        let settings = QueueSettings {
+            visibility_timeout: Duration::from_millis(config.local.visibility_timeout_ms),
+            max_receive_count: config.local.max_receive_count,
+        };
+        let store = Arc::new(MemoryStore::new());
+        let inbound = Arc::new(MemoryQueue::with_dead_letter("inbound", clock.clone(), settings));
+        let outbound = Arc::new(MemoryQueue::with_dead_letter("outbound", clock, settings));
+        let dead_letter = |queue: &MemoryQueue| -> Arc<dyn Queue> {
+            match queue.dead_letter() {
+                Some(dlq) => dlq.clone(),
+                None => unreachable!("created with a dead-letter queue"),
+            }
+        };
+        Self {
+            tickets: store.clone(),
+            customers: store.clone(),
+            idempotency: store.clone(),
+            inbound_dead_letter: dead_letter(&inbound),
+            outbound_dead_letter: dead_letter(&outbound),
+            inbound,
+            outbound,
+            memory: Some(store),
+        }
+    }
+
+    /// The AWS adapters, on resources created from template.yaml under `options.prefix`.
+    pub async fn aws(
+        sdk: &SdkConfig,
+        options: &ProvisionOptions,
+    ) -> Result<(Self, Provisioned), ProvisionError> {
+        let provisioned = provision::provision(sdk, provision::TEMPLATE, options).await?;
+        let store = Arc::new(omnidesk_aws::dynamo_store(sdk, &provisioned.table));
+        let queue = |url: &str| -> Arc<dyn Queue> { Arc::new(omnidesk_aws::sqs_queue(sdk, url)) };
+        let ports = Self {
+            tickets: store.clone(),
+            customers: store.clone(),
+            idempotency: store,
+            inbound: queue(&provisioned.inbound_queue_url),
+            outbound: queue(&provisioned.outbound_queue_url),
+            inbound_dead_letter: queue(&provisioned.inbound_dead_letter_url),
+            outbound_dead_letter: queue(&provisioned.outbound_dead_letter_url),
+            memory: None,
+        };
+        Ok((ports, provisioned))
+    }
+
+    /// The same ports with `plan`'s faults injected into every store and queue call the
+    /// workflows make (inspection through `memory` stays exact).
+    pub fn with_faults(self, plan: Arc<FaultPlan>) -> Self {
+        Self {
+            tickets: Arc::new(Faulty::new(self.tickets, plan.clone())),
+            customers: Arc::new(Faulty::new(self.customers, plan.clone())),
+            idempotency: Arc::new(Faulty::new(self.idempotency, plan.clone())),
+            inbound: Arc::new(Faulty::new(self.inbound, plan.clone())),
+            outbound: Arc::new(Faulty::new(self.outbound, plan)),
+            ..self
+        }
+    }
+}
+
+/// SDK configuration for an explicit endpoint. moto accepts any credentials and region; when
+/// the environment has none, test ones are used so `--aws-endpoint` works out of the box.
+pub async fn sdk_for_endpoint(endpoint: &str) -> SdkConfig {
+    let mut loader = omnidesk_aws::sdk_config_loader().endpoint_url(endpoint);
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "omnidesk-local",
+        ));
+    }
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+        loader = loader.region(aws_config::Region::new("us-east-1"));
+    }
+    loader.load().await
+}

@@ -1,0 +1,369 @@
+//! The end-to-end scenarios, written once and run on both backends (`all_scenarios!`): in
+//! memory, and on the real AWS SDK against moto. Every scenario drives the desk over HTTP on
+//! 127.0.0.1 (or its queues, where it plays SQS) and observes it only through its ports.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use omnidesk_domain::envelope::seal;
+use omnidesk_domain::faults::FaultPlan;
+use omnidesk_domain::inbound::{InboundMessage, Sender, Source};
+use omnidesk_domain::model::{AuthorKind, TicketNumber};
+use omnidesk_domain::ports::QueueMessage;
+
+use crate::{Backend, INBOX, MAX_RECEIVE_COUNT, TestDesk, chat_body, eventually, now, settle};
+
+/// `delivery.attempts` in the test config.
+const ATTEMPTS_PER_DELIVERY: usize = 2;
+
+async fn assert_no_effect(t: &TestDesk) {
+    settle(&t.backend).await;
+    let depths = t.depths().await;
+    assert_eq!(depths.inbound.total(), 0, "nothing may be queued");
+    assert!(t.ticket(1).await.is_none(), "no ticket may exist");
+    assert!(t.receiver.attempts().is_empty(), "nothing may be sent");
+}
+
+pub async fn signed_message_opens_ticket_one_and_the_acknowledgement_reaches_the_callback(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    assert_eq!(t.send_chat("m1", "conv-1", "visitor-1", "Where is my parcel?").await, 202);
+
+    assert!(
+        eventually(backend.patience(), || async { t.receiver.delivered().len() == 1 }).await,
+        "no acknowledgement"
+    );
+    let ack = &t.receiver.delivered()[0];
+    assert_eq!(ack.ticket, "#1");
+    assert_eq!(ack.text, "We received your message; your ticket is #1.");
+    assert_eq!(ack.conversation_id, "conv-1");
+    assert_eq!(ack.visitor_id.as_deref(), Some("visitor-1"));
+    assert!(t.receiver.attempts().iter().all(|a| a.signature_valid));
+
+    let ticket = t.ticket(1).await.expect("ticket #1");
+    assert_eq!(ticket.subject, "Where is my parcel?");
+    assert_eq!(t.ticket_of_conversation("conv-1").await, Some(TicketNumber(1)));
+}
+
+pub async fn conversation_continues_its_ticket_and_repeats_change_nothing(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    assert_eq!(t.send_chat("m1", "conv-1", "visitor-1", "hello").await, 202);
+    assert!(eventually(backend.patience(), || async { t.receiver.delivered().len() == 1 }).await);
+
+    // A second message in the same conversation joins #1, with no second acknowledgement.
+    assert_eq!(t.send_chat("m2", "conv-1", "visitor-1", "are you there?").await, 202);
+    let joined =
+        eventually(backend.patience(), || async { t.ticket(1).await.is_some_and(|t| t.version == 4) }).await;
+    assert!(joined, "second message never joined #1");
+
+    // The same message_id again: accepted, but nothing new is written or sent.
+    let before = t.messages(TicketNumber(1)).await;
+    let body = chat_body("m2", "conv-1", "visitor-1", "are you there?");
+    let (status, json) = t.post_chat(INBOX, body.as_bytes(), Some(now())).await;
+    assert_eq!(
+        (status, json["accepted"].as_bool(), json["message_id"].as_str()),
+        (202, Some(true), Some("m2"))
+    );
+    assert!(t.drained().await);
+    settle(backend).await;
+
+    let after = t.messages(TicketNumber(1)).await;
+    assert_eq!(after, before);
+    assert_eq!(after.iter().filter(|m| m.author == AuthorKind::Customer).count(), 2);
+    assert!(t.ticket(2).await.is_none());
+    assert_eq!(t.receiver.attempts().len(), 1, "a repeat must send nothing");
+}
+
+pub async fn another_conversation_of_the_same_visitor_finds_the_same_customer(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    assert_eq!(t.send_chat("m1", "conv-1", "visitor-1", "first topic").await, 202);
+    assert!(eventually(backend.patience(), || async { t.receiver.delivered().len() == 1 }).await);
+    assert_eq!(t.send_chat("m2", "conv-2", "visitor-1", "second topic").await, 202);
+    assert!(eventually(backend.patience(), || async { t.receiver.delivered().len() == 2 }).await);
+
+    let first = t.ticket(1).await.expect("#1");
+    let second = t.ticket(2).await.expect("#2");
+    assert_eq!(t.ticket_of_conversation("conv-2").await, Some(TicketNumber(2)));
+    assert_eq!(first.requester, second.requester);
+    assert_eq!(t.customer_of_visitor("visitor-1").await, Some(first.requester));
+}
+
+pub async fn unsigned_wrongly_signed_and_stale_requests_are_401_and_change_nothing(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    let body = chat_body("m1", "conv-1", "visitor-1", "hello");
+    let (status, json) = t.post_chat(INBOX, body.as_bytes(), None).await;
+    assert_eq!((status, json["error"]["code"].as_str()), (401, Some("unauthorized")));
+
+    let wrong = omnidesk_app::signature::sign(b"not-the-inbox-secret", now(), body.as_bytes());
+    let response = t
+        .http
+        .post(t.url("/v1/chat/web/messages"))
+        .header("x-omnidesk-signature", wrong)
+        .body(body.clone())
+        .send()
+        .await
+        .expect("desk answers");
+    assert_eq!(response.status().as_u16(), 401);
+
+    let (status, json) = t.post_chat(INBOX, body.as_bytes(), Some(now() - 301)).await;
+    assert_eq!(status, 401);
+    assert!(json["error"]["message"].as_str().unwrap_or_default().contains("clock skew"));
+    assert_no_effect(&t).await;
+}
+
+pub async fn malformed_json_and_missing_fields_are_400_naming_the_field(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    let cases: [(&str, &str); 6] = [
+        ("{not json", "key must be a string"),
+        (r#"{"conversation_id":"c","visitor":{"id":"v"},"text":"hi"}"#, "message_id"),
+        (
+            r#"{"message_id":"m","conversation_id":"c","visitor":{},"text":"hi"}"#,
+            "visitor: missing field `id`",
+        ),
+        (r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v"},"text":42}"#, "text:"),
+        (
+            r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v"},"text":"  "}"#,
+            "text: must not be empty",
+        ),
+        (
+            r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v","email":"nope"},"text":"hi"}"#,
+            "visitor.email",
+        ),
+    ];
+    for (body, names) in cases {
+        let (status, json) = t.post_chat(INBOX, body.as_bytes(), Some(now())).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(json["error"]["code"], "bad_request");
+        let message = json["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(names), "{message:?} should name {names:?}");
+    }
+    assert_no_effect(&t).await;
+}
+
+pub async fn a_65_kib_body_is_413(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    let body = chat_body("m1", "conv-1", "visitor-1", &"x".repeat(65 * 1024));
+    let (status, json) = t.post_chat(INBOX, body.as_bytes(), Some(now())).await;
+    assert_eq!((status, json["error"]["code"].as_str()), (413, Some("too_large")));
+    assert_no_effect(&t).await;
+}
+
+pub async fn an_unknown_inbox_is_404(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    let body = chat_body("m1", "conv-1", "visitor-1", "hello");
+    let (status, json) = t.post_chat("no-such-inbox", body.as_bytes(), Some(now())).await;
+    assert_eq!((status, json["error"]["code"].as_str()), (404, Some("not_found")));
+    let (status, _) = t.post_chat("web/extra", body.as_bytes(), Some(now())).await;
+    assert_eq!(status, 404);
+    assert_no_effect(&t).await;
+}
+
+pub async fn callback_receiver_down_retries_then_dead_letters_with_the_ticket_intact(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    t.receiver.set_down(true);
+    assert_eq!(t.send_chat("m1", "conv-1", "visitor-1", "hello").await, 202);
+
+    let dead_lettered =
+        eventually(backend.patience(), || async { t.depths().await.outbound_dead_letter.total() == 1 }).await;
+    assert!(dead_lettered, "acknowledgement never dead-lettered");
+    // Every receive (the template's maxReceiveCount) made `delivery.attempts` tries.
+    assert_eq!(t.receiver.attempts().len(), MAX_RECEIVE_COUNT as usize * ATTEMPTS_PER_DELIVERY);
+    assert_eq!(t.depths().await.outbound.total(), 0);
+    let dead = t.observe.outbound_dead_letter.receive(10).await.expect("read the DLQ");
+    assert!(dead[0].body.contains("We received your message; your ticket is #1."));
+
+    let ticket = t.ticket(1).await.expect("ticket intact");
+    assert_eq!(t.messages(ticket.number).await.len(), 2);
+    assert_eq!(t.depths().await.inbound_dead_letter.total(), 0);
+}
+
+fn inbound(message_id: &str, conversation: &str, visitor: &str, text: &str) -> InboundMessage {
+    InboundMessage {
+        idempotency_key: InboundMessage::chat_idempotency_key(INBOX, message_id),
+        source: Source::Chat {
+            inbox: INBOX.into(),
+            conversation_id: conversation.into(),
+            message_id: message_id.into(),
+        },
+        sender: Sender { chat_visitor: Some(visitor.into()), ..Sender::default() },
+        text: text.into(),
+        attachments: vec![],
+        sent_at: None,
+        received_at: jiff::Timestamp::now(),
+    }
+}
+
+pub async fn poison_message_is_dead_lettered_while_its_batch_mates_succeed(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    let poison = QueueMessage {
+        body: r#"{"kind":"inbound_message","version":99,"body":{}}"#.into(),
+        kind: "inbound_message".into(),
+        version: 99,
+    };
+    // All three go in one batch: the poller receives up to 10 at a time.
+    let batch =
+        vec![seal(&inbound("m1", "c1", "v1", "hello")), poison, seal(&inbound("m2", "c2", "v2", "hi"))];
+    t.observe.inbound.send_batch(batch).await.expect("enqueue");
+
+    let dead_lettered =
+        eventually(backend.patience(), || async { t.depths().await.inbound_dead_letter.total() == 1 }).await;
+    assert!(dead_lettered, "poison never dead-lettered");
+    let dead = t.observe.inbound_dead_letter.receive(10).await.expect("read the DLQ");
+    assert!(dead[0].body.contains("\"version\":99"));
+    assert!(t.drained().await);
+    assert!(t.ticket_of_conversation("c1").await.is_some());
+    assert!(t.ticket_of_conversation("c2").await.is_some());
+    assert!(eventually(backend.patience(), || async { t.receiver.delivered().len() == 2 }).await);
+}
+
+/// A reproducible shuffle (xorshift), so a failure can be replayed.
+fn shuffle<T>(items: &mut [T], mut seed: u64) {
+    for i in (1..items.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        items.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+}
+
+pub async fn duplicate_deliveries_in_any_order_write_each_message_once(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    let conversations = 8;
+    let per_conversation = 3;
+    let mut deliveries = Vec::new();
+    for c in 0..conversations {
+        for m in 0..per_conversation {
+            let message =
+                inbound(&format!("m{c}-{m}"), &format!("c{c}"), &format!("v{c}"), &format!("text {m}"));
+            // Delivered 1–3 times, as SQS at-least-once delivery may.
+            for _ in 0..=((c + m) % 3) {
+                deliveries.push(seal(&message));
+            }
+        }
+    }
+    shuffle(&mut deliveries, 0x5eed);
+    for chunk in deliveries.chunks(10) {
+        t.observe.inbound.send_batch(chunk.to_vec()).await.expect("enqueue");
+    }
+
+    let complete = eventually(backend.patience(), || async {
+        t.receiver.delivered().len() >= conversations && t.depths().await.inbound.total() == 0
+    })
+    .await;
+    assert!(complete, "deliveries never settled");
+    assert!(t.drained().await);
+    settle(backend).await;
+    for c in 0..conversations {
+        let ticket = t.ticket_of_conversation(&format!("c{c}")).await.expect("ticket");
+        let texts: Vec<String> = t
+            .messages(ticket)
+            .await
+            .into_iter()
+            .filter(|m| m.author == AuthorKind::Customer)
+            .map(|m| m.text)
+            .collect();
+        let distinct: BTreeSet<&String> = texts.iter().collect();
+        assert_eq!((texts.len(), distinct.len()), (per_conversation, per_conversation), "conversation c{c}");
+    }
+    assert_eq!(t.receiver.delivered().len(), conversations, "one acknowledgement per ticket");
+    let depths = t.depths().await;
+    assert_eq!((depths.inbound_dead_letter.total(), depths.outbound_dead_letter.total()), (0, 0));
+}
+
+/// What a workload left behind, in terms that do not depend on timing: per conversation its
+/// customer's messages and acknowledgements.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    conversations: BTreeMap<String, ConversationOutcome>,
+    customers: usize,
+    dead_letters: (usize, usize),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct ConversationOutcome {
+    customer_texts: Vec<String>,
+    acknowledgements_written: usize,
+    acknowledgements_delivered: usize,
+}
+
+const FAULT_CONVERSATIONS: usize = 125;
+const FAULT_MESSAGES_PER_CONVERSATION: usize = 4;
+
+async fn run_workload(backend: &Backend, faults: Option<Arc<FaultPlan>>) -> Outcome {
+    let t = TestDesk::start_with_faults(backend, faults).await;
+    for m in 0..FAULT_MESSAGES_PER_CONVERSATION {
+        for c in 0..FAULT_CONVERSATIONS {
+            let body = chat_body(
+                &format!("m{c}-{m}"),
+                &format!("c{c}"),
+                &format!("v{}", c / 2),
+                &format!("c{c} m{m}"),
+            );
+            // A chat provider retries what the desk could not accept (503).
+            let mut accepted = false;
+            for _ in 0..10 {
+                if t.post_chat(INBOX, body.as_bytes(), Some(now())).await.0 == 202 {
+                    accepted = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            assert!(accepted, "message m{c}-{m} never accepted");
+        }
+    }
+    let patience = backend.patience() * 3;
+    let settled = eventually(patience, || async {
+        let delivered: BTreeSet<String> = t.receiver.delivered().into_iter().map(|c| c.delivery_id).collect();
+        let depths = t.depths().await;
+        delivered.len() >= FAULT_CONVERSATIONS && depths.inbound.total() == 0 && depths.outbound.total() == 0
+    })
+    .await;
+    assert!(settled, "the workload never settled");
+    settle(backend).await;
+
+    let delivered = t.receiver.delivered();
+    let mut conversations = BTreeMap::new();
+    let mut customers = BTreeSet::new();
+    for c in 0..FAULT_CONVERSATIONS {
+        let conversation = format!("c{c}");
+        let ticket = t.ticket_of_conversation(&conversation).await.expect("ticket");
+        let messages = t.messages(ticket).await;
+        let mut customer_texts: Vec<String> =
+            messages.iter().filter(|m| m.author == AuthorKind::Customer).map(|m| m.text.clone()).collect();
+        customer_texts.sort();
+        let acknowledgements_written = messages.iter().filter(|m| m.author == AuthorKind::System).count();
+        let delivery_ids: BTreeSet<&str> = delivered
+            .iter()
+            .filter(|d| d.conversation_id == conversation)
+            .map(|d| d.delivery_id.as_str())
+            .collect();
+        customers.insert(t.customer_of_visitor(&format!("v{}", c / 2)).await.expect("customer"));
+        conversations.insert(
+            conversation,
+            ConversationOutcome {
+                customer_texts,
+                acknowledgements_written,
+                acknowledgements_delivered: delivery_ids.len(),
+            },
+        );
+    }
+    let depths = t.depths().await;
+    Outcome {
+        conversations,
+        customers: customers.len(),
+        dead_letters: (depths.inbound_dead_letter.total(), depths.outbound_dead_letter.total()),
+    }
+}
+
+pub async fn injected_faults_change_nothing_in_the_outcome(backend: &Backend) {
+    let clean = run_workload(backend, None).await;
+    assert_eq!(clean.conversations.len(), FAULT_CONVERSATIONS);
+    assert_eq!(clean.customers, FAULT_CONVERSATIONS.div_ceil(2));
+    assert_eq!(clean.dead_letters, (0, 0));
+
+    let plan = Arc::new(FaultPlan::new(0.2, 20_261_123));
+    let faulty = run_workload(backend, Some(plan.clone())).await;
+    eprintln!("fault injection: {} of {} store/queue attempts failed", plan.injected(), plan.attempts());
+    assert!(plan.injected() > 500, "too few faults to prove anything: {}", plan.injected());
+    assert_eq!(faulty, clean);
+}

@@ -1,0 +1,3 @@
+//! The end-to-end scenarios on the in-memory backend.
+
+omnidesk_tests::all_scenarios!(Some(omnidesk_tests::Backend::Memory));
