@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every check and test tier omnidesk has, the same way on a laptop and in CI:
 #   1. cargo fmt --check and clippy -D warnings on the whole workspace;
-#   2. the Rust tests: unit and property tests in the domain, app tests, end-to-end tests over
-#      the local desk on 127.0.0.1, the sample-event tests;
+#   2. the Rust tests: unit and property tests in the domain, app and AWS adapter tests (AWS
+#      error mapping on aws-smithy-mocks), the sample-event tests, and the end-to-end
+#      scenarios over the local desk on 127.0.0.1 twice: in memory, and on the real AWS SDK
+#      against moto_server, which this script starts on a free port and stops by PID;
 #   3. no DynamoDB Scan on any request path;
 #   4. the SAM template: cfn-lint, sam validate --lint and omnidesk's own template rules.
 # Python tools are installed by scripts/python-env.sh into a venv outside the clone.
@@ -22,8 +24,16 @@ cargo fmt --all --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "tests"
+step "tests (memory and moto tiers)"
+# Build first, so moto is not kept waiting through a cold compile.
+cargo test --workspace --locked --no-run
+# shellcheck source=moto.sh
+source scripts/moto.sh
+trap moto_stop EXIT
+export OMNIDESK_REQUIRE_MOTO=1
 cargo test --workspace --locked
+moto_stop
+trap - EXIT
 
 step "no Scan on request paths"
 scripts/check-no-scan.sh
