@@ -35,8 +35,13 @@ where
         // Lambda's rule: an empty identifier fails the whole batch.
         return Ok(received.len());
     }
-    for record in received.iter().filter(|r| !failed.contains(r.message_id.as_str())) {
-        queue.delete(&record.receipt_handle).await?;
+    let succeeded: Vec<String> = received
+        .iter()
+        .filter(|r| !failed.contains(r.message_id.as_str()))
+        .map(|r| r.receipt_handle.clone())
+        .collect();
+    if !succeeded.is_empty() {
+        queue.delete_batch(&succeeded).await?;
     }
     Ok(received.len())
 }

@@ -201,6 +201,9 @@ impl<T: Queue + ?Sized> Queue for Faulty<T> {
     async fn delete(&self, receipt_handle: &str) -> Result<(), QueueError> {
         self.plan.run(|| self.inner.delete(receipt_handle), queue_down).await
     }
+    async fn delete_batch(&self, receipt_handles: &[String]) -> Result<(), QueueError> {
+        self.plan.run(|| self.inner.delete_batch(receipt_handles), queue_down).await
+    }
     async fn depth(&self) -> Result<QueueDepth, QueueError> {
         self.inner.depth().await
     }

@@ -208,6 +208,14 @@ pub trait Queue: Send + Sync {
     /// more than the queue's max receive count go to its dead-letter queue instead.
     async fn receive(&self, max: usize) -> Result<Vec<Received>, QueueError>;
     async fn delete(&self, receipt_handle: &str) -> Result<(), QueueError>;
+    /// Deletes several received messages; SQS does up to ten in one request, as Lambda's
+    /// event source mapping does after a batch.
+    async fn delete_batch(&self, receipt_handles: &[String]) -> Result<(), QueueError> {
+        for handle in receipt_handles {
+            self.delete(handle).await?;
+        }
+        Ok(())
+    }
     /// For operators and tests: alarms watch the same numbers on the dead-letter queues.
     async fn depth(&self) -> Result<QueueDepth, QueueError>;
 }
