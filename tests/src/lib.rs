@@ -122,7 +122,10 @@ impl TestDesk {
                 // A fresh prefix is a fresh desk: ticket numbers start at 1 again.
                 let prefix = format!("t{}-{}-", std::process::id(), DESKS.fetch_add(1, Ordering::Relaxed));
                 let options = ProvisionOptions { prefix, visibility_timeout: Some(1) };
-                DeskPorts::aws(&sdk, &options).await.expect("provision on moto").0
+                DeskPorts::aws(&omnidesk_aws::Clients::new(&sdk), &options)
+                    .await
+                    .expect("provision on moto")
+                    .0
             }
         };
         // Tests look at the desk through the ports without faults.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use omnidesk_app::config::DeskConfig;
+use omnidesk_aws::Clients;
 use omnidesk_domain::faults::{FaultPlan, Faulty};
 use omnidesk_domain::memory::{MemoryQueue, MemoryStore, QueueSettings};
 use omnidesk_domain::ports::{Clock, CustomerStore, IdempotencyStore, Queue, TicketStore};
@@ -55,13 +56,15 @@ impl DeskPorts {
     }
 
     /// The AWS adapters, on resources created from template.yaml under `options.prefix`.
+    /// Provisioning goes through plain clients: a meter on `clients` counts only what the
+    /// desk itself does.
     pub async fn aws(
-        sdk: &SdkConfig,
+        clients: &Clients,
         options: &ProvisionOptions,
     ) -> Result<(Self, Provisioned), ProvisionError> {
-        let provisioned = provision::provision(sdk, provision::TEMPLATE, options).await?;
-        let store = Arc::new(omnidesk_aws::dynamo_store(sdk, &provisioned.table));
-        let queue = |url: &str| -> Arc<dyn Queue> { Arc::new(omnidesk_aws::sqs_queue(sdk, url)) };
+        let provisioned = provision::provision(clients.sdk(), provision::TEMPLATE, options).await?;
+        let store = Arc::new(clients.store(&provisioned.table));
+        let queue = |url: &str| -> Arc<dyn Queue> { Arc::new(clients.queue(url)) };
         let ports = Self {
             tickets: store.clone(),
             customers: store.clone(),

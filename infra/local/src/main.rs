@@ -106,8 +106,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                     let sdk = backend::sdk_for_endpoint(endpoint).await;
                     let options =
                         ProvisionOptions { prefix: cli.serve.aws_prefix.clone(), visibility_timeout: None };
-                    let (ports, provisioned) =
-                        DeskPorts::aws(&sdk, &options).await.map_err(|e| e.to_string())?;
+                    let (ports, provisioned) = DeskPorts::aws(&omnidesk_aws::Clients::new(&sdk), &options)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     tracing::info!(%endpoint, table = %provisioned.table, "local.aws_backend");
                     ports
                 }

@@ -8,6 +8,12 @@
 //! - everything else — throttling, transaction conflicts, 5xx, timeouts, connection failures,
 //!   unreadable responses, and also access or configuration errors that an operator can fix —
 //!   is [`StoreError::Unavailable`]: worth retrying later, and dead-lettered if it persists.
+//!
+//! S3 follows the same lines for the blob store (a refused request is `Corrupt`, the rest
+//! `Unavailable`). SES refusals that no retry can fix — the message, the sender or the
+//! account — are [`MailError::Rejected`]; throttling, quotas, 5xx and transport failures are
+//! [`MailError::Unavailable`]. Mail errors never carry addresses: SES names the offending
+//! identities in its messages, and logs must not hold email addresses (DESIGN §5).
 
 use std::error::Error;
 use std::fmt::Display;
@@ -20,7 +26,12 @@ use aws_sdk_dynamodb::operation::query::QueryError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::error::TransactionCanceledException;
-use omnidesk_domain::ports::{QueueError, StoreError};
+use aws_sdk_s3::operation::delete_object::DeleteObjectError;
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
+use aws_sdk_s3::operation::put_object::PutObjectError;
+use aws_sdk_sesv2::operation::send_email::SendEmailError;
+use omnidesk_domain::ports::{MailError, QueueError, StoreError};
 
 /// How a failed DynamoDB call should be treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +104,112 @@ where
     E: ProvideErrorMetadata + Error + 'static,
 {
     QueueError::Unavailable(format!("{operation}: {}", DisplayErrorContext(&error)))
+}
+
+/// Maps a failed SESv2 SendEmail.
+pub(crate) fn mail_error(error: SdkError<SendEmailError>) -> MailError {
+    let message = redact_addresses(&format!("SendEmail: {}", DisplayErrorContext(&error)));
+    match error.as_service_error() {
+        Some(refusal) if mail_refused(refusal) => MailError::Rejected(message),
+        // Throttling (TooManyRequests), quotas (LimitExceeded), 5xx, unknown codes, and
+        // timeouts or connection failures: the same mail may go through later.
+        _ => MailError::Unavailable(message),
+    }
+}
+
+/// Refusals that retrying the same mail cannot fix: the message itself (MessageRejected,
+/// BadRequest), the sender (MailFromDomainNotVerified), the account (AccountSuspended,
+/// SendingPaused: an operator must act, typically for days) or a missing resource
+/// (NotFound). Dead-lettered at once, with the reason, instead of being retried for nothing.
+fn mail_refused(error: &SendEmailError) -> bool {
+    match error {
+        SendEmailError::MessageRejected(_)
+        | SendEmailError::MailFromDomainNotVerifiedException(_)
+        | SendEmailError::AccountSuspendedException(_)
+        | SendEmailError::SendingPausedException(_)
+        | SendEmailError::BadRequestException(_)
+        | SendEmailError::NotFoundException(_) => true,
+        SendEmailError::LimitExceededException(_) | SendEmailError::TooManyRequestsException(_) => false,
+        other => matches!(
+            other.code(),
+            Some(
+                "MessageRejected"
+                    | "MailFromDomainNotVerifiedException"
+                    | "AccountSuspendedException"
+                    | "SendingPausedException"
+                    | "BadRequestException"
+                    | "NotFoundException"
+            )
+        ),
+    }
+}
+
+/// Replaces every word that looks like an address (`a@b`, `<a@b>`, `"a@b",`) by
+/// `<address>`, keeping the rest of the provider's explanation, on one line.
+fn redact_addresses(text: &str) -> String {
+    text.split_whitespace()
+        .map(|word| if word.contains('@') { "<address>" } else { word })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// S3 operation errors whose modelled variants say the request itself is refused.
+pub(crate) trait Refused {
+    fn refused(&self) -> bool;
+}
+
+impl Refused for PutObjectError {
+    fn refused(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidRequest(_)
+                | Self::EncryptionTypeMismatch(_)
+                | Self::InvalidWriteOffset(_)
+                | Self::TooManyParts(_)
+        )
+    }
+}
+
+impl Refused for GetObjectError {
+    fn refused(&self) -> bool {
+        // An archived object must be restored by an operator before it can be read.
+        matches!(self, Self::InvalidObjectState(_))
+    }
+}
+
+impl Refused for DeleteObjectError {
+    fn refused(&self) -> bool {
+        false
+    }
+}
+
+impl Refused for ListObjectsV2Error {
+    fn refused(&self) -> bool {
+        // NoSuchBucket is a deployment error an operator fixes: Unavailable, like access.
+        false
+    }
+}
+
+/// Maps any failed S3 call of the blob store. `operation` names the call, e.g. `PutObject`.
+pub(crate) fn blob_error<E>(operation: &'static str, error: SdkError<E>) -> StoreError
+where
+    E: Refused + ProvideErrorMetadata + Error + 'static,
+{
+    let message = format!("{operation}: {}", DisplayErrorContext(&error));
+    let refused = error.as_service_error().is_some_and(|e| {
+        e.refused()
+            || matches!(
+                e.code(),
+                Some(
+                    "InvalidRequest"
+                        | "InvalidArgument"
+                        | "EntityTooLarge"
+                        | "KeyTooLongError"
+                        | "InvalidObjectState"
+                )
+            )
+    });
+    if refused { StoreError::Corrupt(message) } else { StoreError::Unavailable(message) }
 }
 
 /// Classes by error code, for errors the operation does not model (they arrive as
@@ -236,6 +353,14 @@ mod tests {
             .message("Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]")
             .build();
         assert_eq!(cancellation_class(&bare), Class::Conflict);
+    }
+
+    #[test]
+    fn addresses_are_redacted() {
+        let text = "MessageRejected: Email address is not verified. The following identities failed the check in region US-EAST-1: support@shop.example, <a.b@c.example>";
+        let redacted = redact_addresses(text);
+        assert!(!redacted.contains('@'), "{redacted}");
+        assert!(redacted.starts_with("MessageRejected: Email address is not verified."));
     }
 
     #[test]

@@ -1,31 +1,47 @@
 //! omnidesk's ports on AWS: the ticket, customer and idempotency stores on one DynamoDB
-//! table, and queues on SQS. Same semantics as the in-memory twins in
-//! `omnidesk_domain::memory`; no Lambda dependency, so the local desk and the moto tests link
-//! it as it is.
+//! table, queues on SQS, the mailer on SESv2 and the blob store on S3. Same semantics as the
+//! in-memory twins in `omnidesk_domain::memory`; no Lambda dependency, so the local desk and
+//! the moto tests link it as it is.
+//!
+//! [`RequestMeter`] counts what a workload costs: HTTP attempts per service and operation,
+//! and DynamoDB capacity units. Attach it with [`Clients::with_meter`] or
+//! [`AwsEnvironment::with_meter`].
 
+mod clients;
 mod config;
 mod dynamo;
 mod errors;
+mod meter;
+mod s3;
+mod ses;
 mod settings;
 mod sqs;
 
+use std::sync::Arc;
+
 use aws_config::SdkConfig;
 
+pub use clients::Clients;
 pub use config::{
     ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, sdk_config, sdk_config_loader,
 };
 pub use dynamo::{DynamoStore, MAX_TRANSACTION_WRITES};
-pub use settings::{AwsSettings, INBOUND_QUEUE_URL, OUTBOUND_QUEUE_URL, SettingsError, TABLE_NAME};
+pub use meter::{Capacity, MeterInterceptor, MeterSnapshot, RequestMeter};
+pub use s3::S3BlobStore;
+pub use ses::SesMailer;
+pub use settings::{
+    AwsSettings, BLOB_BUCKET, INBOUND_QUEUE_URL, OUTBOUND_QUEUE_URL, SettingsError, TABLE_NAME,
+};
 pub use sqs::{MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_QUEUE_MESSAGE_BYTES, SqsQueue};
 
 /// The store on `table`, with a DynamoDB client built from `config`.
 pub fn dynamo_store(config: &SdkConfig, table: &str) -> DynamoStore {
-    DynamoStore::new(aws_sdk_dynamodb::Client::new(config), table)
+    Clients::new(config).store(table)
 }
 
 /// The queue at `url`, with an SQS client built from `config`.
 pub fn sqs_queue(config: &SdkConfig, url: &str) -> SqsQueue {
-    SqsQueue::new(aws_sdk_sqs::Client::new(config), url)
+    Clients::new(config).queue(url)
 }
 
 /// What a function needs to reach its AWS resources: where they are (from the environment)
@@ -33,23 +49,58 @@ pub fn sqs_queue(config: &SdkConfig, url: &str) -> SqsQueue {
 pub struct AwsEnvironment {
     pub settings: AwsSettings,
     pub sdk: SdkConfig,
+    meter: Option<Arc<RequestMeter>>,
 }
 
 impl AwsEnvironment {
     pub async fn load() -> Result<Self, SettingsError> {
-        Ok(Self { settings: AwsSettings::from_env()?, sdk: sdk_config().await })
+        Ok(Self::new(AwsSettings::from_env()?, sdk_config().await))
+    }
+
+    pub fn new(settings: AwsSettings, sdk: SdkConfig) -> Self {
+        Self { settings, sdk, meter: None }
+    }
+
+    /// Every adapter built from here on counts its requests (and the stores their capacity)
+    /// in `meter`.
+    pub fn with_meter(mut self, meter: Arc<RequestMeter>) -> Self {
+        self.meter = Some(meter);
+        self
+    }
+
+    pub fn meter(&self) -> Option<&Arc<RequestMeter>> {
+        self.meter.as_ref()
+    }
+
+    /// The client builder on this environment's SDK config and meter.
+    pub fn clients(&self) -> Clients {
+        let clients = Clients::new(&self.sdk);
+        match &self.meter {
+            Some(meter) => clients.with_meter(meter.clone()),
+            None => clients,
+        }
     }
 
     /// The table's stores; fails naming `TABLE_NAME` if it is not set.
     pub fn store(&self) -> Result<DynamoStore, SettingsError> {
-        Ok(dynamo_store(&self.sdk, self.settings.require_table_name()?))
+        Ok(self.clients().store(self.settings.require_table_name()?))
     }
 
     pub fn inbound_queue(&self) -> Result<SqsQueue, SettingsError> {
-        Ok(sqs_queue(&self.sdk, self.settings.require_inbound_queue_url()?))
+        Ok(self.clients().queue(self.settings.require_inbound_queue_url()?))
     }
 
     pub fn outbound_queue(&self) -> Result<SqsQueue, SettingsError> {
-        Ok(sqs_queue(&self.sdk, self.settings.require_outbound_queue_url()?))
+        Ok(self.clients().queue(self.settings.require_outbound_queue_url()?))
+    }
+
+    /// SESv2 in the config's region; senders must be verified identities there.
+    pub fn mailer(&self) -> SesMailer {
+        self.clients().mailer()
+    }
+
+    /// The blob bucket; fails naming `BLOB_BUCKET` if it is not set.
+    pub fn blobs(&self) -> Result<S3BlobStore, SettingsError> {
+        Ok(self.clients().blobs(self.settings.require_blob_bucket()?))
     }
 }

@@ -13,6 +13,7 @@ pub enum SettingsError {
 pub const TABLE_NAME: &str = "TABLE_NAME";
 pub const INBOUND_QUEUE_URL: &str = "INBOUND_QUEUE_URL";
 pub const OUTBOUND_QUEUE_URL: &str = "OUTBOUND_QUEUE_URL";
+pub const BLOB_BUCKET: &str = "BLOB_BUCKET";
 
 /// The resources a function may use. Each function needs a different subset (chat-webhook
 /// has no table, only the inbound queue), so all are optional here and each function asks for
@@ -22,10 +23,12 @@ pub struct AwsSettings {
     pub table_name: Option<String>,
     pub inbound_queue_url: Option<String>,
     pub outbound_queue_url: Option<String>,
+    /// The S3 bucket for raw mail, attachments and exports.
+    pub blob_bucket: Option<String>,
 }
 
 impl AwsSettings {
-    /// Reads `TABLE_NAME`, `INBOUND_QUEUE_URL` and `OUTBOUND_QUEUE_URL`.
+    /// Reads `TABLE_NAME`, `INBOUND_QUEUE_URL`, `OUTBOUND_QUEUE_URL` and `BLOB_BUCKET`.
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(|name| match std::env::var(name) {
             Ok(value) => Ok(Some(value)),
@@ -45,6 +48,7 @@ impl AwsSettings {
             table_name: read(TABLE_NAME)?,
             inbound_queue_url: read(INBOUND_QUEUE_URL)?,
             outbound_queue_url: read(OUTBOUND_QUEUE_URL)?,
+            blob_bucket: read(BLOB_BUCKET)?,
         })
     }
 
@@ -62,6 +66,11 @@ impl AwsSettings {
     pub fn require_outbound_queue_url(&self) -> Result<&str, SettingsError> {
         self.outbound_queue_url.as_deref().ok_or(SettingsError::Missing(OUTBOUND_QUEUE_URL))
     }
+
+    /// The blob bucket, for functions that cannot run without it.
+    pub fn require_blob_bucket(&self) -> Result<&str, SettingsError> {
+        self.blob_bucket.as_deref().ok_or(SettingsError::Missing(BLOB_BUCKET))
+    }
 }
 
 #[cfg(test)]
@@ -78,8 +87,11 @@ mod tests {
 
     #[test]
     fn reads_what_is_set() {
-        let settings = from(&[(TABLE_NAME, "desk"), (OUTBOUND_QUEUE_URL, "http://q/out")]).unwrap();
+        let settings =
+            from(&[(TABLE_NAME, "desk"), (OUTBOUND_QUEUE_URL, "http://q/out"), (BLOB_BUCKET, "desk-blobs")])
+                .unwrap();
         assert_eq!(settings.require_table_name(), Ok("desk"));
+        assert_eq!(settings.require_blob_bucket(), Ok("desk-blobs"));
         assert_eq!(settings.require_outbound_queue_url(), Ok("http://q/out"));
         assert_eq!(settings.inbound_queue_url, None);
     }
@@ -92,6 +104,7 @@ mod tests {
         assert_eq!(err.to_string(), "environment variable TABLE_NAME is not set");
         assert_eq!(settings.require_inbound_queue_url(), Err(SettingsError::Missing(INBOUND_QUEUE_URL)));
         assert_eq!(settings.require_outbound_queue_url(), Err(SettingsError::Missing(OUTBOUND_QUEUE_URL)));
+        assert_eq!(settings.require_blob_bucket(), Err(SettingsError::Missing(BLOB_BUCKET)));
     }
 
     #[test]

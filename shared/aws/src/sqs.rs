@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
 use aws_sdk_sqs::types::{
-    Message, MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
-    SendMessageBatchRequestEntry,
+    DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
+    QueueAttributeName, SendMessageBatchRequestEntry,
 };
 use jiff::Timestamp;
 use omnidesk_domain::ports::{Queue, QueueDepth, QueueError, QueueMessage, Received};
@@ -26,6 +26,8 @@ const VERSION: &str = "version";
 /// Short, so an idle `receive` returns quickly, yet long enough to avoid empty receives
 /// that a 0-second poll gets when messages sit on another SQS host.
 const RECEIVE_WAIT_SECONDS: i32 = 1;
+/// The per-entry error code of a stale receipt handle in a DeleteMessageBatch answer.
+const RECEIPT_HANDLE_IS_INVALID: &str = "ReceiptHandleIsInvalid";
 
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
@@ -141,6 +143,47 @@ impl Queue for SqsQueue {
         }
     }
 
+    /// DeleteMessageBatch, ten handles a request, as Lambda's event source mapping deletes a
+    /// finished batch: one request instead of ten.
+    async fn delete_batch(&self, receipt_handles: &[String]) -> Result<(), QueueError> {
+        for chunk in receipt_handles.chunks(MAX_BATCH_ENTRIES) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(index, handle)| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(index.to_string())
+                        .receipt_handle(handle)
+                        .build()
+                        .map_err(|e| QueueError::Unavailable(format!("DeleteMessageBatch: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let output = self
+                .client
+                .delete_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| queue_error("DeleteMessageBatch", e))?;
+            // A handle SQS no longer knows deletes nothing, as `delete` treats it.
+            let failed: Vec<&str> = output
+                .failed()
+                .iter()
+                .map(|f| f.code())
+                .filter(|code| *code != RECEIPT_HANDLE_IS_INVALID)
+                .collect();
+            if !failed.is_empty() {
+                return Err(QueueError::Unavailable(format!(
+                    "DeleteMessageBatch: {} of the entries failed: {}",
+                    failed.len(),
+                    failed.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
     async fn depth(&self) -> Result<QueueDepth, QueueError> {
         let output = self
             .client
@@ -238,6 +281,7 @@ mod tests {
     use aws_sdk_sqs::config::retry::RetryConfig;
     use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
     use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
+    use aws_sdk_sqs::operation::delete_message_batch::DeleteMessageBatchOutput;
     use aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput;
     use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput;
     use aws_sdk_sqs::operation::send_message_batch::builders::SendMessageBatchOutputBuilder;
@@ -361,6 +405,57 @@ mod tests {
         });
         let queue = queue(&[&rule]);
         queue.delete("stale").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn batch_delete_sends_ten_handles_a_request_and_skips_stale_ones() {
+        let rule = mock!(Client::delete_message_batch)
+            .match_requests(|request| request.entries().len() <= MAX_BATCH_ENTRIES)
+            .then_compute_output(|request| {
+                let stale = request
+                    .entries()
+                    .iter()
+                    .filter(|entry| entry.receipt_handle() == "stale")
+                    .map(|entry| {
+                        BatchResultErrorEntry::builder()
+                            .id(entry.id())
+                            .code(RECEIPT_HANDLE_IS_INVALID)
+                            .sender_fault(true)
+                            .build()
+                            .unwrap()
+                    })
+                    .collect();
+                DeleteMessageBatchOutput::builder()
+                    .set_successful(Some(Vec::new()))
+                    .set_failed(Some(stale))
+                    .build()
+                    .unwrap()
+            });
+        let queue = queue_with(RuleMode::MatchAny, &[&rule]);
+        let mut handles: Vec<String> = (0..12).map(|i| format!("r{i}")).collect();
+        handles.push("stale".into());
+        queue.delete_batch(&handles).await.unwrap();
+        assert_eq!(rule.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_batch_delete_that_fails_for_another_reason_is_an_error() {
+        let rule = mock!(Client::delete_message_batch).then_output(|| {
+            let failed = BatchResultErrorEntry::builder()
+                .id("0")
+                .code("InternalError")
+                .sender_fault(false)
+                .build()
+                .unwrap();
+            DeleteMessageBatchOutput::builder()
+                .set_successful(Some(Vec::new()))
+                .failed(failed)
+                .build()
+                .unwrap()
+        });
+        let queue = queue(&[&rule]);
+        let result = queue.delete_batch(&["r0".to_owned()]).await;
+        assert!(matches!(result, Err(QueueError::Unavailable(m)) if m.contains("InternalError")));
     }
 
     fn message(bytes: usize) -> QueueMessage {

@@ -13,10 +13,12 @@ use jiff::Timestamp;
 use omnidesk_domain::ports::{Idempotency, IdempotencyRecord, IdempotencyStore, StoreError};
 use omnidesk_domain::system::later;
 
+use super::capacity::{Access, item_size, write_units};
 use super::codec::{epoch_seconds, read_epoch_seconds, read_string, string_attr, ttl_seconds};
 use super::keys::{self, Item};
-use super::{Condition, DynamoStore, record_capacity};
+use super::{Condition, DynamoStore};
 use crate::errors::{corrupt, store_error};
+use crate::meter::Capacity;
 
 const STATE: &str = "state";
 const LEASED: &str = "leased";
@@ -77,25 +79,30 @@ impl IdempotencyStore for DynamoStore {
     }
 
     async fn complete(&self, record: IdempotencyRecord) -> Result<(), StoreError> {
+        let item = done_item(&record)?;
+        let estimate = self.estimate(|| Capacity::write(write_units(item_size(&item))));
         let output = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(done_item(&record)?))
+            .set_item(Some(item))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| store_error("PutItem", e))?;
-        record_capacity("PutItem", output.consumed_capacity());
+        self.record_capacity("PutItem", Access::Write, output.consumed_capacity.as_slice(), || estimate);
         Ok(())
     }
 
     async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let item_key = keys::key(keys::idempotency_pk(key), keys::IDEMPOTENCY_SK);
+        // A lease item is its key and a few short attributes: under 1 KB, one unit.
+        let estimate = self.estimate(|| Capacity::write(write_units(item_size(&item_key))));
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(keys::key(keys::idempotency_pk(key), keys::IDEMPOTENCY_SK)))
+            .set_key(Some(item_key))
             // Only a lease is given back; a finished result stays.
             .condition_expression("#s = :leased")
             .expression_attribute_names("#s", STATE)
@@ -105,11 +112,20 @@ impl IdempotencyStore for DynamoStore {
             .await;
         match result.map_err(|e| store_error("DeleteItem", e)) {
             Ok(output) => {
-                record_capacity("DeleteItem", output.consumed_capacity());
+                self.record_capacity(
+                    "DeleteItem",
+                    Access::Write,
+                    output.consumed_capacity.as_slice(),
+                    || estimate,
+                );
                 Ok(())
             }
-            // Already done or already gone: nothing to give back.
-            Err(StoreError::Conflict(_)) => Ok(()),
+            // Already done or already gone: nothing to give back. The failed condition is
+            // still billed as a write, and its error reports no capacity.
+            Err(StoreError::Conflict(_)) => {
+                self.record_capacity("DeleteItem", Access::Write, &[], || estimate);
+                Ok(())
+            }
             Err(other) => Err(other),
         }
     }
@@ -131,7 +147,8 @@ impl DynamoStore {
         // An abandoned lease vanishes by itself once it has run out.
         item.insert(TTL.to_owned(), ttl_seconds(until));
         let item = keys::with_key(item, keys::idempotency_pk(key), keys::IDEMPOTENCY_SK.to_owned());
-        let output = self
+        let estimate = self.estimate(|| Capacity::write(write_units(item_size(&item))));
+        let result = self
             .client
             .put_item()
             .table_name(&self.table)
@@ -150,9 +167,22 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
-            .map_err(|e| store_error("PutItem", e))?;
-        record_capacity("PutItem", output.consumed_capacity());
-        Ok(())
+            .map_err(|e| store_error("PutItem", e));
+        match result {
+            Ok(output) => {
+                self.record_capacity("PutItem", Access::Write, output.consumed_capacity.as_slice(), || {
+                    estimate
+                });
+                Ok(())
+            }
+            Err(conflict @ StoreError::Conflict(_)) => {
+                // A lost condition is billed as a write too (on the larger of the stored
+                // and the new item), and its error reports no capacity.
+                self.record_capacity("PutItem", Access::Write, &[], || estimate);
+                Err(conflict)
+            }
+            Err(other) => Err(other),
+        }
     }
 
     async fn stored(&self, key: &str, now: Timestamp) -> Result<Stored, StoreError> {

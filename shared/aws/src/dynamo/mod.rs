@@ -1,7 +1,12 @@
 //! The ticket, customer and idempotency ports on one DynamoDB table (single-table design; the
 //! key layout is in [`keys`]). Nothing here scans: every read is a GetItem or a Query on one
 //! partition, and every multi-item change is one TransactWriteItems.
+//!
+//! Every call asks for its consumed capacity (free); with a [`RequestMeter`] attached
+//! ([`DynamoStore::with_meter`]) the units are summed there, estimated from item sizes when
+//! a response carries none (see [`capacity`]).
 
+mod capacity;
 mod codec;
 mod customers;
 mod idempotency;
@@ -12,6 +17,7 @@ mod tickets;
 mod tests;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -20,6 +26,8 @@ use aws_sdk_dynamodb::types::{
 use omnidesk_domain::ports::StoreError;
 
 use crate::errors::{build_error, store_error};
+use crate::meter::{Capacity, RequestMeter};
+use capacity::{Access, item_size, read_units, transaction_units};
 use keys::{Item, PK};
 
 /// DynamoDB's limit on the writes in one TransactWriteItems.
@@ -31,11 +39,19 @@ pub const MAX_TRANSACTION_WRITES: usize = 100;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    meter: Option<Arc<RequestMeter>>,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), meter: None }
+    }
+
+    /// Sums every call's consumed capacity into `meter`. (Requests are counted by the
+    /// client's interceptor, see [`crate::Clients::with_meter`].)
+    pub fn with_meter(mut self, meter: Arc<RequestMeter>) -> Self {
+        self.meter = Some(meter);
+        self
     }
 
     pub fn table(&self) -> &str {
@@ -55,7 +71,9 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| store_error("GetItem", e))?;
-        record_capacity("GetItem", output.consumed_capacity());
+        self.record_capacity("GetItem", Access::Read, output.consumed_capacity.as_slice(), || {
+            Capacity::read(read_units(output.item.as_ref().map_or(0, item_size)))
+        });
         Ok(output.item)
     }
 
@@ -82,7 +100,11 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(|e| store_error("Query", e))?;
-            record_capacity("Query", output.consumed_capacity());
+            let page = output.items.as_deref().unwrap_or_default();
+            self.record_capacity("Query", Access::Read, output.consumed_capacity.as_slice(), || {
+                // One rounding per page, over the summed item sizes.
+                Capacity::read(read_units(page.iter().map(item_size).sum()))
+            });
             items.extend(output.items.unwrap_or_default());
             match output.last_evaluated_key {
                 Some(next) if !next.is_empty() => start_key = Some(next),
@@ -99,6 +121,8 @@ impl DynamoStore {
                 writes.len()
             )));
         }
+        // The writes move into the request; size them first, and only when someone counts.
+        let estimate = self.estimate(|| transaction_units(&writes));
         let output = self
             .client
             .transact_write_items()
@@ -106,10 +130,10 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
+            // What a cancelled transaction is billed AWS does not document, and the error
+            // carries no capacity: it goes uncounted (the request itself is counted).
             .map_err(|e| store_error("TransactWriteItems", e))?;
-        for capacity in output.consumed_capacity() {
-            record_capacity("TransactWriteItems", Some(capacity));
-        }
+        self.record_capacity("TransactWriteItems", Access::Write, output.consumed_capacity(), || estimate);
         Ok(())
     }
 
@@ -158,9 +182,29 @@ impl Condition {
     }
 }
 
-/// Capacity per call, for cost accounting; asking for it is free.
-fn record_capacity(operation: &'static str, capacity: Option<&ConsumedCapacity>) {
-    if let Some(units) = capacity.and_then(ConsumedCapacity::capacity_units) {
-        tracing::trace!(operation, units, "dynamodb.capacity");
+impl DynamoStore {
+    /// Capacity per call, for cost accounting: traced, and summed into the meter if there is
+    /// one. `estimate` (item sizes) is used only when the response reports nothing (moto
+    /// leaves TransactWriteItems empty) or the meter estimates everything.
+    pub(crate) fn record_capacity(
+        &self,
+        operation: &'static str,
+        access: Access,
+        reported: &[ConsumedCapacity],
+        estimate: impl FnOnce() -> Capacity,
+    ) {
+        let measured = capacity::reported(access, reported);
+        if let Some(units) = measured {
+            tracing::trace!(operation, read = units.read, write = units.write, "dynamodb.capacity");
+        }
+        if let Some(meter) = &self.meter {
+            meter.record_capacity(measured, estimate);
+        }
+    }
+
+    /// `units()` if a meter may need it later, computed now because the request is about to
+    /// take ownership of what it measures.
+    pub(crate) fn estimate(&self, units: impl FnOnce() -> Capacity) -> Capacity {
+        if self.meter.is_some() { units() } else { Capacity::default() }
     }
 }

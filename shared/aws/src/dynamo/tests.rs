@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::error::{
     ConditionalCheckFailedException, ProvisionedThroughputExceededException, TransactionCanceledException,
 };
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConsumedCapacity};
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use jiff::Timestamp;
 use omnidesk_domain::ports::{
@@ -31,6 +31,7 @@ use omnidesk_domain::{
 
 use super::DynamoStore;
 use super::keys::Item;
+use crate::meter::RequestMeter;
 
 const TABLE: &str = "omnidesk";
 
@@ -434,4 +435,76 @@ async fn identity_held_by_another_customer_is_a_conflict_without_writing() {
     let identity = Identity::Email { address: "li@example.com".into() };
     let result = store.claim_identity(&CustomerId::new("cus_1"), &identity, now()).await;
     assert!(matches!(result, Err(StoreError::Conflict(m)) if !m.contains("li@example.com")));
+}
+
+// --- capacity accounting ---
+
+fn metered(rules: &[&Rule]) -> (DynamoStore, Arc<RequestMeter>) {
+    let meter = RequestMeter::new();
+    (store(rules).with_meter(meter.clone()), meter)
+}
+
+#[tokio::test]
+async fn a_transaction_without_reported_capacity_is_estimated_at_two_units_per_item() {
+    // What moto answers: an empty ConsumedCapacity list.
+    let rule = mock!(Client::transact_write_items)
+        .then_output(|| TransactWriteItemsOutput::builder().set_consumed_capacity(Some(Vec::new())).build());
+    let (store, meter) = metered(&[&rule]);
+    store.commit(commit()).await.unwrap();
+    let snapshot = meter.snapshot();
+    // Ticket, event, thread claim and idempotency record, each under 1 KB, written twice.
+    assert_eq!(snapshot.dynamodb_wcu, 8.0);
+    assert_eq!(snapshot.estimated_wcu, 8.0);
+    assert_eq!(snapshot.dynamodb_rcu, 0.0);
+}
+
+#[tokio::test]
+async fn reported_capacity_is_measured_per_page_and_per_side() {
+    let capacity = |units| ConsumedCapacity::builder().table_name(TABLE).capacity_units(units).build();
+    let get = mock!(Client::get_item)
+        .then_output(move || GetItemOutput::builder().consumed_capacity(capacity(1.0)).build());
+    let first = mock!(Client::query).then_output(move || {
+        QueryOutput::builder()
+            .consumed_capacity(capacity(2.0))
+            .set_last_evaluated_key(Some(HashMap::from([
+                ("pk".to_owned(), s("T#1")),
+                ("sk".to_owned(), s("E#1")),
+            ])))
+            .build()
+    });
+    let second = mock!(Client::query)
+        .then_output(move || QueryOutput::builder().consumed_capacity(capacity(1.0)).build());
+    let update = mock!(Client::update_item).then_output(move || {
+        UpdateItemOutput::builder().attributes("value", n("7")).consumed_capacity(capacity(1.0)).build()
+    });
+    let (store, meter) = metered(&[&get, &first, &second, &update]);
+    assert_eq!(store.ticket(TicketNumber(1)).await.unwrap(), None);
+    assert!(store.events(TicketNumber(1)).await.unwrap().is_empty());
+    store.allocate_number().await.unwrap();
+    let snapshot = meter.snapshot();
+    assert_eq!((snapshot.dynamodb_rcu, snapshot.dynamodb_wcu), (4.0, 1.0));
+    assert!(!snapshot.estimated_capacity());
+}
+
+#[tokio::test]
+async fn a_lost_condition_is_billed_as_an_estimated_write() {
+    let put = mock!(Client::put_item).then_error(|| {
+        PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+    });
+    let get = mock!(Client::get_item).then_output(|| {
+        let item: Item = HashMap::from([
+            ("state".to_owned(), s("done")),
+            ("result".to_owned(), s("1")),
+            ("expires_at".to_owned(), n("1790000100")),
+        ]);
+        GetItemOutput::builder()
+            .set_item(Some(item))
+            .consumed_capacity(ConsumedCapacity::builder().capacity_units(1.0).build())
+            .build()
+    });
+    let (store, meter) = metered(&[&put, &get]);
+    store.begin("k", "owner-1", now(), Duration::from_secs(30)).await.unwrap();
+    let snapshot = meter.snapshot();
+    assert_eq!((snapshot.dynamodb_rcu, snapshot.dynamodb_wcu), (1.0, 1.0));
+    assert_eq!((snapshot.estimated_rcu, snapshot.estimated_wcu), (0.0, 1.0));
 }

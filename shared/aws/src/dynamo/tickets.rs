@@ -5,11 +5,13 @@ use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue, TransactWrite
 use omnidesk_domain::ports::{StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore};
 use omnidesk_domain::{Message, Ticket, TicketEvent, TicketNumber};
 
+use super::capacity::{Access, item_size, write_units};
 use super::codec::{decode, encode, number_attr, read_u64};
 use super::idempotency::{done_item, not_done_condition};
 use super::keys::{self, Item};
-use super::{Condition, DynamoStore, record_capacity};
+use super::{Condition, DynamoStore};
 use crate::errors::store_error;
+use crate::meter::Capacity;
 
 const VERSION: &str = "version";
 const COUNTER_VALUE: &str = "value";
@@ -32,8 +34,12 @@ impl TicketStore for DynamoStore {
             .send()
             .await
             .map_err(|e| store_error("UpdateItem", e))?;
-        record_capacity("UpdateItem", output.consumed_capacity());
         let attributes = output.attributes.unwrap_or_default();
+        self.record_capacity("UpdateItem", Access::Write, output.consumed_capacity.as_slice(), || {
+            // The counter item is its key and the value: well under 1 KB, so this is exact.
+            let key = keys::key(keys::COUNTER_PK.to_owned(), keys::COUNTER_SK);
+            Capacity::write(write_units(item_size(&key) + item_size(&attributes)))
+        });
         Ok(TicketNumber(read_u64(&attributes, COUNTER_VALUE, "ticket counter")?))
     }
 

@@ -1,0 +1,195 @@
+//! DynamoDB capacity units: read from a response's `ConsumedCapacity`, or estimated from item
+//! sizes where a response has none, by the rules in the DynamoDB developer guide ("item sizes
+//! and formats", "read/write capacity"):
+//!
+//! - a write costs 1 WCU per started KB of the item, a strongly consistent read 1 RCU per
+//!   started 4 KB; both at least one unit, also when the item is absent;
+//! - a Query sums the sizes of the items it returns (we never filter, so returned is
+//!   evaluated) and rounds up to 4 KB once per page;
+//! - inside a transaction every item costs twice.
+//!
+//! Estimates are lower bounds where the stored item is unknown: an UpdateItem or a failed
+//! condition is billed on the larger of the old and the new item, and only the request's
+//! part is known here.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, TransactWriteItem};
+
+use super::keys::Item;
+use crate::meter::Capacity;
+
+const WRITE_UNIT_BYTES: usize = 1024;
+const READ_UNIT_BYTES: usize = 4 * 1024;
+/// Transactions do every read or write twice (prepare, commit).
+const TRANSACTION_FACTOR: f64 = 2.0;
+
+/// What the call does, so that a bare `CapacityUnits` is booked on the right side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
+/// The capacity a response reports, or `None` when it reports none. Read/write units are
+/// used where the service splits them; otherwise the total goes to `access`'s side.
+pub(crate) fn reported(access: Access, capacities: &[ConsumedCapacity]) -> Option<Capacity> {
+    let mut total: Option<Capacity> = None;
+    for capacity in capacities {
+        let units = match (capacity.read_capacity_units(), capacity.write_capacity_units()) {
+            (None, None) => match (access, capacity.capacity_units()) {
+                (_, None) => continue,
+                (Access::Read, Some(units)) => Capacity::read(units),
+                (Access::Write, Some(units)) => Capacity::write(units),
+            },
+            (read, write) => Capacity { read: read.unwrap_or(0.0), write: write.unwrap_or(0.0) },
+        };
+        let sum = total.get_or_insert_with(Capacity::default);
+        sum.read += units.read;
+        sum.write += units.write;
+    }
+    total
+}
+
+/// Units of one strongly consistent read of `bytes` (an item, or a Query page).
+pub(crate) fn read_units(bytes: usize) -> f64 {
+    units(bytes, READ_UNIT_BYTES)
+}
+
+/// Units of one write of an item of `bytes`.
+pub(crate) fn write_units(bytes: usize) -> f64 {
+    units(bytes, WRITE_UNIT_BYTES)
+}
+
+fn units(bytes: usize, unit: usize) -> f64 {
+    // Item sizes are at most 400 KB, so the count is small and exact as f64.
+    bytes.div_ceil(unit).max(1) as f64
+}
+
+/// The write units of a TransactWriteItems, from the items it carries.
+pub(crate) fn transaction_units(writes: &[TransactWriteItem]) -> Capacity {
+    let units: f64 = writes
+        .iter()
+        .map(|write| {
+            let bytes = if let Some(put) = write.put() {
+                item_size(put.item())
+            } else if let Some(update) = write.update() {
+                // The new item is not in the request: its key and new values are a lower bound.
+                item_size(update.key()) + update.expression_attribute_values().map_or(0, values_size)
+            } else if let Some(delete) = write.delete() {
+                item_size(delete.key())
+            } else if let Some(check) = write.condition_check() {
+                // A condition check is billed as a write of the checked item.
+                item_size(check.key())
+            } else {
+                0
+            };
+            write_units(bytes)
+        })
+        .sum();
+    Capacity::write(units * TRANSACTION_FACTOR)
+}
+
+/// An item's size as DynamoDB counts it: attribute names plus values.
+pub(crate) fn item_size(item: &Item) -> usize {
+    item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
+}
+
+fn values_size(values: &std::collections::HashMap<String, AttributeValue>) -> usize {
+    values.values().map(value_size).sum()
+}
+
+fn value_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(text) => text.len(),
+        AttributeValue::N(number) => number_size(number),
+        AttributeValue::B(blob) => blob.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::Ss(texts) => texts.iter().map(String::len).sum(),
+        AttributeValue::Ns(numbers) => numbers.iter().map(|n| number_size(n)).sum(),
+        AttributeValue::Bs(blobs) => blobs.iter().map(|b| b.as_ref().len()).sum(),
+        // 3 bytes for the container, 1 more per element.
+        AttributeValue::L(values) => 3 + values.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        AttributeValue::M(map) => {
+            3 + map.iter().map(|(name, v)| 1 + name.len() + value_size(v)).sum::<usize>()
+        }
+        // A type newer than this SDK: count something rather than nothing.
+        _ => 1,
+    }
+}
+
+/// One byte per two significant digits, plus one. Sign, point, exponent and leading or
+/// trailing zeros are not significant.
+fn number_size(number: &str) -> usize {
+    let mantissa = number.split(['e', 'E']).next().unwrap_or_default();
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+    significant.div_ceil(2) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use aws_sdk_dynamodb::types::{Put, Update};
+
+    use super::*;
+
+    fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    #[test]
+    fn sizes_follow_the_documented_rules() {
+        assert_eq!(number_size("1042"), 3);
+        assert_eq!(number_size("7"), 2);
+        assert_eq!(number_size("-100.500"), 3);
+        assert_eq!(number_size("0"), 1);
+        assert_eq!(number_size("1.5E+10"), 2);
+        let ticket = item(&[
+            ("pk", AttributeValue::S("T#1042".into())),
+            ("version", AttributeValue::N("12".into())),
+            ("ok", AttributeValue::Bool(true)),
+            ("tags", AttributeValue::L(vec![AttributeValue::S("vip".into())])),
+            ("m", AttributeValue::M(HashMap::from([("a".to_owned(), AttributeValue::Null(true))]))),
+        ]);
+        // pk 2+6, version 7+2, ok 2+1, tags 4+3+1+3, m 1+3+1+1+1
+        assert_eq!(item_size(&ticket), 8 + 9 + 3 + 11 + 7);
+    }
+
+    #[test]
+    fn units_round_up_with_a_minimum_of_one() {
+        assert_eq!(write_units(0), 1.0);
+        assert_eq!(write_units(1024), 1.0);
+        assert_eq!(write_units(1025), 2.0);
+        assert_eq!(read_units(4096), 1.0);
+        assert_eq!(read_units(4097), 2.0);
+    }
+
+    #[test]
+    fn transactions_cost_twice() {
+        let big = item(&[("pk", AttributeValue::S("x".repeat(1500)))]);
+        let put = Put::builder().table_name("t").set_item(Some(big)).build().unwrap();
+        let update = Update::builder()
+            .table_name("t")
+            .set_key(Some(item(&[("pk", AttributeValue::S("C#1".into()))])))
+            .update_expression("SET #v = :v")
+            .build()
+            .unwrap();
+        let writes = [
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(update).build(),
+        ];
+        assert_eq!(transaction_units(&writes), Capacity::write(2.0 * 2.0 + 2.0));
+    }
+
+    #[test]
+    fn reported_units_are_split_or_booked_by_access() {
+        let total = ConsumedCapacity::builder().table_name("t").capacity_units(1.0).build();
+        assert_eq!(reported(Access::Read, std::slice::from_ref(&total)), Some(Capacity::read(1.0)));
+        assert_eq!(reported(Access::Write, &[total.clone(), total]), Some(Capacity::write(2.0)));
+        let split = ConsumedCapacity::builder().capacity_units(2.0).read_capacity_units(2.0).build();
+        // An idempotent transaction replay is billed as reads although the call writes.
+        assert_eq!(reported(Access::Write, &[split]), Some(Capacity::read(2.0)));
+        assert_eq!(reported(Access::Write, &[]), None);
+        assert_eq!(reported(Access::Read, &[ConsumedCapacity::builder().table_name("t").build()]), None);
+    }
+}

@@ -1,0 +1,175 @@
+//! The SES, S3 and DynamoDB adapters and the request meter against moto_server, which
+//! scripts/test.sh starts and names in OMNIDESK_MOTO_ENDPOINT. Without it these skip, unless
+//! OMNIDESK_REQUIRE_MOTO is set, as the test script sets it.
+//!
+//! Every test works on resources of its own (names carry the process id and a counter), so
+//! they run alongside the workspace's moto tier on the same server.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_config::{Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use jiff::Timestamp;
+use omnidesk_aws::{Clients, RequestMeter, sdk_config_loader};
+use omnidesk_domain::ports::{
+    BlobStore, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, MailError, Mailer,
+    OutgoingMail, TicketStore,
+};
+use omnidesk_domain::{Customer, CustomerId, Identity, TicketNumber};
+
+/// moto's endpoint, or `None` to skip.
+fn endpoint() -> Option<String> {
+    match std::env::var("OMNIDESK_MOTO_ENDPOINT") {
+        Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
+        _ if std::env::var_os("OMNIDESK_REQUIRE_MOTO").is_some() => {
+            panic!("OMNIDESK_REQUIRE_MOTO is set but OMNIDESK_MOTO_ENDPOINT is not")
+        }
+        _ => {
+            eprintln!("skipped: OMNIDESK_MOTO_ENDPOINT is not set");
+            None
+        }
+    }
+}
+
+async fn sdk(endpoint: &str) -> SdkConfig {
+    sdk_config_loader()
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .load()
+        .await
+}
+
+fn unique(kind: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("omnidesk-aws-{kind}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+#[tokio::test]
+async fn blobs_round_trip_on_s3_with_path_style() {
+    let Some(endpoint) = endpoint() else { return };
+    let meter = RequestMeter::new();
+    let clients = Clients::new(&sdk(&endpoint).await).with_meter(meter.clone());
+    let bucket = unique("blobs");
+    clients.s3().create_bucket().bucket(&bucket).send().await.unwrap();
+    let blobs = clients.blobs(&bucket).with_prefix("raw");
+
+    blobs.put("mail/2.eml", b"two".to_vec(), "message/rfc822").await.unwrap();
+    blobs.put("mail/1.eml", b"one".to_vec(), "message/rfc822").await.unwrap();
+    blobs.put("other/x", b"x".to_vec(), "text/plain").await.unwrap();
+    assert_eq!(blobs.list("mail/").await.unwrap(), vec!["mail/1.eml", "mail/2.eml"]);
+    assert_eq!(blobs.get("mail/1.eml").await.unwrap(), Some(b"one".to_vec()));
+    assert_eq!(blobs.get("mail/3.eml").await.unwrap(), None);
+    blobs.delete("mail/1.eml").await.unwrap();
+    blobs.delete("mail/1.eml").await.unwrap();
+    assert_eq!(blobs.list("").await.unwrap(), vec!["mail/2.eml", "other/x"]);
+
+    let snapshot = meter.snapshot();
+    assert_eq!(snapshot.calls_to("S3", "PutObject"), 3);
+    assert_eq!(snapshot.calls_to("S3", "DeleteObject"), 2);
+    assert_eq!(snapshot.calls_to("S3", "GetObject"), 2);
+}
+
+#[tokio::test]
+async fn mail_goes_out_from_a_verified_sender_only() {
+    let Some(endpoint) = endpoint() else { return };
+    let meter = RequestMeter::new();
+    let clients = Clients::new(&sdk(&endpoint).await).with_meter(meter.clone());
+    let domain = format!("{}.example", unique("mail"));
+    clients.sesv2().create_email_identity().email_identity(&domain).send().await.unwrap();
+    let mailer = clients.mailer();
+    let from = format!("support@{domain}");
+    let raw = format!("From: {from}\r\nTo: ana@customer.example\r\nSubject: [#1042] parcel\r\n\r\nhello\r\n");
+    let mail = OutgoingMail { from, to: vec!["ana@customer.example".into()], raw: raw.into_bytes() };
+
+    let id = mailer.send_raw(&mail).await.unwrap();
+    assert!(!id.is_empty());
+
+    let stranger = OutgoingMail { from: "someone@unverified.example".into(), ..mail };
+    let result = mailer.send_raw(&stranger).await;
+    assert!(matches!(&result, Err(MailError::Rejected(m)) if !m.contains('@')), "{result:?}");
+    assert_eq!(meter.snapshot().calls_to("SESv2", "SendEmail"), 2);
+}
+
+/// Also what the report says about moto: which calls carry ConsumedCapacity.
+#[tokio::test]
+async fn dynamodb_capacity_is_measured_where_moto_reports_it_and_estimated_elsewhere() {
+    let Some(endpoint) = endpoint() else { return };
+    let meter = RequestMeter::new();
+    let clients = Clients::new(&sdk(&endpoint).await).with_meter(meter.clone());
+    let table = unique("table");
+    create_table(&clients, &table).await;
+    let store = clients.store(&table);
+    let now = Timestamp::from_second(1_790_000_000).unwrap();
+    let before = meter.snapshot();
+
+    // UpdateItem (0.5 from moto), GetItem (0.5), Query (1.0)
+    store.allocate_number().await.unwrap();
+    assert_eq!(store.ticket(TicketNumber(1)).await.unwrap(), None);
+    assert!(store.events(TicketNumber(1)).await.unwrap().is_empty());
+    let after_reads = meter.snapshot().since(&before);
+    assert_eq!((after_reads.dynamodb_rcu, after_reads.dynamodb_wcu), (1.5, 0.5), "{after_reads:?}");
+    assert!(!after_reads.estimated_capacity(), "{after_reads:?}");
+
+    // TransactWriteItems: moto answers an empty ConsumedCapacity list, so it is estimated:
+    // a customer and one identity claim, 2 WCU each.
+    let customer = Customer::new(
+        CustomerId::new("cus_moto"),
+        None,
+        vec![Identity::Email { address: "ana@customer.example".into() }],
+        now,
+    );
+    let mark = meter.snapshot();
+    store.create(&customer).await.unwrap();
+    let created = meter.snapshot().since(&mark);
+    assert_eq!((created.dynamodb_wcu, created.estimated_wcu), (4.0, 4.0), "{created:?}");
+
+    // PutItem (1.0 from moto); a lost condition is estimated (1 WCU).
+    let mark = meter.snapshot();
+    assert_eq!(
+        store.begin("k", "owner-1", now, Duration::from_secs(30)).await.unwrap(),
+        Idempotency::Started
+    );
+    let record = IdempotencyRecord {
+        key: "k".into(),
+        result: serde_json::json!(1),
+        expires_at: now + Duration::from_secs(60),
+    };
+    store.complete(record).await.unwrap();
+    let again = store.begin("k", "owner-2", now, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(again, Idempotency::Done(serde_json::json!(1)));
+    let idempotency = meter.snapshot().since(&mark);
+    assert_eq!(idempotency.calls_to("DynamoDB", "PutItem"), 3);
+    assert_eq!(idempotency.dynamodb_wcu, 3.0, "{idempotency:?}");
+    assert_eq!(idempotency.estimated_wcu, 1.0, "{idempotency:?}");
+
+    eprintln!("moto DynamoDB metering: {:?}", meter.snapshot().since(&before));
+}
+
+async fn create_table(clients: &Clients, table: &str) {
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key =
+        |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
+    clients
+        .dynamodb()
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+}
