@@ -3,6 +3,7 @@
 //! dispatcher) that the Lambda functions and the local desk run unchanged.
 
 pub mod dispatch;
+pub mod email;
 pub mod envelope;
 pub mod faults;
 pub mod inbound;

@@ -1,0 +1,125 @@
+//! Choosing among the MIME parts: which one is the body, which ones are attachments.
+//!
+//! `mail-parser` already walks the tree (mixed > alternative > related, any depth) and lists
+//! the parts a mail client would show as the body (`text_body`) and as attachments. A
+//! text/plain body wins over HTML, unless it is blank: some clients send an empty text
+//! alternative beside the real HTML.
+
+use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
+use sha2::{Digest, Sha256};
+
+use super::html::html_to_text;
+use super::{Attachment, AttachmentBytes, EmailError, MAX_ATTACHMENTS};
+
+/// The message's body as plain text, line ends normalised to `\n`.
+pub(super) fn body_text(message: &Message<'_>) -> String {
+    let plain = join_parts(message, &message.text_body, false);
+    let text = if plain.trim().is_empty() { join_parts(message, &message.html_body, true) } else { plain };
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// Several body parts (Apple Mail splits text around inline images) are joined by a newline.
+fn join_parts(message: &Message<'_>, ids: &[u32], html_only: bool) -> String {
+    let texts = ids.iter().filter_map(|&id| message.part(id)).filter_map(|part| match &part.body {
+        PartType::Text(text) if !html_only => Some(text.to_string()),
+        PartType::Html(html) => Some(html_to_text(html)),
+        _ => None,
+    });
+    texts.filter(|t| !t.trim().is_empty()).collect::<Vec<_>>().join("\n")
+}
+
+/// The attachments, with their bytes when asked for.
+pub(super) fn attachments(
+    message: &Message<'_>,
+    keep_bytes: bool,
+) -> Result<(Vec<Attachment>, Vec<AttachmentBytes>), EmailError> {
+    let count = message.attachments.len();
+    if count > MAX_ATTACHMENTS {
+        return Err(EmailError::TooManyAttachments { count, max: MAX_ATTACHMENTS });
+    }
+    let mut attachments = Vec::with_capacity(count);
+    let mut all_bytes = Vec::new();
+    for (index, part) in message.attachments().enumerate() {
+        let bytes = part.contents();
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let content_type = content_type(part);
+        attachments.push(Attachment {
+            filename: filename(part, index + 1, &content_type),
+            size: bytes.len() as u64,
+            content_id: part.content_id().and_then(clean_content_id),
+            inline: is_inline(part),
+            sha256: sha256.clone(),
+            content_type,
+        });
+        if keep_bytes {
+            all_bytes.push(AttachmentBytes { sha256, bytes: bytes.to_vec() });
+        }
+    }
+    Ok((attachments, all_bytes))
+}
+
+fn content_type(part: &MessagePart<'_>) -> String {
+    let Some(ct) = part.content_type() else {
+        // No Content-Type means text/plain (RFC 2045), except for a nested message.
+        return if part.message().is_some() { "message/rfc822" } else { "text/plain" }.to_string();
+    };
+    let subtype = ct.subtype().unwrap_or("octet-stream");
+    let valid = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic() && b != b'/');
+    if valid(ct.ctype()) && valid(subtype) {
+        format!("{}/{}", ct.ctype(), subtype).to_ascii_lowercase()
+    } else {
+        "application/octet-stream".to_string()
+    }
+}
+
+/// Disposition `inline`, or no disposition but a Content-ID (an image the HTML refers to).
+fn is_inline(part: &MessagePart<'_>) -> bool {
+    match part.content_disposition() {
+        Some(disposition) => disposition.is_inline(),
+        None => part.content_id().is_some(),
+    }
+}
+
+fn clean_content_id(id: &str) -> Option<String> {
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    (!id.is_empty()).then(|| id.to_string())
+}
+
+/// Longest file name kept, in characters; longer names keep their end (the extension).
+const MAX_FILENAME_CHARS: usize = 200;
+
+/// The sender's file name, made safe to show and to store: no directories, no control
+/// characters. A nested message is named after its subject.
+fn filename(part: &MessagePart<'_>, index: usize, content_type: &str) -> String {
+    let given = part
+        .attachment_name()
+        .map(str::to_string)
+        .or_else(|| part.message().and_then(|m| m.subject()).map(|s| format!("{s}.eml")));
+    let cleaned = given.as_deref().map(clean_filename).filter(|n| !n.is_empty());
+    cleaned.unwrap_or_else(|| format!("attachment-{index}.{}", extension(content_type)))
+}
+
+fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    let count = cleaned.chars().count();
+    cleaned.chars().skip(count.saturating_sub(MAX_FILENAME_CHARS)).collect()
+}
+
+fn extension(content_type: &str) -> &'static str {
+    match content_type {
+        "application/pdf" => "pdf",
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "text/plain" => "txt",
+        "text/html" => "html",
+        "text/csv" => "csv",
+        "text/calendar" => "ics",
+        "message/rfc822" | "message/global" => "eml",
+        "message/delivery-status" | "message/disposition-notification" | "text/rfc822-headers" => "txt",
+        _ => "bin",
+    }
+}
