@@ -97,6 +97,24 @@ fn total<'a>(parts: impl IntoIterator<Item = &'a MeterSnapshot>) -> MeterSnapsho
     sum
 }
 
+/// A poll, retried as Lambda's poller would when the endpoint fails (moto under load can time
+/// out); the failed attempts are counted by the meter like any other request.
+async fn poll_with_patience<F, Fut>(mut poll: F) -> usize
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<usize, omnidesk_domain::ports::QueueError>>,
+{
+    for attempt in 1..=MAX_POLL_ATTEMPTS {
+        match poll().await {
+            Ok(received) => return received,
+            Err(error) => eprintln!("poll attempt {attempt} failed: {error}"),
+        }
+    }
+    panic!("the endpoint failed {MAX_POLL_ATTEMPTS} polls in a row");
+}
+
+const MAX_POLL_ATTEMPTS: usize = 5;
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let conversations: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000);
@@ -145,23 +163,25 @@ async fn main() {
 
         let before = meter.snapshot();
         loop {
-            let received = desk.poll_inbound().await.expect("poll inbound");
-            if received == 0 {
-                break;
+            match poll_with_patience(|| desk.poll_inbound()).await {
+                0 => break,
+                received => {
+                    router.invocations += 1;
+                    router.records += received as u64;
+                }
             }
-            router.invocations += 1;
-            router.records += received as u64;
         }
         router.add(meter.snapshot().since(&before));
 
         let before = meter.snapshot();
         loop {
-            let received = desk.poll_outbound().await.expect("poll outbound");
-            if received == 0 {
-                break;
+            match poll_with_patience(|| desk.poll_outbound()).await {
+                0 => break,
+                received => {
+                    dispatcher.invocations += 1;
+                    dispatcher.records += received as u64;
+                }
             }
-            dispatcher.invocations += 1;
-            dispatcher.records += received as u64;
         }
         dispatcher.add(meter.snapshot().since(&before));
     }

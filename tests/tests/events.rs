@@ -13,7 +13,7 @@ use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::memory::{
-    ManualClock, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds,
+    ManualClock, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds,
 };
 use omnidesk_domain::router::RouterPorts;
 use tower::ServiceExt;
@@ -60,6 +60,7 @@ async fn ticket_router_sqs_batch() {
             customers: store.clone(),
             idempotency: store.clone(),
             outbound: outbound.clone(),
+            limiter: Arc::new(MemoryRateLimiter::default()),
             clock,
             ids: Arc::new(SequentialIds::default()),
         },

@@ -1,6 +1,6 @@
 //! outbound-dispatcher: consumes the outbound queue (SQS, ReportBatchItemFailures) and
-//! delivers each job once. The workflow is `omnidesk_domain::dispatch`, the chat callback
-//! sender `omnidesk_app::chat_callback`.
+//! delivers each job once. The workflow is `omnidesk_domain::dispatch`; the senders are
+//! `omnidesk_app::chat_callback` (chat) and `omnidesk_app::outbound_channels` (mail, SESv2).
 
 use std::sync::Arc;
 
@@ -8,10 +8,12 @@ use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use omnidesk_app::chat_callback::ChatCallbackNotifier;
 use omnidesk_app::config::DeskConfig;
+use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::AwsEnvironment;
 use omnidesk_domain::dispatch::DispatcherPorts;
+use omnidesk_domain::ports::OutboundNotifier;
 use omnidesk_domain::system::{RandomIds, SystemClock};
 
 #[tokio::main]
@@ -21,7 +23,13 @@ async fn main() -> Result<(), Error> {
     let aws = AwsEnvironment::load().await?;
     let store = Arc::new(aws.store()?);
     let clock = Arc::new(SystemClock);
-    let notifier = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())?;
+    let chat = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())?;
+    // SESv2 only when the desk has an email channel; otherwise email jobs are dead-lettered.
+    let email = config
+        .email
+        .as_ref()
+        .map(|_| Arc::new(MailNotifier::new(Arc::new(aws.mailer()))) as Arc<dyn OutboundNotifier>);
+    let notifier = ChannelNotifier::new(Arc::new(chat), email);
     let handler = &DispatcherHandler::new(DispatcherPorts {
         idempotency: store,
         notifier: Arc::new(notifier),

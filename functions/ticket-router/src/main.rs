@@ -21,7 +21,8 @@ async fn main() -> Result<(), Error> {
     let ports = RouterPorts {
         tickets: store.clone(),
         customers: store.clone(),
-        idempotency: store,
+        idempotency: store.clone(),
+        limiter: store,
         outbound: Arc::new(aws.outbound_queue()?),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),

@@ -8,8 +8,8 @@ use aws_config::SdkConfig;
 use omnidesk_app::config::DeskConfig;
 use omnidesk_aws::Clients;
 use omnidesk_domain::faults::{FaultPlan, Faulty};
-use omnidesk_domain::memory::{MemoryQueue, MemoryStore, QueueSettings};
-use omnidesk_domain::ports::{Clock, CustomerStore, IdempotencyStore, Queue, TicketStore};
+use omnidesk_domain::memory::{MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings};
+use omnidesk_domain::ports::{Clock, CustomerStore, IdempotencyStore, Queue, RateLimiter, TicketStore};
 
 use crate::provision::{self, ProvisionError, ProvisionOptions, Provisioned};
 
@@ -19,6 +19,7 @@ pub struct DeskPorts {
     pub tickets: Arc<dyn TicketStore>,
     pub customers: Arc<dyn CustomerStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
+    pub limiter: Arc<dyn RateLimiter>,
     pub inbound: Arc<dyn Queue>,
     pub outbound: Arc<dyn Queue>,
     pub inbound_dead_letter: Arc<dyn Queue>,
@@ -47,6 +48,7 @@ impl DeskPorts {
             tickets: store.clone(),
             customers: store.clone(),
             idempotency: store.clone(),
+            limiter: Arc::new(MemoryRateLimiter::default()),
             inbound_dead_letter: dead_letter(&inbound),
             outbound_dead_letter: dead_letter(&outbound),
             inbound,
@@ -68,7 +70,8 @@ impl DeskPorts {
         let ports = Self {
             tickets: store.clone(),
             customers: store.clone(),
-            idempotency: store,
+            idempotency: store.clone(),
+            limiter: store,
             inbound: queue(&provisioned.inbound_queue_url),
             outbound: queue(&provisioned.outbound_queue_url),
             inbound_dead_letter: queue(&provisioned.inbound_dead_letter_url),
@@ -85,6 +88,7 @@ impl DeskPorts {
             tickets: Arc::new(Faulty::new(self.tickets, plan.clone())),
             customers: Arc::new(Faulty::new(self.customers, plan.clone())),
             idempotency: Arc::new(Faulty::new(self.idempotency, plan.clone())),
+            limiter: Arc::new(Faulty::new(self.limiter, plan.clone())),
             inbound: Arc::new(Faulty::new(self.inbound, plan.clone())),
             outbound: Arc::new(Faulty::new(self.outbound, plan)),
             ..self

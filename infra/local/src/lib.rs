@@ -70,6 +70,7 @@ impl LocalDesk {
                 customers: ports.customers.clone(),
                 idempotency: ports.idempotency.clone(),
                 outbound: ports.outbound.clone(),
+                limiter: ports.limiter.clone(),
                 clock: clock.clone(),
                 ids: Arc::new(RandomIds),
             },

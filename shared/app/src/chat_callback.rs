@@ -95,7 +95,9 @@ fn without_url(error: reqwest::Error) -> reqwest::Error {
 #[async_trait]
 impl OutboundNotifier for ChatCallbackNotifier {
     async fn deliver(&self, job: &OutboundJob) -> Result<(), NotifyError> {
-        let Destination::Chat { inbox, conversation_id, visitor_id } = &job.destination;
+        let Destination::Chat { inbox, conversation_id, visitor_id } = &job.destination else {
+            return Err(NotifyError::Permanent("not a chat job".into()));
+        };
         let Some(inbox) = self.inboxes.get(inbox) else {
             return Err(NotifyError::Permanent(format!("no chat inbox {inbox:?} in the configuration")));
         };

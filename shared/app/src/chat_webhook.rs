@@ -91,9 +91,9 @@ async fn receive(
         ApiError::unauthorized(error.to_string())
     })?;
     let message = parse(&body)?;
+    let message_id = message.message_id.clone();
     let inbound = normalise(&inbox_id, message, now);
     webhook.inbound.send(seal(&inbound)).await?;
-    let Source::Chat { message_id, .. } = inbound.source;
     tracing::info!(inbox = %inbox_id, %message_id, "chat.accepted");
     Ok((StatusCode::ACCEPTED, Json(Accepted { accepted: true, message_id })))
 }

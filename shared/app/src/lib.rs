@@ -1,11 +1,14 @@
 //! The edges of omnidesk, shared by the Lambda functions and the local desk: the HTTP routers,
-//! the SQS batch handlers, configuration, request signing and the chat callback sender. Free
+//! the SQS batch handlers, the email-inbound handler, configuration, request signing and the
+//! senders per channel (chat callbacks, mail). Free
 //! of the AWS SDK and the Lambda runtime; only the event types come from `aws_lambda_events`.
 
 pub mod chat_callback;
 pub mod chat_webhook;
 pub mod config;
+pub mod email_inbound;
 pub mod error;
+pub mod outbound_channels;
 pub mod outbound_dispatcher;
 pub mod signature;
 pub mod sqs_batch;

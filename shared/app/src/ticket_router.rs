@@ -14,7 +14,11 @@ pub struct RouterHandler {
 
 impl RouterHandler {
     pub fn new(config: &DeskConfig, ports: RouterPorts) -> Self {
-        Self { router: TicketRouter::new(ports, config.acknowledgements()) }
+        let mut router = TicketRouter::new(ports, config.acknowledgements());
+        if let Some(email) = &config.email {
+            router = router.with_email_rules(email.rules());
+        }
+        Self { router }
     }
 
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
@@ -23,8 +27,13 @@ impl RouterHandler {
 
     async fn handle_record(&self, body: String) -> Result<(), RecordError> {
         let inbound: InboundMessage = open(&body).map_err(|e| RecordError::Poison(e.to_string()))?;
-        match self.router.route(&inbound).await {
-            Ok(_) => Ok(()),
+        let result = if inbound.is_bounce() {
+            self.router.record_bounce(&inbound).await.map(drop)
+        } else {
+            self.router.route(&inbound).await.map(drop)
+        };
+        match result {
+            Ok(()) => Ok(()),
             Err(error) if error.is_retryable() => Err(RecordError::Retry(error.to_string())),
             Err(error) => Err(RecordError::Poison(error.to_string())),
         }

@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use omnidesk_aws::{Clients, RequestMeter, sdk_config_loader};
 use omnidesk_domain::ports::{
     BlobStore, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, MailError, Mailer,
-    OutgoingMail, TicketStore,
+    OutgoingMail, RateLimiter, StoreError, TicketStore,
 };
 use omnidesk_domain::{Customer, CustomerId, Identity, TicketNumber};
 
@@ -148,6 +148,87 @@ async fn dynamodb_capacity_is_measured_where_moto_reports_it_and_estimated_elsew
     assert_eq!(idempotency.estimated_wcu, 1.0, "{idempotency:?}");
 
     eprintln!("moto DynamoDB metering: {:?}", meter.snapshot().since(&before));
+}
+
+#[tokio::test]
+async fn customer_update_replaces_the_record_but_not_its_identities() {
+    let Some(endpoint) = endpoint() else { return };
+    let clients = Clients::new(&sdk(&endpoint).await);
+    let table = unique("table");
+    create_table(&clients, &table).await;
+    let store = clients.store(&table);
+    let now = Timestamp::from_second(1_790_000_000).unwrap();
+    let id = CustomerId::new("cus_update");
+    let email = Identity::Email { address: "ana@customer.example".into() };
+    let chat = Identity::ChatVisitor { inbox: "web".into(), visitor: "v1".into() };
+    store.create(&Customer::new(id.clone(), None, vec![email.clone()], now)).await.unwrap();
+    store.claim_identity(&id, &chat, now).await.unwrap();
+    let read = store.customer(&id).await.unwrap().unwrap();
+    assert_eq!(read.version, 2);
+
+    // The writer's copy has lost the chat identity: the stored list stays as the claims made it.
+    let mut changed = read.clone();
+    changed.name = Some("Ana".into());
+    changed.tier = Some("vip".into());
+    changed.bouncing.insert("ana@customer.example".into());
+    changed.identities = vec![email.clone()];
+    changed.updated_at = now + Duration::from_secs(5);
+    changed.version = 3;
+    store.update(&changed, 2).await.unwrap();
+    let stored = store.customer(&id).await.unwrap().unwrap();
+    assert_eq!(stored, Customer { identities: vec![email.clone(), chat.clone()], ..changed.clone() });
+
+    // Stale: it is at version 3 now.
+    let mut stale = read.clone();
+    stale.name = Some("Ann".into());
+    stale.version = 3;
+    assert!(matches!(store.update(&stale, 2).await, Err(StoreError::Conflict(_))));
+    // Back to no tier and no bounces: `None` and empty are written, not left as they were.
+    let mut cleared = stored.clone();
+    cleared.tier = None;
+    cleared.bouncing.clear();
+    cleared.version = 4;
+    store.update(&cleared, 3).await.unwrap();
+    assert_eq!(store.customer(&id).await.unwrap().unwrap(), cleared);
+    // Nobody to update: a conflict, and nothing is created.
+    let ghost = Customer::new(CustomerId::new("cus_ghost"), None, Vec::new(), now);
+    assert!(matches!(store.update(&ghost, 0).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.customer(&ghost.id).await.unwrap(), None);
+}
+
+/// The in-memory twin's tests (`omnidesk_domain::memory::limiter`), step by step.
+#[tokio::test]
+async fn rate_limiter_slides_its_window_like_the_memory_twin() {
+    let Some(endpoint) = endpoint() else { return };
+    let clients = Clients::new(&sdk(&endpoint).await);
+    let table = unique("table");
+    create_table(&clients, &table).await;
+    let limiter = clients.store(&table);
+    let at = |seconds: i64| Timestamp::from_second(1_790_000_000 + seconds).unwrap();
+    let hour = Duration::from_secs(3600);
+
+    // A window holds at most the limit and frees slots as it slides.
+    let key = "auto-reply:ana@customer.example";
+    for (i, second) in [0, 10, 20].into_iter().enumerate() {
+        assert!(limiter.try_acquire(key, &format!("m{i}"), 3, hour, at(second)).await.unwrap());
+    }
+    assert!(!limiter.try_acquire(key, "m3", 3, hour, at(30)).await.unwrap());
+    assert!(limiter.try_acquire("other", "m3", 3, hour, at(30)).await.unwrap());
+    assert!(limiter.try_acquire(key, "m4", 3, hour, at(3600)).await.unwrap());
+    assert!(!limiter.try_acquire(key, "m5", 3, hour, at(3601)).await.unwrap());
+
+    // A holder asking again keeps its slot without taking another.
+    assert!(limiter.try_acquire("k", "m0", 2, hour, at(0)).await.unwrap());
+    assert!(limiter.try_acquire("k", "m0", 2, hour, at(1)).await.unwrap());
+    assert!(limiter.try_acquire("k", "m1", 2, hour, at(2)).await.unwrap());
+    assert!(limiter.try_acquire("k", "m0", 2, hour, at(3)).await.unwrap());
+    assert!(!limiter.try_acquire("k", "m2", 2, hour, at(4)).await.unwrap());
+
+    // No address is stored, in a key or anywhere else.
+    let items = clients.dynamodb().scan().table_name(&table).send().await.unwrap();
+    let dump = format!("{:?}", items.items());
+    assert!(!dump.contains("customer.example"), "{dump}");
+    assert_eq!(items.count(), 3);
 }
 
 async fn create_table(clients: &Clients, table: &str) {

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
     CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, Queue, QueueDepth, QueueError,
-    QueueMessage, Received, StoreError, ThreadKey, TicketCommit, TicketStore,
+    QueueMessage, RateLimiter, Received, StoreError, ThreadKey, TicketCommit, TicketStore,
 };
 
 /// The SDK's attempts per call (omnidesk_aws::MAX_ATTEMPTS).
@@ -161,6 +161,23 @@ impl<T: CustomerStore + ?Sized> CustomerStore for Faulty<T> {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         self.plan.run(|| self.inner.claim_identity(id, identity, at), store_down).await
+    }
+    async fn update(&self, customer: &Customer, expected_version: u64) -> Result<(), StoreError> {
+        self.plan.run(|| self.inner.update(customer, expected_version), store_down).await
+    }
+}
+
+#[async_trait]
+impl<T: RateLimiter + ?Sized> RateLimiter for Faulty<T> {
+    async fn try_acquire(
+        &self,
+        key: &str,
+        holder: &str,
+        limit: u32,
+        window: Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.plan.run(|| self.inner.try_acquire(key, holder, limit, window, now), store_down).await
     }
 }
 

@@ -31,6 +31,35 @@ impl Versioned for InboundMessage {
 #[serde(tag = "channel", rename_all = "snake_case")]
 pub enum Source {
     Chat { inbox: String, conversation_id: String, message_id: String },
+    Email(EmailSource),
+}
+
+/// What the email channel knows about one inbound mail, beyond sender and text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailSource {
+    /// The desk address it came to: replies go out from it.
+    pub mailbox: String,
+    /// Its Message-ID (or a stand-in when it had none), without angle brackets.
+    pub message_id: String,
+    pub in_reply_to: Vec<String>,
+    /// Oldest first, as in the header.
+    pub references: Vec<String>,
+    pub subject: String,
+    /// Other people copied, lower-cased, the desk's own addresses left out.
+    pub cc: Vec<String>,
+    /// The token of a `support+<token>@domain` address it was sent to.
+    pub reply_token: Option<String>,
+    /// Primary language tag, e.g. `zh` or `en`: picks the acknowledgement template.
+    pub language: String,
+    /// Why no automatic answer may go to this sender (a machine wrote it), if one applies.
+    pub automatic: Option<String>,
+    /// SES reported a DMARC failure: the ticket is flagged and nothing automatic is sent.
+    pub dmarc_failed: bool,
+    /// Where the raw message is kept (blob store key).
+    pub raw_key: Option<String>,
+    /// Set for a delivery status notification (a bounce): the addresses it reports as
+    /// failed. A bounce makes no ticket; the addresses are marked on their customers.
+    pub bounce: Option<Vec<String>>,
 }
 
 /// Whatever the channel tells us about the person writing.
@@ -47,16 +76,29 @@ impl InboundMessage {
         format!("chat:{inbox}:{message_id}")
     }
 
+    /// Keyed by Message-ID, which every copy of a mail shares however it reaches us.
+    pub fn email_idempotency_key(message_id: &str) -> String {
+        format!("email:{message_id}")
+    }
+
+    /// A delivery status notification, not a customer writing.
+    pub fn is_bounce(&self) -> bool {
+        matches!(&self.source, Source::Email(email) if email.bounce.is_some())
+    }
+
     pub fn channel(&self) -> Channel {
         match self.source {
             Source::Chat { .. } => Channel::Chat,
+            Source::Email(_) => Channel::Email,
         }
     }
 
-    /// The thread this message continues, if its channel has threads.
+    /// The key under which this very message points at its ticket once routed: the chat
+    /// conversation, or the mail's own Message-ID (so replies naming it find the ticket).
     pub fn thread_key(&self) -> ThreadKey {
         match &self.source {
             Source::Chat { inbox, conversation_id, .. } => ThreadKey::chat(inbox, conversation_id),
+            Source::Email(email) => ThreadKey::email_message(&email.message_id),
         }
     }
 
@@ -66,6 +108,11 @@ impl InboundMessage {
                 inbox: inbox.clone(),
                 conversation_id: conversation_id.clone(),
                 message_id: message_id.clone(),
+            },
+            Source::Email(email) => ChannelRef::Email {
+                message_id: email.message_id.clone(),
+                in_reply_to: email.in_reply_to.first().cloned(),
+                references: email.references.clone(),
             },
         }
     }

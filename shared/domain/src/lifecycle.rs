@@ -116,6 +116,8 @@ impl Ticket {
             tags: Default::default(),
             category: None,
             follow_up_of,
+            reply_token: None,
+            cc: Default::default(),
             created_at: at,
             updated_at: at,
             solved_at: None,

@@ -37,4 +37,25 @@ pub enum OutboundKind {
 #[serde(tag = "channel", rename_all = "snake_case")]
 pub enum Destination {
     Chat { inbox: String, conversation_id: String, visitor_id: Option<String> },
+    Email(EmailDestination),
+}
+
+/// A mail in a ticket's thread. The dispatcher composes it (text and HTML) from the job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailDestination {
+    pub to: String,
+    pub cc: Vec<String>,
+    /// The desk mailbox it goes out from.
+    pub from: String,
+    /// The ticket's token address: answers come back to the ticket whatever the client does.
+    pub reply_to: Option<String>,
+    /// Already carries the `[#N]` tracking number.
+    pub subject: String,
+    /// Without angle brackets: the Message-ID this mail gets, so a retry sends the same mail.
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    /// The chain so far, oldest first, ending with `in_reply_to`.
+    pub references: Vec<String>,
+    /// Primary language tag of the text, for the HTML `lang` and Content-Language.
+    pub language: String,
 }

@@ -62,6 +62,18 @@ impl ThreadKey {
     pub fn chat(inbox: &str, conversation_id: &str) -> Self {
         Self(format!("chat:{inbox}:{conversation_id}"))
     }
+
+    /// An email's `Message-ID` (without angle brackets): replies name it in In-Reply-To or
+    /// References. Message-IDs are case-sensitive on the left of the `@` only in theory;
+    /// clients keep them verbatim, so they are compared as they are.
+    pub fn email_message(message_id: &str) -> Self {
+        Self(format!("email:id:{message_id}"))
+    }
+
+    /// The token of a ticket's reply address, `support+<token>@domain`.
+    pub fn email_token(token: &str) -> Self {
+        Self(format!("email:token:{token}"))
+    }
 }
 
 /// Points a thread key at a ticket, provided it still points where the writer saw it.
@@ -123,6 +135,27 @@ pub trait CustomerStore: Send + Sync {
         identity: &Identity,
         at: Timestamp,
     ) -> Result<(), StoreError>;
+    /// Replaces the customer's record if it is still at `expected_version` (the new record
+    /// carries the next version); `Conflict` otherwise. Identities change only through
+    /// `create` and `claim_identity`, which keep their claims in step.
+    async fn update(&self, customer: &Customer, expected_version: u64) -> Result<(), StoreError>;
+}
+
+/// Counts events per key in a sliding window: the per-sender cap on automatic mail.
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Takes one of `limit` slots that `key` has in the `window` ending at `now` for
+    /// `holder`: `true` if one was free (and is now taken), `false` if all are taken. A
+    /// holder that already has a slot in the window gets `true` again without taking a
+    /// second, so a redelivered message asking again costs nothing.
+    async fn try_acquire(
+        &self,
+        key: &str,
+        holder: &str,
+        limit: u32,
+        window: Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
 }
 
 /// The state of an idempotency key.

@@ -172,6 +172,8 @@ mod tests {
             tags: BTreeSet::from(["vip".to_owned(), "delivery".to_owned()]),
             category: None,
             follow_up_of: Some(TicketNumber(1000)),
+            reply_token: None,
+            cc: Default::default(),
             created_at: at(1_790_000_000, 123),
             updated_at: at(1_790_000_100, 0),
             solved_at: None,

@@ -1,20 +1,27 @@
 //! Customers (`C#<id>`) and identity claims (`ID#<claim key>` → customer id). A claim is a
 //! conditional put, so each identity belongs to at most one customer.
+//!
+//! A customer's `identities` attribute is written only together with its claims (`create`,
+//! `claim_identity`); `update` replaces every other attribute and leaves it alone.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, TransactWriteItem, Update};
 use jiff::Timestamp;
 use omnidesk_domain::ports::{CustomerStore, StoreError};
 use omnidesk_domain::{Customer, CustomerId, Identity};
 
+use super::capacity::{Access, item_size, write_units};
 use super::codec::{decode, encode, encode_value, number_attr, read_string, string_attr};
 use super::keys::{self, Item};
 use super::{Condition, DynamoStore};
-use crate::errors::build_error;
+use crate::errors::{build_error, store_error};
+use crate::meter::Capacity;
 
 const CLAIM_CUSTOMER: &str = "customer";
+const IDENTITIES: &str = "identities";
+const VERSION: &str = "version";
 
 #[async_trait]
 impl CustomerStore for DynamoStore {
@@ -70,6 +77,87 @@ impl CustomerStore for DynamoStore {
             Err(other) => Err(other),
         }
     }
+
+    async fn update(&self, customer: &Customer, expected_version: u64) -> Result<(), StoreError> {
+        let what = format!("customer {}", customer.id);
+        let set = UpdateSet::of(encode(&what, customer)?);
+        let key = keys::key(keys::customer_pk(&customer.id), keys::CUSTOMER_SK);
+        // An UpdateItem is billed on the larger of the old and the new item; the request's
+        // key and values are the part known here.
+        let estimate =
+            self.estimate(|| Capacity::write(write_units(item_size(&key) + item_size(&set.values))));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(set.expression)
+            // Also false when the customer does not exist, so UpdateItem never creates one.
+            .condition_expression("#v = :expected")
+            .set_expression_attribute_names(Some(set.names))
+            .set_expression_attribute_values(Some(set.values))
+            .expression_attribute_values(":expected", number_attr(expected_version))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| store_error("UpdateItem", e));
+        match result {
+            Ok(output) => {
+                self.record_capacity(
+                    "UpdateItem",
+                    Access::Write,
+                    output.consumed_capacity.as_slice(),
+                    || estimate,
+                );
+                Ok(())
+            }
+            Err(StoreError::Conflict(reason)) => {
+                // A lost condition is billed as a write too, and its error reports no capacity.
+                self.record_capacity("UpdateItem", Access::Write, &[], || estimate);
+                Err(StoreError::Conflict(format!("{what} is not at version {expected_version}: {reason}")))
+            }
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// The `SET` of an `update`: every attribute of the new record except `identities`, each
+/// through placeholders (`#a0 = :a0, …`, in name order so a request is reproducible; the
+/// version is `#v`, which the condition shares).
+///
+/// An UpdateItem rather than a put of the whole record: a put would have to carry the stored
+/// identities, so it would need a GetItem first; the SET never names `identities`, so the
+/// caller's copy of the list (which may be out of step with the claims) is ignored, as in the
+/// memory twin, at the cost of one write and no read. It still replaces the whole rest of the
+/// record because the encoding writes every field, `None` as NULL and empty sets as empty
+/// lists (the tests below keep it that way), so no stale attribute survives.
+struct UpdateSet {
+    expression: String,
+    names: HashMap<String, String>,
+    values: Item,
+}
+
+impl UpdateSet {
+    fn of(mut record: Item) -> Self {
+        record.remove(IDENTITIES);
+        let version = record.remove(VERSION);
+        let mut fields: Vec<(String, AttributeValue)> = record.into_iter().collect();
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut names = HashMap::new();
+        let mut values = Item::new();
+        let mut assignments = Vec::with_capacity(fields.len() + 1);
+        for (i, (name, value)) in fields.into_iter().enumerate() {
+            assignments.push(format!("#a{i} = :a{i}"));
+            names.insert(format!("#a{i}"), name);
+            values.insert(format!(":a{i}"), value);
+        }
+        names.insert("#v".to_owned(), VERSION.to_owned());
+        if let Some(version) = version {
+            assignments.push("#v = :v".to_owned());
+            values.insert(":v".to_owned(), version);
+        }
+        Self { expression: format!("SET {}", assignments.join(", ")), names, values }
+    }
 }
 
 impl DynamoStore {
@@ -86,8 +174,8 @@ impl DynamoStore {
             .set_key(Some(keys::key(keys::customer_pk(id), keys::CUSTOMER_SK)))
             .update_expression("SET #ids = list_append(#ids, :new), #v = #v + :one, #u = :at")
             .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#ids", "identities")
-            .expression_attribute_names("#v", "version")
+            .expression_attribute_names("#ids", IDENTITIES)
+            .expression_attribute_names("#v", VERSION)
             .expression_attribute_names("#u", "updated_at")
             .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_values(":new", AttributeValue::L(vec![encode_value(&what, identity)?]))
@@ -103,4 +191,53 @@ fn claim_item(pk: String, customer: &CustomerId) -> Item {
     let mut item = Item::new();
     item.insert(CLAIM_CUSTOMER.to_owned(), string_attr(customer.as_str()));
     keys::with_key(item, pk, keys::CLAIM_SK.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn at() -> Timestamp {
+        Timestamp::from_second(1_790_000_000).unwrap()
+    }
+
+    /// `update` replaces a record by SETting what the encoding writes: that is a replacement
+    /// only while every field is written, also when empty or `None`.
+    #[test]
+    fn every_customer_field_is_written_even_when_empty() {
+        let bare = Customer::new(CustomerId::new("cus_1"), None, Vec::new(), at());
+        let mut full = Customer::new(
+            CustomerId::new("cus_1"),
+            Some("Li Wei".into()),
+            vec![Identity::Email { address: "li@example.com".into() }],
+            at(),
+        );
+        full.tier = Some("vip".into());
+        full.bouncing = BTreeSet::from(["li@example.com".to_owned()]);
+        let names = |c: &Customer| encode("test", c).unwrap().into_keys().collect::<BTreeSet<_>>();
+        assert_eq!(names(&bare), names(&full));
+    }
+
+    #[test]
+    fn the_set_names_every_attribute_but_identities_through_placeholders() {
+        let mut customer = Customer::new(
+            CustomerId::new("cus_1"),
+            None,
+            vec![Identity::Email { address: "li@example.com".into() }],
+            at(),
+        );
+        customer.version = 3;
+        let set = UpdateSet::of(encode("test", &customer).unwrap());
+        let mut named: Vec<&str> = set.names.values().map(String::as_str).collect();
+        named.sort_unstable();
+        assert_eq!(named, ["bouncing", "created_at", "id", "name", "tier", "updated_at", "version"]);
+        assert_eq!(
+            set.expression,
+            "SET #a0 = :a0, #a1 = :a1, #a2 = :a2, #a3 = :a3, #a4 = :a4, #a5 = :a5, #v = :v"
+        );
+        assert_eq!(set.values.get(":v"), Some(&AttributeValue::N("3".into())));
+        assert_eq!(set.values.len(), 7);
+    }
 }

@@ -21,6 +21,7 @@ pub(crate) const THREAD_SK: &str = "THREAD";
 pub(crate) const CUSTOMER_SK: &str = "CUSTOMER";
 pub(crate) const CLAIM_SK: &str = "ID";
 pub(crate) const IDEMPOTENCY_SK: &str = "IDEM";
+pub(crate) const RATE_SK: &str = "RATE";
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -55,6 +56,17 @@ pub(crate) fn idempotency_pk(key: &str) -> String {
     bounded("IDEM#", key)
 }
 
+/// `RATE#<sha256 of the key>`, always hashed: limiter keys name the limited party, e.g. the
+/// sender's address for the cap on automatic mail, and keys must not hold personal data.
+pub(crate) fn rate_pk(key: &str) -> String {
+    format!("RATE#{}", sha256_hex(key))
+}
+
+/// Lower-case hex of the SHA-256 of `text`.
+pub(crate) fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
 /// Longest outside-supplied text kept readable in a key. DynamoDB refuses partition keys
 /// over 2048 bytes, and thread keys and idempotency keys come from mail headers a sender
 /// controls; longer ones are replaced by their SHA-256, which keeps them distinct.
@@ -64,7 +76,7 @@ fn bounded(prefix: &str, raw: &str) -> String {
     if raw.len() <= MAX_READABLE_KEY_BYTES {
         format!("{prefix}{raw}")
     } else {
-        format!("{prefix}sha256:{}", hex::encode(Sha256::digest(raw.as_bytes())))
+        format!("{prefix}sha256:{}", sha256_hex(raw))
     }
 }
 
@@ -141,6 +153,14 @@ mod tests {
     }
 
     #[test]
+    fn rate_keys_hold_no_address() {
+        let pk = rate_pk("auto-reply:ana@customer.example");
+        assert!(!pk.contains('@') && !pk.contains("ana"), "{pk}");
+        assert_eq!(pk.len(), "RATE#".len() + 64);
+        assert_ne!(pk, rate_pk("auto-reply:ana@customer.example "));
+    }
+
+    #[test]
     fn kinds_of_item_never_share_a_key() {
         let identity = Identity::Email { address: "a@example.com".into() };
         let pks = [
@@ -149,6 +169,7 @@ mod tests {
             customer_pk(&CustomerId::new("cus_1")),
             claim_pk(&identity),
             idempotency_pk("chat:web:1"),
+            rate_pk("chat:web:1"),
             COUNTER_PK.to_owned(),
         ];
         let distinct: std::collections::HashSet<_> = pks.iter().map(|pk| pk.split('#').next()).collect();

@@ -1,4 +1,4 @@
-//! The ticket, customer and idempotency ports on one DynamoDB table (single-table design; the
+//! The ticket, customer, idempotency and rate-limit ports on one DynamoDB table (single-table design; the
 //! key layout is in [`keys`]). Nothing here scans: every read is a GetItem or a Query on one
 //! partition, and every multi-item change is one TransactWriteItems.
 //!
@@ -11,6 +11,7 @@ mod codec;
 mod customers;
 mod idempotency;
 mod keys;
+mod limiter;
 mod tickets;
 
 #[cfg(test)]
@@ -27,7 +28,7 @@ use omnidesk_domain::ports::StoreError;
 
 use crate::errors::{build_error, store_error};
 use crate::meter::{Capacity, RequestMeter};
-use capacity::{Access, item_size, read_units, transaction_units};
+use capacity::{Access, item_size, read_units, transaction_units, write_units};
 use keys::{Item, PK};
 
 /// DynamoDB's limit on the writes in one TransactWriteItems.
@@ -135,6 +136,37 @@ impl DynamoStore {
             .map_err(|e| store_error("TransactWriteItems", e))?;
         self.record_capacity("TransactWriteItems", Access::Write, output.consumed_capacity(), || estimate);
         Ok(())
+    }
+
+    /// One PutItem guarded by `condition`; `Conflict` if the condition fails.
+    async fn put_if(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        let estimate = self.estimate(|| Capacity::write(write_units(item_size(&item))));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(condition.names))
+            .set_expression_attribute_values(condition.values)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| store_error("PutItem", e));
+        match result {
+            Ok(output) => {
+                self.record_capacity("PutItem", Access::Write, output.consumed_capacity.as_slice(), || {
+                    estimate
+                });
+                Ok(())
+            }
+            Err(conflict @ StoreError::Conflict(_)) => {
+                // A lost condition is billed as a write too, and its error reports no capacity.
+                self.record_capacity("PutItem", Access::Write, &[], || estimate);
+                Err(conflict)
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// A Put inside a transaction, guarded by `condition`.

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
 use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::transact_write_items::{TransactWriteItemsError, TransactWriteItemsOutput};
-use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::error::{
     ConditionalCheckFailedException, ProvisionedThroughputExceededException, TransactionCanceledException,
 };
@@ -22,15 +22,17 @@ use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConsumedCapaci
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use jiff::Timestamp;
 use omnidesk_domain::ports::{
-    CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError, ThreadClaim, ThreadKey,
-    TicketCommit, TicketStore,
+    CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, RateLimiter, StoreError, ThreadClaim,
+    ThreadKey, TicketCommit, TicketStore,
 };
 use omnidesk_domain::{
-    Actor, Channel, CustomerId, EventKind, Identity, Priority, Status, Ticket, TicketEvent, TicketNumber,
+    Actor, Channel, Customer, CustomerId, EventKind, Identity, Priority, Status, Ticket, TicketEvent,
+    TicketNumber,
 };
 
 use super::DynamoStore;
-use super::keys::Item;
+use super::keys::{Item, sha256_hex};
+use super::limiter::ACQUIRE_ATTEMPTS;
 use crate::meter::RequestMeter;
 
 const TABLE: &str = "omnidesk";
@@ -69,6 +71,8 @@ fn ticket(version: u64) -> Ticket {
         tags: BTreeSet::new(),
         category: None,
         follow_up_of: None,
+        reply_token: None,
+        cc: Default::default(),
         created_at: now(),
         updated_at: now(),
         solved_at: None,
@@ -507,4 +511,156 @@ async fn a_lost_condition_is_billed_as_an_estimated_write() {
     let snapshot = meter.snapshot();
     assert_eq!((snapshot.dynamodb_rcu, snapshot.dynamodb_wcu), (1.0, 1.0));
     assert_eq!((snapshot.estimated_rcu, snapshot.estimated_wcu), (0.0, 1.0));
+}
+
+// --- customer update ---
+
+#[tokio::test]
+async fn update_is_one_conditional_write_that_leaves_identities_alone() {
+    let rule = mock!(Client::update_item)
+        .match_requests(|request| {
+            let names = request.expression_attribute_names().cloned().unwrap_or_default();
+            let values = request.expression_attribute_values().cloned().unwrap_or_default();
+            assert_placeholders_only(request.update_expression().unwrap_or_default());
+            assert_eq!(request.condition_expression(), Some("#v = :expected"));
+            assert_eq!(names.get("#v").map(String::as_str), Some("version"));
+            assert!(!names.values().any(|name| name == "identities"), "{names:?}");
+            assert_eq!(values.get(":expected"), Some(&n("1")));
+            assert_eq!(values.get(":v"), Some(&n("2")));
+            request.key().and_then(|key| key.get("pk")) == Some(&s("C#cus_1"))
+        })
+        .then_error(|| {
+            UpdateItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder().message("The conditional request failed").build(),
+            )
+        });
+    let store = store(&[&rule]);
+    let mut customer = Customer::new(
+        CustomerId::new("cus_1"),
+        Some("Li Wei".into()),
+        vec![Identity::Email { address: "li@example.com".into() }],
+        now(),
+    );
+    customer.version = 2;
+    let result = store.update(&customer, 1).await;
+    assert!(matches!(&result, Err(StoreError::Conflict(m)) if !m.contains("li@example.com")), "{result:?}");
+    assert_eq!(rule.num_calls(), 1);
+}
+
+// --- rate limiter ---
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// A stored counter: `(seconds after now(), holder)` per slot.
+fn counter_item(version: u64, slots: &[(i64, &str)]) -> Item {
+    let slots = slots
+        .iter()
+        .map(|(offset, holder)| {
+            let at = now() + jiff::SignedDuration::from_secs(*offset);
+            AttributeValue::M(HashMap::from([
+                ("at".to_owned(), s(&at.to_string())),
+                ("holder".to_owned(), s(&sha256_hex(holder))),
+            ]))
+        })
+        .collect();
+    HashMap::from([
+        ("pk".to_owned(), s("RATE#x")),
+        ("sk".to_owned(), s("RATE")),
+        ("slots".to_owned(), AttributeValue::L(slots)),
+        ("version".to_owned(), n(&version.to_string())),
+        ("ttl".to_owned(), n("1790003600")),
+    ])
+}
+
+fn slot_holders(item: &Item) -> Vec<String> {
+    let slots = item.get("slots").and_then(|v| v.as_l().ok()).cloned().unwrap_or_default();
+    slots.iter().filter_map(|slot| slot.as_m().ok()?.get("holder")?.as_s().ok().cloned()).collect()
+}
+
+#[tokio::test]
+async fn a_full_window_answers_false_without_writing() {
+    let get = mock!(Client::get_item)
+        .match_requests(|request| {
+            let pk = request.key().and_then(|key| key.get("pk")).and_then(|v| v.as_s().ok()).cloned();
+            request.consistent_read() == Some(true)
+                && pk.is_some_and(|pk| pk.starts_with("RATE#") && !pk.contains('@'))
+        })
+        .then_output(|| {
+            GetItemOutput::builder().set_item(Some(counter_item(3, &[(-20, "m0"), (-10, "m1")]))).build()
+        });
+    let put = mock!(Client::put_item).then_output(|| PutItemOutput::builder().build());
+    let store = store(&[&get, &put]);
+    let taken = store.try_acquire("auto-reply:ana@customer.example", "m2", 2, HOUR, now()).await.unwrap();
+    assert!(!taken);
+    assert_eq!((get.num_calls(), put.num_calls()), (1, 0));
+}
+
+#[tokio::test]
+async fn a_holder_already_in_the_window_gets_true_without_writing() {
+    let get = mock!(Client::get_item).then_output(|| {
+        GetItemOutput::builder().set_item(Some(counter_item(3, &[(-20, "m0"), (-10, "m1")]))).build()
+    });
+    let put = mock!(Client::put_item).then_output(|| PutItemOutput::builder().build());
+    let store = store(&[&get, &put]);
+    assert!(store.try_acquire("k", "m1", 2, HOUR, now()).await.unwrap());
+    assert_eq!(put.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_conflicting_write_is_retried_on_a_fresh_read() {
+    let absent = mock!(Client::get_item).then_output(|| GetItemOutput::builder().build());
+    let lost = mock!(Client::put_item)
+        .match_requests(|request| {
+            let names = request.expression_attribute_names().cloned().unwrap_or_default();
+            assert_placeholders_only(request.condition_expression().unwrap_or_default());
+            request.condition_expression() == Some("attribute_not_exists(#pk)")
+                && names.get("#pk").map(String::as_str) == Some("pk")
+                && request.item().and_then(|item| item.get("version")) == Some(&n("1"))
+        })
+        .then_error(|| {
+            PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+        });
+    // Meanwhile another caller took a slot; an older one has left the window.
+    let taken = mock!(Client::get_item).then_output(|| {
+        GetItemOutput::builder().set_item(Some(counter_item(1, &[(-3600, "old"), (-1, "other")]))).build()
+    });
+    let written = Arc::new(Mutex::new(None));
+    let record = written.clone();
+    let put = mock!(Client::put_item)
+        .match_requests(move |request| {
+            let names = request.expression_attribute_names().cloned().unwrap_or_default();
+            let values = request.expression_attribute_values().cloned().unwrap_or_default();
+            assert_placeholders_only(request.condition_expression().unwrap_or_default());
+            *record.lock().unwrap() = request.item().cloned();
+            request.condition_expression() == Some("#v = :read")
+                && names.get("#v").map(String::as_str) == Some("version")
+                && values.get(":read") == Some(&n("1"))
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    let store = store(&[&absent, &lost, &taken, &put]);
+    assert!(store.try_acquire("k", "mine", 2, HOUR, now()).await.unwrap());
+    assert_eq!(put.num_calls(), 1);
+
+    let item = written.lock().unwrap().clone().expect("the counter was written");
+    assert_eq!(slot_holders(&item), vec![sha256_hex("other"), sha256_hex("mine")]);
+    assert_eq!(item.get("version"), Some(&n("2")));
+    // Idle from the end of the window of the newest slot.
+    assert_eq!(item.get("ttl"), Some(&n("1790003600")));
+}
+
+#[tokio::test]
+async fn a_counter_contended_on_every_attempt_is_a_conflict() {
+    let mut rules = Vec::new();
+    for version in 1..=ACQUIRE_ATTEMPTS as u64 {
+        rules.push(mock!(Client::get_item).then_output(move || {
+            GetItemOutput::builder().set_item(Some(counter_item(version, &[(-1, "other")]))).build()
+        }));
+        rules.push(mock!(Client::put_item).then_error(|| {
+            PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().build())
+        }));
+    }
+    let store = store(&rules.iter().collect::<Vec<_>>());
+    let result = store.try_acquire("k", "mine", 2, HOUR, now()).await;
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+    assert!(rules.iter().all(|rule| rule.num_calls() == 1));
 }

@@ -12,6 +12,7 @@
 //! [`parse_with_attachments`] returns them beside it, in the same order, for the blob store.
 
 mod bounce;
+pub mod compose;
 mod headers;
 mod html;
 mod language;

@@ -6,6 +6,7 @@
 mod blobs;
 mod clock;
 mod ids;
+mod limiter;
 mod mailer;
 mod notifier;
 mod queue;
@@ -14,6 +15,7 @@ mod store;
 pub use blobs::MemoryBlobStore;
 pub use clock::ManualClock;
 pub use ids::SequentialIds;
+pub use limiter::MemoryRateLimiter;
 pub use mailer::MemoryMailer;
 pub use notifier::RecordingNotifier;
 pub use queue::{MemoryQueue, QueueSettings};

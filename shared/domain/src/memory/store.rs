@@ -169,6 +169,23 @@ impl CustomerStore for MemoryStore {
         state.claims.insert(key, id.clone());
         Ok(())
     }
+
+    async fn update(&self, customer: &Customer, expected_version: u64) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let Some(stored) = state.customers.get_mut(&customer.id) else {
+            return Err(StoreError::Conflict(format!("customer {} does not exist", customer.id)));
+        };
+        if stored.version != expected_version {
+            return Err(StoreError::Conflict(format!(
+                "customer {} is at version {}, not {expected_version}",
+                customer.id, stored.version
+            )));
+        }
+        // Identities are the claims' business: keep the stored list.
+        let identities = std::mem::take(&mut stored.identities);
+        *stored = Customer { identities, ..customer.clone() };
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -1,3 +1,5 @@
+use std::collections::BTreeSet;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +13,9 @@ pub struct Customer {
     pub identities: Vec<Identity>,
     /// e.g. `vip`; drives routing and SLA policies.
     pub tier: Option<String>,
+    /// Email addresses of this customer that bounced: the desk sends them nothing automatic.
+    #[serde(default)]
+    pub bouncing: BTreeSet<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,
@@ -18,10 +23,24 @@ pub struct Customer {
 
 impl Customer {
     pub fn new(id: CustomerId, name: Option<String>, identities: Vec<Identity>, at: Timestamp) -> Self {
-        Self { id, name, identities, tier: None, created_at: at, updated_at: at, version: 1 }
+        Self {
+            id,
+            name,
+            identities,
+            tier: None,
+            bouncing: BTreeSet::new(),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        }
     }
 
     pub fn has(&self, identity: &Identity) -> bool {
         self.identities.contains(identity)
+    }
+
+    /// Whether mail to `address` (lower-cased) bounced.
+    pub fn is_bouncing(&self, address: &str) -> bool {
+        self.bouncing.contains(address)
     }
 }

@@ -75,6 +75,12 @@ pub struct Ticket {
     pub category: Option<String>,
     /// Set on a follow-up opened by a message to a closed ticket.
     pub follow_up_of: Option<TicketNumber>,
+    /// The token of the ticket's reply address (`support+<token>@domain`), for email.
+    #[serde(default)]
+    pub reply_token: Option<String>,
+    /// Addresses copied on the ticket's mail: they may continue it by `[#N]` in a subject.
+    #[serde(default)]
+    pub cc: BTreeSet<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub solved_at: Option<Timestamp>,

@@ -3,7 +3,10 @@
 //! with a number from the counter), and queues the auto-acknowledgement — exactly once,
 //! however often the message is delivered.
 
+mod bounces;
 mod customers;
+pub mod email;
+pub mod threading;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,9 +16,10 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use customers::resolve_customer;
+pub use email::{EmailRules, EmailTemplate};
 
 use crate::envelope::seal;
-use crate::inbound::{InboundMessage, Source};
+use crate::inbound::{EmailSource, InboundMessage, Source};
 use crate::lifecycle::LifecycleError;
 use crate::model::{
     Actor, AuthorKind, ChannelRef, CustomerId, Direction, Message, MessageId, Status, Ticket, TicketNumber,
@@ -23,8 +27,8 @@ use crate::model::{
 };
 use crate::outbound::{Destination, OutboundJob, OutboundKind};
 use crate::ports::{
-    Clock, CustomerStore, IdSource, IdempotencyRecord, IdempotencyStore, Queue, QueueError, StoreError,
-    ThreadClaim, TicketCommit, TicketStore,
+    Clock, CustomerStore, IdSource, IdempotencyRecord, IdempotencyStore, Queue, QueueError, RateLimiter,
+    StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore,
 };
 use crate::system::later;
 
@@ -37,6 +41,9 @@ const MAX_COMMIT_ATTEMPTS: usize = 5;
 
 /// Longest subject taken from the first line of a chat message, in characters.
 const MAX_SUBJECT_CHARS: usize = 80;
+
+/// Tag on a ticket opened by mail that failed DMARC: the sender may not be who it says.
+pub const DMARC_FAILED_TAG: &str = "dmarc_failed";
 
 /// The auto-acknowledgement text per chat inbox; `{ticket}` becomes `#N`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,10 +61,9 @@ impl Default for Acknowledgements {
 pub const DEFAULT_ACKNOWLEDGEMENT: &str = "We received your message; your ticket is {ticket}.";
 
 impl Acknowledgements {
-    fn text_for(&self, source: &Source, ticket: TicketNumber) -> Option<String> {
-        let template = match source {
-            Source::Chat { inbox, .. } => self.per_inbox.get(inbox).unwrap_or(&self.default),
-        };
+    /// The chat acknowledgement; email has its own templates ([`EmailRules`]).
+    fn chat_text(&self, inbox: &str, ticket: TicketNumber) -> Option<String> {
+        let template = self.per_inbox.get(inbox).unwrap_or(&self.default);
         template.as_ref().map(|t| t.replace("{ticket}", &ticket.to_string()))
     }
 }
@@ -108,6 +114,8 @@ pub struct RouterPorts {
     pub customers: Arc<dyn CustomerStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub outbound: Arc<dyn Queue>,
+    /// The per-sender cap on automatic mail.
+    pub limiter: Arc<dyn RateLimiter>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
 }
@@ -115,6 +123,7 @@ pub struct RouterPorts {
 pub struct TicketRouter {
     ports: RouterPorts,
     acknowledgements: Acknowledgements,
+    email: EmailRules,
 }
 
 /// A commit ready to write, and what it will have done once written.
@@ -125,7 +134,12 @@ struct Plan {
 
 impl TicketRouter {
     pub fn new(ports: RouterPorts, acknowledgements: Acknowledgements) -> Self {
-        Self { ports, acknowledgements }
+        Self { ports, acknowledgements, email: EmailRules::default() }
+    }
+
+    pub fn with_email_rules(mut self, rules: EmailRules) -> Self {
+        self.email = rules;
+        self
     }
 
     /// Routes one message. There is no up-front "seen this before?" read: the commit itself
@@ -186,17 +200,13 @@ impl TicketRouter {
         customer: &CustomerId,
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
-        let thread = inbound.thread_key();
-        let Some(number) = self.ports.tickets.thread_ticket(&thread).await? else {
-            return self.open_ticket(inbound, customer, None, now).await;
-        };
-        let ticket = self.ports.tickets.ticket(number).await?.ok_or_else(|| {
-            StoreError::Corrupt(format!("thread {} points at missing ticket {number}", thread.0))
-        })?;
-        if ticket.status == Status::Closed {
-            return self.open_ticket(inbound, customer, Some(number), now).await;
+        match threading::find_ticket(&*self.ports.tickets, inbound, customer).await? {
+            None => self.open_ticket(inbound, customer, None, now).await,
+            Some(ticket) if ticket.status == Status::Closed => {
+                self.open_ticket(inbound, customer, Some(ticket.number), now).await
+            }
+            Some(ticket) => self.continue_ticket(inbound, customer, ticket, now),
         }
-        self.continue_ticket(inbound, customer, ticket, now)
     }
 
     fn continue_ticket(
@@ -209,6 +219,16 @@ impl TicketRouter {
         let expected_version = Some(ticket.version);
         let message = self.customer_message(inbound, customer, ticket.number, now);
         let events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
+        let mut thread_claims = Vec::new();
+        if let Source::Email(email) = &inbound.source {
+            ticket.cc.extend(email.cc.iter().cloned());
+            // Later replies may name this mail rather than the first one.
+            thread_claims.push(ThreadClaim {
+                key: inbound.thread_key(),
+                ticket: ticket.number,
+                replaces: None,
+            });
+        }
         let outcome = RouteOutcome {
             ticket: ticket.number,
             message: message.id.clone(),
@@ -223,7 +243,7 @@ impl TicketRouter {
             expected_version,
             messages: vec![message],
             events,
-            thread_claims: Vec::new(),
+            thread_claims,
             idempotency: Some(self.record(inbound, &outcome, now)),
         };
         Ok(Plan { commit, outcome })
@@ -240,20 +260,42 @@ impl TicketRouter {
         let (mut ticket, created) = Ticket::open(
             number,
             inbound.channel(),
-            subject_of(&inbound.text),
+            subject_of(subject_source(inbound)),
             customer.clone(),
             follow_up_of,
             now,
         );
+        let mut thread_claims = vec![ThreadClaim {
+            key: inbound.thread_key(),
+            ticket: number,
+            // A chat conversation moves from the closed ticket to its follow-up; a mail's
+            // own Message-ID is new either way.
+            replaces: match inbound.source {
+                Source::Chat { .. } => follow_up_of,
+                Source::Email(_) => None,
+            },
+        }];
+        if let Source::Email(email) = &inbound.source {
+            let token = self.ports.ids.token();
+            thread_claims.push(ThreadClaim {
+                key: ThreadKey::email_token(&token),
+                ticket: number,
+                replaces: None,
+            });
+            ticket.reply_token = Some(token);
+            ticket.cc.extend(email.cc.iter().cloned());
+            if email.dmarc_failed {
+                ticket.tags.insert(DMARC_FAILED_TAG.to_owned());
+            }
+        }
         let message = self.customer_message(inbound, customer, number, now);
         let mut events = vec![created];
         events.extend(ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?);
         let mut messages = vec![message];
         let mut outbound = Vec::new();
-        if let Some(text) = self.acknowledgements.text_for(&inbound.source, number) {
-            let ack = self.system_message(number, text, now);
+        if let Some((ack, job)) = self.acknowledgement(inbound, customer, &ticket, now).await? {
             events.extend(ticket.add_message(&Actor::System, &ack, now)?);
-            outbound.push(acknowledgement_job(inbound, &ack));
+            outbound.push(job);
             messages.push(ack);
         }
         let outcome = RouteOutcome {
@@ -270,14 +312,63 @@ impl TicketRouter {
             expected_version: None,
             messages,
             events,
-            thread_claims: vec![ThreadClaim {
-                key: inbound.thread_key(),
-                ticket: number,
-                replaces: follow_up_of,
-            }],
+            thread_claims,
             idempotency: Some(self.record(inbound, &outcome, now)),
         };
         Ok(Plan { commit, outcome })
+    }
+
+    /// The acknowledgement of a new ticket on its channel, if one may be sent.
+    async fn acknowledgement(
+        &self,
+        inbound: &InboundMessage,
+        customer: &CustomerId,
+        ticket: &Ticket,
+        now: Timestamp,
+    ) -> Result<Option<(Message, OutboundJob)>, RouteError> {
+        match &inbound.source {
+            Source::Chat { inbox, conversation_id, .. } => {
+                let Some(text) = self.acknowledgements.chat_text(inbox, ticket.number) else {
+                    return Ok(None);
+                };
+                let ack = self.system_message(ticket.number, text, now);
+                let job = chat_acknowledgement_job(inbound, inbox, conversation_id, &ack);
+                Ok(Some((ack, job)))
+            }
+            Source::Email(email) => self.email_acknowledgement(inbound, email, customer, ticket, now).await,
+        }
+    }
+
+    async fn email_acknowledgement(
+        &self,
+        inbound: &InboundMessage,
+        email: &EmailSource,
+        customer: &CustomerId,
+        ticket: &Ticket,
+        now: Timestamp,
+    ) -> Result<Option<(Message, OutboundJob)>, RouteError> {
+        let Some(text) = email::acknowledgement_text(&self.email, email, ticket.number) else {
+            return Ok(None);
+        };
+        // Only an address we already know can be bouncing.
+        let record = if self.email.acknowledge && email.automatic.is_none() {
+            self.ports.customers.customer(customer).await?
+        } else {
+            None
+        };
+        let decision =
+            email::may_acknowledge(&self.email, &*self.ports.limiter, inbound, email, record.as_ref(), now)
+                .await?;
+        let to = match decision {
+            Ok(to) => to,
+            Err(quiet) => {
+                tracing::info!(ticket = ticket.number.0, reason = ?quiet, "router.no_acknowledgement");
+                return Ok(None);
+            }
+        };
+        let ack = self.system_message(ticket.number, text, now);
+        let job = email::reply_job(&self.email, inbound, email, to, ticket.reply_token.as_deref(), &ack);
+        Ok(Some((ack, job)))
     }
 
     fn customer_message(
@@ -332,13 +423,16 @@ impl TicketRouter {
     }
 }
 
-fn acknowledgement_job(inbound: &InboundMessage, ack: &Message) -> OutboundJob {
-    let destination = match &inbound.source {
-        Source::Chat { inbox, conversation_id, .. } => Destination::Chat {
-            inbox: inbox.clone(),
-            conversation_id: conversation_id.clone(),
-            visitor_id: inbound.sender.chat_visitor.clone(),
-        },
+fn chat_acknowledgement_job(
+    inbound: &InboundMessage,
+    inbox: &str,
+    conversation_id: &str,
+    ack: &Message,
+) -> OutboundJob {
+    let destination = Destination::Chat {
+        inbox: inbox.to_owned(),
+        conversation_id: conversation_id.to_owned(),
+        visitor_id: inbound.sender.chat_visitor.clone(),
     };
     OutboundJob {
         // Derived from the inbound key, so every retry of this message names the same delivery.
@@ -352,7 +446,15 @@ fn acknowledgement_job(inbound: &InboundMessage, ack: &Message) -> OutboundJob {
     }
 }
 
-/// The first line of the message, shortened on a character boundary.
+/// What a ticket's subject is taken from: an email's subject, else the message text.
+fn subject_source(inbound: &InboundMessage) -> &str {
+    match &inbound.source {
+        Source::Email(email) if !email.subject.trim().is_empty() => email.subject.as_str(),
+        _ => inbound.text.as_str(),
+    }
+}
+
+/// The first line of `text`, shortened on a character boundary.
 fn subject_of(text: &str) -> String {
     let first_line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     if first_line.is_empty() {

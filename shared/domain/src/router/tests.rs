@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::envelope::open;
 use crate::inbound::Sender;
-use crate::memory::{ManualClock, MemoryQueue, MemoryStore, QueueSettings, SequentialIds};
+use crate::memory::{ManualClock, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings, SequentialIds};
 use crate::model::EventKind;
 
 struct Harness {
@@ -26,6 +26,7 @@ fn harness() -> Harness {
         customers: store.clone(),
         idempotency: store.clone(),
         outbound: outbound.clone(),
+        limiter: Arc::new(MemoryRateLimiter::default()),
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
     };

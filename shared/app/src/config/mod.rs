@@ -10,6 +10,10 @@ use std::time::Duration;
 use omnidesk_domain::router::{Acknowledgements, DEFAULT_ACKNOWLEDGEMENT};
 use serde::Deserialize;
 
+mod email;
+
+pub use email::{EmailConfig, TemplateConfig};
+
 /// The environment variable that carries the configuration text on Lambda.
 pub const CONFIG_ENV: &str = "OMNIDESK_CONFIG";
 
@@ -39,6 +43,9 @@ pub struct DeskConfig {
     pub chat_inboxes: Vec<ChatInbox>,
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    /// The email channel; absent: the desk takes no mail.
+    #[serde(default)]
+    pub email: Option<EmailConfig>,
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
@@ -236,6 +243,9 @@ impl DeskConfig {
         }
         if self.local.max_receive_count == 0 {
             return Err(invalid("local.max_receive_count", "must be at least 1"));
+        }
+        if let Some(email) = &self.email {
+            email.validate()?;
         }
         Ok(())
     }

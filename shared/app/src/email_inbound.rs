@@ -1,0 +1,254 @@
+//! The `email-inbound` edge. SES receives a mail, stores the raw message in S3 (receipt rule
+//! action 1) and invokes the function with headers and verdicts but no body (action 2). Here:
+//! verdicts are checked, the raw message is read from the blob store and parsed, attachments
+//! are stored by content hash, and one `InboundMessage` goes to the inbound queue. The router
+//! does the rest (threading, dedupe, acknowledgement); this edge writes no ticket state.
+//!
+//! Every step is idempotent (attachments are content-addressed, the queue message is keyed by
+//! Message-ID downstream), so Lambda's retries of an asynchronous invocation are safe.
+
+use std::sync::Arc;
+
+use aws_lambda_events::ses::{SimpleEmailEvent, SimpleEmailRecord};
+use jiff::Timestamp;
+use omnidesk_domain::email::{self, AttachmentBytes, ParsedEmail, check_auto_reply};
+use omnidesk_domain::envelope::seal;
+use omnidesk_domain::inbound::{EmailSource, InboundMessage, Sender, Source};
+use omnidesk_domain::model::AttachmentRef;
+use omnidesk_domain::ports::{BlobStore, Clock, Queue, QueueError, StoreError};
+
+use crate::config::EmailConfig;
+
+/// Where SES's S3 action puts raw mail, before the SES message id.
+pub const RAW_MAIL_PREFIX: &str = "inbound/";
+/// Where attachments are kept, by SHA-256 of their bytes.
+pub const ATTACHMENT_PREFIX: &str = "attachments/";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmailInboundError {
+    /// The raw message is not (yet) in the bucket: SES writes it before invoking, so this is
+    /// worth a retry, and after Lambda's retries the event goes to the function's DLQ.
+    #[error("raw message {0} not found")]
+    RawMissing(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// What SES says about a mail, as far as the desk cares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Verdicts {
+    pub spam_failed: bool,
+    pub virus_failed: bool,
+    pub dmarc_failed: bool,
+}
+
+/// One received mail, however it arrived (SES event, local `POST /local/email`, watched folder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMail {
+    /// SES's id for it: the fallback idempotency key when the mail has no Message-ID.
+    pub receipt_id: String,
+    /// Blob store key of the raw message.
+    pub raw_key: String,
+    pub verdicts: Verdicts,
+}
+
+/// What happened to one mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingested {
+    /// Queued for the router under this idempotency key.
+    Queued { key: String, bounce: bool, attachments_dropped: usize },
+    /// Spam or virus: no ticket; the raw message stays in S3 for its lifecycle.
+    Dropped(&'static str),
+    /// Not a usable message (no From, not mail at all): nothing queued.
+    Unreadable(String),
+}
+
+pub struct EmailInbound {
+    config: EmailConfig,
+    blobs: Arc<dyn BlobStore>,
+    inbound: Arc<dyn Queue>,
+    clock: Arc<dyn Clock>,
+}
+
+impl EmailInbound {
+    pub fn new(
+        config: EmailConfig,
+        blobs: Arc<dyn BlobStore>,
+        inbound: Arc<dyn Queue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { config, blobs, inbound, clock }
+    }
+
+    /// The Lambda entry: every record, in order. An error fails the invocation, and Lambda
+    /// retries it; records done before it are done again harmlessly.
+    pub async fn handle(&self, event: SimpleEmailEvent) -> Result<Vec<Ingested>, EmailInboundError> {
+        let mut results = Vec::with_capacity(event.records.len());
+        for record in &event.records {
+            results.push(self.ingest(&received_from_record(record)).await?);
+        }
+        Ok(results)
+    }
+
+    /// For callers that hold the raw bytes (the local desk): stores them where SES would and
+    /// ingests them.
+    pub async fn ingest_raw(&self, receipt_id: &str, raw: Vec<u8>) -> Result<Ingested, EmailInboundError> {
+        let raw_key = format!("{RAW_MAIL_PREFIX}{receipt_id}");
+        self.blobs.put(&raw_key, raw, "message/rfc822").await?;
+        let mail = ReceivedMail { receipt_id: receipt_id.to_owned(), raw_key, verdicts: Verdicts::default() };
+        self.ingest(&mail).await
+    }
+
+    pub async fn ingest(&self, mail: &ReceivedMail) -> Result<Ingested, EmailInboundError> {
+        if mail.verdicts.virus_failed || mail.verdicts.spam_failed {
+            let verdict = if mail.verdicts.virus_failed { "virus" } else { "spam" };
+            tracing::warn!(receipt = %mail.receipt_id, verdict, "email.dropped");
+            return Ok(Ingested::Dropped(verdict));
+        }
+        let raw = self
+            .blobs
+            .get(&mail.raw_key)
+            .await?
+            .ok_or_else(|| EmailInboundError::RawMissing(mail.raw_key.clone()))?;
+        let (parsed, bytes) = match email::parse_with_attachments(&raw) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                tracing::warn!(receipt = %mail.receipt_id, %error, "email.unreadable");
+                return Ok(Ingested::Unreadable(error.to_string()));
+            }
+        };
+        let (attachments, dropped) = self.store_attachments(&parsed, bytes).await?;
+        let message = self.inbound_message(mail, &parsed, attachments, &dropped);
+        let key = message.idempotency_key.clone();
+        let bounce = message.is_bounce();
+        self.inbound.send(seal(&message)).await?;
+        tracing::info!(receipt = %mail.receipt_id, %key, bounce, attachments_dropped = dropped.len(), "email.queued");
+        Ok(Ingested::Queued { key, bounce, attachments_dropped: dropped.len() })
+    }
+
+    /// Keeps the attachments within the configured limits; returns references to them and a
+    /// line for each one dropped.
+    async fn store_attachments(
+        &self,
+        parsed: &ParsedEmail,
+        bytes: Vec<AttachmentBytes>,
+    ) -> Result<(Vec<AttachmentRef>, Vec<String>), StoreError> {
+        let mut kept = Vec::new();
+        let mut dropped = Vec::new();
+        for (attachment, data) in parsed.attachments.iter().zip(bytes) {
+            if kept.len() >= self.config.max_attachments {
+                dropped.push(format!(
+                    "{} (more than {} attachments)",
+                    attachment.filename, self.config.max_attachments
+                ));
+                continue;
+            }
+            if attachment.size > self.config.max_attachment_bytes {
+                dropped.push(format!(
+                    "{} ({} bytes, over the limit of {})",
+                    attachment.filename, attachment.size, self.config.max_attachment_bytes
+                ));
+                continue;
+            }
+            let key = format!("{ATTACHMENT_PREFIX}{}", attachment.sha256);
+            self.blobs.put(&key, data.bytes, &attachment.content_type).await?;
+            kept.push(AttachmentRef {
+                key,
+                name: attachment.filename.clone(),
+                content_type: attachment.content_type.clone(),
+                size: attachment.size,
+            });
+        }
+        Ok((kept, dropped))
+    }
+
+    fn inbound_message(
+        &self,
+        mail: &ReceivedMail,
+        parsed: &ParsedEmail,
+        attachments: Vec<AttachmentRef>,
+        dropped: &[String],
+    ) -> InboundMessage {
+        let (_, domain) = self.config.address.rsplit_once('@').unwrap_or(("", "desk.invalid"));
+        let message_id = match &parsed.message_id {
+            Some(id) => id.clone(),
+            // Stable across redeliveries of this receipt, and never a real Message-ID.
+            None => format!("{}@ses.{}", mail.receipt_id, domain.to_lowercase()),
+        };
+        let recipients = || parsed.to.iter().chain(&parsed.cc).map(|m| m.address.as_str());
+        let mailbox = recipients()
+            .find(|a| self.config.is_own(a))
+            .map(base_address)
+            .unwrap_or_else(|| self.config.address.to_lowercase());
+        let reply_token = recipients().find_map(|a| self.config.reply_token(a)).map(str::to_owned);
+        let sender = parsed.from.address.as_str();
+        let cc: Vec<String> =
+            recipients().filter(|a| !self.config.is_own(a) && *a != sender).map(str::to_owned).collect();
+        let automatic =
+            check_auto_reply(parsed, &self.config.own_addresses()).err().map(|r| format!("{r:?}"));
+        let bounce = parsed.bounce.as_ref().map(|b| b.failed().map(|r| r.address.clone()).collect());
+        let mut text = parsed.text.clone();
+        if !dropped.is_empty() {
+            text.push_str(&format!("\n\n[omnidesk: not kept: {}]", dropped.join("; ")));
+        }
+        InboundMessage {
+            idempotency_key: InboundMessage::email_idempotency_key(&message_id),
+            source: Source::Email(EmailSource {
+                mailbox,
+                message_id,
+                in_reply_to: parsed.in_reply_to.clone(),
+                references: parsed.references.clone(),
+                subject: parsed.subject.clone(),
+                cc,
+                reply_token,
+                language: parsed.language.clone(),
+                automatic,
+                dmarc_failed: mail.verdicts.dmarc_failed,
+                raw_key: Some(mail.raw_key.clone()),
+                bounce,
+            }),
+            sender: Sender {
+                name: parsed.from.name.clone(),
+                chat_visitor: None,
+                email: Some(sender.to_owned()),
+                phone: None,
+            },
+            text,
+            attachments,
+            sent_at: parsed.date,
+            received_at: self.now(),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+/// `support+tok@desk.example` → `support@desk.example`.
+fn base_address(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let base = local.split_once('+').map_or(local, |(base, _)| base);
+            format!("{base}@{domain}").to_lowercase()
+        }
+        None => address.to_lowercase(),
+    }
+}
+
+fn received_from_record(record: &SimpleEmailRecord) -> ReceivedMail {
+    let receipt = &record.ses.receipt;
+    let failed = |status: &Option<String>| status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("FAIL"));
+    let receipt_id = record.ses.mail.message_id.clone().unwrap_or_default();
+    ReceivedMail {
+        raw_key: format!("{RAW_MAIL_PREFIX}{receipt_id}"),
+        receipt_id,
+        verdicts: Verdicts {
+            spam_failed: failed(&receipt.spam_verdict.status),
+            virus_failed: failed(&receipt.virus_verdict.status),
+            dmarc_failed: failed(&receipt.dmarc_verdict.status),
+        },
+    }
+}

@@ -1,0 +1,131 @@
+//! Threading: which ticket an inbound message continues, if any.
+//!
+//! A chat message continues its conversation's ticket. An email is matched, in this order:
+//! 1. the Message-IDs it answers (In-Reply-To, then References, newest first) against the
+//!    ids of mail already on a ticket;
+//! 2. the token of the `support+<token>@domain` reply address it was sent to;
+//! 3. a `[#N]` in the subject, but only from the ticket's requester or someone on its cc
+//!    list: a stranger who writes `[#1042]` gets a ticket of their own, not a look at #1042.
+
+use crate::inbound::{EmailSource, InboundMessage, Source};
+use crate::model::{CustomerId, Ticket, TicketNumber};
+use crate::ports::{StoreError, ThreadKey, TicketStore};
+
+/// Reference lookups per email, so a References header of hundreds of ids costs a bounded
+/// number of reads. The recent ones are the likely hits.
+pub const MAX_REFERENCE_LOOKUPS: usize = 5;
+
+/// The open (or closed) ticket `inbound` belongs to, or `None` for a new conversation.
+pub async fn find_ticket(
+    tickets: &dyn TicketStore,
+    inbound: &InboundMessage,
+    customer: &CustomerId,
+) -> Result<Option<Ticket>, StoreError> {
+    match &inbound.source {
+        Source::Chat { .. } => match tickets.thread_ticket(&inbound.thread_key()).await? {
+            Some(number) => load(tickets, number, &inbound.thread_key()).await.map(Some),
+            None => Ok(None),
+        },
+        Source::Email(email) => find_email_ticket(tickets, inbound, email, customer).await,
+    }
+}
+
+async fn find_email_ticket(
+    tickets: &dyn TicketStore,
+    inbound: &InboundMessage,
+    email: &EmailSource,
+    customer: &CustomerId,
+) -> Result<Option<Ticket>, StoreError> {
+    for id in answered_ids(email).into_iter().take(MAX_REFERENCE_LOOKUPS) {
+        let key = ThreadKey::email_message(id);
+        if let Some(number) = tickets.thread_ticket(&key).await? {
+            return load(tickets, number, &key).await.map(Some);
+        }
+    }
+    if let Some(token) = &email.reply_token {
+        let key = ThreadKey::email_token(token);
+        if let Some(number) = tickets.thread_ticket(&key).await? {
+            return load(tickets, number, &key).await.map(Some);
+        }
+    }
+    let Some(number) = subject_ticket_number(&email.subject) else {
+        return Ok(None);
+    };
+    let Some(ticket) = tickets.ticket(number).await? else {
+        return Ok(None);
+    };
+    let sender = inbound.sender.email.as_deref().map(str::to_lowercase);
+    let known = ticket.requester == *customer || sender.is_some_and(|s| ticket.cc.contains(&s));
+    if known {
+        Ok(Some(ticket))
+    } else {
+        tracing::info!(ticket = number.0, "threading.subject_token_from_stranger");
+        Ok(None)
+    }
+}
+
+/// In-Reply-To first, then References newest first, each id once.
+fn answered_ids(email: &EmailSource) -> Vec<&str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for id in email.in_reply_to.iter().chain(email.references.iter().rev()) {
+        let id = id.as_str();
+        if !id.is_empty() && id != email.message_id && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+async fn load(
+    tickets: &dyn TicketStore,
+    number: TicketNumber,
+    key: &ThreadKey,
+) -> Result<Ticket, StoreError> {
+    tickets
+        .ticket(number)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("thread {} points at missing ticket {number}", key.0)))
+}
+
+/// The `N` of the first `[#N]` in a subject.
+pub fn subject_ticket_number(subject: &str) -> Option<TicketNumber> {
+    let mut rest = subject;
+    while let Some(start) = rest.find("[#") {
+        let after = &rest[start + 2..];
+        let digits: &str = &after[..after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len())];
+        if !digits.is_empty()
+            && after[digits.len()..].starts_with(']')
+            && let Ok(number) = digits.parse::<u64>()
+        {
+            return Some(TicketNumber(number));
+        }
+        rest = after;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_tokens_are_found_anywhere_and_only_when_well_formed() {
+        assert_eq!(subject_ticket_number("Re: [#1042] Where is my parcel?"), Some(TicketNumber(1042)));
+        assert_eq!(subject_ticket_number("回复：[#7] 退款"), Some(TicketNumber(7)));
+        assert_eq!(subject_ticket_number("[#] nothing [#12x] [#3]"), Some(TicketNumber(3)));
+        assert_eq!(subject_ticket_number("#1042 without brackets"), None);
+        assert_eq!(subject_ticket_number("[#99999999999999999999999]"), None);
+        assert_eq!(subject_ticket_number("[#"), None);
+    }
+
+    #[test]
+    fn answered_ids_put_the_direct_parent_first_and_skip_repeats() {
+        let email = EmailSource {
+            message_id: "self@x".into(),
+            in_reply_to: vec!["c@x".into()],
+            references: vec!["a@x".into(), "b@x".into(), "c@x".into(), "self@x".into()],
+            ..EmailSource::default()
+        };
+        assert_eq!(answered_ids(&email), vec!["c@x", "b@x", "a@x"]);
+    }
+}
