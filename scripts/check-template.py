@@ -14,7 +14,15 @@ it. This script asserts, naming the resource that breaks a rule:
   queue of this template) has FunctionResponseTypes exactly [ReportBatchItemFailures];
 - every queue that is not a dead-letter queue has a RedrivePolicy to a queue of this
   template with maxReceiveCount >= 5, its DLQ keeps messages at least as long as it does,
-  and its VisibilityTimeout is >= 6 x the Timeout of every function consuming it.
+  and its VisibilityTimeout is >= 6 x the Timeout of every function consuming it; a queue
+  that is the OnFailure destination of an asynchronous invocation counts as a DLQ;
+- every function a service invokes asynchronously (an AWS::Lambda::Permission for a service
+  principal other than API Gateway) has an AWS::Lambda::EventInvokeConfig with a literal
+  MaximumRetryAttempts and an OnFailure destination on a queue of this template, and every
+  such permission is scoped with SourceAccount or SourceArn;
+- every dead-letter queue has a CloudWatch alarm on ApproximateNumberOfMessagesVisible that
+  notifies someone (AlarmActions), and every function an alarm on its Errors;
+- every S3 bucket blocks all public access and has default encryption.
 
 Run with the venv's Python (it uses cfn-lint's YAML loader, which understands !Ref, !Sub,
 !GetAtt ...): python scripts/check-template.py [template.yaml] [--workspace DIR]
@@ -190,12 +198,101 @@ class Checker:
             consumers.append((esm, queue, fn))
         return consumers
 
+    # --- asynchronous invocations ---------------------------------------------------------
+
+    def function_target(self, value: Any) -> str | None:
+        """The function X of `!Ref X` or `!GetAtt X.Arn`, if X is a function of this template."""
+        target = self.ref_target(value) or self.getatt_target(value, "Arn")
+        functions = self.of_type("AWS::Serverless::Function") | self.of_type("AWS::Lambda::Function")
+        return target if target in functions else None
+
+    def on_failure_queues(self) -> dict[str, str]:
+        """Function logical id -> queue logical id of its OnFailure destination (checked)."""
+        queues = self.of_type("AWS::SQS::Queue")
+        destinations: dict[str, str] = {}
+        for name, res in self.of_type("AWS::Lambda::EventInvokeConfig").items():
+            props = res.get("Properties") or {}
+            fn = self.function_target(props.get("FunctionName"))
+            if fn is None:
+                self.fail(name, "FunctionName must !Ref a function of this template")
+                continue
+            if self.literal_int(props.get("MaximumRetryAttempts")) is None:
+                self.fail(name, "MaximumRetryAttempts must be a literal number (0-2), not Lambda's silent default")
+            on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+            queue = self.getatt_target(on_failure, "Arn")
+            if queue not in queues:
+                self.fail(name, "DestinationConfig.OnFailure.Destination must be !GetAtt <queue of this template>.Arn")
+                continue
+            destinations[fn] = queue
+        return destinations
+
+    def check_async_invocations(self, on_failure: dict[str, str]) -> None:
+        for name, res in self.of_type("AWS::Lambda::Permission").items():
+            props = res.get("Properties") or {}
+            principal = props.get("Principal")
+            if not isinstance(principal, str) or not principal.endswith(".amazonaws.com"):
+                continue
+            if principal == "apigateway.amazonaws.com":
+                continue  # synchronous: the caller sees the error
+            if "SourceAccount" not in props and "SourceArn" not in props:
+                self.fail(name, f"a permission for {principal} needs SourceAccount or SourceArn (confused deputy)")
+            fn = self.function_target(props.get("FunctionName"))
+            if fn is None:
+                self.fail(name, "FunctionName must !Ref or !GetAtt a function of this template")
+            elif fn not in on_failure:
+                self.fail(fn, f"invoked asynchronously by {principal} but has no AWS::Lambda::EventInvokeConfig with an OnFailure queue: failed events would be lost")
+
+    # --- alarms ----------------------------------------------------------------------------
+
+    def alarms_on(self, namespace: str, metric: str, dimension: str) -> dict[str, Any]:
+        """The alarms on `metric` with a `dimension`, by the dimension's value, if they notify."""
+        found: dict[str, Any] = {}
+        for name, res in self.of_type("AWS::CloudWatch::Alarm").items():
+            props = res.get("Properties") or {}
+            if props.get("Namespace") != namespace or props.get("MetricName") != metric:
+                continue
+            if not props.get("AlarmActions"):
+                self.fail(name, "alarm has no AlarmActions: nobody would hear it")
+                continue
+            for d in props.get("Dimensions") or []:
+                if isinstance(d, dict) and d.get("Name") == dimension:
+                    value = d.get("Value")
+                    target = self.getatt_target(value, "QueueName") or self.ref_target(value)
+                    if target:
+                        found[target] = name
+        return found
+
+    def check_alarms(self, dead_letter_queues: set[str]) -> None:
+        dlq_alarms = self.alarms_on("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
+        for queue in sorted(dead_letter_queues):
+            if queue not in dlq_alarms:
+                self.fail(queue, "dead-letter queue has no alarm on ApproximateNumberOfMessagesVisible")
+        error_alarms = self.alarms_on("AWS/Lambda", "Errors", "FunctionName")
+        for fn in self.of_type("AWS::Serverless::Function"):
+            if fn not in error_alarms:
+                self.fail(fn, "function has no alarm on its Errors metric")
+
+    # --- buckets ---------------------------------------------------------------------------
+
+    def check_buckets(self) -> None:
+        for name, res in self.of_type("AWS::S3::Bucket").items():
+            props = res.get("Properties") or {}
+            block = props.get("PublicAccessBlockConfiguration") or {}
+            for setting in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"):
+                if block.get(setting) is not True:
+                    self.fail(name, f"PublicAccessBlockConfiguration.{setting} must be true")
+            if not (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration"):
+                self.fail(name, "BucketEncryption.ServerSideEncryptionConfiguration is missing")
+
     # --- queues --------------------------------------------------------------------------
 
-    def check_queues(self, timeouts: dict[str, int], consumers: list[tuple[str, str, str]]) -> None:
+    def check_queues(
+        self, timeouts: dict[str, int], consumers: list[tuple[str, str, str]], on_failure: dict[str, str]
+    ) -> set[str]:
+        """Checks every queue; returns the dead-letter queues (redrive targets, OnFailure queues)."""
         queues = self.of_type("AWS::SQS::Queue")
         redrives: dict[str, Any] = {}
-        dead_letter_queues: set[str] = set()
+        dead_letter_queues: set[str] = set(on_failure.values())
         for name, res in queues.items():
             redrive = (res.get("Properties") or {}).get("RedrivePolicy")
             if isinstance(redrive, dict):
@@ -234,13 +331,18 @@ class Checker:
                 continue  # already reported
             if visibility is None or visibility < VISIBILITY_FACTOR * timeout:
                 self.fail(queue, f"VisibilityTimeout is {value!r}, must be >= {VISIBILITY_FACTOR} x {fn} Timeout {timeout} = {VISIBILITY_FACTOR * timeout} (consumed by {where})")
+        return dead_letter_queues
 
     def run(self) -> list[str]:
         if not self.of_type("AWS::Serverless::Function"):
             self.fail("Resources", "no AWS::Serverless::Function found")
         timeouts = self.check_functions()
         consumers = self.sqs_consumers()
-        self.check_queues(timeouts, consumers)
+        on_failure = self.on_failure_queues()
+        dead_letter_queues = self.check_queues(timeouts, consumers, on_failure)
+        self.check_async_invocations(on_failure)
+        self.check_alarms(dead_letter_queues)
+        self.check_buckets()
         return self.errors
 
 

@@ -115,31 +115,23 @@ where
 
 const MAX_POLL_ATTEMPTS: usize = 5;
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    let conversations: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000);
-    let Ok(endpoint) = std::env::var(MOTO_ENDPOINT_ENV) else {
-        eprintln!("set {MOTO_ENDPOINT_ENV} (scripts/bench-aws.sh starts moto and does)");
-        std::process::exit(2);
-    };
+/// moto copies every table on each TransactWriteItems (to roll back), so its time grows with
+/// the table: the run is split over fresh desks (tables and queues) of this many
+/// conversations. DynamoDB's requests and units do not depend on the table's size.
+const CONVERSATIONS_PER_DESK: usize = 100;
 
-    let meter = RequestMeter::estimating();
-    let sdk = backend::sdk_for_endpoint(&endpoint).await;
-    let clients = Clients::new(&sdk).with_meter(meter.clone());
-    let options =
-        ProvisionOptions { prefix: format!("bench{}-", std::process::id()), visibility_timeout: None };
-    let (ports, provisioned) = DeskPorts::aws(&clients, &options).await.expect("provision on the endpoint");
-    let notifier = Arc::new(RecordingNotifier::default());
-    let config = test_config("http://127.0.0.1:9/unused", 30_000);
-    let desk = Arc::new(LocalDesk::with_notifier(config, Arc::new(SystemClock), ports, notifier.clone()));
+#[derive(Default)]
+struct Stages {
+    webhook: Stage,
+    router: Stage,
+    dispatcher: Stage,
+}
+
+/// The conversations' messages in rounds: every first message, then the pollers drain both
+/// queues as Lambda's would; then every second message, and so on.
+async fn run_desk(desk: &Arc<LocalDesk>, meter: &RequestMeter, conversations: usize, stages: &mut Stages) {
     let app = desk.http_router();
-    println!(
-        "AWS requests of {conversations} chat conversations × {MESSAGES_PER_CONVERSATION} messages, on {endpoint} (table {})",
-        provisioned.table
-    );
-
-    let started = std::time::Instant::now();
-    let (mut webhook, mut router, mut dispatcher) = (Stage::default(), Stage::default(), Stage::default());
+    let Stages { webhook, router, dispatcher } = stages;
     for round in 0..MESSAGES_PER_CONVERSATION {
         let before = meter.snapshot();
         for c in 0..conversations {
@@ -185,18 +177,52 @@ async fn main() {
         }
         dispatcher.add(meter.snapshot().since(&before));
     }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let conversations: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000);
+    let Ok(endpoint) = std::env::var(MOTO_ENDPOINT_ENV) else {
+        eprintln!("set {MOTO_ENDPOINT_ENV} (scripts/bench-aws.sh starts moto and does)");
+        std::process::exit(2);
+    };
+
+    let meter = RequestMeter::estimating();
+    let sdk = backend::sdk_for_endpoint(&endpoint).await;
+    let clients = Clients::new(&sdk).with_meter(meter.clone());
+    println!(
+        "AWS requests of {conversations} chat conversations × {MESSAGES_PER_CONVERSATION} messages, on {endpoint}, \
+         in desks of {CONVERSATIONS_PER_DESK} conversations"
+    );
+    let started = std::time::Instant::now();
+    let mut stages = Stages::default();
+    let mut delivered = 0;
+    let mut dead_letters = (0, 0);
+    for (index, first) in (0..conversations).step_by(CONVERSATIONS_PER_DESK).enumerate() {
+        let count = CONVERSATIONS_PER_DESK.min(conversations - first);
+        let options = ProvisionOptions {
+            prefix: format!("bench{}-{index}-", std::process::id()),
+            visibility_timeout: None,
+        };
+        let (ports, _) = DeskPorts::aws(&clients, &options).await.expect("provision on the endpoint");
+        let notifier = Arc::new(RecordingNotifier::default());
+        let config = test_config("http://127.0.0.1:9/unused", 30_000);
+        let desk = Arc::new(LocalDesk::with_notifier(config, Arc::new(SystemClock), ports, notifier.clone()));
+        run_desk(&desk, &meter, count, &mut stages).await;
+        delivered += notifier.delivered().len();
+        dead_letters.0 += desk.ports.inbound_dead_letter.depth().await.expect("depth").total();
+        dead_letters.1 += desk.ports.outbound_dead_letter.depth().await.expect("depth").total();
+        eprintln!("desk {index}: {count} conversations done after {:.0?}", started.elapsed());
+    }
+    let Stages { webhook, router, dispatcher } = stages;
     let elapsed = started.elapsed();
 
     // The run must have done the work it is pricing.
     let messages = (conversations * MESSAGES_PER_CONVERSATION) as u64;
     let tickets = conversations as u64;
     assert_eq!(router.records, messages, "every message routed once");
-    assert_eq!(notifier.delivered().len() as u64, tickets, "one acknowledgement per ticket");
-    let depths = (
-        desk.ports.inbound_dead_letter.depth().await.expect("depth").total(),
-        desk.ports.outbound_dead_letter.depth().await.expect("depth").total(),
-    );
-    assert_eq!(depths, (0, 0), "nothing dead-lettered");
+    assert_eq!(delivered as u64, tickets, "one acknowledgement per ticket");
+    assert_eq!(dead_letters, (0, 0), "nothing dead-lettered");
 
     let all = total(webhook.usage.iter().chain(&router.usage).chain(&dispatcher.usage));
     let per_message = |n: f64| n / messages as f64;

@@ -2,6 +2,7 @@
 //! adapters against moto), wired to a chat callback receiver the test controls; helpers to
 //! sign requests, observe the desk through its ports, and wait (boundedly) for effects.
 
+pub mod email_corpus;
 pub mod receiver;
 pub mod scenarios;
 

@@ -4,17 +4,21 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use aws_lambda_events::ses::SimpleEmailEvent;
 use aws_lambda_events::sqs::SqsEvent;
 use http::StatusCode;
 use jiff::Timestamp;
 use omnidesk_app::chat_webhook::{self, ChatWebhook};
 use omnidesk_app::config::DeskConfig;
+use omnidesk_app::email_inbound::{EmailInbound, Ingested, RAW_MAIL_PREFIX};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::memory::{
-    ManualClock, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds,
+    ManualClock, MemoryBlobStore, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings,
+    RecordingNotifier, SequentialIds,
 };
+use omnidesk_domain::ports::BlobStore;
 use omnidesk_domain::router::RouterPorts;
 use tower::ServiceExt;
 
@@ -87,6 +91,58 @@ async fn outbound_dispatcher_sqs_batch() {
     assert_eq!(notifier.delivered().len(), 1);
 }
 
+/// The raw message SES stored in the bucket before invoking email-inbound with
+/// `email-inbound/ses-receipt.json` (the same headers, and the body the event leaves out).
+const SES_RECEIPT_RAW_MAIL: &str = "Return-Path: <li.wei@example.com>\r\n\
+MIME-Version: 1.0\r\n\
+From: Li Wei <li.wei@example.com>\r\n\
+Date: Mon, 23 Nov 2026 16:59:58 +0800\r\n\
+Message-ID: <CAF7x9q2-order-A1029@mail.example.com>\r\n\
+Subject: Order A1029 has not shipped\r\n\
+To: Shop Support <support@desk.example>\r\n\
+Content-Type: text/plain; charset=UTF-8\r\n\
+\r\n\
+Hello, I ordered on 18 November and order A1029 still shows as not shipped. Can you check?\r\n\
+\r\n\
+Li Wei\r\n";
+
+/// The email-inbound edge on in-memory adapters, with the sample's raw message in the bucket
+/// where SES's S3 action put it.
+async fn email_inbound_with_raw_mail(event: &SimpleEmailEvent) -> (EmailInbound, Arc<MemoryQueue>) {
+    let clock = clock();
+    let blobs = Arc::new(MemoryBlobStore::default());
+    let ses_id = event.records[0].ses.mail.message_id.clone().expect("SES message id");
+    let raw_key = format!("{RAW_MAIL_PREFIX}{ses_id}");
+    blobs.put(&raw_key, SES_RECEIPT_RAW_MAIL.as_bytes().to_vec(), "message/rfc822").await.unwrap();
+    let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
+    let email = example_config().email.expect("the example config has [email]");
+    (EmailInbound::new(email, blobs, inbound.clone(), clock), inbound)
+}
+
+async fn email_inbound_ses_receipt() {
+    let event: SimpleEmailEvent =
+        serde_json::from_str(&read("email-inbound/ses-receipt.json")).expect("SES receipt event");
+    let receipt = &event.records[0].ses.receipt;
+    assert_eq!(receipt.action.type_.as_deref(), Some("Lambda"));
+    assert_eq!(receipt.action.invocation_type.as_deref(), Some("Event"));
+
+    let (edge, inbound) = email_inbound_with_raw_mail(&event).await;
+    let results = edge.handle(event.clone()).await.expect("ingested");
+    let [Ingested::Queued { key, bounce: false, attachments_dropped: 0 }] = results.as_slice() else {
+        panic!("expected one queued mail, got {results:?}");
+    };
+    // Keyed by the mail's own Message-ID, so SES redelivering the event changes nothing twice.
+    assert!(key.contains("CAF7x9q2-order-A1029@mail.example.com"), "{key}");
+    assert_eq!(inbound.len(), 1);
+
+    // The same mail with SES's spam verdict FAIL: dropped, nothing queued.
+    let mut spam = event;
+    spam.records[0].ses.receipt.spam_verdict.status = Some("FAIL".into());
+    let (edge, inbound) = email_inbound_with_raw_mail(&spam).await;
+    assert_eq!(edge.handle(spam).await.expect("handled"), vec![Ingested::Dropped("spam")]);
+    assert_eq!(inbound.len(), 0);
+}
+
 #[tokio::test]
 async fn every_sample_event_runs_through_its_handler() {
     let mut files: Vec<String> = Vec::new();
@@ -102,10 +158,11 @@ async fn every_sample_event_runs_through_its_handler() {
     for file in &files {
         match file.as_str() {
             "chat-webhook/post-message.json" => chat_webhook_post_message().await,
+            "email-inbound/ses-receipt.json" => email_inbound_ses_receipt().await,
             "ticket-router/sqs-batch.json" => ticket_router_sqs_batch().await,
             "outbound-dispatcher/sqs-batch.json" => outbound_dispatcher_sqs_batch().await,
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 3);
+    assert_eq!(files.len(), 4);
 }

@@ -25,10 +25,11 @@ async fn main() -> Result<(), Error> {
     let clock = Arc::new(SystemClock);
     let chat = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())?;
     // SESv2 only when the desk has an email channel; otherwise email jobs are dead-lettered.
-    let email = config
-        .email
-        .as_ref()
-        .map(|_| Arc::new(MailNotifier::new(Arc::new(aws.mailer()))) as Arc<dyn OutboundNotifier>);
+    // SES replaces Message-IDs: the one it assigns is recorded as a thread key of the ticket.
+    let email = config.email.as_ref().map(|_| {
+        let mailer = MailNotifier::new(Arc::new(aws.mailer())).recording_threads(store.clone());
+        Arc::new(mailer) as Arc<dyn OutboundNotifier>
+    });
     let notifier = ChannelNotifier::new(Arc::new(chat), email);
     let handler = &DispatcherHandler::new(DispatcherPorts {
         idempotency: store,

@@ -8,8 +8,10 @@ use aws_config::SdkConfig;
 use omnidesk_app::config::DeskConfig;
 use omnidesk_aws::Clients;
 use omnidesk_domain::faults::{FaultPlan, Faulty};
-use omnidesk_domain::memory::{MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings};
-use omnidesk_domain::ports::{Clock, CustomerStore, IdempotencyStore, Queue, RateLimiter, TicketStore};
+use omnidesk_domain::memory::{MemoryBlobStore, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings};
+use omnidesk_domain::ports::{
+    BlobStore, Clock, CustomerStore, IdempotencyStore, Queue, RateLimiter, TicketStore,
+};
 
 use crate::provision::{self, ProvisionError, ProvisionOptions, Provisioned};
 
@@ -24,6 +26,8 @@ pub struct DeskPorts {
     pub outbound: Arc<dyn Queue>,
     pub inbound_dead_letter: Arc<dyn Queue>,
     pub outbound_dead_letter: Arc<dyn Queue>,
+    /// Raw mail and attachments: in memory, or the template's mail bucket on the endpoint.
+    pub blobs: Arc<dyn BlobStore>,
     /// Only in memory: the store that can list every ticket for `/local/tickets`.
     pub memory: Option<Arc<MemoryStore>>,
 }
@@ -53,6 +57,7 @@ impl DeskPorts {
             outbound_dead_letter: dead_letter(&outbound),
             inbound,
             outbound,
+            blobs: Arc::new(MemoryBlobStore::default()),
             memory: Some(store),
         }
     }
@@ -67,6 +72,10 @@ impl DeskPorts {
         let provisioned = provision::provision(clients.sdk(), provision::TEMPLATE, options).await?;
         let store = Arc::new(clients.store(&provisioned.table));
         let queue = |url: &str| -> Arc<dyn Queue> { Arc::new(clients.queue(url)) };
+        let blobs: Arc<dyn BlobStore> = match &provisioned.blob_bucket {
+            Some(bucket) => Arc::new(clients.blobs(bucket)),
+            None => Arc::new(MemoryBlobStore::default()),
+        };
         let ports = Self {
             tickets: store.clone(),
             customers: store.clone(),
@@ -76,13 +85,14 @@ impl DeskPorts {
             outbound: queue(&provisioned.outbound_queue_url),
             inbound_dead_letter: queue(&provisioned.inbound_dead_letter_url),
             outbound_dead_letter: queue(&provisioned.outbound_dead_letter_url),
+            blobs,
             memory: None,
         };
         Ok((ports, provisioned))
     }
 
     /// The same ports with `plan`'s faults injected into every store and queue call the
-    /// workflows make (inspection through `memory` stays exact).
+    /// workflows make (inspection through `memory` stays exact). Blobs stay as they are.
     pub fn with_faults(self, plan: Arc<FaultPlan>) -> Self {
         Self {
             tickets: Arc::new(Faulty::new(self.tickets, plan.clone())),

@@ -1,14 +1,18 @@
 //! omnidesk-local: every function in one process, on 127.0.0.1, with in-memory adapters or
 //! the real AWS adapters against an endpoint. The HTTP routes are the very routers the Lambda
 //! functions serve; the queues are drained by pollers that call the very handlers Lambda
-//! calls.
+//! calls. With an `[email]` section, mail comes in by `POST /local/email` or a watched folder
+//! and goes out as `.eml` files in an outbox folder.
 
 pub mod backend;
 mod callbacks;
 mod debug_routes;
+pub mod mail_in;
+pub mod outbox;
 pub mod poller;
 pub mod provision;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +20,8 @@ use axum::Router;
 use omnidesk_app::chat_callback::ChatCallbackNotifier;
 use omnidesk_app::chat_webhook::{self, ChatWebhook};
 use omnidesk_app::config::DeskConfig;
+use omnidesk_app::email_inbound::EmailInbound;
+use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::dispatch::DispatcherPorts;
@@ -27,6 +33,8 @@ use tokio::task::JoinHandle;
 
 pub use backend::DeskPorts;
 pub use callbacks::{CallbackLog, ReceivedCallback};
+pub use mail_in::MailDrop;
+pub use outbox::OutboxMailer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
@@ -38,22 +46,59 @@ pub enum LocalError {
     Io(#[from] std::io::Error),
 }
 
+/// Where the local desk's mail goes out and comes in. Used only when the config has an
+/// `[email]` section; folders are created when first needed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailFolders {
+    /// Every mail the desk sends lands here as an `.eml` file.
+    pub outbox: PathBuf,
+    /// `.eml` files dropped here are received as mail; `None` watches no folder.
+    pub mail_in: Option<PathBuf>,
+}
+
+impl Default for MailFolders {
+    /// `./local-mail/outbox` and `./local-mail/in`, as `omnidesk-local` uses by default.
+    fn default() -> Self {
+        Self { outbox: PathBuf::from("local-mail/outbox"), mail_in: Some(PathBuf::from("local-mail/in")) }
+    }
+}
+
 /// The desk's ports and handlers, shared by the HTTP server and the pollers.
 pub struct LocalDesk {
     pub config: DeskConfig,
     pub clock: Arc<dyn Clock>,
     pub ports: DeskPorts,
     pub callbacks: Arc<CallbackLog>,
+    /// The email-inbound edge, when the config has `[email]`.
+    pub email: Option<Arc<EmailInbound>>,
+    pub mail_folders: MailFolders,
     router: RouterHandler,
     dispatcher: DispatcherHandler,
 }
 
 impl LocalDesk {
-    /// A desk on `ports` that sends chat callbacks over HTTP, as in production.
+    /// A desk on `ports` that sends chat callbacks over HTTP, as in production, and mail (with
+    /// `[email]`) into the default outbox folder.
     pub fn new(config: DeskConfig, clock: Arc<dyn Clock>, ports: DeskPorts) -> Result<Self, LocalError> {
-        let notifier = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())
+        Self::with_mail_folders(config, clock, ports, MailFolders::default())
+    }
+
+    /// [`LocalDesk::new`] with its mail in and out of `folders`.
+    pub fn with_mail_folders(
+        config: DeskConfig,
+        clock: Arc<dyn Clock>,
+        ports: DeskPorts,
+        folders: MailFolders,
+    ) -> Result<Self, LocalError> {
+        let chat = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())
             .map_err(|e| LocalError::Http(e.to_string()))?;
-        Ok(Self::with_notifier(config, clock, ports, Arc::new(notifier)))
+        // Without `[email]` an email job is a permanent failure, as in the dispatcher on AWS.
+        let email = config.email.as_ref().map(|_| {
+            let outbox = OutboxMailer::new(folders.outbox.clone(), clock.clone());
+            Arc::new(MailNotifier::new(Arc::new(outbox))) as Arc<dyn OutboundNotifier>
+        });
+        let notifier = Arc::new(ChannelNotifier::new(Arc::new(chat), email));
+        Ok(Self::build(config, clock, ports, notifier, folders))
     }
 
     /// A desk with another notifier (benchmarks use an in-memory one).
@@ -62,6 +107,16 @@ impl LocalDesk {
         clock: Arc<dyn Clock>,
         ports: DeskPorts,
         notifier: Arc<dyn OutboundNotifier>,
+    ) -> Self {
+        Self::build(config, clock, ports, notifier, MailFolders::default())
+    }
+
+    fn build(
+        config: DeskConfig,
+        clock: Arc<dyn Clock>,
+        ports: DeskPorts,
+        notifier: Arc<dyn OutboundNotifier>,
+        mail_folders: MailFolders,
     ) -> Self {
         let router = RouterHandler::new(
             &config,
@@ -85,7 +140,10 @@ impl LocalDesk {
         let lease = Duration::from_millis(config.local.visibility_timeout_ms);
         let dispatcher = DispatcherHandler::with_lease(dispatcher_ports, lease);
         let callbacks = Arc::new(CallbackLog::new(config.inboxes(), clock.clone()));
-        Self { config, clock, ports, callbacks, router, dispatcher }
+        let email = config.email.clone().map(|email| {
+            Arc::new(EmailInbound::new(email, ports.blobs.clone(), ports.inbound.clone(), clock.clone()))
+        });
+        Self { config, clock, ports, callbacks, email, mail_folders, router, dispatcher }
     }
 
     /// Every HTTP route: the functions' routers plus the local-only `/local/...` helpers.
@@ -98,6 +156,7 @@ impl LocalDesk {
         Router::new()
             .merge(debug_routes::router(self.clone()))
             .merge(callbacks::router(self.callbacks.clone()))
+            .merge(mail_in::router(self.clone()))
             .merge(chat_webhook::router(webhook))
     }
 
@@ -117,17 +176,22 @@ impl LocalDesk {
         Ok(())
     }
 
-    /// Pollers for both queues, as Lambda's event source mappings would run them.
+    /// Pollers for both queues, as Lambda's event source mappings would run them, and (with
+    /// `[email]` and a mail-in folder) the folder watcher, as SES receiving would.
     pub fn spawn_pollers(self: &Arc<Self>) -> Vec<JoinHandle<()>> {
         let interval = Duration::from_millis(self.config.local.poll_interval_ms);
         let inbound = self.clone();
         let outbound = self.clone();
-        vec![
+        let mut tasks = vec![
             tokio::spawn(async move { poll_forever("inbound", interval, || inbound.poll_inbound()).await }),
             tokio::spawn(
                 async move { poll_forever("outbound", interval, || outbound.poll_outbound()).await },
             ),
-        ]
+        ];
+        if let (Some(email), Some(dir)) = (&self.email, &self.mail_folders.mail_in) {
+            tasks.push(tokio::spawn(MailDrop::new(email.clone(), dir.clone()).run()));
+        }
+        tasks
     }
 
     /// Serves HTTP on `listener` and drains the queues until `shutdown` completes.

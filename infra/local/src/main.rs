@@ -11,7 +11,7 @@ use omnidesk_app::signature::sign;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_domain::system::SystemClock;
 use omnidesk_local::provision::ProvisionOptions;
-use omnidesk_local::{DeskPorts, LocalDesk, backend};
+use omnidesk_local::{DeskPorts, LocalDesk, MailFolders, backend};
 
 const DEFAULT_CONFIG: &str = "infra/local/omnidesk.example.toml";
 /// Used when the default file is not found (running from another directory).
@@ -42,9 +42,16 @@ struct ServeArgs {
     /// template.yaml if missing.
     #[arg(long, value_name = "URL")]
     aws_endpoint: Option<String>,
-    /// Name prefix of the table and queues on the AWS endpoint.
+    /// Name prefix of the table, queues and mail bucket on the AWS endpoint.
     #[arg(long, default_value = "omnidesk-local-")]
     aws_prefix: String,
+    /// With [email]: every `.eml` file dropped into this folder is received as mail, then
+    /// moved to its `processed/` or `failed/` subfolder.
+    #[arg(long, value_name = "DIR", default_value = "local-mail/in")]
+    mail_in: PathBuf,
+    /// With [email]: every mail the desk sends is written here as an `.eml` file.
+    #[arg(long, value_name = "DIR", default_value = "local-mail/outbox")]
+    outbox: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -113,8 +120,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                     ports
                 }
             };
-            let desk =
-                Arc::new(LocalDesk::new(config, Arc::new(SystemClock), ports).map_err(|e| e.to_string())?);
+            if config.email.is_some() {
+                let (mail_in, outbox) = (cli.serve.mail_in.display(), cli.serve.outbox.display());
+                tracing::info!(%mail_in, %outbox, "local.email_channel");
+            }
+            let folders = MailFolders { outbox: cli.serve.outbox, mail_in: Some(cli.serve.mail_in) };
+            let desk = LocalDesk::with_mail_folders(config, Arc::new(SystemClock), ports, folders)
+                .map_err(|e| e.to_string())?;
+            let desk = Arc::new(desk);
             let address = SocketAddr::from((Ipv4Addr::LOCALHOST, cli.serve.port));
             let listener =
                 tokio::net::TcpListener::bind(address).await.map_err(|e| format!("{address}: {e}"))?;

@@ -1,7 +1,10 @@
 //! Creates the desk's table and queues on an AWS endpoint (moto locally, or a sandbox
 //! account) from `template.yaml` itself: key schema, indexes, TTL, redrive policies and
 //! retention all come from the template, so the tests and the deployed stack cannot drift.
-//! Names are `<prefix><logical id>`; creating what already exists is a no-op.
+//! Names are `<prefix><logical id>` (the bucket's lower-cased, as S3 wants); creating what
+//! already exists is a no-op. Only what the functions name in their environment is created:
+//! the SES receipt rules, alarms and the email function's on-failure queue have no local
+//! counterpart.
 
 use std::collections::HashMap;
 
@@ -10,6 +13,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_yaml::Value;
 
@@ -43,6 +47,8 @@ pub struct Provisioned {
     pub inbound_dead_letter_url: String,
     pub outbound_queue_url: String,
     pub outbound_dead_letter_url: String,
+    /// The mail bucket (raw mail, attachments), if a function of the template has one.
+    pub blob_bucket: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,13 +80,49 @@ pub async fn provision(
         create_queue_with_dlq(&sqs, resources, &logical("INBOUND_QUEUE_URL")?, options).await?;
     let (outbound_queue_url, outbound_dead_letter_url) =
         create_queue_with_dlq(&sqs, resources, &logical("OUTBOUND_QUEUE_URL")?, options).await?;
+    let blob_bucket = match refs.get("BLOB_BUCKET") {
+        Some(bucket_id) => Some(create_bucket(sdk, &bucket_name(&options.prefix, bucket_id)).await?),
+        None => None,
+    };
     Ok(Provisioned {
         table,
         inbound_queue_url,
         inbound_dead_letter_url,
         outbound_queue_url,
         outbound_dead_letter_url,
+        blob_bucket,
     })
+}
+
+/// `<prefix><logical id>` as a valid bucket name: lower case, and `-` for anything S3 does
+/// not allow.
+fn bucket_name(prefix: &str, logical_id: &str) -> String {
+    format!("{prefix}{logical_id}")
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '-' })
+        .take(63)
+        .collect()
+}
+
+async fn create_bucket(sdk: &SdkConfig, name: &str) -> Result<String, ProvisionError> {
+    // Path-style addressing against an endpoint, as moto needs.
+    let s3 = omnidesk_aws::Clients::new(sdk).s3();
+    let mut request = s3.create_bucket().bucket(name);
+    // us-east-1 is the one region that takes no location constraint.
+    if let Some(region) = sdk.region().map(|r| r.as_ref()).filter(|r| *r != "us-east-1") {
+        let location = CreateBucketConfiguration::builder()
+            .location_constraint(BucketLocationConstraint::from(region))
+            .build();
+        request = request.create_bucket_configuration(location);
+    }
+    match request.send().await {
+        Ok(_) => Ok(name.to_owned()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => {
+            Ok(name.to_owned())
+        }
+        Err(e) => Err(aws_error("CreateBucket", e)),
+    }
 }
 
 /// Environment variable → logical id, from every function's `!Ref`s.
@@ -282,5 +324,12 @@ mod tests {
         assert_eq!(refs.get("TABLE_NAME").map(String::as_str), Some("Table"));
         assert_eq!(refs.get("INBOUND_QUEUE_URL").map(String::as_str), Some("InboundQueue"));
         assert_eq!(refs.get("OUTBOUND_QUEUE_URL").map(String::as_str), Some("OutboundQueue"));
+        assert_eq!(refs.get("BLOB_BUCKET").map(String::as_str), Some("MailBucket"));
+    }
+
+    #[test]
+    fn bucket_names_are_what_s3_accepts() {
+        assert_eq!(bucket_name("omnidesk-local-", "MailBucket"), "omnidesk-local-mailbucket");
+        assert_eq!(bucket_name("t42_0/", "MailBucket"), "t42-0-mailbucket");
     }
 }

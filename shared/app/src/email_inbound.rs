@@ -159,6 +159,8 @@ impl EmailInbound {
                 name: attachment.filename.clone(),
                 content_type: attachment.content_type.clone(),
                 size: attachment.size,
+                content_id: attachment.content_id.clone(),
+                inline: attachment.inline,
             });
         }
         Ok((kept, dropped))

@@ -1,7 +1,7 @@
 //! omnidesk's ports on AWS: the ticket, customer and idempotency stores and the rate limiter
 //! on one DynamoDB table, queues on SQS, the mailer on SESv2 and the blob store on S3. Same
-//! semantics as the in-memory twins in `omnidesk_domain::memory`; no Lambda dependency, so the local desk and
-//! the moto tests link it as it is.
+//! semantics as the in-memory twins in `omnidesk_domain::memory`; no Lambda dependency, so the
+//! local desk and the moto tests link it as it is.
 //!
 //! [`RequestMeter`] counts what a workload costs: HTTP attempts per service and operation,
 //! and DynamoDB capacity units. Attach it with [`Clients::with_meter`] or

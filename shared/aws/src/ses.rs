@@ -46,6 +46,24 @@ impl Mailer for SesMailer {
         // failing here would only make the caller send it twice.
         Ok(output.message_id.unwrap_or_default())
     }
+
+    /// SES replaces the Message-ID header with `<provider id>@<region host>` ("If you provide
+    /// a Message-ID header, Amazon SES overrides the header with its own value", SES header
+    /// fields): `email.amazonses.com` in us-east-1, `<region>.amazonses.com` elsewhere.
+    fn delivered_message_id(&self, provider_id: &str, composed: &str) -> String {
+        if provider_id.is_empty() {
+            return composed.to_owned();
+        }
+        let region = self.client.config().region().map(|r| r.as_ref().to_owned());
+        message_id_host(provider_id, region.as_deref())
+    }
+}
+
+fn message_id_host(provider_id: &str, region: Option<&str>) -> String {
+    match region {
+        None | Some("us-east-1") => format!("{provider_id}@email.amazonses.com"),
+        Some(region) => format!("{provider_id}@{region}.amazonses.com"),
+    }
 }
 
 #[cfg(test)]
@@ -154,5 +172,20 @@ mod tests {
         let mut nobody = mail();
         nobody.to.clear();
         assert!(matches!(mailer(&[]).send_raw(&nobody).await, Err(MailError::Rejected(_))));
+    }
+
+    #[test]
+    fn the_delivered_message_id_is_the_one_ses_writes() {
+        assert_eq!(
+            message_id_host("0100abc-000000", Some("us-east-1")),
+            "0100abc-000000@email.amazonses.com"
+        );
+        assert_eq!(
+            message_id_host("0102abc-000000", Some("eu-west-1")),
+            "0102abc-000000@eu-west-1.amazonses.com"
+        );
+        let mailer = mailer(&[]);
+        assert_eq!(mailer.delivered_message_id("id-1", "ours@desk.example"), "id-1@email.amazonses.com");
+        assert_eq!(mailer.delivered_message_id("", "ours@desk.example"), "ours@desk.example");
     }
 }

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
     CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, Queue, QueueDepth, QueueError,
-    QueueMessage, RateLimiter, Received, StoreError, ThreadKey, TicketCommit, TicketStore,
+    QueueMessage, RateLimiter, Received, StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore,
 };
 
 /// The SDK's attempts per call (omnidesk_aws::MAX_ATTEMPTS).
@@ -140,6 +140,9 @@ impl<T: TicketStore + ?Sized> TicketStore for Faulty<T> {
     }
     async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError> {
         self.plan.run(|| self.inner.commit(commit.clone()), store_down).await
+    }
+    async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
+        self.plan.run(|| self.inner.claim_thread(claim), store_down).await
     }
 }
 

@@ -118,6 +118,9 @@ pub trait TicketStore: Send + Sync {
     async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError>;
     async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError>;
     async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError>;
+    /// One thread claim on its own, outside a commit (e.g. the Message-ID a mail provider
+    /// gave a mail after it was sent). `Ok` if the key already points at the claim's ticket.
+    async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -283,6 +286,12 @@ pub enum MailError {
 pub trait Mailer: Send + Sync {
     /// Returns the provider's message id.
     async fn send_raw(&self, mail: &OutgoingMail) -> Result<String, MailError>;
+    /// The Message-ID recipients see on a mail sent as `provider_id` that was composed with
+    /// `composed` (both without angle brackets). Most mailers keep the header; SES replaces it.
+    fn delivered_message_id(&self, provider_id: &str, composed: &str) -> String {
+        let _ = provider_id;
+        composed.to_owned()
+    }
 }
 
 /// Large immutable objects: raw mail, attachments, exports (S3 on AWS).

@@ -191,8 +191,10 @@ mod tests {
             attachments: vec![AttachmentRef {
                 key: "a/b".into(),
                 name: "b.pdf".into(),
-                content_type: "application/pdf".into(),
+                content_type: "image/png".into(),
                 size: 12,
+                content_id: Some("logo@x".into()),
+                inline: true,
             }],
             channel_ref: ChannelRef::Email {
                 message_id: "<m@x>".into(),

@@ -58,6 +58,18 @@ impl TicketStore for DynamoStore {
         items.into_iter().map(|item| decode(format_args!("event of ticket {number}"), item)).collect()
     }
 
+    async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
+        match self.put_if(thread_item(claim), thread_condition(claim)).await {
+            Ok(()) => Ok(()),
+            // Lost the condition: fine if the key already points where we wanted it.
+            Err(StoreError::Conflict(reason)) => match self.thread_ticket(&claim.key).await? {
+                Some(current) if current == claim.ticket => Ok(()),
+                _ => Err(StoreError::Conflict(reason)),
+            },
+            Err(other) => Err(other),
+        }
+    }
+
     async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError> {
         let Some(item) = self.get_item(keys::thread_pk(key), keys::THREAD_SK).await? else {
             return Ok(None);

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
-    CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError, ThreadKey, TicketCommit,
-    TicketStore,
+    CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError, ThreadClaim, ThreadKey,
+    TicketCommit, TicketStore,
 };
 use crate::system::later;
 
@@ -83,6 +83,22 @@ impl TicketStore for MemoryStore {
 
     async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError> {
         Ok(self.lock().threads.get(key).copied())
+    }
+
+    async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        match (state.threads.get(&claim.key).copied(), claim.replaces) {
+            (Some(current), _) if current == claim.ticket => Ok(()),
+            (None, None) => {
+                state.threads.insert(claim.key.clone(), claim.ticket);
+                Ok(())
+            }
+            (Some(current), Some(old)) if current == old => {
+                state.threads.insert(claim.key.clone(), claim.ticket);
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict(format!("thread {} points elsewhere", claim.key.0))),
+        }
     }
 
     async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError> {

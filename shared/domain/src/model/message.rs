@@ -34,6 +34,12 @@ pub struct AttachmentRef {
     pub name: String,
     pub content_type: String,
     pub size: u64,
+    /// An inline image's Content-ID (without brackets), for `cid:` links in the HTML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    /// Shown in the body rather than offered as a download.
+    #[serde(default)]
+    pub inline: bool,
 }
 
 /// How the message is known on its channel, for threading and de-duplication.

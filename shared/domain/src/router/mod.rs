@@ -126,6 +126,12 @@ pub struct TicketRouter {
     email: EmailRules,
 }
 
+/// A message to a closed ticket: the follow-up's origin, and the thread key that led there.
+struct FollowUp {
+    of: TicketNumber,
+    key: Option<ThreadKey>,
+}
+
 /// A commit ready to write, and what it will have done once written.
 struct Plan {
     commit: TicketCommit,
@@ -202,10 +208,11 @@ impl TicketRouter {
     ) -> Result<Plan, RouteError> {
         match threading::find_ticket(&*self.ports.tickets, inbound, customer).await? {
             None => self.open_ticket(inbound, customer, None, now).await,
-            Some(ticket) if ticket.status == Status::Closed => {
-                self.open_ticket(inbound, customer, Some(ticket.number), now).await
+            Some(found) if found.ticket.status == Status::Closed => {
+                let previous = FollowUp { of: found.ticket.number, key: found.key };
+                self.open_ticket(inbound, customer, Some(previous), now).await
             }
-            Some(ticket) => self.continue_ticket(inbound, customer, ticket, now),
+            Some(found) => self.continue_ticket(inbound, customer, found.ticket, now),
         }
     }
 
@@ -222,6 +229,9 @@ impl TicketRouter {
         let mut thread_claims = Vec::new();
         if let Source::Email(email) = &inbound.source {
             ticket.cc.extend(email.cc.iter().cloned());
+            if email.dmarc_failed {
+                ticket.tags.insert(DMARC_FAILED_TAG.to_owned());
+            }
             // Later replies may name this mail rather than the first one.
             thread_claims.push(ThreadClaim {
                 key: inbound.thread_key(),
@@ -253,9 +263,10 @@ impl TicketRouter {
         &self,
         inbound: &InboundMessage,
         customer: &CustomerId,
-        follow_up_of: Option<TicketNumber>,
+        previous: Option<FollowUp>,
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
+        let follow_up_of = previous.as_ref().map(|p| p.of);
         let number = self.ports.tickets.allocate_number().await?;
         let (mut ticket, created) = Ticket::open(
             number,
@@ -265,16 +276,15 @@ impl TicketRouter {
             follow_up_of,
             now,
         );
-        let mut thread_claims = vec![ThreadClaim {
-            key: inbound.thread_key(),
-            ticket: number,
-            // A chat conversation moves from the closed ticket to its follow-up; a mail's
-            // own Message-ID is new either way.
-            replaces: match inbound.source {
-                Source::Chat { .. } => follow_up_of,
-                Source::Email(_) => None,
-            },
-        }];
+        // This message's own key (a chat conversation, a mail's Message-ID), unclaimed...
+        let own = ThreadClaim { key: inbound.thread_key(), ticket: number, replaces: None };
+        let mut thread_claims = vec![own];
+        // ...and the key the closed ticket was found by moves to its follow-up. For chat the
+        // two are the same key.
+        if let Some(FollowUp { of, key: Some(key) }) = previous {
+            thread_claims.retain(|claim| claim.key != key);
+            thread_claims.push(ThreadClaim { key, ticket: number, replaces: Some(of) });
+        }
         if let Source::Email(email) = &inbound.source {
             let token = self.ports.ids.token();
             thread_claims.push(ThreadClaim {
@@ -294,6 +304,11 @@ impl TicketRouter {
         let mut messages = vec![message];
         let mut outbound = Vec::new();
         if let Some((ack, job)) = self.acknowledgement(inbound, customer, &ticket, now).await? {
+            if let Destination::Email(mail) = &job.destination {
+                // A reply naming only our mail (In-Reply-To without References) still threads.
+                let key = ThreadKey::email_message(&mail.message_id);
+                thread_claims.push(ThreadClaim { key, ticket: number, replaces: None });
+            }
             events.extend(ticket.add_message(&Actor::System, &ack, now)?);
             outbound.push(job);
             messages.push(ack);
@@ -469,3 +484,6 @@ fn subject_of(text: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod email_tests;

@@ -15,18 +15,34 @@ use crate::ports::{StoreError, ThreadKey, TicketStore};
 /// number of reads. The recent ones are the likely hits.
 pub const MAX_REFERENCE_LOOKUPS: usize = 5;
 
+/// The ticket a message belongs to, and the thread key it was found by (none for a `[#N]`
+/// subject). A follow-up of a closed ticket takes that key over, so the next message of the
+/// same thread joins the follow-up instead of opening another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub ticket: Ticket,
+    pub key: Option<ThreadKey>,
+}
+
 /// The open (or closed) ticket `inbound` belongs to, or `None` for a new conversation.
 pub async fn find_ticket(
     tickets: &dyn TicketStore,
     inbound: &InboundMessage,
     customer: &CustomerId,
-) -> Result<Option<Ticket>, StoreError> {
+) -> Result<Option<Found>, StoreError> {
     match &inbound.source {
-        Source::Chat { .. } => match tickets.thread_ticket(&inbound.thread_key()).await? {
-            Some(number) => load(tickets, number, &inbound.thread_key()).await.map(Some),
-            None => Ok(None),
-        },
+        Source::Chat { .. } => by_key(tickets, inbound.thread_key()).await,
         Source::Email(email) => find_email_ticket(tickets, inbound, email, customer).await,
+    }
+}
+
+async fn by_key(tickets: &dyn TicketStore, key: ThreadKey) -> Result<Option<Found>, StoreError> {
+    match tickets.thread_ticket(&key).await? {
+        Some(number) => {
+            let ticket = load(tickets, number, &key).await?;
+            Ok(Some(Found { ticket, key: Some(key) }))
+        }
+        None => Ok(None),
     }
 }
 
@@ -35,18 +51,21 @@ async fn find_email_ticket(
     inbound: &InboundMessage,
     email: &EmailSource,
     customer: &CustomerId,
-) -> Result<Option<Ticket>, StoreError> {
+) -> Result<Option<Found>, StoreError> {
     for id in answered_ids(email).into_iter().take(MAX_REFERENCE_LOOKUPS) {
-        let key = ThreadKey::email_message(id);
-        if let Some(number) = tickets.thread_ticket(&key).await? {
-            return load(tickets, number, &key).await.map(Some);
+        if let Some(found) = by_key(tickets, ThreadKey::email_message(id)).await? {
+            return Ok(Some(found));
         }
     }
-    if let Some(token) = &email.reply_token {
-        let key = ThreadKey::email_token(token);
-        if let Some(number) = tickets.thread_ticket(&key).await? {
-            return load(tickets, number, &key).await.map(Some);
-        }
+    if let Some(token) = &email.reply_token
+        && let Some(found) = by_key(tickets, ThreadKey::email_token(token)).await?
+    {
+        return Ok(Some(found));
+    }
+    // The subject rule trusts the From address, which a DMARC failure says is not to be
+    // trusted: such a mail never continues a ticket by its subject.
+    if email.dmarc_failed {
+        return Ok(None);
     }
     let Some(number) = subject_ticket_number(&email.subject) else {
         return Ok(None);
@@ -57,7 +76,7 @@ async fn find_email_ticket(
     let sender = inbound.sender.email.as_deref().map(str::to_lowercase);
     let known = ticket.requester == *customer || sender.is_some_and(|s| ticket.cc.contains(&s));
     if known {
-        Ok(Some(ticket))
+        Ok(Some(Found { ticket, key: None }))
     } else {
         tracing::info!(ticket = number.0, "threading.subject_token_from_stranger");
         Ok(None)

@@ -1,0 +1,243 @@
+//! The email channel end to end over the local desk in memory: raw mail in by
+//! `POST /local/email` or the watched folder, through the email-inbound edge, the router and
+//! the dispatcher, and out as `.eml` files in the outbox.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use omnidesk_app::config::DeskConfig;
+use omnidesk_domain::model::{Direction, Ticket, TicketNumber};
+use omnidesk_domain::system::SystemClock;
+use omnidesk_local::mail_in::{FAILED_DIR, PROCESSED_DIR};
+use omnidesk_local::outbox::{header, message_id};
+use omnidesk_local::{DeskPorts, LocalDesk, MailFolders};
+use omnidesk_tests::{Backend, eventually, settle};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+const DESK: &str = "support@desk.example";
+const PATIENCE: Duration = Duration::from_secs(15);
+
+struct MailDesk {
+    desk: Arc<LocalDesk>,
+    base: String,
+    http: reqwest::Client,
+    dir: PathBuf,
+}
+
+fn config(with_email: bool) -> DeskConfig {
+    let email = if with_email { format!("[email]\naddress = \"{DESK}\"\n") } else { String::new() };
+    let text = format!(
+        "{email}\n[local]\nvisibility_timeout_ms = 300\nmax_receive_count = 5\npoll_interval_ms = 10\n"
+    );
+    DeskConfig::from_toml(&text).expect("test config is valid")
+}
+
+impl MailDesk {
+    /// A desk in memory whose mail folders live in a fresh directory named after the test.
+    async fn start(test: &str, with_email: bool) -> Self {
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("email_local-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = config(with_email);
+        let ports = DeskPorts::memory(&config, Arc::new(SystemClock));
+        let folders = MailFolders { outbox: dir.join("outbox"), mail_in: Some(dir.join("in")) };
+        let desk = LocalDesk::with_mail_folders(config, Arc::new(SystemClock), ports, folders).expect("desk");
+        let desk = Arc::new(desk);
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
+        let base = format!("http://{}", listener.local_addr().expect("bound address"));
+        tokio::spawn(desk.clone().serve(listener, std::future::pending()));
+        Self { desk, base, http: reqwest::Client::new(), dir }
+    }
+
+    async fn post_mail(&self, raw: impl Into<Vec<u8>>) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}/local/email", self.base))
+            .header("content-type", "message/rfc822")
+            .body(raw.into())
+            .send()
+            .await
+            .expect("desk answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn ticket(&self, number: u64) -> Option<Ticket> {
+        self.desk.ports.tickets.ticket(TicketNumber(number)).await.expect("read ticket")
+    }
+
+    /// The customers' messages on a ticket, by text.
+    async fn inbound_texts(&self, number: u64) -> Vec<String> {
+        let messages = self.desk.ports.tickets.messages(TicketNumber(number)).await.expect("read messages");
+        messages.into_iter().filter(|m| m.direction == Direction::Inbound).map(|m| m.text).collect()
+    }
+
+    /// The `.eml` files in the outbox, oldest first.
+    fn outbox(&self) -> Vec<Vec<u8>> {
+        files_in(&self.dir.join("outbox"), "eml")
+            .iter()
+            .map(|p| std::fs::read(p).expect("read outbox"))
+            .collect()
+    }
+
+    async fn outbox_holds(&self, count: usize) -> bool {
+        eventually(PATIENCE, || async { self.outbox().len() >= count }).await
+    }
+
+    /// Writes a file into the watched folder the way a mail client would save it: under
+    /// another name first, then renamed.
+    fn drop_mail(&self, name: &str, raw: &[u8]) {
+        let folder = self.dir.join("in");
+        std::fs::create_dir_all(&folder).expect("create the mail-in folder");
+        let partial = folder.join(format!(".{name}.part"));
+        std::fs::write(&partial, raw).expect("write mail");
+        std::fs::rename(&partial, folder.join(name)).expect("rename mail");
+    }
+}
+
+impl Drop for MailDesk {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn files_in(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == extension))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A plain-text mail to the desk.
+fn mail(from: &str, subject: &str, id: &str, in_reply_to: Option<&str>, body: &str) -> String {
+    let mut raw = format!(
+        "From: {from}\r\nTo: Shop Support <{DESK}>\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\
+         Date: Mon, 23 Nov 2026 09:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n"
+    );
+    if let Some(parent) = in_reply_to {
+        raw.push_str(&format!("In-Reply-To: <{parent}>\r\nReferences: <{parent}>\r\n"));
+    }
+    raw.push_str(&format!("\r\n{body}\r\n"));
+    raw
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_opens_a_ticket_acknowledged_in_the_outbox_and_the_reply_joins_it_but_a_stranger_does_not() {
+    let t = MailDesk::start("thread", true).await;
+
+    let first = mail(
+        "Li Wei <li.wei@example.com>",
+        "Where is my parcel?",
+        "m1@mail.example.com",
+        None,
+        "Order A1029 has not arrived.",
+    );
+    let (status, answer) = t.post_mail(first.clone()).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["accepted"], true);
+    assert_eq!(answer["queued"], true);
+    assert!(answer["key"].as_str().is_some_and(|k| k.contains("m1@mail.example.com")), "{answer}");
+
+    // Ticket #1, and its acknowledgement as a file in the outbox.
+    assert!(eventually(PATIENCE, || async { t.ticket(1).await.is_some() }).await, "no ticket #1");
+    assert!(t.outbox_holds(1).await, "no acknowledgement in the outbox");
+    let ack = &t.outbox()[0];
+    let subject = header(ack, "subject").expect("subject");
+    assert!(subject.contains("[#1]"), "{subject}");
+    assert_eq!(header(ack, "auto-submitted").as_deref(), Some("auto-replied"));
+    assert!(header(ack, "to").is_some_and(|to| to.contains("li.wei@example.com")));
+    let ack_id = message_id(ack).expect("the acknowledgement has a Message-ID");
+
+    // The customer answers the acknowledgement (to the plain address, subject without the
+    // number): In-Reply-To alone threads it onto #1.
+    let reply =
+        mail("Li Wei <li.wei@example.com>", "Re: parcel", "m2@mail.example.com", Some(&ack_id), "Any news?");
+    assert_eq!(t.post_mail(reply).await.0, 202);
+    let joined =
+        eventually(PATIENCE, || async { t.inbound_texts(1).await.iter().any(|m| m.contains("Any news?")) })
+            .await;
+    assert!(joined, "the reply did not join #1");
+
+    // A stranger quoting [#1] gets a ticket of their own, not a look at #1.
+    let stranger = mail(
+        "Mallory <mallory@example.net>",
+        "[#1] about that order",
+        "m3@evil.example.net",
+        None,
+        "Tell me more.",
+    );
+    assert_eq!(t.post_mail(stranger).await.0, 202);
+    assert!(eventually(PATIENCE, || async { t.ticket(2).await.is_some() }).await, "no ticket #2");
+    assert!(t.inbound_texts(2).await.iter().any(|m| m.contains("Tell me more.")));
+    assert!(!t.inbound_texts(1).await.iter().any(|m| m.contains("Tell me more.")));
+    assert!(t.outbox_holds(2).await, "no acknowledgement for #2");
+    let second_ack = &t.outbox()[1];
+    assert!(header(second_ack, "subject").is_some_and(|s| s.contains("[#2]")));
+    assert!(header(second_ack, "to").is_some_and(|to| to.contains("mallory@example.net")));
+
+    // The first mail again (same Message-ID): accepted, and nothing changes.
+    assert_eq!(t.post_mail(first).await.0, 202);
+    settle(&Backend::Memory).await;
+    assert!(t.ticket(3).await.is_none());
+    assert_eq!(t.inbound_texts(1).await.len(), 2);
+    assert_eq!(t.outbox().len(), 2, "a repeat is not acknowledged again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watched_folder_receives_each_file_once_and_sets_bad_ones_aside() {
+    let t = MailDesk::start("folder", true).await;
+    let folder = t.dir.join("in");
+
+    t.drop_mail(
+        "parcel.eml",
+        mail("li.wei@example.com", "Parcel", "f1@mail.example.com", None, "Where is it?").as_bytes(),
+    );
+    t.drop_mail("junk.eml", b"this is not a mail at all");
+    std::fs::write(folder.join("notes.txt"), "not .eml: left alone").unwrap();
+
+    let processed = folder.join(PROCESSED_DIR).join("parcel.eml");
+    assert!(eventually(PATIENCE, || async { processed.is_file() }).await, "parcel.eml not processed");
+    assert!(eventually(PATIENCE, || async { t.ticket(1).await.is_some() }).await, "no ticket #1");
+    let failed = folder.join(FAILED_DIR).join("junk.eml");
+    assert!(eventually(PATIENCE, || async { failed.is_file() }).await, "junk.eml not set aside");
+    let reason = std::fs::read_to_string(folder.join(FAILED_DIR).join("junk.reason.txt")).expect("a reason");
+    assert!(!reason.trim().is_empty());
+
+    // Received once: the folder is empty of mail, and nothing more happens.
+    settle(&Backend::Memory).await;
+    assert!(files_in(&folder, "eml").is_empty());
+    assert!(folder.join("notes.txt").is_file());
+    assert!(t.ticket(2).await.is_none());
+    assert!(t.outbox_holds(1).await);
+    assert_eq!(t.outbox().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_posts_get_the_desk_error_shape() {
+    let t = MailDesk::start("errors", true).await;
+    let (status, body) = t.post_mail(Vec::new()).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "bad_request");
+
+    let (status, body) = t.post_mail(vec![b'x'; 10 * 1024 * 1024 + 1]).await;
+    assert_eq!(status, 413);
+    assert_eq!(body["error"]["code"], "too_large");
+
+    // Not mail at all: accepted (as SES would), but nothing is queued, and it says why.
+    let (status, body) = t.post_mail(b"no headers here".to_vec()).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["queued"], false);
+    assert!(body["unreadable"].is_string(), "{body}");
+
+    let off = MailDesk::start("off", false).await;
+    let (status, body) = off.post_mail(mail("a@example.com", "hi", "x@y", None, "hi")).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found");
+}
