@@ -116,9 +116,21 @@ where
 const MAX_POLL_ATTEMPTS: usize = 5;
 
 /// moto copies every table on each TransactWriteItems (to roll back), so its time grows with
-/// the table: the run is split over fresh desks (tables and queues) of this many
-/// conversations. DynamoDB's requests and units do not depend on the table's size.
+/// the table, and its memory grows with everything it ever held (past 20 GB after 700
+/// conversations in one process): the run is split over fresh desks (tables and queues) of
+/// this many conversations, with moto reset in between. DynamoDB's requests and units do not
+/// depend on the table's size.
 const CONVERSATIONS_PER_DESK: usize = 100;
+
+/// Empties moto (`POST /moto-api/reset`), which gives its memory back for the next desk.
+async fn reset_moto(endpoint: &str) {
+    let url = format!("{}/moto-api/reset", endpoint.trim_end_matches('/'));
+    match reqwest::Client::new().post(&url).send().await {
+        Ok(response) if response.status().is_success() => {}
+        Ok(response) => eprintln!("moto reset answered {}", response.status()),
+        Err(error) => eprintln!("moto reset failed: {error}"),
+    }
+}
 
 #[derive(Default)]
 struct Stages {
@@ -200,6 +212,7 @@ async fn main() {
     let mut dead_letters = (0, 0);
     for (index, first) in (0..conversations).step_by(CONVERSATIONS_PER_DESK).enumerate() {
         let count = CONVERSATIONS_PER_DESK.min(conversations - first);
+        reset_moto(&endpoint).await;
         let options = ProvisionOptions {
             prefix: format!("bench{}-{index}-", std::process::id()),
             visibility_timeout: None,
