@@ -9,7 +9,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::inbound::{EmailSource, InboundMessage};
-use crate::model::{Customer, Message, TicketNumber};
+use crate::model::{Customer, Message, Ticket, TicketNumber};
 use crate::outbound::{Destination, EmailDestination, OutboundJob, OutboundKind};
 use crate::ports::{RateLimiter, StoreError};
 
@@ -155,15 +155,20 @@ pub fn reply_job(
     inbound: &InboundMessage,
     email: &EmailSource,
     to: String,
-    reply_token: Option<&str>,
+    ticket: &Ticket,
     message: &Message,
 ) -> OutboundJob {
+    // A mail without a subject is answered under the ticket's, taken from its first line.
+    let subject_text = match email.subject.trim() {
+        "" => ticket.subject.as_str(),
+        subject => subject,
+    };
     let subject = rules
         .template(&email.language)
         .map(|t| t.subject.as_str())
         .unwrap_or("[{ticket}] {subject}")
         .replace("{ticket}", &message.ticket.to_string())
-        .replace("{subject}", email.subject.trim());
+        .replace("{subject}", subject_text);
     let mut references: Vec<String> = email.references.clone();
     references.retain(|id| *id != email.message_id);
     references.push(email.message_id.clone());
@@ -181,7 +186,7 @@ pub fn reply_job(
             to,
             cc: Vec::new(),
             from: email.mailbox.clone(),
-            reply_to: reply_token.map(|token| rules.reply_address(token)),
+            reply_to: ticket.reply_token.as_deref().map(|token| rules.reply_address(token)),
             subject,
             message_id: rules.message_id(message),
             in_reply_to: Some(email.message_id.clone()),

@@ -402,6 +402,17 @@ async fn acknowledgement_carries_the_number_the_thread_and_the_token_reply_addre
 }
 
 #[tokio::test]
+async fn a_mail_without_subject_is_acknowledged_under_the_tickets_subject() {
+    let h = harness();
+    h.router
+        .route(&mail("nosubject@mail.example.com", LI, "", "Order A1029 never came.\nPlease help."))
+        .await
+        .unwrap();
+    let jobs = queued_jobs(&h);
+    assert_eq!(email_destination(&jobs[0]).subject, "[#1] Order A1029 never came.");
+}
+
+#[tokio::test]
 async fn chinese_mail_gets_the_chinese_acknowledgement() {
     let h = harness();
     let first = mail_with("zh@mail.example.cn", "zhang.wei@example.cn", "我的包裹在哪里？", |e| {

@@ -382,7 +382,7 @@ impl TicketRouter {
             }
         };
         let ack = self.system_message(ticket.number, text, now);
-        let job = email::reply_job(&self.email, inbound, email, to, ticket.reply_token.as_deref(), &ack);
+        let job = email::reply_job(&self.email, inbound, email, to, ticket, &ack);
         Ok(Some((ack, job)))
     }
 
