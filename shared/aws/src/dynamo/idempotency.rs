@@ -147,42 +147,19 @@ impl DynamoStore {
         // An abandoned lease vanishes by itself once it has run out.
         item.insert(TTL.to_owned(), ttl_seconds(until));
         let item = keys::with_key(item, keys::idempotency_pk(key), keys::IDEMPOTENCY_SK.to_owned());
-        let estimate = self.estimate(|| Capacity::write(write_units(item_size(&item))));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(
-                "attribute_not_exists(#pk) OR (#s = :leased AND (#lu <= :now OR #o = :owner)) OR #exp <= :now",
-            )
-            .expression_attribute_names("#o", OWNER)
-            .expression_attribute_values(":owner", string_attr(owner))
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#s", STATE)
-            .expression_attribute_names("#lu", LEASE_UNTIL)
-            .expression_attribute_names("#exp", EXPIRES_AT)
-            .expression_attribute_values(":leased", string_attr(LEASED))
-            .expression_attribute_values(":now", epoch_seconds(now))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| store_error("PutItem", e));
-        match result {
-            Ok(output) => {
-                self.record_capacity("PutItem", Access::Write, output.consumed_capacity.as_slice(), || {
-                    estimate
-                });
-                Ok(())
-            }
-            Err(conflict @ StoreError::Conflict(_)) => {
-                // A lost condition is billed as a write too (on the larger of the stored
-                // and the new item), and its error reports no capacity.
-                self.record_capacity("PutItem", Access::Write, &[], || estimate);
-                Err(conflict)
-            }
-            Err(other) => Err(other),
-        }
+        let condition = Condition::new(
+            "attribute_not_exists(#pk) OR (#s = :leased AND (#lu <= :now OR #o = :owner)) OR #exp <= :now",
+        )
+        .name("#pk", keys::PK)
+        .name("#s", STATE)
+        .name("#lu", LEASE_UNTIL)
+        .name("#o", OWNER)
+        .name("#exp", EXPIRES_AT)
+        .value(":leased", string_attr(LEASED))
+        .value(":now", epoch_seconds(now))
+        .value(":owner", string_attr(owner));
+        // A lost condition is billed as a write too; `put_if` books it.
+        self.put_if(item, condition).await
     }
 
     async fn stored(&self, key: &str, now: Timestamp) -> Result<Stored, StoreError> {
