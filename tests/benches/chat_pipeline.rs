@@ -12,18 +12,11 @@ use omnidesk_app::signature::{SIGNATURE_HEADER, sign};
 use omnidesk_domain::memory::RecordingNotifier;
 use omnidesk_domain::system::SystemClock;
 use omnidesk_local::{DeskPorts, LocalDesk};
+use omnidesk_tests::stats::percentile;
 use omnidesk_tests::{INBOX, SECRET, chat_body, now, test_config};
 use tower::ServiceExt;
 
 const MESSAGES_PER_CONVERSATION: usize = 3;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 fn report(name: &str, unit: &str, mut samples: Vec<Duration>) {
     samples.sort();

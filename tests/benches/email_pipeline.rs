@@ -24,16 +24,9 @@ use omnidesk_domain::ports::{Queue, TicketStore};
 use omnidesk_domain::router::RouterPorts;
 use omnidesk_local::poller::poll_once;
 use omnidesk_tests::email_corpus::{Corpus, DESK_ADDRESS, Kind};
+use omnidesk_tests::stats::percentile;
 
 const SEED: u64 = 0x0E5D_E5C0;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6

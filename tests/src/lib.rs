@@ -5,6 +5,7 @@
 pub mod email_corpus;
 pub mod receiver;
 pub mod scenarios;
+pub mod stats;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
