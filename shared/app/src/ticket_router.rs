@@ -18,6 +18,12 @@ impl RouterHandler {
         if let Some(email) = &config.email {
             router = router.with_email_rules(email.rules());
         }
+        // A loaded config was validated already; this only re-checks a hand-built one.
+        match config.routing() {
+            Ok(Some(routing)) => router = router.with_routing(routing),
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "router.routing_config_invalid"),
+        }
         Self { router }
     }
 

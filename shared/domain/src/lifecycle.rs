@@ -210,6 +210,28 @@ impl Ticket {
         Ok(events)
     }
 
+    /// Moves the ticket to `team` (or out of every team), with the reason for the audit
+    /// trail. A team change is an `escalated` event, whether it is the first routing of a new
+    /// ticket or a later move; `None` when the ticket is already there.
+    pub fn set_team(
+        &mut self,
+        actor: &Actor,
+        team: Option<String>,
+        reason: String,
+        at: Timestamp,
+    ) -> Result<Option<TicketEvent>, LifecycleError> {
+        self.ensure_not_closed()?;
+        let role = Role::from(actor);
+        if role == Role::Customer {
+            return Err(LifecycleError::NotAllowed { role, action: "change teams" });
+        }
+        if team == self.team {
+            return Ok(None);
+        }
+        let from_team = std::mem::replace(&mut self.team, team.clone());
+        Ok(Some(self.record(actor.clone(), EventKind::Escalated { from_team, to_team: team, reason }, at)))
+    }
+
     pub fn set_priority(
         &mut self,
         actor: &Actor,

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use omnidesk_domain::assignment::{Routing, RoutingConfig};
 use omnidesk_domain::router::{Acknowledgements, DEFAULT_ACKNOWLEDGEMENT};
 use serde::Deserialize;
 
@@ -46,6 +47,9 @@ pub struct DeskConfig {
     /// The email channel; absent: the desk takes no mail.
     #[serde(default)]
     pub email: Option<EmailConfig>,
+    /// Teams and the rules that put new tickets in them; absent: tickets stay unrouted.
+    #[serde(default)]
+    pub routing: Option<RoutingConfig>,
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
@@ -247,7 +251,21 @@ impl DeskConfig {
         if let Some(email) = &self.email {
             email.validate()?;
         }
+        self.routing()?;
         Ok(())
+    }
+
+    /// The validated routing rules, if the file has a `[routing]` section.
+    pub fn routing(&self) -> Result<Option<Routing>, ConfigError> {
+        let Some(routing) = &self.routing else {
+            return Ok(None);
+        };
+        routing.clone().validate().map(Some).map_err(|e| {
+            let field = format!("routing.{}", e.field());
+            let message = e.to_string();
+            let message = message.strip_prefix(&format!("{}: ", e.field())).unwrap_or(&message).to_owned();
+            invalid(field, message)
+        })
     }
 
     pub fn inboxes(&self) -> Arc<InboxDirectory> {
@@ -368,5 +386,31 @@ mod tests {
     fn secrets_stay_out_of_debug_output() {
         let config = DeskConfig::from_toml(GOOD).unwrap();
         assert!(!format!("{config:?}").contains("0123456789abcdef"));
+    }
+
+    const ROUTING: &str = r#"
+        [routing]
+        default_team = "frontline"
+        teams = [
+            { id = "frontline", name = "Frontline", tier = 1 },
+            { id = "complaints", name = "Complaints", tier = 2 },
+        ]
+        tier_priority = { vip = "high" }
+
+        [[routing.rules]]
+        name = "refunds"
+        team = "complaints"
+        keywords = ["退款", "refund"]
+    "#;
+
+    #[test]
+    fn a_routing_section_is_validated_and_names_its_bad_field() {
+        let config = DeskConfig::from_toml(&format!("{GOOD}{ROUTING}")).unwrap();
+        let routing = config.routing().unwrap().expect("routing");
+        assert!(routing.team("complaints").is_some());
+        assert!(routing.uses_customer_tier());
+        assert!(DeskConfig::from_toml(GOOD).unwrap().routing().unwrap().is_none());
+        let bad = ROUTING.replace("team = \"complaints\"", "team = \"billing\"");
+        assert_eq!(error_of(&format!("{GOOD}{bad}")), "routing.rules[0].team: unknown team \"billing\"");
     }
 }

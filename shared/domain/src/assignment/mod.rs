@@ -58,6 +58,13 @@ impl Routing {
     }
 
     /// The team a ticket goes to, the rule that sent it there, and what its agent needs.
+    /// Whether choosing a team needs the customer's tier (a rule on tiers, or tier
+    /// priorities): callers skip reading the customer otherwise.
+    pub fn uses_customer_tier(&self) -> bool {
+        !self.config.tier_priority.is_empty()
+            || self.config.rules.iter().any(|r| !r.customer_tiers.is_empty())
+    }
+
     pub fn choose_team(&self, facts: &TicketFacts) -> TeamChoice {
         rules::choose(&self.config, &self.compiled, facts)
     }

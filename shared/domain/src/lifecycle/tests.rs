@@ -262,3 +262,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_team_change_is_one_escalated_event_and_customers_cannot_make_it() {
+    let mut ticket = new_ticket();
+    let version = ticket.version;
+    let at = ticket.created_at;
+    let event =
+        ticket.set_team(&Actor::System, Some("technical".into()), "routed by default".into(), at).unwrap();
+    assert!(matches!(
+        event.map(|e| e.kind),
+        Some(EventKind::Escalated { from_team: None, to_team: Some(ref t), .. }) if t == "technical"
+    ));
+    assert_eq!(ticket.version, version + 1);
+    assert_eq!(ticket.set_team(&Actor::System, Some("technical".into()), "again".into(), at).unwrap(), None);
+    let customer = Actor::Customer(ticket.requester.clone());
+    assert!(ticket.set_team(&customer, None, "mine".into(), at).is_err());
+}

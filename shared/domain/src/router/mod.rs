@@ -18,12 +18,13 @@ use serde::{Deserialize, Serialize};
 pub use customers::resolve_customer;
 pub use email::{EmailRules, EmailTemplate};
 
+use crate::assignment::{Routing, TicketFacts};
 use crate::envelope::seal;
 use crate::inbound::{EmailSource, InboundMessage, Source};
 use crate::lifecycle::LifecycleError;
 use crate::model::{
-    Actor, AuthorKind, ChannelRef, CustomerId, Direction, Message, MessageId, Status, Ticket, TicketNumber,
-    Visibility,
+    Actor, AuthorKind, ChannelRef, CustomerId, Direction, Message, MessageId, Status, Ticket, TicketEvent,
+    TicketNumber, Visibility,
 };
 use crate::outbound::{Destination, OutboundJob, OutboundKind};
 use crate::ports::{
@@ -124,6 +125,8 @@ pub struct TicketRouter {
     ports: RouterPorts,
     acknowledgements: Acknowledgements,
     email: EmailRules,
+    /// Chooses a new ticket's team (and may raise its priority); none: tickets stay unrouted.
+    routing: Option<Routing>,
 }
 
 /// A message to a closed ticket: the follow-up's origin, and the thread key that led there.
@@ -140,7 +143,12 @@ struct Plan {
 
 impl TicketRouter {
     pub fn new(ports: RouterPorts, acknowledgements: Acknowledgements) -> Self {
-        Self { ports, acknowledgements, email: EmailRules::default() }
+        Self { ports, acknowledgements, email: EmailRules::default(), routing: None }
+    }
+
+    pub fn with_routing(mut self, routing: Routing) -> Self {
+        self.routing = Some(routing);
+        self
     }
 
     pub fn with_email_rules(mut self, rules: EmailRules) -> Self {
@@ -301,6 +309,7 @@ impl TicketRouter {
         let message = self.customer_message(inbound, customer, number, now);
         let mut events = vec![created];
         events.extend(ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?);
+        events.extend(self.route_to_team(inbound, customer, &mut ticket, now).await?);
         let mut messages = vec![message];
         let mut outbound = Vec::new();
         if let Some((ack, job)) = self.acknowledgement(inbound, customer, &ticket, now).await? {
@@ -331,6 +340,35 @@ impl TicketRouter {
             idempotency: Some(self.record(inbound, &outcome, now)),
         };
         Ok(Plan { commit, outcome })
+    }
+
+    /// Puts a new ticket in the team the routing rules choose, raising its priority where a
+    /// rule or the customer's tier says so. The customer is read only when some rule or the
+    /// tier priorities look at customer tiers.
+    async fn route_to_team(
+        &self,
+        inbound: &InboundMessage,
+        customer: &CustomerId,
+        ticket: &mut Ticket,
+        now: Timestamp,
+    ) -> Result<Vec<TicketEvent>, RouteError> {
+        let Some(routing) = &self.routing else {
+            return Ok(Vec::new());
+        };
+        let record =
+            if routing.uses_customer_tier() { self.ports.customers.customer(customer).await? } else { None };
+        let language = match &inbound.source {
+            Source::Email(email) => Some(email.language.as_str()),
+            Source::Chat { .. } => None,
+        };
+        let choice = routing.choose_team(&TicketFacts::of(ticket, &inbound.text, record.as_ref(), language));
+        let mut events = Vec::new();
+        let reason = format!("routed by {}", choice.matched);
+        events.extend(ticket.set_team(&Actor::System, Some(choice.team), reason, now)?);
+        if choice.priority > ticket.priority {
+            events.extend(ticket.set_priority(&Actor::System, choice.priority, now)?);
+        }
+        Ok(events)
     }
 
     /// The acknowledgement of a new ticket on its channel, if one may be sent.

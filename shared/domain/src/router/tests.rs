@@ -263,3 +263,53 @@ proptest! {
         });
     }
 }
+
+// --- routing new tickets to teams ---
+
+fn routed_harness() -> Harness {
+    let Harness { store, outbound, clock, router } = harness();
+    Harness { store, outbound, clock, router: router.with_routing(crate::assignment::Routing::default()) }
+}
+
+#[tokio::test]
+async fn a_refund_request_in_chinese_goes_to_complaints_with_the_reason_recorded() {
+    let h = routed_harness();
+    let outcome = h.router.route(&chat("m1", "c1", "v1", "我要退款，订单 A1029")).await.unwrap();
+    let ticket = h.store.ticket(outcome.ticket).await.unwrap().unwrap();
+    assert_eq!(ticket.team.as_deref(), Some("complaints"));
+    let events = h.store.events(outcome.ticket).await.unwrap();
+    let routed = events.iter().find_map(|e| match &e.kind {
+        EventKind::Escalated { from_team: None, to_team: Some(team), reason } => Some((team, reason)),
+        _ => None,
+    });
+    let (team, reason) = routed.expect("a routing event");
+    assert_eq!(team, "complaints");
+    assert!(reason.contains("退款"), "{reason}");
+    // Still one event per version.
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=ticket.version).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn an_unmatched_message_goes_to_the_default_team_and_later_messages_keep_it() {
+    let h = routed_harness();
+    h.router.route(&chat("m1", "c1", "v1", "Where is my parcel?")).await.unwrap();
+    h.router.route(&chat("m2", "c1", "v1", "It has a bug in the tracking page")).await.unwrap();
+    let ticket = h.store.ticket(TicketNumber(1)).await.unwrap().unwrap();
+    assert_eq!(ticket.team.as_deref(), Some("frontline"), "only a new ticket is routed");
+}
+
+#[tokio::test]
+async fn a_vip_customer_gets_at_least_high_priority() {
+    let h = routed_harness();
+    h.router.route(&chat("m1", "c1", "v1", "hello")).await.unwrap();
+    let mut customer = h.store.all_customers().remove(0);
+    let expected = customer.version;
+    customer.tier = Some("vip".into());
+    customer.version += 1;
+    h.store.update(&customer, expected).await.unwrap();
+    let outcome = h.router.route(&chat("m2", "c2", "v1", "new question")).await.unwrap();
+    let ticket = h.store.ticket(outcome.ticket).await.unwrap().unwrap();
+    assert_eq!(ticket.priority, crate::model::Priority::High);
+    assert_eq!(ticket.team.as_deref(), Some("frontline"));
+}
