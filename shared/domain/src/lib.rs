@@ -14,6 +14,7 @@ pub mod model;
 pub mod outbound;
 pub mod ports;
 pub mod router;
+pub mod sla;
 pub mod system;
 
 pub use model::*;
