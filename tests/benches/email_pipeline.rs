@@ -16,12 +16,9 @@ use omnidesk_app::config::DeskConfig;
 use omnidesk_app::email_inbound::{EmailInbound, Ingested};
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::email::parse_with_attachments;
-use omnidesk_domain::memory::{
-    ManualClock, MemoryBlobStore, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings, SequentialIds,
-};
+use omnidesk_domain::memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings};
 use omnidesk_domain::model::AuthorKind;
 use omnidesk_domain::ports::{Queue, TicketStore};
-use omnidesk_domain::router::RouterPorts;
 use omnidesk_local::poller::poll_once;
 use omnidesk_tests::email_corpus::{Corpus, DESK_ADDRESS, Kind};
 use omnidesk_tests::stats::percentile;
@@ -92,15 +89,7 @@ async fn main() {
         EmailInbound::new(config.email.clone().expect("[email]"), blobs, inbound.clone(), clock.clone());
     let router = RouterHandler::new(
         &config,
-        RouterPorts {
-            tickets: store.clone(),
-            customers: store.clone(),
-            idempotency: store.clone(),
-            outbound: outbound.clone(),
-            limiter: Arc::new(MemoryRateLimiter::default()),
-            clock,
-            ids: Arc::new(SequentialIds::default()),
-        },
+        omnidesk_domain::memory::router_ports(store.clone(), outbound.clone(), clock),
     );
 
     let mut ingest_latency = Vec::with_capacity(count);

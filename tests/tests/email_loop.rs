@@ -14,12 +14,11 @@ use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::email::{ParsedEmail, parse};
 use omnidesk_domain::memory::{
-    ManualClock, MemoryBlobStore, MemoryMailer, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings,
-    RecordingNotifier, SequentialIds,
+    ManualClock, MemoryBlobStore, MemoryMailer, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier,
+    SequentialIds,
 };
 use omnidesk_domain::model::{AuthorKind, TicketNumber};
 use omnidesk_domain::ports::{Queue, TicketStore};
-use omnidesk_domain::router::RouterPorts;
 use omnidesk_local::poller::poll_once;
 
 /// The person behind the autoresponder: they write once, then go on holiday.
@@ -57,15 +56,7 @@ impl Desk {
             EmailInbound::new(config.email.clone().expect("[email]"), blobs, inbound.clone(), clock.clone());
         let router = RouterHandler::new(
             &config,
-            RouterPorts {
-                tickets: store.clone(),
-                customers: store.clone(),
-                idempotency: store.clone(),
-                outbound: outbound.clone(),
-                limiter: Arc::new(MemoryRateLimiter::default()),
-                clock: clock.clone(),
-                ids: Arc::new(SequentialIds::default()),
-            },
+            omnidesk_domain::memory::router_ports(store.clone(), outbound.clone(), clock.clone()),
         );
         let notifier = ChannelNotifier::new(
             Arc::new(RecordingNotifier::default()),

@@ -15,11 +15,9 @@ use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::memory::{
-    ManualClock, MemoryBlobStore, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings,
-    RecordingNotifier, SequentialIds,
+    ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds,
 };
 use omnidesk_domain::ports::BlobStore;
-use omnidesk_domain::router::RouterPorts;
 use tower::ServiceExt;
 
 /// The sample events are signed with the example config's secret at this instant.
@@ -59,15 +57,7 @@ async fn ticket_router_sqs_batch() {
     let outbound = Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default()));
     let handler = RouterHandler::new(
         &example_config(),
-        RouterPorts {
-            tickets: store.clone(),
-            customers: store.clone(),
-            idempotency: store.clone(),
-            outbound: outbound.clone(),
-            limiter: Arc::new(MemoryRateLimiter::default()),
-            clock,
-            ids: Arc::new(SequentialIds::default()),
-        },
+        omnidesk_domain::memory::router_ports(store.clone(), outbound.clone(), clock),
     );
     let response = handler.handle(event).await;
     assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);

@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use aws_lambda_events::ses::{SimpleEmailEvent, SimpleEmailRecord};
-use jiff::Timestamp;
 use omnidesk_domain::email::{self, AttachmentBytes, ParsedEmail, check_auto_reply};
 use omnidesk_domain::envelope::seal;
 use omnidesk_domain::inbound::{EmailSource, InboundMessage, Sender, Source};
@@ -220,12 +219,8 @@ impl EmailInbound {
             text,
             attachments,
             sent_at: parsed.date,
-            received_at: self.now(),
+            received_at: self.clock.now(),
         }
-    }
-
-    fn now(&self) -> Timestamp {
-        self.clock.now()
     }
 }
 

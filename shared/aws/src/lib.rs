@@ -12,6 +12,8 @@ mod config;
 mod dynamo;
 mod errors;
 mod meter;
+#[cfg(test)]
+mod mock_client;
 mod s3;
 mod ses;
 mod settings;

@@ -126,31 +126,19 @@ impl BlobStore for S3BlobStore {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_s3::config::retry::RetryConfig;
-    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+
     use aws_sdk_s3::operation::get_object::GetObjectOutput;
     use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
     use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
     use aws_sdk_s3::types::Object;
     use aws_sdk_s3::types::error::{InvalidObjectState, InvalidRequest, NoSuchKey};
-    use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+    use aws_smithy_mocks::{Rule, RuleMode, mock};
 
     use super::*;
 
     fn store(mode: RuleMode, rules: &[&Rule]) -> S3BlobStore {
-        let mut interceptor = MockResponseInterceptor::new().rule_mode(mode);
-        for rule in rules {
-            interceptor = interceptor.with_rule(rule);
-        }
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor)
-            .retry_config(RetryConfig::disabled())
-            .build();
-        S3BlobStore::new(Client::from_conf(config), "desk-blobs").with_prefix("raw")
+        S3BlobStore::new(crate::mock_client::mock_client!(aws_sdk_s3, mode, rules), "desk-blobs")
+            .with_prefix("raw")
     }
 
     #[tokio::test]

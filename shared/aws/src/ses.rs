@@ -68,32 +68,19 @@ fn message_id_host(provider_id: &str, region: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_sesv2::config::retry::RetryConfig;
-    use aws_sdk_sesv2::config::{BehaviorVersion, Credentials, Region};
+
     use aws_sdk_sesv2::operation::send_email::{SendEmailError, SendEmailOutput};
     use aws_sdk_sesv2::types::error::{
         AccountSuspendedException, BadRequestException, LimitExceededException,
         MailFromDomainNotVerifiedException, MessageRejected, SendingPausedException,
         TooManyRequestsException,
     };
-    use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+    use aws_smithy_mocks::{Rule, RuleMode, mock};
 
     use super::*;
 
     fn mailer(rules: &[&Rule]) -> SesMailer {
-        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
-        for rule in rules {
-            interceptor = interceptor.with_rule(rule);
-        }
-        let config = aws_sdk_sesv2::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor)
-            .retry_config(RetryConfig::disabled())
-            .build();
-        SesMailer::new(Client::from_conf(config))
+        SesMailer::new(crate::mock_client::mock_client!(aws_sdk_sesv2, RuleMode::Sequential, rules))
     }
 
     fn mail() -> OutgoingMail {

@@ -278,8 +278,7 @@ fn received(message: Message) -> Option<Received> {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_sqs::config::retry::RetryConfig;
-    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+
     use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
     use aws_sdk_sqs::operation::delete_message_batch::DeleteMessageBatchOutput;
     use aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput;
@@ -287,7 +286,7 @@ mod tests {
     use aws_sdk_sqs::operation::send_message_batch::builders::SendMessageBatchOutputBuilder;
     use aws_sdk_sqs::types::error::ReceiptHandleIsInvalid;
     use aws_sdk_sqs::types::{BatchResultErrorEntry, SendMessageBatchResultEntry};
-    use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+    use aws_smithy_mocks::{Rule, RuleMode, mock};
 
     use super::*;
 
@@ -296,19 +295,10 @@ mod tests {
     }
 
     fn queue_with(mode: RuleMode, rules: &[&Rule]) -> SqsQueue {
-        let mut interceptor = MockResponseInterceptor::new().rule_mode(mode);
-        for rule in rules {
-            interceptor = interceptor.with_rule(rule);
-        }
-        let config = aws_sdk_sqs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor)
-            .retry_config(RetryConfig::disabled())
-            .build();
-        SqsQueue::new(Client::from_conf(config), "http://sqs.local/000000000000/inbound")
+        SqsQueue::new(
+            crate::mock_client::mock_client!(aws_sdk_sqs, mode, rules),
+            "http://sqs.local/000000000000/inbound",
+        )
     }
 
     fn ok_batch(count: usize) -> SendMessageBatchOutput {

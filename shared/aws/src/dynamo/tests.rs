@@ -7,8 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
 use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
@@ -19,7 +17,7 @@ use aws_sdk_dynamodb::types::error::{
     ConditionalCheckFailedException, ProvisionedThroughputExceededException, TransactionCanceledException,
 };
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ConsumedCapacity};
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_mocks::{Rule, RuleMode, mock};
 use jiff::Timestamp;
 use omnidesk_domain::ports::{
     CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, RateLimiter, StoreError, ThreadClaim,
@@ -38,20 +36,7 @@ use crate::meter::RequestMeter;
 const TABLE: &str = "omnidesk";
 
 fn store(rules: &[&Rule]) -> DynamoStore {
-    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
-    for rule in rules {
-        interceptor = interceptor.with_rule(rule);
-    }
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor)
-        // One attempt: these tests are about how the first failure maps.
-        .retry_config(RetryConfig::disabled())
-        .build();
-    DynamoStore::new(Client::from_conf(config), TABLE)
+    DynamoStore::new(crate::mock_client::mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, rules), TABLE)
 }
 
 fn now() -> Timestamp {

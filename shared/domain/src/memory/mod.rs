@@ -20,3 +20,22 @@ pub use mailer::MemoryMailer;
 pub use notifier::RecordingNotifier;
 pub use queue::{MemoryQueue, QueueSettings};
 pub use store::MemoryStore;
+
+use std::sync::Arc;
+
+use crate::ports::{Clock, Queue};
+use crate::router::RouterPorts;
+
+/// The router's ports on one in-memory store (tickets, customers, idempotency), a fresh
+/// rate limiter and deterministic ids: what tests and benchmarks wire up.
+pub fn router_ports(store: Arc<MemoryStore>, outbound: Arc<dyn Queue>, clock: Arc<dyn Clock>) -> RouterPorts {
+    RouterPorts {
+        tickets: store.clone(),
+        customers: store.clone(),
+        idempotency: store,
+        outbound,
+        limiter: Arc::new(MemoryRateLimiter::default()),
+        clock,
+        ids: Arc::new(SequentialIds::default()),
+    }
+}

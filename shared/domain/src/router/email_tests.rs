@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use super::*;
 use crate::envelope::open;
 use crate::inbound::Sender;
-use crate::memory::{ManualClock, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings, SequentialIds};
+use crate::memory::{ManualClock, MemoryQueue, MemoryStore, QueueSettings};
 use crate::outbound::EmailDestination;
 
 const START: i64 = 1_790_000_000;
@@ -30,15 +30,7 @@ fn harness() -> Harness {
     let store = Arc::new(MemoryStore::new());
     let outbound =
         Arc::new(MemoryQueue::with_dead_letter("outbound", clock.clone(), QueueSettings::default()));
-    let ports = RouterPorts {
-        tickets: store.clone(),
-        customers: store.clone(),
-        idempotency: store.clone(),
-        outbound: outbound.clone(),
-        limiter: Arc::new(MemoryRateLimiter::default()),
-        clock: clock.clone(),
-        ids: Arc::new(SequentialIds::default()),
-    };
+    let ports = crate::memory::router_ports(store.clone(), outbound.clone(), clock.clone());
     let router =
         TicketRouter::new(ports, Acknowledgements::default()).with_email_rules(EmailRules::default());
     Harness { store, outbound, clock, router }
@@ -108,25 +100,8 @@ async fn customer_messages(h: &Harness, number: u64) -> usize {
     messages.iter().filter(|m| m.author == AuthorKind::Customer).count()
 }
 
-/// Solves and closes ticket `number` with a commit, as an agent and the closing timer would.
 async fn close(h: &Harness, number: u64) {
-    let mut ticket = ticket(h, number).await;
-    let expected = ticket.version;
-    let now = h.clock.now();
-    let mut events = vec![];
-    events.extend(ticket.set_status(&Actor::Agent("li.na".into()), Status::Solved, now).unwrap());
-    events.extend(ticket.set_status(&Actor::System, Status::Closed, now).unwrap());
-    h.store
-        .commit(TicketCommit {
-            ticket,
-            expected_version: Some(expected),
-            messages: vec![],
-            events,
-            thread_claims: vec![],
-            idempotency: None,
-        })
-        .await
-        .unwrap();
+    super::tests::close_ticket(&h.store, TicketNumber(number), h.clock.now()).await;
 }
 
 /// Ticket 1, opened by Li's first mail `first@mail.example.com`.

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::envelope::open;
 use crate::inbound::Sender;
-use crate::memory::{ManualClock, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings, SequentialIds};
+use crate::memory::{ManualClock, MemoryQueue, MemoryStore, QueueSettings};
 use crate::model::EventKind;
 
 struct Harness {
@@ -21,15 +21,7 @@ fn harness() -> Harness {
     let store = Arc::new(MemoryStore::new());
     let outbound =
         Arc::new(MemoryQueue::with_dead_letter("outbound", clock.clone(), QueueSettings::default()));
-    let ports = RouterPorts {
-        tickets: store.clone(),
-        customers: store.clone(),
-        idempotency: store.clone(),
-        outbound: outbound.clone(),
-        limiter: Arc::new(MemoryRateLimiter::default()),
-        clock: clock.clone(),
-        ids: Arc::new(SequentialIds::default()),
-    };
+    let ports = crate::memory::router_ports(store.clone(), outbound.clone(), clock.clone());
     let router = TicketRouter::new(ports, Acknowledgements::default());
     Harness { store, outbound, clock, router }
 }
@@ -48,6 +40,24 @@ fn chat(message_id: &str, conversation: &str, visitor: &str, text: &str) -> Inbo
         sent_at: None,
         received_at: Timestamp::from_second(1_790_000_000).unwrap(),
     }
+}
+
+/// Solves and closes ticket `number` with a commit, as an agent and the closing timer would.
+pub(super) async fn close_ticket(store: &MemoryStore, number: TicketNumber, now: Timestamp) {
+    let mut ticket = store.ticket(number).await.unwrap().unwrap();
+    let expected = ticket.version;
+    let mut events = vec![];
+    events.extend(ticket.set_status(&Actor::Agent("li.na".into()), Status::Solved, now).unwrap());
+    events.extend(ticket.set_status(&Actor::System, Status::Closed, now).unwrap());
+    let commit = TicketCommit {
+        ticket,
+        expected_version: Some(expected),
+        messages: vec![],
+        events,
+        thread_claims: vec![],
+        idempotency: None,
+    };
+    store.commit(commit).await.unwrap();
 }
 
 fn queued_jobs(h: &Harness) -> Vec<OutboundJob> {
@@ -154,23 +164,7 @@ async fn customer_message_reopens_a_pending_ticket() {
 async fn message_to_a_closed_conversation_opens_a_linked_follow_up() {
     let h = harness();
     h.router.route(&chat("m1", "c1", "v1", "hello")).await.unwrap();
-    let mut ticket = h.store.ticket(TicketNumber(1)).await.unwrap().unwrap();
-    let expected = ticket.version;
-    let now = h.clock.now();
-    let mut events = vec![];
-    events.extend(ticket.set_status(&Actor::Agent("li.na".into()), Status::Solved, now).unwrap());
-    events.extend(ticket.set_status(&Actor::System, Status::Closed, now).unwrap());
-    h.store
-        .commit(TicketCommit {
-            ticket,
-            expected_version: Some(expected),
-            messages: vec![],
-            events,
-            thread_claims: vec![],
-            idempotency: None,
-        })
-        .await
-        .unwrap();
+    close_ticket(&h.store, TicketNumber(1), h.clock.now()).await;
 
     let outcome = h.router.route(&chat("m2", "c1", "v1", "it broke again")).await.unwrap();
     assert!(outcome.opened);
