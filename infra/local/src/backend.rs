@@ -10,7 +10,7 @@ use omnidesk_aws::Clients;
 use omnidesk_domain::faults::{FaultPlan, Faulty};
 use omnidesk_domain::memory::{MemoryBlobStore, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings};
 use omnidesk_domain::ports::{
-    BlobStore, Clock, CustomerStore, IdempotencyStore, Queue, RateLimiter, TicketStore,
+    AgentStore, BlobStore, Clock, CustomerStore, IdempotencyStore, Queue, RateLimiter, TicketStore,
 };
 
 use crate::provision::{self, ProvisionError, ProvisionOptions, Provisioned};
@@ -22,6 +22,7 @@ pub struct DeskPorts {
     pub customers: Arc<dyn CustomerStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub limiter: Arc<dyn RateLimiter>,
+    pub agents: Arc<dyn AgentStore>,
     pub inbound: Arc<dyn Queue>,
     pub outbound: Arc<dyn Queue>,
     pub inbound_dead_letter: Arc<dyn Queue>,
@@ -53,6 +54,7 @@ impl DeskPorts {
             customers: store.clone(),
             idempotency: store.clone(),
             limiter: Arc::new(MemoryRateLimiter::default()),
+            agents: store.clone(),
             inbound_dead_letter: dead_letter(&inbound),
             outbound_dead_letter: dead_letter(&outbound),
             inbound,
@@ -80,6 +82,7 @@ impl DeskPorts {
             tickets: store.clone(),
             customers: store.clone(),
             idempotency: store.clone(),
+            agents: store.clone(),
             limiter: store,
             inbound: queue(&provisioned.inbound_queue_url),
             outbound: queue(&provisioned.outbound_queue_url),

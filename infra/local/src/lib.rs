@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use omnidesk_app::agent_api::{self, AgentApi};
 use omnidesk_app::chat_callback::ChatCallbackNotifier;
 use omnidesk_app::chat_webhook::{self, ChatWebhook};
 use omnidesk_app::config::DeskConfig;
@@ -24,6 +25,7 @@ use omnidesk_app::email_inbound::EmailInbound;
 use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::ticket_router::RouterHandler;
+use omnidesk_domain::desk::{AgentDesk, DeskPorts as AgentDeskPorts};
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::ports::{Clock, OutboundNotifier, QueueError};
 use omnidesk_domain::router::RouterPorts;
@@ -44,6 +46,8 @@ pub enum LocalError {
     Provision(#[from] provision::ProvisionError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("cannot store the agents: {0}")]
+    Agents(#[from] omnidesk_domain::ports::StoreError),
 }
 
 /// Where the local desk's mail goes out and comes in. Used only when the config has an
@@ -72,6 +76,8 @@ pub struct LocalDesk {
     /// The email-inbound edge, when the config has `[email]`.
     pub email: Option<Arc<EmailInbound>>,
     pub mail_folders: MailFolders,
+    /// The agent API's workflows, on the same ports.
+    pub agent_desk: Arc<AgentDesk>,
     router: RouterHandler,
     dispatcher: DispatcherHandler,
 }
@@ -126,10 +132,24 @@ impl LocalDesk {
                 idempotency: ports.idempotency.clone(),
                 outbound: ports.outbound.clone(),
                 limiter: ports.limiter.clone(),
+                agents: ports.agents.clone(),
                 clock: clock.clone(),
                 ids: Arc::new(RandomIds),
             },
         );
+        let agent_desk = Arc::new(omnidesk_app::agent_api::desk(
+            &config,
+            AgentDeskPorts {
+                tickets: ports.tickets.clone(),
+                customers: ports.customers.clone(),
+                agents: ports.agents.clone(),
+                idempotency: ports.idempotency.clone(),
+                outbound: ports.outbound.clone(),
+                blobs: ports.blobs.clone(),
+                clock: clock.clone(),
+                ids: Arc::new(RandomIds),
+            },
+        ));
         let dispatcher_ports = DispatcherPorts {
             idempotency: ports.idempotency.clone(),
             notifier,
@@ -143,7 +163,7 @@ impl LocalDesk {
         let email = config.email.clone().map(|email| {
             Arc::new(EmailInbound::new(email, ports.blobs.clone(), ports.inbound.clone(), clock.clone()))
         });
-        Self { config, clock, ports, callbacks, email, mail_folders, router, dispatcher }
+        Self { config, clock, ports, callbacks, email, mail_folders, agent_desk, router, dispatcher }
     }
 
     /// Every HTTP route: the functions' routers plus the local-only `/local/...` helpers.
@@ -158,6 +178,10 @@ impl LocalDesk {
             .merge(callbacks::router(self.callbacks.clone()))
             .merge(mail_in::router(self.clone()))
             .merge(chat_webhook::router(webhook))
+            .merge(agent_api::router(AgentApi {
+                desk: self.agent_desk.clone(),
+                auth: Arc::new(self.config.auth.bearer_tokens()),
+            }))
     }
 
     /// One poll of the inbound queue through the router handler.
@@ -200,6 +224,7 @@ impl LocalDesk {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), LocalError> {
+        agent_api::seed_agents(&*self.ports.agents, &self.config).await?;
         let pollers = self.spawn_pollers();
         let result = axum::serve(listener, self.http_router()).with_graceful_shutdown(shutdown).await;
         for poller in pollers {

@@ -3,6 +3,7 @@
 //! senders per channel (chat callbacks, mail). Free
 //! of the AWS SDK and the Lambda runtime; only the event types come from `aws_lambda_events`.
 
+pub mod agent_api;
 pub mod chat_callback;
 pub mod chat_webhook;
 pub mod config;

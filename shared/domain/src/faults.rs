@@ -13,8 +13,9 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
+use crate::query::{TicketFilter, TicketPage};
 use crate::ports::{
-    CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, Queue, QueueDepth, QueueError,
+    AuditEntry, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, Queue, QueueDepth, QueueError,
     QueueMessage, RateLimiter, Received, StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore,
 };
 
@@ -144,6 +145,20 @@ impl<T: TicketStore + ?Sized> TicketStore for Faulty<T> {
     async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
         self.plan.run(|| self.inner.claim_thread(claim), store_down).await
     }
+    async fn list(
+        &self,
+        filter: &TicketFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<TicketPage, StoreError> {
+        self.plan.run(|| self.inner.list(filter, limit, cursor), store_down).await
+    }
+    async fn assigned_load(&self, agent: &str) -> Result<u32, StoreError> {
+        self.plan.run(|| self.inner.assigned_load(agent), store_down).await
+    }
+    async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError> {
+        self.plan.run(|| self.inner.rewrite_messages(number, messages), store_down).await
+    }
 }
 
 #[async_trait]
@@ -167,6 +182,24 @@ impl<T: CustomerStore + ?Sized> CustomerStore for Faulty<T> {
     }
     async fn update(&self, customer: &Customer, expected_version: u64) -> Result<(), StoreError> {
         self.plan.run(|| self.inner.update(customer, expected_version), store_down).await
+    }
+    async fn move_identity(
+        &self,
+        identity: &Identity,
+        from: &CustomerId,
+        to: &CustomerId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.plan.run(|| self.inner.move_identity(identity, from, to, at), store_down).await
+    }
+    async fn release_identity(&self, id: &CustomerId, identity: &Identity) -> Result<(), StoreError> {
+        self.plan.run(|| self.inner.release_identity(id, identity), store_down).await
+    }
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.plan.run(|| self.inner.record_audit(entry), store_down).await
+    }
+    async fn audit_trail(&self, id: &CustomerId) -> Result<Vec<AuditEntry>, StoreError> {
+        self.plan.run(|| self.inner.audit_trail(id), store_down).await
     }
 }
 

@@ -113,6 +113,9 @@ impl InboundMessage {
                 message_id: email.message_id.clone(),
                 in_reply_to: email.in_reply_to.first().cloned(),
                 references: email.references.clone(),
+                mailbox: Some(email.mailbox.clone()),
+                language: Some(email.language.clone()),
+                raw_key: email.raw_key.clone(),
             },
         }
     }

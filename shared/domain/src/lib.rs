@@ -3,6 +3,7 @@
 //! dispatcher) that the Lambda functions and the local desk run unchanged.
 
 pub mod assignment;
+pub mod desk;
 pub mod dispatch;
 pub mod email;
 pub mod envelope;
@@ -13,6 +14,7 @@ pub mod memory;
 pub mod model;
 pub mod outbound;
 pub mod ports;
+pub mod query;
 pub mod router;
 pub mod sla;
 pub mod system;

@@ -7,6 +7,7 @@
 //!   customer message: pending/solved ──► open; new/open/on_hold stay
 //! ```
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use jiff::Timestamp;
@@ -122,6 +123,8 @@ impl Ticket {
             updated_at: at,
             solved_at: None,
             closed_at: None,
+            merged_into: None,
+            merged_from: Default::default(),
             version: 0,
         };
         let event = ticket.record(
@@ -248,6 +251,77 @@ impl Ticket {
         }
         let from = std::mem::replace(&mut self.priority, to);
         Ok(Some(self.record(actor.clone(), EventKind::Priority { from, to }, at)))
+    }
+
+    /// Replaces the tags; `None` when they are unchanged.
+    pub fn set_tags(
+        &mut self,
+        actor: &Actor,
+        tags: BTreeSet<String>,
+        at: Timestamp,
+    ) -> Result<Option<TicketEvent>, LifecycleError> {
+        self.ensure_staff(actor, "change tags")?;
+        if tags == self.tags {
+            return Ok(None);
+        }
+        let added = tags.difference(&self.tags).cloned().collect();
+        let removed = self.tags.difference(&tags).cloned().collect();
+        self.tags = tags;
+        Ok(Some(self.record(actor.clone(), EventKind::Tags { added, removed }, at)))
+    }
+
+    pub fn set_category(
+        &mut self,
+        actor: &Actor,
+        to: Option<String>,
+        at: Timestamp,
+    ) -> Result<Option<TicketEvent>, LifecycleError> {
+        self.ensure_staff(actor, "change the category")?;
+        if to == self.category {
+            return Ok(None);
+        }
+        let from = std::mem::replace(&mut self.category, to.clone());
+        Ok(Some(self.record(actor.clone(), EventKind::Category { from, to }, at)))
+    }
+
+    /// Closes the ticket as merged into `target`, whose thread continues it.
+    pub fn merge_into(
+        &mut self,
+        actor: &Actor,
+        target: TicketNumber,
+        at: Timestamp,
+    ) -> Result<Vec<TicketEvent>, LifecycleError> {
+        self.ensure_staff(actor, "merge tickets")?;
+        self.merged_into = Some(target);
+        let mut events = vec![self.record(actor.clone(), EventKind::Merged { into: target }, at)];
+        events.push(self.change_status(actor.clone(), Status::Closed, at));
+        Ok(events)
+    }
+
+    /// Hands the ticket to the customer its requester was merged into. Allowed on closed
+    /// tickets too: a customer's whole history moves.
+    pub fn set_requester(&mut self, actor: &Actor, to: CustomerId, at: Timestamp) -> Option<TicketEvent> {
+        if to == self.requester {
+            return None;
+        }
+        let from = std::mem::replace(&mut self.requester, to.clone());
+        Some(self.record(actor.clone(), EventKind::Requester { from, to }, at))
+    }
+
+    /// Removes what identifies the requester (subject, copied addresses); the facts metrics
+    /// need stay. Allowed on closed tickets: erasure reaches the whole history.
+    pub fn erase_personal_data(&mut self, actor: &Actor, placeholder: &str, at: Timestamp) -> TicketEvent {
+        self.subject = placeholder.to_owned();
+        self.cc.clear();
+        self.record(actor.clone(), EventKind::Erased, at)
+    }
+
+    fn ensure_staff(&self, actor: &Actor, action: &'static str) -> Result<(), LifecycleError> {
+        self.ensure_not_closed()?;
+        match Role::from(actor) {
+            Role::Customer => Err(LifecycleError::NotAllowed { role: Role::Customer, action }),
+            _ => Ok(()),
+        }
     }
 
     fn ensure_not_closed(&self) -> Result<(), LifecycleError> {

@@ -7,8 +7,10 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::assignment::{Agent, Presence};
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
 use crate::outbound::OutboundJob;
+use crate::query::{TicketFilter, TicketPage};
 
 /// Failures of a store. Conflict and Unavailable are worth retrying; Corrupt is not.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,6 +24,9 @@ pub enum StoreError {
     /// A stored record cannot be read back: needs a human.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// The request itself is wrong (an unindexed filter, a foreign cursor): do not retry.
+    #[error("invalid request: {0}")]
+    Invalid(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -121,6 +126,15 @@ pub trait TicketStore: Send + Sync {
     /// One thread claim on its own, outside a commit (e.g. the Message-ID a mail provider
     /// gave a mail after it was sent). `Ok` if the key already points at the claim's ticket.
     async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError>;
+    /// One page of the tickets `filter` selects, most recently updated first, read from an
+    /// index ([`TicketFilter::index`]); `Invalid` for an unindexed filter or a bad cursor.
+    async fn list(&self, filter: &TicketFilter, limit: usize, cursor: Option<&str>)
+    -> Result<TicketPage, StoreError>;
+    /// How many unfinished tickets (new, open, pending, on hold) `agent` holds: their load.
+    async fn assigned_load(&self, agent: &str) -> Result<u32, StoreError>;
+    /// Replaces stored messages of a ticket with new contents under the same id and time
+    /// (erasure); messages that do not exist are not created.
+    async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -142,6 +156,51 @@ pub trait CustomerStore: Send + Sync {
     /// carries the next version); `Conflict` otherwise. Identities change only through
     /// `create` and `claim_identity`, which keep their claims in step.
     async fn update(&self, customer: &Customer, expected_version: u64) -> Result<(), StoreError>;
+    /// Moves the claim on `identity` from `from` to `to` (merging customers); `Ok` if `to`
+    /// already has it, `Conflict` if a third customer does. The customer records themselves
+    /// change through `update`.
+    async fn move_identity(
+        &self,
+        identity: &Identity,
+        from: &CustomerId,
+        to: &CustomerId,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Gives up `id`'s claim on `identity` (erasure); `Ok` if it holds none.
+    async fn release_identity(&self, id: &CustomerId, identity: &Identity) -> Result<(), StoreError>;
+    /// Appends to the customer's privacy audit trail (exports, erasures, merges).
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// The customer's audit trail, oldest first.
+    async fn audit_trail(&self, id: &CustomerId) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// Who did what to a customer's data, and when. Holds no personal data itself, so it
+/// survives erasure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub customer: CustomerId,
+    pub at: Timestamp,
+    /// The signed-in user.
+    pub actor: String,
+    /// `export`, `erase`, `merge`.
+    pub action: String,
+    /// e.g. the customer merged into.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// Agents, their skills and capacity (from the config) and their presence (set through the
+/// agent API). Few and small: all of them are read at once.
+#[async_trait]
+pub trait AgentStore: Send + Sync {
+    async fn agents(&self) -> Result<Vec<Agent>, StoreError>;
+    async fn agent(&self, id: &str) -> Result<Option<Agent>, StoreError>;
+    /// Creates or replaces the agent's profile (teams, skills, languages, capacity), keeping
+    /// the presence and last assignment already stored.
+    async fn put_profile(&self, agent: &Agent) -> Result<(), StoreError>;
+    async fn set_presence(&self, id: &str, presence: Presence) -> Result<(), StoreError>;
+    /// Records that the agent got a ticket at `at` (ties on load go to the longest idle).
+    async fn touch_assigned(&self, id: &str, at: Timestamp) -> Result<(), StoreError>;
 }
 
 /// Counts events per key in a sliding window: the per-sender cap on automatic mail.

@@ -12,8 +12,10 @@ use omnidesk_domain::router::{Acknowledgements, DEFAULT_ACKNOWLEDGEMENT};
 use serde::Deserialize;
 
 mod email;
+mod staff;
 
 pub use email::{EmailConfig, TemplateConfig};
+pub use staff::{AgentConfig, AuthConfig, TokenConfig};
 
 /// The environment variable that carries the configuration text on Lambda.
 pub const CONFIG_ENV: &str = "OMNIDESK_CONFIG";
@@ -50,6 +52,12 @@ pub struct DeskConfig {
     /// Teams and the rules that put new tickets in them; absent: tickets stay unrouted.
     #[serde(default)]
     pub routing: Option<RoutingConfig>,
+    /// The agents: teams, skills, languages and capacity. Presence is set through the API.
+    #[serde(default)]
+    pub agents: Vec<AgentConfig>,
+    /// Bearer tokens of the local desk's agent API (in AWS a Cognito JWT authorizer instead).
+    #[serde(default)]
+    pub auth: AuthConfig,
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
@@ -252,6 +260,7 @@ impl DeskConfig {
             email.validate()?;
         }
         self.routing()?;
+        staff::validate(&self.agents, &self.auth, self.routing.as_ref())?;
         Ok(())
     }
 

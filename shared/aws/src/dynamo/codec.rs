@@ -178,6 +178,8 @@ mod tests {
             updated_at: at(1_790_000_100, 0),
             solved_at: None,
             closed_at: None,
+            merged_into: None,
+            merged_from: BTreeSet::from([TicketNumber(1001)]),
             version: 7,
         });
         roundtrip(Message {
@@ -200,6 +202,9 @@ mod tests {
                 message_id: "<m@x>".into(),
                 in_reply_to: None,
                 references: Vec::new(),
+                mailbox: Some("support@desk.example".into()),
+                language: None,
+                raw_key: Some("inbound/abc".into()),
             },
             created_at: at(1_790_000_000, 5),
         });

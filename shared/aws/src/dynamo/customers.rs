@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, TransactWriteItem, Update};
 use jiff::Timestamp;
-use omnidesk_domain::ports::{CustomerStore, StoreError};
+use omnidesk_domain::ports::{AuditEntry, CustomerStore, StoreError};
 use omnidesk_domain::{Customer, CustomerId, Identity};
 
 use super::capacity::{Access, item_size, write_units};
@@ -119,7 +119,70 @@ impl CustomerStore for DynamoStore {
             Err(other) => Err(other),
         }
     }
+
+    async fn move_identity(
+        &self,
+        identity: &Identity,
+        from: &CustomerId,
+        to: &CustomerId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        match self.customer_by_identity(identity).await? {
+            Some(holder) if holder == *to => return Ok(()),
+            Some(holder) if holder == *from => {}
+            _ => return Err(StoreError::Conflict("identity is not the source customer's".into())),
+        }
+        let source = self
+            .customer(from)
+            .await?
+            .ok_or_else(|| StoreError::Conflict(format!("customer {from} does not exist")))?;
+        let remaining: Vec<Identity> = source.identities.iter().filter(|i| *i != identity).cloned().collect();
+        let claim = claim_item(keys::claim_pk(identity), to);
+        let held_by_source =
+            Condition::new("#c = :from").name("#c", CLAIM_CUSTOMER).value(":from", string_attr(from.as_str()));
+        let writes = vec![
+            self.conditional_put(claim, held_by_source)?,
+            self.set_identities(from, &remaining, source.version, at)?,
+            self.append_identity(to, identity, at)?,
+        ];
+        self.transact(writes).await
+    }
+
+    async fn release_identity(&self, id: &CustomerId, identity: &Identity) -> Result<(), StoreError> {
+        let Some(customer) = self.customer(id).await? else {
+            return Ok(());
+        };
+        let remaining: Vec<Identity> = customer.identities.iter().filter(|i| *i != identity).cloned().collect();
+        let mut writes = vec![self.set_identities(id, &remaining, customer.version, customer.updated_at)?];
+        if self.customer_by_identity(identity).await?.as_ref() == Some(id) {
+            let delete = aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(keys::key(keys::claim_pk(identity), keys::CLAIM_SK)))
+                .condition_expression("#c = :id")
+                .expression_attribute_names("#c", CLAIM_CUSTOMER)
+                .expression_attribute_values(":id", string_attr(id.as_str()))
+                .build()
+                .map_err(|e| build_error("TransactWriteItems", e))?;
+            writes.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        self.transact(writes).await
+    }
+
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let item = encode("audit entry", entry)?;
+        let sk = format!("{AUDIT_PREFIX}{:.9}#{}", entry.at, entry.action);
+        let item = keys::with_key(item, keys::customer_pk(&entry.customer), sk);
+        self.put_if(item, Condition::absent()).await
+    }
+
+    async fn audit_trail(&self, id: &CustomerId) -> Result<Vec<AuditEntry>, StoreError> {
+        let items = self.query_prefix(keys::customer_pk(id), AUDIT_PREFIX).await?;
+        items.into_iter().map(|item| decode("audit entry", item)).collect()
+    }
 }
+
+/// Audit entries sit under the customer's partition, by time.
+const AUDIT_PREFIX: &str = "AUDIT#";
 
 /// The `SET` of an `update`: every attribute of the new record except `identities`, each
 /// through placeholders (`#a0 = :a0, …`, in name order so a request is reproducible; the
@@ -161,6 +224,32 @@ impl UpdateSet {
 }
 
 impl DynamoStore {
+    /// Replaces the customer's identity list, if it is still at `version`.
+    fn set_identities(
+        &self,
+        id: &CustomerId,
+        identities: &[Identity],
+        version: u64,
+        at: Timestamp,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let what = format!("customer {id}");
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(keys::key(keys::customer_pk(id), keys::CUSTOMER_SK)))
+            .update_expression("SET #ids = :ids, #v = #v + :one, #u = :at")
+            .condition_expression("#v = :expected")
+            .expression_attribute_names("#ids", IDENTITIES)
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_names("#u", "updated_at")
+            .expression_attribute_values(":ids", encode_value(&what, &identities)?)
+            .expression_attribute_values(":one", number_attr(1))
+            .expression_attribute_values(":expected", number_attr(version))
+            .expression_attribute_values(":at", encode_value(&what, &at)?)
+            .build()
+            .map_err(|e| build_error("TransactWriteItems", e))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
     /// Adds the identity to the customer's list and bumps its version; the customer must exist.
     fn append_identity(
         &self,
@@ -232,12 +321,15 @@ mod tests {
         let set = UpdateSet::of(encode("test", &customer).unwrap());
         let mut named: Vec<&str> = set.names.values().map(String::as_str).collect();
         named.sort_unstable();
-        assert_eq!(named, ["bouncing", "created_at", "id", "name", "tier", "updated_at", "version"]);
+        assert_eq!(
+            named,
+            ["bouncing", "created_at", "erased_at", "id", "merged_into", "name", "tier", "updated_at", "version"]
+        );
         assert_eq!(
             set.expression,
-            "SET #a0 = :a0, #a1 = :a1, #a2 = :a2, #a3 = :a3, #a4 = :a4, #a5 = :a5, #v = :v"
+            "SET #a0 = :a0, #a1 = :a1, #a2 = :a2, #a3 = :a3, #a4 = :a4, #a5 = :a5, #a6 = :a6, #a7 = :a7, #v = :v"
         );
         assert_eq!(set.values.get(":v"), Some(&AttributeValue::N("3".into())));
-        assert_eq!(set.values.len(), 7);
+        assert_eq!(set.values.len(), 9);
     }
 }

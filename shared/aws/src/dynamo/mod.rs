@@ -6,12 +6,14 @@
 //! ([`DynamoStore::with_meter`]) the units are summed there, estimated from item sizes when
 //! a response carries none (see [`capacity`]).
 
+mod agents;
 mod capacity;
 mod codec;
 mod customers;
 mod idempotency;
 mod keys;
 mod limiter;
+mod lists;
 mod tickets;
 
 #[cfg(test)]

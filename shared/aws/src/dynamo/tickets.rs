@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue, TransactWriteItem};
 use omnidesk_domain::ports::{StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore};
+use omnidesk_domain::query::{TicketFilter, TicketPage};
 use omnidesk_domain::{Message, Ticket, TicketEvent, TicketNumber};
 
 use super::capacity::{Access, item_size, write_units};
@@ -81,6 +82,34 @@ impl TicketStore for DynamoStore {
         let writes = self.commit_writes(commit)?;
         self.transact(writes).await
     }
+
+    async fn list(
+        &self,
+        filter: &TicketFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<TicketPage, StoreError> {
+        self.list_tickets(filter, limit, cursor).await
+    }
+
+    async fn assigned_load(&self, agent: &str) -> Result<u32, StoreError> {
+        self.count_assigned(agent).await
+    }
+
+    async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError> {
+        let pk = keys::ticket_pk(number);
+        for message in messages {
+            let item = encode(format_args!("message of ticket {number}"), message)?;
+            let sk = keys::message_sk(message.created_at, &message.id);
+            // Only over a stored message: erasure must not create one.
+            let exists = Condition::new("attribute_exists(#pk)").name("#pk", keys::PK);
+            match self.put_if(keys::with_key(item, pk.clone(), sk), exists).await {
+                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
 }
 
 impl DynamoStore {
@@ -102,7 +131,8 @@ impl DynamoStore {
                 Condition::new("#v = :expected").name("#v", VERSION).value(":expected", number_attr(expected))
             }
         };
-        let ticket = encode(format_args!("ticket {number}"), &commit.ticket)?;
+        let mut ticket = encode(format_args!("ticket {number}"), &commit.ticket)?;
+        super::lists::add_list_attributes(&mut ticket, &commit.ticket);
         writes.push(self.conditional_put(
             keys::with_key(ticket, pk.clone(), keys::TICKET_SK.to_owned()),
             ticket_condition,

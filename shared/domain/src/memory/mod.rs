@@ -32,9 +32,10 @@ pub fn router_ports(store: Arc<MemoryStore>, outbound: Arc<dyn Queue>, clock: Ar
     RouterPorts {
         tickets: store.clone(),
         customers: store.clone(),
-        idempotency: store,
+        idempotency: store.clone(),
         outbound,
         limiter: Arc::new(MemoryRateLimiter::default()),
+        agents: store,
         clock,
         ids: Arc::new(SequentialIds::default()),
     }

@@ -5,11 +5,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use crate::assignment::{Agent, Presence};
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
-    CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError, ThreadClaim, ThreadKey,
-    TicketCommit, TicketStore,
+    AgentStore, AuditEntry, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError,
+    ThreadClaim, ThreadKey, TicketCommit, TicketStore,
 };
+use crate::query::{TicketFilter, TicketPage};
 use crate::system::later;
 
 /// The single DynamoDB table in memory: tickets with their messages and events, thread keys,
@@ -30,6 +32,8 @@ struct State {
     customers: HashMap<CustomerId, Customer>,
     claims: HashMap<String, CustomerId>,
     idempotency: HashMap<String, IdempotencyEntry>,
+    audit: BTreeMap<CustomerId, Vec<AuditEntry>>,
+    agents: BTreeMap<String, Agent>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +55,30 @@ impl MemoryStore {
     /// no such call because nothing on a request path may scan.
     pub fn all_tickets(&self) -> Vec<Ticket> {
         self.lock().tickets.values().cloned().collect()
+    }
+
+    /// Everything stored, as text: what a test searches to prove personal data is gone.
+    pub fn dump(&self) -> String {
+        let state = self.lock();
+        let idempotency: Vec<String> = state
+            .idempotency
+            .iter()
+            .map(|(key, entry)| match entry {
+                IdempotencyEntry::Done { result, .. } => format!("{key} {result}"),
+                IdempotencyEntry::Leased { owner, .. } => format!("{key} leased by {owner}"),
+            })
+            .collect();
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{idempotency:?}",
+            state.tickets,
+            state.messages,
+            state.events,
+            state.threads,
+            state.customers,
+            state.claims,
+            state.audit,
+            state.agents
+        )
     }
 
     /// Every customer, for tests.
@@ -101,6 +129,52 @@ impl TicketStore for MemoryStore {
         }
     }
 
+    async fn list(
+        &self,
+        filter: &TicketFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<TicketPage, StoreError> {
+        filter.index().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let after = cursor.map(parse_cursor).transpose()?;
+        let state = self.lock();
+        let mut selected: Vec<&Ticket> = state
+            .tickets
+            .values()
+            .filter(|t| filter.matches(t))
+            .filter(|t| after.as_ref().is_none_or(|after| list_position(t) < *after))
+            .collect();
+        // Most recently updated first, as the indexes' sort keys read backwards.
+        selected.sort_by_key(|t| std::cmp::Reverse(list_position(t)));
+        let more = selected.len() > limit;
+        selected.truncate(limit);
+        let cursor = if more { selected.last().map(|t| format_cursor(&list_position(t))) } else { None };
+        Ok(TicketPage { tickets: selected.into_iter().cloned().collect(), cursor })
+    }
+
+    async fn assigned_load(&self, agent: &str) -> Result<u32, StoreError> {
+        let state = self.lock();
+        let load = state
+            .tickets
+            .values()
+            .filter(|t| t.assignee.as_deref() == Some(agent) && t.status.is_unfinished())
+            .count();
+        Ok(u32::try_from(load).unwrap_or(u32::MAX))
+    }
+
+    async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let Some(stored) = state.messages.get_mut(&number) else {
+            return Ok(());
+        };
+        for message in messages {
+            if let Some(slot) = stored.iter_mut().find(|m| m.id == message.id) {
+                *slot = message.clone();
+            }
+        }
+        Ok(())
+    }
+
     async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError> {
         let mut state = self.lock();
         let number = commit.ticket.number;
@@ -136,6 +210,23 @@ impl TicketStore for MemoryStore {
         }
         Ok(())
     }
+}
+
+/// A ticket's place in a list: last update, then number.
+fn list_position(ticket: &Ticket) -> (Timestamp, u64) {
+    (ticket.updated_at, ticket.number.0)
+}
+
+fn format_cursor((at, number): &(Timestamp, u64)) -> String {
+    format!("{}_{number}", at.as_nanosecond())
+}
+
+fn parse_cursor(cursor: &str) -> Result<(Timestamp, u64), StoreError> {
+    let bad = || StoreError::Invalid("the cursor is not one this list handed out".into());
+    let (nanos, number) = cursor.split_once('_').ok_or_else(bad)?;
+    let nanos: i128 = nanos.parse().map_err(|_| bad())?;
+    let at = Timestamp::from_nanosecond(nanos).map_err(|_| bad())?;
+    Ok((at, number.parse().map_err(|_| bad())?))
 }
 
 #[async_trait]
@@ -200,6 +291,98 @@ impl CustomerStore for MemoryStore {
         // Identities are the claims' business: keep the stored list.
         let identities = std::mem::take(&mut stored.identities);
         *stored = Customer { identities, ..customer.clone() };
+        Ok(())
+    }
+
+    async fn move_identity(
+        &self,
+        identity: &Identity,
+        from: &CustomerId,
+        to: &CustomerId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let key = identity.claim_key();
+        match state.claims.get(&key) {
+            Some(holder) if holder == to => return Ok(()),
+            Some(holder) if holder == from => {}
+            _ => return Err(StoreError::Conflict(format!("identity {key} is not {from}'s"))),
+        }
+        if !state.customers.contains_key(to) {
+            return Err(StoreError::Conflict(format!("customer {to} does not exist")));
+        }
+        state.claims.insert(key, to.clone());
+        if let Some(source) = state.customers.get_mut(from) {
+            source.identities.retain(|i| i != identity);
+            source.updated_at = at;
+            source.version += 1;
+        }
+        if let Some(target) = state.customers.get_mut(to) {
+            target.identities.push(identity.clone());
+            target.updated_at = at;
+            target.version += 1;
+        }
+        Ok(())
+    }
+
+    async fn release_identity(&self, id: &CustomerId, identity: &Identity) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let key = identity.claim_key();
+        if state.claims.get(&key) == Some(id) {
+            state.claims.remove(&key);
+        }
+        if let Some(customer) = state.customers.get_mut(id) {
+            customer.identities.retain(|i| i != identity);
+            customer.version += 1;
+        }
+        Ok(())
+    }
+
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.lock().audit.entry(entry.customer.clone()).or_default().push(entry.clone());
+        Ok(())
+    }
+
+    async fn audit_trail(&self, id: &CustomerId) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(self.lock().audit.get(id).cloned().unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl AgentStore for MemoryStore {
+    async fn agents(&self) -> Result<Vec<Agent>, StoreError> {
+        Ok(self.lock().agents.values().cloned().collect())
+    }
+
+    async fn agent(&self, id: &str) -> Result<Option<Agent>, StoreError> {
+        Ok(self.lock().agents.get(id).cloned())
+    }
+
+    async fn put_profile(&self, agent: &Agent) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let mut profile = agent.clone();
+        if let Some(stored) = state.agents.get(&agent.id) {
+            profile.presence = stored.presence;
+            profile.last_assigned_at = stored.last_assigned_at;
+        }
+        state.agents.insert(agent.id.clone(), profile);
+        Ok(())
+    }
+
+    async fn set_presence(&self, id: &str, presence: Presence) -> Result<(), StoreError> {
+        match self.lock().agents.get_mut(id) {
+            Some(agent) => {
+                agent.presence = presence;
+                Ok(())
+            }
+            None => Err(StoreError::Conflict(format!("agent {id} does not exist"))),
+        }
+    }
+
+    async fn touch_assigned(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        if let Some(agent) = self.lock().agents.get_mut(id) {
+            agent.last_assigned_at = Some(at);
+        }
         Ok(())
     }
 }

@@ -18,6 +18,12 @@ pub struct Customer {
     pub bouncing: BTreeSet<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Set when this customer was merged into another: follow it.
+    #[serde(default)]
+    pub merged_into: Option<CustomerId>,
+    /// Set when the customer's personal data was erased.
+    #[serde(default)]
+    pub erased_at: Option<Timestamp>,
     pub version: u64,
 }
 
@@ -31,6 +37,8 @@ impl Customer {
             bouncing: BTreeSet::new(),
             created_at: at,
             updated_at: at,
+            merged_into: None,
+            erased_at: None,
             version: 1,
         }
     }

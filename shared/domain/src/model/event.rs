@@ -27,6 +27,12 @@ pub enum EventKind {
     SurveySent,
     SurveyAnswered { score: u8 },
     Merged { into: TicketNumber },
+    Tags { added: Vec<String>, removed: Vec<String> },
+    Category { from: Option<String>, to: Option<String> },
+    /// The requester was merged into another customer.
+    Requester { from: CustomerId, to: CustomerId },
+    /// The requester's personal data was removed from the ticket (right to erasure).
+    Erased,
 }
 
 impl EventKind {
@@ -43,6 +49,10 @@ impl EventKind {
             EventKind::SurveySent => "survey_sent",
             EventKind::SurveyAnswered { .. } => "survey_answered",
             EventKind::Merged { .. } => "merged",
+            EventKind::Tags { .. } => "tags",
+            EventKind::Category { .. } => "category",
+            EventKind::Requester { .. } => "requester",
+            EventKind::Erased => "erased",
         }
     }
 }

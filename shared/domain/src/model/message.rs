@@ -47,7 +47,20 @@ pub struct AttachmentRef {
 #[serde(tag = "channel", rename_all = "snake_case")]
 pub enum ChannelRef {
     Chat { inbox: String, conversation_id: String, message_id: String },
-    Email { message_id: String, in_reply_to: Option<String>, references: Vec<String> },
+    Email {
+        message_id: String,
+        in_reply_to: Option<String>,
+        references: Vec<String>,
+        /// The desk address it came to: agent replies go out from it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mailbox: Option<String>,
+        /// Primary language tag of the text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
+        /// The raw mail in the blob store, erased with the customer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        raw_key: Option<String>,
+    },
     None,
 }
 

@@ -22,6 +22,11 @@ impl Status {
     pub const ALL: [Status; 6] =
         [Status::New, Status::Open, Status::Pending, Status::OnHold, Status::Solved, Status::Closed];
 
+    /// New, open, pending or on hold: still someone's work, counted in an agent's load.
+    pub fn is_unfinished(self) -> bool {
+        matches!(self, Status::New | Status::Open | Status::Pending | Status::OnHold)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::New => "new",
@@ -85,5 +90,11 @@ pub struct Ticket {
     pub updated_at: Timestamp,
     pub solved_at: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,
+    /// Set when the ticket was merged into another and closed.
+    #[serde(default)]
+    pub merged_into: Option<TicketNumber>,
+    /// Tickets merged into this one: their threads and trails belong to it now.
+    #[serde(default)]
+    pub merged_from: BTreeSet<TicketNumber>,
     pub version: u64,
 }

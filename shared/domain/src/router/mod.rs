@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use customers::resolve_customer;
 pub use email::{EmailRules, EmailTemplate};
 
-use crate::assignment::{Routing, TicketFacts};
+use crate::assignment::{Needs, Routing, TicketFacts, best_agent};
 use crate::envelope::seal;
 use crate::inbound::{EmailSource, InboundMessage, Source};
 use crate::lifecycle::LifecycleError;
@@ -28,7 +28,7 @@ use crate::model::{
 };
 use crate::outbound::{Destination, OutboundJob, OutboundKind};
 use crate::ports::{
-    Clock, CustomerStore, IdSource, IdempotencyRecord, IdempotencyStore, Queue, QueueError, RateLimiter,
+    AgentStore, Clock, CustomerStore, IdSource, IdempotencyRecord, IdempotencyStore, Queue, QueueError, RateLimiter,
     StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore,
 };
 use crate::system::later;
@@ -101,7 +101,7 @@ impl RouteError {
     pub fn is_retryable(&self) -> bool {
         !matches!(
             self,
-            RouteError::Store(StoreError::Corrupt(_))
+            RouteError::Store(StoreError::Corrupt(_) | StoreError::Invalid(_))
                 | RouteError::Lifecycle(_)
                 | RouteError::Queue(QueueError::TooLarge(_))
         )
@@ -117,6 +117,8 @@ pub struct RouterPorts {
     pub outbound: Arc<dyn Queue>,
     /// The per-sender cap on automatic mail.
     pub limiter: Arc<dyn RateLimiter>,
+    /// Who may take a new ticket (with a `[routing]` config).
+    pub agents: Arc<dyn AgentStore>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
 }
@@ -214,7 +216,11 @@ impl TicketRouter {
         customer: &CustomerId,
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
-        match threading::find_ticket(&*self.ports.tickets, inbound, customer).await? {
+        let found = match threading::find_ticket(&*self.ports.tickets, inbound, customer).await? {
+            Some(found) => Some(threading::follow_merges(&*self.ports.tickets, found).await?),
+            None => None,
+        };
+        match found {
             None => self.open_ticket(inbound, customer, None, now).await,
             Some(found) if found.ticket.status == Status::Closed => {
                 let previous = FollowUp { of: found.ticket.number, key: found.key };
@@ -364,11 +370,33 @@ impl TicketRouter {
         let choice = routing.choose_team(&TicketFacts::of(ticket, &inbound.text, record.as_ref(), language));
         let mut events = Vec::new();
         let reason = format!("routed by {}", choice.matched);
-        events.extend(ticket.set_team(&Actor::System, Some(choice.team), reason, now)?);
+        events.extend(ticket.set_team(&Actor::System, Some(choice.team.clone()), reason, now)?);
         if choice.priority > ticket.priority {
             events.extend(ticket.set_priority(&Actor::System, choice.priority, now)?);
         }
+        let needs = Needs { skills: choice.skills.clone(), language: language.map(str::to_owned) };
+        if let Some(agent) = self.pick_agent(&choice.team, &needs).await? {
+            events.extend(ticket.assign(&Actor::System, Some(agent.clone()), now)?);
+            self.ports.agents.touch_assigned(&agent, now).await?;
+        }
         Ok(events)
+    }
+
+    /// The best agent of `team` for a new ticket, with their current loads; `None` leaves it
+    /// in the team's unassigned queue until someone comes online or frees room.
+    async fn pick_agent(&self, team: &str, needs: &Needs) -> Result<Option<String>, RouteError> {
+        let mut staff: Vec<_> =
+            self.ports.agents.agents().await?.into_iter().filter(|a| a.teams.contains(team)).collect();
+        for agent in &mut staff {
+            agent.load = self.ports.tickets.assigned_load(&agent.id).await?;
+        }
+        match best_agent(team, needs, &staff) {
+            Ok(agent) => Ok(Some(agent.id.clone())),
+            Err(reason) => {
+                tracing::info!(team, %reason, "router.queued");
+                Ok(None)
+            }
+        }
     }
 
     /// The acknowledgement of a new ticket on its channel, if one may be sent.

@@ -36,6 +36,23 @@ pub async fn find_ticket(
     }
 }
 
+/// Most merges followed from a thread to the ticket that continues it.
+const MAX_MERGE_HOPS: usize = 8;
+
+/// The ticket a message to `found` belongs to: a ticket merged into another continues there.
+pub async fn follow_merges(tickets: &dyn TicketStore, mut found: Found) -> Result<Found, StoreError> {
+    for _ in 0..MAX_MERGE_HOPS {
+        let Some(target) = found.ticket.merged_into else {
+            break;
+        };
+        let Some(ticket) = tickets.ticket(target).await? else {
+            break;
+        };
+        found = Found { ticket, key: None };
+    }
+    Ok(found)
+}
+
 async fn by_key(tickets: &dyn TicketStore, key: ThreadKey) -> Result<Option<Found>, StoreError> {
     match tickets.thread_ticket(&key).await? {
         Some(number) => {

@@ -1,0 +1,55 @@
+//! agent-api: the `/v1` agent routes (DESIGN §3) behind the HTTP API's Cognito JWT
+//! authorizer. The routes, role rules and status mapping live in `omnidesk_app::agent_api`;
+//! this wires AWS in and hands the authorizer's verified claims to the router.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::Request;
+use lambda_http::request::RequestContext;
+use lambda_http::{Error, RequestExt};
+use omnidesk_app::agent_api::{self, AgentApi, ClaimsAuthenticator, VerifiedClaims};
+use omnidesk_app::config::DeskConfig;
+use omnidesk_app::telemetry::{self, LogFormat};
+use omnidesk_aws::AwsEnvironment;
+use omnidesk_domain::desk::DeskPorts;
+use omnidesk_domain::system::{RandomIds, SystemClock};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init(LogFormat::Json);
+    let config = DeskConfig::from_env()?;
+    let aws = AwsEnvironment::load().await?;
+    let store = Arc::new(aws.store()?);
+    agent_api::seed_agents(&*store, &config).await?;
+    let ports = DeskPorts {
+        tickets: store.clone(),
+        customers: store.clone(),
+        agents: store.clone(),
+        idempotency: store,
+        outbound: Arc::new(aws.outbound_queue()?),
+        blobs: Arc::new(aws.blobs()?),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+    };
+    let api = AgentApi { desk: Arc::new(agent_api::desk(&config, ports)), auth: Arc::new(ClaimsAuthenticator) };
+    let app = agent_api::router(api).layer(axum::middleware::map_request(attach_claims));
+    lambda_http::run(app).await
+}
+
+/// The claims API Gateway's JWT authorizer verified, as the router's extension. Without an
+/// authorizer on the route there are none, and the router answers 401.
+async fn attach_claims(mut request: Request<Body>) -> Request<Body> {
+    let claims = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.jwt.as_ref())
+            .and_then(|jwt| VerifiedClaims::from_claims(&jwt.claims)),
+        _ => None,
+    };
+    if let Some(claims) = claims {
+        request.extensions_mut().insert(claims);
+    }
+    request
+}

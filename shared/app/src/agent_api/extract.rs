@@ -1,0 +1,62 @@
+//! Request parsing with the desk's own error shape: every malformed body, query or path is
+//! a 400 (413 when too large) naming the bad field, never axum's plain-text rejection.
+
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use bytes::Bytes;
+use omnidesk_domain::model::{CustomerId, TicketNumber};
+use serde::de::DeserializeOwned;
+
+use super::MAX_AGENT_BODY_BYTES;
+use crate::error::ApiError;
+
+pub fn json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(format!("body is over {MAX_AGENT_BODY_BYTES} bytes"))
+        } else {
+            ApiError::bad_request(rejection.body_text())
+        }
+    })?;
+    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::bad_request(inner.to_string())
+        } else {
+            ApiError::bad_request(format!("{path}: {inner}"))
+        }
+    })
+}
+
+pub fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, ApiError> {
+    let raw = raw.unwrap_or_default();
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded_parse(&raw));
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::bad_request(format!("query {path}: {}", e.into_inner()))
+    })
+}
+
+fn form_urlencoded_parse(raw: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(raw.as_bytes())
+}
+
+/// `/v1/tickets/{number}`: the number, with or without its `#`.
+pub fn ticket_number(raw: &str) -> Result<TicketNumber, ApiError> {
+    raw.trim_start_matches('#')
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(TicketNumber)
+        .ok_or_else(|| ApiError::not_found(format!("ticket {raw:?} not found")))
+}
+
+pub fn customer_id(raw: &str) -> Result<CustomerId, ApiError> {
+    if raw.starts_with(CustomerId::PREFIX) && raw.len() <= 128 {
+        Ok(CustomerId::new(raw))
+    } else {
+        Err(ApiError::not_found(format!("customer {raw:?} not found")))
+    }
+}

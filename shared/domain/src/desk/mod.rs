@@ -1,0 +1,134 @@
+//! The agent desk: what agents and supervisors do to tickets and customers through the agent
+//! API — list and read tickets, reply, note, change and assign them, merge tickets and
+//! customers, set their presence, export and erase a customer's data.
+//!
+//! Every change to a ticket is one version-conditioned commit: a client sends the version it
+//! saw, and a stale version is a [`DeskError::Conflict`] (409), so two agents never overwrite
+//! each other and two concurrent assignments of one ticket cannot both win. Permissions by
+//! role are the edge's business; here every caller is a signed-in member of staff.
+
+mod agents;
+mod customers;
+mod privacy;
+mod reply;
+mod tickets;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use customers::{CustomerView, MergedCustomers};
+pub use privacy::{CustomerExport, ERASED_TEXT, ErasureReport};
+pub use reply::{Delivery, ReplyOutcome};
+pub use tickets::{TicketPatch, TicketView};
+
+use crate::assignment::Routing;
+use crate::lifecycle::LifecycleError;
+use crate::model::{Actor, Ticket, TicketEvent, TicketNumber};
+use crate::ports::{
+    AgentStore, BlobStore, Clock, CustomerStore, IdSource, IdempotencyStore, Queue, QueueError, StoreError,
+    TicketCommit, TicketStore,
+};
+use crate::router::EmailRules;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A stale version, or someone else changed it first.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+impl From<StoreError> for DeskError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(reason) => DeskError::Conflict(reason),
+            StoreError::Invalid(reason) => DeskError::Invalid(reason),
+            other => DeskError::Store(other),
+        }
+    }
+}
+
+/// What the desk needs from the outside world.
+#[derive(Clone)]
+pub struct DeskPorts {
+    pub tickets: Arc<dyn TicketStore>,
+    pub customers: Arc<dyn CustomerStore>,
+    pub agents: Arc<dyn AgentStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub outbound: Arc<dyn Queue>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
+}
+
+pub struct AgentDesk {
+    ports: DeskPorts,
+    routing: Option<Routing>,
+    email: EmailRules,
+}
+
+/// Who is acting: the signed-in user's login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staff(pub String);
+
+impl Staff {
+    fn actor(&self) -> Actor {
+        Actor::Agent(self.0.clone())
+    }
+}
+
+impl AgentDesk {
+    pub fn new(ports: DeskPorts, routing: Option<Routing>, email: EmailRules) -> Self {
+        Self { ports, routing, email }
+    }
+
+    pub fn ports(&self) -> &DeskPorts {
+        &self.ports
+    }
+
+    async fn load(&self, number: TicketNumber) -> Result<Ticket, DeskError> {
+        self.ports.tickets.ticket(number).await?.ok_or_else(|| DeskError::NotFound(format!("ticket {number}")))
+    }
+
+    /// The ticket, provided it is still at the version the client saw.
+    async fn load_at(&self, number: TicketNumber, version: Option<u64>) -> Result<Ticket, DeskError> {
+        let ticket = self.load(number).await?;
+        match version {
+            Some(seen) if seen != ticket.version => Err(stale(number, seen, ticket.version)),
+            _ => Ok(ticket),
+        }
+    }
+
+    /// Writes `ticket` (changed from `expected_version`) with `events`.
+    async fn save(&self, ticket: Ticket, expected_version: u64, events: Vec<TicketEvent>) -> Result<Ticket, DeskError> {
+        if events.is_empty() {
+            return Ok(ticket);
+        }
+        let commit = TicketCommit {
+            ticket: ticket.clone(),
+            expected_version: Some(expected_version),
+            messages: Vec::new(),
+            events,
+            thread_claims: Vec::new(),
+            idempotency: None,
+        };
+        self.ports.tickets.commit(commit).await?;
+        Ok(ticket)
+    }
+}
+
+fn stale(number: TicketNumber, seen: u64, current: u64) -> DeskError {
+    DeskError::Conflict(format!("ticket {number} is at version {current}, not {seen}: reload it"))
+}

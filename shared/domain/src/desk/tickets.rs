@@ -1,0 +1,233 @@
+//! Reading and changing tickets: list, view, patch, assign, merge.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::{AgentDesk, DeskError, Staff};
+use crate::model::{
+    Actor, AuthorKind, Direction, Message, MessageId, Priority, Status, Ticket, TicketEvent, TicketNumber,
+    Visibility,
+};
+use crate::query::{TicketFilter, TicketPage};
+
+/// A ticket with everything an agent reads on its page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketView {
+    pub ticket: Ticket,
+    /// Its thread and the threads of tickets merged into it, oldest first.
+    pub messages: Vec<Message>,
+    /// Its audit trail, by `seq`.
+    pub events: Vec<TicketEvent>,
+}
+
+/// A change to a ticket. Fields left out stay as they are; `Some(None)` clears team,
+/// assignee or category.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketPatch {
+    /// The version the client saw: a stale one is a conflict.
+    pub version: u64,
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default, deserialize_with = "present")]
+    pub team: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub assignee: Option<Option<String>>,
+    #[serde(default)]
+    pub tags: Option<BTreeSet<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub category: Option<Option<String>>,
+}
+
+/// Tells a field sent as `null` (clear it) from a field left out (keep it).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Longest tag, category or team id the desk stores.
+const MAX_LABEL_CHARS: usize = 64;
+const MAX_TAGS: usize = 50;
+
+impl AgentDesk {
+    pub async fn list(
+        &self,
+        filter: &TicketFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<TicketPage, DeskError> {
+        Ok(self.ports.tickets.list(filter, limit, cursor).await?)
+    }
+
+    pub async fn view(&self, number: TicketNumber) -> Result<TicketView, DeskError> {
+        let ticket = self.load(number).await?;
+        let mut messages = self.ports.tickets.messages(number).await?;
+        for merged in &ticket.merged_from {
+            messages.extend(self.ports.tickets.messages(*merged).await?);
+        }
+        messages.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        let events = self.ports.tickets.events(number).await?;
+        Ok(TicketView { ticket, messages, events })
+    }
+
+    /// Applies `patch` as one commit; an assignee must be a known agent.
+    pub async fn patch(&self, staff: &Staff, number: TicketNumber, patch: TicketPatch) -> Result<Ticket, DeskError> {
+        validate_patch(&patch)?;
+        if let Some(Some(agent)) = &patch.assignee {
+            self.ensure_agent(agent).await?;
+        }
+        if let (Some(Some(team)), Some(routing)) = (&patch.team, &self.routing)
+            && routing.team(team).is_none()
+        {
+            return Err(DeskError::Invalid(format!("unknown team {team:?}")));
+        }
+        let mut ticket = self.load_at(number, Some(patch.version)).await?;
+        let previous = ticket.assignee.clone();
+        let actor = staff.actor();
+        let now = self.ports.clock.now();
+        let mut events = Vec::new();
+        if let Some(team) = patch.team {
+            events.extend(ticket.set_team(&actor, team, format!("changed by {}", staff.0), now)?);
+        }
+        if let Some(assignee) = patch.assignee.clone() {
+            events.extend(ticket.assign(&actor, assignee, now)?);
+        }
+        if let Some(priority) = patch.priority {
+            events.extend(ticket.set_priority(&actor, priority, now)?);
+        }
+        if let Some(tags) = patch.tags {
+            events.extend(ticket.set_tags(&actor, tags, now)?);
+        }
+        if let Some(category) = patch.category {
+            events.extend(ticket.set_category(&actor, category, now)?);
+        }
+        if let Some(status) = patch.status {
+            events.extend(ticket.set_status(&actor, status, now)?);
+        }
+        let ticket = self.save(ticket, patch.version, events).await?;
+        if let Some(Some(agent)) = &patch.assignee {
+            self.ports.agents.touch_assigned(agent, now).await?;
+        }
+        // A solved or handed-over ticket frees room: offer the queue again.
+        if let Some(agent) = previous.filter(|a| ticket.assignee.as_ref() != Some(a) || !ticket.status.is_unfinished()) {
+            self.reoffer_for(&agent).await?;
+        }
+        Ok(ticket)
+    }
+
+    /// Assigns the ticket to `agent`, or (with `None`) to the best agent of its team. A
+    /// conditional write on `version`: of two concurrent assignments one wins, the other is a
+    /// conflict.
+    pub async fn assign(
+        &self,
+        staff: &Staff,
+        number: TicketNumber,
+        agent: Option<String>,
+        version: u64,
+    ) -> Result<Ticket, DeskError> {
+        let mut ticket = self.load_at(number, Some(version)).await?;
+        let agent = match agent {
+            Some(agent) => {
+                self.ensure_agent(&agent).await?;
+                agent
+            }
+            None => self.best_agent_for(&ticket).await?,
+        };
+        let now = self.ports.clock.now();
+        let events = ticket.assign(&staff.actor(), Some(agent.clone()), now)?;
+        let ticket = self.save(ticket, version, events).await?;
+        self.ports.agents.touch_assigned(&agent, now).await?;
+        Ok(ticket)
+    }
+
+    /// Merges `source` into `target`: the source closes and points at the target, whose view
+    /// shows both threads; the source's own trail stays readable under its number. Repeating a
+    /// merge that half-happened completes it.
+    pub async fn merge(&self, staff: &Staff, source: TicketNumber, target: TicketNumber) -> Result<Ticket, DeskError> {
+        if source == target {
+            return Err(DeskError::Invalid("a ticket cannot be merged into itself".into()));
+        }
+        let mut into = self.load(target).await?;
+        if into.status == Status::Closed {
+            return Err(DeskError::Invalid(format!("ticket {target} is closed")));
+        }
+        if into.merged_from.contains(&source) {
+            return Ok(into);
+        }
+        let mut from = self.load(source).await?;
+        let now = self.ports.clock.now();
+        let actor = staff.actor();
+        match from.merged_into {
+            Some(already) if already == target => {}
+            Some(other) => return Err(DeskError::Conflict(format!("ticket {source} was merged into {other}"))),
+            None => {
+                let version = from.version;
+                let events = from.merge_into(&actor, target, now)?;
+                self.save(from, version, events).await?;
+            }
+        }
+        let version = into.version;
+        into.merged_from.insert(source);
+        let note = self.merge_note(&into, source, &actor, now);
+        let mut events = into.add_message(&actor, &note, now)?;
+        let commit = crate::ports::TicketCommit {
+            ticket: into.clone(),
+            expected_version: Some(version),
+            messages: vec![note],
+            events: std::mem::take(&mut events),
+            thread_claims: Vec::new(),
+            idempotency: None,
+        };
+        self.ports.tickets.commit(commit).await?;
+        Ok(into)
+    }
+
+    /// The internal note that tells readers of the target where the merged thread came from.
+    fn merge_note(&self, into: &Ticket, source: TicketNumber, actor: &Actor, at: jiff::Timestamp) -> Message {
+        let author = match actor {
+            Actor::Agent(login) => Some(login.clone()),
+            _ => None,
+        };
+        Message {
+            id: MessageId::from_token(&self.ports.ids.token()),
+            ticket: into.number,
+            direction: Direction::Outbound,
+            author: AuthorKind::Agent,
+            author_id: author,
+            visibility: Visibility::Internal,
+            text: format!("Ticket {source} was merged into this ticket."),
+            attachments: Vec::new(),
+            channel_ref: crate::model::ChannelRef::None,
+            created_at: at,
+        }
+    }
+}
+
+fn validate_patch(patch: &TicketPatch) -> Result<(), DeskError> {
+    let label = |field: &str, value: &str| {
+        if value.trim().is_empty() || value.chars().count() > MAX_LABEL_CHARS {
+            Err(DeskError::Invalid(format!("{field}: use 1–{MAX_LABEL_CHARS} characters")))
+        } else {
+            Ok(())
+        }
+    };
+    if let Some(tags) = &patch.tags {
+        if tags.len() > MAX_TAGS {
+            return Err(DeskError::Invalid(format!("tags: at most {MAX_TAGS}")));
+        }
+        tags.iter().try_for_each(|t| label("tags", t))?;
+    }
+    for (field, value) in [("team", &patch.team), ("assignee", &patch.assignee), ("category", &patch.category)] {
+        if let Some(Some(value)) = value {
+            label(field, value)?;
+        }
+    }
+    Ok(())
+}
+

@@ -1,0 +1,107 @@
+//! Ticket lists as the agent API asks for them: a filter, a page size and an opaque cursor.
+//! Each store serves a filter from a queryable index (never a scan): by requester, by
+//! assignee, by team or by status, in that order of preference; the other fields narrow what
+//! that index returns.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Channel, CustomerId, Priority, Status, Ticket};
+
+/// Largest page the stores return.
+pub const MAX_PAGE: usize = 100;
+
+/// Who holds a ticket, as a filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssigneeFilter {
+    Agent(String),
+    Unassigned,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketFilter {
+    pub status: Option<Status>,
+    pub team: Option<String>,
+    pub assignee: Option<AssigneeFilter>,
+    pub requester: Option<CustomerId>,
+    pub priority: Option<Priority>,
+    pub channel: Option<Channel>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+    /// Only tickets with (or without) a breached SLA timer.
+    pub breached: Option<bool>,
+}
+
+/// The index a filter is served from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexKey {
+    Requester(CustomerId),
+    Assignee(String),
+    Team(String),
+    Status(Status),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("filter by status, team, assignee or customer: listing every ticket would scan")]
+    Unindexed,
+    #[error("the cursor is not one this list handed out")]
+    BadCursor,
+}
+
+impl TicketFilter {
+    /// The most selective index that serves this filter.
+    pub fn index(&self) -> Result<IndexKey, QueryError> {
+        if let Some(requester) = &self.requester {
+            return Ok(IndexKey::Requester(requester.clone()));
+        }
+        if let Some(AssigneeFilter::Agent(agent)) = &self.assignee {
+            return Ok(IndexKey::Assignee(agent.clone()));
+        }
+        if let Some(team) = &self.team {
+            return Ok(IndexKey::Team(team.clone()));
+        }
+        match self.status {
+            Some(status) => Ok(IndexKey::Status(status)),
+            None => Err(QueryError::Unindexed),
+        }
+    }
+
+    /// Whether `ticket` passes every field of the filter (the index's own included).
+    pub fn matches(&self, ticket: &Ticket) -> bool {
+        self.status.is_none_or(|s| ticket.status == s)
+            && self.team.as_ref().is_none_or(|t| ticket.team.as_ref() == Some(t))
+            && self.assignee.as_ref().is_none_or(|a| match a {
+                AssigneeFilter::Agent(agent) => ticket.assignee.as_ref() == Some(agent),
+                AssigneeFilter::Unassigned => ticket.assignee.is_none(),
+            })
+            && self.requester.as_ref().is_none_or(|r| &ticket.requester == r)
+            && self.priority.is_none_or(|p| ticket.priority == p)
+            && self.channel.is_none_or(|c| ticket.channel == c)
+            && self.category.as_ref().is_none_or(|c| ticket.category.as_ref() == Some(c))
+            && self.tag.as_ref().is_none_or(|t| ticket.tags.contains(t))
+            && self.breached.is_none_or(|b| ticket_breached(ticket) == b)
+    }
+}
+
+/// Whether a ticket has a breached SLA timer: the `sla_breached` tag the SLA engine sets.
+pub fn ticket_breached(ticket: &Ticket) -> bool {
+    ticket.tags.contains(SLA_BREACHED_TAG)
+}
+
+/// Tag on a ticket whose SLA timer breached; kept in the ticket's tags so every index can
+/// filter on it.
+pub const SLA_BREACHED_TAG: &str = "sla_breached";
+
+/// One page of a list, most recently updated first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketPage {
+    pub tickets: Vec<Ticket>,
+    /// Hand back to get the next page; `None`: this was the last.
+    pub cursor: Option<String>,
+}
+
+/// The page size to use: at least 1, at most [`MAX_PAGE`].
+pub fn page_size(limit: Option<usize>) -> usize {
+    limit.unwrap_or(25).clamp(1, MAX_PAGE)
+}
