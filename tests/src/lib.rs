@@ -2,6 +2,7 @@
 //! adapters against moto), wired to a chat callback receiver the test controls; helpers to
 //! sign requests, observe the desk through its ports, and wait (boundedly) for effects.
 
+pub mod agent_scenarios;
 pub mod email_corpus;
 pub mod receiver;
 pub mod scenarios;
@@ -70,6 +71,11 @@ impl Backend {
 /// redelivery and dead-lettering happen within a test's time. The max receive count is the
 /// template's, so both backends dead-letter after the same number of receives.
 pub fn test_config(callback_url: &str, visibility_timeout_ms: u64) -> DeskConfig {
+    test_config_with(callback_url, visibility_timeout_ms, "")
+}
+
+/// [`test_config`] with more TOML appended (teams, agents, tokens).
+pub fn test_config_with(callback_url: &str, visibility_timeout_ms: u64, extra: &str) -> DeskConfig {
     let text = format!(
         r#"
         [[chat_inboxes]]
@@ -86,6 +92,8 @@ pub fn test_config(callback_url: &str, visibility_timeout_ms: u64) -> DeskConfig
         visibility_timeout_ms = {visibility_timeout_ms}
         max_receive_count = {MAX_RECEIVE_COUNT}
         poll_interval_ms = 10
+
+        {extra}
         "#
     );
     DeskConfig::from_toml(&text).expect("test config is valid")
@@ -103,6 +111,8 @@ pub struct TestDesk {
     pub receiver: Arc<CallbackReceiver>,
     pub address: SocketAddr,
     pub http: reqwest::Client,
+    /// On moto: the SDK configuration and the desk's table, for tests that inspect it raw.
+    pub moto_table: Option<(aws_config::SdkConfig, String)>,
 }
 
 static DESKS: AtomicU32 = AtomicU32::new(0);
@@ -114,9 +124,19 @@ impl TestDesk {
 
     /// A desk whose stores and queues fail as `faults` says.
     pub async fn start_with_faults(backend: &Backend, faults: Option<Arc<FaultPlan>>) -> Self {
+        Self::start_with(backend, faults, "").await
+    }
+
+    /// A desk whose config has `extra` appended.
+    pub async fn start_configured(backend: &Backend, extra: &str) -> Self {
+        Self::start_with(backend, None, extra).await
+    }
+
+    async fn start_with(backend: &Backend, faults: Option<Arc<FaultPlan>>, extra: &str) -> Self {
         let receiver = Arc::new(CallbackReceiver::default());
         let callback_url = receiver.start().await;
-        let config = test_config(&callback_url, backend.visibility_timeout_ms());
+        let config = test_config_with(&callback_url, backend.visibility_timeout_ms(), extra);
+        let mut moto_table = None;
         let ports = match backend {
             Backend::Memory => DeskPorts::memory(&config, Arc::new(SystemClock)),
             Backend::Moto(endpoint) => {
@@ -124,10 +144,11 @@ impl TestDesk {
                 // A fresh prefix is a fresh desk: ticket numbers start at 1 again.
                 let prefix = format!("t{}-{}-", std::process::id(), DESKS.fetch_add(1, Ordering::Relaxed));
                 let options = ProvisionOptions { prefix, visibility_timeout: Some(1) };
-                DeskPorts::aws(&omnidesk_aws::Clients::new(&sdk), &options)
+                let (ports, provisioned) = DeskPorts::aws(&omnidesk_aws::Clients::new(&sdk), &options)
                     .await
-                    .expect("provision on moto")
-                    .0
+                    .expect("provision on moto");
+                moto_table = Some((sdk, provisioned.table));
+                ports
             }
         };
         // Tests look at the desk through the ports without faults.
@@ -140,7 +161,7 @@ impl TestDesk {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
         let address = listener.local_addr().expect("bound address");
         tokio::spawn(desk.clone().serve(listener, std::future::pending()));
-        Self { backend: backend.clone(), desk, observe, receiver, address, http: reqwest::Client::new() }
+        Self { backend: backend.clone(), desk, observe, receiver, address, http: reqwest::Client::new(), moto_table }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -301,6 +322,9 @@ macro_rules! all_scenarios {
             poison_message_is_dead_lettered_while_its_batch_mates_succeed,
             duplicate_deliveries_in_any_order_write_each_message_once,
             injected_faults_change_nothing_in_the_outcome,
+            agents_work_a_chat_ticket_from_routing_to_erasure,
+            every_agent_route_needs_a_token_and_the_right_role,
+            fifty_concurrent_assignments_of_one_ticket_one_wins,
         );
     };
 }

@@ -12,6 +12,7 @@ use omnidesk_domain::inbound::{InboundMessage, Sender, Source};
 use omnidesk_domain::model::{AuthorKind, TicketNumber};
 use omnidesk_domain::ports::QueueMessage;
 
+pub use crate::agent_scenarios::*;
 use crate::{Backend, INBOX, MAX_RECEIVE_COUNT, TestDesk, chat_body, eventually, now, settle};
 
 /// `delivery.attempts` in the test config.

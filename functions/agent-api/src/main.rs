@@ -13,6 +13,7 @@ use omnidesk_app::config::DeskConfig;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::AwsEnvironment;
 use omnidesk_domain::desk::DeskPorts;
+use omnidesk_domain::memory::MemoryBlobStore;
 use omnidesk_domain::system::{RandomIds, SystemClock};
 
 #[tokio::main]
@@ -28,7 +29,11 @@ async fn main() -> Result<(), Error> {
         agents: store.clone(),
         idempotency: store,
         outbound: Arc::new(aws.outbound_queue()?),
-        blobs: Arc::new(aws.blobs()?),
+        // Without the email channel there is no mail bucket, and nothing to erase there.
+        blobs: match aws.blobs() {
+            Ok(blobs) => Arc::new(blobs),
+            Err(_) => Arc::new(MemoryBlobStore::default()),
+        },
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };

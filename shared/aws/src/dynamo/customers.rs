@@ -323,13 +323,25 @@ mod tests {
         named.sort_unstable();
         assert_eq!(
             named,
-            ["bouncing", "created_at", "erased_at", "id", "merged_into", "name", "tier", "updated_at", "version"]
+            [
+                "bouncing",
+                "created_at",
+                "erased_at",
+                "id",
+                "merged_from",
+                "merged_into",
+                "name",
+                "tier",
+                "updated_at",
+                "version"
+            ]
         );
         assert_eq!(
             set.expression,
-            "SET #a0 = :a0, #a1 = :a1, #a2 = :a2, #a3 = :a3, #a4 = :a4, #a5 = :a5, #a6 = :a6, #a7 = :a7, #v = :v"
+            "SET #a0 = :a0, #a1 = :a1, #a2 = :a2, #a3 = :a3, #a4 = :a4, #a5 = :a5, #a6 = :a6, #a7 = :a7, #a8 = :a8, \
+             #v = :v"
         );
         assert_eq!(set.values.get(":v"), Some(&AttributeValue::N("3".into())));
-        assert_eq!(set.values.len(), 9);
+        assert_eq!(set.values.len(), 10);
     }
 }

@@ -148,8 +148,11 @@ impl AgentDesk {
         };
         self.ports.customers.update(&merged, from.version).await?;
         let into = self.load_customer(&into.id).await?;
+        let mut merged_from = into.merged_from.clone();
+        merged_from.insert(from.id.clone());
         let combined = Customer {
             name: into.name.clone().or(from.name.clone()),
+            merged_from,
             tier: into.tier.clone().or(from.tier.clone()),
             bouncing: into.bouncing.union(&from.bouncing).cloned().collect(),
             updated_at: now,

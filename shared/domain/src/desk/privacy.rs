@@ -76,10 +76,22 @@ impl AgentDesk {
             self.save(ticket, version, vec![event]).await?;
             report.tickets += 1;
         }
-        for identity in &customer.identities {
-            self.ports.customers.release_identity(&customer.id, identity).await?;
+        // The records merged into this one are the same person.
+        let mut records = vec![customer.id.clone()];
+        records.extend(customer.merged_from.iter().cloned());
+        for id in &records {
+            self.anonymise(id, now).await?;
         }
-        let current = self.load_customer(&customer.id).await?;
+        self.audit(staff, &customer.id, "erase", Some(format!("{} tickets", report.tickets))).await?;
+        Ok(report)
+    }
+
+    async fn anonymise(&self, id: &CustomerId, now: jiff::Timestamp) -> Result<(), DeskError> {
+        let current = self.load_customer(id).await?;
+        for identity in &current.identities {
+            self.ports.customers.release_identity(id, identity).await?;
+        }
+        let current = self.load_customer(id).await?;
         let anonymous = Customer {
             name: None,
             identities: Vec::new(),
@@ -89,9 +101,7 @@ impl AgentDesk {
             version: current.version + 1,
             ..current.clone()
         };
-        self.ports.customers.update(&anonymous, current.version).await?;
-        self.audit(staff, &customer.id, "erase", Some(format!("{} tickets", report.tickets))).await?;
-        Ok(report)
+        Ok(self.ports.customers.update(&anonymous, current.version).await?)
     }
 
     async fn delete_blobs(&self, message: &Message) -> Result<usize, DeskError> {

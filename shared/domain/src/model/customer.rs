@@ -21,6 +21,9 @@ pub struct Customer {
     /// Set when this customer was merged into another: follow it.
     #[serde(default)]
     pub merged_into: Option<CustomerId>,
+    /// Customers merged into this one: their records point here and are erased with it.
+    #[serde(default)]
+    pub merged_from: BTreeSet<CustomerId>,
     /// Set when the customer's personal data was erased.
     #[serde(default)]
     pub erased_at: Option<Timestamp>,
@@ -38,6 +41,7 @@ impl Customer {
             created_at: at,
             updated_at: at,
             merged_into: None,
+            merged_from: BTreeSet::new(),
             erased_at: None,
             version: 1,
         }

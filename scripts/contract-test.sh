@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Contract test of the agent API: runs schemathesis with openapi.yaml against the real local
+# desk and fails on any 5xx or any answer the schema does not describe (status code, content
+# type, body). Steps:
+#   1. build omnidesk-local and start it in memory on a free 127.0.0.1 port, with
+#      tests/fixtures/contract.toml (agents, teams, an admin bearer token);
+#   2. seed tickets and customers by posting signed chat messages, and wait until the router
+#      has opened the tickets;
+#   3. run schemathesis (every phase, a bounded number of examples per operation, as the
+#      admin so every route is reachable), then stop the desk by its PID.
+# Python comes from the venv scripts/python-env.sh builds (schemathesis included).
+# Environment: CONTRACT_MAX_EXAMPLES (default 25), CONTRACT_SEED (default: random),
+# CONTRACT_TIME_LIMIT (seconds for schemathesis, default 150), OMNIDESK_VENV.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/omnidesk/target}"
+venv="${OMNIDESK_VENV:-$HOME/.cache/omnidesk/venv}"
+python="$venv/bin/python"
+st="$venv/bin/st"
+max_examples="${CONTRACT_MAX_EXAMPLES:-25}"
+time_limit="${CONTRACT_TIME_LIMIT:-150}"
+
+if [[ ! -x "$st" ]]; then
+    echo "contract-test: schemathesis not found at $st; run scripts/python-env.sh" >&2
+    exit 1
+fi
+
+# The token and inbox secret of tests/fixtures/contract.toml.
+token="contract-admin-token-0123456789"
+inbox="web"
+secret="contract-test-secret-0123456789"
+
+cargo build -p omnidesk-local --locked
+desk_bin="$CARGO_TARGET_DIR/debug/omnidesk-local"
+
+work="$(mktemp -d)"
+desk_pid=""
+stop_desk() {
+    if [[ -n "$desk_pid" ]] && kill -0 "$desk_pid" 2>/dev/null; then
+        kill "$desk_pid" 2>/dev/null || true
+        wait "$desk_pid" 2>/dev/null || true
+    fi
+    desk_pid=""
+    rm -rf "$work"
+}
+trap stop_desk EXIT
+
+port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+base="http://127.0.0.1:$port"
+sed "s#127.0.0.1:3000#127.0.0.1:$port#g" tests/fixtures/contract.toml >"$work/contract.toml"
+
+"$desk_bin" --config "$work/contract.toml" --port "$port" \
+    --mail-in "$work/mail-in" --outbox "$work/outbox" >"$work/desk.log" 2>&1 &
+desk_pid=$!
+echo "contract-test: omnidesk-local (pid $desk_pid) on $base"
+
+# Waits for the desk, seeds it, and waits until the router has opened every ticket.
+BASE="$base" TOKEN="$token" INBOX="$inbox" SECRET="$secret" "$python" - <<'PY' || { tail -n 40 "$work/desk.log" >&2; exit 1; }
+import hashlib, hmac, json, os, sys, time, urllib.error, urllib.request
+
+base, token, inbox, secret = (os.environ[k] for k in ("BASE", "TOKEN", "INBOX", "SECRET"))
+
+def call(method, path, body=None, headers=None):
+    request = urllib.request.Request(base + path, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+def api(path):
+    return call("GET", path, headers={"Authorization": f"Bearer {token}"})
+
+deadline = time.monotonic() + 30
+while True:
+    try:
+        if api("/v1/me")[0] == 200:
+            break
+    except (urllib.error.URLError, ConnectionError):
+        pass
+    if time.monotonic() > deadline:
+        sys.exit("contract-test: the desk did not answer within 30 s")
+    time.sleep(0.1)
+
+messages = [
+    ("v-1", "Li Wei", {"email": "li.wei@example.com", "phone": "138 0013 8000"}, "Where is my order?"),
+    ("v-2", "Ann", {"email": "ann@example.com"}, "I want a refund for order 7"),
+    ("v-3", "Bo", {}, "The app shows an error and crashes"),
+    ("v-4", "Chen", {"phone": "+1 650 253 0000"}, "Can I change my delivery address?"),
+]
+for i, (visitor, name, contact, text) in enumerate(messages, 1):
+    body = json.dumps({
+        "message_id": f"seed-{i}",
+        "conversation_id": f"conv-{i}",
+        "visitor": {"id": visitor, "name": name, **contact},
+        "text": text,
+    }).encode()
+    at = int(time.time())
+    mac = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
+    status, answer = call("POST", f"/v1/chat/{inbox}/messages", body,
+                          {"Content-Type": "application/json", "X-Omnidesk-Signature": f"t={at},v1={mac}"})
+    if status != 202:
+        sys.exit(f"contract-test: seeding message {i}: {status} {answer}")
+
+deadline = time.monotonic() + 30
+while True:
+    opened = api("/v1/tickets?status=new&limit=100")[1]["tickets"]
+    if len(opened) >= len(messages):
+        break
+    if time.monotonic() > deadline:
+        sys.exit(f"contract-test: {len(opened)} of {len(messages)} tickets opened within 30 s")
+    time.sleep(0.1)
+print(f"contract-test: seeded tickets {sorted(t['number'] for t in opened)}")
+PY
+
+# Schemathesis writes its caches in the working directory: keep them out of the clone.
+cd "$work"
+started=$SECONDS
+status=0
+timeout --signal=INT --kill-after=10 "$time_limit" \
+    "$st" --no-color run "$root/openapi.yaml" \
+    --url "$base" \
+    --header "Authorization: Bearer $token" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --phases examples,coverage,fuzzing,stateful \
+    --max-examples "$max_examples" \
+    ${CONTRACT_SEED:+--seed "$CONTRACT_SEED"} \
+    --workers 2 \
+    --request-timeout 10 \
+    --generation-database none \
+    --suppress-health-check all \
+    --warnings off \
+    || status=$?
+echo "contract-test: schemathesis took $((SECONDS - started)) s (exit $status)"
+if [[ $status -ne 0 ]]; then
+    if [[ $status -eq 124 ]]; then
+        echo "contract-test: schemathesis ran over ${time_limit} s" >&2
+    fi
+    echo "--- desk log (last 40 lines)" >&2
+    tail -n 40 "$work/desk.log" >&2
+fi
+exit "$status"
