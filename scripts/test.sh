@@ -5,8 +5,9 @@
 #      error mapping on aws-smithy-mocks), the sample-event tests, and the end-to-end
 #      scenarios over the local desk on 127.0.0.1 twice: in memory, and on the real AWS SDK
 #      against moto_server, which this script starts on a free port and stops by PID;
-#   3. no DynamoDB Scan on any request path;
-#   4. the SAM template: cfn-lint, sam validate --lint and omnidesk's own template rules.
+#   3. the agent API contract: schemathesis with openapi.yaml against the local desk;
+#   4. no DynamoDB Scan on any request path;
+#   5. the SAM template: cfn-lint, sam validate --lint and omnidesk's own template rules.
 # Python tools are installed by scripts/python-env.sh into a venv outside the clone.
 # Build output goes outside the clone too (CARGO_TARGET_DIR), so fresh clones build warm.
 set -euo pipefail
@@ -34,6 +35,9 @@ export OMNIDESK_REQUIRE_MOTO=1
 cargo test --workspace --locked
 moto_stop
 trap - EXIT
+
+step "agent API contract (schemathesis)"
+scripts/contract-test.sh
 
 step "no Scan on request paths"
 scripts/check-no-scan.sh

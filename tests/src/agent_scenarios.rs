@@ -73,7 +73,13 @@ impl TestDesk {
     }
 
     /// Calls the agent API; `token` `None` sends no Authorization header.
-    pub async fn api(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self.http.request(method, self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -93,7 +99,13 @@ impl TestDesk {
     }
 
     /// A signed chat message with the visitor's contact details.
-    pub async fn send_chat_from(&self, message_id: &str, conversation: &str, visitor: Value, text: &str) -> u16 {
+    pub async fn send_chat_from(
+        &self,
+        message_id: &str,
+        conversation: &str,
+        visitor: Value,
+        text: &str,
+    ) -> u16 {
         let body = json!({ "message_id": message_id, "conversation_id": conversation, "visitor": visitor, "text": text })
             .to_string();
         self.post_chat(INBOX, body.as_bytes(), Some(now())).await.0
@@ -107,7 +119,10 @@ impl TestDesk {
             if status == 200 && check(&body) {
                 return body;
             }
-            assert!(tokio::time::Instant::now() < deadline, "ticket {number}: {what}; last seen {status} {body}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "ticket {number}: {what}; last seen {status} {body}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
@@ -119,8 +134,9 @@ const SECRET_TEXT: &str = "My card ends 4242 and I live at 88 Nanjing Road";
 
 pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend) {
     let t = TestDesk::start_staffed(backend).await;
-    let (status, body) =
-        t.api(Method::PUT, "/v1/agents/me/presence", Some(AGENT), Some(json!({ "presence": "online" }))).await;
+    let (status, body) = t
+        .api(Method::PUT, "/v1/agents/me/presence", Some(AGENT), Some(json!({ "presence": "online" })))
+        .await;
     assert_eq!(status, 200, "{body}");
 
     // Chat → ticket routed to frontline and to li, the one online agent there.
@@ -133,7 +149,12 @@ pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend
 
     // The agent replies; the customer gets it by signed callback, after the acknowledgement.
     let (status, reply) = t
-        .api(Method::POST, "/v1/tickets/1/replies", Some(AGENT), Some(json!({ "text": "It left our warehouse today." })))
+        .api(
+            Method::POST,
+            "/v1/tickets/1/replies",
+            Some(AGENT),
+            Some(json!({ "text": "It left our warehouse today." })),
+        )
         .await;
     assert_eq!(status, 201, "{reply}");
     assert_eq!(reply["delivery"], "queued");
@@ -147,19 +168,30 @@ pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend
     assert!(t.receiver.attempts().iter().all(|a| a.signature_valid));
 
     // An internal note is not sent.
-    let (status, _) =
-        t.api(Method::POST, "/v1/tickets/1/notes", Some(AGENT), Some(json!({ "text": "VIP, be nice" }))).await;
+    let (status, _) = t
+        .api(Method::POST, "/v1/tickets/1/notes", Some(AGENT), Some(json!({ "text": "VIP, be nice" })))
+        .await;
     assert_eq!(status, 201);
 
     // Pending with the version seen; a stale version is 409.
     let version = t.get("/v1/tickets/1", AGENT).await["ticket"]["version"].as_u64().unwrap();
     let (status, patched) = t
-        .api(Method::PATCH, "/v1/tickets/1", Some(AGENT), Some(json!({ "version": version, "status": "pending" })))
+        .api(
+            Method::PATCH,
+            "/v1/tickets/1",
+            Some(AGENT),
+            Some(json!({ "version": version, "status": "pending" })),
+        )
         .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["status"], "pending");
     let (status, stale) = t
-        .api(Method::PATCH, "/v1/tickets/1", Some(AGENT), Some(json!({ "version": version, "priority": "high" })))
+        .api(
+            Method::PATCH,
+            "/v1/tickets/1",
+            Some(AGENT),
+            Some(json!({ "version": version, "priority": "high" })),
+        )
         .await;
     assert_eq!(status, 409, "{stale}");
     assert_eq!(stale["error"]["code"], "conflict");
@@ -171,7 +203,12 @@ pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend
     // Solve.
     let version = view["ticket"]["version"].as_u64().unwrap();
     let (status, solved) = t
-        .api(Method::PATCH, "/v1/tickets/1", Some(AGENT), Some(json!({ "version": version, "status": "solved", "tags": ["parcel"] })))
+        .api(
+            Method::PATCH,
+            "/v1/tickets/1",
+            Some(AGENT),
+            Some(json!({ "version": version, "status": "solved", "tags": ["parcel"] })),
+        )
         .await;
     assert_eq!(status, 200, "{solved}");
     assert_eq!(solved["status"], "solved");
@@ -186,7 +223,8 @@ pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend
     assert_eq!(source["ticket"]["status"], "closed");
     assert_eq!(source["ticket"]["merged_into"], 1);
     let target = t.get("/v1/tickets/1", AGENT).await;
-    let texts: Vec<&str> = target["messages"].as_array().unwrap().iter().filter_map(|m| m["text"].as_str()).collect();
+    let texts: Vec<&str> =
+        target["messages"].as_array().unwrap().iter().filter_map(|m| m["text"].as_str()).collect();
     assert!(texts.contains(&"Also: wrong size"), "merged thread missing: {texts:?}");
     // A message to the merged conversation continues the target.
     assert_eq!(t.send_chat_from("m4", "conv-2", visitor_1.clone(), "Hello again").await, 202);
@@ -207,7 +245,8 @@ pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend
     let merge_path = format!("/v1/customers/{email_id}/merge");
     let (status, _) = t.api(Method::POST, &merge_path, Some(AGENT), Some(json!({ "into": chat_id }))).await;
     assert_eq!(status, 403, "agents may not merge customers");
-    let (status, merged) = t.api(Method::POST, &merge_path, Some(SUPERVISOR), Some(json!({ "into": chat_id }))).await;
+    let (status, merged) =
+        t.api(Method::POST, &merge_path, Some(SUPERVISOR), Some(json!({ "into": chat_id }))).await;
     assert_eq!(status, 200, "{merged}");
     let view = t.get(&format!("/v1/customers/{chat_id}"), ANALYST).await;
     assert_eq!(view["tickets"].as_array().unwrap().len(), 3, "one person, all tickets: {view}");
@@ -248,7 +287,8 @@ pub async fn every_agent_route_needs_a_token_and_the_right_role(backend: &Backen
     let t = TestDesk::start_staffed(backend).await;
     assert_eq!(t.send_chat_from("m1", "conv-1", json!({ "id": "v1" }), "hello").await, 202);
     t.wait_ticket(1, "opened", |v| v["ticket"]["number"] == 1).await;
-    let customer = t.get("/v1/customers?chat_inbox=web&chat_visitor=v1", ADMIN).await["id"].as_str().unwrap().to_owned();
+    let customer =
+        t.get("/v1/customers?chat_inbox=web&chat_visitor=v1", ADMIN).await["id"].as_str().unwrap().to_owned();
 
     // (method, path, body, lowest role allowed: 0 analyst, 1 agent, 2 supervisor, 3 admin)
     let routes: Vec<(Method, String, Option<Value>, usize)> = vec![
@@ -263,8 +303,8 @@ pub async fn every_agent_route_needs_a_token_and_the_right_role(backend: &Backen
         (Method::GET, "/v1/customers?chat_inbox=web&chat_visitor=v1".into(), None, 0),
         (Method::GET, format!("/v1/customers/{customer}"), None, 0),
         (Method::POST, format!("/v1/customers/{customer}/merge"), Some(json!({ "into": customer })), 2),
-        (Method::GET, format!("/v1/customers/cus_none/export"), None, 2),
-        (Method::POST, format!("/v1/customers/cus_none/erase"), None, 3),
+        (Method::GET, "/v1/customers/cus_none/export".into(), None, 2),
+        (Method::POST, "/v1/customers/cus_none/erase".into(), None, 3),
         (Method::GET, "/v1/agents".into(), None, 0),
         (Method::GET, "/v1/agents/me".into(), None, 0),
         (Method::PUT, "/v1/agents/me/presence".into(), Some(json!({ "presence": "away" })), 1),
@@ -286,7 +326,9 @@ pub async fn every_agent_route_needs_a_token_and_the_right_role(backend: &Backen
         }
     }
     // Nothing the refused calls asked for happened.
-    assert!(t.ticket(1).await.is_some_and(|ticket| ticket.assignee.is_none() && ticket.merged_into.is_none()));
+    assert!(
+        t.ticket(1).await.is_some_and(|ticket| ticket.assignee.is_none() && ticket.merged_into.is_none())
+    );
 }
 
 /// Fifty assignments of one ticket at once, all from the version they read: exactly one wins.
@@ -368,4 +410,3 @@ async fn scan_table(sdk: &aws_config::SdkConfig, table: &str) -> String {
     }
     text
 }
-

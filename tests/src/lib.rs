@@ -161,7 +161,15 @@ impl TestDesk {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
         let address = listener.local_addr().expect("bound address");
         tokio::spawn(desk.clone().serve(listener, std::future::pending()));
-        Self { backend: backend.clone(), desk, observe, receiver, address, http: reqwest::Client::new(), moto_table }
+        Self {
+            backend: backend.clone(),
+            desk,
+            observe,
+            receiver,
+            address,
+            http: reqwest::Client::new(),
+            moto_table,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -8,11 +8,13 @@ use aws_lambda_events::ses::SimpleEmailEvent;
 use aws_lambda_events::sqs::SqsEvent;
 use http::StatusCode;
 use jiff::Timestamp;
+use omnidesk_app::agent_api::{self, AgentApi, ClaimsAuthenticator, Role, VerifiedClaims};
 use omnidesk_app::chat_webhook::{self, ChatWebhook};
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::email_inbound::{EmailInbound, Ingested, RAW_MAIL_PREFIX};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::ticket_router::RouterHandler;
+use omnidesk_domain::desk::DeskPorts;
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::memory::{
     ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds,
@@ -48,6 +50,40 @@ async fn chat_webhook_post_message() {
     let response = chat_webhook::router(webhook).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     assert_eq!(inbound.len(), 1);
+}
+
+/// The agent console's list, as the HTTP API hands it over after its JWT authorizer: the
+/// function turns the verified claims into the caller (an agent, from `cognito:groups`).
+async fn agent_api_get_tickets() {
+    let mut request =
+        lambda_http::request::from_str(&read("agent-api/get-tickets.json")).expect("API Gateway v2 event");
+    let claims = match request.extensions().get::<lambda_http::request::RequestContext>() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => {
+            VerifiedClaims::from_http_api(context)
+        }
+        _ => None,
+    };
+    let claims = claims.expect("the sample carries JWT claims");
+    assert_eq!(claims.principal().map(|p| (p.user, p.role)), Some(("li".to_owned(), Role::Agent)));
+    request.extensions_mut().insert(claims);
+    let clock = clock();
+    let store = Arc::new(MemoryStore::new());
+    let ports = DeskPorts {
+        tickets: store.clone(),
+        customers: store.clone(),
+        agents: store.clone(),
+        idempotency: store,
+        outbound: Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default())),
+        blobs: Arc::new(MemoryBlobStore::default()),
+        clock,
+        ids: Arc::new(SequentialIds::default()),
+    };
+    let api = AgentApi {
+        desk: Arc::new(agent_api::desk(&example_config(), ports)),
+        auth: Arc::new(ClaimsAuthenticator),
+    };
+    let response = agent_api::router(api).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
 }
 
 async fn ticket_router_sqs_batch() {
@@ -147,6 +183,7 @@ async fn every_sample_event_runs_through_its_handler() {
     files.sort();
     for file in &files {
         match file.as_str() {
+            "agent-api/get-tickets.json" => agent_api_get_tickets().await,
             "chat-webhook/post-message.json" => chat_webhook_post_message().await,
             "email-inbound/ses-receipt.json" => email_inbound_ses_receipt().await,
             "ticket-router/sqs-batch.json" => ticket_router_sqs_batch().await,
@@ -154,5 +191,5 @@ async fn every_sample_event_runs_through_its_handler() {
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), 5);
 }

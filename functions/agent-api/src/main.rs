@@ -37,7 +37,8 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };
-    let api = AgentApi { desk: Arc::new(agent_api::desk(&config, ports)), auth: Arc::new(ClaimsAuthenticator) };
+    let api =
+        AgentApi { desk: Arc::new(agent_api::desk(&config, ports)), auth: Arc::new(ClaimsAuthenticator) };
     let app = agent_api::router(api).layer(axum::middleware::map_request(attach_claims));
     lambda_http::run(app).await
 }
@@ -46,11 +47,7 @@ async fn main() -> Result<(), Error> {
 /// authorizer on the route there are none, and the router answers 401.
 async fn attach_claims(mut request: Request<Body>) -> Request<Body> {
     let claims = match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) => context
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.jwt.as_ref())
-            .and_then(|jwt| VerifiedClaims::from_claims(&jwt.claims)),
+        Some(RequestContext::ApiGatewayV2(context)) => VerifiedClaims::from_http_api(context),
         _ => None,
     };
     if let Some(claims) = claims {

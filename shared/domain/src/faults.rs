@@ -13,11 +13,12 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
-use crate::query::{TicketFilter, TicketPage};
 use crate::ports::{
-    AuditEntry, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, Queue, QueueDepth, QueueError,
-    QueueMessage, RateLimiter, Received, StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore,
+    AuditEntry, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, Queue, QueueDepth,
+    QueueError, QueueMessage, RateLimiter, Received, StoreError, ThreadClaim, ThreadKey, TicketCommit,
+    TicketStore,
 };
+use crate::query::{TicketFilter, TicketPage};
 
 /// The SDK's attempts per call (omnidesk_aws::MAX_ATTEMPTS).
 pub const MAX_ATTEMPTS: u32 = 3;

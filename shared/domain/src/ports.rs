@@ -128,8 +128,12 @@ pub trait TicketStore: Send + Sync {
     async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError>;
     /// One page of the tickets `filter` selects, most recently updated first, read from an
     /// index ([`TicketFilter::index`]); `Invalid` for an unindexed filter or a bad cursor.
-    async fn list(&self, filter: &TicketFilter, limit: usize, cursor: Option<&str>)
-    -> Result<TicketPage, StoreError>;
+    async fn list(
+        &self,
+        filter: &TicketFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<TicketPage, StoreError>;
     /// How many unfinished tickets (new, open, pending, on hold) `agent` holds: their load.
     async fn assigned_load(&self, agent: &str) -> Result<u32, StoreError>;
     /// Replaces stored messages of a ticket with new contents under the same id and time

@@ -7,8 +7,9 @@
 
 use std::collections::HashMap;
 
-use axum::http::request::Parts;
+use aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -131,6 +132,12 @@ impl VerifiedClaims {
             .clone();
         let groups = claims.get("cognito:groups").map(|raw| split_groups(raw)).unwrap_or_default();
         Some(Self { user, groups })
+    }
+
+    /// From an HTTP API request whose JWT authorizer verified the token; `None` without one.
+    pub fn from_http_api(context: &ApiGatewayV2httpRequestContext) -> Option<Self> {
+        let jwt = context.authorizer.as_ref()?.jwt.as_ref()?;
+        Self::from_claims(&jwt.claims)
     }
 
     /// The highest role among the groups; `None` if the user is in no desk group.

@@ -23,12 +23,20 @@ pub(super) struct FindQuery {
     chat_visitor: Option<String>,
 }
 
-pub(super) async fn find(State(api): Api, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<Customer>, ApiError> {
+pub(super) async fn find(
+    State(api): Api,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Customer>, ApiError> {
     caller.may(Action::Read)?;
     let query: FindQuery = extract::query(raw)?;
     let identity = match (query.email, query.phone, query.chat_inbox, query.chat_visitor) {
-        (Some(email), None, None, None) => Identity::email(&email).map_err(|e| ApiError::bad_request(format!("email: {e}")))?,
-        (None, Some(phone), None, None) => Identity::phone(&phone).map_err(|e| ApiError::bad_request(format!("phone: {e}")))?,
+        (Some(email), None, None, None) => {
+            Identity::email(&email).map_err(|e| ApiError::bad_request(format!("email: {e}")))?
+        }
+        (None, Some(phone), None, None) => {
+            Identity::phone(&phone).map_err(|e| ApiError::bad_request(format!("phone: {e}")))?
+        }
         (None, None, Some(inbox), Some(visitor)) => Identity::chat_visitor(&inbox, &visitor)
             .map_err(|e| ApiError::bad_request(format!("chat_visitor: {e}")))?,
         _ => return Err(ApiError::bad_request("give one of email, phone, or chat_inbox with chat_visitor")),
@@ -36,7 +44,11 @@ pub(super) async fn find(State(api): Api, caller: Caller, RawQuery(raw): RawQuer
     Ok(Json(api.desk.find_customer(&identity).await?))
 }
 
-pub(super) async fn view(State(api): Api, caller: Caller, Path(id): Path<String>) -> Result<Json<CustomerView>, ApiError> {
+pub(super) async fn view(
+    State(api): Api,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CustomerView>, ApiError> {
     caller.may(Action::Read)?;
     Ok(Json(api.desk.customer_view(&customer_id(&id)?).await?))
 }
@@ -60,12 +72,20 @@ pub(super) async fn merge(
     Ok(Json(api.desk.merge_customers(&staff, &source, &target).await?))
 }
 
-pub(super) async fn export(State(api): Api, caller: Caller, Path(id): Path<String>) -> Result<Json<CustomerExport>, ApiError> {
+pub(super) async fn export(
+    State(api): Api,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CustomerExport>, ApiError> {
     let staff = caller.may(Action::Export)?;
     Ok(Json(api.desk.export(&staff, &customer_id(&id)?).await?))
 }
 
-pub(super) async fn erase(State(api): Api, caller: Caller, Path(id): Path<String>) -> Result<Json<ErasureReport>, ApiError> {
+pub(super) async fn erase(
+    State(api): Api,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ErasureReport>, ApiError> {
     let staff = caller.may(Action::Erase)?;
     Ok(Json(api.desk.erase(&staff, &customer_id(&id)?).await?))
 }

@@ -66,13 +66,17 @@ pub(super) async fn list(
     Ok(Json(TicketList { tickets: page.tickets, next_cursor: page.cursor }))
 }
 
-async fn filter_of(api: &super::AgentApi, caller: &Caller, query: ListQuery) -> Result<TicketFilter, ApiError> {
+async fn filter_of(
+    api: &super::AgentApi,
+    caller: &Caller,
+    query: ListQuery,
+) -> Result<TicketFilter, ApiError> {
     let mut filter = TicketFilter {
         status: query.status,
         team: query.team,
-        assignee: query.assignee.map(|a| {
-            if a == UNASSIGNED { AssigneeFilter::Unassigned } else { AssigneeFilter::Agent(a) }
-        }),
+        assignee: query
+            .assignee
+            .map(|a| if a == UNASSIGNED { AssigneeFilter::Unassigned } else { AssigneeFilter::Agent(a) }),
         requester: query.customer.map(CustomerId::new),
         priority: query.priority,
         channel: query.channel,
@@ -105,7 +109,11 @@ async fn own_team(api: &super::AgentApi, caller: &Caller) -> Result<String, ApiE
     agent.teams.into_iter().next().ok_or_else(|| ApiError::bad_request("you are in no team: pass team="))
 }
 
-pub(super) async fn view(State(api): Api, caller: Caller, Path(number): Path<String>) -> Result<Json<TicketView>, ApiError> {
+pub(super) async fn view(
+    State(api): Api,
+    caller: Caller,
+    Path(number): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
     caller.may(Action::Read)?;
     Ok(Json(api.desk.view(ticket_number(&number)?).await?))
 }

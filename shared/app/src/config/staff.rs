@@ -64,16 +64,17 @@ pub struct TokenConfig {
 impl std::fmt::Debug for TokenConfig {
     // Keeps the token out of logs and panics.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenConfig").field("user", &self.user).field("role", &self.role).finish_non_exhaustive()
+        f.debug_struct("TokenConfig")
+            .field("user", &self.user)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
     }
 }
 
 impl AuthConfig {
     pub fn bearer_tokens(&self) -> BearerTokens {
         BearerTokens::new(
-            self.tokens
-                .iter()
-                .map(|t| (t.token.clone(), Principal { user: t.user.clone(), role: t.role })),
+            self.tokens.iter().map(|t| (t.token.clone(), Principal { user: t.user.clone(), role: t.role })),
         )
     }
 }
@@ -102,7 +103,8 @@ pub(super) fn validate(
             return Err(invalid(field("teams"), "name at least one team"));
         }
         if let Some(routing) = routing
-            && let Some(unknown) = agent.teams.iter().find(|t| !routing.teams.iter().any(|team| &team.id == *t))
+            && let Some(unknown) =
+                agent.teams.iter().find(|t| !routing.teams.iter().any(|team| &team.id == *t))
         {
             return Err(invalid(field("teams"), format!("unknown team {unknown:?}")));
         }

@@ -79,7 +79,13 @@ impl AgentStore for DynamoStore {
 }
 
 impl DynamoStore {
-    async fn update_agent(&self, id: &str, expression: &str, values: Item, must_exist: bool) -> Result<(), StoreError> {
+    async fn update_agent(
+        &self,
+        id: &str,
+        expression: &str,
+        values: Item,
+        must_exist: bool,
+    ) -> Result<(), StoreError> {
         let key = keys::key(AGENTS_PK.to_owned(), &agent_sk(id));
         let estimate = self.estimate(|| Capacity::write(write_units(item_size(&key) + item_size(&values))));
         let mut request = self

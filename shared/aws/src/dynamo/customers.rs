@@ -138,8 +138,9 @@ impl CustomerStore for DynamoStore {
             .ok_or_else(|| StoreError::Conflict(format!("customer {from} does not exist")))?;
         let remaining: Vec<Identity> = source.identities.iter().filter(|i| *i != identity).cloned().collect();
         let claim = claim_item(keys::claim_pk(identity), to);
-        let held_by_source =
-            Condition::new("#c = :from").name("#c", CLAIM_CUSTOMER).value(":from", string_attr(from.as_str()));
+        let held_by_source = Condition::new("#c = :from")
+            .name("#c", CLAIM_CUSTOMER)
+            .value(":from", string_attr(from.as_str()));
         let writes = vec![
             self.conditional_put(claim, held_by_source)?,
             self.set_identities(from, &remaining, source.version, at)?,
@@ -152,7 +153,8 @@ impl CustomerStore for DynamoStore {
         let Some(customer) = self.customer(id).await? else {
             return Ok(());
         };
-        let remaining: Vec<Identity> = customer.identities.iter().filter(|i| *i != identity).cloned().collect();
+        let remaining: Vec<Identity> =
+            customer.identities.iter().filter(|i| *i != identity).cloned().collect();
         let mut writes = vec![self.set_identities(id, &remaining, customer.version, customer.updated_at)?];
         if self.customer_by_identity(identity).await?.as_ref() == Some(id) {
             let delete = aws_sdk_dynamodb::types::Delete::builder()

@@ -74,7 +74,9 @@ impl Filter {
         }
         match &filter.assignee {
             Some(AssigneeFilter::Agent(agent)) => f.equal("assignee", s(agent)),
-            Some(AssigneeFilter::Unassigned) => f.clause("attribute_not_exists(#f_list_assignee)", LIST_ASSIGNEE),
+            Some(AssigneeFilter::Unassigned) => {
+                f.clause("attribute_not_exists(#f_list_assignee)", LIST_ASSIGNEE)
+            }
             None => {}
         }
         if let Some(priority) = filter.priority {

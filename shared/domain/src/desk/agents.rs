@@ -28,11 +28,14 @@ impl AgentDesk {
     }
 
     /// Sets the agent's presence; coming online offers them their teams' waiting tickets.
-    pub async fn set_presence(&self, id: &str, presence: Presence) -> Result<(Agent, Vec<Assignment>), DeskError> {
+    pub async fn set_presence(
+        &self,
+        id: &str,
+        presence: Presence,
+    ) -> Result<(Agent, Vec<Assignment>), DeskError> {
         self.ensure_agent(id).await?;
         self.ports.agents.set_presence(id, presence).await?;
-        let assignments =
-            if presence == Presence::Online { self.reoffer_for(id).await? } else { Vec::new() };
+        let assignments = if presence == Presence::Online { self.reoffer_for(id).await? } else { Vec::new() };
         Ok((self.agent(id).await?, assignments))
     }
 
@@ -45,10 +48,9 @@ impl AgentDesk {
 
     /// The agent routing would pick for `ticket` now, or why nobody fits.
     pub(super) async fn best_agent_for(&self, ticket: &Ticket) -> Result<String, DeskError> {
-        let team = ticket
-            .team
-            .clone()
-            .ok_or_else(|| DeskError::Invalid(format!("ticket {} has no team to pick an agent from", ticket.number)))?;
+        let team = ticket.team.clone().ok_or_else(|| {
+            DeskError::Invalid(format!("ticket {} has no team to pick an agent from", ticket.number))
+        })?;
         let agents = self.agents().await?;
         let needs = Needs::default();
         best_agent(&team, &needs, &agents)
@@ -110,11 +112,13 @@ impl AgentDesk {
         let mut cursor: Option<String> = None;
         while queue.len() < MAX_REOFFERED {
             let page = self.ports.tickets.list(&filter, MAX_PAGE, cursor.as_deref()).await?;
-            queue.extend(page.tickets.into_iter().filter(|t| t.status.is_unfinished()).map(|t| QueuedTicket {
-                ticket: t.number,
-                priority: t.priority,
-                queued_at: t.created_at,
-                needs: Needs::default(),
+            queue.extend(page.tickets.into_iter().filter(|t| t.status.is_unfinished()).map(|t| {
+                QueuedTicket {
+                    ticket: t.number,
+                    priority: t.priority,
+                    queued_at: t.created_at,
+                    needs: Needs::default(),
+                }
             }));
             match page.cursor {
                 Some(next) => cursor = Some(next),

@@ -160,7 +160,9 @@ impl AgentDesk {
             ..into.clone()
         };
         self.ports.customers.update(&combined, into.version).await?;
-        for (customer, detail) in [(&from.id, format!("merged into {}", into.id)), (&into.id, format!("merged {}", from.id))] {
+        for (customer, detail) in
+            [(&from.id, format!("merged into {}", into.id)), (&into.id, format!("merged {}", from.id))]
+        {
             self.audit(staff, customer, "merge", Some(detail)).await?;
         }
         Ok(MergedCustomers { customer: self.load_customer(&into.id).await?, moved_identities, moved_tickets })

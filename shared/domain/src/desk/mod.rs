@@ -11,9 +11,9 @@ mod agents;
 mod customers;
 mod privacy;
 mod reply;
-mod tickets;
 #[cfg(test)]
 mod tests;
+mod tickets;
 
 use std::sync::Arc;
 
@@ -99,7 +99,11 @@ impl AgentDesk {
     }
 
     async fn load(&self, number: TicketNumber) -> Result<Ticket, DeskError> {
-        self.ports.tickets.ticket(number).await?.ok_or_else(|| DeskError::NotFound(format!("ticket {number}")))
+        self.ports
+            .tickets
+            .ticket(number)
+            .await?
+            .ok_or_else(|| DeskError::NotFound(format!("ticket {number}")))
     }
 
     /// The ticket, provided it is still at the version the client saw.
@@ -112,7 +116,12 @@ impl AgentDesk {
     }
 
     /// Writes `ticket` (changed from `expected_version`) with `events`.
-    async fn save(&self, ticket: Ticket, expected_version: u64, events: Vec<TicketEvent>) -> Result<Ticket, DeskError> {
+    async fn save(
+        &self,
+        ticket: Ticket,
+        expected_version: u64,
+        events: Vec<TicketEvent>,
+    ) -> Result<Ticket, DeskError> {
         if events.is_empty() {
             return Ok(ticket);
         }

@@ -60,7 +60,8 @@ impl AgentDesk {
     pub async fn erase(&self, staff: &Staff, id: &CustomerId) -> Result<ErasureReport, DeskError> {
         let customer = self.customer(id).await?;
         let now = self.ports.clock.now();
-        let mut report = ErasureReport { customer: customer.id.clone(), tickets: 0, messages: 0, blobs_deleted: 0 };
+        let mut report =
+            ErasureReport { customer: customer.id.clone(), tickets: 0, messages: 0, blobs_deleted: 0 };
         for mut ticket in self.tickets_of(&customer.id).await? {
             let messages = self.ports.tickets.messages(ticket.number).await?;
             let mut erased = Vec::with_capacity(messages.len());
@@ -120,7 +121,9 @@ impl AgentDesk {
     /// redelivery must still find it — but without the deliveries.
     async fn forget_outcome(&self, message: &Message) -> Result<(), DeskError> {
         let key = match &message.channel_ref {
-            ChannelRef::Chat { inbox, message_id, .. } => InboundMessage::chat_idempotency_key(inbox, message_id),
+            ChannelRef::Chat { inbox, message_id, .. } => {
+                InboundMessage::chat_idempotency_key(inbox, message_id)
+            }
             ChannelRef::Email { message_id, .. } => InboundMessage::email_idempotency_key(message_id),
             ChannelRef::None => return Ok(()),
         };

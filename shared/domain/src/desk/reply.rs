@@ -96,7 +96,8 @@ impl AgentDesk {
             (Some(_), false) => Delivery::Queued,
             (None, false) => Delivery::Undeliverable,
         };
-        let outcome = ReplyOutcome { ticket: number, message: message.id.clone(), version: ticket.version, delivery };
+        let outcome =
+            ReplyOutcome { ticket: number, message: message.id.clone(), version: ticket.version, delivery };
         let idempotency = match key {
             Some(key) => Some(IdempotencyRecord {
                 key,

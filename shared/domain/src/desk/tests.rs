@@ -1,0 +1,107 @@
+//! The desk's rules on one in-memory store; the agent API scenarios in `tests/` drive the
+//! same workflows over HTTP on both backends.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings, SequentialIds};
+use crate::model::{Channel, CustomerId, Status, Ticket, TicketNumber};
+
+fn desk() -> (AgentDesk, Arc<MemoryStore>) {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_795_424_400).unwrap()));
+    let store = Arc::new(MemoryStore::new());
+    let ports = DeskPorts {
+        tickets: store.clone(),
+        customers: store.clone(),
+        agents: store.clone(),
+        idempotency: store.clone(),
+        outbound: Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default())),
+        blobs: Arc::new(MemoryBlobStore::default()),
+        clock,
+        ids: Arc::new(SequentialIds::default()),
+    };
+    (AgentDesk::new(ports, None, EmailRules::default()), store)
+}
+
+async fn open_ticket(store: &MemoryStore, number: u64) -> Ticket {
+    let at = Timestamp::from_second(1_795_424_000).unwrap();
+    let (ticket, created) = Ticket::open(
+        TicketNumber(number),
+        Channel::Chat,
+        "parcel".into(),
+        CustomerId::new("cus_1"),
+        None,
+        at,
+    );
+    let commit = TicketCommit {
+        ticket: ticket.clone(),
+        expected_version: None,
+        messages: Vec::new(),
+        events: vec![created],
+        thread_claims: Vec::new(),
+        idempotency: None,
+    };
+    store.commit(commit).await.unwrap();
+    ticket
+}
+
+fn staff() -> Staff {
+    Staff("li".into())
+}
+
+#[tokio::test]
+async fn a_patch_from_a_stale_version_is_a_conflict_and_changes_nothing() {
+    let (desk, store) = desk();
+    let ticket = open_ticket(&store, 1).await;
+    let patch =
+        TicketPatch { version: ticket.version, status: Some(Status::Pending), ..TicketPatch::default() };
+    let patched = desk.patch(&staff(), TicketNumber(1), patch.clone()).await.unwrap();
+    assert_eq!(patched.status, Status::Pending);
+    let again = desk.patch(&staff(), TicketNumber(1), patch).await;
+    assert!(matches!(again, Err(DeskError::Conflict(_))), "{again:?}");
+    assert_eq!(store.ticket(TicketNumber(1)).await.unwrap().unwrap().version, patched.version);
+}
+
+#[tokio::test]
+async fn a_reply_repeated_with_its_idempotency_key_is_written_once() {
+    let (desk, store) = desk();
+    open_ticket(&store, 1).await;
+    let first = desk.reply(&staff(), TicketNumber(1), "On its way", false, None, Some("k-1")).await.unwrap();
+    let again = desk.reply(&staff(), TicketNumber(1), "On its way", false, None, Some("k-1")).await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(store.messages(TicketNumber(1)).await.unwrap().len(), 1);
+    // No chat message in the thread: nowhere to send it.
+    assert_eq!(first.delivery, Delivery::Undeliverable);
+}
+
+#[tokio::test]
+async fn merging_closes_the_source_and_repeating_it_changes_nothing() {
+    let (desk, store) = desk();
+    open_ticket(&store, 1).await;
+    open_ticket(&store, 2).await;
+    assert!(matches!(
+        desk.merge(&staff(), TicketNumber(1), TicketNumber(1)).await,
+        Err(DeskError::Invalid(_))
+    ));
+    let target = desk.merge(&staff(), TicketNumber(2), TicketNumber(1)).await.unwrap();
+    assert!(target.merged_from.contains(&TicketNumber(2)));
+    let source = store.ticket(TicketNumber(2)).await.unwrap().unwrap();
+    assert_eq!((source.status, source.merged_into), (Status::Closed, Some(TicketNumber(1))));
+    let version = store.ticket(TicketNumber(1)).await.unwrap().unwrap().version;
+    desk.merge(&staff(), TicketNumber(2), TicketNumber(1)).await.unwrap();
+    assert_eq!(store.ticket(TicketNumber(1)).await.unwrap().unwrap().version, version);
+}
+
+#[tokio::test]
+async fn empty_or_oversized_replies_and_unknown_agents_are_refused() {
+    let (desk, store) = desk();
+    let ticket = open_ticket(&store, 1).await;
+    for text in ["", "   ", &"x".repeat(reply::MAX_REPLY_BYTES + 1)] {
+        let refused = desk.reply(&staff(), TicketNumber(1), text, false, None, None).await;
+        assert!(matches!(refused, Err(DeskError::Invalid(_))));
+    }
+    let nobody = desk.assign(&staff(), TicketNumber(1), Some("ghost".into()), ticket.version).await;
+    assert!(matches!(nobody, Err(DeskError::Invalid(_))), "{nobody:?}");
+}

@@ -77,7 +77,12 @@ impl AgentDesk {
     }
 
     /// Applies `patch` as one commit; an assignee must be a known agent.
-    pub async fn patch(&self, staff: &Staff, number: TicketNumber, patch: TicketPatch) -> Result<Ticket, DeskError> {
+    pub async fn patch(
+        &self,
+        staff: &Staff,
+        number: TicketNumber,
+        patch: TicketPatch,
+    ) -> Result<Ticket, DeskError> {
         validate_patch(&patch)?;
         if let Some(Some(agent)) = &patch.assignee {
             self.ensure_agent(agent).await?;
@@ -115,7 +120,9 @@ impl AgentDesk {
             self.ports.agents.touch_assigned(agent, now).await?;
         }
         // A solved or handed-over ticket frees room: offer the queue again.
-        if let Some(agent) = previous.filter(|a| ticket.assignee.as_ref() != Some(a) || !ticket.status.is_unfinished()) {
+        if let Some(agent) =
+            previous.filter(|a| ticket.assignee.as_ref() != Some(a) || !ticket.status.is_unfinished())
+        {
             self.reoffer_for(&agent).await?;
         }
         Ok(ticket)
@@ -149,7 +156,12 @@ impl AgentDesk {
     /// Merges `source` into `target`: the source closes and points at the target, whose view
     /// shows both threads; the source's own trail stays readable under its number. Repeating a
     /// merge that half-happened completes it.
-    pub async fn merge(&self, staff: &Staff, source: TicketNumber, target: TicketNumber) -> Result<Ticket, DeskError> {
+    pub async fn merge(
+        &self,
+        staff: &Staff,
+        source: TicketNumber,
+        target: TicketNumber,
+    ) -> Result<Ticket, DeskError> {
         if source == target {
             return Err(DeskError::Invalid("a ticket cannot be merged into itself".into()));
         }
@@ -165,7 +177,9 @@ impl AgentDesk {
         let actor = staff.actor();
         match from.merged_into {
             Some(already) if already == target => {}
-            Some(other) => return Err(DeskError::Conflict(format!("ticket {source} was merged into {other}"))),
+            Some(other) => {
+                return Err(DeskError::Conflict(format!("ticket {source} was merged into {other}")));
+            }
             None => {
                 let version = from.version;
                 let events = from.merge_into(&actor, target, now)?;
@@ -223,11 +237,12 @@ fn validate_patch(patch: &TicketPatch) -> Result<(), DeskError> {
         }
         tags.iter().try_for_each(|t| label("tags", t))?;
     }
-    for (field, value) in [("team", &patch.team), ("assignee", &patch.assignee), ("category", &patch.category)] {
+    for (field, value) in
+        [("team", &patch.team), ("assignee", &patch.assignee), ("category", &patch.category)]
+    {
         if let Some(Some(value)) = value {
             label(field, value)?;
         }
     }
     Ok(())
 }
-

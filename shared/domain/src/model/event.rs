@@ -16,21 +16,58 @@ pub enum Actor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
-    Created { channel: Channel, requester: CustomerId, follow_up_of: Option<TicketNumber> },
-    MessageIn { message: MessageId },
-    MessageOut { message: MessageId, internal: bool },
-    Status { from: Status, to: Status },
-    Assigned { from: Option<String>, to: Option<String> },
-    Priority { from: Priority, to: Priority },
-    SlaBreached { timer: String },
-    Escalated { from_team: Option<String>, to_team: Option<String>, reason: String },
+    Created {
+        channel: Channel,
+        requester: CustomerId,
+        follow_up_of: Option<TicketNumber>,
+    },
+    MessageIn {
+        message: MessageId,
+    },
+    MessageOut {
+        message: MessageId,
+        internal: bool,
+    },
+    Status {
+        from: Status,
+        to: Status,
+    },
+    Assigned {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    Priority {
+        from: Priority,
+        to: Priority,
+    },
+    SlaBreached {
+        timer: String,
+    },
+    Escalated {
+        from_team: Option<String>,
+        to_team: Option<String>,
+        reason: String,
+    },
     SurveySent,
-    SurveyAnswered { score: u8 },
-    Merged { into: TicketNumber },
-    Tags { added: Vec<String>, removed: Vec<String> },
-    Category { from: Option<String>, to: Option<String> },
+    SurveyAnswered {
+        score: u8,
+    },
+    Merged {
+        into: TicketNumber,
+    },
+    Tags {
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+    Category {
+        from: Option<String>,
+        to: Option<String>,
+    },
     /// The requester was merged into another customer.
-    Requester { from: CustomerId, to: CustomerId },
+    Requester {
+        from: CustomerId,
+        to: CustomerId,
+    },
     /// The requester's personal data was removed from the ticket (right to erasure).
     Erased,
 }

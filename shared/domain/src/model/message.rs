@@ -46,7 +46,11 @@ pub struct AttachmentRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "channel", rename_all = "snake_case")]
 pub enum ChannelRef {
-    Chat { inbox: String, conversation_id: String, message_id: String },
+    Chat {
+        inbox: String,
+        conversation_id: String,
+        message_id: String,
+    },
     Email {
         message_id: String,
         in_reply_to: Option<String>,

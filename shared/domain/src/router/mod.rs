@@ -28,8 +28,8 @@ use crate::model::{
 };
 use crate::outbound::{Destination, OutboundJob, OutboundKind};
 use crate::ports::{
-    AgentStore, Clock, CustomerStore, IdSource, IdempotencyRecord, IdempotencyStore, Queue, QueueError, RateLimiter,
-    StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore,
+    AgentStore, Clock, CustomerStore, IdSource, IdempotencyRecord, IdempotencyStore, Queue, QueueError,
+    RateLimiter, StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore,
 };
 use crate::system::later;
 
