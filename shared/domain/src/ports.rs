@@ -126,7 +126,7 @@ pub trait TicketStore: Send + Sync {
     /// One thread claim on its own, outside a commit (e.g. the Message-ID a mail provider
     /// gave a mail after it was sent). `Ok` if the key already points at the claim's ticket.
     async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError>;
-    /// One page of the tickets `filter` selects, most recently updated first, read from an
+    /// One page of the tickets `filter` selects, newest first, read from an
     /// index ([`TicketFilter::index`]); `Invalid` for an unindexed filter or a bad cursor.
     async fn list(
         &self,

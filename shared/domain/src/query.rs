@@ -93,7 +93,7 @@ pub fn ticket_breached(ticket: &Ticket) -> bool {
 /// filter on it.
 pub const SLA_BREACHED_TAG: &str = "sla_breached";
 
-/// One page of a list, most recently updated first.
+/// One page of a list, newest ticket first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketPage {
     pub tickets: Vec<Ticket>,

@@ -6,7 +6,10 @@
 //!   started 4 KB; both at least one unit, also when the item is absent;
 //! - a Query sums the sizes of the items it returns (we never filter, so returned is
 //!   evaluated) and rounds up to 4 KB once per page;
-//! - inside a transaction every item costs twice.
+//! - inside a transaction every item costs twice;
+//! - a put also writes the item into every global secondary index it belongs to (all of ours
+//!   project ALL, so the whole item), once, transaction or not. An index whose key changed is
+//!   billed a delete and a put; the old item is unknown here, so one write is counted.
 //!
 //! Estimates are lower bounds where the stored item is unknown: an UpdateItem or a failed
 //! condition is billed on the larger of the old and the new item, and only the request's
@@ -64,8 +67,20 @@ fn units(bytes: usize, unit: usize) -> f64 {
     bytes.div_ceil(unit).max(1) as f64
 }
 
+/// The attributes that put an item into one of the table's global secondary indexes
+/// (template.yaml): its hash keys.
+const INDEX_HASH_ATTRIBUTES: [&str; 5] =
+    ["list_status", "list_requester", "list_team", "list_assignee", "timer_bucket"];
+
+/// Units of the index writes a put of `item` causes.
+pub(crate) fn index_units(item: &Item) -> f64 {
+    let indexes = INDEX_HASH_ATTRIBUTES.iter().filter(|a| item.contains_key(**a)).count();
+    indexes as f64 * write_units(item_size(item))
+}
+
 /// The write units of a TransactWriteItems, from the items it carries.
 pub(crate) fn transaction_units(writes: &[TransactWriteItem]) -> Capacity {
+    let indexes: f64 = writes.iter().filter_map(|w| w.put()).map(|put| index_units(put.item())).sum();
     let units: f64 = writes
         .iter()
         .map(|write| {
@@ -85,7 +100,7 @@ pub(crate) fn transaction_units(writes: &[TransactWriteItem]) -> Capacity {
             write_units(bytes)
         })
         .sum();
-    Capacity::write(units * TRANSACTION_FACTOR)
+    Capacity::write(units * TRANSACTION_FACTOR + indexes)
 }
 
 /// An item's size as DynamoDB counts it: attribute names plus values.
@@ -179,6 +194,21 @@ mod tests {
             TransactWriteItem::builder().update(update).build(),
         ];
         assert_eq!(transaction_units(&writes), Capacity::write(2.0 * 2.0 + 2.0));
+    }
+
+    #[test]
+    fn a_put_also_writes_each_index_it_belongs_to_once() {
+        let ticket = item(&[
+            ("pk", AttributeValue::S("T#1".into())),
+            ("list_status", AttributeValue::S("open".into())),
+            ("list_requester", AttributeValue::S("cus_1".into())),
+            ("list_team", AttributeValue::S("frontline".into())),
+        ]);
+        assert_eq!(index_units(&ticket), 3.0);
+        let put = Put::builder().table_name("t").set_item(Some(ticket)).build().unwrap();
+        let writes = [TransactWriteItem::builder().put(put).build()];
+        assert_eq!(transaction_units(&writes), Capacity::write(2.0 + 3.0));
+        assert_eq!(index_units(&item(&[("pk", AttributeValue::S("C#1".into()))])), 0.0);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Ticket lists from sparse global secondary indexes, never a Scan. Every ticket item carries
-//! `list_at` (`<updated_at>#<number>`, fixed width, so string order is update order) and the
+//! `list_at` (`<created_at>#<number>`, fixed width, so string order is age order) and the
 //! hash attributes of the indexes it belongs to:
 //!
 //! | index          | hash attribute   | present when            |
@@ -9,7 +9,10 @@
 //! | `by_assignee`  | `list_assignee`  | someone holds it        |
 //! | `by_requester` | `list_requester` | always                  |
 //!
-//! A list queries one index (the filter's [`TicketFilter::index`]) newest first; the other
+//! The sort key never changes after a ticket opens: an index entry whose keys stay is updated
+//! in place (one write), where a changing sort key would cost a delete and a put on every
+//! index at every ticket write. A list queries one index (the filter's
+//! [`TicketFilter::index`]) newest first; the other
 //! fields become a FilterExpression. The cursor is the LastEvaluatedKey, as hex of its JSON, so it only works on the index that made it.
 
 use std::collections::HashMap;
@@ -35,7 +38,7 @@ const LIST_REQUESTER: &str = "list_requester";
 /// Adds the index attributes of `ticket` to its item.
 pub(crate) fn add_list_attributes(item: &mut Item, ticket: &Ticket) {
     let s = |v: &str| AttributeValue::S(v.to_owned());
-    item.insert(LIST_AT.to_owned(), s(&format!("{:.9}#{:020}", ticket.updated_at, ticket.number.0)));
+    item.insert(LIST_AT.to_owned(), s(&format!("{:.9}#{:020}", ticket.created_at, ticket.number.0)));
     item.insert(LIST_STATUS.to_owned(), s(ticket.status.as_str()));
     item.insert(LIST_REQUESTER.to_owned(), s(ticket.requester.as_str()));
     if let Some(team) = &ticket.team {

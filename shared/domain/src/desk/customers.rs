@@ -25,7 +25,7 @@ pub struct Csat {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomerView {
     pub customer: Customer,
-    /// Every ticket, on every channel, most recently updated first.
+    /// Every ticket, on every channel, newest first.
     pub tickets: Vec<Ticket>,
     pub latest_csat: Option<Csat>,
 }
@@ -83,7 +83,7 @@ impl AgentDesk {
         Ok(CustomerView { customer, tickets, latest_csat })
     }
 
-    /// Every ticket `id` requested, most recently updated first (bounded).
+    /// Every ticket `id` requested, newest first (bounded).
     pub(super) async fn tickets_of(&self, id: &CustomerId) -> Result<Vec<Ticket>, DeskError> {
         let filter = TicketFilter { requester: Some(id.clone()), ..TicketFilter::default() };
         let mut tickets = Vec::new();

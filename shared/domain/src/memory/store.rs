@@ -144,7 +144,7 @@ impl TicketStore for MemoryStore {
             .filter(|t| filter.matches(t))
             .filter(|t| after.as_ref().is_none_or(|after| list_position(t) < *after))
             .collect();
-        // Most recently updated first, as the indexes' sort keys read backwards.
+        // Newest first, as the indexes' sort keys read backwards.
         selected.sort_by_key(|t| std::cmp::Reverse(list_position(t)));
         let more = selected.len() > limit;
         selected.truncate(limit);
@@ -212,9 +212,9 @@ impl TicketStore for MemoryStore {
     }
 }
 
-/// A ticket's place in a list: last update, then number.
+/// A ticket's place in a list: when it opened, then number.
 fn list_position(ticket: &Ticket) -> (Timestamp, u64) {
-    (ticket.updated_at, ticket.number.0)
+    (ticket.created_at, ticket.number.0)
 }
 
 fn format_cursor((at, number): &(Timestamp, u64)) -> String {
