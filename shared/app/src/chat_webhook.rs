@@ -17,6 +17,7 @@ use omnidesk_domain::model::Identity;
 use omnidesk_domain::ports::{Clock, Queue};
 use serde::{Deserialize, Serialize};
 
+use crate::body;
 use crate::config::InboxDirectory;
 use crate::error::{self, ApiError};
 use crate::signature::{self, SIGNATURE_HEADER};
@@ -77,13 +78,7 @@ async fn receive(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let inbox = webhook.inboxes.get(&inbox_id).ok_or_else(|| ApiError::not_found("unknown inbox"))?;
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::too_large(format!("body is over {MAX_CHAT_BODY_BYTES} bytes"))
-        } else {
-            ApiError::bad_request(rejection.body_text())
-        }
-    })?;
+    let body = body::bytes(body, MAX_CHAT_BODY_BYTES)?;
     let now = webhook.clock.now();
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     signature::verify(header, inbox.secret.as_bytes(), &body, now).map_err(|error| {
@@ -99,16 +94,7 @@ async fn receive(
 }
 
 fn parse(body: &[u8]) -> Result<ChatMessageIn, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(body);
-    let message: ChatMessageIn = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." {
-            ApiError::bad_request(inner.to_string())
-        } else {
-            ApiError::bad_request(format!("{path}: {inner}"))
-        }
-    })?;
+    let message: ChatMessageIn = body::json(body)?;
     check_id("message_id", &message.message_id)?;
     check_id("conversation_id", &message.conversation_id)?;
     check_id("visitor.id", &message.visitor.id)?;

@@ -4,6 +4,7 @@
 //! of the AWS SDK and the Lambda runtime; only the event types come from `aws_lambda_events`.
 
 pub mod agent_api;
+pub mod body;
 pub mod chat_callback;
 pub mod chat_webhook;
 pub mod config;

@@ -1,33 +1,17 @@
-//! Request parsing with the desk's own error shape: every malformed body, query or path is
-//! a 400 (413 when too large) naming the bad field, never axum's plain-text rejection.
+//! Request parsing for the agent API: bodies (see [`crate::body`]), queries and path ids,
+//! each failing with the desk's own error shape.
 
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
 use bytes::Bytes;
 use omnidesk_domain::model::{CustomerId, TicketNumber};
 use serde::de::DeserializeOwned;
 
 use super::MAX_AGENT_BODY_BYTES;
+use crate::body;
 use crate::error::ApiError;
 
 pub fn json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::too_large(format!("body is over {MAX_AGENT_BODY_BYTES} bytes"))
-        } else {
-            ApiError::bad_request(rejection.body_text())
-        }
-    })?;
-    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." {
-            ApiError::bad_request(inner.to_string())
-        } else {
-            ApiError::bad_request(format!("{path}: {inner}"))
-        }
-    })
+    body::json(&body::bytes(body, MAX_AGENT_BODY_BYTES)?)
 }
 
 pub fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, ApiError> {
