@@ -27,10 +27,14 @@ struct MailDesk {
     dir: PathBuf,
 }
 
+/// An agent's token for the agent API.
+const AGENT_TOKEN: &str = "email-test-agent-token";
+
 fn config(with_email: bool) -> DeskConfig {
     let email = if with_email { format!("[email]\naddress = \"{DESK}\"\n") } else { String::new() };
     let text = format!(
-        "{email}\n[local]\nvisibility_timeout_ms = 300\nmax_receive_count = 5\npoll_interval_ms = 10\n"
+        "{email}\n[local]\nvisibility_timeout_ms = 300\nmax_receive_count = 5\npoll_interval_ms = 10\n\
+         [[auth.tokens]]\ntoken = \"{AGENT_TOKEN}\"\nuser = \"li\"\nrole = \"agent\"\n"
     );
     DeskConfig::from_toml(&text).expect("test config is valid")
 }
@@ -240,4 +244,49 @@ async fn bad_posts_get_the_desk_error_shape() {
     let (status, body) = off.post_mail(mail("a@example.com", "hi", "x@y", None, "hi")).await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_reply_goes_out_as_mail_in_the_thread_and_the_answer_to_it_joins_the_ticket() {
+    let t = MailDesk::start("agent-reply", true).await;
+    let first =
+        mail("Li Wei <li.wei@example.com>", "Where is my parcel?", "q1@mail.example.com", None, "Order 1042");
+    assert_eq!(t.post_mail(first).await.0, 202);
+    assert!(t.outbox_holds(1).await, "no acknowledgement");
+
+    let response = t
+        .http
+        .post(format!("{}/v1/tickets/1/replies", t.base))
+        .bearer_auth(AGENT_TOKEN)
+        .json(&serde_json::json!({ "text": "It left our warehouse today." }))
+        .send()
+        .await
+        .expect("desk answers");
+    assert_eq!(response.status().as_u16(), 201);
+    assert!(t.outbox_holds(2).await, "no reply mail");
+    let outbox = t.outbox();
+    let reply = outbox.iter().find(|m| String::from_utf8_lossy(m).contains("warehouse")).expect("the reply");
+    assert!(header(reply, "to").is_some_and(|to| to.contains("li.wei@example.com")));
+    assert!(header(reply, "subject").is_some_and(|s| s.contains("[#1]")));
+    assert!(header(reply, "in-reply-to").is_some_and(|v| v.contains("q1@mail.example.com")));
+    assert!(header(reply, "auto-submitted").is_none(), "a person wrote it");
+
+    // The customer answers the agent's mail: it joins ticket #1.
+    let reply_id = message_id(reply).expect("the reply's Message-ID");
+    let answer = mail(
+        "li.wei@example.com",
+        "Re: [#1] Where is my parcel?",
+        "q2@mail.example.com",
+        Some(&reply_id),
+        "Thanks!",
+    );
+    assert_eq!(t.post_mail(answer).await.0, 202);
+    assert!(
+        eventually(PATIENCE, || async {
+            t.inbound_texts(1).await.iter().any(|text| text.contains("Thanks!"))
+        })
+        .await,
+        "the answer did not join #1"
+    );
+    assert!(t.ticket(2).await.is_none());
 }
