@@ -40,6 +40,15 @@ impl Role {
         }
     }
 
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Analyst => "analyst",
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+
     pub fn may(self, action: Action) -> bool {
         match action {
             Action::Read => true,
@@ -72,7 +81,7 @@ impl Principal {
         if self.role.may(action) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!("a {:?} may not do this", self.role).to_lowercase()))
+            Err(ApiError::forbidden(format!("the {} role may not do this", self.role.name())))
         }
     }
 }

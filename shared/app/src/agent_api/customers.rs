@@ -2,13 +2,13 @@
 
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use bytes::Bytes;
 use omnidesk_domain::desk::{CustomerExport, CustomerView, ErasureReport, MergedCustomers};
 use omnidesk_domain::model::{Customer, Identity};
 use serde::Deserialize;
 
-use super::extract::{self, customer_id};
+use super::extract::{self, PathId, customer_id};
 use super::{Action, Api, Caller};
 use crate::error::ApiError;
 
@@ -47,7 +47,7 @@ pub(super) async fn find(
 pub(super) async fn view(
     State(api): Api,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<CustomerView>, ApiError> {
     caller.may(Action::Read)?;
     Ok(Json(api.desk.customer_view(&customer_id(&id)?).await?))
@@ -62,7 +62,7 @@ pub(super) struct MergeIn {
 pub(super) async fn merge(
     State(api): Api,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<MergedCustomers>, ApiError> {
     let staff = caller.may(Action::MergeCustomers)?;
@@ -75,7 +75,7 @@ pub(super) async fn merge(
 pub(super) async fn export(
     State(api): Api,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<CustomerExport>, ApiError> {
     let staff = caller.may(Action::Export)?;
     Ok(Json(api.desk.export(&staff, &customer_id(&id)?).await?))
@@ -84,7 +84,7 @@ pub(super) async fn export(
 pub(super) async fn erase(
     State(api): Api,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<ErasureReport>, ApiError> {
     let staff = caller.may(Action::Erase)?;
     Ok(Json(api.desk.erase(&staff, &customer_id(&id)?).await?))

@@ -2,6 +2,8 @@
 //! each failing with the desk's own error shape.
 
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use bytes::Bytes;
 use omnidesk_domain::model::{CustomerId, TicketNumber};
 use serde::de::DeserializeOwned;
@@ -19,7 +21,12 @@ pub fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, ApiError> {
     let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded_parse(&raw));
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
-        ApiError::bad_request(format!("query {path}: {}", e.into_inner()))
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::bad_request(format!("query: {inner}"))
+        } else {
+            ApiError::bad_request(format!("query {path}: {inner}"))
+        }
     })
 }
 
@@ -42,5 +49,20 @@ pub fn customer_id(raw: &str) -> Result<CustomerId, ApiError> {
         Ok(CustomerId::new(raw))
     } else {
         Err(ApiError::not_found(format!("customer {raw:?} not found")))
+    }
+}
+
+/// The one path parameter of a route (`{number}`, `{id}`). A segment that is not even valid
+/// UTF-8 names no ticket or customer: 404 in the desk's error shape, not axum's plain text.
+pub struct PathId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(PathId(id)),
+            Err(_) => Err(ApiError::not_found("no such ticket or customer")),
+        }
     }
 }

@@ -110,3 +110,77 @@ impl From<DeskError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use jiff::Timestamp;
+    use omnidesk_domain::memory::{
+        ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings, SequentialIds,
+    };
+    use omnidesk_domain::router::EmailRules;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    const TOKEN: &str = "unit-test-token-0123456789";
+
+    fn api() -> Router {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_795_424_400).unwrap()));
+        let store = Arc::new(MemoryStore::new());
+        let ports = DeskPorts {
+            tickets: store.clone(),
+            customers: store.clone(),
+            agents: store.clone(),
+            idempotency: store,
+            outbound: Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default())),
+            blobs: Arc::new(MemoryBlobStore::default()),
+            clock,
+            ids: Arc::new(SequentialIds::default()),
+        };
+        let who = Principal { user: "ana".into(), role: Role::Analyst };
+        router(AgentApi {
+            desk: Arc::new(AgentDesk::new(ports, None, EmailRules::default())),
+            auth: Arc::new(BearerTokens::new([(TOKEN.to_owned(), who)])),
+        })
+    }
+
+    async fn call(method: &str, uri: &str) -> (StatusCode, serde_json::Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let response = api().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn malformed_ids_and_queries_answer_in_the_error_shape() {
+        for uri in ["/v1/tickets/%FF", "/v1/customers/%FF", "/v1/customers/cus_%FF/export", "/v1/tickets/abc"]
+        {
+            let (status, body) = call("GET", uri).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+            assert_eq!(body["error"]["code"], "not_found", "{uri}");
+        }
+        let (status, body) = call("GET", "/v1/tickets?status=open&status=new").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body["error"]["message"].as_str().unwrap().starts_with("query: duplicate field"), "{body}");
+        let (status, body) = call("GET", "/v1/tickets").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "an unindexed list: {body}");
+    }
+
+    #[tokio::test]
+    async fn a_role_below_the_route_is_403_naming_the_role() {
+        let (status, body) = call("POST", "/v1/tickets/1/notes").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(body["error"]["message"], "the analyst role may not do this");
+    }
+}

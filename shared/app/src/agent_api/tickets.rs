@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
 use omnidesk_domain::desk::{ReplyOutcome, TicketPatch, TicketView};
@@ -10,7 +10,7 @@ use omnidesk_domain::model::{Channel, CustomerId, Priority, Status, Ticket, Tick
 use omnidesk_domain::query::{AssigneeFilter, TicketFilter, page_size};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{self, ticket_number};
+use super::extract::{self, PathId, ticket_number};
 use super::{Action, Api, Caller};
 use crate::error::ApiError;
 
@@ -112,7 +112,7 @@ async fn own_team(api: &super::AgentApi, caller: &Caller) -> Result<String, ApiE
 pub(super) async fn view(
     State(api): Api,
     caller: Caller,
-    Path(number): Path<String>,
+    PathId(number): PathId,
 ) -> Result<Json<TicketView>, ApiError> {
     caller.may(Action::Read)?;
     Ok(Json(api.desk.view(ticket_number(&number)?).await?))
@@ -121,7 +121,7 @@ pub(super) async fn view(
 pub(super) async fn patch(
     State(api): Api,
     caller: Caller,
-    Path(number): Path<String>,
+    PathId(number): PathId,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Ticket>, ApiError> {
     let staff = caller.may(Action::Work)?;
@@ -142,7 +142,7 @@ pub(super) struct TextIn {
 pub(super) async fn reply(
     api: Api,
     caller: Caller,
-    number: Path<String>,
+    number: PathId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<ReplyOutcome>), ApiError> {
@@ -152,7 +152,7 @@ pub(super) async fn reply(
 pub(super) async fn note(
     api: Api,
     caller: Caller,
-    number: Path<String>,
+    number: PathId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<ReplyOutcome>), ApiError> {
@@ -162,7 +162,7 @@ pub(super) async fn note(
 async fn write(
     State(api): Api,
     caller: Caller,
-    Path(number): Path<String>,
+    PathId(number): PathId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
     internal: bool,
@@ -190,7 +190,7 @@ pub(super) struct AssignIn {
 pub(super) async fn assign(
     State(api): Api,
     caller: Caller,
-    Path(number): Path<String>,
+    PathId(number): PathId,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Ticket>, ApiError> {
     let staff = caller.may(Action::Work)?;
@@ -208,7 +208,7 @@ pub(super) struct MergeIn {
 pub(super) async fn merge(
     State(api): Api,
     caller: Caller,
-    Path(number): Path<String>,
+    PathId(number): PathId,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Ticket>, ApiError> {
     let staff = caller.may(Action::Work)?;

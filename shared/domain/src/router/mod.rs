@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use customers::resolve_customer;
 pub use email::{EmailRules, EmailTemplate};
 
-use crate::assignment::{Needs, Routing, TicketFacts, best_agent};
+use crate::assignment::{Needs, Presence, Routing, TicketFacts, best_agent};
 use crate::envelope::seal;
 use crate::inbound::{EmailSource, InboundMessage, Source};
 use crate::lifecycle::LifecycleError;
@@ -387,7 +387,8 @@ impl TicketRouter {
     async fn pick_agent(&self, team: &str, needs: &Needs) -> Result<Option<String>, RouteError> {
         let mut staff: Vec<_> =
             self.ports.agents.agents().await?.into_iter().filter(|a| a.teams.contains(team)).collect();
-        for agent in &mut staff {
+        // Only online members can take it: their loads alone are worth a query each.
+        for agent in staff.iter_mut().filter(|a| a.presence == Presence::Online) {
             agent.load = self.ports.tickets.assigned_load(&agent.id).await?;
         }
         match best_agent(team, needs, &staff) {
