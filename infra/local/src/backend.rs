@@ -10,7 +10,7 @@ use omnidesk_aws::Clients;
 use omnidesk_domain::faults::{FaultPlan, Faulty};
 use omnidesk_domain::memory::{MemoryBlobStore, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings};
 use omnidesk_domain::ports::{
-    BlobStore, Clock, CustomerStore, IdempotencyStore, Queue, RateLimiter, TicketStore,
+    BlobStore, Clock, CustomerStore, IdempotencyStore, Queue, RateLimiter, TicketStore, Watermarks,
 };
 
 use crate::provision::{self, ProvisionError, ProvisionOptions, Provisioned};
@@ -22,6 +22,8 @@ pub struct DeskPorts {
     pub customers: Arc<dyn CustomerStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub limiter: Arc<dyn RateLimiter>,
+    /// The SLA sweeper's watermark.
+    pub watermarks: Arc<dyn Watermarks>,
     pub inbound: Arc<dyn Queue>,
     pub outbound: Arc<dyn Queue>,
     pub inbound_dead_letter: Arc<dyn Queue>,
@@ -53,6 +55,7 @@ impl DeskPorts {
             customers: store.clone(),
             idempotency: store.clone(),
             limiter: Arc::new(MemoryRateLimiter::default()),
+            watermarks: store.clone(),
             inbound_dead_letter: dead_letter(&inbound),
             outbound_dead_letter: dead_letter(&outbound),
             inbound,
@@ -80,7 +83,8 @@ impl DeskPorts {
             tickets: store.clone(),
             customers: store.clone(),
             idempotency: store.clone(),
-            limiter: store,
+            limiter: store.clone(),
+            watermarks: store,
             inbound: queue(&provisioned.inbound_queue_url),
             outbound: queue(&provisioned.outbound_queue_url),
             inbound_dead_letter: queue(&provisioned.inbound_dead_letter_url),

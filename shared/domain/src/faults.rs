@@ -144,6 +144,14 @@ impl<T: TicketStore + ?Sized> TicketStore for Faulty<T> {
     async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
         self.plan.run(|| self.inner.claim_thread(claim), store_down).await
     }
+    async fn due_tickets(
+        &self,
+        bucket: Timestamp,
+        up_to: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        self.plan.run(|| self.inner.due_tickets(bucket, up_to, limit), store_down).await
+    }
 }
 
 #[async_trait]

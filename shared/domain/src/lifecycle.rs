@@ -123,6 +123,8 @@ impl Ticket {
             solved_at: None,
             closed_at: None,
             version: 0,
+            sla: Default::default(),
+            due_at: None,
         };
         let event = ticket.record(
             Actor::Customer(requester.clone()),
@@ -273,7 +275,7 @@ impl Ticket {
     }
 
     /// The single place where a change becomes an event: one version, one event.
-    fn record(&mut self, actor: Actor, kind: EventKind, at: Timestamp) -> TicketEvent {
+    pub(crate) fn record(&mut self, actor: Actor, kind: EventKind, at: Timestamp) -> TicketEvent {
         self.version += 1;
         self.updated_at = at;
         TicketEvent { ticket: self.number, seq: self.version, at, actor, kind }

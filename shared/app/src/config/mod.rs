@@ -12,8 +12,10 @@ use omnidesk_domain::router::{Acknowledgements, DEFAULT_ACKNOWLEDGEMENT};
 use serde::Deserialize;
 
 mod email;
+mod sla;
 
 pub use email::{EmailConfig, TemplateConfig};
+pub use omnidesk_domain::sla::SlaConfig;
 
 /// The environment variable that carries the configuration text on Lambda.
 pub const CONFIG_ENV: &str = "OMNIDESK_CONFIG";
@@ -50,6 +52,9 @@ pub struct DeskConfig {
     /// Teams and the rules that put new tickets in them; absent: tickets stay unrouted.
     #[serde(default)]
     pub routing: Option<RoutingConfig>,
+    /// SLA targets, calendars and escalations; absent: tickets have no SLA timers.
+    #[serde(default)]
+    pub sla: Option<SlaConfig>,
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
@@ -162,6 +167,9 @@ pub struct LocalConfig {
     pub max_receive_count: u32,
     #[serde(default = "default_poll_interval_ms")]
     pub poll_interval_ms: u64,
+    /// How often the local desk runs the SLA sweeper (Lambda: every minute).
+    #[serde(default = "default_sweep_interval_ms")]
+    pub sla_sweep_interval_ms: u64,
 }
 
 impl Default for LocalConfig {
@@ -170,6 +178,7 @@ impl Default for LocalConfig {
             visibility_timeout_ms: default_visibility_timeout_ms(),
             max_receive_count: default_max_receive_count(),
             poll_interval_ms: default_poll_interval_ms(),
+            sla_sweep_interval_ms: default_sweep_interval_ms(),
         }
     }
 }
@@ -182,6 +191,9 @@ fn default_max_receive_count() -> u32 {
 }
 fn default_poll_interval_ms() -> u64 {
     50
+}
+fn default_sweep_interval_ms() -> u64 {
+    sla::DEFAULT_SWEEP_INTERVAL_MS
 }
 
 impl DeskConfig {
@@ -245,6 +257,9 @@ impl DeskConfig {
         if self.delivery.attempts == 0 {
             return Err(invalid("delivery.attempts", "must be at least 1"));
         }
+        if self.local.sla_sweep_interval_ms == 0 {
+            return Err(invalid("local.sla_sweep_interval_ms", "must be at least 1"));
+        }
         if self.local.max_receive_count == 0 {
             return Err(invalid("local.max_receive_count", "must be at least 1"));
         }
@@ -252,6 +267,7 @@ impl DeskConfig {
             email.validate()?;
         }
         self.routing()?;
+        self.sla_policies()?;
         Ok(())
     }
 

@@ -179,6 +179,8 @@ mod tests {
             solved_at: None,
             closed_at: None,
             version: 7,
+            sla: Default::default(),
+            due_at: None,
         });
         roundtrip(Message {
             id: MessageId::new("msg_1"),

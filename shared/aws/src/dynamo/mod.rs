@@ -13,6 +13,7 @@ mod idempotency;
 mod keys;
 mod limiter;
 mod tickets;
+mod timers;
 
 #[cfg(test)]
 mod tests;

@@ -63,6 +63,8 @@ fn ticket(version: u64) -> Ticket {
         solved_at: None,
         closed_at: None,
         version,
+        sla: Default::default(),
+        due_at: None,
     }
 }
 

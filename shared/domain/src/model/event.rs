@@ -16,17 +16,53 @@ pub enum Actor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
-    Created { channel: Channel, requester: CustomerId, follow_up_of: Option<TicketNumber> },
-    MessageIn { message: MessageId },
-    MessageOut { message: MessageId, internal: bool },
-    Status { from: Status, to: Status },
-    Assigned { from: Option<String>, to: Option<String> },
-    Priority { from: Priority, to: Priority },
-    SlaBreached { timer: String },
-    Escalated { from_team: Option<String>, to_team: Option<String>, reason: String },
+    Created {
+        channel: Channel,
+        requester: CustomerId,
+        follow_up_of: Option<TicketNumber>,
+    },
+    MessageIn {
+        message: MessageId,
+    },
+    MessageOut {
+        message: MessageId,
+        internal: bool,
+    },
+    Status {
+        from: Status,
+        to: Status,
+    },
+    Assigned {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    Priority {
+        from: Priority,
+        to: Priority,
+    },
+    SlaBreached {
+        timer: String,
+    },
+    /// A timer passed its warning threshold (e.g. 80 % of its target elapsed).
+    SlaWarning {
+        timer: String,
+    },
+    /// The sweeper queued the SLA alerts it had recorded (their outbound job ids).
+    SlaNotified {
+        jobs: Vec<String>,
+    },
+    Escalated {
+        from_team: Option<String>,
+        to_team: Option<String>,
+        reason: String,
+    },
     SurveySent,
-    SurveyAnswered { score: u8 },
-    Merged { into: TicketNumber },
+    SurveyAnswered {
+        score: u8,
+    },
+    Merged {
+        into: TicketNumber,
+    },
 }
 
 impl EventKind {
@@ -39,6 +75,8 @@ impl EventKind {
             EventKind::Assigned { .. } => "assigned",
             EventKind::Priority { .. } => "priority",
             EventKind::SlaBreached { .. } => "sla_breached",
+            EventKind::SlaWarning { .. } => "sla_warning",
+            EventKind::SlaNotified { .. } => "sla_notified",
             EventKind::Escalated { .. } => "escalated",
             EventKind::SurveySent => "survey_sent",
             EventKind::SurveyAnswered { .. } => "survey_answered",
