@@ -11,6 +11,7 @@ use omnidesk_domain::faults::{FaultPlan, Faulty};
 use omnidesk_domain::memory::{MemoryBlobStore, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings};
 use omnidesk_domain::ports::{
     AgentStore, BlobStore, Clock, CustomerStore, IdempotencyStore, Queue, RateLimiter, TicketStore,
+    Watermarks,
 };
 
 use crate::provision::{self, ProvisionError, ProvisionOptions, Provisioned};
@@ -23,6 +24,8 @@ pub struct DeskPorts {
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub limiter: Arc<dyn RateLimiter>,
     pub agents: Arc<dyn AgentStore>,
+    /// The SLA sweeper's watermark.
+    pub watermarks: Arc<dyn Watermarks>,
     pub inbound: Arc<dyn Queue>,
     pub outbound: Arc<dyn Queue>,
     pub inbound_dead_letter: Arc<dyn Queue>,
@@ -55,6 +58,7 @@ impl DeskPorts {
             idempotency: store.clone(),
             limiter: Arc::new(MemoryRateLimiter::default()),
             agents: store.clone(),
+            watermarks: store.clone(),
             inbound_dead_letter: dead_letter(&inbound),
             outbound_dead_letter: dead_letter(&outbound),
             inbound,
@@ -83,7 +87,8 @@ impl DeskPorts {
             customers: store.clone(),
             idempotency: store.clone(),
             agents: store.clone(),
-            limiter: store,
+            limiter: store.clone(),
+            watermarks: store,
             inbound: queue(&provisioned.inbound_queue_url),
             outbound: queue(&provisioned.outbound_queue_url),
             inbound_dead_letter: queue(&provisioned.inbound_dead_letter_url),

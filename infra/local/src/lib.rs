@@ -24,11 +24,14 @@ use omnidesk_app::config::DeskConfig;
 use omnidesk_app::email_inbound::EmailInbound;
 use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
+use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::ticket_router::RouterHandler;
+use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_domain::desk::{AgentDesk, DeskPorts as AgentDeskPorts};
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::ports::{Clock, OutboundNotifier, QueueError};
 use omnidesk_domain::router::RouterPorts;
+use omnidesk_domain::sla::{SweepError, SweepReport, SweeperPorts};
 use omnidesk_domain::system::RandomIds;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -80,6 +83,8 @@ pub struct LocalDesk {
     pub agent_desk: Arc<AgentDesk>,
     router: RouterHandler,
     dispatcher: DispatcherHandler,
+    /// The SLA sweeper, when the config has `[sla]`.
+    sweeper: Option<SweeperHandler>,
 }
 
 impl LocalDesk {
@@ -103,7 +108,9 @@ impl LocalDesk {
             let outbox = OutboxMailer::new(folders.outbox.clone(), clock.clone());
             Arc::new(MailNotifier::new(Arc::new(outbox))) as Arc<dyn OutboundNotifier>
         });
-        let notifier = Arc::new(ChannelNotifier::new(Arc::new(chat), email));
+        let webhook = WebhookNotifier::new(clock.clone(), &config.delivery)
+            .map_err(|e| LocalError::Http(e.to_string()))?;
+        let notifier = Arc::new(ChannelNotifier::new(Arc::new(chat), email).with_webhook(Arc::new(webhook)));
         Ok(Self::build(config, clock, ports, notifier, folders))
     }
 
@@ -163,7 +170,17 @@ impl LocalDesk {
         let email = config.email.clone().map(|email| {
             Arc::new(EmailInbound::new(email, ports.blobs.clone(), ports.inbound.clone(), clock.clone()))
         });
-        Self { config, clock, ports, callbacks, email, mail_folders, agent_desk, router, dispatcher }
+        // A loaded config was validated already; a hand-built one with a bad [sla] runs without.
+        let sweeper = config.sla_policies().ok().flatten().map(|policies| {
+            let ports = SweeperPorts {
+                tickets: ports.tickets.clone(),
+                watermarks: ports.watermarks.clone(),
+                outbound: ports.outbound.clone(),
+                clock: clock.clone(),
+            };
+            SweeperHandler::new(policies, ports)
+        });
+        Self { config, clock, ports, callbacks, email, mail_folders, agent_desk, router, dispatcher, sweeper }
     }
 
     /// Every HTTP route: the functions' routers plus the local-only `/local/...` helpers.
@@ -194,6 +211,12 @@ impl LocalDesk {
         poller::poll_once(&self.ports.outbound, "outbound", |event| self.dispatcher.handle(event)).await
     }
 
+    /// One run of the SLA sweeper, as the 1-minute schedule triggers it on AWS; `None`
+    /// without `[sla]`.
+    pub async fn sweep_sla(&self) -> Option<Result<SweepReport, SweepError>> {
+        Some(self.sweeper.as_ref()?.sweeper().run().await)
+    }
+
     /// Polls both queues until neither has a visible message.
     pub async fn drain(&self) -> Result<(), QueueError> {
         while self.poll_inbound().await? + self.poll_outbound().await? > 0 {}
@@ -215,7 +238,28 @@ impl LocalDesk {
         if let (Some(email), Some(dir)) = (&self.email, &self.mail_folders.mail_in) {
             tasks.push(tokio::spawn(MailDrop::new(email.clone(), dir.clone()).run()));
         }
+        if self.sweeper.is_some() {
+            let desk = self.clone();
+            let every = Duration::from_millis(self.config.local.sla_sweep_interval_ms);
+            tasks.push(tokio::spawn(async move { desk.sweep_forever(every).await }));
+        }
         tasks
+    }
+
+    /// The schedule: one sweep every `every`, as EventBridge invokes `sla-sweeper`.
+    async fn sweep_forever(&self, every: Duration) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match self.sweep_sla().await {
+                Some(Ok(report)) if report.failures > 0 => {
+                    tracing::warn!(failures = report.failures, "sla.sweep_partial");
+                }
+                Some(Err(error)) => tracing::warn!(%error, "sla.sweep_failed"),
+                _ => {}
+            }
+        }
     }
 
     /// Serves HTTP on `listener` and drains the queues until `shutdown` completes.

@@ -74,7 +74,7 @@ impl ChatCallbackNotifier {
     }
 }
 
-fn classify(status: StatusCode) -> Result<(), NotifyError> {
+pub(crate) fn classify(status: StatusCode) -> Result<(), NotifyError> {
     if status.is_success() {
         Ok(())
     } else if status.is_client_error()

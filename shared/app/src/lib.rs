@@ -13,6 +13,8 @@ pub mod error;
 pub mod outbound_channels;
 pub mod outbound_dispatcher;
 pub mod signature;
+pub mod sla_sweeper;
 pub mod sqs_batch;
 pub mod telemetry;
 pub mod ticket_router;
+pub mod webhook;

@@ -15,11 +15,18 @@ use omnidesk_domain::ports::{
 pub struct ChannelNotifier {
     chat: Arc<dyn OutboundNotifier>,
     email: Option<Arc<dyn OutboundNotifier>>,
+    webhook: Option<Arc<dyn OutboundNotifier>>,
 }
 
 impl ChannelNotifier {
     pub fn new(chat: Arc<dyn OutboundNotifier>, email: Option<Arc<dyn OutboundNotifier>>) -> Self {
-        Self { chat, email }
+        Self { chat, email, webhook: None }
+    }
+
+    /// Delivers SLA alerts to on-call webhooks (see [`crate::webhook`]).
+    pub fn with_webhook(mut self, webhook: Arc<dyn OutboundNotifier>) -> Self {
+        self.webhook = Some(webhook);
+        self
     }
 }
 
@@ -31,6 +38,10 @@ impl OutboundNotifier for ChannelNotifier {
             Destination::Email(_) => match &self.email {
                 Some(email) => email.deliver(job).await,
                 None => Err(NotifyError::Permanent("the email channel is not configured".into())),
+            },
+            Destination::Webhook { .. } => match &self.webhook {
+                Some(webhook) => webhook.deliver(job).await,
+                None => Err(NotifyError::Permanent("no webhook sender is configured".into())),
             },
         }
     }

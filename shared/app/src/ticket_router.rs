@@ -24,6 +24,11 @@ impl RouterHandler {
             Ok(None) => {}
             Err(error) => tracing::error!(%error, "router.routing_config_invalid"),
         }
+        match config.sla_policies() {
+            Ok(Some(policies)) => router = router.with_sla(policies),
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "router.sla_config_invalid"),
+        }
         Self { router }
     }
 

@@ -160,6 +160,15 @@ impl<T: TicketStore + ?Sized> TicketStore for Faulty<T> {
     async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError> {
         self.plan.run(|| self.inner.rewrite_messages(number, messages), store_down).await
     }
+
+    async fn due_tickets(
+        &self,
+        bucket: Timestamp,
+        up_to: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        self.plan.run(|| self.inner.due_tickets(bucket, up_to, limit), store_down).await
+    }
 }
 
 #[async_trait]

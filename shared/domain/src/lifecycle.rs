@@ -126,6 +126,8 @@ impl Ticket {
             merged_into: None,
             merged_from: Default::default(),
             version: 0,
+            sla: Default::default(),
+            due_at: None,
         };
         let event = ticket.record(
             Actor::Customer(requester.clone()),
@@ -347,7 +349,7 @@ impl Ticket {
     }
 
     /// The single place where a change becomes an event: one version, one event.
-    fn record(&mut self, actor: Actor, kind: EventKind, at: Timestamp) -> TicketEvent {
+    pub(crate) fn record(&mut self, actor: Actor, kind: EventKind, at: Timestamp) -> TicketEvent {
         self.version += 1;
         self.updated_at = at;
         TicketEvent { ticket: self.number, seq: self.version, at, actor, kind }

@@ -31,13 +31,23 @@ pub enum OutboundKind {
     /// "We received your message; your ticket is #N."
     Acknowledgement,
     AgentReply,
+    /// An SLA warning or breach, to a team mailbox or an on-call webhook.
+    SlaAlert,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "channel", rename_all = "snake_case")]
 pub enum Destination {
-    Chat { inbox: String, conversation_id: String, visitor_id: Option<String> },
+    Chat {
+        inbox: String,
+        conversation_id: String,
+        visitor_id: Option<String>,
+    },
     Email(EmailDestination),
+    /// A JSON POST to an on-call URL (SLA alerts).
+    Webhook {
+        url: String,
+    },
 }
 
 /// A mail in a ticket's thread. The dispatcher composes it (text and HTML) from the job.

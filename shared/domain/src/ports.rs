@@ -139,6 +139,30 @@ pub trait TicketStore: Send + Sync {
     /// Replaces stored messages of a ticket with new contents under the same id and time
     /// (erasure); messages that do not exist are not created.
     async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError>;
+    /// The due index (SLA sweeper): up to `limit` tickets whose `due_at` lies in the minute
+    /// starting at `bucket` and is at or before `up_to`, earliest first. Only tickets with a
+    /// `due_at` are indexed. On DynamoDB this reads a sparse GSI, so a ticket may show as it
+    /// was moments ago: act on it with a version-conditioned commit.
+    async fn due_tickets(
+        &self,
+        bucket: Timestamp,
+        up_to: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Ticket>, StoreError>;
+}
+
+/// How far a sweeper has finished for good: the start of the last time bucket it closed.
+#[async_trait]
+pub trait Watermarks: Send + Sync {
+    async fn watermark(&self, name: &str) -> Result<Option<Timestamp>, StoreError>;
+    /// Moves `name` from `from` (`None`: never set) to `to`; `Conflict` if another sweeper
+    /// moved it first.
+    async fn advance_watermark(
+        &self,
+        name: &str,
+        from: Option<Timestamp>,
+        to: Timestamp,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]

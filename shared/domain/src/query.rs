@@ -3,6 +3,7 @@
 //! assignee, by team or by status, in that order of preference; the other fields narrow what
 //! that index returns.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Channel, CustomerId, Priority, Status, Ticket};
@@ -30,6 +31,9 @@ pub struct TicketFilter {
     pub tag: Option<String>,
     /// Only tickets with (or without) a breached SLA timer.
     pub breached: Option<bool>,
+    /// Only tickets the SLA sweeper looks at by then: a warning or a deadline of a running
+    /// timer at or before this instant ("breaching soon").
+    pub due_before: Option<Timestamp>,
 }
 
 /// The index a filter is served from.
@@ -80,18 +84,10 @@ impl TicketFilter {
             && self.channel.is_none_or(|c| ticket.channel == c)
             && self.category.as_ref().is_none_or(|c| ticket.category.as_ref() == Some(c))
             && self.tag.as_ref().is_none_or(|t| ticket.tags.contains(t))
-            && self.breached.is_none_or(|b| ticket_breached(ticket) == b)
+            && self.breached.is_none_or(|b| ticket.sla.breached() == b)
+            && self.due_before.is_none_or(|by| ticket.due_at.is_some_and(|due| due <= by))
     }
 }
-
-/// Whether a ticket has a breached SLA timer: the `sla_breached` tag the SLA engine sets.
-pub fn ticket_breached(ticket: &Ticket) -> bool {
-    ticket.tags.contains(SLA_BREACHED_TAG)
-}
-
-/// Tag on a ticket whose SLA timer breached; kept in the ticket's tags so every index can
-/// filter on it.
-pub const SLA_BREACHED_TAG: &str = "sla_breached";
 
 /// One page of a list, newest ticket first.
 #[derive(Debug, Clone, PartialEq, Eq)]

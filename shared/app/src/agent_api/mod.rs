@@ -79,7 +79,16 @@ type Api = State<AgentApi>;
 pub fn desk(config: &DeskConfig, ports: DeskPorts) -> AgentDesk {
     let routing = config.routing().ok().flatten();
     let email = config.email.as_ref().map(|e| e.rules()).unwrap_or_default();
-    AgentDesk::new(ports, routing, email)
+    let desk = AgentDesk::new(ports, routing, email);
+    match config.sla_policies() {
+        Ok(Some(policies)) => desk.with_sla(policies),
+        Ok(None) => desk,
+        Err(error) => {
+            // A loaded config was validated already; a hand-built one runs without timers.
+            tracing::error!(%error, "agent_api.sla_config_invalid");
+            desk
+        }
+    }
 }
 
 /// Stores every `[[agents]]` profile, keeping presence already set: run at start.

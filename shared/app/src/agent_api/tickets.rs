@@ -1,5 +1,7 @@
 //! `/v1/tickets...`: list and search, read, change, reply, note, assign, merge.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
@@ -8,11 +10,15 @@ use bytes::Bytes;
 use omnidesk_domain::desk::{ReplyOutcome, TicketPatch, TicketView};
 use omnidesk_domain::model::{Channel, CustomerId, Priority, Status, Ticket, TicketNumber};
 use omnidesk_domain::query::{AssigneeFilter, TicketFilter, page_size};
+use omnidesk_domain::system::later;
 use serde::{Deserialize, Serialize};
 
 use super::extract::{self, PathId, ticket_number};
 use super::{Action, Api, Caller};
 use crate::error::ApiError;
+
+/// How far ahead "breaching soon" looks.
+const BREACHING_SOON: Duration = Duration::from_secs(60 * 60);
 
 /// `assignee=none` lists unassigned tickets.
 const UNASSIGNED: &str = "none";
@@ -42,7 +48,7 @@ enum SavedView {
     Mine,
     /// Nobody's yet, in my team (or the `team` given).
     Unassigned,
-    /// Mine or my team's, with an SLA timer already breached.
+    /// Mine (with `assignee`) or my team's, with an SLA warning or deadline within the hour.
     BreachingSoon,
 }
 
@@ -83,6 +89,7 @@ async fn filter_of(
         category: query.category,
         tag: query.tag,
         breached: query.breached,
+        due_before: None,
     };
     match query.view {
         None => {}
@@ -94,7 +101,8 @@ async fn filter_of(
             }
         }
         Some(SavedView::BreachingSoon) => {
-            filter.breached = Some(true);
+            let now = api.desk.ports().clock.now();
+            filter.due_before = Some(later(now, BREACHING_SOON));
             if filter.team.is_none() && filter.assignee.is_none() {
                 filter.team = Some(own_team(api, caller).await?);
             }

@@ -12,9 +12,11 @@ use omnidesk_domain::router::{Acknowledgements, DEFAULT_ACKNOWLEDGEMENT};
 use serde::Deserialize;
 
 mod email;
+mod sla;
 mod staff;
 
 pub use email::{EmailConfig, TemplateConfig};
+pub use omnidesk_domain::sla::SlaConfig;
 pub use staff::{AgentConfig, AuthConfig, TokenConfig};
 
 /// The environment variable that carries the configuration text on Lambda.
@@ -58,6 +60,9 @@ pub struct DeskConfig {
     /// Bearer tokens of the local desk's agent API (in AWS a Cognito JWT authorizer instead).
     #[serde(default)]
     pub auth: AuthConfig,
+    /// SLA targets, calendars and escalations; absent: tickets have no SLA timers.
+    #[serde(default)]
+    pub sla: Option<SlaConfig>,
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
@@ -170,6 +175,9 @@ pub struct LocalConfig {
     pub max_receive_count: u32,
     #[serde(default = "default_poll_interval_ms")]
     pub poll_interval_ms: u64,
+    /// How often the local desk runs the SLA sweeper (Lambda: every minute).
+    #[serde(default = "default_sweep_interval_ms")]
+    pub sla_sweep_interval_ms: u64,
 }
 
 impl Default for LocalConfig {
@@ -178,6 +186,7 @@ impl Default for LocalConfig {
             visibility_timeout_ms: default_visibility_timeout_ms(),
             max_receive_count: default_max_receive_count(),
             poll_interval_ms: default_poll_interval_ms(),
+            sla_sweep_interval_ms: default_sweep_interval_ms(),
         }
     }
 }
@@ -190,6 +199,9 @@ fn default_max_receive_count() -> u32 {
 }
 fn default_poll_interval_ms() -> u64 {
     50
+}
+fn default_sweep_interval_ms() -> u64 {
+    sla::DEFAULT_SWEEP_INTERVAL_MS
 }
 
 impl DeskConfig {
@@ -253,6 +265,9 @@ impl DeskConfig {
         if self.delivery.attempts == 0 {
             return Err(invalid("delivery.attempts", "must be at least 1"));
         }
+        if self.local.sla_sweep_interval_ms == 0 {
+            return Err(invalid("local.sla_sweep_interval_ms", "must be at least 1"));
+        }
         if self.local.max_receive_count == 0 {
             return Err(invalid("local.max_receive_count", "must be at least 1"));
         }
@@ -261,6 +276,7 @@ impl DeskConfig {
         }
         self.routing()?;
         staff::validate(&self.agents, &self.auth, self.routing.as_ref())?;
+        self.sla_policies()?;
         Ok(())
     }
 

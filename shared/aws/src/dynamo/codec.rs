@@ -181,6 +181,8 @@ mod tests {
             merged_into: None,
             merged_from: BTreeSet::from([TicketNumber(1001)]),
             version: 7,
+            sla: Default::default(),
+            due_at: None,
         });
         roundtrip(Message {
             id: MessageId::new("msg_1"),

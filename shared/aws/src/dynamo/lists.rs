@@ -20,12 +20,13 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, Select};
 use omnidesk_domain::Ticket;
 use omnidesk_domain::ports::StoreError;
-use omnidesk_domain::query::{AssigneeFilter, IndexKey, SLA_BREACHED_TAG, TicketFilter, TicketPage};
+use omnidesk_domain::query::{AssigneeFilter, IndexKey, TicketFilter, TicketPage};
 
 use super::DynamoStore;
 use super::capacity::{Access, item_size, read_units};
 use super::codec::decode;
 use super::keys::{self, Item};
+use super::timers::{TIMER_DUE, due_key};
 use crate::errors::store_error;
 use crate::meter::Capacity;
 
@@ -34,6 +35,8 @@ const LIST_STATUS: &str = "list_status";
 const LIST_TEAM: &str = "list_team";
 const LIST_ASSIGNEE: &str = "list_assignee";
 const LIST_REQUESTER: &str = "list_requester";
+/// Present (true) on a ticket with a breached SLA timer, for the `breached` filter.
+const LIST_BREACHED: &str = "list_breached";
 
 /// Adds the index attributes of `ticket` to its item.
 pub(crate) fn add_list_attributes(item: &mut Item, ticket: &Ticket) {
@@ -46,6 +49,9 @@ pub(crate) fn add_list_attributes(item: &mut Item, ticket: &Ticket) {
     }
     if let Some(assignee) = &ticket.assignee {
         item.insert(LIST_ASSIGNEE.to_owned(), s(assignee));
+    }
+    if ticket.sla.breached() {
+        item.insert(LIST_BREACHED.to_owned(), AttributeValue::Bool(true));
     }
 }
 
@@ -94,8 +100,17 @@ impl Filter {
         if let Some(tag) = &filter.tag {
             f.contains("tags", s(tag), true);
         }
-        if let Some(breached) = filter.breached {
-            f.contains("tags", s(SLA_BREACHED_TAG), breached);
+        match filter.breached {
+            Some(true) => f.clause("attribute_exists(#f_list_breached)", LIST_BREACHED),
+            Some(false) => f.clause("attribute_not_exists(#f_list_breached)", LIST_BREACHED),
+            None => {}
+        }
+        if let Some(by) = filter.due_before {
+            // The due index's fixed-width instant, so string order is time order.
+            let n = f.clauses.len();
+            f.clauses.push(format!("#f_timer_due <= :f{n}"));
+            f.names.insert("#f_timer_due".to_owned(), TIMER_DUE.to_owned());
+            f.values.insert(format!(":f{n}"), s(&due_key(by)));
         }
         f
     }

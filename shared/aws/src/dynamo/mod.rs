@@ -15,6 +15,7 @@ mod keys;
 mod limiter;
 mod lists;
 mod tickets;
+mod timers;
 
 #[cfg(test)]
 mod tests;

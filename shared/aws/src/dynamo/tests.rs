@@ -65,6 +65,8 @@ fn ticket(version: u64) -> Ticket {
         merged_into: None,
         merged_from: BTreeSet::new(),
         version,
+        sla: Default::default(),
+        due_at: None,
     }
 }
 

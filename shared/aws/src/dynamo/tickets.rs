@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue, TransactWriteItem};
+use jiff::Timestamp;
 use omnidesk_domain::ports::{StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore};
 use omnidesk_domain::query::{TicketFilter, TicketPage};
 use omnidesk_domain::{Message, Ticket, TicketEvent, TicketNumber};
@@ -110,6 +111,15 @@ impl TicketStore for DynamoStore {
         }
         Ok(())
     }
+
+    async fn due_tickets(
+        &self,
+        bucket: Timestamp,
+        up_to: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        self.query_due(bucket, up_to, limit).await
+    }
 }
 
 impl DynamoStore {
@@ -133,6 +143,7 @@ impl DynamoStore {
         };
         let mut ticket = encode(format_args!("ticket {number}"), &commit.ticket)?;
         super::lists::add_list_attributes(&mut ticket, &commit.ticket);
+        super::timers::index_ticket(&mut ticket, commit.ticket.due_at);
         writes.push(self.conditional_put(
             keys::with_key(ticket, pk.clone(), keys::TICKET_SK.to_owned()),
             ticket_condition,

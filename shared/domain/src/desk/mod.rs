@@ -32,6 +32,7 @@ use crate::ports::{
     TicketCommit, TicketStore,
 };
 use crate::router::EmailRules;
+use crate::sla::SlaPolicies;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
@@ -77,6 +78,7 @@ pub struct AgentDesk {
     ports: DeskPorts,
     routing: Option<Routing>,
     email: EmailRules,
+    sla: Option<Arc<SlaPolicies>>,
 }
 
 /// Who is acting: the signed-in user's login.
@@ -91,7 +93,13 @@ impl Staff {
 
 impl AgentDesk {
     pub fn new(ports: DeskPorts, routing: Option<Routing>, email: EmailRules) -> Self {
-        Self { ports, routing, email }
+        Self { ports, routing, email, sla: None }
+    }
+
+    /// Keeps SLA timers on every change, and shows them in the ticket view.
+    pub fn with_sla(mut self, policies: Arc<SlaPolicies>) -> Self {
+        self.sla = Some(policies);
+        self
     }
 
     pub fn ports(&self) -> &DeskPorts {
@@ -125,14 +133,24 @@ impl AgentDesk {
         if events.is_empty() {
             return Ok(ticket);
         }
-        let commit = TicketCommit {
-            ticket: ticket.clone(),
+        self.commit(TicketCommit {
+            ticket,
             expected_version: Some(expected_version),
             messages: Vec::new(),
             events,
             thread_claims: Vec::new(),
             idempotency: None,
-        };
+        })
+        .await
+    }
+
+    /// Every ticket write of the desk: the SLA timers follow the events first (a reply meets
+    /// a timer, pending pauses them, a priority or team change re-targets them).
+    async fn commit(&self, mut commit: TicketCommit) -> Result<Ticket, DeskError> {
+        if let Some(sla) = &self.sla {
+            sla.apply(&mut commit.ticket, &commit.events, None);
+        }
+        let ticket = commit.ticket.clone();
         self.ports.tickets.commit(commit).await?;
         Ok(ticket)
     }

@@ -114,7 +114,7 @@ impl AgentDesk {
             thread_claims: Vec::new(),
             idempotency,
         };
-        self.ports.tickets.commit(commit).await?;
+        self.commit(commit).await?;
         if let Some(job) = job {
             self.ports.outbound.send(seal(&job)).await?;
         }

@@ -10,6 +10,7 @@ use crate::model::{
     Visibility,
 };
 use crate::query::{TicketFilter, TicketPage};
+use crate::sla::TimerView;
 
 /// A ticket with everything an agent reads on its page.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,6 +20,9 @@ pub struct TicketView {
     pub messages: Vec<Message>,
     /// Its audit trail, by `seq`.
     pub events: Vec<TicketEvent>,
+    /// Each SLA timer: target, due at, business time left, running or paused, met or
+    /// breached. Empty without `[sla]`.
+    pub sla: Vec<TimerView>,
 }
 
 /// A change to a ticket. Fields left out stay as they are; `Some(None)` clears team,
@@ -73,7 +77,11 @@ impl AgentDesk {
         }
         messages.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
         let events = self.ports.tickets.events(number).await?;
-        Ok(TicketView { ticket, messages, events })
+        let sla = match &self.sla {
+            Some(policies) => ticket.sla.view(policies, self.ports.clock.now()),
+            None => Vec::new(),
+        };
+        Ok(TicketView { ticket, messages, events, sla })
     }
 
     /// Applies `patch` as one commit; an assignee must be a known agent.
@@ -189,17 +197,16 @@ impl AgentDesk {
         let version = into.version;
         into.merged_from.insert(source);
         let note = self.merge_note(&into, source, &actor, now);
-        let mut events = into.add_message(&actor, &note, now)?;
-        let commit = crate::ports::TicketCommit {
-            ticket: into.clone(),
+        let events = into.add_message(&actor, &note, now)?;
+        self.commit(crate::ports::TicketCommit {
+            ticket: into,
             expected_version: Some(version),
             messages: vec![note],
-            events: std::mem::take(&mut events),
+            events,
             thread_claims: Vec::new(),
             idempotency: None,
-        };
-        self.ports.tickets.commit(commit).await?;
-        Ok(into)
+        })
+        .await
     }
 
     /// The internal note that tells readers of the target where the merged thread came from.

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -9,9 +9,10 @@ use crate::assignment::{Agent, Presence};
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
     AgentStore, AuditEntry, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError,
-    ThreadClaim, ThreadKey, TicketCommit, TicketStore,
+    ThreadClaim, ThreadKey, TicketCommit, TicketStore, Watermarks,
 };
 use crate::query::{TicketFilter, TicketPage};
+use crate::sla::sweeper::bucket_of;
 use crate::system::later;
 
 /// The single DynamoDB table in memory: tickets with their messages and events, thread keys,
@@ -34,6 +35,10 @@ struct State {
     idempotency: HashMap<String, IdempotencyEntry>,
     audit: BTreeMap<CustomerId, Vec<AuditEntry>>,
     agents: BTreeMap<String, Agent>,
+    /// The sparse due index, as the `timers` GSI: (minute bucket, due_at, ticket) for every
+    /// ticket with a `due_at`, kept in step with the ticket on each commit.
+    due: BTreeSet<(Timestamp, Timestamp, TicketNumber)>,
+    watermarks: HashMap<String, Timestamp>,
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +180,24 @@ impl TicketStore for MemoryStore {
         Ok(())
     }
 
+    async fn due_tickets(
+        &self,
+        bucket: Timestamp,
+        up_to: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        let state = self.lock();
+        let bucket = bucket_of(bucket);
+        let from = (bucket, Timestamp::MIN, TicketNumber(0));
+        let to = (bucket, up_to, TicketNumber(u64::MAX));
+        Ok(state
+            .due
+            .range(from..=to)
+            .take(limit)
+            .filter_map(|(_, _, number)| state.tickets.get(number).cloned())
+            .collect())
+    }
+
     async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError> {
         let mut state = self.lock();
         let number = commit.ticket.number;
@@ -198,6 +221,12 @@ impl TicketStore for MemoryStore {
             return Err(StoreError::Conflict(format!("{} is already done", record.key)));
         }
 
+        if let Some(old) = state.tickets.get(&number).and_then(|t| t.due_at) {
+            state.due.remove(&(bucket_of(old), old, number));
+        }
+        if let Some(due) = commit.ticket.due_at {
+            state.due.insert((bucket_of(due), due, number));
+        }
         state.tickets.insert(number, commit.ticket);
         state.messages.entry(number).or_default().extend(commit.messages);
         state.events.entry(number).or_default().extend(commit.events);
@@ -227,6 +256,28 @@ fn parse_cursor(cursor: &str) -> Result<(Timestamp, u64), StoreError> {
     let nanos: i128 = nanos.parse().map_err(|_| bad())?;
     let at = Timestamp::from_nanosecond(nanos).map_err(|_| bad())?;
     Ok((at, number.parse().map_err(|_| bad())?))
+}
+
+#[async_trait]
+impl Watermarks for MemoryStore {
+    async fn watermark(&self, name: &str) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self.lock().watermarks.get(name).copied())
+    }
+
+    async fn advance_watermark(
+        &self,
+        name: &str,
+        from: Option<Timestamp>,
+        to: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let current = state.watermarks.get(name).copied();
+        if current != from {
+            return Err(StoreError::Conflict(format!("watermark {name} is at {current:?}, not {from:?}")));
+        }
+        state.watermarks.insert(name.to_owned(), to);
+        Ok(())
+    }
 }
 
 #[async_trait]

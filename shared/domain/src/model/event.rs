@@ -43,6 +43,14 @@ pub enum EventKind {
     SlaBreached {
         timer: String,
     },
+    /// A timer passed its warning threshold (e.g. 80 % of its target elapsed).
+    SlaWarning {
+        timer: String,
+    },
+    /// The sweeper queued the SLA alerts it had recorded (their outbound job ids).
+    SlaNotified {
+        jobs: Vec<String>,
+    },
     Escalated {
         from_team: Option<String>,
         to_team: Option<String>,
@@ -82,6 +90,8 @@ impl EventKind {
             EventKind::Assigned { .. } => "assigned",
             EventKind::Priority { .. } => "priority",
             EventKind::SlaBreached { .. } => "sla_breached",
+            EventKind::SlaWarning { .. } => "sla_warning",
+            EventKind::SlaNotified { .. } => "sla_notified",
             EventKind::Escalated { .. } => "escalated",
             EventKind::SurveySent => "survey_sent",
             EventKind::SurveyAnswered { .. } => "survey_answered",

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{CustomerId, TicketNumber};
+use crate::sla::SlaState;
 
 /// Where a ticket is in its life. Changes only through [`crate::lifecycle`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -97,4 +98,11 @@ pub struct Ticket {
     #[serde(default)]
     pub merged_from: BTreeSet<TicketNumber>,
     pub version: u64,
+    /// The SLA timers (issue 7), kept up to date by `SlaPolicies::apply` before every commit.
+    #[serde(default)]
+    pub sla: SlaState,
+    /// When the SLA sweeper must next look at this ticket (a warning or a deadline of a live
+    /// timer); `None` keeps the ticket out of the due index. Derived from `sla`.
+    #[serde(default)]
+    pub due_at: Option<Timestamp>,
 }

@@ -31,6 +31,7 @@ use crate::ports::{
     AgentStore, Clock, CustomerStore, IdSource, IdempotencyRecord, IdempotencyStore, Queue, QueueError,
     RateLimiter, StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore,
 };
+use crate::sla::SlaPolicies;
 use crate::system::later;
 
 /// Longer than SQS keeps a message (14 days at most), so no redelivery outlives its record.
@@ -129,6 +130,8 @@ pub struct TicketRouter {
     email: EmailRules,
     /// Chooses a new ticket's team (and may raise its priority); none: tickets stay unrouted.
     routing: Option<Routing>,
+    /// Starts and moves SLA timers on every change; none: tickets have no SLA.
+    sla: Option<Arc<SlaPolicies>>,
 }
 
 /// A message to a closed ticket: the follow-up's origin, and the thread key that led there.
@@ -145,7 +148,12 @@ struct Plan {
 
 impl TicketRouter {
     pub fn new(ports: RouterPorts, acknowledgements: Acknowledgements) -> Self {
-        Self { ports, acknowledgements, email: EmailRules::default(), routing: None }
+        Self { ports, acknowledgements, email: EmailRules::default(), routing: None, sla: None }
+    }
+
+    pub fn with_sla(mut self, policies: Arc<SlaPolicies>) -> Self {
+        self.sla = Some(policies);
+        self
     }
 
     pub fn with_routing(mut self, routing: Routing) -> Self {
@@ -240,6 +248,10 @@ impl TicketRouter {
         let expected_version = Some(ticket.version);
         let message = self.customer_message(inbound, customer, ticket.number, now);
         let events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
+        if let Some(sla) = &self.sla {
+            // The tier was remembered when the ticket opened.
+            sla.apply(&mut ticket, &events, None);
+        }
         let mut thread_claims = Vec::new();
         if let Source::Email(email) = &inbound.source {
             ticket.cc.extend(email.cc.iter().cloned());
@@ -327,6 +339,14 @@ impl TicketRouter {
             events.extend(ticket.add_message(&Actor::System, &ack, now)?);
             outbound.push(job);
             messages.push(ack);
+        }
+        if let Some(sla) = &self.sla {
+            let tier = if sla.uses_customer_tier() {
+                self.ports.customers.customer(customer).await?.and_then(|c| c.tier)
+            } else {
+                None
+            };
+            sla.apply(&mut ticket, &events, tier.as_deref());
         }
         let outcome = RouteOutcome {
             ticket: number,

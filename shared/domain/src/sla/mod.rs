@@ -1,13 +1,32 @@
-//! Business-time arithmetic for SLAs (issue 7): "one business hour after Friday 17:55" is
-//! Monday 09:55 in Shanghai, not Friday 18:55.
+//! SLAs (issue 7): business-time arithmetic — "one business hour after Friday 17:55" is
+//! Monday 09:55 in Shanghai, not Friday 18:55 — and the engine built on it.
 //!
-//! Pure functions over a [`Calendar`]; the caller supplies every instant (from the `Clock`
-//! port), and all civil reasoning happens in the calendar's own time zone, never the
-//! process's, so a Lambda in UTC and a laptop in Beijing compute the same deadline.
+//! - [`Calendar`]: pure functions; the caller supplies every instant (from the `Clock`
+//!   port), and all civil reasoning happens in the calendar's own time zone, never the
+//!   process's, so a Lambda in UTC and a laptop in Beijing compute the same deadline.
+//! - [`SlaConfig`] → [`SlaPolicies`]: the validated `[sla]` section.
+//! - [`SlaPolicies::apply`]: every writer calls it before committing; it keeps the timers on
+//!   the ticket ([`SlaState`]) and the ticket's place in the due index (`due_at`).
+//! - [`SlaPolicies::sweep`] and [`SlaSweeper`]: warnings, breaches, escalation and alerts for
+//!   the tickets that are due, read from the due index only.
 
+mod apply;
 mod calendar;
+mod config;
+mod escalation;
+mod policies;
+mod state;
+pub mod sweeper;
 
 pub use calendar::{Calendar, CalendarError, CalendarSpec, Interval, MakeUpDay, WeeklyHours};
+pub use config::{
+    ALWAYS_OPEN_CALENDAR, BUSINESS_CALENDAR, DEFAULT_TIME_ZONE, EscalationSpec, PolicySpec, SlaConfig,
+    SlaConfigError,
+};
+pub use escalation::{EscalationTrigger, Fired, SweepChange};
+pub use policies::{SlaPolicies, Targets};
+pub use state::{SlaState, Timer, TimerKind, TimerState, TimerView};
+pub use sweeper::{SlaSweeper, SweepError, SweepLimits, SweepReport, SweeperPorts};
 
 use std::time::Duration;
 
@@ -91,3 +110,9 @@ impl Calendar {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod engine_tests;
+
+#[cfg(test)]
+mod sweeper_tests;

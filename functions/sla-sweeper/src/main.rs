@@ -1,0 +1,38 @@
+//! sla-sweeper: run by an EventBridge schedule every minute. The workflow is
+//! `omnidesk_domain::sla::SlaSweeper`, the event handling `omnidesk_app::sla_sweeper`.
+
+use std::sync::Arc;
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use omnidesk_app::config::DeskConfig;
+use omnidesk_app::sla_sweeper::SweeperHandler;
+use omnidesk_app::telemetry::{self, LogFormat};
+use omnidesk_aws::AwsEnvironment;
+use omnidesk_domain::sla::{SlaConfig, SweeperPorts};
+use omnidesk_domain::system::SystemClock;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init(LogFormat::Json);
+    let config = DeskConfig::from_env()?;
+    // Without [sla] no ticket has timers and every bucket is empty; sweeping stays cheap and
+    // the function stays quiet rather than failing every minute.
+    let policies = match config.sla_policies()? {
+        Some(policies) => policies,
+        None => Arc::new(SlaConfig::default().validate()?),
+    };
+    let aws = AwsEnvironment::load().await?;
+    let store = Arc::new(aws.store()?);
+    let ports = SweeperPorts {
+        tickets: store.clone(),
+        watermarks: store,
+        outbound: Arc::new(aws.outbound_queue()?),
+        clock: Arc::new(SystemClock),
+    };
+    let handler = &SweeperHandler::new(policies, ports);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {
+        handler.handle(event.payload).await.map_err(Error::from)
+    }))
+    .await
+}

@@ -1,0 +1,125 @@
+//! The due index and the sweepers' watermarks. A ticket item carries `timer_bucket` (the UTC
+//! minute of its `due_at`) and `timer_due` (the instant, fixed width so string order is time
+//! order) only while it has a `due_at`: the `timers` GSI is sparse and holds exactly the
+//! tickets the SLA sweeper must look at. The sweeper reads one bucket with one Query, so its
+//! cost grows with what is due, never with what is open.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use jiff::Timestamp;
+use omnidesk_domain::Ticket;
+use omnidesk_domain::ports::{StoreError, Watermarks};
+use omnidesk_domain::sla::sweeper::bucket_key;
+
+use super::capacity::{Access, item_size, read_units};
+use super::codec::{decode, epoch_seconds, read_epoch_seconds, string_attr};
+use super::keys::{self, Item};
+use super::{Condition, DynamoStore};
+use crate::errors::store_error;
+use crate::meter::Capacity;
+
+pub(crate) const TIMERS_INDEX: &str = "timers";
+pub(crate) const TIMER_BUCKET: &str = "timer_bucket";
+pub(crate) const TIMER_DUE: &str = "timer_due";
+const WATERMARK_SK: &str = "WATERMARK";
+const SWEPT_TO: &str = "swept_to";
+
+/// `2026-11-27T09:55:00.000000000Z`: nanoseconds always printed, so string order is time order.
+pub(crate) fn due_key(at: Timestamp) -> String {
+    format!("{at:.9}")
+}
+
+/// Files a ticket item in the due index (or leaves it out: the put replaces the whole item).
+pub(crate) fn index_ticket(item: &mut Item, due_at: Option<Timestamp>) {
+    if let Some(due) = due_at {
+        item.insert(TIMER_BUCKET.to_owned(), string_attr(bucket_key(due)));
+        item.insert(TIMER_DUE.to_owned(), string_attr(due_key(due)));
+    }
+}
+
+fn watermark_pk(name: &str) -> String {
+    format!("SWEEP#{name}")
+}
+
+impl DynamoStore {
+    /// One bucket of the `timers` GSI, up to `up_to`, following pages until `limit` items.
+    /// GSI reads are eventually consistent: the caller commits conditioned on the version.
+    pub(crate) async fn query_due(
+        &self,
+        bucket: Timestamp,
+        up_to: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        let mut tickets = Vec::new();
+        let mut start_key: Option<Item> = None;
+        let bucket = bucket_key(bucket);
+        while tickets.len() < limit {
+            let page_limit = i32::try_from(limit - tickets.len()).unwrap_or(i32::MAX);
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(TIMERS_INDEX)
+                .key_condition_expression("#b = :b AND #d <= :t")
+                .expression_attribute_names("#b", TIMER_BUCKET)
+                .expression_attribute_names("#d", TIMER_DUE)
+                .expression_attribute_values(":b", AttributeValue::S(bucket.clone()))
+                .expression_attribute_values(":t", AttributeValue::S(due_key(up_to)))
+                .limit(page_limit)
+                .set_exclusive_start_key(start_key.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| store_error("Query", e))?;
+            let page = output.items.as_deref().unwrap_or_default();
+            self.record_capacity("Query", Access::Read, output.consumed_capacity.as_slice(), || {
+                // Eventually consistent reads cost half a unit per 4 KB.
+                let units = read_units(page.iter().map(item_size).sum());
+                Capacity::read(units / 2.0)
+            });
+            for item in output.items.unwrap_or_default() {
+                tickets.push(decode(format_args!("due ticket in bucket {bucket}"), without_index(item))?);
+            }
+            match output.last_evaluated_key {
+                Some(next) if !next.is_empty() => start_key = Some(next),
+                _ => break,
+            }
+        }
+        Ok(tickets)
+    }
+}
+
+/// The index attributes are the store's business, not the ticket's.
+fn without_index(mut item: Item) -> Item {
+    item.remove(TIMER_BUCKET);
+    item.remove(TIMER_DUE);
+    item
+}
+
+#[async_trait]
+impl Watermarks for DynamoStore {
+    async fn watermark(&self, name: &str) -> Result<Option<Timestamp>, StoreError> {
+        let Some(item) = self.get_item(watermark_pk(name), WATERMARK_SK).await? else {
+            return Ok(None);
+        };
+        read_epoch_seconds(&item, SWEPT_TO, format_args!("watermark {name}")).map(Some)
+    }
+
+    async fn advance_watermark(
+        &self,
+        name: &str,
+        from: Option<Timestamp>,
+        to: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut item = Item::new();
+        item.insert(SWEPT_TO.to_owned(), epoch_seconds(to));
+        let item = keys::with_key(item, watermark_pk(name), WATERMARK_SK.to_owned());
+        let condition = match from {
+            None => Condition::absent(),
+            Some(from) => {
+                Condition::new("#w = :from").name("#w", SWEPT_TO).value(":from", epoch_seconds(from))
+            }
+        };
+        self.put_if(item, condition).await
+    }
+}
