@@ -61,6 +61,18 @@ user = "adam"
 role = "admin"
 "#;
 
+/// SLA targets on a round-the-clock calendar, so a test at any hour sees running timers.
+pub const SLA: &str = r#"
+[sla]
+default_calendar = "24x7"
+warning_percent = 80
+
+[[sla.policies]]
+priority = "normal"
+first_reply_minutes = 30
+resolution_minutes = 120
+"#;
+
 pub const ANALYST: &str = "token-analyst-0123456789";
 pub const AGENT: &str = "token-agent-li-0123456789";
 pub const OTHER_AGENT: &str = "token-agent-wang-0123456789";
@@ -409,4 +421,49 @@ async fn scan_table(sdk: &aws_config::SdkConfig, table: &str) -> String {
         }
     }
     text
+}
+
+/// The ticket view shows each timer (target, due, business time left, state), agent actions
+/// move them, and "breaching soon" finds the ticket whose first reply is due within the hour.
+pub async fn the_ticket_view_shows_sla_timers_that_agent_actions_move(backend: &Backend) {
+    let t = TestDesk::start_configured(backend, &format!("{STAFF}\n{SLA}")).await;
+    assert_eq!(t.send_chat_from("m1", "conv-1", json!({ "id": "v1" }), "Where is my parcel?").await, 202);
+    let view =
+        t.wait_ticket(1, "timers started", |v| v["sla"].as_array().is_some_and(|a| a.len() == 2)).await;
+    let timer = |view: &Value, kind: &str| -> Value {
+        view["sla"].as_array().unwrap().iter().find(|t| t["kind"] == kind).cloned().expect(kind)
+    };
+    let first = timer(&view, "first_reply");
+    assert_eq!((first["state"].as_str(), first["target_minutes"].as_u64()), (Some("running"), Some(30)));
+    let left = first["remaining_business_seconds"].as_i64().unwrap();
+    assert!((1_700..=1_800).contains(&left), "{first}");
+    assert_eq!(timer(&view, "resolution")["target_minutes"], 120);
+
+    let soon = t.get("/v1/tickets?view=breaching_soon&team=frontline", ANALYST).await;
+    assert_eq!(soon["tickets"].as_array().unwrap().len(), 1, "{soon}");
+    let unbreached = t.get("/v1/tickets?team=frontline&breached=false", ANALYST).await;
+    assert_eq!(unbreached["tickets"].as_array().unwrap().len(), 1, "{unbreached}");
+    let breached = t.get("/v1/tickets?team=frontline&breached=true", ANALYST).await;
+    assert_eq!(breached["tickets"].as_array().unwrap().len(), 0, "{breached}");
+
+    // A public reply meets the first-reply timer; pending pauses the resolution clock.
+    let (status, _) = t
+        .api(Method::POST, "/v1/tickets/1/replies", Some(AGENT), Some(json!({ "text": "On its way" })))
+        .await;
+    assert_eq!(status, 201);
+    let version = t.get("/v1/tickets/1", AGENT).await["ticket"]["version"].as_u64().unwrap();
+    let (status, _) = t
+        .api(
+            Method::PATCH,
+            "/v1/tickets/1",
+            Some(AGENT),
+            Some(json!({ "version": version, "status": "pending" })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let view = t.get("/v1/tickets/1", AGENT).await;
+    assert_eq!(timer(&view, "first_reply")["state"], "met");
+    assert_eq!(timer(&view, "resolution")["state"], "paused");
+    let soon = t.get("/v1/tickets?view=breaching_soon&team=frontline", ANALYST).await;
+    assert_eq!(soon["tickets"].as_array().unwrap().len(), 0, "nothing runs: {soon}");
 }
