@@ -26,7 +26,8 @@ use omnidesk_domain::memory::RecordingNotifier;
 use omnidesk_domain::system::SystemClock;
 use omnidesk_local::provision::ProvisionOptions;
 use omnidesk_local::{DeskPorts, LocalDesk, backend};
-use omnidesk_tests::{INBOX, MOTO_ENDPOINT_ENV, SECRET, chat_body, now, test_config};
+use omnidesk_tests::agent_scenarios::{SLA, STAFF};
+use omnidesk_tests::{INBOX, MOTO_ENDPOINT_ENV, SECRET, chat_body, now, test_config_with};
 use tower::ServiceExt;
 
 const MESSAGES_PER_CONVERSATION: usize = 3;
@@ -194,6 +195,10 @@ async fn run_desk(desk: &Arc<LocalDesk>, meter: &RequestMeter, conversations: us
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let conversations: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000);
+    // `full`: the desk with teams, agents and SLA timers (the shipped features a support team
+    // turns on), instead of the bare chat pipeline.
+    let full = std::env::args().any(|a| a == "full");
+    let extra = if full { format!("{STAFF}\n{SLA}") } else { String::new() };
     let Ok(endpoint) = std::env::var(MOTO_ENDPOINT_ENV) else {
         eprintln!("set {MOTO_ENDPOINT_ENV} (scripts/bench-aws.sh starts moto and does)");
         std::process::exit(2);
@@ -204,7 +209,8 @@ async fn main() {
     let clients = Clients::new(&sdk).with_meter(meter.clone());
     println!(
         "AWS requests of {conversations} chat conversations × {MESSAGES_PER_CONVERSATION} messages, on {endpoint}, \
-         in desks of {CONVERSATIONS_PER_DESK} conversations"
+         in desks of {CONVERSATIONS_PER_DESK} conversations{}",
+        if full { ", with routing, agents and SLA timers" } else { "" }
     );
     let started = std::time::Instant::now();
     let mut stages = Stages::default();
@@ -219,7 +225,7 @@ async fn main() {
         };
         let (ports, _) = DeskPorts::aws(&clients, &options).await.expect("provision on the endpoint");
         let notifier = Arc::new(RecordingNotifier::default());
-        let config = test_config("http://127.0.0.1:9/unused", 30_000);
+        let config = test_config_with("http://127.0.0.1:9/unused", 30_000, &extra);
         let desk = Arc::new(LocalDesk::with_notifier(config, Arc::new(SystemClock), ports, notifier.clone()));
         run_desk(&desk, &meter, count, &mut stages).await;
         delivered += notifier.delivered().len();

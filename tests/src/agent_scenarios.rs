@@ -467,3 +467,32 @@ pub async fn the_ticket_view_shows_sla_timers_that_agent_actions_move(backend: &
     let soon = t.get("/v1/tickets?view=breaching_soon&team=frontline", ANALYST).await;
     assert_eq!(soon["tickets"].as_array().unwrap().len(), 0, "nothing runs: {soon}");
 }
+
+/// A list longer than a page comes back in pages, newest first, each ticket once; a cursor
+/// from elsewhere is a 400.
+pub async fn ticket_lists_page_with_cursors_newest_first(backend: &Backend) {
+    let t = TestDesk::start_staffed(backend).await;
+    for i in 1..=5 {
+        let sent = t
+            .send_chat_from(&format!("m{i}"), &format!("conv-{i}"), json!({ "id": format!("v{i}") }), "hi")
+            .await;
+        assert_eq!(sent, 202);
+        t.wait_ticket(i, "opened", |v| v["ticket"]["number"] == i).await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/v1/tickets?team=frontline&limit=2".to_owned();
+    for _ in 0..10 {
+        let page = t.get(&path, ANALYST).await;
+        let tickets = page["tickets"].as_array().unwrap();
+        assert!(tickets.len() <= 2, "{page}");
+        seen.extend(tickets.iter().map(|t| t["number"].as_u64().unwrap()));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/tickets?team=frontline&limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [5, 4, 3, 2, 1]);
+    let (status, body) =
+        t.api(Method::GET, "/v1/tickets?team=frontline&cursor=zz", Some(ANALYST), None).await;
+    assert_eq!(status, 400, "{body}");
+}

@@ -334,6 +334,7 @@ macro_rules! all_scenarios {
             every_agent_route_needs_a_token_and_the_right_role,
             fifty_concurrent_assignments_of_one_ticket_one_wins,
             the_ticket_view_shows_sla_timers_that_agent_actions_move,
+            ticket_lists_page_with_cursors_newest_first,
         );
     };
 }
