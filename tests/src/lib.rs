@@ -5,6 +5,7 @@
 pub mod email_corpus;
 pub mod receiver;
 pub mod scenarios;
+pub mod sla_scenarios;
 pub mod stats;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -16,7 +17,7 @@ use omnidesk_app::config::DeskConfig;
 use omnidesk_app::signature::{SIGNATURE_HEADER, sign};
 use omnidesk_domain::faults::FaultPlan;
 use omnidesk_domain::model::{CustomerId, Identity, Message, Ticket, TicketNumber};
-use omnidesk_domain::ports::{QueueDepth, ThreadKey};
+use omnidesk_domain::ports::{Clock, QueueDepth, ThreadKey};
 use omnidesk_domain::system::SystemClock;
 use omnidesk_local::provision::ProvisionOptions;
 use omnidesk_local::{DeskPorts, LocalDesk, backend};
@@ -70,7 +71,13 @@ impl Backend {
 /// redelivery and dead-lettering happen within a test's time. The max receive count is the
 /// template's, so both backends dead-letter after the same number of receives.
 pub fn test_config(callback_url: &str, visibility_timeout_ms: u64) -> DeskConfig {
-    let text = format!(
+    DeskConfig::from_toml(&test_config_text(callback_url, visibility_timeout_ms))
+        .expect("test config is valid")
+}
+
+/// The text of [`test_config`].
+pub fn test_config_text(callback_url: &str, visibility_timeout_ms: u64) -> String {
+    format!(
         r#"
         [[chat_inboxes]]
         id = "{INBOX}"
@@ -87,8 +94,7 @@ pub fn test_config(callback_url: &str, visibility_timeout_ms: u64) -> DeskConfig
         max_receive_count = {MAX_RECEIVE_COUNT}
         poll_interval_ms = 10
         "#
-    );
-    DeskConfig::from_toml(&text).expect("test config is valid")
+    )
 }
 
 /// template.yaml's maxReceiveCount on both queues.
@@ -114,9 +120,26 @@ impl TestDesk {
 
     /// A desk whose stores and queues fail as `faults` says.
     pub async fn start_with_faults(backend: &Backend, faults: Option<Arc<FaultPlan>>) -> Self {
+        Self::start_with(backend, faults, "", Arc::new(SystemClock)).await
+    }
+
+    /// A desk with `extra` TOML appended to the test configuration, on `clock`.
+    pub async fn start_with(
+        backend: &Backend,
+        faults: Option<Arc<FaultPlan>>,
+        extra: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let receiver = Arc::new(CallbackReceiver::default());
         let callback_url = receiver.start().await;
         let config = test_config(&callback_url, backend.visibility_timeout_ms());
+        let config = if extra.is_empty() {
+            config
+        } else {
+            let text =
+                format!("{}\n{extra}", test_config_text(&callback_url, backend.visibility_timeout_ms()));
+            DeskConfig::from_toml(&text).expect("test config with extra is valid")
+        };
         let ports = match backend {
             Backend::Memory => DeskPorts::memory(&config, Arc::new(SystemClock)),
             Backend::Moto(endpoint) => {
@@ -136,7 +159,7 @@ impl TestDesk {
             Some(plan) => ports.with_faults(plan),
             None => ports,
         };
-        let desk = Arc::new(LocalDesk::new(config, Arc::new(SystemClock), ports).expect("desk"));
+        let desk = Arc::new(LocalDesk::new(config, clock, ports).expect("desk"));
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
         let address = listener.local_addr().expect("bound address");
         tokio::spawn(desk.clone().serve(listener, std::future::pending()));
@@ -301,6 +324,7 @@ macro_rules! all_scenarios {
             poison_message_is_dead_lettered_while_its_batch_mates_succeed,
             duplicate_deliveries_in_any_order_write_each_message_once,
             injected_faults_change_nothing_in_the_outcome,
+            an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once,
         );
     };
 }
