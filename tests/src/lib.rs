@@ -6,6 +6,7 @@ pub mod agent_scenarios;
 pub mod email_corpus;
 pub mod receiver;
 pub mod scenarios;
+pub mod sla_scenarios;
 pub mod stats;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -17,7 +18,7 @@ use omnidesk_app::config::DeskConfig;
 use omnidesk_app::signature::{SIGNATURE_HEADER, sign};
 use omnidesk_domain::faults::FaultPlan;
 use omnidesk_domain::model::{CustomerId, Identity, Message, Ticket, TicketNumber};
-use omnidesk_domain::ports::{QueueDepth, ThreadKey};
+use omnidesk_domain::ports::{Clock, QueueDepth, ThreadKey};
 use omnidesk_domain::system::SystemClock;
 use omnidesk_local::provision::ProvisionOptions;
 use omnidesk_local::{DeskPorts, LocalDesk, backend};
@@ -124,21 +125,27 @@ impl TestDesk {
 
     /// A desk whose stores and queues fail as `faults` says.
     pub async fn start_with_faults(backend: &Backend, faults: Option<Arc<FaultPlan>>) -> Self {
-        Self::start_with(backend, faults, "").await
+        Self::start_with(backend, faults, "", Arc::new(SystemClock)).await
     }
 
     /// A desk whose config has `extra` appended.
     pub async fn start_configured(backend: &Backend, extra: &str) -> Self {
-        Self::start_with(backend, None, extra).await
+        Self::start_with(backend, None, extra, Arc::new(SystemClock)).await
     }
 
-    async fn start_with(backend: &Backend, faults: Option<Arc<FaultPlan>>, extra: &str) -> Self {
+    /// A desk with `extra` TOML appended to the test configuration, on `clock`.
+    pub async fn start_with(
+        backend: &Backend,
+        faults: Option<Arc<FaultPlan>>,
+        extra: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let receiver = Arc::new(CallbackReceiver::default());
         let callback_url = receiver.start().await;
         let config = test_config_with(&callback_url, backend.visibility_timeout_ms(), extra);
         let mut moto_table = None;
         let ports = match backend {
-            Backend::Memory => DeskPorts::memory(&config, Arc::new(SystemClock)),
+            Backend::Memory => DeskPorts::memory(&config, clock.clone()),
             Backend::Moto(endpoint) => {
                 let sdk = backend::sdk_for_endpoint(endpoint).await;
                 // A fresh prefix is a fresh desk: ticket numbers start at 1 again.
@@ -157,7 +164,7 @@ impl TestDesk {
             Some(plan) => ports.with_faults(plan),
             None => ports,
         };
-        let desk = Arc::new(LocalDesk::new(config, Arc::new(SystemClock), ports).expect("desk"));
+        let desk = Arc::new(LocalDesk::new(config, clock, ports).expect("desk"));
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
         let address = listener.local_addr().expect("bound address");
         tokio::spawn(desk.clone().serve(listener, std::future::pending()));
@@ -335,6 +342,7 @@ macro_rules! all_scenarios {
             fifty_concurrent_assignments_of_one_ticket_one_wins,
             the_ticket_view_shows_sla_timers_that_agent_actions_move,
             ticket_lists_page_with_cursors_newest_first,
+            an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once,
         );
     };
 }

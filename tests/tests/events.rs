@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::ses::SimpleEmailEvent;
 use aws_lambda_events::sqs::SqsEvent;
 use http::StatusCode;
@@ -13,13 +14,15 @@ use omnidesk_app::chat_webhook::{self, ChatWebhook};
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::email_inbound::{EmailInbound, Ingested, RAW_MAIL_PREFIX};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
+use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::desk::DeskPorts;
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::memory::{
     ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds,
 };
-use omnidesk_domain::ports::BlobStore;
+use omnidesk_domain::ports::{BlobStore, Clock};
+use omnidesk_domain::sla::SweeperPorts;
 use tower::ServiceExt;
 
 /// The sample events are signed with the example config's secret at this instant.
@@ -117,6 +120,42 @@ async fn outbound_dispatcher_sqs_batch() {
     assert_eq!(notifier.delivered().len(), 1);
 }
 
+/// The schedule event: a ticket the router sample opened, left unanswered, breaches its
+/// first-reply target, found through the due index.
+async fn sla_sweeper_schedule() {
+    let event: EventBridgeEvent =
+        serde_json::from_str(&read("sla-sweeper/schedule.json")).expect("EventBridge scheduled event");
+    assert_eq!((event.detail_type.as_str(), event.source.as_str()), ("Scheduled Event", "aws.events"));
+    let config = example_config();
+    let clock = clock();
+    let store = Arc::new(MemoryStore::new());
+    let outbound = Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default()));
+    let router = RouterHandler::new(
+        &config,
+        omnidesk_domain::memory::router_ports(store.clone(), outbound.clone(), clock.clone()),
+    );
+    let batch: SqsEvent = serde_json::from_str(&read("ticket-router/sqs-batch.json")).expect("SQS event");
+    assert!(router.handle(batch).await.batch_item_failures.is_empty());
+    let policies = config.sla_policies().unwrap().expect("the example config has [sla]");
+    let ports = SweeperPorts {
+        tickets: store.clone(),
+        watermarks: store.clone(),
+        outbound: outbound.clone(),
+        clock: clock.clone(),
+    };
+    let handler = SweeperHandler::new(policies, ports);
+    handler.handle(event.clone()).await.expect("first run");
+    // Each run at the ticket's next due instant: the warning, then the breach.
+    for _ in 0..3 {
+        let Some(due) = store.all_tickets()[0].due_at else { break };
+        clock.set(due.max(clock.now()) + jiff::SignedDuration::from_secs(30));
+        handler.handle(event.clone()).await.expect("swept");
+    }
+    let ticket = &store.all_tickets()[0];
+    assert!(ticket.sla.breached(), "{:?}", ticket.sla);
+    assert_eq!(ticket.team.as_deref(), Some("technical"), "escalated by the example's first rule");
+}
+
 /// The raw message SES stored in the bucket before invoking email-inbound with
 /// `email-inbound/ses-receipt.json` (the same headers, and the body the event leaves out).
 const SES_RECEIPT_RAW_MAIL: &str = "Return-Path: <li.wei@example.com>\r\n\
@@ -188,8 +227,9 @@ async fn every_sample_event_runs_through_its_handler() {
             "email-inbound/ses-receipt.json" => email_inbound_ses_receipt().await,
             "ticket-router/sqs-batch.json" => ticket_router_sqs_batch().await,
             "outbound-dispatcher/sqs-batch.json" => outbound_dispatcher_sqs_batch().await,
+            "sla-sweeper/schedule.json" => sla_sweeper_schedule().await,
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 5);
+    assert_eq!(files.len(), 6);
 }

@@ -1,6 +1,7 @@
 //! outbound-dispatcher: consumes the outbound queue (SQS, ReportBatchItemFailures) and
 //! delivers each job once. The workflow is `omnidesk_domain::dispatch`; the senders are
-//! `omnidesk_app::chat_callback` (chat) and `omnidesk_app::outbound_channels` (mail, SESv2).
+//! `omnidesk_app::chat_callback` (chat), `omnidesk_app::outbound_channels` (mail, SESv2) and
+//! `omnidesk_app::webhook` (SLA alerts to on-call URLs).
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use omnidesk_app::config::DeskConfig;
 use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::telemetry::{self, LogFormat};
+use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_aws::AwsEnvironment;
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::ports::OutboundNotifier;
@@ -26,11 +28,16 @@ async fn main() -> Result<(), Error> {
     let chat = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())?;
     // SESv2 only when the desk has an email channel; otherwise email jobs are dead-lettered.
     // SES replaces Message-IDs: the one it assigns is recorded as a thread key of the ticket.
-    let email = config.email.as_ref().map(|_| {
+    // SLA alert mail to teams goes the same way (sla.notify_from, default email.address).
+    let sends_mail =
+        config.email.is_some() || config.sla.as_ref().is_some_and(|sla| sla.notify_from.is_some());
+    let email = sends_mail.then(|| {
         let mailer = MailNotifier::new(Arc::new(aws.mailer())).recording_threads(store.clone());
         Arc::new(mailer) as Arc<dyn OutboundNotifier>
     });
-    let notifier = ChannelNotifier::new(Arc::new(chat), email);
+    // SLA alerts to on-call webhooks.
+    let webhook = WebhookNotifier::new(clock.clone(), &config.delivery)?;
+    let notifier = ChannelNotifier::new(Arc::new(chat), email).with_webhook(Arc::new(webhook));
     let handler = &DispatcherHandler::new(DispatcherPorts {
         idempotency: store,
         notifier: Arc::new(notifier),
