@@ -231,6 +231,20 @@ fn the_view_shows_remaining_business_time_and_state() {
 }
 
 #[test]
+fn a_breached_timer_stops_counting_when_it_is_finally_met() {
+    let policies = policies();
+    let mut ticket = open(&policies, sh(MONDAY, 9, 0));
+    policies.sweep(&mut ticket, sh(MONDAY, 10, 1));
+    assert!(ticket.sla.breached());
+    status(&policies, &mut ticket, Status::Solved, sh(MONDAY, 10, 30));
+    for later in [sh(MONDAY, 11, 0), sh(MONDAY, 17, 0)] {
+        let view = ticket.sla.view(&policies, later);
+        let first = view.iter().find(|v| v.kind == TimerKind::FirstReply).unwrap();
+        assert_eq!((first.state, first.remaining_business_seconds), (TimerState::Breached, -30 * 60));
+    }
+}
+
+#[test]
 fn sweeping_records_a_warning_then_a_breach_once_each() {
     let policies = policies();
     let mut ticket = open(&policies, sh(MONDAY, 9, 0));

@@ -135,7 +135,8 @@ pub struct TimerView {
     pub kind: TimerKind,
     pub target_minutes: u32,
     pub due_at: Timestamp,
-    /// Business time left until the deadline (negative once overdue); zero once met.
+    /// Business time left until the deadline (negative once overdue, frozen when answered
+    /// late); zero once met in time.
     pub remaining_business_seconds: i64,
     pub state: TimerState,
     /// The warning threshold has passed.
@@ -163,13 +164,18 @@ impl SlaState {
             .iter()
             .map(|timer| {
                 let remaining = match timer.state {
-                    TimerState::Met => 0,
+                    // Met in time: nothing left; met late: how late, frozen at the answer.
+                    TimerState::Met => match timer.met_at {
+                        Some(met) if met > timer.due_at => signed_business(calendar, met, timer.due_at),
+                        _ => 0,
+                    },
                     // A paused clock keeps the business time it had left when it stopped.
                     TimerState::Paused => {
                         signed_business(calendar, timer.paused_at.unwrap_or(now), timer.due_at)
                     }
+                    // A breached timer answered later stops counting at the answer.
                     TimerState::Running | TimerState::Breached => {
-                        signed_business(calendar, now, timer.due_at)
+                        signed_business(calendar, timer.met_at.unwrap_or(now), timer.due_at)
                     }
                 };
                 let state = if timer.is_breached() { TimerState::Breached } else { timer.state };
