@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use omnidesk_domain::email::compose::compose;
-use omnidesk_domain::outbound::{Destination, OutboundJob};
+use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind};
 use omnidesk_domain::ports::{
     MailError, Mailer, NotifyError, OutboundNotifier, OutgoingMail, ThreadClaim, ThreadKey, TicketStore,
 };
@@ -91,7 +91,9 @@ impl OutboundNotifier for MailNotifier {
             Ok(provider_id) => {
                 tracing::info!(ticket = job.ticket.0, job = %job.id, %provider_id, "mail.sent");
                 let delivered = self.mailer.delivered_message_id(&provider_id, &destination.message_id);
-                if delivered != destination.message_id {
+                // An alert to a team is not part of the customer's thread: an answer to it
+                // must not land on the ticket as if the customer wrote.
+                if delivered != destination.message_id && job.kind != OutboundKind::SlaAlert {
                     self.record_thread(job, delivered).await;
                 }
                 Ok(())
@@ -107,7 +109,7 @@ mod tests {
     use jiff::Timestamp;
     use omnidesk_domain::memory::{MemoryMailer, MemoryStore};
     use omnidesk_domain::model::{MessageId, TicketNumber};
-    use omnidesk_domain::outbound::{EmailDestination, OutboundKind};
+    use omnidesk_domain::outbound::EmailDestination;
 
     use super::*;
 

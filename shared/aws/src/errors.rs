@@ -19,6 +19,7 @@ use std::error::Error;
 use std::fmt::Display;
 
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -310,7 +311,8 @@ macro_rules! classify_read {
 }
 
 classify_item_write!(PutItemError, UpdateItemError, DeleteItemError);
-classify_read!(GetItemError, QueryError);
+// BatchWriteItem (seeding only) fails like a read: capacity or server trouble.
+classify_read!(GetItemError, QueryError, BatchWriteItemError);
 
 #[cfg(test)]
 mod tests {

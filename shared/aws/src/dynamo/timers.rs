@@ -123,3 +123,45 @@ impl Watermarks for DynamoStore {
         self.put_if(item, condition).await
     }
 }
+
+/// BatchWriteItem's limit.
+const MAX_BATCH_WRITES: usize = 25;
+
+impl DynamoStore {
+    /// Writes ticket items as they are (with their due index attributes), 25 to a
+    /// BatchWriteItem, without events, conditions or anything else a commit writes: for
+    /// seeding benchmarks and load tests only, never on a request path.
+    pub async fn seed_tickets(&self, tickets: &[Ticket]) -> Result<(), StoreError> {
+        for chunk in tickets.chunks(MAX_BATCH_WRITES) {
+            let mut requests = Vec::with_capacity(chunk.len());
+            for ticket in chunk {
+                let number = ticket.number;
+                let mut item = super::codec::encode(format_args!("ticket {number}"), ticket)?;
+                index_ticket(&mut item, ticket.due_at);
+                let item = keys::with_key(item, keys::ticket_pk(number), keys::TICKET_SK.to_owned());
+                let put = aws_sdk_dynamodb::types::PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|e| crate::errors::build_error("BatchWriteItem", e))?;
+                requests.push(aws_sdk_dynamodb::types::WriteRequest::builder().put_request(put).build());
+            }
+            let mut pending = Some(requests);
+            // Unprocessed items (throttling) are sent again, a bounded number of times.
+            for _ in 0..crate::MAX_ATTEMPTS {
+                let Some(batch) = pending.take().filter(|b| !b.is_empty()) else { break };
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, batch)
+                    .send()
+                    .await
+                    .map_err(|e| store_error("BatchWriteItem", e))?;
+                pending = output.unprocessed_items.and_then(|mut left| left.remove(&self.table));
+            }
+            if pending.is_some_and(|left| !left.is_empty()) {
+                return Err(StoreError::Unavailable("BatchWriteItem left items unprocessed".into()));
+            }
+        }
+        Ok(())
+    }
+}

@@ -48,7 +48,7 @@ pub struct SweepLimits {
 
 impl Default for SweepLimits {
     fn default() -> Self {
-        Self { max_buckets: 240, max_tickets: 2_000, first_run_lookback: Duration::from_secs(2 * 3600) }
+        Self { max_buckets: 240, max_tickets: 1_000, first_run_lookback: Duration::from_secs(2 * 3600) }
     }
 }
 
