@@ -12,57 +12,25 @@ pub enum Actor {
     System,
 }
 
-/// What changed. Analytics reads these; the list follows DESIGN §2.
+/// What changed. Analytics reads these; the list follows DESIGN §2, plus `sla_warning` (a
+/// timer passed its warning threshold) and `sla_notified` (the sweeper queued the alerts it
+/// had recorded; their outbound job ids).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
-    Created {
-        channel: Channel,
-        requester: CustomerId,
-        follow_up_of: Option<TicketNumber>,
-    },
-    MessageIn {
-        message: MessageId,
-    },
-    MessageOut {
-        message: MessageId,
-        internal: bool,
-    },
-    Status {
-        from: Status,
-        to: Status,
-    },
-    Assigned {
-        from: Option<String>,
-        to: Option<String>,
-    },
-    Priority {
-        from: Priority,
-        to: Priority,
-    },
-    SlaBreached {
-        timer: String,
-    },
-    /// A timer passed its warning threshold (e.g. 80 % of its target elapsed).
-    SlaWarning {
-        timer: String,
-    },
-    /// The sweeper queued the SLA alerts it had recorded (their outbound job ids).
-    SlaNotified {
-        jobs: Vec<String>,
-    },
-    Escalated {
-        from_team: Option<String>,
-        to_team: Option<String>,
-        reason: String,
-    },
+    Created { channel: Channel, requester: CustomerId, follow_up_of: Option<TicketNumber> },
+    MessageIn { message: MessageId },
+    MessageOut { message: MessageId, internal: bool },
+    Status { from: Status, to: Status },
+    Assigned { from: Option<String>, to: Option<String> },
+    Priority { from: Priority, to: Priority },
+    SlaBreached { timer: String },
+    SlaWarning { timer: String },
+    SlaNotified { jobs: Vec<String> },
+    Escalated { from_team: Option<String>, to_team: Option<String>, reason: String },
     SurveySent,
-    SurveyAnswered {
-        score: u8,
-    },
-    Merged {
-        into: TicketNumber,
-    },
+    SurveyAnswered { score: u8 },
+    Merged { into: TicketNumber },
 }
 
 impl EventKind {
