@@ -35,19 +35,14 @@ pub enum OutboundKind {
     SlaAlert,
 }
 
+/// Where a job goes: a chat conversation, a mail, or (SLA alerts) a JSON POST to an on-call
+/// webhook URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "channel", rename_all = "snake_case")]
 pub enum Destination {
-    Chat {
-        inbox: String,
-        conversation_id: String,
-        visitor_id: Option<String>,
-    },
+    Chat { inbox: String, conversation_id: String, visitor_id: Option<String> },
     Email(EmailDestination),
-    /// A JSON POST to an on-call URL (SLA alerts).
-    Webhook {
-        url: String,
-    },
+    Webhook { url: String },
 }
 
 /// A mail in a ticket's thread. The dispatcher composes it (text and HTML) from the job.

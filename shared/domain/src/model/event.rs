@@ -12,7 +12,9 @@ pub enum Actor {
     System,
 }
 
-/// What changed. Analytics reads these; the list follows DESIGN §2.
+/// What changed. Analytics reads these; the list follows DESIGN §2, plus `sla_warning` (a
+/// timer passed its warning threshold) and `sla_notified` (the sweeper queued the alerts it
+/// had recorded; their outbound job ids).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
@@ -43,11 +45,9 @@ pub enum EventKind {
     SlaBreached {
         timer: String,
     },
-    /// A timer passed its warning threshold (e.g. 80 % of its target elapsed).
     SlaWarning {
         timer: String,
     },
-    /// The sweeper queued the SLA alerts it had recorded (their outbound job ids).
     SlaNotified {
         jobs: Vec<String>,
     },

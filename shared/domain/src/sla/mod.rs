@@ -116,3 +116,6 @@ mod engine_tests;
 
 #[cfg(test)]
 mod sweeper_tests;
+
+#[cfg(test)]
+mod router_tests;
