@@ -16,7 +16,6 @@ use omnidesk_app::email_inbound::{EmailInbound, Ingested, RAW_MAIL_PREFIX};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::ticket_router::RouterHandler;
-use omnidesk_domain::desk::DeskPorts;
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::memory::{
     ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds,
@@ -71,16 +70,7 @@ async fn agent_api_get_tickets() {
     request.extensions_mut().insert(claims);
     let clock = clock();
     let store = Arc::new(MemoryStore::new());
-    let ports = DeskPorts {
-        tickets: store.clone(),
-        customers: store.clone(),
-        agents: store.clone(),
-        idempotency: store,
-        outbound: Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default())),
-        blobs: Arc::new(MemoryBlobStore::default()),
-        clock,
-        ids: Arc::new(SequentialIds::default()),
-    };
+    let ports = omnidesk_domain::memory::desk_ports(store, clock);
     let api = AgentApi {
         desk: Arc::new(agent_api::desk(&example_config(), ports)),
         auth: Arc::new(ClaimsAuthenticator),

@@ -127,9 +127,7 @@ mod tests {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use jiff::Timestamp;
-    use omnidesk_domain::memory::{
-        ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings, SequentialIds,
-    };
+    use omnidesk_domain::memory::{ManualClock, MemoryStore};
     use omnidesk_domain::router::EmailRules;
     use tower::ServiceExt;
 
@@ -140,16 +138,7 @@ mod tests {
     fn api() -> Router {
         let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_795_424_400).unwrap()));
         let store = Arc::new(MemoryStore::new());
-        let ports = DeskPorts {
-            tickets: store.clone(),
-            customers: store.clone(),
-            agents: store.clone(),
-            idempotency: store,
-            outbound: Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default())),
-            blobs: Arc::new(MemoryBlobStore::default()),
-            clock,
-            ids: Arc::new(SequentialIds::default()),
-        };
+        let ports = omnidesk_domain::memory::desk_ports(store, clock);
         let who = Principal { user: "ana".into(), role: Role::Analyst };
         router(AgentApi {
             desk: Arc::new(AgentDesk::new(ports, None, EmailRules::default())),

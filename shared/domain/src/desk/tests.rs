@@ -6,22 +6,13 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::*;
-use crate::memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings, SequentialIds};
+use crate::memory::{ManualClock, MemoryStore};
 use crate::model::{Channel, CustomerId, Status, Ticket, TicketNumber};
 
 fn desk() -> (AgentDesk, Arc<MemoryStore>) {
     let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_795_424_400).unwrap()));
     let store = Arc::new(MemoryStore::new());
-    let ports = DeskPorts {
-        tickets: store.clone(),
-        customers: store.clone(),
-        agents: store.clone(),
-        idempotency: store.clone(),
-        outbound: Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default())),
-        blobs: Arc::new(MemoryBlobStore::default()),
-        clock,
-        ids: Arc::new(SequentialIds::default()),
-    };
+    let ports = crate::memory::desk_ports(store.clone(), clock);
     (AgentDesk::new(ports, None, EmailRules::default()), store)
 }
 

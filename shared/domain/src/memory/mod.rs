@@ -40,3 +40,18 @@ pub fn router_ports(store: Arc<MemoryStore>, outbound: Arc<dyn Queue>, clock: Ar
         ids: Arc::new(SequentialIds::default()),
     }
 }
+
+/// The agent desk's ports on one in-memory store, an empty blob store, a fresh outbound
+/// queue and deterministic ids.
+pub fn desk_ports(store: Arc<MemoryStore>, clock: Arc<dyn Clock>) -> crate::desk::DeskPorts {
+    crate::desk::DeskPorts {
+        tickets: store.clone(),
+        customers: store.clone(),
+        agents: store.clone(),
+        idempotency: store,
+        outbound: Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default())),
+        blobs: Arc::new(MemoryBlobStore::default()),
+        clock,
+        ids: Arc::new(SequentialIds::default()),
+    }
+}
