@@ -9,8 +9,9 @@ use crate::model::{Customer, CustomerId, EventKind, Identity, Ticket, TicketNumb
 use crate::ports::AuditEntry;
 use crate::query::{MAX_PAGE, TicketFilter};
 
-/// Most tickets a customer view or a merge walks; a customer with more is a reseller or a bot.
-pub(super) const MAX_CUSTOMER_TICKETS: usize = 10 * MAX_PAGE;
+/// Most tickets a customer view lists; a customer with more is a reseller or a bot, and the
+/// view shows the newest. Merges, exports and erasures walk them all.
+pub(super) const MAX_VIEWED_TICKETS: usize = 10 * MAX_PAGE;
 /// Tickets whose trails are read for the latest satisfaction score.
 const CSAT_LOOKBACK: usize = 20;
 
@@ -69,7 +70,7 @@ impl AgentDesk {
 
     pub async fn customer_view(&self, id: &CustomerId) -> Result<CustomerView, DeskError> {
         let customer = self.customer(id).await?;
-        let tickets = self.tickets_of(&customer.id).await?;
+        let tickets = self.tickets_of(&customer.id, MAX_VIEWED_TICKETS).await?;
         let mut latest_csat: Option<Csat> = None;
         for ticket in tickets.iter().take(CSAT_LOOKBACK) {
             for event in self.ports.tickets.events(ticket.number).await? {
@@ -83,12 +84,12 @@ impl AgentDesk {
         Ok(CustomerView { customer, tickets, latest_csat })
     }
 
-    /// Every ticket `id` requested, newest first (bounded).
-    pub(super) async fn tickets_of(&self, id: &CustomerId) -> Result<Vec<Ticket>, DeskError> {
+    /// The tickets `id` requested, newest first, at most `limit` of them.
+    pub(super) async fn tickets_of(&self, id: &CustomerId, limit: usize) -> Result<Vec<Ticket>, DeskError> {
         let filter = TicketFilter { requester: Some(id.clone()), ..TicketFilter::default() };
         let mut tickets = Vec::new();
         let mut cursor: Option<String> = None;
-        while tickets.len() < MAX_CUSTOMER_TICKETS {
+        while tickets.len() < limit {
             let page = self.ports.tickets.list(&filter, MAX_PAGE, cursor.as_deref()).await?;
             tickets.extend(page.tickets);
             match page.cursor {
@@ -130,7 +131,7 @@ impl AgentDesk {
             moved_identities += 1;
         }
         let mut moved_tickets = 0;
-        for ticket in self.tickets_of(&from.id).await? {
+        for ticket in self.tickets_of(&from.id, usize::MAX).await? {
             let mut ticket = ticket;
             let version = ticket.version;
             if let Some(event) = ticket.set_requester(&staff.actor(), into.id.clone(), now) {

@@ -46,7 +46,7 @@ impl AgentDesk {
     pub async fn export(&self, staff: &Staff, id: &CustomerId) -> Result<CustomerExport, DeskError> {
         let customer = self.customer(id).await?;
         let mut tickets = Vec::new();
-        for ticket in self.tickets_of(&customer.id).await? {
+        for ticket in self.tickets_of(&customer.id, usize::MAX).await? {
             let messages = self.ports.tickets.messages(ticket.number).await?;
             let events = self.ports.tickets.events(ticket.number).await?;
             tickets.push(TicketExport { ticket, messages, events });
@@ -62,7 +62,7 @@ impl AgentDesk {
         let now = self.ports.clock.now();
         let mut report =
             ErasureReport { customer: customer.id.clone(), tickets: 0, messages: 0, blobs_deleted: 0 };
-        for mut ticket in self.tickets_of(&customer.id).await? {
+        for mut ticket in self.tickets_of(&customer.id, usize::MAX).await? {
             let messages = self.ports.tickets.messages(ticket.number).await?;
             let mut erased = Vec::with_capacity(messages.len());
             for message in messages {
