@@ -123,6 +123,8 @@ impl Ticket {
             updated_at: at,
             solved_at: None,
             closed_at: None,
+            skills: Default::default(),
+            language: None,
             merged_into: None,
             merged_from: Default::default(),
             version: 0,

@@ -178,6 +178,8 @@ mod tests {
             updated_at: at(1_790_000_100, 0),
             solved_at: None,
             closed_at: None,
+            skills: Default::default(),
+            language: None,
             merged_into: None,
             merged_from: BTreeSet::from([TicketNumber(1001)]),
             version: 7,

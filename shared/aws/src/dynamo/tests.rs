@@ -62,6 +62,8 @@ fn ticket(version: u64) -> Ticket {
         updated_at: now(),
         solved_at: None,
         closed_at: None,
+        skills: Default::default(),
+        language: None,
         merged_into: None,
         merged_from: BTreeSet::new(),
         version,

@@ -52,8 +52,7 @@ impl AgentDesk {
             DeskError::Invalid(format!("ticket {} has no team to pick an agent from", ticket.number))
         })?;
         let agents = self.agents().await?;
-        let needs = Needs::default();
-        best_agent(&team, &needs, &agents)
+        best_agent(&team, &needs_of(ticket), &agents)
             .map(|agent| agent.id.clone())
             .map_err(|reason| DeskError::Conflict(format!("nobody in {team} can take it: {reason}")))
     }
@@ -112,13 +111,11 @@ impl AgentDesk {
         let mut cursor: Option<String> = None;
         while queue.len() < MAX_REOFFERED {
             let page = self.ports.tickets.list(&filter, MAX_PAGE, cursor.as_deref()).await?;
-            queue.extend(page.tickets.into_iter().filter(|t| t.status.is_unfinished()).map(|t| {
-                QueuedTicket {
-                    ticket: t.number,
-                    priority: t.priority,
-                    queued_at: t.created_at,
-                    needs: Needs::default(),
-                }
+            queue.extend(page.tickets.iter().filter(|t| t.status.is_unfinished()).map(|t| QueuedTicket {
+                ticket: t.number,
+                priority: t.priority,
+                queued_at: t.created_at,
+                needs: needs_of(t),
             }));
             match page.cursor {
                 Some(next) => cursor = Some(next),
@@ -127,4 +124,9 @@ impl AgentDesk {
         }
         Ok(queue)
     }
+}
+
+/// What the ticket asks of its agent, as its routing recorded it.
+fn needs_of(ticket: &Ticket) -> Needs {
+    Needs { skills: ticket.skills.clone(), language: ticket.language.clone() }
 }

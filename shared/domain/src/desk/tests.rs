@@ -7,7 +7,8 @@ use jiff::Timestamp;
 
 use super::*;
 use crate::memory::{ManualClock, MemoryStore};
-use crate::model::{Channel, CustomerId, Status, Ticket, TicketNumber};
+use crate::model::{Actor, Channel, CustomerId, Status, Ticket, TicketNumber};
+use crate::ports::AgentStore;
 
 fn desk() -> (AgentDesk, Arc<MemoryStore>) {
     let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_795_424_400).unwrap()));
@@ -95,4 +96,38 @@ async fn empty_or_oversized_replies_and_unknown_agents_are_refused() {
     }
     let nobody = desk.assign(&staff(), TicketNumber(1), Some("ghost".into()), ticket.version).await;
     assert!(matches!(nobody, Err(DeskError::Invalid(_))), "{nobody:?}");
+}
+
+fn agent(id: &str, skills: &[&str], presence: crate::assignment::Presence) -> crate::assignment::Agent {
+    crate::assignment::Agent {
+        id: id.into(),
+        teams: ["complaints".to_owned()].into(),
+        skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+        languages: ["zh".to_owned()].into(),
+        capacity: 2,
+        load: 0,
+        presence,
+        last_assigned_at: None,
+    }
+}
+
+#[tokio::test]
+async fn a_waiting_ticket_is_offered_only_to_an_agent_with_the_skills_its_routing_asked_for() {
+    use crate::assignment::Presence;
+    let (desk, store) = desk();
+    let mut ticket = open_ticket(&store, 1).await;
+    let version = ticket.version;
+    let event =
+        ticket.set_team(&Actor::System, Some("complaints".into()), "routed".into(), ticket.created_at);
+    ticket.skills = ["refunds".to_owned()].into();
+    desk.save(ticket, version, event.unwrap().into_iter().collect()).await.unwrap();
+    store.put_profile(&agent("generalist", &[], Presence::Offline)).await.unwrap();
+    store.put_profile(&agent("refunder", &["refunds"], Presence::Offline)).await.unwrap();
+
+    let (_, offered) = desk.set_presence("generalist", Presence::Online).await.unwrap();
+    assert!(offered.is_empty(), "the generalist lacks the skill: {offered:?}");
+    let (_, offered) = desk.set_presence("refunder", Presence::Online).await.unwrap();
+    assert_eq!(offered.iter().map(|a| a.agent.as_str()).collect::<Vec<_>>(), ["refunder"]);
+    let assigned = store.ticket(TicketNumber(1)).await.unwrap().unwrap();
+    assert_eq!(assigned.assignee.as_deref(), Some("refunder"));
 }

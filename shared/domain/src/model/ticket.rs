@@ -91,6 +91,13 @@ pub struct Ticket {
     pub updated_at: Timestamp,
     pub solved_at: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,
+    /// Skills its agent needs, from the routing rule that placed it: a re-offer matches on
+    /// them as the first routing did.
+    #[serde(default)]
+    pub skills: BTreeSet<String>,
+    /// Primary language tag of the customer's writing, when the channel says (email).
+    #[serde(default)]
+    pub language: Option<String>,
     /// Set when the ticket was merged into another and closed.
     #[serde(default)]
     pub merged_into: Option<TicketNumber>,

@@ -395,6 +395,9 @@ impl TicketRouter {
             events.extend(ticket.set_priority(&Actor::System, choice.priority, now)?);
         }
         let needs = Needs { skills: choice.skills.clone(), language: language.map(str::to_owned) };
+        // Kept with the ticket, so a later re-offer asks the same of its agent.
+        ticket.skills = needs.skills.clone();
+        ticket.language = needs.language.clone();
         if let Some(agent) = self.pick_agent(&choice.team, &needs).await? {
             events.extend(ticket.assign(&Actor::System, Some(agent.clone()), now)?);
             self.ports.agents.touch_assigned(&agent, now).await?;
