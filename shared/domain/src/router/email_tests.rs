@@ -10,9 +10,9 @@ use jiff::Timestamp;
 
 use super::*;
 use crate::envelope::open;
-use crate::inbound::Sender;
+use crate::inbound::{EmailSource, Sender};
 use crate::memory::{ManualClock, MemoryQueue, MemoryStore, QueueSettings};
-use crate::outbound::EmailDestination;
+use crate::outbound::{EmailDestination, OutboundKind};
 
 const START: i64 = 1_790_000_000;
 const MAILBOX: &str = "support@desk.example";

@@ -3,9 +3,11 @@
 //! with a number from the counter), and queues the auto-acknowledgement — exactly once,
 //! however often the message is delivered.
 
+mod acknowledgement;
 mod bounces;
 mod customers;
 pub mod email;
+mod team_routing;
 pub mod threading;
 
 use std::collections::HashMap;
@@ -18,15 +20,14 @@ use serde::{Deserialize, Serialize};
 pub use customers::resolve_customer;
 pub use email::{EmailRules, EmailTemplate};
 
-use crate::assignment::{Needs, Presence, Routing, TicketFacts, best_agent};
+use crate::assignment::Routing;
 use crate::envelope::seal;
-use crate::inbound::{EmailSource, InboundMessage, Source};
+use crate::inbound::{InboundMessage, Source};
 use crate::lifecycle::LifecycleError;
 use crate::model::{
-    Actor, AuthorKind, ChannelRef, CustomerId, Direction, Message, MessageId, Status, Ticket, TicketEvent,
-    TicketNumber, Visibility,
+    Actor, AuthorKind, CustomerId, Direction, Message, MessageId, Status, Ticket, TicketNumber, Visibility,
 };
-use crate::outbound::{Destination, OutboundJob, OutboundKind};
+use crate::outbound::{Destination, OutboundJob};
 use crate::ports::{
     AgentStore, Clock, CustomerStore, IdSource, IdempotencyRecord, IdempotencyStore, Queue, QueueError,
     RateLimiter, StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore,
@@ -368,114 +369,6 @@ impl TicketRouter {
         Ok(Plan { commit, outcome })
     }
 
-    /// Puts a new ticket in the team the routing rules choose, raising its priority where a
-    /// rule or the customer's tier says so. The customer is read only when some rule or the
-    /// tier priorities look at customer tiers.
-    async fn route_to_team(
-        &self,
-        inbound: &InboundMessage,
-        customer: &CustomerId,
-        ticket: &mut Ticket,
-        now: Timestamp,
-    ) -> Result<Vec<TicketEvent>, RouteError> {
-        let Some(routing) = &self.routing else {
-            return Ok(Vec::new());
-        };
-        let record =
-            if routing.uses_customer_tier() { self.ports.customers.customer(customer).await? } else { None };
-        let language = match &inbound.source {
-            Source::Email(email) => Some(email.language.as_str()),
-            Source::Chat { .. } => None,
-        };
-        let choice = routing.choose_team(&TicketFacts::of(ticket, &inbound.text, record.as_ref(), language));
-        let mut events = Vec::new();
-        let reason = format!("routed by {}", choice.matched);
-        events.extend(ticket.set_team(&Actor::System, Some(choice.team.clone()), reason, now)?);
-        if choice.priority > ticket.priority {
-            events.extend(ticket.set_priority(&Actor::System, choice.priority, now)?);
-        }
-        let needs = Needs { skills: choice.skills.clone(), language: language.map(str::to_owned) };
-        // Kept with the ticket, so a later re-offer asks the same of its agent.
-        ticket.skills = needs.skills.clone();
-        ticket.language = needs.language.clone();
-        if let Some(agent) = self.pick_agent(&choice.team, &needs).await? {
-            events.extend(ticket.assign(&Actor::System, Some(agent.clone()), now)?);
-            self.ports.agents.touch_assigned(&agent, now).await?;
-        }
-        Ok(events)
-    }
-
-    /// The best agent of `team` for a new ticket, with their current loads; `None` leaves it
-    /// in the team's unassigned queue until someone comes online or frees room.
-    async fn pick_agent(&self, team: &str, needs: &Needs) -> Result<Option<String>, RouteError> {
-        let mut staff: Vec<_> =
-            self.ports.agents.agents().await?.into_iter().filter(|a| a.teams.contains(team)).collect();
-        // Only online members can take it: their loads alone are worth a query each.
-        for agent in staff.iter_mut().filter(|a| a.presence == Presence::Online) {
-            agent.load = self.ports.tickets.assigned_load(&agent.id).await?;
-        }
-        match best_agent(team, needs, &staff) {
-            Ok(agent) => Ok(Some(agent.id.clone())),
-            Err(reason) => {
-                tracing::info!(team, %reason, "router.queued");
-                Ok(None)
-            }
-        }
-    }
-
-    /// The acknowledgement of a new ticket on its channel, if one may be sent.
-    async fn acknowledgement(
-        &self,
-        inbound: &InboundMessage,
-        customer: &CustomerId,
-        ticket: &Ticket,
-        now: Timestamp,
-    ) -> Result<Option<(Message, OutboundJob)>, RouteError> {
-        match &inbound.source {
-            Source::Chat { inbox, conversation_id, .. } => {
-                let Some(text) = self.acknowledgements.chat_text(inbox, ticket.number) else {
-                    return Ok(None);
-                };
-                let ack = self.system_message(ticket.number, text, now);
-                let job = chat_acknowledgement_job(inbound, inbox, conversation_id, &ack);
-                Ok(Some((ack, job)))
-            }
-            Source::Email(email) => self.email_acknowledgement(inbound, email, customer, ticket, now).await,
-        }
-    }
-
-    async fn email_acknowledgement(
-        &self,
-        inbound: &InboundMessage,
-        email: &EmailSource,
-        customer: &CustomerId,
-        ticket: &Ticket,
-        now: Timestamp,
-    ) -> Result<Option<(Message, OutboundJob)>, RouteError> {
-        let Some(text) = email::acknowledgement_text(&self.email, email, ticket.number) else {
-            return Ok(None);
-        };
-        // Only an address we already know can be bouncing.
-        let record = if self.email.acknowledge && email.automatic.is_none() {
-            self.ports.customers.customer(customer).await?
-        } else {
-            None
-        };
-        let decision =
-            email::may_acknowledge(&self.email, &*self.ports.limiter, inbound, email, record.as_ref(), now)
-                .await?;
-        let to = match decision {
-            Ok(to) => to,
-            Err(quiet) => {
-                tracing::info!(ticket = ticket.number.0, reason = ?quiet, "router.no_acknowledgement");
-                return Ok(None);
-            }
-        };
-        let ack = self.system_message(ticket.number, text, now);
-        let job = email::reply_job(&self.email, inbound, email, to, ticket, &ack);
-        Ok(Some((ack, job)))
-    }
-
     fn customer_message(
         &self,
         inbound: &InboundMessage,
@@ -497,21 +390,6 @@ impl TicketRouter {
         }
     }
 
-    fn system_message(&self, ticket: TicketNumber, text: String, now: Timestamp) -> Message {
-        Message {
-            id: MessageId::from_token(&self.ports.ids.token()),
-            ticket,
-            direction: Direction::Outbound,
-            author: AuthorKind::System,
-            author_id: None,
-            visibility: Visibility::Public,
-            text,
-            attachments: Vec::new(),
-            channel_ref: ChannelRef::None,
-            created_at: now,
-        }
-    }
-
     fn record(&self, inbound: &InboundMessage, outcome: &RouteOutcome, now: Timestamp) -> IdempotencyRecord {
         IdempotencyRecord {
             key: inbound.idempotency_key.clone(),
@@ -525,29 +403,6 @@ impl TicketRouter {
             return Ok(());
         }
         self.ports.outbound.send_batch(jobs.iter().map(seal).collect()).await
-    }
-}
-
-fn chat_acknowledgement_job(
-    inbound: &InboundMessage,
-    inbox: &str,
-    conversation_id: &str,
-    ack: &Message,
-) -> OutboundJob {
-    let destination = Destination::Chat {
-        inbox: inbox.to_owned(),
-        conversation_id: conversation_id.to_owned(),
-        visitor_id: inbound.sender.chat_visitor.clone(),
-    };
-    OutboundJob {
-        // Derived from the inbound key, so every retry of this message names the same delivery.
-        id: format!("{}:ack", inbound.idempotency_key),
-        ticket: ack.ticket,
-        message: ack.id.clone(),
-        kind: OutboundKind::Acknowledgement,
-        destination,
-        text: ack.text.clone(),
-        created_at: ack.created_at,
     }
 }
 

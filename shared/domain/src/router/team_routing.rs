@@ -1,0 +1,66 @@
+//! Routing a new ticket: the team the rules choose (and the priority they raise), then the
+//! best online agent of that team, or the team's unassigned queue.
+
+use jiff::Timestamp;
+
+use super::{RouteError, TicketRouter};
+use crate::assignment::{Needs, Presence, TicketFacts, best_agent};
+use crate::inbound::{InboundMessage, Source};
+use crate::model::{Actor, CustomerId, Ticket, TicketEvent};
+
+impl TicketRouter {
+    /// Puts a new ticket in the team the routing rules choose, raising its priority where a
+    /// rule or the customer's tier says so. The customer is read only when some rule or the
+    /// tier priorities look at customer tiers.
+    pub(super) async fn route_to_team(
+        &self,
+        inbound: &InboundMessage,
+        customer: &CustomerId,
+        ticket: &mut Ticket,
+        now: Timestamp,
+    ) -> Result<Vec<TicketEvent>, RouteError> {
+        let Some(routing) = &self.routing else {
+            return Ok(Vec::new());
+        };
+        let record =
+            if routing.uses_customer_tier() { self.ports.customers.customer(customer).await? } else { None };
+        let language = match &inbound.source {
+            Source::Email(email) => Some(email.language.as_str()),
+            Source::Chat { .. } => None,
+        };
+        let choice = routing.choose_team(&TicketFacts::of(ticket, &inbound.text, record.as_ref(), language));
+        let mut events = Vec::new();
+        let reason = format!("routed by {}", choice.matched);
+        events.extend(ticket.set_team(&Actor::System, Some(choice.team.clone()), reason, now)?);
+        if choice.priority > ticket.priority {
+            events.extend(ticket.set_priority(&Actor::System, choice.priority, now)?);
+        }
+        let needs = Needs { skills: choice.skills.clone(), language: language.map(str::to_owned) };
+        // Kept with the ticket, so a later re-offer asks the same of its agent.
+        ticket.skills = needs.skills.clone();
+        ticket.language = needs.language.clone();
+        if let Some(agent) = self.pick_agent(&choice.team, &needs).await? {
+            events.extend(ticket.assign(&Actor::System, Some(agent.clone()), now)?);
+            self.ports.agents.touch_assigned(&agent, now).await?;
+        }
+        Ok(events)
+    }
+
+    /// The best agent of `team` for a new ticket, with their current loads; `None` leaves it
+    /// in the team's unassigned queue until someone comes online or frees room.
+    async fn pick_agent(&self, team: &str, needs: &Needs) -> Result<Option<String>, RouteError> {
+        let mut staff: Vec<_> =
+            self.ports.agents.agents().await?.into_iter().filter(|a| a.teams.contains(team)).collect();
+        // Only online members can take it: their loads alone are worth a query each.
+        for agent in staff.iter_mut().filter(|a| a.presence == Presence::Online) {
+            agent.load = self.ports.tickets.assigned_load(&agent.id).await?;
+        }
+        match best_agent(team, needs, &staff) {
+            Ok(agent) => Ok(Some(agent.id.clone())),
+            Err(reason) => {
+                tracing::info!(team, %reason, "router.queued");
+                Ok(None)
+            }
+        }
+    }
+}
