@@ -18,9 +18,9 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, Select};
-use omnidesk_domain::Ticket;
 use omnidesk_domain::ports::StoreError;
-use omnidesk_domain::query::{AssigneeFilter, IndexKey, TicketFilter, TicketPage};
+use omnidesk_domain::query::{AssigneeFilter, IndexKey, QueryError, TicketFilter, TicketPage};
+use omnidesk_domain::{Status, Ticket};
 
 use super::DynamoStore;
 use super::capacity::{Access, item_size, read_units};
@@ -89,16 +89,16 @@ impl Filter {
             None => {}
         }
         if let Some(priority) = filter.priority {
-            f.equal("priority", s(priority_name(priority)));
+            f.equal("priority", s(priority.as_str()));
         }
         if let Some(channel) = filter.channel {
-            f.equal("channel", s(channel_name(channel)));
+            f.equal("channel", s(channel.as_str()));
         }
         if let Some(category) = &filter.category {
             f.equal("category", s(category));
         }
         if let Some(tag) = &filter.tag {
-            f.contains("tags", s(tag), true);
+            f.contains("tags", s(tag));
         }
         match filter.breached {
             Some(true) => f.clause("attribute_exists(#f_list_breached)", LIST_BREACHED),
@@ -122,10 +122,9 @@ impl Filter {
         self.values.insert(format!(":f{n}"), value);
     }
 
-    fn contains(&mut self, attribute: &str, value: AttributeValue, wanted: bool) {
+    fn contains(&mut self, attribute: &str, value: AttributeValue) {
         let n = self.clauses.len();
-        let test = format!("contains(#f_{attribute}, :f{n})");
-        self.clauses.push(if wanted { test } else { format!("NOT {test}") });
+        self.clauses.push(format!("contains(#f_{attribute}, :f{n})"));
         self.names.insert(format!("#f_{attribute}"), attribute.to_owned());
         self.values.insert(format!(":f{n}"), value);
     }
@@ -133,26 +132,6 @@ impl Filter {
     fn clause(&mut self, text: &str, attribute: &str) {
         self.clauses.push(text.to_owned());
         self.names.insert(format!("#f_{attribute}"), attribute.to_owned());
-    }
-}
-
-fn priority_name(priority: omnidesk_domain::Priority) -> &'static str {
-    use omnidesk_domain::Priority::*;
-    match priority {
-        Low => "low",
-        Normal => "normal",
-        High => "high",
-        Urgent => "urgent",
-    }
-}
-
-fn channel_name(channel: omnidesk_domain::Channel) -> &'static str {
-    use omnidesk_domain::Channel::*;
-    match channel {
-        Chat => "chat",
-        Email => "email",
-        Phone => "phone",
-        Social => "social",
     }
 }
 
@@ -216,6 +195,7 @@ impl DynamoStore {
     /// Counts an agent's unfinished tickets on `by_assignee` (a COUNT query: no items
     /// returned, but each page is read and billed).
     pub(crate) async fn count_assigned(&self, agent: &str) -> Result<u32, StoreError> {
+        let unfinished = UnfinishedStatuses::new();
         let mut count: u32 = 0;
         let mut start_key: Option<Item> = None;
         loop {
@@ -225,14 +205,11 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .index_name("by_assignee")
                 .key_condition_expression("#h = :h")
-                .filter_expression("#s IN (:new, :open, :pending, :on_hold)")
-                .expression_attribute_names("#h", LIST_ASSIGNEE)
+                .filter_expression(unfinished.expression.clone())
+                .set_expression_attribute_values(Some(unfinished.values.clone()))
                 .expression_attribute_names("#s", "status")
+                .expression_attribute_names("#h", LIST_ASSIGNEE)
                 .expression_attribute_values(":h", AttributeValue::S(agent.to_owned()))
-                .expression_attribute_values(":new", AttributeValue::S("new".into()))
-                .expression_attribute_values(":open", AttributeValue::S("open".into()))
-                .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
-                .expression_attribute_values(":on_hold", AttributeValue::S("on_hold".into()))
                 .select(Select::Count)
                 .set_exclusive_start_key(start_key.take())
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
@@ -252,6 +229,26 @@ impl DynamoStore {
     }
 }
 
+/// `#s IN (:s0, :s1, …)` over the statuses that count towards a load
+/// ([`Status::is_unfinished`]), so the store and the domain cannot disagree.
+struct UnfinishedStatuses {
+    expression: String,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl UnfinishedStatuses {
+    fn new() -> Self {
+        let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| s.is_unfinished()).collect();
+        let placeholders: Vec<String> = (0..statuses.len()).map(|i| format!(":s{i}")).collect();
+        let values = placeholders
+            .iter()
+            .zip(&statuses)
+            .map(|(p, status)| (p.clone(), AttributeValue::S(status.as_str().to_owned())))
+            .collect();
+        Self { expression: format!("#s IN ({})", placeholders.join(", ")), values }
+    }
+}
+
 fn encode_cursor(key: &Item) -> Result<String, StoreError> {
     let plain: HashMap<&str, &str> =
         key.iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str()))).collect();
@@ -260,7 +257,7 @@ fn encode_cursor(key: &Item) -> Result<String, StoreError> {
 }
 
 fn decode_cursor(cursor: &str) -> Result<Item, StoreError> {
-    let bad = || StoreError::Invalid("the cursor is not one this list handed out".into());
+    let bad = || StoreError::Invalid(QueryError::BadCursor.to_string());
     let json = hex::decode(cursor).map_err(|_| bad())?;
     let plain: HashMap<String, String> = serde_json::from_slice(&json).map_err(|_| bad())?;
     let allowed = [keys::PK, keys::SK, LIST_AT, LIST_STATUS, LIST_TEAM, LIST_ASSIGNEE, LIST_REQUESTER];

@@ -89,7 +89,7 @@ impl fmt::Display for Matched {
                 for (i, condition) in on.iter().enumerate() {
                     f.write_str(if i == 0 { ": " } else { ", " })?;
                     match condition {
-                        Condition::Channel(channel) => write!(f, "channel {}", channel_name(*channel))?,
+                        Condition::Channel(channel) => write!(f, "channel {}", channel.as_str())?,
                         Condition::Category(value) => write!(f, "category \"{value}\"")?,
                         Condition::Keyword(value) => write!(f, "keyword \"{value}\"")?,
                         Condition::CustomerTier(value) => write!(f, "customer tier \"{value}\"")?,
@@ -98,15 +98,6 @@ impl fmt::Display for Matched {
                 Ok(())
             }
         }
-    }
-}
-
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Chat => "chat",
-        Channel::Email => "email",
-        Channel::Phone => "phone",
-        Channel::Social => "social",
     }
 }
 

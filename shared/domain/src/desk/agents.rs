@@ -5,6 +5,7 @@ use super::{AgentDesk, DeskError};
 use crate::assignment::{Agent, Assignment, Needs, Presence, QueuedTicket, best_agent, reoffer};
 use crate::model::{Actor, Ticket};
 use crate::query::{AssigneeFilter, MAX_PAGE, TicketFilter};
+use crate::router::team_staff;
 
 /// Unassigned tickets of one team looked at per re-offer: the oldest wait longest, and a
 /// backlog beyond this is a staffing problem, not something one agent coming online solves.
@@ -51,8 +52,8 @@ impl AgentDesk {
         let team = ticket.team.clone().ok_or_else(|| {
             DeskError::Invalid(format!("ticket {} has no team to pick an agent from", ticket.number))
         })?;
-        let agents = self.agents().await?;
-        best_agent(&team, &needs_of(ticket), &agents)
+        let staff = team_staff(&*self.ports.agents, &*self.ports.tickets, &team).await?;
+        best_agent(&team, &needs_of(ticket), &staff)
             .map(|agent| agent.id.clone())
             .map_err(|reason| DeskError::Conflict(format!("nobody in {team} can take it: {reason}")))
     }
@@ -77,10 +78,10 @@ impl AgentDesk {
         if queue.is_empty() {
             return Ok(Vec::new());
         }
-        let agents = self.agents().await?;
+        let staff = team_staff(&*self.ports.agents, &*self.ports.tickets, team).await?;
         let now = self.ports.clock.now();
         let mut made = Vec::new();
-        for assignment in reoffer(team, &queue, &agents, now) {
+        for assignment in reoffer(team, &queue, &staff, now) {
             let Some(mut ticket) = self.ports.tickets.ticket(assignment.ticket).await? else {
                 continue;
             };

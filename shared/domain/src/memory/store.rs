@@ -11,7 +11,7 @@ use crate::ports::{
     AgentStore, AuditEntry, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError,
     ThreadClaim, ThreadKey, TicketCommit, TicketStore, Watermarks,
 };
-use crate::query::{TicketFilter, TicketPage};
+use crate::query::{QueryError, TicketFilter, TicketPage};
 use crate::sla::sweeper::bucket_of;
 use crate::system::later;
 
@@ -251,7 +251,7 @@ fn format_cursor((at, number): &(Timestamp, u64)) -> String {
 }
 
 fn parse_cursor(cursor: &str) -> Result<(Timestamp, u64), StoreError> {
-    let bad = || StoreError::Invalid("the cursor is not one this list handed out".into());
+    let bad = || StoreError::Invalid(QueryError::BadCursor.to_string());
     let (nanos, number) = cursor.split_once('_').ok_or_else(bad)?;
     let nanos: i128 = nanos.parse().map_err(|_| bad())?;
     let at = Timestamp::from_nanosecond(nanos).map_err(|_| bad())?;

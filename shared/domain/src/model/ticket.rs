@@ -56,6 +56,18 @@ pub enum Priority {
     Urgent,
 }
 
+impl Priority {
+    /// The name serde gives it, for stores and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
@@ -63,6 +75,18 @@ pub enum Channel {
     Email,
     Phone,
     Social,
+}
+
+impl Channel {
+    /// The name serde gives it, for stores and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Chat => "chat",
+            Channel::Email => "email",
+            Channel::Phone => "phone",
+            Channel::Social => "social",
+        }
+    }
 }
 
 /// A customer's request and everything the desk knows about its handling. `version` grows by

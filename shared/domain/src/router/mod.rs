@@ -8,6 +8,7 @@ mod bounces;
 mod customers;
 pub mod email;
 mod team_routing;
+pub(crate) use team_routing::team_staff;
 pub mod threading;
 
 use std::collections::HashMap;

@@ -4,9 +4,10 @@
 use jiff::Timestamp;
 
 use super::{RouteError, TicketRouter};
-use crate::assignment::{Needs, Presence, TicketFacts, best_agent};
+use crate::assignment::{Agent, Needs, Presence, TicketFacts, best_agent};
 use crate::inbound::{InboundMessage, Source};
 use crate::model::{Actor, CustomerId, Ticket, TicketEvent};
+use crate::ports::{AgentStore, StoreError, TicketStore};
 
 impl TicketRouter {
     /// Puts a new ticket in the team the routing rules choose, raising its priority where a
@@ -49,12 +50,7 @@ impl TicketRouter {
     /// The best agent of `team` for a new ticket, with their current loads; `None` leaves it
     /// in the team's unassigned queue until someone comes online or frees room.
     async fn pick_agent(&self, team: &str, needs: &Needs) -> Result<Option<String>, RouteError> {
-        let mut staff: Vec<_> =
-            self.ports.agents.agents().await?.into_iter().filter(|a| a.teams.contains(team)).collect();
-        // Only online members can take it: their loads alone are worth a query each.
-        for agent in staff.iter_mut().filter(|a| a.presence == Presence::Online) {
-            agent.load = self.ports.tickets.assigned_load(&agent.id).await?;
-        }
+        let staff = team_staff(&*self.ports.agents, &*self.ports.tickets, team).await?;
         match best_agent(team, needs, &staff) {
             Ok(agent) => Ok(Some(agent.id.clone())),
             Err(reason) => {
@@ -63,4 +59,20 @@ impl TicketRouter {
             }
         }
     }
+}
+
+/// The members of `team`, the online ones with their current load (one count each: only
+/// they can take a ticket, so only their loads are worth a query). What routing a new ticket
+/// and re-offering a queue both start from.
+pub(crate) async fn team_staff(
+    agents: &dyn AgentStore,
+    tickets: &dyn TicketStore,
+    team: &str,
+) -> Result<Vec<Agent>, StoreError> {
+    let mut staff: Vec<Agent> =
+        agents.agents().await?.into_iter().filter(|a| a.teams.contains(team)).collect();
+    for agent in staff.iter_mut().filter(|a| a.presence == Presence::Online) {
+        agent.load = tickets.assigned_load(&agent.id).await?;
+    }
+    Ok(staff)
 }
