@@ -90,7 +90,12 @@ impl AgentDesk {
             created_at: now,
         };
         let events = ticket.add_message(&staff.actor(), &message, now)?;
-        let job = if internal { None } else { self.reply_job(&ticket, &message).await? };
+        let job = if internal {
+            None
+        } else {
+            let thread = self.ports.tickets.messages(number).await?;
+            self.reply_job(&ticket, &message, &thread).await?
+        };
         let delivery = match (&job, internal) {
             (_, true) => Delivery::Internal,
             (Some(_), false) => Delivery::Queued,
@@ -130,7 +135,7 @@ impl AgentDesk {
             let ticket = self.load(outcome.ticket).await?;
             let messages = self.ports.tickets.messages(outcome.ticket).await?;
             if let Some(message) = messages.iter().find(|m| m.id == outcome.message)
-                && let Some(job) = self.reply_job(&ticket, message).await?
+                && let Some(job) = self.reply_job(&ticket, message, &messages).await?
             {
                 self.ports.outbound.send(seal(&job)).await?;
             }
@@ -139,9 +144,13 @@ impl AgentDesk {
     }
 
     /// The delivery of `message` on the ticket's channel, to where the customer last wrote
-    /// from; `None` when there is no way back.
-    async fn reply_job(&self, ticket: &Ticket, message: &Message) -> Result<Option<OutboundJob>, DeskError> {
-        let thread = self.ports.tickets.messages(ticket.number).await?;
+    /// from in `thread`; `None` when there is no way back.
+    async fn reply_job(
+        &self,
+        ticket: &Ticket,
+        message: &Message,
+        thread: &[Message],
+    ) -> Result<Option<OutboundJob>, DeskError> {
         let last_inbound =
             thread.iter().rev().filter(|m| m.direction == Direction::Inbound).map(|m| &m.channel_ref);
         let customer = self.ports.customers.customer(&ticket.requester).await?;
