@@ -1,4 +1,4 @@
-//! Mail loops are impossible (DESIGN §5), shown end to end in memory through the real edges:
+//! Mail loops are impossible (ARCHITECTURE.md §5), shown end to end in memory through the real edges:
 //! raw mail → `EmailInbound` (blob store + inbound queue) → `RouterHandler` → outbound queue →
 //! `DispatcherHandler` → `ChannelNotifier` → `MailNotifier` → `MemoryMailer`, against an
 //! autoresponder that answers everything the desk sends it.

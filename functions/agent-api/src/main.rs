@@ -1,4 +1,4 @@
-//! agent-api: the `/v1` agent routes (DESIGN §3) behind the HTTP API's Cognito JWT
+//! agent-api: the `/v1` agent routes (ARCHITECTURE.md §3) behind the HTTP API's Cognito JWT
 //! authorizer. The routes, role rules and status mapping live in `omnidesk_app::agent_api`;
 //! this wires AWS in and hands the authorizer's verified claims to the router.
 

@@ -1,4 +1,4 @@
-//! chat-webhook: the chat channel's front door (DESIGN §3). The router, validation and status
+//! chat-webhook: the chat channel's front door (ARCHITECTURE.md §3). The router, validation and status
 //! mapping live in `omnidesk_app::chat_webhook`; this only wires AWS in.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! email-inbound: the email channel's front door (DESIGN §2). SES stores each received mail
+//! email-inbound: the email channel's front door (ARCHITECTURE.md §1). SES stores each received mail
 //! in S3 under `inbound/<SES message id>` (receipt rule action 1) and then invokes this
 //! function asynchronously with the verdicts and headers (action 2). The work — verdicts,
 //! parsing, attachments, the queue message — is `omnidesk_app::email_inbound`; this only

@@ -22,7 +22,7 @@ use crate::config::InboxDirectory;
 use crate::error::{self, ApiError};
 use crate::signature::{self, SIGNATURE_HEADER};
 
-/// Largest accepted request body (DESIGN §3).
+/// Largest accepted request body (ARCHITECTURE.md §3).
 pub const MAX_CHAT_BODY_BYTES: usize = 64 * 1024;
 /// Longest id we accept from a provider (message, conversation, visitor).
 const MAX_ID_CHARS: usize = 256;

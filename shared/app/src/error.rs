@@ -1,5 +1,5 @@
 //! The one place where failures become HTTP answers: `{"error": {"code", "message"}}` with the
-//! status DESIGN §3 names.
+//! status ARCHITECTURE.md §3 names.
 
 use axum::Json;
 use axum::http::StatusCode;

@@ -1,6 +1,6 @@
 //! The shared SDK configuration. Build it once, in a function's init, and build every client
 //! from it: credentials, region and connection pools are then shared, and every call has a
-//! timeout and a bounded number of retries (DESIGN §5).
+//! timeout and a bounded number of retries (ARCHITECTURE.md §5).
 //!
 //! `AWS_ENDPOINT_URL` (and per-service `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`) are
 //! read by aws-config itself, which is how the moto tier points the real adapters at

@@ -13,7 +13,7 @@
 //! `Unavailable`). SES refusals that no retry can fix — the message, the sender or the
 //! account — are [`MailError::Rejected`]; throttling, quotas, 5xx and transport failures are
 //! [`MailError::Unavailable`]. Mail errors never carry addresses: SES names the offending
-//! identities in its messages, and logs must not hold email addresses (DESIGN §5).
+//! identities in its messages, and logs must not hold email addresses (ARCHITECTURE.md §5).
 
 use std::error::Error;
 use std::fmt::Display;

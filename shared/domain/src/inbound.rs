@@ -9,7 +9,7 @@ use crate::ports::ThreadKey;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboundMessage {
-    /// Stable across redeliveries of the same customer message (DESIGN §5).
+    /// Stable across redeliveries of the same customer message (ARCHITECTURE.md §5).
     pub idempotency_key: String,
     pub source: Source,
     pub sender: Sender,

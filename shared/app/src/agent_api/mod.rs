@@ -1,4 +1,4 @@
-//! The agent API (`/v1/...`, DESIGN §3): tickets, replies, notes, assignment, merges,
+//! The agent API (`/v1/...`, ARCHITECTURE.md §3): tickets, replies, notes, assignment, merges,
 //! customers, privacy and presence, for agents, supervisors, admins and analysts. The same
 //! router runs in the `agent-api` Lambda (behind the HTTP API's JWT authorizer) and in
 //! omnidesk-local (behind bearer tokens from the config). `openapi.yaml` describes it.

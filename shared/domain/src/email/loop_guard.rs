@@ -1,6 +1,6 @@
 //! May the desk send an automatic mail (the acknowledgement) in answer to this one?
 //!
-//! Mail loops are impossible by construction (DESIGN §5): two autoresponders answering each
+//! Mail loops are impossible by construction (ARCHITECTURE.md §5): two autoresponders answering each
 //! other, an acknowledgement to a bounce that bounces again, a newsletter list subscribed to
 //! the desk. So nothing automatic answers mail that says a machine or a list sent it (RFC 3834
 //! §2 lists the signals), nor mail whose sender cannot or will not read answers, nor the desk

@@ -72,7 +72,7 @@ pub struct ParsedEmail {
     pub cc: Vec<Mailbox>,
     /// Decoded subject, empty when the header is missing.
     pub subject: String,
-    /// Without angle brackets; the idempotency key of the email channel (DESIGN §5).
+    /// Without angle brackets; the idempotency key of the email channel (ARCHITECTURE.md §5).
     pub message_id: Option<String>,
     pub in_reply_to: Vec<String>,
     /// At most [`MAX_REFERENCES`] ids, oldest first.

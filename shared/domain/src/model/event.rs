@@ -12,7 +12,7 @@ pub enum Actor {
     System,
 }
 
-/// What changed. Analytics reads these; the list follows DESIGN §2, plus `sla_warning` (a
+/// What changed. Analytics reads these; the list follows ARCHITECTURE.md §1, plus `sla_warning` (a
 /// timer passed its warning threshold) and `sla_notified` (the sweeper queued the alerts it
 /// had recorded; their outbound job ids).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! What the router does differently for email: reply-token addresses, the acknowledgement
 //! mail (templates per language, the `[#N]` subject, a thread-keeping Message-ID) and the
-//! conditions under which no automatic mail may go out at all (DESIGN §5: mail loops are
+//! conditions under which no automatic mail may go out at all (ARCHITECTURE.md §5: mail loops are
 //! impossible).
 
 use std::collections::BTreeMap;
