@@ -337,6 +337,7 @@ macro_rules! all_scenarios {
             poison_message_is_dead_lettered_while_its_batch_mates_succeed,
             duplicate_deliveries_in_any_order_write_each_message_once,
             injected_faults_change_nothing_in_the_outcome,
+            a_fault_storm_then_a_redrive_gives_the_fault_free_outcome,
             agents_work_a_chat_ticket_from_routing_to_erasure,
             every_agent_route_needs_a_token_and_the_right_role,
             fifty_concurrent_assignments_of_one_ticket_one_wins,

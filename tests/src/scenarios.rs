@@ -299,11 +299,39 @@ fn fault_conversations(backend: &Backend) -> usize {
     }
 }
 
-async fn run_workload(backend: &Backend, faults: Option<Arc<FaultPlan>>) -> Outcome {
+/// What a workload does once its messages are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterFaults {
+    Nothing,
+    /// Waits until the work queues are empty (each message done or parked), ends the outage,
+    /// and redrives both dead-letter queues twice through the local desk's route.
+    HealAndRedrive,
+}
+
+/// Ends the outage and brings back what it parked; returns how many messages moved.
+async fn heal_and_redrive(t: &TestDesk, plan: &FaultPlan) -> usize {
+    assert!(t.drained().await, "the work queues never drained during the storm: {:?}", t.depths().await);
+    plan.heal();
+    let mut moved = 0;
+    for queue in ["inbound", "outbound", "inbound", "outbound"] {
+        let response = t
+            .http
+            .post(t.url(&format!("/local/dead-letters/{queue}/redrive")))
+            .send()
+            .await
+            .expect("desk answers");
+        assert_eq!(response.status().as_u16(), 200, "redrive {queue}");
+        let report: serde_json::Value = response.json().await.expect("redrive report");
+        moved += report["moved"].as_u64().expect("moved") as usize;
+    }
+    moved
+}
+
+async fn run_workload(backend: &Backend, faults: Option<Arc<FaultPlan>>, after: AfterFaults) -> Outcome {
     let started = std::time::Instant::now();
     let faulty = faults.is_some();
     let conversation_count = fault_conversations(backend);
-    let t = TestDesk::start_with_faults(backend, faults).await;
+    let t = TestDesk::start_with_faults(backend, faults.clone()).await;
     for m in 0..FAULT_MESSAGES_PER_CONVERSATION {
         for c in 0..conversation_count {
             let body = chat_body(
@@ -326,6 +354,10 @@ async fn run_workload(backend: &Backend, faults: Option<Arc<FaultPlan>>) -> Outc
     }
     let messages = conversation_count * FAULT_MESSAGES_PER_CONVERSATION;
     eprintln!("workload (faults: {faulty}): {messages} messages accepted after {:?}", started.elapsed());
+    if let (AfterFaults::HealAndRedrive, Some(plan)) = (after, &faults) {
+        let moved = heal_and_redrive(&t, plan).await;
+        eprintln!("workload: outage over, {moved} parked messages redriven after {:?}", started.elapsed());
+    }
     let patience = backend.patience() * 3;
     let settled = eventually(patience, || async {
         let delivered: BTreeSet<String> = t.receiver.delivered().into_iter().map(|c| c.delivery_id).collect();
@@ -379,16 +411,28 @@ async fn run_workload(backend: &Backend, faults: Option<Arc<FaultPlan>>) -> Outc
 }
 
 pub async fn injected_faults_change_nothing_in_the_outcome(backend: &Backend) {
-    let clean = run_workload(backend, None).await;
+    let clean = run_workload(backend, None, AfterFaults::Nothing).await;
     let conversations = fault_conversations(backend);
     assert_eq!(clean.conversations.len(), conversations);
     assert_eq!(clean.customers, conversations.div_ceil(2));
     assert_eq!(clean.dead_letters, (0, 0));
 
     let plan = Arc::new(FaultPlan::new(0.2, 20_261_123));
-    let faulty = run_workload(backend, Some(plan.clone())).await;
+    let faulty = run_workload(backend, Some(plan.clone()), AfterFaults::Nothing).await;
     eprintln!("fault injection: {} of {} store/queue attempts failed", plan.injected(), plan.attempts());
     let expected_faults = (conversations * FAULT_MESSAGES_PER_CONVERSATION) as u64;
     assert!(plan.injected() > expected_faults, "too few faults to prove anything: {}", plan.injected());
     assert_eq!(faulty, clean);
+}
+
+/// An outage: 40 % of store and queue calls fail until it ends, so some messages exhaust their
+/// receives and are parked. Then ops redrive each dead-letter queue (twice, as a nervous
+/// operator would): the desk ends exactly where the fault-free run ends — every message once,
+/// every acknowledgement once, nothing left parked.
+pub async fn a_fault_storm_then_a_redrive_gives_the_fault_free_outcome(backend: &Backend) {
+    let clean = run_workload(backend, None, AfterFaults::Nothing).await;
+    let plan = Arc::new(FaultPlan::new(0.4, 20_261_206));
+    let stormy = run_workload(backend, Some(plan.clone()), AfterFaults::HealAndRedrive).await;
+    eprintln!("fault storm: {} of {} store/queue attempts failed", plan.injected(), plan.attempts());
+    assert_eq!(stormy, clean);
 }

@@ -39,7 +39,7 @@ async fn main() -> Result<(), Error> {
     };
     let api =
         AgentApi { desk: Arc::new(agent_api::desk(&config, ports)), auth: Arc::new(ClaimsAuthenticator) };
-    let app = agent_api::router(api).layer(axum::middleware::map_request(attach_claims));
+    let app = agent_api::lambda_router(api).layer(axum::middleware::map_request(attach_claims));
     lambda_http::run(app).await
 }
 

@@ -1,14 +1,17 @@
 //! Read-only views for people trying the desk locally: `GET /local/tickets/{n}` (a ticket with
 //! its thread and events), `GET /local/tickets` (all of them, in-memory backend only: the AWS
-//! store cannot list without a scan) and `GET /local/dead-letters` (dead-letter queue depths).
+//! store cannot list without a scan), `GET /local/dead-letters` (dead-letter queue depths) and
+//! `POST /local/dead-letters/{queue}/redrive` (parked messages back to `inbound` or
+//! `outbound`, as an SQS message move task does on AWS).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use omnidesk_app::error::ApiError;
 use omnidesk_domain::model::{Message, Ticket, TicketEvent, TicketNumber};
+use omnidesk_domain::redrive::{self, MAX_REDRIVE_MESSAGES, RedriveReport};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -26,6 +29,7 @@ pub fn router(desk: Arc<LocalDesk>) -> Router {
         .route("/local/tickets", get(tickets))
         .route("/local/tickets/{number}", get(ticket))
         .route("/local/dead-letters", get(dead_letters))
+        .route("/local/dead-letters/{queue}/redrive", post(redrive))
         .with_state(desk)
 }
 
@@ -63,4 +67,19 @@ async fn dead_letters(State(desk): State<Arc<LocalDesk>>) -> Result<Json<Value>,
     let inbound = desk.ports.inbound_dead_letter.depth().await.map_err(unavailable)?;
     let outbound = desk.ports.outbound_dead_letter.depth().await.map_err(unavailable)?;
     Ok(Json(json!({ "inbound": inbound.total(), "outbound": outbound.total() })))
+}
+
+async fn redrive(
+    State(desk): State<Arc<LocalDesk>>,
+    Path(queue): Path<String>,
+) -> Result<Json<RedriveReport>, ApiError> {
+    let ports = &desk.ports;
+    let (dead_letter, source) = match queue.as_str() {
+        "inbound" => (&ports.inbound_dead_letter, &ports.inbound),
+        "outbound" => (&ports.outbound_dead_letter, &ports.outbound),
+        _ => return Err(ApiError::not_found("no such queue: use inbound or outbound")),
+    };
+    let report =
+        redrive::redrive(&**dead_letter, &**source, MAX_REDRIVE_MESSAGES).await.map_err(unavailable)?;
+    Ok(Json(report))
 }

@@ -54,3 +54,31 @@ where
 fn receive_count(record: &SqsMessage) -> u32 {
     record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, body: Option<&str>) -> SqsMessage {
+        let mut record = SqsMessage::default();
+        record.message_id = Some(id.to_owned());
+        record.body = body.map(str::to_owned);
+        record
+    }
+
+    #[tokio::test]
+    async fn a_record_without_a_body_reports_its_own_message_id_and_the_others_are_handled() {
+        let mut event = SqsEvent::default();
+        event.records = vec![record("m-1", Some("ok")), record("m-2", None), record("m-3", Some("ok"))];
+        let handled = std::sync::Mutex::new(Vec::new());
+        let response = process_batch(event, |body| {
+            handled.lock().unwrap().push(body);
+            async { Ok(()) }
+        })
+        .await;
+        let failed: Vec<&str> =
+            response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        assert_eq!(failed, ["m-2"], "never an empty identifier, which would fail the whole batch");
+        assert_eq!(handled.into_inner().unwrap(), ["ok", "ok"]);
+    }
+}

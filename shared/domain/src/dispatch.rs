@@ -88,7 +88,11 @@ impl Dispatcher {
                 expires_at: later(delivered_at, IDEMPOTENCY_TTL),
             })
             .await?;
-        tracing::info!(ticket = job.ticket.0, job = %job.id, kind = ?job.kind, "dispatch.delivered");
+        // From the job's creation (for an acknowledgement: the router's commit) to delivery;
+        // the dashboard's acknowledgement latency.
+        let latency_ms =
+            i64::try_from(delivered_at.duration_since(job.created_at).as_millis().max(0)).unwrap_or(i64::MAX);
+        tracing::info!(ticket = job.ticket.0, job = %job.id, kind = ?job.kind, latency_ms, "dispatch.delivered");
         Ok(DispatchOutcome::Delivered)
     }
 }

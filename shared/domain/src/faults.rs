@@ -33,7 +33,8 @@ enum Fault {
 
 /// Decides which attempts fail, from a seeded generator, so a failing run can be replayed.
 pub struct FaultPlan {
-    rate: f64,
+    /// The failing fraction, as `f64` bits: [`FaultPlan::heal`] ends an outage mid-run.
+    rate: AtomicU64,
     state: Mutex<u64>,
     injected: AtomicU64,
     attempts: AtomicU64,
@@ -42,7 +43,17 @@ pub struct FaultPlan {
 impl FaultPlan {
     /// Fails `rate` (0.0–1.0) of all attempts.
     pub fn new(rate: f64, seed: u64) -> Self {
-        Self { rate, state: Mutex::new(seed | 1), injected: AtomicU64::new(0), attempts: AtomicU64::new(0) }
+        Self {
+            rate: AtomicU64::new(rate.to_bits()),
+            state: Mutex::new(seed | 1),
+            injected: AtomicU64::new(0),
+            attempts: AtomicU64::new(0),
+        }
+    }
+
+    /// The outage is over: no attempt fails from now on.
+    pub fn heal(&self) {
+        self.rate.store(0f64.to_bits(), Ordering::Relaxed);
     }
 
     /// Faults injected so far.
@@ -67,7 +78,7 @@ impl FaultPlan {
 
     fn roll(&self) -> Option<Fault> {
         self.attempts.fetch_add(1, Ordering::Relaxed);
-        if self.next_unit() >= self.rate {
+        if self.next_unit() >= f64::from_bits(self.rate.load(Ordering::Relaxed)) {
             return None;
         }
         self.injected.fetch_add(1, Ordering::Relaxed);

@@ -15,6 +15,7 @@ pub mod model;
 pub mod outbound;
 pub mod ports;
 pub mod query;
+pub mod redrive;
 pub mod router;
 pub mod sla;
 pub mod system;

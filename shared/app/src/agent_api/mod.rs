@@ -33,6 +33,13 @@ pub struct AgentApi {
     pub auth: Arc<dyn Authenticator>,
 }
 
+/// The router as the `agent-api` Lambda serves it alone: an unknown path answers 404 in the
+/// JSON error shape. (The local desk merges [`router`] with the other functions' routers, and
+/// axum allows one fallback per merged router: the chat webhook's serves it there.)
+pub fn lambda_router(api: AgentApi) -> Router {
+    router(api).fallback(error::not_found)
+}
+
 pub fn router(api: AgentApi) -> Router {
     Router::new()
         .route("/v1/me", get(agents::me))
@@ -135,18 +142,26 @@ mod tests {
 
     const TOKEN: &str = "unit-test-token-0123456789";
 
-    fn api() -> Router {
+    fn analyst_api() -> AgentApi {
         let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_795_424_400).unwrap()));
         let store = Arc::new(MemoryStore::new());
         let ports = omnidesk_domain::memory::desk_ports(store, clock);
         let who = Principal { user: "ana".into(), role: Role::Analyst };
-        router(AgentApi {
+        AgentApi {
             desk: Arc::new(AgentDesk::new(ports, None, EmailRules::default())),
             auth: Arc::new(BearerTokens::new([(TOKEN.to_owned(), who)])),
-        })
+        }
+    }
+
+    fn api() -> Router {
+        router(analyst_api())
     }
 
     async fn call(method: &str, uri: &str) -> (StatusCode, serde_json::Value) {
+        call_router(api(), method, uri).await
+    }
+
+    async fn call_router(router: Router, method: &str, uri: &str) -> (StatusCode, serde_json::Value) {
         let request = Request::builder()
             .method(method)
             .uri(uri)
@@ -154,7 +169,7 @@ mod tests {
             .header("content-type", "application/json")
             .body(Body::from("{}"))
             .unwrap();
-        let response = api().oneshot(request).await.unwrap();
+        let response = router.oneshot(request).await.unwrap();
         let status = response.status();
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
         (status, serde_json::from_slice(&bytes).unwrap_or_default())
@@ -173,6 +188,16 @@ mod tests {
         assert!(body["error"]["message"].as_str().unwrap().starts_with("query: duplicate field"), "{body}");
         let (status, body) = call("GET", "/v1/tickets").await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "an unindexed list: {body}");
+    }
+
+    #[tokio::test]
+    async fn unknown_routes_on_lambda_answer_404_in_the_error_shape() {
+        let lambda = lambda_router(analyst_api());
+        for uri in ["/v1/nothing-here", "/", "/v1/tickets/1/unknown"] {
+            let (status, body) = call_router(lambda.clone(), "GET", uri).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+            assert_eq!(body["error"]["code"], "not_found", "{uri}");
+        }
     }
 
     #[tokio::test]

@@ -183,6 +183,7 @@ impl TicketRouter {
                     tracing::info!(
                         ticket = plan.outcome.ticket.0,
                         opened = plan.outcome.opened,
+                        channel = inbound.channel().as_str(),
                         key = %inbound.idempotency_key,
                         "router.routed"
                     );
