@@ -10,7 +10,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use omnidesk_app::chat_callback::ChatCallbackNotifier;
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
-use omnidesk_app::outbound_dispatcher::DispatcherHandler;
+use omnidesk_app::outbound_dispatcher::{DispatcherHandler, batch_budget};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_aws::AwsEnvironment;
@@ -45,7 +45,14 @@ async fn main() -> Result<(), Error> {
         ids: Arc::new(RandomIds),
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(handler.handle(event.payload).await)
+        let budget = batch_budget(event.context.deadline, now_ms());
+        Ok::<_, Error>(handler.handle_within(event.payload, budget).await)
     }))
     .await
+}
+
+/// Milliseconds since the epoch, the unit of the invocation's deadline.
+fn now_ms() -> u64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
 }

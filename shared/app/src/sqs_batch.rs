@@ -3,6 +3,7 @@
 //! the queue's max receive count, dead-lettered. Nothing is dropped silently.
 
 use std::future::Future;
+use std::time::Duration;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 
@@ -26,29 +27,73 @@ where
 {
     let mut response = SqsBatchResponse::default();
     for record in event.records {
-        let message_id = record.message_id.clone().unwrap_or_default();
-        let receive_count = receive_count(&record);
+        let (message_id, receive_count) = (message_id(&record), receive_count(&record));
         let result = match record.body {
             Some(body) => handle(body).await,
             None => Err(RecordError::Poison("record has no body".into())),
         };
-        if let Err(error) = result {
-            match &error {
-                RecordError::Retry(_) => {
-                    tracing::warn!(%message_id, receive_count, %error, "sqs.record_failed")
-                }
-                RecordError::Poison(_) => {
-                    tracing::error!(%message_id, receive_count, %error, "sqs.record_poison")
-                }
-            }
-            // An empty identifier makes Lambda retry the whole batch, which is still safe:
-            // every handler is idempotent.
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = message_id;
-            response.batch_item_failures.push(failure);
-        }
+        report(&mut response, message_id, receive_count, result);
     }
     response
+}
+
+/// Runs `handle` on every record of the batch at once, each bounded by `budget`, and reports
+/// the ones that failed or ran out of time. For senders: one slow receiver (a chat provider
+/// that hangs) must not hold up the other channels' deliveries in the same batch, nor run the
+/// invocation into Lambda's timeout, which would fail the whole batch.
+pub async fn process_batch_concurrently<F, Fut>(
+    event: SqsEvent,
+    budget: Duration,
+    handle: F,
+) -> SqsBatchResponse
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<(), RecordError>>,
+{
+    let work = event.records.into_iter().map(|record| {
+        let (message_id, receive_count) = (message_id(&record), receive_count(&record));
+        let run = record.body.map(&handle);
+        async move {
+            let result = match run {
+                Some(run) => match tokio::time::timeout(budget, run).await {
+                    Ok(result) => result,
+                    Err(_) => Err(RecordError::Retry(format!("not done within {} ms", budget.as_millis()))),
+                },
+                None => Err(RecordError::Poison("record has no body".into())),
+            };
+            (message_id, receive_count, result)
+        }
+    });
+    let mut response = SqsBatchResponse::default();
+    for (message_id, receive_count, result) in futures_util::future::join_all(work).await {
+        report(&mut response, message_id, receive_count, result);
+    }
+    response
+}
+
+fn report(
+    response: &mut SqsBatchResponse,
+    message_id: String,
+    receive_count: u32,
+    result: Result<(), RecordError>,
+) {
+    let Err(error) = result else {
+        return;
+    };
+    match &error {
+        RecordError::Retry(_) => tracing::warn!(%message_id, receive_count, %error, "sqs.record_failed"),
+        RecordError::Poison(_) => tracing::error!(%message_id, receive_count, %error, "sqs.record_poison"),
+    }
+    let mut failure = BatchItemFailure::default();
+    failure.item_identifier = message_id;
+    response.batch_item_failures.push(failure);
+}
+
+/// The record's own id, reported when it fails. SQS always sets one; were it missing, the
+/// empty identifier makes Lambda retry the whole batch, which is still safe: every handler is
+/// idempotent.
+fn message_id(record: &SqsMessage) -> String {
+    record.message_id.clone().unwrap_or_default()
 }
 
 fn receive_count(record: &SqsMessage) -> u32 {
