@@ -30,7 +30,9 @@ token="contract-admin-token-0123456789"
 inbox="web"
 secret="contract-test-secret-0123456789"
 
-cargo build -p omnidesk-local --locked
+# The whole workspace, as the test run builds it: `-p omnidesk-local` alone unifies features
+# differently and rebuilds the AWS SDK crates (minutes on two cores) for the same binary.
+cargo build --workspace --locked
 desk_bin="$CARGO_TARGET_DIR/debug/omnidesk-local"
 
 work="$(mktemp -d)"
