@@ -231,6 +231,25 @@ async fn rate_limiter_slides_its_window_like_the_memory_twin() {
     assert_eq!(items.count(), 3);
 }
 
+#[tokio::test]
+async fn request_counts_refuse_over_the_limit_per_fixed_window_like_the_memory_twin() {
+    let Some(endpoint) = endpoint() else { return };
+    let clients = Clients::new(&sdk(&endpoint).await);
+    let table = unique("table");
+    create_table(&clients, &table).await;
+    let limiter = clients.store(&table);
+    let minute = Duration::from_secs(60);
+    let start = omnidesk_domain::ports::window_start(Timestamp::from_second(1_790_000_000).unwrap(), minute);
+    let at = |second: i64| Timestamp::from_second(start + second).unwrap();
+
+    for second in [0, 1, 59] {
+        assert!(limiter.count_request("chat-inbox:web", 3, minute, at(second)).await.unwrap());
+    }
+    assert!(!limiter.count_request("chat-inbox:web", 3, minute, at(59)).await.unwrap());
+    assert!(limiter.count_request("chat-inbox:shop", 3, minute, at(59)).await.unwrap(), "per key");
+    assert!(limiter.count_request("chat-inbox:web", 3, minute, at(60)).await.unwrap(), "a new window");
+}
+
 async fn create_table(clients: &Clients, table: &str) {
     let attribute = |name: &str| {
         AttributeDefinition::builder()

@@ -236,6 +236,16 @@ impl<T: RateLimiter + ?Sized> RateLimiter for Faulty<T> {
     ) -> Result<bool, StoreError> {
         self.plan.run(|| self.inner.try_acquire(key, holder, limit, window, now), store_down).await
     }
+
+    async fn count_request(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.plan.run(|| self.inner.count_request(key, limit, window, now), store_down).await
+    }
 }
 
 #[async_trait]

@@ -246,6 +246,26 @@ pub trait RateLimiter: Send + Sync {
         window: Duration,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
+
+    /// Counts one request for `key` in the fixed window of length `window` that holds `now`
+    /// (windows start at multiples of `window` since the epoch): `true` while at most `limit`
+    /// requests were counted in it, `false` once over. One atomic increment and no read, so a
+    /// busy public route can afford it on every request; unlike [`Self::try_acquire`] a repeat
+    /// counts again, which suits a rate limit (a refused request was not accepted).
+    async fn count_request(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The start of the fixed window of length `window` that holds `now`, in seconds since the
+/// epoch; windows shorter than a second count as one second.
+pub fn window_start(now: Timestamp, window: Duration) -> i64 {
+    let length = i64::try_from(window.as_secs().max(1)).unwrap_or(i64::MAX);
+    now.as_second().div_euclid(length) * length
 }
 
 /// The state of an idempotency key.

@@ -21,16 +21,22 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use jiff::Timestamp;
-use omnidesk_domain::ports::{RateLimiter, StoreError};
+use omnidesk_domain::ports::{RateLimiter, StoreError, window_start};
 use omnidesk_domain::system::later;
 use serde::{Deserialize, Serialize};
 
+use super::capacity::Access;
 use super::codec::{decode, encode, number_attr, ttl_seconds};
 use super::keys;
 use super::{Condition, DynamoStore};
+use crate::errors::store_error;
+use crate::meter::Capacity;
 
 const VERSION: &str = "version";
+/// Requests counted in a fixed window.
+const REQUEST_COUNT: &str = "count";
 /// The table's TTL attribute.
 const TTL: &str = "ttl";
 
@@ -90,6 +96,50 @@ impl RateLimiter for DynamoStore {
         Err(StoreError::Conflict(format!(
             "rate counter changed under {ACQUIRE_ATTEMPTS} attempts in a row: {lost}"
         )))
+    }
+
+    /// `RATE#<sha256 of key@window start>` / `RATE`: one UpdateItem that adds one to `count`
+    /// unless it already reached `limit` (a failed condition answers `false`). One write unit
+    /// per request and no read; the item expires with its window.
+    async fn count_request(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let start = window_start(now, window);
+        let pk = keys::rate_pk(&format!("{key}@{start}"));
+        let window_end = Timestamp::from_second(start).map(|at| later(at, window)).unwrap_or(Timestamp::MAX);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::key(pk, keys::RATE_SK)))
+            .update_expression("ADD #n :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#n) OR #n < :limit")
+            .expression_attribute_names("#n", REQUEST_COUNT)
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":one", number_attr(1))
+            .expression_attribute_values(":limit", number_attr(u64::from(limit)))
+            .expression_attribute_values(":ttl", ttl_seconds(window_end))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| store_error("UpdateItem", e));
+        // The counter is its key, a number and the TTL: one write unit, refused or not.
+        let units = || Capacity::write(1.0);
+        match result {
+            Ok(output) => {
+                self.record_capacity("UpdateItem", Access::Write, output.consumed_capacity.as_slice(), units);
+                Ok(true)
+            }
+            Err(StoreError::Conflict(_)) => {
+                self.record_capacity("UpdateItem", Access::Write, &[], units);
+                Ok(false)
+            }
+            Err(other) => Err(other),
+        }
     }
 }
 

@@ -5,13 +5,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::ports::{RateLimiter, StoreError};
+use crate::ports::{RateLimiter, StoreError, window_start};
 use crate::system::later;
 
-/// Sliding-window counters: per key, the slots taken (when, by whom) within the window.
+/// Sliding-window counters: per key, the slots taken (when, by whom) within the window; and
+/// fixed-window request counts per key and window start.
 #[derive(Default)]
 pub struct MemoryRateLimiter {
     slots: Mutex<HashMap<String, VecDeque<(Timestamp, String)>>>,
+    requests: Mutex<HashMap<(String, i64), u32>>,
 }
 
 #[async_trait]
@@ -34,6 +36,25 @@ impl RateLimiter for MemoryRateLimiter {
             return Ok(false);
         }
         taken.push_back((now, holder.to_owned()));
+        Ok(true)
+    }
+
+    async fn count_request(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let start = window_start(now, window);
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        // Past windows count for nothing: drop them, as the table's TTL does.
+        requests.retain(|(_, at), _| *at >= start);
+        let count = requests.entry((key.to_owned(), start)).or_default();
+        if *count >= limit {
+            return Ok(false);
+        }
+        *count += 1;
         Ok(true)
     }
 }
@@ -59,6 +80,20 @@ mod tests {
         // The first slot leaves the window after an hour.
         assert!(limiter.try_acquire("k", "m4", 3, hour, at(3600)).await.unwrap());
         assert!(!limiter.try_acquire("k", "m5", 3, hour, at(3601)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn requests_over_the_limit_of_a_fixed_window_are_refused_until_the_next_window() {
+        let limiter = MemoryRateLimiter::default();
+        let minute = Duration::from_secs(60);
+        let start = window_start(at(0), minute);
+        let in_window = |second: i64| Timestamp::from_second(start + second).unwrap();
+        for second in [0, 1, 59] {
+            assert!(limiter.count_request("inbox:web", 3, minute, in_window(second)).await.unwrap());
+        }
+        assert!(!limiter.count_request("inbox:web", 3, minute, in_window(59)).await.unwrap());
+        assert!(limiter.count_request("inbox:shop", 3, minute, in_window(59)).await.unwrap(), "per key");
+        assert!(limiter.count_request("inbox:web", 3, minute, in_window(60)).await.unwrap(), "a new window");
     }
 
     #[tokio::test]
