@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 /// The template the stack deploys, compiled in so the local desk runs from anywhere.
 pub const TEMPLATE: &str = include_str!("../../../template.yaml");
@@ -65,7 +65,7 @@ pub async fn provision(
     template: &str,
     options: &ProvisionOptions,
 ) -> Result<Provisioned, ProvisionError> {
-    let template: Value = serde_yaml::from_str(template).map_err(|e| template_error(e.to_string()))?;
+    let template: Value = serde_yaml_ng::from_str(template).map_err(|e| template_error(e.to_string()))?;
     let resources = template.get("Resources").ok_or_else(|| template_error("no Resources"))?;
     let refs = environment_refs(resources);
     let logical =
@@ -319,7 +319,7 @@ mod tests {
 
     #[test]
     fn the_template_names_the_table_and_both_queues() {
-        let template: Value = serde_yaml::from_str(TEMPLATE).unwrap();
+        let template: Value = serde_yaml_ng::from_str(TEMPLATE).unwrap();
         let refs = environment_refs(template.get("Resources").unwrap());
         assert_eq!(refs.get("TABLE_NAME").map(String::as_str), Some("Table"));
         assert_eq!(refs.get("INBOUND_QUEUE_URL").map(String::as_str), Some("InboundQueue"));
