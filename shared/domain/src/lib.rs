@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod faults;
 pub mod inbound;
 pub mod lifecycle;
+pub mod log_id;
 pub mod memory;
 pub mod model;
 pub mod outbound;
@@ -18,5 +19,6 @@ pub mod query;
 pub mod router;
 pub mod sla;
 pub mod system;
+pub mod text;
 
 pub use model::*;
