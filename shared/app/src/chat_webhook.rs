@@ -13,8 +13,10 @@ use bytes::Bytes;
 use jiff::Timestamp;
 use omnidesk_domain::envelope::seal;
 use omnidesk_domain::inbound::{InboundMessage, Sender, Source};
+use omnidesk_domain::log_id::Hashed;
 use omnidesk_domain::model::Identity;
 use omnidesk_domain::ports::{Clock, Queue};
+use omnidesk_domain::text;
 use serde::{Deserialize, Serialize};
 
 use crate::body;
@@ -89,18 +91,17 @@ async fn receive(
     let message_id = message.message_id.clone();
     let inbound = normalise(&inbox_id, message, now);
     webhook.inbound.send(seal(&inbound)).await?;
-    tracing::info!(inbox = %inbox_id, %message_id, "chat.accepted");
+    tracing::info!(inbox = %inbox_id, message_id = %Hashed(&message_id), "chat.accepted");
     Ok((StatusCode::ACCEPTED, Json(Accepted { accepted: true, message_id })))
 }
 
 fn parse(body: &[u8]) -> Result<ChatMessageIn, ApiError> {
-    let message: ChatMessageIn = body::json(body)?;
+    let mut message: ChatMessageIn = body::json(body)?;
     check_id("message_id", &message.message_id)?;
     check_id("conversation_id", &message.conversation_id)?;
     check_id("visitor.id", &message.visitor.id)?;
-    if message.text.trim().is_empty() {
-        return Err(ApiError::bad_request("text: must not be empty"));
-    }
+    message.text = text::required_body("text", &message.text).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    message.visitor.name = message.visitor.name.as_deref().and_then(text::name);
     if let Some(email) = &message.visitor.email {
         Identity::email(email).map_err(|e| ApiError::bad_request(format!("visitor.email: {e}")))?;
     }
@@ -129,14 +130,52 @@ fn normalise(inbox: &str, message: ChatMessageIn, now: Timestamp) -> InboundMess
             message_id: message.message_id,
         },
         sender: Sender {
-            name: message.visitor.name.filter(|n| !n.trim().is_empty()),
+            name: message.visitor.name,
             chat_visitor: Some(message.visitor.id),
             email: message.visitor.email,
             phone: message.visitor.phone,
         },
         text: message.text,
         attachments: Vec::new(),
-        sent_at: message.sent_at,
+        // The provider's instant orders the thread; without one, the instant we accepted it.
+        sent_at: Some(message.sent_at.unwrap_or(now)),
         received_at: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(name: &str, text: &str, sent_at: Option<&str>) -> Vec<u8> {
+        let mut json = serde_json::json!({
+            "message_id": "m1", "conversation_id": "c1",
+            "visitor": {"id": "v1", "name": name}, "text": text,
+        });
+        if let Some(at) = sent_at {
+            json["sent_at"] = at.into();
+        }
+        serde_json::to_vec(&json).unwrap()
+    }
+
+    #[test]
+    fn input_hygiene_chat_names_and_text_are_sanitised_and_invisible_text_is_refused() {
+        let message = parse(&body("Anna\u{202E}nimdA\u{0}", "hi\r\n\u{1B}[2Jthere\u{2066}", None)).unwrap();
+        assert_eq!(message.visitor.name.as_deref(), Some("AnnanimdA"));
+        assert_eq!(message.text, "hi\n[2Jthere");
+        let message = parse(&body("\u{200B}\u{202E}", "hello", None)).unwrap();
+        assert_eq!(message.visitor.name, None, "an invisible-only name is no name");
+        let refused = parse(&body("Anna", "\u{200B}\u{202E} \u{7}", None)).unwrap_err();
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.message, "text: must contain visible text");
+    }
+
+    #[test]
+    fn order_a_chat_message_carries_the_providers_sent_at_else_the_instant_it_was_accepted() {
+        let now = Timestamp::from_second(1_795_424_400).unwrap();
+        let given = parse(&body("Anna", "hi", Some("2026-11-23T10:00:00Z"))).unwrap();
+        assert_eq!(normalise("web", given, now).sent_at, Some("2026-11-23T10:00:00Z".parse().unwrap()));
+        let without = parse(&body("Anna", "hi", None)).unwrap();
+        assert_eq!(normalise("web", without, now).sent_at, Some(now));
     }
 }

@@ -43,12 +43,21 @@ pub enum DeskError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// An idempotency key sent again with a different request.
+    #[error("{0}")]
+    KeyReused(String),
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
     Queue(#[from] QueueError),
+}
+
+impl From<crate::text::TextError> for DeskError {
+    fn from(error: crate::text::TextError) -> Self {
+        DeskError::Invalid(error.to_string())
+    }
 }
 
 impl From<StoreError> for DeskError {

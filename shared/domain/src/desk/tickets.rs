@@ -11,6 +11,7 @@ use crate::model::{
 };
 use crate::query::{TicketFilter, TicketPage};
 use crate::sla::TimerView;
+use crate::text;
 
 /// A ticket with everything an agent reads on its page.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,6 +92,7 @@ impl AgentDesk {
         number: TicketNumber,
         patch: TicketPatch,
     ) -> Result<Ticket, DeskError> {
+        let patch = clean_patch(patch)?;
         validate_patch(&patch)?;
         if let Some(Some(agent)) = &patch.assignee {
             self.ensure_agent(agent).await?;
@@ -228,6 +230,22 @@ impl AgentDesk {
             created_at: at,
         }
     }
+}
+
+/// Tags, category, team and assignee through the one sanitiser: invisible-only is refused.
+fn clean_patch(mut patch: TicketPatch) -> Result<TicketPatch, DeskError> {
+    let clean = |field: &str, value: &str| text::required_line(field, value, MAX_LABEL_CHARS);
+    if let Some(tags) = patch.tags.take() {
+        patch.tags = Some(tags.iter().map(|t| clean("tags", t)).collect::<Result<_, _>>()?);
+    }
+    for (field, value) in
+        [("team", &mut patch.team), ("assignee", &mut patch.assignee), ("category", &mut patch.category)]
+    {
+        if let Some(Some(raw)) = value {
+            *raw = clean(field, raw)?;
+        }
+    }
+    Ok(patch)
 }
 
 fn validate_patch(patch: &TicketPatch) -> Result<(), DeskError> {
