@@ -4,6 +4,7 @@
 
 pub mod agent_scenarios;
 pub mod email_corpus;
+pub mod hygiene_scenarios;
 pub mod receiver;
 pub mod scenarios;
 pub mod sla_scenarios;
@@ -343,6 +344,8 @@ macro_rules! all_scenarios {
             the_ticket_view_shows_sla_timers_that_agent_actions_move,
             ticket_lists_page_with_cursors_newest_first,
             an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once,
+            a_conversation_routed_in_reverse_reads_in_sent_order_under_its_first_subject,
+            list_cursors_used_on_another_list_or_tampered_are_400,
         );
     };
 }

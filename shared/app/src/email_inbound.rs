@@ -194,6 +194,7 @@ impl EmailInbound {
         if !dropped.is_empty() {
             text.push_str(&format!("\n\n[omnidesk: not kept: {}]", dropped.join("; ")));
         }
+        let received_at = self.clock.now();
         InboundMessage {
             idempotency_key: InboundMessage::email_idempotency_key(&message_id),
             source: Source::Email(EmailSource {
@@ -218,8 +219,9 @@ impl EmailInbound {
             },
             text,
             attachments,
-            sent_at: parsed.date,
-            received_at: self.clock.now(),
+            // The Date header orders the thread (the router clamps it to arrival).
+            sent_at: Some(parsed.date.unwrap_or(received_at)),
+            received_at,
         }
     }
 }

@@ -34,6 +34,8 @@ impl WebhookNotifier {
             .timeout(policy.timeout())
             .connect_timeout(policy.timeout())
             .user_agent(concat!("omnidesk/", env!("CARGO_PKG_VERSION")))
+            // A redirect could send signed customer data to a host nobody configured.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self { http, clock })
     }

@@ -79,7 +79,10 @@ type Api = State<AgentApi>;
 pub fn desk(config: &DeskConfig, ports: DeskPorts) -> AgentDesk {
     let routing = config.routing().ok().flatten();
     let email = config.email.as_ref().map(|e| e.rules()).unwrap_or_default();
-    let desk = AgentDesk::new(ports, routing, email);
+    let mut desk = AgentDesk::new(ports, routing, email);
+    if let Some(key) = config.cursor_key() {
+        desk = desk.with_cursor_key(key);
+    }
     match config.sla_policies() {
         Ok(Some(policies)) => desk.with_sla(policies),
         Ok(None) => desk,

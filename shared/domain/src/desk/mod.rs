@@ -25,6 +25,7 @@ pub use reply::{Delivery, ReplyOutcome};
 pub use tickets::{TicketPatch, TicketView};
 
 use crate::assignment::Routing;
+use crate::cursor::CursorKey;
 use crate::lifecycle::LifecycleError;
 use crate::model::{Actor, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
@@ -88,6 +89,8 @@ pub struct AgentDesk {
     routing: Option<Routing>,
     email: EmailRules,
     sla: Option<Arc<SlaPolicies>>,
+    /// Signs the list cursors handed out.
+    cursors: CursorKey,
 }
 
 /// Who is acting: the signed-in user's login.
@@ -101,8 +104,16 @@ impl Staff {
 }
 
 impl AgentDesk {
+    /// Cursors are signed with a random key until [`AgentDesk::with_cursor_key`] sets the
+    /// deployment's: enough for one process, not for several serving one desk.
     pub fn new(ports: DeskPorts, routing: Option<Routing>, email: EmailRules) -> Self {
-        Self { ports, routing, email, sla: None }
+        let cursors = CursorKey::derive(ports.ids.token().as_bytes());
+        Self { ports, routing, email, sla: None, cursors }
+    }
+
+    pub fn with_cursor_key(mut self, key: CursorKey) -> Self {
+        self.cursors = key;
+        self
     }
 
     /// Keeps SLA timers on every change, and shows them in the ticket view.

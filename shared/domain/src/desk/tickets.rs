@@ -67,7 +67,13 @@ impl AgentDesk {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<TicketPage, DeskError> {
-        Ok(self.ports.tickets.list(filter, limit, cursor).await?)
+        let position = match cursor {
+            Some(cursor) => Some(self.cursors.open(filter, cursor).map_err(|_| bad_cursor())?),
+            None => None,
+        };
+        let mut page = self.ports.tickets.list(filter, limit, position).await?;
+        page.cursor = page.cursor.map(|position| self.cursors.seal(filter, &position));
+        Ok(page)
     }
 
     pub async fn view(&self, number: TicketNumber) -> Result<TicketView, DeskError> {
@@ -230,6 +236,10 @@ impl AgentDesk {
             created_at: at,
         }
     }
+}
+
+fn bad_cursor() -> DeskError {
+    DeskError::Invalid("cursor: not one this list handed out; start again without it".into())
 }
 
 /// Tags, category, team and assignee through the one sanitiser: invisible-only is refused.

@@ -107,7 +107,11 @@ impl TicketStore for MemoryStore {
     }
 
     async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError> {
-        Ok(self.lock().messages.get(&number).cloned().unwrap_or_default())
+        let mut messages = self.lock().messages.get(&number).cloned().unwrap_or_default();
+        // The order of the table's sort key (time, then id), not the order of the commits:
+        // a message routed late still takes its place by when it was sent.
+        messages.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        Ok(messages)
     }
 
     async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {

@@ -248,7 +248,8 @@ impl TicketRouter {
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
         let expected_version = Some(ticket.version);
-        let message = self.customer_message(inbound, customer, ticket.number, now);
+        take_subject_if_earlier(&mut ticket, inbound);
+        let message = self.customer_message(inbound, customer, ticket.number);
         let events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
         if let Some(sla) = &self.sla {
             // The tier was remembered when the ticket opened.
@@ -304,6 +305,7 @@ impl TicketRouter {
             follow_up_of,
             now,
         );
+        ticket.subject_at = Some(inbound.thread_at());
         // This message's own key (a chat conversation, a mail's Message-ID), unclaimed...
         let own = ThreadClaim { key: inbound.thread_key(), ticket: number, replaces: None };
         let mut thread_claims = vec![own];
@@ -326,7 +328,7 @@ impl TicketRouter {
                 ticket.tags.insert(DMARC_FAILED_TAG.to_owned());
             }
         }
-        let message = self.customer_message(inbound, customer, number, now);
+        let message = self.customer_message(inbound, customer, number);
         let mut events = vec![created];
         events.extend(ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?);
         events.extend(self.route_to_team(inbound, customer, &mut ticket, now).await?);
@@ -375,7 +377,6 @@ impl TicketRouter {
         inbound: &InboundMessage,
         customer: &CustomerId,
         ticket: TicketNumber,
-        now: Timestamp,
     ) -> Message {
         Message {
             id: MessageId::from_token(&self.ports.ids.token()),
@@ -387,7 +388,8 @@ impl TicketRouter {
             text: inbound.text.clone(),
             attachments: inbound.attachments.clone(),
             channel_ref: inbound.channel_ref(),
-            created_at: now,
+            // Its place in the thread (stores sort by it): when sent, not when routed.
+            created_at: inbound.thread_at(),
         }
     }
 
@@ -407,6 +409,16 @@ impl TicketRouter {
     }
 }
 
+/// A message sent before the one the subject came from (routed later: the inbound queue does
+/// not keep order) gives the ticket its subject: the subject is the conversation's opening.
+fn take_subject_if_earlier(ticket: &mut Ticket, inbound: &InboundMessage) {
+    let sent = inbound.thread_at();
+    if ticket.subject_at.is_some_and(|current| sent < current) {
+        ticket.subject = subject_of(subject_source(inbound));
+        ticket.subject_at = Some(sent);
+    }
+}
+
 /// What a ticket's subject is taken from: an email's subject, else the message text.
 fn subject_source(inbound: &InboundMessage) -> &str {
     match &inbound.source {
@@ -417,7 +429,8 @@ fn subject_source(inbound: &InboundMessage) -> &str {
 
 /// The first line of `text`, shortened on a character boundary.
 fn subject_of(text: &str) -> String {
-    let first_line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let first_line = text.lines().map(crate::text::line).find(|l| !l.is_empty()).unwrap_or_default();
+    let first_line = first_line.as_str();
     if first_line.is_empty() {
         return "(no subject)".to_owned();
     }
@@ -433,3 +446,6 @@ mod tests;
 
 #[cfg(test)]
 mod email_tests;
+
+#[cfg(test)]
+mod order_tests;
