@@ -22,9 +22,7 @@ fn chat_sent(message_id: &str, text: &str, ago: i64) -> String {
     .to_string()
 }
 
-pub async fn a_conversation_routed_in_reverse_reads_in_sent_order_under_its_first_subject(
-    backend: &Backend,
-) {
+pub async fn a_conversation_routed_in_reverse_reads_in_sent_order_under_its_first_subject(backend: &Backend) {
     let t = TestDesk::start(backend).await;
     let written = [("m1", "Where is my parcel?", 90), ("m2", "Order 42", 60), ("m3", "Any news?", 30)];
     // Last first, each routed before the next is sent: the order a crash can leave.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use omnidesk_domain::log_id::Hashed;
 use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind};
 use omnidesk_domain::ports::{Clock, NotifyError, OutboundNotifier};
 use reqwest::StatusCode;
@@ -122,7 +123,7 @@ impl OutboundNotifier for ChatCallbackNotifier {
             match self.post_once(&inbox.callback_url, inbox.secret.as_bytes(), job, &callback).await {
                 Ok(()) => return Ok(()),
                 Err(NotifyError::Retryable(reason)) if attempt < self.policy.attempts => {
-                    tracing::info!(ticket = job.ticket.0, job = %job.id, attempt, %reason, "callback.retry");
+                    tracing::info!(ticket = job.ticket.0, job = %Hashed(&job.id), attempt, %reason, "callback.retry");
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                     attempt += 1;
@@ -183,7 +184,11 @@ mod tests {
             ticket: omnidesk_domain::model::TicketNumber(1),
             message: omnidesk_domain::model::MessageId::from_token("1"),
             kind: OutboundKind::AgentReply,
-            destination: Destination::Chat { inbox: "web".into(), conversation_id: "c1".into(), visitor_id: None },
+            destination: Destination::Chat {
+                inbox: "web".into(),
+                conversation_id: "c1".into(),
+                visitor_id: None,
+            },
             text: "hello".into(),
             created_at: jiff::Timestamp::from_second(1_790_000_000).unwrap(),
         };

@@ -100,7 +100,8 @@ fn parse(body: &[u8]) -> Result<ChatMessageIn, ApiError> {
     check_id("message_id", &message.message_id)?;
     check_id("conversation_id", &message.conversation_id)?;
     check_id("visitor.id", &message.visitor.id)?;
-    message.text = text::required_body("text", &message.text).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    message.text =
+        text::required_body("text", &message.text).map_err(|e| ApiError::bad_request(e.to_string()))?;
     message.visitor.name = message.visitor.name.as_deref().and_then(text::name);
     if let Some(email) = &message.visitor.email {
         Identity::email(email).map_err(|e| ApiError::bad_request(format!("visitor.email: {e}")))?;

@@ -13,6 +13,7 @@ use aws_lambda_events::ses::{SimpleEmailEvent, SimpleEmailRecord};
 use omnidesk_domain::email::{self, AttachmentBytes, ParsedEmail, check_auto_reply};
 use omnidesk_domain::envelope::seal;
 use omnidesk_domain::inbound::{EmailSource, InboundMessage, Sender, Source};
+use omnidesk_domain::log_id::Hashed;
 use omnidesk_domain::model::AttachmentRef;
 use omnidesk_domain::ports::{BlobStore, Clock, Queue, QueueError, StoreError};
 
@@ -123,7 +124,7 @@ impl EmailInbound {
         let key = message.idempotency_key.clone();
         let bounce = message.is_bounce();
         self.inbound.send(seal(&message)).await?;
-        tracing::info!(receipt = %mail.receipt_id, %key, bounce, attachments_dropped = dropped.len(), "email.queued");
+        tracing::info!(receipt = %mail.receipt_id, key = %Hashed(&key), bounce, attachments_dropped = dropped.len(), "email.queued");
         Ok(Ingested::Queued { key, bounce, attachments_dropped: dropped.len() })
     }
 

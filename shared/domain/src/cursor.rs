@@ -86,7 +86,10 @@ mod tests {
         for filter in other_filters {
             assert_eq!(key.open(&filter, &cursor), Err(QueryError::BadCursor), "{filter:?}");
         }
-        assert_eq!(CursorKey::derive(b"another secret!!").open(&team("frontline"), &cursor), Err(QueryError::BadCursor));
+        assert_eq!(
+            CursorKey::derive(b"another secret!!").open(&team("frontline"), &cursor),
+            Err(QueryError::BadCursor)
+        );
         let forged = cursor.replacen("_7", "_8", 1);
         for bad in [forged.as_str(), "zz", "", ".", "1790000000000000000_7", "x.zz"] {
             assert_eq!(key.open(&team("frontline"), bad), Err(QueryError::BadCursor), "{bad}");

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::log_id::Hashed;
 use crate::outbound::OutboundJob;
 use crate::ports::{
     Clock, IdSource, Idempotency, IdempotencyRecord, IdempotencyStore, NotifyError, OutboundNotifier,
@@ -65,7 +66,7 @@ impl Dispatcher {
         let owner = self.ports.ids.token();
         match self.ports.idempotency.begin(&key, &owner, now, self.lease).await? {
             Idempotency::Done(_) => {
-                tracing::info!(ticket = job.ticket.0, job = %job.id, "dispatch.duplicate");
+                tracing::info!(ticket = job.ticket.0, job = %Hashed(&job.id), "dispatch.duplicate");
                 return Ok(DispatchOutcome::AlreadyDelivered);
             }
             Idempotency::InFlight => return Err(DispatchError::InFlight),
@@ -74,9 +75,9 @@ impl Dispatcher {
         if let Err(error) = self.ports.notifier.deliver(job).await {
             if let Err(release) = self.ports.idempotency.release(&key).await {
                 // The lease runs out on its own; the retry only waits longer.
-                tracing::warn!(job = %job.id, error = %release, "dispatch.release_failed");
+                tracing::warn!(job = %Hashed(&job.id), error = %release, "dispatch.release_failed");
             }
-            tracing::warn!(ticket = job.ticket.0, job = %job.id, %error, "dispatch.failed");
+            tracing::warn!(ticket = job.ticket.0, job = %Hashed(&job.id), %error, "dispatch.failed");
             return Err(error.into());
         }
         let delivered_at = self.ports.clock.now();
@@ -88,7 +89,7 @@ impl Dispatcher {
                 expires_at: later(delivered_at, IDEMPOTENCY_TTL),
             })
             .await?;
-        tracing::info!(ticket = job.ticket.0, job = %job.id, kind = ?job.kind, "dispatch.delivered");
+        tracing::info!(ticket = job.ticket.0, job = %Hashed(&job.id), kind = ?job.kind, "dispatch.delivered");
         Ok(DispatchOutcome::Delivered)
     }
 }

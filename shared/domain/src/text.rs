@@ -115,11 +115,7 @@ pub fn required_line(field: &str, raw: &str, max_chars: usize) -> Result<String,
 /// A clean body that must show something. Its ends are trimmed.
 pub fn required_body(field: &str, raw: &str) -> Result<String, TextError> {
     let cleaned = trimmed(body(raw));
-    if has_visible(&cleaned) {
-        Ok(cleaned)
-    } else {
-        Err(TextError::Invisible { field: field.to_owned() })
-    }
+    if has_visible(&cleaned) { Ok(cleaned) } else { Err(TextError::Invisible { field: field.to_owned() }) }
 }
 
 /// Whether `text` shows anything: a character that is neither white space nor one of the
@@ -154,9 +150,35 @@ mod tests {
     /// Text with a good share of the characters the sanitiser must catch.
     fn hostile_text() -> impl Strategy<Value = String> {
         let special = prop::sample::select(vec![
-            '\0', '\u{7}', '\t', '\n', '\r', '\u{1B}', '\u{7F}', '\u{85}', '\u{9B}', '\u{202A}', '\u{202B}',
-            '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200B}',
-            '\u{200D}', '\u{200E}', '\u{FEFF}', '\u{E0041}', '\u{00AD}', ' ', '\u{3000}', 'a', '中', '😀',
+            '\0',
+            '\u{7}',
+            '\t',
+            '\n',
+            '\r',
+            '\u{1B}',
+            '\u{7F}',
+            '\u{85}',
+            '\u{9B}',
+            '\u{202A}',
+            '\u{202B}',
+            '\u{202C}',
+            '\u{202D}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{200B}',
+            '\u{200D}',
+            '\u{200E}',
+            '\u{FEFF}',
+            '\u{E0041}',
+            '\u{00AD}',
+            ' ',
+            '\u{3000}',
+            'a',
+            '中',
+            '😀',
         ]);
         let any = prop::char::any();
         prop::collection::vec(prop_oneof![3 => special, 1 => any], 0..40)
@@ -199,7 +221,10 @@ mod tests {
 
     #[test]
     fn bodies_keep_their_layout_and_joiners() {
-        assert_eq!(body("line 1\r\nline 2\rline 3\n\tindented\u{0}\u{1B}[31m"), "line 1\nline 2\nline 3\n\tindented[31m");
+        assert_eq!(
+            body("line 1\r\nline 2\rline 3\n\tindented\u{0}\u{1B}[31m"),
+            "line 1\nline 2\nline 3\n\tindented[31m"
+        );
         assert_eq!(body("👩\u{200D}💻 \u{202E}txt"), "👩\u{200D}💻 txt");
     }
 
@@ -211,7 +236,10 @@ mod tests {
                 Err(TextError::Invisible { field: "tags".into() }),
                 "{raw:?}"
             );
-            assert_eq!(required_body("text", raw).unwrap_err().to_string(), "text: must contain visible text");
+            assert_eq!(
+                required_body("text", raw).unwrap_err().to_string(),
+                "text: must contain visible text"
+            );
             assert_eq!(name(raw), None);
         }
         assert_eq!(required_line("category", "  Refunds\u{202E} ", 64).as_deref(), Ok("Refunds"));

@@ -334,8 +334,9 @@ pub(crate) fn validate_callback_url(field: &str, raw: &str) -> Result<(), Config
         .filter(|u| u.has_host())
         .ok_or_else(|| invalid(field, "must be an absolute https URL"))?;
     // The parsed host is normalised (`[0:0::1]` → `[::1]`, `2130706433` → `127.0.0.1`).
-    let loopback =
-        url.host_str().is_some_and(|h| matches!(h, "127.0.0.1" | "[::1]") || h.eq_ignore_ascii_case("localhost"));
+    let loopback = url
+        .host_str()
+        .is_some_and(|h| matches!(h, "127.0.0.1" | "[::1]") || h.eq_ignore_ascii_case("localhost"));
     match url.scheme() {
         "https" => Ok(()),
         "http" if loopback => Ok(()),
@@ -441,8 +442,12 @@ mod tests {
 
     #[test]
     fn input_hygiene_callback_urls_must_be_https_except_to_loopback() {
-        for url in ["https://shop.example/cb", "http://127.0.0.1:4000/cb", "http://[::1]:4000/cb", "http://localhost/cb"]
-        {
+        for url in [
+            "https://shop.example/cb",
+            "http://127.0.0.1:4000/cb",
+            "http://[::1]:4000/cb",
+            "http://localhost/cb",
+        ] {
             assert!(DeskConfig::from_toml(&GOOD.replace("http://127.0.0.1:4000/cb", url)).is_ok(), "{url}");
         }
         for url in [

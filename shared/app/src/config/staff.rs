@@ -110,8 +110,10 @@ impl AuthConfig {
         }
         secrets.sort_unstable();
         // Length-prefixed, so no two lists of secrets give the same bytes.
-        let material: Vec<u8> =
-            secrets.iter().flat_map(|s| (s.len() as u64).to_be_bytes().into_iter().chain(s.bytes())).collect();
+        let material: Vec<u8> = secrets
+            .iter()
+            .flat_map(|s| (s.len() as u64).to_be_bytes().into_iter().chain(s.bytes()))
+            .collect();
         Some(CursorKey::derive(&material))
     }
 }

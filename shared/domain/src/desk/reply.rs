@@ -108,8 +108,11 @@ impl AgentDesk {
         let idempotency = match key {
             Some(key) => Some(IdempotencyRecord {
                 key,
-                result: serde_json::to_value(StoredReply { outcome: outcome.clone(), request: Some(request) })
-                    .map_err(|e| DeskError::Invalid(e.to_string()))?,
+                result: serde_json::to_value(StoredReply {
+                    outcome: outcome.clone(),
+                    request: Some(request),
+                })
+                .map_err(|e| DeskError::Invalid(e.to_string()))?,
                 expires_at: later(now, IDEMPOTENCY_TTL),
             }),
             None => None,

@@ -160,8 +160,16 @@ async fn input_hygiene_agent_tags_categories_and_replies_are_sanitised_and_invis
     assert_eq!(patched.tags, ["refund".to_owned(), "vip".to_owned()].into());
     assert_eq!(patched.category.as_deref(), Some("Billing"));
     for patch in [
-        TicketPatch { version: patched.version, tags: Some(["\u{2066}\u{2069}".to_owned()].into()), ..Default::default() },
-        TicketPatch { version: patched.version, category: Some(Some("\u{200B}".to_owned())), ..Default::default() },
+        TicketPatch {
+            version: patched.version,
+            tags: Some(["\u{2066}\u{2069}".to_owned()].into()),
+            ..Default::default()
+        },
+        TicketPatch {
+            version: patched.version,
+            category: Some(Some("\u{200B}".to_owned())),
+            ..Default::default()
+        },
     ] {
         let refused = desk.patch(&staff(), TicketNumber(1), patch).await;
         assert!(
@@ -170,7 +178,10 @@ async fn input_hygiene_agent_tags_categories_and_replies_are_sanitised_and_invis
         );
     }
     let refused = desk.reply(&staff(), TicketNumber(1), "\u{202E}\u{200B}", true, None, None).await;
-    assert!(matches!(&refused, Err(DeskError::Invalid(m)) if m == "text: must contain visible text"), "{refused:?}");
+    assert!(
+        matches!(&refused, Err(DeskError::Invalid(m)) if m == "text: must contain visible text"),
+        "{refused:?}"
+    );
     desk.reply(&staff(), TicketNumber(1), "note\u{1B}[0m\u{202E}", true, None, None).await.unwrap();
     assert_eq!(store.messages(TicketNumber(1)).await.unwrap()[0].text, "note[0m");
 }

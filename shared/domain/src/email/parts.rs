@@ -9,8 +9,8 @@ use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
 use super::html::html_to_text;
-use crate::text;
 use super::{Attachment, AttachmentBytes, EmailError, MAX_ATTACHMENTS};
+use crate::text;
 
 /// The message's body as plain text, line ends normalised to `\n`.
 pub(super) fn body_text(message: &Message<'_>) -> String {

@@ -25,6 +25,7 @@ use crate::assignment::Routing;
 use crate::envelope::seal;
 use crate::inbound::{InboundMessage, Source};
 use crate::lifecycle::LifecycleError;
+use crate::log_id::Hashed;
 use crate::model::{
     Actor, AuthorKind, CustomerId, Direction, Message, MessageId, Status, Ticket, TicketNumber, Visibility,
 };
@@ -183,7 +184,7 @@ impl TicketRouter {
                     tracing::info!(
                         ticket = plan.outcome.ticket.0,
                         opened = plan.outcome.opened,
-                        key = %inbound.idempotency_key,
+                        key = %Hashed(&inbound.idempotency_key),
                         "router.routed"
                     );
                     return Ok(plan.outcome);
@@ -212,11 +213,11 @@ impl TicketRouter {
             return Ok(None);
         };
         let mut outcome: RouteOutcome = serde_json::from_value(stored).map_err(|e| {
-            StoreError::Corrupt(format!("idempotency result {}: {e}", inbound.idempotency_key))
+            StoreError::Corrupt(format!("idempotency result {}: {e}", Hashed(&inbound.idempotency_key)))
         })?;
         self.enqueue(&outcome.outbound).await?;
         outcome.duplicate = true;
-        tracing::info!(ticket = outcome.ticket.0, key = %inbound.idempotency_key, "router.duplicate");
+        tracing::info!(ticket = outcome.ticket.0, key = %Hashed(&inbound.idempotency_key), "router.duplicate");
         Ok(Some(outcome))
     }
 

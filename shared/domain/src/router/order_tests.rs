@@ -15,14 +15,19 @@ fn at(second: i64) -> Timestamp {
 }
 
 fn router(store: Arc<MemoryStore>, clock: Arc<ManualClock>) -> TicketRouter {
-    let outbound = Arc::new(MemoryQueue::with_dead_letter("outbound", clock.clone(), QueueSettings::default()));
+    let outbound =
+        Arc::new(MemoryQueue::with_dead_letter("outbound", clock.clone(), QueueSettings::default()));
     TicketRouter::new(crate::memory::router_ports(store, outbound, clock), Acknowledgements::default())
 }
 
 fn chat(message_id: &str, text: &str, sent_at: Option<Timestamp>, received_at: Timestamp) -> InboundMessage {
     InboundMessage {
         idempotency_key: InboundMessage::chat_idempotency_key("web", message_id),
-        source: Source::Chat { inbox: "web".into(), conversation_id: "c1".into(), message_id: message_id.into() },
+        source: Source::Chat {
+            inbox: "web".into(),
+            conversation_id: "c1".into(),
+            message_id: message_id.into(),
+        },
         sender: Sender { chat_visitor: Some("v1".into()), ..Sender::default() },
         text: text.into(),
         attachments: vec![],
