@@ -126,7 +126,7 @@ pub async fn malformed_json_and_missing_fields_are_400_naming_the_field(backend:
         (r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v"},"text":42}"#, "text:"),
         (
             r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v"},"text":"  "}"#,
-            "text: must not be empty",
+            "text: must contain visible text",
         ),
         (
             r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v","email":"nope"},"text":"hi"}"#,
