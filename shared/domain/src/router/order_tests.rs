@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::*;
-use crate::inbound::{MAX_SENT_BEFORE_ARRIVAL, Sender};
+use crate::inbound::MAX_SENT_BEFORE_ARRIVAL;
 use crate::memory::{ManualClock, MemoryQueue, MemoryStore, QueueSettings};
 
 fn at(second: i64) -> Timestamp {
@@ -21,19 +21,7 @@ fn router(store: Arc<MemoryStore>, clock: Arc<ManualClock>) -> TicketRouter {
 }
 
 fn chat(message_id: &str, text: &str, sent_at: Option<Timestamp>, received_at: Timestamp) -> InboundMessage {
-    InboundMessage {
-        idempotency_key: InboundMessage::chat_idempotency_key("web", message_id),
-        source: Source::Chat {
-            inbox: "web".into(),
-            conversation_id: "c1".into(),
-            message_id: message_id.into(),
-        },
-        sender: Sender { chat_visitor: Some("v1".into()), ..Sender::default() },
-        text: text.into(),
-        attachments: vec![],
-        sent_at,
-        received_at,
-    }
+    InboundMessage { sent_at, received_at, ..super::tests::chat(message_id, "c1", "v1", text) }
 }
 
 #[tokio::test]
