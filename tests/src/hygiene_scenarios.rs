@@ -1,6 +1,6 @@
 //! Order and input hygiene end to end, on both backends: a conversation routed last-first
 //! still reads in the order it was written, under its first message's subject; list cursors
-//! are bound to the list that made them.
+//! are bound to the list that made them; an idempotency key stands for one request body.
 
 use omnidesk_domain::model::{AuthorKind, TicketNumber};
 use reqwest::Method;
@@ -79,4 +79,32 @@ pub async fn list_cursors_used_on_another_list_or_tampered_are_400(backend: &Bac
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(body["error"]["code"], "bad_request", "{path}: {body}");
     }
+}
+
+pub async fn an_idempotency_key_reused_with_another_body_is_422_and_changes_nothing(backend: &Backend) {
+    let t = TestDesk::start_staffed(backend).await;
+    assert_eq!(t.send_chat_from("m1", "conv-1", json!({ "id": "v1" }), "Where is my parcel?").await, 202);
+    t.wait_ticket(1, "opened", |v| v["ticket"]["number"] == 1).await;
+    let note = |text: &str| {
+        t.http
+            .post(t.url("/v1/tickets/1/notes"))
+            .bearer_auth(AGENT)
+            .header("idempotency-key", "note-1")
+            .json(&json!({ "text": text }))
+            .send()
+    };
+    assert_eq!(note("Called the courier").await.expect("desk answers").status().as_u16(), 201);
+    assert_eq!(note("Called the courier").await.expect("desk answers").status().as_u16(), 201, "a retry");
+    let reused = note("Refund issued").await.expect("desk answers");
+    assert_eq!(reused.status().as_u16(), 422);
+    let body: serde_json::Value = reused.json().await.expect("JSON error");
+    assert_eq!(body["error"]["code"], "unprocessable", "{body}");
+    let notes: Vec<String> = t
+        .messages(TicketNumber(1))
+        .await
+        .into_iter()
+        .filter(|m| m.author == AuthorKind::Agent)
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(notes, ["Called the courier"]);
 }

@@ -346,6 +346,7 @@ macro_rules! all_scenarios {
             an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once,
             a_conversation_routed_in_reverse_reads_in_sent_order_under_its_first_subject,
             list_cursors_used_on_another_list_or_tampered_are_400,
+            an_idempotency_key_reused_with_another_body_is_422_and_changes_nothing,
         );
     };
 }

@@ -171,6 +171,57 @@ mod tests {
         assert_eq!(refused.message, "text: must contain visible text");
     }
 
+    /// Collects what the log subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn input_hygiene_logs_show_a_senders_message_id_only_hashed() {
+        use tower::ServiceExt;
+
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let now = Timestamp::from_second(1_795_424_400).unwrap();
+        let clock = Arc::new(omnidesk_domain::memory::ManualClock::new(now));
+        let config = crate::config::DeskConfig::from_toml(
+            "[[chat_inboxes]]\nid = \"web\"\nsecret = \"0123456789abcdef\"\ncallback_url = \"https://x.example/cb\"\n",
+        )
+        .unwrap();
+        let queue = omnidesk_domain::memory::MemoryQueue::new("inbound", clock.clone(), Default::default());
+        let app = router(ChatWebhook { inboxes: config.inboxes(), inbound: Arc::new(queue), clock });
+        let message_id = "anna.smith@example.com";
+        let body = serde_json::json!({
+            "message_id": message_id, "conversation_id": "c1", "visitor": {"id": "v1"}, "text": "hi",
+        })
+        .to_string();
+        let request = axum::http::Request::post("/v1/chat/web/messages")
+            .header(
+                SIGNATURE_HEADER,
+                crate::signature::sign(b"0123456789abcdef", now.as_second(), body.as_bytes()),
+            )
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        assert_eq!(app.oneshot(request).await.unwrap().status(), StatusCode::ACCEPTED);
+
+        let written = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert!(written.contains("chat.accepted"), "{written}");
+        assert!(written.contains(&Hashed(message_id).to_string()), "{written}");
+        assert!(!written.contains("anna.smith"), "{written}");
+    }
+
     #[test]
     fn order_a_chat_message_carries_the_providers_sent_at_else_the_instant_it_was_accepted() {
         let now = Timestamp::from_second(1_795_424_400).unwrap();
