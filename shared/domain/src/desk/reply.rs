@@ -60,7 +60,7 @@ impl AgentDesk {
         if text.len() > MAX_REPLY_BYTES {
             return Err(DeskError::Invalid(format!("text: 1 to {MAX_REPLY_BYTES} bytes")));
         }
-        let request = request_digest(&text, internal, version);
+        let request = request_digest(&text, internal);
         let key = match idempotency_key {
             Some(key) if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS => {
                 return Err(DeskError::Invalid(format!(
@@ -134,7 +134,8 @@ impl AgentDesk {
 
     /// A reply made before under the same key: queue its delivery again (the dispatcher
     /// sends a job once, whatever the queue holds) and answer as the first time. The same key
-    /// with another text, kind or version is a client bug, not a retry: refused.
+    /// with another text, or a note's key used for a reply, is a client bug, not a retry:
+    /// refused.
     async fn repeat(&self, done: serde_json::Value, request: &str) -> Result<ReplyOutcome, DeskError> {
         let stored: StoredReply = serde_json::from_value(done)
             .map_err(|e| DeskError::Store(crate::ports::StoreError::Corrupt(e.to_string())))?;
@@ -236,11 +237,10 @@ struct StoredReply {
     request: Option<String>,
 }
 
-/// The request a key stands for: text (as stored), reply or note, and the version given.
-fn request_digest(text: &str, internal: bool, version: Option<u64>) -> String {
-    let version = version.map(|v| v.to_string()).unwrap_or_default();
-    let digest = Sha256::digest(format!("{internal}\n{version}\n{text}").as_bytes());
-    hex::encode(digest)
+/// The request a key stands for: what it writes, the text (as stored) and reply or note. The
+/// `version` is a precondition, not part of what is written: a retry may leave it out.
+fn request_digest(text: &str, internal: bool) -> String {
+    hex::encode(Sha256::digest(format!("{internal}\n{text}").as_bytes()))
 }
 
 /// Scoped to the ticket and the user, and hashed: keys are the client's text.

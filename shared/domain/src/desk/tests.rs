@@ -141,8 +141,10 @@ async fn input_hygiene_an_idempotency_key_reused_with_a_different_body_is_refuse
         let reused = desk.reply(&staff(), TicketNumber(1), text, internal, None, Some("k-1")).await;
         assert!(matches!(reused, Err(DeskError::KeyReused(_))), "{reused:?}");
     }
-    // The same request again (spacing aside: the stored text is what counts) is a retry.
+    // The same request again (spacing aside: the stored text is what counts) is a retry,
+    // whatever version it names: the version is a precondition, not what the key writes.
     desk.reply(&staff(), TicketNumber(1), " On its way\n", false, None, Some("k-1")).await.unwrap();
+    desk.reply(&staff(), TicketNumber(1), "On its way", false, Some(99), Some("k-1")).await.unwrap();
     assert_eq!(store.messages(TicketNumber(1)).await.unwrap().len(), 1);
 }
 
