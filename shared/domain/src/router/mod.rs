@@ -249,7 +249,9 @@ impl TicketRouter {
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
         let expected_version = Some(ticket.version);
-        take_subject_if_earlier(&mut ticket, inbound);
+        if ticket.requester == *customer {
+            take_subject_if_earlier(&mut ticket, inbound);
+        }
         let message = self.customer_message(inbound, customer, ticket.number);
         let events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
         if let Some(sla) = &self.sla {
@@ -412,6 +414,7 @@ impl TicketRouter {
 
 /// A message sent before the one the subject came from (routed later: the inbound queue does
 /// not keep order) gives the ticket its subject: the subject is the conversation's opening.
+/// Only the requester's own messages do: someone else in the thread names nothing.
 fn take_subject_if_earlier(ticket: &mut Ticket, inbound: &InboundMessage) {
     let sent = inbound.thread_at();
     if ticket.subject_at.is_some_and(|current| sent < current) {

@@ -78,3 +78,16 @@ async fn order_a_later_message_never_takes_the_subject() {
     router.route(&chat("m2", "Thanks", Some(at(1_790_000_050)), at(1_790_000_051))).await.unwrap();
     assert_eq!(store.ticket(TicketNumber(1)).await.unwrap().unwrap().subject, "Broken zipper");
 }
+
+#[tokio::test]
+async fn order_an_earlier_message_from_someone_else_in_the_thread_does_not_take_the_subject() {
+    let clock = Arc::new(ManualClock::new(at(1_790_000_100)));
+    let store = Arc::new(MemoryStore::new());
+    let router = router(store.clone(), clock.clone());
+    router.route(&chat("m1", "Broken zipper", Some(at(1_790_000_000)), at(1_790_000_001))).await.unwrap();
+    // Another visitor in the same conversation claims an earlier instant.
+    let mut other = chat("m2", "Click here", Some(at(1_789_999_000)), at(1_790_000_051));
+    other.sender.chat_visitor = Some("v2".into());
+    assert_eq!(router.route(&other).await.unwrap().ticket, TicketNumber(1));
+    assert_eq!(store.ticket(TicketNumber(1)).await.unwrap().unwrap().subject, "Broken zipper");
+}
