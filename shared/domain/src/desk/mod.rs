@@ -105,9 +105,10 @@ impl Staff {
 
 impl AgentDesk {
     /// Cursors are signed with a random key until [`AgentDesk::with_cursor_key`] sets the
-    /// deployment's: enough for one process, not for several serving one desk.
+    /// deployment's: enough for one process, not for several serving one desk. (The key is
+    /// never observable, so it is not drawn from the ports' id source, whose ids tests see.)
     pub fn new(ports: DeskPorts, routing: Option<Routing>, email: EmailRules) -> Self {
-        let cursors = CursorKey::derive(ports.ids.token().as_bytes());
+        let cursors = CursorKey::derive(crate::system::RandomIds.token().as_bytes());
         Self { ports, routing, email, sla: None, cursors }
     }
 
