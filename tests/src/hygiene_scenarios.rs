@@ -22,6 +22,12 @@ fn chat_sent(message_id: &str, text: &str, ago: i64) -> String {
     .to_string()
 }
 
+/// The texts of ticket #1's thread written by `author`, in the store's order.
+async fn texts_by(t: &TestDesk, author: AuthorKind) -> Vec<String> {
+    let thread = t.messages(TicketNumber(1)).await;
+    thread.into_iter().filter(|m| m.author == author).map(|m| m.text).collect()
+}
+
 pub async fn a_conversation_routed_in_reverse_reads_in_sent_order_under_its_first_subject(backend: &Backend) {
     let t = TestDesk::start(backend).await;
     let written = [("m1", "Where is my parcel?", 90), ("m2", "Order 42", 60), ("m3", "Any news?", 30)];
@@ -39,13 +45,7 @@ pub async fn a_conversation_routed_in_reverse_reads_in_sent_order_under_its_firs
     }
     let ticket = t.ticket(1).await.expect("#1");
     assert_eq!(ticket.subject, "Where is my parcel?");
-    let thread: Vec<String> = t
-        .messages(TicketNumber(1))
-        .await
-        .into_iter()
-        .filter(|m| m.author == AuthorKind::Customer)
-        .map(|m| m.text)
-        .collect();
+    let thread = texts_by(&t, AuthorKind::Customer).await;
     assert_eq!(thread, ["Where is my parcel?", "Order 42", "Any news?"]);
     assert!(t.ticket(2).await.is_none());
 }
@@ -99,12 +99,5 @@ pub async fn an_idempotency_key_reused_with_another_body_is_422_and_changes_noth
     assert_eq!(reused.status().as_u16(), 422);
     let body: serde_json::Value = reused.json().await.expect("JSON error");
     assert_eq!(body["error"]["code"], "unprocessable", "{body}");
-    let notes: Vec<String> = t
-        .messages(TicketNumber(1))
-        .await
-        .into_iter()
-        .filter(|m| m.author == AuthorKind::Agent)
-        .map(|m| m.text)
-        .collect();
-    assert_eq!(notes, ["Called the courier"]);
+    assert_eq!(texts_by(&t, AuthorKind::Agent).await, ["Called the courier"]);
 }

@@ -14,10 +14,14 @@ fn at(second: i64) -> Timestamp {
     Timestamp::from_second(second).unwrap()
 }
 
-fn router(store: Arc<MemoryStore>, clock: Arc<ManualClock>) -> TicketRouter {
+/// A router on a fresh store, its clock a little after the messages the tests send.
+fn router() -> (TicketRouter, Arc<MemoryStore>, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(at(1_790_000_100)));
+    let store = Arc::new(MemoryStore::new());
     let outbound =
         Arc::new(MemoryQueue::with_dead_letter("outbound", clock.clone(), QueueSettings::default()));
-    TicketRouter::new(crate::memory::router_ports(store, outbound, clock), Acknowledgements::default())
+    let ports = crate::memory::router_ports(store.clone(), outbound, clock.clone());
+    (TicketRouter::new(ports, Acknowledgements::default()), store, clock)
 }
 
 fn chat(message_id: &str, text: &str, sent_at: Option<Timestamp>, received_at: Timestamp) -> InboundMessage {
@@ -26,9 +30,7 @@ fn chat(message_id: &str, text: &str, sent_at: Option<Timestamp>, received_at: T
 
 #[tokio::test]
 async fn order_a_conversation_routed_in_reverse_reads_in_sent_order_with_the_first_messages_subject() {
-    let clock = Arc::new(ManualClock::new(at(1_790_000_100)));
-    let store = Arc::new(MemoryStore::new());
-    let router = router(store.clone(), clock.clone());
+    let (router, store, clock) = router();
     let texts = ["Where is my parcel?", "Order 42, paid on Monday", "Any news?"];
     // Sent a second apart, accepted right after; routed last-first, as after a crash.
     let inbound: Vec<_> = texts
@@ -71,9 +73,7 @@ fn order_sent_at_is_clamped_to_arrival() {
 
 #[tokio::test]
 async fn order_a_later_message_never_takes_the_subject() {
-    let clock = Arc::new(ManualClock::new(at(1_790_000_100)));
-    let store = Arc::new(MemoryStore::new());
-    let router = router(store.clone(), clock.clone());
+    let (router, store, _) = router();
     router.route(&chat("m1", "Broken zipper", Some(at(1_790_000_000)), at(1_790_000_001))).await.unwrap();
     router.route(&chat("m2", "Thanks", Some(at(1_790_000_050)), at(1_790_000_051))).await.unwrap();
     assert_eq!(store.ticket(TicketNumber(1)).await.unwrap().unwrap().subject, "Broken zipper");
@@ -81,9 +81,7 @@ async fn order_a_later_message_never_takes_the_subject() {
 
 #[tokio::test]
 async fn order_an_earlier_message_from_someone_else_in_the_thread_does_not_take_the_subject() {
-    let clock = Arc::new(ManualClock::new(at(1_790_000_100)));
-    let store = Arc::new(MemoryStore::new());
-    let router = router(store.clone(), clock.clone());
+    let (router, store, _) = router();
     router.route(&chat("m1", "Broken zipper", Some(at(1_790_000_000)), at(1_790_000_001))).await.unwrap();
     // Another visitor in the same conversation claims an earlier instant.
     let mut other = chat("m2", "Click here", Some(at(1_789_999_000)), at(1_790_000_051));
