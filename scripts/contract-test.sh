@@ -198,6 +198,7 @@ again = call("replyToTicket", 201, {"number": 1}, body={"text": "Your parcel lef
 if again != reply:
     sys.exit(f"contract-test: a repeated Idempotency-Key answered {again}, not {reply}")
 call("patchTicket", 409, {"number": 1}, body={"version": patched["version"], "priority": "low"})
+call("replyToTicket", 422, {"number": 1}, body={"text": "Another text under the same key."}, headers=key)
 call("addNote", 201, {"number": 1}, body={"text": "Customer is a VIP."})
 call("assignTicket", 200, {"number": 3}, body={"agent": "li", "version": version(3)})
 call("mergeTicket", 200, {"number": 4}, body={"into": 2})

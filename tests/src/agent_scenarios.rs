@@ -123,7 +123,7 @@ impl TestDesk {
         self.post_chat(INBOX, body.as_bytes(), Some(now())).await.0
     }
 
-    async fn wait_ticket(&self, number: u64, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn wait_ticket(&self, number: u64, what: &str, check: impl Fn(&Value) -> bool) -> Value {
         let path = format!("/v1/tickets/{number}");
         let deadline = tokio::time::Instant::now() + self.backend.patience();
         loop {

@@ -4,6 +4,7 @@
 
 pub mod agent_scenarios;
 pub mod email_corpus;
+pub mod hygiene_scenarios;
 pub mod receiver;
 pub mod scenarios;
 pub mod sla_scenarios;
@@ -28,6 +29,9 @@ pub use receiver::CallbackReceiver;
 
 pub const INBOX: &str = "web";
 pub const SECRET: &str = "test-secret-0123456789";
+/// An inbox with a tight per-minute limit, for the 429 scenario.
+pub const THROTTLED_INBOX: &str = "kiosk";
+pub const THROTTLED_PER_MINUTE: u32 = 3;
 /// Set by scripts/test.sh to moto_server's URL.
 pub const MOTO_ENDPOINT_ENV: &str = "OMNIDESK_MOTO_ENDPOINT";
 /// Set by scripts/test.sh: a missing moto endpoint is then a failure, not a skip.
@@ -83,6 +87,12 @@ pub fn test_config_with(callback_url: &str, visibility_timeout_ms: u64, extra: &
         id = "{INBOX}"
         secret = "{SECRET}"
         callback_url = "{callback_url}"
+
+        [[chat_inboxes]]
+        id = "{THROTTLED_INBOX}"
+        secret = "{SECRET}"
+        callback_url = "{callback_url}"
+        max_messages_per_minute = {THROTTLED_PER_MINUTE}
 
         [delivery]
         attempts = 2
@@ -332,7 +342,8 @@ macro_rules! all_scenarios {
             unsigned_wrongly_signed_and_stale_requests_are_401_and_change_nothing,
             malformed_json_and_missing_fields_are_400_naming_the_field,
             a_65_kib_body_is_413,
-            an_unknown_inbox_is_404,
+            an_unknown_inbox_is_401_like_a_bad_signature,
+            an_inbox_over_its_rate_limit_answers_429,
             callback_receiver_down_retries_then_dead_letters_with_the_ticket_intact,
             poison_message_is_dead_lettered_while_its_batch_mates_succeed,
             duplicate_deliveries_in_any_order_write_each_message_once,
@@ -344,6 +355,9 @@ macro_rules! all_scenarios {
             the_ticket_view_shows_sla_timers_that_agent_actions_move,
             ticket_lists_page_with_cursors_newest_first,
             an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once,
+            a_conversation_routed_in_reverse_reads_in_sent_order_under_its_first_subject,
+            list_cursors_used_on_another_list_or_tampered_are_400,
+            an_idempotency_key_reused_with_another_body_is_422_and_changes_nothing,
         );
     };
 }

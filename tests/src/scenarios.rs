@@ -13,8 +13,12 @@ use omnidesk_domain::model::{AuthorKind, TicketNumber};
 use omnidesk_domain::ports::QueueMessage;
 
 pub use crate::agent_scenarios::*;
+pub use crate::hygiene_scenarios::*;
 pub use crate::sla_scenarios::an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once;
-use crate::{Backend, INBOX, MAX_RECEIVE_COUNT, TestDesk, chat_body, eventually, now, settle};
+use crate::{
+    Backend, INBOX, MAX_RECEIVE_COUNT, THROTTLED_INBOX, THROTTLED_PER_MINUTE, TestDesk, chat_body,
+    eventually, now, settle,
+};
 
 /// `delivery.attempts` in the test config.
 const ATTEMPTS_PER_DELIVERY: usize = 2;
@@ -125,7 +129,7 @@ pub async fn malformed_json_and_missing_fields_are_400_naming_the_field(backend:
         (r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v"},"text":42}"#, "text:"),
         (
             r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v"},"text":"  "}"#,
-            "text: must not be empty",
+            "text: must contain visible text",
         ),
         (
             r#"{"message_id":"m","conversation_id":"c","visitor":{"id":"v","email":"nope"},"text":"hi"}"#,
@@ -150,14 +154,58 @@ pub async fn a_65_kib_body_is_413(backend: &Backend) {
     assert_no_effect(&t).await;
 }
 
-pub async fn an_unknown_inbox_is_404(backend: &Backend) {
+/// No inbox enumeration: a request to an inbox that does not exist fails exactly as a wrong
+/// signature on a real inbox does.
+pub async fn an_unknown_inbox_is_401_like_a_bad_signature(backend: &Backend) {
     let t = TestDesk::start(backend).await;
     let body = chat_body("m1", "conv-1", "visitor-1", "hello");
-    let (status, json) = t.post_chat("no-such-inbox", body.as_bytes(), Some(now())).await;
-    assert_eq!((status, json["error"]["code"].as_str()), (404, Some("not_found")));
+    let unknown = t.post_chat("no-such-inbox", body.as_bytes(), Some(now())).await;
+    let forged = t
+        .http
+        .post(t.url(&format!("/v1/chat/{INBOX}/messages")))
+        .header("content-type", "application/json")
+        .header("x-omnidesk-signature", format!("t={},v1={}", now(), "ab".repeat(32)))
+        .body(body.clone())
+        .send()
+        .await
+        .expect("desk answers");
+    let forged = (forged.status().as_u16(), forged.json::<serde_json::Value>().await.unwrap_or_default());
+    assert_eq!(unknown.0, 401);
+    assert_eq!(unknown, forged, "an unknown inbox must read like a bad signature");
+    let (status, _) = t.post_chat("no-such-inbox", body.as_bytes(), None).await;
+    assert_eq!(status, 401);
     let (status, _) = t.post_chat("web/extra", body.as_bytes(), Some(now())).await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 404, "a path that is no route at all");
     assert_no_effect(&t).await;
+}
+
+/// A chat provider posting more than its inbox's `max_messages_per_minute` is told to slow
+/// down (429) and nothing of the refused message is queued; other inboxes are unaffected.
+pub async fn an_inbox_over_its_rate_limit_answers_429(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    let mut statuses = Vec::new();
+    for n in 0..THROTTLED_PER_MINUTE + 2 {
+        let body = chat_body(&format!("k{n}"), &format!("kiosk-{n}"), "visitor-k", "hello");
+        statuses.push(t.post_chat(THROTTLED_INBOX, body.as_bytes(), Some(now())).await);
+    }
+    // A minute boundary may fall inside the burst and open a fresh budget: allow for one.
+    let accepted = statuses.iter().filter(|(status, _)| *status == 202).count() as u32;
+    let limited: Vec<_> = statuses.iter().filter(|(status, _)| *status == 429).collect();
+    assert!((THROTTLED_PER_MINUTE..=THROTTLED_PER_MINUTE + 1).contains(&accepted), "{statuses:?}");
+    assert!(!limited.is_empty(), "{statuses:?}");
+    assert_eq!(limited[0].1["error"]["code"], "rate_limited");
+    assert_eq!(t.send_chat("w1", "conv-w", "visitor-w", "hello").await, 202, "another inbox");
+    assert!(t.drained().await);
+    let tickets = eventually(backend.patience(), || async {
+        let mut opened = 0;
+        for n in 0..THROTTLED_PER_MINUTE + 2 {
+            let key = omnidesk_domain::ports::ThreadKey::chat(THROTTLED_INBOX, &format!("kiosk-{n}"));
+            opened += usize::from(t.observe.tickets.thread_ticket(&key).await.expect("read").is_some());
+        }
+        opened == accepted as usize
+    })
+    .await;
+    assert!(tickets, "exactly the accepted messages opened tickets");
 }
 
 pub async fn callback_receiver_down_retries_then_dead_letters_with_the_ticket_intact(backend: &Backend) {

@@ -48,7 +48,8 @@ async fn chat_webhook_post_message() {
         .expect("API Gateway v2 event");
     let clock = clock();
     let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
-    let webhook = ChatWebhook { inboxes: example_config().inboxes(), inbound: inbound.clone(), clock };
+    let webhook =
+        ChatWebhook { inboxes: example_config().inboxes(), inbound: inbound.clone(), clock, limiter: None };
     let response = chat_webhook::router(webhook).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     assert_eq!(inbound.len(), 1);

@@ -16,6 +16,13 @@ async fn main() -> Result<(), Error> {
     let config = DeskConfig::from_env()?;
     let aws = AwsEnvironment::load().await?;
     let inbound = Arc::new(aws.inbound_queue()?);
-    let webhook = ChatWebhook { inboxes: config.inboxes(), inbound, clock: Arc::new(SystemClock) };
+    // The per-inbox limit counts in the table (one conditional write per message).
+    let limiter = Arc::new(aws.store()?);
+    let webhook = ChatWebhook {
+        inboxes: config.inboxes(),
+        inbound,
+        clock: Arc::new(SystemClock),
+        limiter: Some(limiter),
+    };
     lambda_http::run(chat_webhook::router(webhook)).await
 }

@@ -189,6 +189,7 @@ impl LocalDesk {
             inboxes: self.config.inboxes(),
             inbound: self.ports.inbound.clone(),
             clock: self.clock.clone(),
+            limiter: Some(self.ports.limiter.clone()),
         };
         Router::new()
             .merge(debug_routes::router(self.clone()))

@@ -201,9 +201,12 @@ impl MailDrop {
             return Outcome::Failed(format!("{size} bytes, over the limit of {MAX_LOCAL_MAIL_BYTES}"));
         }
         let file = path.to_owned();
-        let raw = match blocking(move || std::fs::read(&file)).await {
+        let raw = match blocking(move || read_no_follow(&file)).await {
             Ok(raw) => raw,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Outcome::Gone,
+            Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
+                return Outcome::Failed(format!("not read: {error}"));
+            }
             Err(error) => return Outcome::Retry(format!("cannot read: {error}")),
         };
         match self.email.ingest_raw(receipt, raw).await {
@@ -225,10 +228,11 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// `.eml` files directly in `dir` that are not hidden and have settled, oldest name first,
-/// with their sizes. Creates the folders on the first look.
+/// with their sizes. Creates the folders on the first look. A symbolic link named `.eml` is
+/// listed too, so that it is refused and moved to `failed/` rather than left lying there.
 fn ready_files(dir: &Path) -> std::io::Result<Vec<(PathBuf, u64)>> {
-    std::fs::create_dir_all(dir.join(PROCESSED_DIR))?;
-    std::fs::create_dir_all(dir.join(FAILED_DIR))?;
+    real_dir(&dir.join(PROCESSED_DIR))?;
+    real_dir(&dir.join(FAILED_DIR))?;
     let now = SystemTime::now();
     let mut ready = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -241,7 +245,12 @@ fn ready_files(dir: &Path) -> std::io::Result<Vec<(PathBuf, u64)>> {
         if !is_eml || name.starts_with('.') {
             continue;
         }
+        // The entry's own metadata: a symbolic link is not followed.
         let Ok(metadata) = entry.metadata() else { continue };
+        if metadata.is_symlink() {
+            ready.push((path, 0));
+            continue;
+        }
         if !metadata.is_file() {
             continue;
         }
@@ -266,17 +275,136 @@ fn move_away(
     reason: Option<&str>,
 ) -> std::io::Result<PathBuf> {
     let folder = dir.join(destination);
-    std::fs::create_dir_all(&folder)?;
+    real_dir(&folder)?;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name.strip_suffix(".eml").unwrap_or(&name).to_owned();
     let mut target = folder.join(&name);
-    if target.exists() {
-        let stem = name.strip_suffix(".eml").unwrap_or(&name);
+    // Anything at the name, a dangling link included, is in the way.
+    if std::fs::symlink_metadata(&target).is_ok() {
         target = folder.join(format!("{stem}.{receipt}.eml"));
     }
+    // rename replaces the name itself: it never writes through a link at the target.
     std::fs::rename(file, &target)?;
     if let Some(reason) = reason {
         let note = target.with_extension("reason.txt");
-        std::fs::write(note, format!("{reason}\n"))?;
+        let text = format!("{reason}\n");
+        match write_new(&note, &text) {
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                write_new(&folder.join(format!("{stem}.{receipt}.reason.txt")), &text)?;
+            }
+            other => other?,
+        }
     }
     Ok(target)
+}
+
+/// Creates `dir` if missing; refuses it when it is a symbolic link (or not a directory), so
+/// files are never moved or written into a place someone pointed the folder at.
+fn real_dir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir_all(dir)?,
+        Err(error) => return Err(error),
+        Ok(_) => {}
+    }
+    // Looked at again after creating: whatever is there now is what files would go into.
+    if std::fs::symlink_metadata(dir)?.is_dir() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!("{} is a symbolic link or not a folder: refused", dir.display())))
+    }
+}
+
+/// Writes a new file; fails if anything (a file, a link) already has the name. `create_new`
+/// is `O_CREAT | O_EXCL`, which never follows a symbolic link.
+fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+/// Reads a regular file without following a symbolic link: the name is looked at first
+/// (`lstat`), and the file opened must be that very file (same device and inode), so a link
+/// swapped in between is caught too. Refusals are `InvalidInput`.
+fn read_no_follow(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let refused = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_owned());
+    let before = std::fs::symlink_metadata(path)?;
+    if before.is_symlink() {
+        return Err(refused("a symbolic link"));
+    }
+    if !before.is_file() {
+        return Err(refused("not a regular file"));
+    }
+    let mut file = std::fs::File::open(path)?;
+    let opened = file.metadata()?;
+    if !same_file(&before, &opened) {
+        return Err(refused("replaced while being opened"));
+    }
+    let mut raw = Vec::with_capacity(usize::try_from(opened.len()).unwrap_or(0).min(MAX_LOCAL_MAIL_BYTES));
+    file.by_ref().take(MAX_LOCAL_MAIL_BYTES as u64 + 1).read_to_end(&mut raw)?;
+    Ok(raw)
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    b.is_file() && a.len() == b.len()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("omnidesk-mail-in-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn input_hygiene_the_mail_folder_reads_and_writes_without_following_symlinks() {
+        let dir = scratch("links");
+        let outside = dir.join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        let secret = outside.join("secret.txt");
+        std::fs::write(&secret, "not mail").unwrap();
+
+        // A link dropped in as mail is not read, and is moved away as itself.
+        let link = dir.join("evil.eml");
+        symlink(&secret, &link).unwrap();
+        assert_eq!(read_no_follow(&link).unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+        assert!(ready_files(&dir).unwrap().iter().any(|(p, _)| p == &link), "listed, to be refused");
+        let moved = move_away(&dir, &link, FAILED_DIR, "r1", Some("a symbolic link")).unwrap();
+        assert!(std::fs::symlink_metadata(&moved).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&secret).unwrap(), "not mail");
+
+        // A link planted where the reason note goes is not written through.
+        let mail = dir.join("a.eml");
+        std::fs::write(&mail, "From: a@b.example\r\n\r\nhi").unwrap();
+        symlink(&secret, dir.join(FAILED_DIR).join("a.reason.txt")).unwrap();
+        move_away(&dir, &mail, FAILED_DIR, "r2", Some("unreadable")).unwrap();
+        assert_eq!(std::fs::read_to_string(&secret).unwrap(), "not mail");
+        assert_eq!(
+            std::fs::read_to_string(dir.join(FAILED_DIR).join("a.r2.reason.txt")).unwrap(),
+            "unreadable\n"
+        );
+
+        // A processed/ folder that is a link elsewhere is refused, not used.
+        std::fs::remove_dir_all(dir.join(PROCESSED_DIR)).unwrap();
+        symlink(&outside, dir.join(PROCESSED_DIR)).unwrap();
+        assert!(ready_files(&dir).is_err());
+        let mail = dir.join("b.eml");
+        std::fs::write(&mail, "x").unwrap();
+        assert!(move_away(&dir, &mail, PROCESSED_DIR, "r3", None).is_err());
+        assert!(!outside.join("b.eml").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use omnidesk_domain::log_id::Hashed;
 use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind};
 use omnidesk_domain::ports::{Clock, NotifyError, OutboundNotifier};
 use reqwest::StatusCode;
@@ -46,6 +47,8 @@ impl ChatCallbackNotifier {
             .timeout(policy.timeout())
             .connect_timeout(policy.timeout())
             .user_agent(concat!("omnidesk/", env!("CARGO_PKG_VERSION")))
+            // A redirect could send signed customer data to a host nobody configured.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self { http, inboxes, clock, policy })
     }
@@ -74,9 +77,13 @@ impl ChatCallbackNotifier {
     }
 }
 
+/// 2xx is delivered. Redirects are not followed, and a 3xx is a failure: permanent, since
+/// only a change of configuration can fix a receiver that moved.
 pub(crate) fn classify(status: StatusCode) -> Result<(), NotifyError> {
     if status.is_success() {
         Ok(())
+    } else if status.is_redirection() {
+        Err(NotifyError::Permanent(format!("callback answered {status}: redirects are not followed")))
     } else if status.is_client_error()
         && status != StatusCode::REQUEST_TIMEOUT
         && status != StatusCode::TOO_MANY_REQUESTS
@@ -116,7 +123,7 @@ impl OutboundNotifier for ChatCallbackNotifier {
             match self.post_once(&inbox.callback_url, inbox.secret.as_bytes(), job, &callback).await {
                 Ok(()) => return Ok(()),
                 Err(NotifyError::Retryable(reason)) if attempt < self.policy.attempts => {
-                    tracing::info!(ticket = job.ticket.0, job = %job.id, attempt, %reason, "callback.retry");
+                    tracing::info!(ticket = job.ticket.0, job = %Hashed(&job.id), attempt, %reason, "callback.retry");
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                     attempt += 1;
@@ -138,5 +145,55 @@ mod tests {
         assert!(matches!(classify(StatusCode::TOO_MANY_REQUESTS), Err(NotifyError::Retryable(_))));
         assert!(matches!(classify(StatusCode::REQUEST_TIMEOUT), Err(NotifyError::Retryable(_))));
         assert!(matches!(classify(StatusCode::BAD_GATEWAY), Err(NotifyError::Retryable(_))));
+    }
+
+    #[test]
+    fn input_hygiene_a_redirect_is_a_failure_not_followed() {
+        for status in [StatusCode::MOVED_PERMANENTLY, StatusCode::FOUND, StatusCode::TEMPORARY_REDIRECT] {
+            assert!(matches!(classify(status), Err(NotifyError::Permanent(_))), "{status}");
+        }
+    }
+
+    #[tokio::test]
+    async fn input_hygiene_a_callback_that_redirects_fails_and_the_target_sees_nothing() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        use axum::routing::post;
+
+        static FOLLOWED: AtomicUsize = AtomicUsize::new(0);
+        let app = axum::Router::new()
+            .route(
+                "/cb",
+                post(|| async { (axum::http::StatusCode::TEMPORARY_REDIRECT, [("location", "/elsewhere")]) }),
+            )
+            .route("/elsewhere", post(|| async { FOLLOWED.fetch_add(1, Ordering::SeqCst).to_string() }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let config = crate::config::DeskConfig::from_toml(&format!(
+            "[[chat_inboxes]]\nid = \"web\"\nsecret = \"0123456789abcdef\"\ncallback_url = \"http://{address}/cb\"\n"
+        ))
+        .unwrap();
+        let clock = std::sync::Arc::new(omnidesk_domain::memory::ManualClock::new(
+            jiff::Timestamp::from_second(1_790_000_000).unwrap(),
+        ));
+        let notifier = ChatCallbackNotifier::new(config.inboxes(), clock, config.delivery.clone()).unwrap();
+        let job = OutboundJob {
+            id: "reply:msg_1".into(),
+            ticket: omnidesk_domain::model::TicketNumber(1),
+            message: omnidesk_domain::model::MessageId::from_token("1"),
+            kind: OutboundKind::AgentReply,
+            destination: Destination::Chat {
+                inbox: "web".into(),
+                conversation_id: "c1".into(),
+                visitor_id: None,
+            },
+            text: "hello".into(),
+            created_at: jiff::Timestamp::from_second(1_790_000_000).unwrap(),
+        };
+        let result = notifier.deliver(&job).await;
+        assert!(matches!(&result, Err(NotifyError::Permanent(m)) if m.contains("307")), "{result:?}");
+        assert_eq!(FOLLOWED.load(Ordering::SeqCst), 0, "the redirect was followed");
     }
 }

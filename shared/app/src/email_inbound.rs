@@ -13,6 +13,7 @@ use aws_lambda_events::ses::{SimpleEmailEvent, SimpleEmailRecord};
 use omnidesk_domain::email::{self, AttachmentBytes, ParsedEmail, check_auto_reply};
 use omnidesk_domain::envelope::seal;
 use omnidesk_domain::inbound::{EmailSource, InboundMessage, Sender, Source};
+use omnidesk_domain::log_id::Hashed;
 use omnidesk_domain::model::AttachmentRef;
 use omnidesk_domain::ports::{BlobStore, Clock, Queue, QueueError, StoreError};
 
@@ -123,7 +124,7 @@ impl EmailInbound {
         let key = message.idempotency_key.clone();
         let bounce = message.is_bounce();
         self.inbound.send(seal(&message)).await?;
-        tracing::info!(receipt = %mail.receipt_id, %key, bounce, attachments_dropped = dropped.len(), "email.queued");
+        tracing::info!(receipt = %mail.receipt_id, key = %Hashed(&key), bounce, attachments_dropped = dropped.len(), "email.queued");
         Ok(Ingested::Queued { key, bounce, attachments_dropped: dropped.len() })
     }
 
@@ -194,6 +195,7 @@ impl EmailInbound {
         if !dropped.is_empty() {
             text.push_str(&format!("\n\n[omnidesk: not kept: {}]", dropped.join("; ")));
         }
+        let received_at = self.clock.now();
         InboundMessage {
             idempotency_key: InboundMessage::email_idempotency_key(&message_id),
             source: Source::Email(EmailSource {
@@ -218,8 +220,9 @@ impl EmailInbound {
             },
             text,
             attachments,
-            sent_at: parsed.date,
-            received_at: self.clock.now(),
+            // The Date header orders the thread (the router clamps it to arrival).
+            sent_at: Some(parsed.date.unwrap_or(received_at)),
+            received_at,
         }
     }
 }

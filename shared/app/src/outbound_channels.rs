@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use omnidesk_domain::email::compose::compose;
+use omnidesk_domain::log_id::Hashed;
 use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind};
 use omnidesk_domain::ports::{
     MailError, Mailer, NotifyError, OutboundNotifier, OutgoingMail, ThreadClaim, ThreadKey, TicketStore,
@@ -72,7 +73,7 @@ impl MailNotifier {
         let claim =
             ThreadClaim { key: ThreadKey::email_message(&delivered), ticket: job.ticket, replaces: None };
         if let Err(error) = tickets.claim_thread(&claim).await {
-            tracing::warn!(ticket = job.ticket.0, job = %job.id, %error, "mail.thread_not_recorded");
+            tracing::warn!(ticket = job.ticket.0, job = %Hashed(&job.id), %error, "mail.thread_not_recorded");
         }
     }
 }
@@ -89,7 +90,7 @@ impl OutboundNotifier for MailNotifier {
         let mail = OutgoingMail { from: destination.from.clone(), to, raw };
         match self.mailer.send_raw(&mail).await {
             Ok(provider_id) => {
-                tracing::info!(ticket = job.ticket.0, job = %job.id, %provider_id, "mail.sent");
+                tracing::info!(ticket = job.ticket.0, job = %Hashed(&job.id), %provider_id, "mail.sent");
                 let delivered = self.mailer.delivered_message_id(&provider_id, &destination.message_id);
                 // An alert to a team is not part of the customer's thread: an answer to it
                 // must not land on the ticket as if the customer wrote.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use omnidesk_domain::log_id::Hashed;
 use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind};
 use omnidesk_domain::ports::{Clock, NotifyError, OutboundNotifier};
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,8 @@ impl WebhookNotifier {
             .timeout(policy.timeout())
             .connect_timeout(policy.timeout())
             .user_agent(concat!("omnidesk/", env!("CARGO_PKG_VERSION")))
+            // A redirect could send signed customer data to a host nobody configured.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self { http, clock })
     }
@@ -62,7 +65,7 @@ impl OutboundNotifier for WebhookNotifier {
             // URLs may carry tokens: keep them out of errors and logs.
             .map_err(|e| NotifyError::Retryable(format!("webhook unreachable: {}", e.without_url())))?;
         classify(response.status())?;
-        tracing::info!(ticket = job.ticket.0, job = %job.id, "webhook.delivered");
+        tracing::info!(ticket = job.ticket.0, job = %Hashed(&job.id), "webhook.delivered");
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::log_id::Hashed;
 use crate::outbound::OutboundJob;
 use crate::ports::{
     Clock, IdSource, Idempotency, IdempotencyRecord, IdempotencyStore, NotifyError, OutboundNotifier,
@@ -65,7 +66,7 @@ impl Dispatcher {
         let owner = self.ports.ids.token();
         match self.ports.idempotency.begin(&key, &owner, now, self.lease).await? {
             Idempotency::Done(_) => {
-                tracing::info!(ticket = job.ticket.0, job = %job.id, "dispatch.duplicate");
+                tracing::info!(ticket = job.ticket.0, job = %Hashed(&job.id), "dispatch.duplicate");
                 return Ok(DispatchOutcome::AlreadyDelivered);
             }
             Idempotency::InFlight => return Err(DispatchError::InFlight),
@@ -74,9 +75,9 @@ impl Dispatcher {
         if let Err(error) = self.ports.notifier.deliver(job).await {
             if let Err(release) = self.ports.idempotency.release(&key).await {
                 // The lease runs out on its own; the retry only waits longer.
-                tracing::warn!(job = %job.id, error = %release, "dispatch.release_failed");
+                tracing::warn!(job = %Hashed(&job.id), error = %release, "dispatch.release_failed");
             }
-            tracing::warn!(ticket = job.ticket.0, job = %job.id, %error, "dispatch.failed");
+            tracing::warn!(ticket = job.ticket.0, job = %Hashed(&job.id), %error, "dispatch.failed");
             return Err(error.into());
         }
         let delivered_at = self.ports.clock.now();
@@ -92,7 +93,13 @@ impl Dispatcher {
         // the dashboard's acknowledgement latency.
         let latency_ms =
             i64::try_from(delivered_at.duration_since(job.created_at).as_millis().max(0)).unwrap_or(i64::MAX);
-        tracing::info!(ticket = job.ticket.0, job = %job.id, kind = ?job.kind, latency_ms, "dispatch.delivered");
+        tracing::info!(
+            ticket = job.ticket.0,
+            job = %Hashed(&job.id),
+            kind = ?job.kind,
+            latency_ms,
+            "dispatch.delivered"
+        );
         Ok(DispatchOutcome::Delivered)
     }
 }

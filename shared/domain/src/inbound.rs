@@ -1,5 +1,7 @@
 //! The `InboundMessage`: what every channel function hands to the router, whatever the channel.
 
+use std::time::Duration;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -15,11 +17,21 @@ pub struct InboundMessage {
     pub sender: Sender,
     pub text: String,
     pub attachments: Vec<AttachmentRef>,
-    /// When the customer sent it, if the channel says.
+    /// When the customer sent it, as the channel says (a chat provider's `sent_at`, a mail's
+    /// Date), else when the channel function accepted it. Orders the thread: see
+    /// [`InboundMessage::thread_at`]. Optional on the wire for messages queued before it was
+    /// always set.
     pub sent_at: Option<Timestamp>,
     /// When the channel function accepted it.
     pub received_at: Timestamp,
 }
+
+/// How much earlier than its arrival a message may place itself in its thread. Mail can
+/// honestly take days (a laptop's outbox sent after a weekend, a server retrying for the
+/// four to five days RFC 5321 suggests); a Date further back is a wrong clock or a forgery,
+/// and taking it would let a sender slip a message under a thread's history or take over
+/// its subject.
+pub const MAX_SENT_BEFORE_ARRIVAL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 impl Versioned for InboundMessage {
     const KIND: &'static str = "inbound_message";
@@ -79,6 +91,14 @@ impl InboundMessage {
     /// Keyed by Message-ID, which every copy of a mail shares however it reaches us.
     pub fn email_idempotency_key(message_id: &str) -> String {
         format!("email:{message_id}")
+    }
+
+    /// Where the message goes in its thread: when it was sent, clamped to its arrival (never
+    /// later than `received_at`, at most [`MAX_SENT_BEFORE_ARRIVAL`] earlier). The inbound
+    /// queue does not keep order, so the order of routing says nothing.
+    pub fn thread_at(&self) -> Timestamp {
+        let earliest = self.received_at.checked_sub(MAX_SENT_BEFORE_ARRIVAL).unwrap_or(Timestamp::MIN);
+        self.sent_at.unwrap_or(self.received_at).clamp(earliest, self.received_at)
     }
 
     /// A delivery status notification, not a customer writing.

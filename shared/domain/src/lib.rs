@@ -3,6 +3,7 @@
 //! dispatcher) that the Lambda functions and the local desk run unchanged.
 
 pub mod assignment;
+pub mod cursor;
 pub mod desk;
 pub mod dispatch;
 pub mod email;
@@ -10,6 +11,7 @@ pub mod envelope;
 pub mod faults;
 pub mod inbound;
 pub mod lifecycle;
+pub mod log_id;
 pub mod memory;
 pub mod model;
 pub mod outbound;
@@ -19,5 +21,6 @@ pub mod redrive;
 pub mod router;
 pub mod sla;
 pub mod system;
+pub mod text;
 
 pub use model::*;

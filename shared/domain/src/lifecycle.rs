@@ -111,6 +111,7 @@ impl Ticket {
             priority: Priority::default(),
             channel,
             subject,
+            subject_at: None,
             requester: requester.clone(),
             team: None,
             assignee: None,

@@ -71,6 +71,25 @@ impl TicketFilter {
         }
     }
 
+    /// What a cursor is bound to: every field, in a fixed unambiguous form (JSON). For
+    /// `due_before` only whether it is set: the breaching-soon view moves its horizon with
+    /// the clock between pages, and is still the same list.
+    pub fn binding(&self) -> String {
+        serde_json::json!([
+            self.status,
+            self.team,
+            self.assignee,
+            self.requester,
+            self.priority,
+            self.channel,
+            self.category,
+            self.tag,
+            self.breached,
+            self.due_before.is_some(),
+        ])
+        .to_string()
+    }
+
     /// Whether `ticket` passes every field of the filter (the index's own included).
     pub fn matches(&self, ticket: &Ticket) -> bool {
         self.status.is_none_or(|s| ticket.status == s)

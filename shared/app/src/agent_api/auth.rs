@@ -29,9 +29,9 @@ pub enum Role {
 }
 
 impl Role {
-    /// The Cognito group names, one per role.
+    /// The Cognito group names, one per role, exactly.
     pub fn from_group(group: &str) -> Option<Role> {
-        match group.trim() {
+        match group {
             "analyst" => Some(Role::Analyst),
             "agent" => Some(Role::Agent),
             "supervisor" => Some(Role::Supervisor),
@@ -132,8 +132,10 @@ pub struct VerifiedClaims {
 }
 
 impl VerifiedClaims {
-    /// From the authorizer's claim map. API Gateway passes `cognito:groups` as the text
-    /// `[agent supervisor]` (or a JSON array, or one name); all three are read.
+    /// From the authorizer's claim map. `cognito:groups` is read in its two exact list
+    /// forms only: API Gateway's `[agent supervisor]` and a JSON array of strings. Anything
+    /// else (`agent,admin`, a bare name, stray brackets) grants no group: a claim that is
+    /// not a list is not guessed at.
     pub fn from_claims(claims: &HashMap<String, String>) -> Option<Self> {
         let user = ["cognito:username", "username", "sub"]
             .iter()
@@ -160,12 +162,19 @@ fn split_groups(raw: &str) -> Vec<String> {
     if let Ok(list) = serde_json::from_str::<Vec<String>>(raw) {
         return list;
     }
-    raw.trim_matches(|c| c == '[' || c == ']')
-        .split([' ', ','])
-        .map(str::trim)
-        .filter(|g| !g.is_empty())
-        .map(str::to_owned)
-        .collect()
+    // `[a b c]`: one pair of brackets around names separated by single spaces.
+    let Some(inner) = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')) else {
+        return Vec::new();
+    };
+    let names: Vec<&str> = inner.split(' ').collect();
+    let well_formed = names.iter().all(|name| {
+        !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '@'))
+    });
+    if inner.is_empty() || !well_formed {
+        return Vec::new();
+    }
+    names.into_iter().map(str::to_owned).collect()
 }
 
 /// Reads the [`VerifiedClaims`] extension the function put on the request.
@@ -200,9 +209,44 @@ mod tests {
         }
     }
 
+    fn role_of(groups: &str) -> Option<Role> {
+        let claims = HashMap::from([
+            ("sub".to_owned(), "abc-123".to_owned()),
+            ("cognito:groups".to_owned(), groups.to_owned()),
+        ]);
+        VerifiedClaims::from_claims(&claims)?.principal().map(|p| p.role)
+    }
+
     #[test]
-    fn cognito_groups_parse_in_every_shape_and_take_the_highest_role() {
-        for raw in ["[agent supervisor]", "[\"agent\",\"supervisor\"]", "agent,supervisor"] {
+    fn input_hygiene_cognito_groups_are_read_only_in_the_exact_list_forms() {
+        for (raw, role) in [
+            ("[admin]", Some(Role::Admin)),
+            ("[agent admin]", Some(Role::Admin)),
+            ("[\"agent\",\"admin\"]", Some(Role::Admin)),
+            ("[ \"admin\" ]", Some(Role::Admin)),
+            ("[]", None),
+            // Not a list, or not one of the two forms: no group at all.
+            ("admin", None),
+            ("admin,foo", None),
+            ("agent,admin", None),
+            ("[agent,admin]", None),
+            ("[agent  admin]", None),
+            ("[ admin]", None),
+            ("[[admin]]", None),
+            ("xadminx", None),
+            ("[xadminx]", None),
+            ("[Admin]", None),
+            ("[\" admin\"]", None),
+            ("[\"admin\"", None),
+            ("admin]", None),
+        ] {
+            assert_eq!(role_of(raw), role, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn cognito_groups_parse_in_both_list_shapes_and_take_the_highest_role() {
+        for raw in ["[agent supervisor]", "[\"agent\",\"supervisor\"]"] {
             let claims = HashMap::from([
                 ("sub".to_owned(), "abc-123".to_owned()),
                 ("cognito:username".to_owned(), "li".to_owned()),

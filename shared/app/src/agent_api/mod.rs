@@ -86,7 +86,10 @@ type Api = State<AgentApi>;
 pub fn desk(config: &DeskConfig, ports: DeskPorts) -> AgentDesk {
     let routing = config.routing().ok().flatten();
     let email = config.email.as_ref().map(|e| e.rules()).unwrap_or_default();
-    let desk = AgentDesk::new(ports, routing, email);
+    let mut desk = AgentDesk::new(ports, routing, email);
+    if let Some(key) = config.cursor_key() {
+        desk = desk.with_cursor_key(key);
+    }
     match config.sla_policies() {
         Ok(Some(policies)) => desk.with_sla(policies),
         Ok(None) => desk,
@@ -112,6 +115,7 @@ impl From<DeskError> for ApiError {
             DeskError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             DeskError::Conflict(reason) => ApiError::conflict(reason),
             DeskError::Invalid(reason) => ApiError::bad_request(reason),
+            DeskError::KeyReused(reason) => ApiError::unprocessable(reason),
             DeskError::Lifecycle(e @ LifecycleError::Closed(_)) => ApiError::conflict(e.to_string()),
             DeskError::Lifecycle(e) => ApiError::bad_request(e.to_string()),
             DeskError::Store(StoreError::Unavailable(reason)) => {

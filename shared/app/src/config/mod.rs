@@ -110,6 +110,18 @@ pub struct ChatInbox {
     /// Turns the acknowledgement off for this inbox.
     #[serde(default)]
     pub acknowledge: Option<bool>,
+    /// Signed messages accepted per minute before the webhook answers 429 (the provider
+    /// retries later); `0` turns the limit off. Default [`DEFAULT_INBOX_MESSAGES_PER_MINUTE`].
+    #[serde(default = "default_inbox_rate")]
+    pub max_messages_per_minute: u32,
+}
+
+/// 20 messages a second, sustained for a minute, from one inbox: far above a shop's chat
+/// traffic, far below what would cost real money if a leaked secret were abused.
+pub const DEFAULT_INBOX_MESSAGES_PER_MINUTE: u32 = 1200;
+
+fn default_inbox_rate() -> u32 {
+    DEFAULT_INBOX_MESSAGES_PER_MINUTE
 }
 
 impl std::fmt::Debug for ChatInbox {
@@ -254,10 +266,7 @@ impl DeskConfig {
                     format!("must be at least {MIN_SECRET_LEN} characters"),
                 ));
             }
-            match reqwest::Url::parse(&inbox.callback_url) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
-                _ => return Err(invalid(field("callback_url"), "must be an absolute http(s) URL")),
-            }
+            validate_callback_url(&field("callback_url"), &inbox.callback_url)?;
             if let Some(text) = &inbox.acknowledgement {
                 validate_template(&field("acknowledgement"), text)?;
             }
@@ -277,6 +286,13 @@ impl DeskConfig {
         self.routing()?;
         staff::validate(&self.agents, &self.auth, self.routing.as_ref())?;
         self.sla_policies()?;
+        if let Some(sla) = &self.sla {
+            for (i, escalation) in sla.escalations.iter().enumerate() {
+                if let Some(url) = &escalation.notify_webhook {
+                    validate_callback_url(&format!("sla.escalations[{i}].notify_webhook"), url)?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -291,6 +307,12 @@ impl DeskConfig {
             let message = message.strip_prefix(&format!("{}: ", e.field())).unwrap_or(&message).to_owned();
             invalid(field, message)
         })
+    }
+
+    /// The key the agent API signs list cursors with (see [`AuthConfig::cursor_key`]).
+    pub fn cursor_key(&self) -> Option<omnidesk_domain::cursor::CursorKey> {
+        let inbox_secrets: Vec<&str> = self.chat_inboxes.iter().map(|i| i.secret.as_str()).collect();
+        self.auth.cursor_key(&inbox_secrets)
     }
 
     pub fn inboxes(&self) -> Arc<InboxDirectory> {
@@ -312,6 +334,25 @@ impl DeskConfig {
             })
             .collect();
         Acknowledgements { default, per_inbox }
+    }
+}
+
+/// Where the desk POSTs signed customer data: https, or plain http to this machine only
+/// (`127.0.0.1`, `::1`, `localhost`: a receiver for the local desk and tests). Used for every
+/// outbound URL in the file.
+pub(crate) fn validate_callback_url(field: &str, raw: &str) -> Result<(), ConfigError> {
+    let url = reqwest::Url::parse(raw)
+        .ok()
+        .filter(|u| u.has_host())
+        .ok_or_else(|| invalid(field, "must be an absolute https URL"))?;
+    // The parsed host is normalised (`[0:0::1]` → `[::1]`, `2130706433` → `127.0.0.1`).
+    let loopback = url
+        .host_str()
+        .is_some_and(|h| matches!(h, "127.0.0.1" | "[::1]") || h.eq_ignore_ascii_case("localhost"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(invalid(field, "must be https (plain http only to 127.0.0.1, ::1 or localhost)")),
     }
 }
 
@@ -391,7 +432,11 @@ mod tests {
     fn bad_urls_ids_and_templates_are_named() {
         assert_eq!(
             error_of(&GOOD.replace("http://127.0.0.1:4000/cb", "ftp://x")),
-            "chat_inboxes[1].callback_url: must be an absolute http(s) URL"
+            "chat_inboxes[1].callback_url: must be https (plain http only to 127.0.0.1, ::1 or localhost)"
+        );
+        assert_eq!(
+            error_of(&GOOD.replace("http://127.0.0.1:4000/cb", "/relative")),
+            "chat_inboxes[1].callback_url: must be an absolute https URL"
         );
         assert_eq!(
             error_of(&GOOD.replace("id = \"app\"", "id = \"web\"")),
@@ -405,6 +450,29 @@ mod tests {
             error_of(&format!("{GOOD}\n[acknowledgement]\ntext = \"thanks\"")),
             "acknowledgement.text: must contain {ticket}, where the tracking number goes"
         );
+    }
+
+    #[test]
+    fn input_hygiene_callback_urls_must_be_https_except_to_loopback() {
+        for url in [
+            "https://shop.example/cb",
+            "http://127.0.0.1:4000/cb",
+            "http://[::1]:4000/cb",
+            "http://localhost/cb",
+        ] {
+            assert!(DeskConfig::from_toml(&GOOD.replace("http://127.0.0.1:4000/cb", url)).is_ok(), "{url}");
+        }
+        for url in [
+            "http://shop.example/cb",
+            "http://10.0.0.1/cb",
+            "http://127.0.0.2/cb",
+            "http://localhost.shop.example/cb",
+            "http://169.254.169.254/latest/meta-data",
+            "file:///etc/passwd",
+        ] {
+            let error = error_of(&GOOD.replace("http://127.0.0.1:4000/cb", url));
+            assert!(error.starts_with("chat_inboxes[1].callback_url: must be"), "{url}: {error}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use omnidesk_domain::assignment::{Agent, Presence, RoutingConfig};
+use omnidesk_domain::cursor::CursorKey;
 use serde::Deserialize;
 
 use super::{ConfigError, invalid};
@@ -51,6 +52,21 @@ impl AgentConfig {
 pub struct AuthConfig {
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
+    /// Signs the agent API's list cursors; the same on every instance of the desk. Absent:
+    /// derived from the other secrets in this file (see [`AuthConfig::cursor_key`]).
+    #[serde(default)]
+    pub cursor_secret: Option<CursorSecret>,
+}
+
+/// A secret that never shows in debug output.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct CursorSecret(pub String);
+
+impl std::fmt::Debug for CursorSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorSecret(..)")
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -76,6 +92,29 @@ impl AuthConfig {
         BearerTokens::new(
             self.tokens.iter().map(|t| (t.token.clone(), Principal { user: t.user.clone(), role: t.role })),
         )
+    }
+}
+
+impl AuthConfig {
+    /// The list cursor key: from `cursor_secret`, else from the chat inbox secrets and agent
+    /// tokens (every instance loads the same file, so they agree); `None` when the file holds
+    /// no secret at all (the desk then signs with a key of its own process).
+    pub fn cursor_key(&self, inbox_secrets: &[&str]) -> Option<CursorKey> {
+        if let Some(secret) = &self.cursor_secret {
+            return Some(CursorKey::derive(secret.0.as_bytes()));
+        }
+        let mut secrets: Vec<&str> = inbox_secrets.to_vec();
+        secrets.extend(self.tokens.iter().map(|t| t.token.as_str()));
+        if secrets.is_empty() {
+            return None;
+        }
+        secrets.sort_unstable();
+        // Length-prefixed, so no two lists of secrets give the same bytes.
+        let material: Vec<u8> = secrets
+            .iter()
+            .flat_map(|s| (s.len() as u64).to_be_bytes().into_iter().chain(s.bytes()))
+            .collect();
+        Some(CursorKey::derive(&material))
     }
 }
 
@@ -114,6 +153,9 @@ pub(super) fn validate(
         if agent.capacity == 0 {
             return Err(invalid(field("capacity"), "must be at least 1"));
         }
+    }
+    if auth.cursor_secret.as_ref().is_some_and(|s| s.0.len() < MIN_TOKEN_LEN) {
+        return Err(invalid("auth.cursor_secret", format!("must be at least {MIN_TOKEN_LEN} characters")));
     }
     let mut tokens = HashSet::new();
     for (i, token) in auth.tokens.iter().enumerate() {

@@ -166,6 +166,7 @@ mod tests {
             priority: Priority::Urgent,
             channel: Channel::Email,
             subject: "Where is my parcel?".into(),
+            subject_at: Some(Timestamp::from_second(1_789_999_000).unwrap()),
             requester: customer.clone(),
             team: Some("tier1".into()),
             assignee: None,

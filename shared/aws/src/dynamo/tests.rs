@@ -50,6 +50,7 @@ fn ticket(version: u64) -> Ticket {
         priority: Priority::Normal,
         channel: Channel::Chat,
         subject: "parcel".into(),
+        subject_at: None,
         requester: CustomerId::new("cus_1"),
         team: None,
         assignee: None,

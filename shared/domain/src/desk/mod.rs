@@ -25,6 +25,7 @@ pub use reply::{Delivery, ReplyOutcome};
 pub use tickets::{TicketPatch, TicketView};
 
 use crate::assignment::Routing;
+use crate::cursor::CursorKey;
 use crate::lifecycle::LifecycleError;
 use crate::model::{Actor, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
@@ -43,12 +44,21 @@ pub enum DeskError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// An idempotency key sent again with a different request.
+    #[error("{0}")]
+    KeyReused(String),
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
     Queue(#[from] QueueError),
+}
+
+impl From<crate::text::TextError> for DeskError {
+    fn from(error: crate::text::TextError) -> Self {
+        DeskError::Invalid(error.to_string())
+    }
 }
 
 impl From<StoreError> for DeskError {
@@ -79,6 +89,8 @@ pub struct AgentDesk {
     routing: Option<Routing>,
     email: EmailRules,
     sla: Option<Arc<SlaPolicies>>,
+    /// Signs the list cursors handed out.
+    cursors: CursorKey,
 }
 
 /// Who is acting: the signed-in user's login.
@@ -92,8 +104,17 @@ impl Staff {
 }
 
 impl AgentDesk {
+    /// Cursors are signed with a random key until [`AgentDesk::with_cursor_key`] sets the
+    /// deployment's: enough for one process, not for several serving one desk. (The key is
+    /// never observable, so it is not drawn from the ports' id source, whose ids tests see.)
     pub fn new(ports: DeskPorts, routing: Option<Routing>, email: EmailRules) -> Self {
-        Self { ports, routing, email, sla: None }
+        let cursors = CursorKey::derive(crate::system::RandomIds.token().as_bytes());
+        Self { ports, routing, email, sla: None, cursors }
+    }
+
+    pub fn with_cursor_key(mut self, key: CursorKey) -> Self {
+        self.cursors = key;
+        self
     }
 
     /// Keeps SLA timers on every change, and shows them in the ticket view.

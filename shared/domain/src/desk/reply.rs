@@ -17,6 +17,7 @@ use crate::outbound::{Destination, EmailDestination, OutboundJob, OutboundKind};
 use crate::ports::{IdempotencyRecord, TicketCommit};
 use crate::router::IDEMPOTENCY_TTL;
 use crate::system::later;
+use crate::text;
 
 /// Longest reply or note, in bytes (the chat webhook's own limit).
 pub const MAX_REPLY_BYTES: usize = 64 * 1024;
@@ -55,10 +56,11 @@ impl AgentDesk {
         version: Option<u64>,
         idempotency_key: Option<&str>,
     ) -> Result<ReplyOutcome, DeskError> {
-        let text = text.trim();
-        if text.is_empty() || text.len() > MAX_REPLY_BYTES {
+        let text = text::required_body("text", text)?;
+        if text.len() > MAX_REPLY_BYTES {
             return Err(DeskError::Invalid(format!("text: 1 to {MAX_REPLY_BYTES} bytes")));
         }
+        let request = request_digest(&text, internal);
         let key = match idempotency_key {
             Some(key) if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS => {
                 return Err(DeskError::Invalid(format!(
@@ -72,7 +74,7 @@ impl AgentDesk {
         if let Some(key) = &key
             && let Some(done) = self.ports.idempotency.result(key, now).await?
         {
-            return self.repeat(done).await;
+            return self.repeat(done, &request).await;
         }
 
         let mut ticket = self.load_at(number, version).await?;
@@ -84,7 +86,7 @@ impl AgentDesk {
             author: AuthorKind::Agent,
             author_id: Some(staff.0.clone()),
             visibility: if internal { Visibility::Internal } else { Visibility::Public },
-            text: text.to_owned(),
+            text,
             attachments: Vec::new(),
             channel_ref: ChannelRef::None,
             created_at: now,
@@ -106,7 +108,11 @@ impl AgentDesk {
         let idempotency = match key {
             Some(key) => Some(IdempotencyRecord {
                 key,
-                result: serde_json::to_value(&outcome).map_err(|e| DeskError::Invalid(e.to_string()))?,
+                result: serde_json::to_value(StoredReply {
+                    outcome: outcome.clone(),
+                    request: Some(request),
+                })
+                .map_err(|e| DeskError::Invalid(e.to_string()))?,
                 expires_at: later(now, IDEMPOTENCY_TTL),
             }),
             None => None,
@@ -127,10 +133,19 @@ impl AgentDesk {
     }
 
     /// A reply made before under the same key: queue its delivery again (the dispatcher
-    /// sends a job once, whatever the queue holds) and answer as the first time.
-    async fn repeat(&self, done: serde_json::Value) -> Result<ReplyOutcome, DeskError> {
-        let outcome: ReplyOutcome = serde_json::from_value(done)
+    /// sends a job once, whatever the queue holds) and answer as the first time. The same key
+    /// with another text, or a note's key used for a reply, is a client bug, not a retry:
+    /// refused.
+    async fn repeat(&self, done: serde_json::Value, request: &str) -> Result<ReplyOutcome, DeskError> {
+        let stored: StoredReply = serde_json::from_value(done)
             .map_err(|e| DeskError::Store(crate::ports::StoreError::Corrupt(e.to_string())))?;
+        // Records written before digests were kept have none: they are taken as a match.
+        if stored.request.as_deref().is_some_and(|first| first != request) {
+            return Err(DeskError::KeyReused(
+                "Idempotency-Key: already used for a different request; use a new key".into(),
+            ));
+        }
+        let outcome = stored.outcome;
         if outcome.delivery == Delivery::Queued {
             let ticket = self.load(outcome.ticket).await?;
             let messages = self.ports.tickets.messages(outcome.ticket).await?;
@@ -211,6 +226,21 @@ impl AgentDesk {
             language: language.unwrap_or_else(|| rules.default_language.clone()),
         }
     }
+}
+
+/// What the idempotency record keeps: the outcome, and a digest of the request it answered.
+#[derive(Serialize, Deserialize)]
+struct StoredReply {
+    #[serde(flatten)]
+    outcome: ReplyOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request: Option<String>,
+}
+
+/// The request a key stands for: what it writes, the text (as stored) and reply or note. The
+/// `version` is a precondition, not part of what is written: a retry may leave it out.
+fn request_digest(text: &str, internal: bool) -> String {
+    hex::encode(Sha256::digest(format!("{internal}\n{text}").as_bytes()))
 }
 
 /// Scoped to the ticket and the user, and hashed: keys are the client's text.

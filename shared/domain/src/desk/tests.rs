@@ -131,3 +131,59 @@ async fn a_waiting_ticket_is_offered_only_to_an_agent_with_the_skills_its_routin
     let assigned = store.ticket(TicketNumber(1)).await.unwrap().unwrap();
     assert_eq!(assigned.assignee.as_deref(), Some("refunder"));
 }
+
+#[tokio::test]
+async fn input_hygiene_an_idempotency_key_reused_with_a_different_body_is_refused() {
+    let (desk, store) = desk();
+    open_ticket(&store, 1).await;
+    desk.reply(&staff(), TicketNumber(1), "On its way", false, None, Some("k-1")).await.unwrap();
+    for (text, internal) in [("Refund sent", false), ("On its way", true)] {
+        let reused = desk.reply(&staff(), TicketNumber(1), text, internal, None, Some("k-1")).await;
+        assert!(matches!(reused, Err(DeskError::KeyReused(_))), "{reused:?}");
+    }
+    // The same request again (spacing aside: the stored text is what counts) is a retry,
+    // whatever version it names: the version is a precondition, not what the key writes.
+    desk.reply(&staff(), TicketNumber(1), " On its way\n", false, None, Some("k-1")).await.unwrap();
+    desk.reply(&staff(), TicketNumber(1), "On its way", false, Some(99), Some("k-1")).await.unwrap();
+    assert_eq!(store.messages(TicketNumber(1)).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn input_hygiene_agent_tags_categories_and_replies_are_sanitised_and_invisible_ones_refused() {
+    let (desk, store) = desk();
+    let ticket = open_ticket(&store, 1).await;
+    let patch = TicketPatch {
+        version: ticket.version,
+        tags: Some(["vip\u{202E}".to_owned(), "\u{200B}refund".to_owned()].into()),
+        category: Some(Some("Billing\u{0}".to_owned())),
+        ..TicketPatch::default()
+    };
+    let patched = desk.patch(&staff(), TicketNumber(1), patch).await.unwrap();
+    assert_eq!(patched.tags, ["refund".to_owned(), "vip".to_owned()].into());
+    assert_eq!(patched.category.as_deref(), Some("Billing"));
+    for patch in [
+        TicketPatch {
+            version: patched.version,
+            tags: Some(["\u{2066}\u{2069}".to_owned()].into()),
+            ..Default::default()
+        },
+        TicketPatch {
+            version: patched.version,
+            category: Some(Some("\u{200B}".to_owned())),
+            ..Default::default()
+        },
+    ] {
+        let refused = desk.patch(&staff(), TicketNumber(1), patch).await;
+        assert!(
+            matches!(&refused, Err(DeskError::Invalid(m)) if m.ends_with("must contain visible text")),
+            "{refused:?}"
+        );
+    }
+    let refused = desk.reply(&staff(), TicketNumber(1), "\u{202E}\u{200B}", true, None, None).await;
+    assert!(
+        matches!(&refused, Err(DeskError::Invalid(m)) if m == "text: must contain visible text"),
+        "{refused:?}"
+    );
+    desk.reply(&staff(), TicketNumber(1), "note\u{1B}[0m\u{202E}", true, None, None).await.unwrap();
+    assert_eq!(store.messages(TicketNumber(1)).await.unwrap()[0].text, "note[0m");
+}

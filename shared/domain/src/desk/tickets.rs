@@ -11,6 +11,7 @@ use crate::model::{
 };
 use crate::query::{TicketFilter, TicketPage};
 use crate::sla::TimerView;
+use crate::text;
 
 /// A ticket with everything an agent reads on its page.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -66,7 +67,13 @@ impl AgentDesk {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<TicketPage, DeskError> {
-        Ok(self.ports.tickets.list(filter, limit, cursor).await?)
+        let position = match cursor {
+            Some(cursor) => Some(self.cursors.open(filter, cursor).map_err(|_| bad_cursor())?),
+            None => None,
+        };
+        let mut page = self.ports.tickets.list(filter, limit, position).await?;
+        page.cursor = page.cursor.map(|position| self.cursors.seal(filter, &position));
+        Ok(page)
     }
 
     pub async fn view(&self, number: TicketNumber) -> Result<TicketView, DeskError> {
@@ -91,6 +98,7 @@ impl AgentDesk {
         number: TicketNumber,
         patch: TicketPatch,
     ) -> Result<Ticket, DeskError> {
+        let patch = clean_patch(patch)?;
         validate_patch(&patch)?;
         if let Some(Some(agent)) = &patch.assignee {
             self.ensure_agent(agent).await?;
@@ -228,6 +236,26 @@ impl AgentDesk {
             created_at: at,
         }
     }
+}
+
+fn bad_cursor() -> DeskError {
+    DeskError::Invalid("cursor: not one this list handed out; start again without it".into())
+}
+
+/// Tags, category, team and assignee through the one sanitiser: invisible-only is refused.
+fn clean_patch(mut patch: TicketPatch) -> Result<TicketPatch, DeskError> {
+    let clean = |field: &str, value: &str| text::required_line(field, value, MAX_LABEL_CHARS);
+    if let Some(tags) = patch.tags.take() {
+        patch.tags = Some(tags.iter().map(|t| clean("tags", t)).collect::<Result<_, _>>()?);
+    }
+    for (field, value) in
+        [("team", &mut patch.team), ("assignee", &mut patch.assignee), ("category", &mut patch.category)]
+    {
+        if let Some(Some(raw)) = value {
+            *raw = clean(field, raw)?;
+        }
+    }
+    Ok(patch)
 }
 
 fn validate_patch(patch: &TicketPatch) -> Result<(), DeskError> {

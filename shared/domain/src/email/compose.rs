@@ -152,6 +152,27 @@ mod tests {
     }
 
     #[test]
+    fn input_hygiene_markup_from_customers_and_agents_is_escaped_in_the_html_part() {
+        // A customer's `&lt;script&gt;` arrives decoded as text; an agent quoting it (or
+        // typing markup) must not put live markup into the mail's HTML alternative.
+        for text in ["<script>alert(1)</script>", "&lt;script&gt;", "<img src=x onerror=alert(1)>"] {
+            let (job, destination) = job(OutboundKind::AgentReply, text);
+            let raw = compose(&job, &destination).unwrap();
+            let html = html_part(&raw);
+            assert!(!html.contains("<script") && !html.contains("<img"), "{html}");
+            assert_eq!(parse(&raw).unwrap().text, text, "the text part keeps the text as written");
+        }
+        let html = html_body("&lt;script&gt;", "en");
+        assert!(html.contains("&amp;lt;script&amp;gt;"), "{html}");
+    }
+
+    /// The decoded HTML alternative of a composed mail.
+    fn html_part(raw: &[u8]) -> String {
+        let message = mail_parser::MessageParser::default().parse(raw).unwrap();
+        message.body_html(0).unwrap().into_owned()
+    }
+
+    #[test]
     fn html_is_escaped_and_paragraphed() {
         assert_eq!(
             html_body("a <b> & \"c\"\nd\n\n\ne", "en"),

@@ -8,6 +8,7 @@ use mail_parser::{Address, HeaderName, HeaderValue, Message, MimeHeaders};
 
 use super::{Automation, EmailError, MAX_FIELD_BYTES, MAX_RECIPIENTS, MAX_REFERENCES, Mailbox, clip};
 use crate::model::Identity;
+use crate::text;
 
 /// 64 bytes of local part, `@`, 255 of domain (RFC 5321 §4.5.3.1).
 const MAX_ADDRESS_BYTES: usize = 320;
@@ -47,13 +48,14 @@ pub(super) fn mailboxes(address: Option<&Address<'_>>) -> Vec<Mailbox> {
         .collect()
 }
 
+/// Cleaned by the desk's one sanitiser and cut to [`text::MAX_NAME_CHARS`]; `None` when
+/// nothing visible is left.
 fn display_name(name: Option<&str>) -> Option<String> {
-    let name = name?.trim().trim_matches('"').trim();
-    (!name.is_empty()).then(|| clip(name, MAX_FIELD_BYTES))
+    text::name(name?.trim().trim_matches('"'))
 }
 
 pub(super) fn subject(message: &Message<'_>) -> String {
-    message.subject().map(|s| clip(s.trim(), MAX_FIELD_BYTES)).unwrap_or_default()
+    message.subject().map(|s| clip(&text::line(s), MAX_FIELD_BYTES)).unwrap_or_default()
 }
 
 pub(super) fn message_id(message: &Message<'_>) -> Option<String> {
@@ -173,4 +175,25 @@ fn report_type(message: &Message<'_>) -> Option<String> {
     is_report.then(|| {
         content_type.attribute("report-type").map(|t| t.trim().to_ascii_lowercase()).unwrap_or_default()
     })
+}
+
+#[cfg(test)]
+mod hygiene_tests {
+    use crate::email::parse;
+
+    #[test]
+    fn input_hygiene_subjects_and_display_names_lose_control_and_bidi_characters() {
+        // RFC 2047 lets a sender put any character into a header, controls and overrides too.
+        let raw = "From: =?UTF-8?Q?Anna_=E2=80=AE_Admin=07?= <anna@example.com>\r\n\
+                   Cc: =?UTF-8?Q?=E2=80=8B=E2=81=A6?= <bob@example.com>\r\n\
+                   To: support@desk.example\r\n\
+                   Subject: =?UTF-8?Q?Refund=E2=80=AEtxt.exe_=1B[31m_now?=\r\n\r\nhello\r\n";
+        let parsed = parse(raw.as_bytes()).unwrap();
+        assert_eq!(parsed.subject, "Refundtxt.exe [31m now");
+        assert_eq!(parsed.from.name.as_deref(), Some("Anna  Admin"));
+        assert_eq!(parsed.cc[0].name, None, "an invisible-only name is no name");
+        let long = format!("From: {} <anna@example.com>\r\nSubject: x\r\n\r\nhi", "A".repeat(500));
+        let parsed = parse(long.as_bytes()).unwrap();
+        assert_eq!(parsed.from.name.map(|n| n.chars().count()), Some(crate::text::MAX_NAME_CHARS));
+    }
 }

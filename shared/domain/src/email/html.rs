@@ -361,3 +361,19 @@ fn windows_1252(code: u32) -> Option<char> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod hygiene_tests {
+    use super::html_to_text;
+
+    #[test]
+    fn input_hygiene_entities_that_decode_to_markup_stay_text() {
+        // Decoded once, to text: the markup they spell is kept as characters, never parsed.
+        assert_eq!(
+            html_to_text("<p>&lt;script&gt;alert(1)&lt;/script&gt; &#60;img src=x onerror=y&#62;</p>"),
+            "<script>alert(1)</script> <img src=x onerror=y>"
+        );
+        // Twice-encoded entities decode once only.
+        assert_eq!(html_to_text("<p>&amp;lt;b&amp;gt;</p>"), "&lt;b&gt;");
+    }
+}

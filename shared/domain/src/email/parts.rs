@@ -10,12 +10,14 @@ use sha2::{Digest, Sha256};
 
 use super::html::html_to_text;
 use super::{Attachment, AttachmentBytes, EmailError, MAX_ATTACHMENTS};
+use crate::text;
 
 /// The message's body as plain text, line ends normalised to `\n`.
 pub(super) fn body_text(message: &Message<'_>) -> String {
     let plain = join_parts(message, &message.text_body, false);
     let text = if plain.trim().is_empty() { join_parts(message, &message.html_body, true) } else { plain };
-    text.replace("\r\n", "\n").replace('\r', "\n")
+    // Also turns `\r\n` and a lone `\r` into `\n`.
+    text::body(&text)
 }
 
 /// Several body parts (Apple Mail splits text around inline images) are joined by a newline.
@@ -88,8 +90,8 @@ fn clean_content_id(id: &str) -> Option<String> {
 /// Longest file name kept, in characters; longer names keep their end (the extension).
 const MAX_FILENAME_CHARS: usize = 200;
 
-/// The sender's file name, made safe to show and to store: no directories, no control
-/// characters. A nested message is named after its subject.
+/// The sender's file name, made safe to show and to store: no directories, no control,
+/// bidi or invisible characters. A nested message is named after its subject.
 fn filename(part: &MessagePart<'_>, index: usize, content_type: &str) -> String {
     let given = part
         .attachment_name()
@@ -101,8 +103,9 @@ fn filename(part: &MessagePart<'_>, index: usize, content_type: &str) -> String 
 
 fn clean_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    // Control characters, bidi overrides (`invoice\u{202E}fdp.exe`) and invisible ones go.
+    let cleaned = text::line(base);
+    let cleaned = cleaned.trim_start_matches('.').trim();
     let count = cleaned.chars().count();
     cleaned.chars().skip(count.saturating_sub(MAX_FILENAME_CHARS)).collect()
 }
@@ -121,5 +124,24 @@ fn extension(content_type: &str) -> &'static str {
         "message/rfc822" | "message/global" => "eml",
         "message/delivery-status" | "message/disposition-notification" | "text/rfc822-headers" => "txt",
         _ => "bin",
+    }
+}
+
+#[cfg(test)]
+mod hygiene_tests {
+    use crate::email::parse;
+
+    #[test]
+    fn input_hygiene_attachment_names_and_bodies_lose_control_and_bidi_characters() {
+        let raw = "From: anna@example.com\r\nTo: support@desk.example\r\nSubject: files\r\n\
+                   MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+                   --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+                   see \u{202E}attached\u{0}\r\n\tthanks\r\n\
+                   --b\r\nContent-Type: application/octet-stream\r\n\
+                   Content-Disposition: attachment; filename*=utf-8''invoice%E2%80%AEfdp.exe%E2%80%8B\r\n\r\n\
+                   MZ\r\n--b--\r\n";
+        let parsed = parse(raw.as_bytes()).unwrap();
+        assert_eq!(parsed.attachments[0].filename, "invoicefdp.exe");
+        assert_eq!(parsed.text, "see attached\n\tthanks");
     }
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::assignment::{Agent, Presence};
+use crate::log_id::Hashed;
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
     AgentStore, AuditEntry, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError,
@@ -107,7 +108,11 @@ impl TicketStore for MemoryStore {
     }
 
     async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError> {
-        Ok(self.lock().messages.get(&number).cloned().unwrap_or_default())
+        let mut messages = self.lock().messages.get(&number).cloned().unwrap_or_default();
+        // The order of the table's sort key (time, then id), not the order of the commits:
+        // a message routed late still takes its place by when it was sent.
+        messages.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        Ok(messages)
     }
 
     async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
@@ -130,7 +135,7 @@ impl TicketStore for MemoryStore {
                 state.threads.insert(claim.key.clone(), claim.ticket);
                 Ok(())
             }
-            _ => Err(StoreError::Conflict(format!("thread {} points elsewhere", claim.key.0))),
+            _ => Err(StoreError::Conflict(format!("thread {} points elsewhere", Hashed(&claim.key.0)))),
         }
     }
 
@@ -212,13 +217,16 @@ impl TicketStore for MemoryStore {
         for claim in &commit.thread_claims {
             let holder = state.threads.get(&claim.key).copied();
             if holder != claim.replaces {
-                return Err(StoreError::Conflict(format!("thread {} points at {holder:?}", claim.key.0)));
+                return Err(StoreError::Conflict(format!(
+                    "thread {} points at {holder:?}",
+                    Hashed(&claim.key.0)
+                )));
             }
         }
         if let Some(record) = &commit.idempotency
             && matches!(state.idempotency.get(&record.key), Some(IdempotencyEntry::Done { .. }))
         {
-            return Err(StoreError::Conflict(format!("{} is already done", record.key)));
+            return Err(StoreError::Conflict(format!("{} is already done", Hashed(&record.key))));
         }
 
         if let Some(old) = state.tickets.get(&number).and_then(|t| t.due_at) {

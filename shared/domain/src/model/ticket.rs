@@ -98,6 +98,10 @@ pub struct Ticket {
     pub priority: Priority,
     pub channel: Channel,
     pub subject: String,
+    /// When the message the subject was taken from was sent: a message sent earlier that
+    /// arrives later gives the ticket its subject instead. `None` on tickets from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_at: Option<Timestamp>,
     pub requester: CustomerId,
     pub team: Option<String>,
     pub assignee: Option<String>,

@@ -26,7 +26,7 @@ impl TicketRouter {
                 changed += 1;
             }
         }
-        tracing::info!(key = %inbound.idempotency_key, addresses = addresses.len(), changed, "router.bounce");
+        tracing::info!(key = %crate::log_id::Hashed(&inbound.idempotency_key), addresses = addresses.len(), changed, "router.bounce");
         Ok(changed)
     }
 }

@@ -25,6 +25,7 @@ use crate::assignment::Routing;
 use crate::envelope::seal;
 use crate::inbound::{InboundMessage, Source};
 use crate::lifecycle::LifecycleError;
+use crate::log_id::Hashed;
 use crate::model::{
     Actor, AuthorKind, CustomerId, Direction, Message, MessageId, Status, Ticket, TicketNumber, Visibility,
 };
@@ -184,7 +185,7 @@ impl TicketRouter {
                         ticket = plan.outcome.ticket.0,
                         opened = plan.outcome.opened,
                         channel = inbound.channel().as_str(),
-                        key = %inbound.idempotency_key,
+                        key = %Hashed(&inbound.idempotency_key),
                         "router.routed"
                     );
                     return Ok(plan.outcome);
@@ -213,11 +214,11 @@ impl TicketRouter {
             return Ok(None);
         };
         let mut outcome: RouteOutcome = serde_json::from_value(stored).map_err(|e| {
-            StoreError::Corrupt(format!("idempotency result {}: {e}", inbound.idempotency_key))
+            StoreError::Corrupt(format!("idempotency result {}: {e}", Hashed(&inbound.idempotency_key)))
         })?;
         self.enqueue(&outcome.outbound).await?;
         outcome.duplicate = true;
-        tracing::info!(ticket = outcome.ticket.0, key = %inbound.idempotency_key, "router.duplicate");
+        tracing::info!(ticket = outcome.ticket.0, key = %Hashed(&inbound.idempotency_key), "router.duplicate");
         Ok(Some(outcome))
     }
 
@@ -249,7 +250,10 @@ impl TicketRouter {
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
         let expected_version = Some(ticket.version);
-        let message = self.customer_message(inbound, customer, ticket.number, now);
+        if ticket.requester == *customer {
+            take_subject_if_earlier(&mut ticket, inbound);
+        }
+        let message = self.customer_message(inbound, customer, ticket.number);
         let events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
         if let Some(sla) = &self.sla {
             // The tier was remembered when the ticket opened.
@@ -305,6 +309,7 @@ impl TicketRouter {
             follow_up_of,
             now,
         );
+        ticket.subject_at = Some(inbound.thread_at());
         // This message's own key (a chat conversation, a mail's Message-ID), unclaimed...
         let own = ThreadClaim { key: inbound.thread_key(), ticket: number, replaces: None };
         let mut thread_claims = vec![own];
@@ -327,7 +332,7 @@ impl TicketRouter {
                 ticket.tags.insert(DMARC_FAILED_TAG.to_owned());
             }
         }
-        let message = self.customer_message(inbound, customer, number, now);
+        let message = self.customer_message(inbound, customer, number);
         let mut events = vec![created];
         events.extend(ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?);
         events.extend(self.route_to_team(inbound, customer, &mut ticket, now).await?);
@@ -376,7 +381,6 @@ impl TicketRouter {
         inbound: &InboundMessage,
         customer: &CustomerId,
         ticket: TicketNumber,
-        now: Timestamp,
     ) -> Message {
         Message {
             id: MessageId::from_token(&self.ports.ids.token()),
@@ -388,7 +392,8 @@ impl TicketRouter {
             text: inbound.text.clone(),
             attachments: inbound.attachments.clone(),
             channel_ref: inbound.channel_ref(),
-            created_at: now,
+            // Its place in the thread (stores sort by it): when sent, not when routed.
+            created_at: inbound.thread_at(),
         }
     }
 
@@ -408,6 +413,17 @@ impl TicketRouter {
     }
 }
 
+/// A message sent before the one the subject came from (routed later: the inbound queue does
+/// not keep order) gives the ticket its subject: the subject is the conversation's opening.
+/// Only the requester's own messages do: someone else in the thread names nothing.
+fn take_subject_if_earlier(ticket: &mut Ticket, inbound: &InboundMessage) {
+    let sent = inbound.thread_at();
+    if ticket.subject_at.is_some_and(|current| sent < current) {
+        ticket.subject = subject_of(subject_source(inbound));
+        ticket.subject_at = Some(sent);
+    }
+}
+
 /// What a ticket's subject is taken from: an email's subject, else the message text.
 fn subject_source(inbound: &InboundMessage) -> &str {
     match &inbound.source {
@@ -418,7 +434,8 @@ fn subject_source(inbound: &InboundMessage) -> &str {
 
 /// The first line of `text`, shortened on a character boundary.
 fn subject_of(text: &str) -> String {
-    let first_line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let first_line = text.lines().map(crate::text::line).find(|l| !l.is_empty()).unwrap_or_default();
+    let first_line = first_line.as_str();
     if first_line.is_empty() {
         return "(no subject)".to_owned();
     }
@@ -434,3 +451,6 @@ mod tests;
 
 #[cfg(test)]
 mod email_tests;
+
+#[cfg(test)]
+mod order_tests;

@@ -26,7 +26,7 @@ fn harness() -> Harness {
     Harness { store, outbound, clock, router }
 }
 
-fn chat(message_id: &str, conversation: &str, visitor: &str, text: &str) -> InboundMessage {
+pub(super) fn chat(message_id: &str, conversation: &str, visitor: &str, text: &str) -> InboundMessage {
     InboundMessage {
         idempotency_key: InboundMessage::chat_idempotency_key("web", message_id),
         source: Source::Chat {

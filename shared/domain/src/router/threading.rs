@@ -117,10 +117,12 @@ async fn load(
     number: TicketNumber,
     key: &ThreadKey,
 ) -> Result<Ticket, StoreError> {
-    tickets
-        .ticket(number)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("thread {} points at missing ticket {number}", key.0)))
+    tickets.ticket(number).await?.ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "thread {} points at missing ticket {number}",
+            crate::log_id::Hashed(&key.0)
+        ))
+    })
 }
 
 /// The `N` of the first `[#N]` in a subject.
