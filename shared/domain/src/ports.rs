@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 use crate::assignment::{Agent, Presence};
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
@@ -78,6 +79,14 @@ impl ThreadKey {
     /// The token of a ticket's reply address, `support+<token>@domain`.
     pub fn email_token(token: &str) -> Self {
         Self(format!("email:token:{token}"))
+    }
+
+    /// The form stores keep the key in: `sha256:<hex>`. A thread key names a Message-ID (which
+    /// often holds the sender's domain) or a chat conversation; stored as a digest, a later
+    /// message of the thread still finds its ticket, but the table never holds the id itself,
+    /// so erasing a customer leaves nothing to rewrite here.
+    pub fn digest(&self) -> String {
+        format!("sha256:{}", hex::encode(sha2::Sha256::digest(self.0.as_bytes())))
     }
 }
 
@@ -391,4 +400,8 @@ pub trait BlobStore: Send + Sync {
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Keys under `prefix`, sorted.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+    /// A link that lets whoever holds it read the object at `key` for `ttl` from `now`, without
+    /// signing in (a customer's data export). S3: a presigned GET; the memory twin: a local
+    /// desk URL signed with the store's own key.
+    async fn presigned_get(&self, key: &str, now: Timestamp, ttl: Duration) -> Result<String, StoreError>;
 }

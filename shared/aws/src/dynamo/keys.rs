@@ -40,8 +40,10 @@ pub(crate) fn event_sk(seq: u64) -> String {
     format!("{EVENT_PREFIX}{seq:012}")
 }
 
+/// `THREAD#sha256:<hex>`: always the digest, so the table never holds a Message-ID or a
+/// conversation id (see [`ThreadKey::digest`]).
 pub(crate) fn thread_pk(key: &ThreadKey) -> String {
-    bounded("THREAD#", &key.0)
+    format!("THREAD#{}", key.digest())
 }
 
 pub(crate) fn customer_pk(id: &CustomerId) -> String {
@@ -147,9 +149,17 @@ mod tests {
         let short = idempotency_pk("chat:web:m1");
         assert_eq!(short, "IDEM#chat:web:m1");
         let huge = "<".to_owned() + &"x".repeat(5_000) + "@example.com>";
-        let hashed = thread_pk(&ThreadKey(huge.clone()));
-        assert!(hashed.starts_with("THREAD#sha256:") && hashed.len() < 100);
-        assert_ne!(hashed, thread_pk(&ThreadKey(huge + " ")));
+        let hashed = idempotency_pk(&huge);
+        assert!(hashed.starts_with("IDEM#sha256:") && hashed.len() < 100);
+        assert_ne!(hashed, idempotency_pk(&(huge + " ")));
+    }
+
+    #[test]
+    fn thread_keys_are_stored_as_digests_holding_no_message_id() {
+        let pk = thread_pk(&ThreadKey::email_message("abc@customer.example"));
+        assert!(pk.starts_with("THREAD#sha256:") && !pk.contains("customer"), "{pk}");
+        assert_eq!(pk.len(), "THREAD#sha256:".len() + 64);
+        assert_ne!(pk, thread_pk(&ThreadKey::email_message("abd@customer.example")));
     }
 
     #[test]

@@ -29,7 +29,8 @@ struct State {
     tickets: BTreeMap<TicketNumber, Ticket>,
     messages: BTreeMap<TicketNumber, Vec<Message>>,
     events: BTreeMap<TicketNumber, Vec<TicketEvent>>,
-    threads: HashMap<ThreadKey, TicketNumber>,
+    /// By [`ThreadKey::digest`], as the table keeps them.
+    threads: HashMap<String, TicketNumber>,
     customers: HashMap<CustomerId, Customer>,
     claims: HashMap<String, CustomerId>,
     idempotency: HashMap<String, IdempotencyEntry>,
@@ -115,22 +116,23 @@ impl TicketStore for MemoryStore {
     }
 
     async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError> {
-        Ok(self.lock().threads.get(key).copied())
+        Ok(self.lock().threads.get(&key.digest()).copied())
     }
 
     async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
         let mut state = self.lock();
-        match (state.threads.get(&claim.key).copied(), claim.replaces) {
+        let key = claim.key.digest();
+        match (state.threads.get(&key).copied(), claim.replaces) {
             (Some(current), _) if current == claim.ticket => Ok(()),
             (None, None) => {
-                state.threads.insert(claim.key.clone(), claim.ticket);
+                state.threads.insert(key, claim.ticket);
                 Ok(())
             }
             (Some(current), Some(old)) if current == old => {
-                state.threads.insert(claim.key.clone(), claim.ticket);
+                state.threads.insert(key, claim.ticket);
                 Ok(())
             }
-            _ => Err(StoreError::Conflict(format!("thread {} points elsewhere", claim.key.0))),
+            _ => Err(StoreError::Conflict(format!("thread {key} points elsewhere"))),
         }
     }
 
@@ -210,9 +212,10 @@ impl TicketStore for MemoryStore {
             )));
         }
         for claim in &commit.thread_claims {
-            let holder = state.threads.get(&claim.key).copied();
+            let key = claim.key.digest();
+            let holder = state.threads.get(&key).copied();
             if holder != claim.replaces {
-                return Err(StoreError::Conflict(format!("thread {} points at {holder:?}", claim.key.0)));
+                return Err(StoreError::Conflict(format!("thread {key} points at {holder:?}")));
             }
         }
         if let Some(record) = &commit.idempotency
@@ -231,7 +234,7 @@ impl TicketStore for MemoryStore {
         state.messages.entry(number).or_default().extend(commit.messages);
         state.events.entry(number).or_default().extend(commit.events);
         for claim in commit.thread_claims {
-            state.threads.insert(claim.key, claim.ticket);
+            state.threads.insert(claim.key.digest(), claim.ticket);
         }
         if let Some(record) = commit.idempotency {
             let entry = IdempotencyEntry::Done { result: record.result, expires_at: record.expires_at };
