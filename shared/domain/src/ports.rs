@@ -86,8 +86,14 @@ impl ThreadKey {
     /// message of the thread still finds its ticket, but the table never holds the id itself,
     /// so erasing a customer leaves nothing to rewrite here.
     pub fn digest(&self) -> String {
-        format!("sha256:{}", hex::encode(sha2::Sha256::digest(self.0.as_bytes())))
+        key_digest(&self.0)
     }
+}
+
+/// `sha256:<hex>` of a key that comes from outside (a Message-ID, a chat id): the form the
+/// stores keep thread and idempotency keys in, so the table holds no header a sender wrote.
+pub fn key_digest(key: &str) -> String {
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(key.as_bytes())))
 }
 
 /// Points a thread key at a ticket, provided it still points where the writer saw it.
@@ -268,6 +274,8 @@ pub enum Idempotency {
     Done(serde_json::Value),
 }
 
+/// Stores keep each key as its [`key_digest`]: an inbound message's key holds its Message-ID,
+/// which must not outlive an erasure in the table.
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     /// The finished result under `key`, if any.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
-use omnidesk_domain::ports::ThreadKey;
+use omnidesk_domain::ports::{ThreadKey, key_digest};
 use omnidesk_domain::{CustomerId, Identity, MessageId, TicketNumber};
 use sha2::{Digest, Sha256};
 
@@ -54,8 +54,10 @@ pub(crate) fn claim_pk(identity: &Identity) -> String {
     bounded("ID#", &identity.claim_key())
 }
 
+/// `IDEM#sha256:<hex>`: always the digest, as an inbound message's key holds its Message-ID
+/// (see [`omnidesk_domain::ports::key_digest`]).
 pub(crate) fn idempotency_pk(key: &str) -> String {
-    bounded("IDEM#", key)
+    format!("IDEM#{}", key_digest(key))
 }
 
 /// `RATE#<sha256 of the key>`, always hashed: limiter keys name the limited party, e.g. the
@@ -146,12 +148,18 @@ mod tests {
 
     #[test]
     fn outside_keys_stay_within_dynamodb_limits() {
-        let short = idempotency_pk("chat:web:m1");
-        assert_eq!(short, "IDEM#chat:web:m1");
         let huge = "<".to_owned() + &"x".repeat(5_000) + "@example.com>";
         let hashed = idempotency_pk(&huge);
         assert!(hashed.starts_with("IDEM#sha256:") && hashed.len() < 100);
         assert_ne!(hashed, idempotency_pk(&(huge + " ")));
+        let identity = Identity::Email { address: "x".repeat(5_000) + "@example.com" };
+        assert!(claim_pk(&identity).starts_with("ID#sha256:"));
+    }
+
+    #[test]
+    fn idempotency_keys_are_stored_as_digests_holding_no_message_id() {
+        let pk = idempotency_pk("email:abc@customer.example");
+        assert!(pk.starts_with("IDEM#sha256:") && !pk.contains("customer"), "{pk}");
     }
 
     #[test]

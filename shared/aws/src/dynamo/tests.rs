@@ -284,11 +284,12 @@ async fn commit_is_one_transaction_with_a_condition_on_every_write() {
 
     let seen = seen.lock().unwrap().clone();
     let thread = format!("THREAD#{}", ThreadKey::chat("web", "conv-1").digest());
+    let idem = format!("IDEM#{}", omnidesk_domain::ports::key_digest("chat:web:m1"));
     let expected = [
         ("T#1042", "TICKET", "#v = :expected"),
         ("T#1042", "E#000000000002", "attribute_not_exists(#pk)"),
         (thread.as_str(), "THREAD", "attribute_not_exists(#pk)"),
-        ("IDEM#chat:web:m1", "IDEM", "attribute_not_exists(#pk) OR #s <> :done"),
+        (idem.as_str(), "IDEM", "attribute_not_exists(#pk) OR #s <> :done"),
     ];
     let expected: Vec<(String, String, String)> =
         expected.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();

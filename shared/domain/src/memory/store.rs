@@ -9,7 +9,7 @@ use crate::assignment::{Agent, Presence};
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
     AgentStore, AuditEntry, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError,
-    ThreadClaim, ThreadKey, TicketCommit, TicketStore, Watermarks,
+    ThreadClaim, ThreadKey, TicketCommit, TicketStore, Watermarks, key_digest,
 };
 use crate::query::{QueryError, TicketFilter, TicketPage};
 use crate::sla::sweeper::bucket_of;
@@ -33,6 +33,7 @@ struct State {
     threads: HashMap<String, TicketNumber>,
     customers: HashMap<CustomerId, Customer>,
     claims: HashMap<String, CustomerId>,
+    /// By [`key_digest`], as the table keeps them.
     idempotency: HashMap<String, IdempotencyEntry>,
     audit: BTreeMap<CustomerId, Vec<AuditEntry>>,
     agents: BTreeMap<String, Agent>,
@@ -219,7 +220,7 @@ impl TicketStore for MemoryStore {
             }
         }
         if let Some(record) = &commit.idempotency
-            && matches!(state.idempotency.get(&record.key), Some(IdempotencyEntry::Done { .. }))
+            && matches!(state.idempotency.get(&key_digest(&record.key)), Some(IdempotencyEntry::Done { .. }))
         {
             return Err(StoreError::Conflict(format!("{} is already done", record.key)));
         }
@@ -238,7 +239,7 @@ impl TicketStore for MemoryStore {
         }
         if let Some(record) = commit.idempotency {
             let entry = IdempotencyEntry::Done { result: record.result, expires_at: record.expires_at };
-            state.idempotency.insert(record.key, entry);
+            state.idempotency.insert(key_digest(&record.key), entry);
         }
         Ok(())
     }
@@ -444,7 +445,7 @@ impl AgentStore for MemoryStore {
 #[async_trait]
 impl IdempotencyStore for MemoryStore {
     async fn result(&self, key: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
-        Ok(match self.lock().idempotency.get(key) {
+        Ok(match self.lock().idempotency.get(&key_digest(key)) {
             Some(IdempotencyEntry::Done { result, expires_at }) if *expires_at > now => Some(result.clone()),
             _ => None,
         })
@@ -458,7 +459,7 @@ impl IdempotencyStore for MemoryStore {
         lease: Duration,
     ) -> Result<Idempotency, StoreError> {
         let mut state = self.lock();
-        match state.idempotency.get(key) {
+        match state.idempotency.get(&key_digest(key)) {
             Some(IdempotencyEntry::Done { result, expires_at }) if *expires_at > now => {
                 return Ok(Idempotency::Done(result.clone()));
             }
@@ -468,20 +469,20 @@ impl IdempotencyStore for MemoryStore {
             _ => {}
         }
         let entry = IdempotencyEntry::Leased { until: later(now, lease), owner: owner.to_owned() };
-        state.idempotency.insert(key.to_owned(), entry);
+        state.idempotency.insert(key_digest(key), entry);
         Ok(Idempotency::Started)
     }
 
     async fn complete(&self, record: IdempotencyRecord) -> Result<(), StoreError> {
         let entry = IdempotencyEntry::Done { result: record.result, expires_at: record.expires_at };
-        self.lock().idempotency.insert(record.key, entry);
+        self.lock().idempotency.insert(key_digest(&record.key), entry);
         Ok(())
     }
 
     async fn release(&self, key: &str) -> Result<(), StoreError> {
         let mut state = self.lock();
-        if matches!(state.idempotency.get(key), Some(IdempotencyEntry::Leased { .. })) {
-            state.idempotency.remove(key);
+        if matches!(state.idempotency.get(&key_digest(key)), Some(IdempotencyEntry::Leased { .. })) {
+            state.idempotency.remove(&key_digest(key));
         }
         Ok(())
     }
