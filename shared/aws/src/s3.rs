@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::presigning::PresigningConfig;
-use jiff::Timestamp;
 use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
+use jiff::Timestamp;
 use omnidesk_domain::ports::{BlobStore, StoreError};
 
 use crate::errors::blob_error;

@@ -172,7 +172,12 @@ impl AgentDesk {
     }
 
     /// Releases the record's identity claims and clears it; 0 if it was clean already.
-    async fn anonymise(&self, id: &CustomerId, now: Timestamp, report: &mut ErasureReport) -> Result<usize, DeskError> {
+    async fn anonymise(
+        &self,
+        id: &CustomerId,
+        now: Timestamp,
+        report: &mut ErasureReport,
+    ) -> Result<usize, DeskError> {
         let current = self.load_customer(id).await?;
         if is_customer_erased(&current) {
             return Ok(0);
@@ -269,7 +274,9 @@ impl AgentDesk {
 /// The idempotency key the router routed this message under.
 fn inbound_key(message: &Message) -> Option<String> {
     match &message.channel_ref {
-        ChannelRef::Chat { inbox, message_id, .. } => Some(InboundMessage::chat_idempotency_key(inbox, message_id)),
+        ChannelRef::Chat { inbox, message_id, .. } => {
+            Some(InboundMessage::chat_idempotency_key(inbox, message_id))
+        }
         ChannelRef::Email { message_id, .. } => Some(InboundMessage::email_idempotency_key(message_id)),
         ChannelRef::None => None,
     }

@@ -104,8 +104,14 @@ impl AgentDesk {
                     None => None,
                 };
                 // The blob key is the desk's business; the link stands for it.
-                let channel_ref =
-                    ChannelRef::Email { message_id, in_reply_to, references, mailbox, language, raw_key: None };
+                let channel_ref = ChannelRef::Email {
+                    message_id,
+                    in_reply_to,
+                    references,
+                    mailbox,
+                    language,
+                    raw_key: None,
+                };
                 (channel_ref, raw_mail)
             }
             other => (other, None),

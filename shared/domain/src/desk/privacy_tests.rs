@@ -12,8 +12,8 @@ use crate::dispatch::{DispatchOutcome, Dispatcher, DispatcherPorts};
 use crate::envelope::open;
 use crate::inbound::{InboundMessage, Sender, Source};
 use crate::memory::{
-    ManualClock, MemoryBlobStore, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings, RecordingNotifier,
-    SequentialIds,
+    ManualClock, MemoryBlobStore, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings,
+    RecordingNotifier, SequentialIds,
 };
 use crate::model::{AttachmentRef, EventKind, TicketNumber, Visibility};
 use crate::outbound::OutboundJob;
@@ -70,7 +70,11 @@ fn chat(world: &World, message_id: &str, text: &str) -> InboundMessage {
             conversation_id: "conv-private".into(),
             message_id: message_id.into(),
         },
-        sender: Sender { chat_visitor: Some("visitor-1".into()), name: Some("Li Wei".into()), ..Sender::default() },
+        sender: Sender {
+            chat_visitor: Some("visitor-1".into()),
+            name: Some("Li Wei".into()),
+            ..Sender::default()
+        },
         text: text.into(),
         attachments: vec![],
         sent_at: None,
@@ -117,7 +121,8 @@ async fn after_erasure_a_job_for_that_customer_in_the_queue_is_dropped() {
     assert!(notifier.delivered().is_empty(), "nothing reaches an erased customer");
 
     // Nor does a reply written after the erasure.
-    let late = world.desk.reply(&Staff("li".into()), routed.ticket, "Hello?", false, None, None).await.unwrap();
+    let late =
+        world.desk.reply(&Staff("li".into()), routed.ticket, "Hello?", false, None, None).await.unwrap();
     assert_eq!(late.delivery, Delivery::Undeliverable);
 }
 
@@ -175,7 +180,11 @@ async fn export_has_no_internal_note_and_links_attachments_for_a_while() {
     }];
     let routed = world.router.route(&inbound).await.unwrap();
     let li = Staff("li".into());
-    world.desk.reply(&li, routed.ticket, "Customer sounds like Mr Zhang next door", true, None, None).await.unwrap();
+    world
+        .desk
+        .reply(&li, routed.ticket, "Customer sounds like Mr Zhang next door", true, None, None)
+        .await
+        .unwrap();
     world.desk.reply(&li, routed.ticket, "We will replace it.", false, None, None).await.unwrap();
 
     let export = world.desk.export(&admin(), &routed.customer).await.unwrap();

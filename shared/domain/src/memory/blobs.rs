@@ -53,13 +53,20 @@ impl MemoryBlobStore {
     }
 
     fn mac(&self, key: &str, expires: i64) -> HmacSha256 {
-        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.signing_key).unwrap_or_else(|_| unreachable!());
+        let mut mac =
+            <HmacSha256 as KeyInit>::new_from_slice(&self.signing_key).unwrap_or_else(|_| unreachable!());
         mac.update(format!("{key}\n{expires}").as_bytes());
         mac
     }
 
     /// Checks a link's expiry (unix seconds) and signature (hex) for `key` at `now`.
-    pub fn verify_link(&self, key: &str, expires: i64, signature: &str, now: Timestamp) -> Result<(), LinkError> {
+    pub fn verify_link(
+        &self,
+        key: &str,
+        expires: i64,
+        signature: &str,
+        now: Timestamp,
+    ) -> Result<(), LinkError> {
         let signature = hex::decode(signature).map_err(|_| LinkError::BadSignature)?;
         self.mac(key, expires).verify_slice(&signature).map_err(|_| LinkError::BadSignature)?;
         if now.as_second() > expires {

@@ -65,14 +65,20 @@ async fn by_key(tickets: &dyn TicketStore, key: ThreadKey) -> Result<Option<Foun
 
 /// The ticket `inbound` continues by a thread key alone (chat conversation; a mail's
 /// In-Reply-To, References or reply token), whoever sent it.
-pub async fn find_by_keys(tickets: &dyn TicketStore, inbound: &InboundMessage) -> Result<Option<Found>, StoreError> {
+pub async fn find_by_keys(
+    tickets: &dyn TicketStore,
+    inbound: &InboundMessage,
+) -> Result<Option<Found>, StoreError> {
     match &inbound.source {
         Source::Chat { .. } => by_key(tickets, inbound.thread_key()).await,
         Source::Email(email) => find_email_by_keys(tickets, email).await,
     }
 }
 
-async fn find_email_by_keys(tickets: &dyn TicketStore, email: &EmailSource) -> Result<Option<Found>, StoreError> {
+async fn find_email_by_keys(
+    tickets: &dyn TicketStore,
+    email: &EmailSource,
+) -> Result<Option<Found>, StoreError> {
     for id in answered_ids(email).into_iter().take(MAX_REFERENCE_LOOKUPS) {
         if let Some(found) = by_key(tickets, ThreadKey::email_message(id)).await? {
             return Ok(Some(found));
