@@ -271,6 +271,7 @@ pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend
     let export = t.get(&format!("/v1/customers/{chat_id}/export"), SUPERVISOR).await;
     assert_eq!(export["tickets"].as_array().unwrap().len(), 3);
     assert!(export.to_string().contains(SECRET_TEXT));
+    assert!(!export.to_string().contains("VIP, be nice"), "export has no internal note");
     let erase_path = format!("/v1/customers/{chat_id}/erase");
     let (status, _) = t.api(Method::POST, &erase_path, Some(SUPERVISOR), None).await;
     assert_eq!(status, 403, "only admins erase");
@@ -286,10 +287,11 @@ pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend
     let audit = t.get(&format!("/v1/customers/{chat_id}/export"), ADMIN).await["audit"].clone();
     let actions: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|a| a["action"].as_str()).collect();
     assert!(actions.contains(&"export") && actions.contains(&"erase"), "{actions:?}");
-    // Facts for metrics stay: the ticket, reopened by "Hello again", its tags and trail.
+    // Facts for metrics stay: the ticket, reopened by "Hello again", and its trail; tags
+    // (which agents type) go.
     let ticket = t.get("/v1/tickets/1", ADMIN).await;
     assert_eq!(ticket["ticket"]["status"], "open");
-    assert_eq!(ticket["ticket"]["tags"], json!(["parcel"]));
+    assert_eq!(ticket["ticket"]["tags"], json!([]));
     assert!(ticket["events"].as_array().unwrap().iter().any(|e| e["type"] == "erased"));
 }
 

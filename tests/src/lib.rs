@@ -5,6 +5,7 @@
 pub mod agent_scenarios;
 pub mod email_corpus;
 pub mod hygiene_scenarios;
+pub mod privacy_scenarios;
 pub mod receiver;
 pub mod scenarios;
 pub mod sla_scenarios;
@@ -128,6 +129,11 @@ pub struct TestDesk {
 
 static DESKS: AtomicU32 = AtomicU32::new(0);
 
+/// A name for one desk of this test process.
+fn desk_id() -> String {
+    format!("{}-{}", std::process::id(), DESKS.fetch_add(1, Ordering::Relaxed))
+}
+
 impl TestDesk {
     pub async fn start(backend: &Backend) -> Self {
         Self::start_with_faults(backend, None).await
@@ -174,7 +180,10 @@ impl TestDesk {
             Some(plan) => ports.with_faults(plan),
             None => ports,
         };
-        let desk = Arc::new(LocalDesk::new(config, clock, ports).expect("desk"));
+        // Mail (with `[email]`) goes to a folder of this desk's own, never the working directory.
+        let mail = std::env::temp_dir().join(format!("omnidesk-test-mail-{}", desk_id()));
+        let folders = omnidesk_local::MailFolders { outbox: mail.join("outbox"), mail_in: None };
+        let desk = Arc::new(LocalDesk::with_mail_folders(config, clock, ports, folders).expect("desk"));
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
         let address = listener.local_addr().expect("bound address");
         tokio::spawn(desk.clone().serve(listener, std::future::pending()));
@@ -350,6 +359,8 @@ macro_rules! all_scenarios {
             injected_faults_change_nothing_in_the_outcome,
             a_fault_storm_then_a_redrive_gives_the_fault_free_outcome,
             agents_work_a_chat_ticket_from_routing_to_erasure,
+            erasing_a_customer_who_shares_an_attachment_with_another_leaves_the_others_file,
+            after_erasure_a_job_for_that_customer_in_the_queue_is_dropped,
             every_agent_route_needs_a_token_and_the_right_role,
             fifty_concurrent_assignments_of_one_ticket_one_wins,
             the_ticket_view_shows_sla_timers_that_agent_actions_move,

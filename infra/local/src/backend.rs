@@ -34,6 +34,9 @@ pub struct DeskPorts {
     pub blobs: Arc<dyn BlobStore>,
     /// Only in memory: the store that can list every ticket for `/local/tickets`.
     pub memory: Option<Arc<MemoryStore>>,
+    /// Blobs in memory: their signed links are served at `/local/blobs/{key}`. (On S3 the
+    /// links are S3's own presigned URLs.)
+    pub memory_blobs: Option<Arc<MemoryBlobStore>>,
 }
 
 impl DeskPorts {
@@ -44,6 +47,7 @@ impl DeskPorts {
             max_receive_count: config.local.max_receive_count,
         };
         let store = Arc::new(MemoryStore::new());
+        let blobs = Arc::new(MemoryBlobStore::default());
         let inbound = Arc::new(MemoryQueue::with_dead_letter("inbound", clock.clone(), settings));
         let outbound = Arc::new(MemoryQueue::with_dead_letter("outbound", clock, settings));
         let dead_letter = |queue: &MemoryQueue| -> Arc<dyn Queue> {
@@ -63,8 +67,9 @@ impl DeskPorts {
             outbound_dead_letter: dead_letter(&outbound),
             inbound,
             outbound,
-            blobs: Arc::new(MemoryBlobStore::default()),
+            blobs: blobs.clone(),
             memory: Some(store),
+            memory_blobs: Some(blobs),
         }
     }
 
@@ -78,9 +83,14 @@ impl DeskPorts {
         let provisioned = provision::provision(clients.sdk(), provision::TEMPLATE, options).await?;
         let store = Arc::new(clients.store(&provisioned.table));
         let queue = |url: &str| -> Arc<dyn Queue> { Arc::new(clients.queue(url)) };
-        let blobs: Arc<dyn BlobStore> = match &provisioned.blob_bucket {
-            Some(bucket) => Arc::new(clients.blobs(bucket)),
-            None => Arc::new(MemoryBlobStore::default()),
+        let memory_blobs = match &provisioned.blob_bucket {
+            Some(_) => None,
+            None => Some(Arc::new(MemoryBlobStore::default())),
+        };
+        let blobs: Arc<dyn BlobStore> = match (&provisioned.blob_bucket, &memory_blobs) {
+            (Some(bucket), _) => Arc::new(clients.blobs(bucket)),
+            (None, Some(memory)) => memory.clone(),
+            (None, None) => Arc::new(MemoryBlobStore::default()),
         };
         let ports = Self {
             tickets: store.clone(),
@@ -95,6 +105,7 @@ impl DeskPorts {
             outbound_dead_letter: queue(&provisioned.outbound_dead_letter_url),
             blobs,
             memory: None,
+            memory_blobs,
         };
         Ok((ports, provisioned))
     }

@@ -5,6 +5,7 @@
 //! and goes out as `.eml` files in an outbox folder.
 
 pub mod backend;
+mod blob_links;
 mod callbacks;
 mod debug_routes;
 pub mod mail_in;
@@ -193,6 +194,7 @@ impl LocalDesk {
         };
         Router::new()
             .merge(debug_routes::router(self.clone()))
+            .merge(blob_links::router(self.ports.memory_blobs.clone(), self.clock.clone()))
             .merge(callbacks::router(self.callbacks.clone()))
             .merge(mail_in::router(self.clone()))
             .merge(chat_webhook::router(webhook))

@@ -1,11 +1,12 @@
 //! The `email-inbound` edge. SES receives a mail, stores the raw message in S3 (receipt rule
 //! action 1) and invokes the function with headers and verdicts but no body (action 2). Here:
 //! verdicts are checked, the raw message is read from the blob store and parsed, attachments
-//! are stored by content hash, and one `InboundMessage` goes to the inbound queue. The router
+//! are stored under the mail's receipt, and one `InboundMessage` goes to the inbound queue. The router
 //! does the rest (threading, dedupe, acknowledgement); this edge writes no ticket state.
 //!
-//! Every step is idempotent (attachments are content-addressed, the queue message is keyed by
-//! Message-ID downstream), so Lambda's retries of an asynchronous invocation are safe.
+//! Every step is idempotent (an attachment's key is its receipt and content hash, the queue
+//! message is keyed by Message-ID downstream), so Lambda's retries of an asynchronous
+//! invocation are safe.
 
 use std::sync::Arc;
 
@@ -21,7 +22,9 @@ use crate::config::EmailConfig;
 
 /// Where SES's S3 action puts raw mail, before the SES message id.
 pub const RAW_MAIL_PREFIX: &str = "inbound/";
-/// Where attachments are kept, by SHA-256 of their bytes.
+/// Where attachments are kept: `attachments/<receipt id>/<sha256 of the bytes>`. Per received
+/// mail, not per content: two customers who send the same file get an object each, so erasing
+/// one never deletes the other's (a file repeated within one mail is stored once).
 pub const ATTACHMENT_PREFIX: &str = "attachments/";
 
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +122,7 @@ impl EmailInbound {
                 return Ok(Ingested::Unreadable(error.to_string()));
             }
         };
-        let (attachments, dropped) = self.store_attachments(&parsed, bytes).await?;
+        let (attachments, dropped) = self.store_attachments(&mail.receipt_id, &parsed, bytes).await?;
         let message = self.inbound_message(mail, &parsed, attachments, &dropped);
         let key = message.idempotency_key.clone();
         let bounce = message.is_bounce();
@@ -132,6 +135,7 @@ impl EmailInbound {
     /// line for each one dropped.
     async fn store_attachments(
         &self,
+        receipt_id: &str,
         parsed: &ParsedEmail,
         bytes: Vec<AttachmentBytes>,
     ) -> Result<(Vec<AttachmentRef>, Vec<String>), StoreError> {
@@ -152,7 +156,7 @@ impl EmailInbound {
                 ));
                 continue;
             }
-            let key = format!("{ATTACHMENT_PREFIX}{}", attachment.sha256);
+            let key = attachment_key(receipt_id, &attachment.sha256);
             self.blobs.put(&key, data.bytes, &attachment.content_type).await?;
             kept.push(AttachmentRef {
                 key,
@@ -225,6 +229,11 @@ impl EmailInbound {
             received_at,
         }
     }
+}
+
+/// The blob key of an attachment of the mail received as `receipt_id`.
+pub fn attachment_key(receipt_id: &str, sha256: &str) -> String {
+    format!("{ATTACHMENT_PREFIX}{receipt_id}/{sha256}")
 }
 
 /// `support+tok@desk.example` → `support@desk.example`.

@@ -4,11 +4,15 @@
 //! `get` of a missing key needs `s3:ListBucket` on the bucket: without it S3 answers 403
 //! instead of 404, which reads as `Unavailable`, not as `None`.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
+use jiff::Timestamp;
 use omnidesk_domain::ports::{BlobStore, StoreError};
 
 use crate::errors::blob_error;
@@ -121,6 +125,26 @@ impl BlobStore for S3BlobStore {
         // S3-compatible store.
         keys.sort();
         Ok(keys)
+    }
+
+    /// Signed locally with the function's credentials (no request to S3): the link works
+    /// until `ttl` from `now` or until those credentials expire, whichever comes first.
+    async fn presigned_get(&self, key: &str, now: Timestamp, ttl: Duration) -> Result<String, StoreError> {
+        let start = std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(now.as_second()).unwrap_or(0));
+        let config = PresigningConfig::builder()
+            .start_time(start)
+            .expires_in(ttl)
+            .build()
+            .map_err(|e| StoreError::Invalid(format!("presigning: {e}")))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.object_key(key))
+            .presigned(config)
+            .await
+            .map_err(|e| blob_error("GetObject (presign)", e))?;
+        Ok(request.uri().to_owned())
     }
 }
 

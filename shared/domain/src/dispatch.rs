@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use jiff::Timestamp;
+
 use crate::log_id::Hashed;
 use crate::outbound::OutboundJob;
 use crate::ports::{
@@ -22,6 +24,19 @@ pub enum DispatchOutcome {
     Delivered,
     /// Delivered before; nothing sent.
     AlreadyDelivered,
+    /// Its customer was erased while it waited in a queue or dead-letter queue; nothing sent.
+    DroppedErased,
+}
+
+/// What erasure stores under a job's dispatch key ([`OutboundJob::dispatch_key`]): the job
+/// counts as done, so the lease the dispatcher takes anyway finds it and sends nothing. No
+/// read is added to delivery, and it reaches jobs in the dead-letter queue when redriven.
+pub fn erasure_tombstone(erased_at: Timestamp) -> serde_json::Value {
+    serde_json::json!({ "dropped": "customer_erased", "erased_at": erased_at })
+}
+
+fn is_erasure_tombstone(result: &serde_json::Value) -> bool {
+    result.get("dropped").and_then(|v| v.as_str()) == Some("customer_erased")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,10 +76,14 @@ impl Dispatcher {
     }
 
     pub async fn dispatch(&self, job: &OutboundJob) -> Result<DispatchOutcome, DispatchError> {
-        let key = format!("out:{}", job.id);
+        let key = OutboundJob::dispatch_key(&job.id);
         let now = self.ports.clock.now();
         let owner = self.ports.ids.token();
         match self.ports.idempotency.begin(&key, &owner, now, self.lease).await? {
+            Idempotency::Done(result) if is_erasure_tombstone(&result) => {
+                tracing::info!(ticket = job.ticket.0, job = %job.id, "dispatch.dropped_customer_erased");
+                return Ok(DispatchOutcome::DroppedErased);
+            }
             Idempotency::Done(_) => {
                 tracing::info!(ticket = job.ticket.0, job = %Hashed(&job.id), "dispatch.duplicate");
                 return Ok(DispatchOutcome::AlreadyDelivered);

@@ -128,6 +128,7 @@ impl Ticket {
             language: None,
             merged_into: None,
             merged_from: Default::default(),
+            erased_at: None,
             version: 0,
             sla: Default::default(),
             due_at: None,
@@ -313,11 +314,15 @@ impl Ticket {
         Some(self.record(actor.clone(), EventKind::Requester { from, to }, at))
     }
 
-    /// Removes what identifies the requester (subject, copied addresses); the facts metrics
-    /// need stay. Allowed on closed tickets: erasure reaches the whole history.
+    /// Removes what identifies the requester (subject, copied addresses, tags, category) and
+    /// marks the ticket erased; the facts metrics need stay. Allowed on closed tickets: erasure reaches the whole history.
     pub fn erase_personal_data(&mut self, actor: &Actor, placeholder: &str, at: Timestamp) -> TicketEvent {
         self.subject = placeholder.to_owned();
         self.cc.clear();
+        // Agents type tags and categories; they may say who the customer is.
+        self.tags.clear();
+        self.category = None;
+        self.erased_at.get_or_insert(at);
         self.record(actor.clone(), EventKind::Erased, at)
     }
 

@@ -25,6 +25,25 @@ impl Versioned for OutboundJob {
     const VERSION: u32 = 1;
 }
 
+impl OutboundJob {
+    /// The acknowledgement of the inbound message with idempotency key `inbound_key`: every
+    /// retry of that message names the same delivery.
+    pub fn acknowledgement_id(inbound_key: &str) -> String {
+        format!("{inbound_key}:ack")
+    }
+
+    /// The delivery of an agent's reply `message`.
+    pub fn reply_id(message: &MessageId) -> String {
+        format!("reply:{message}")
+    }
+
+    /// The dispatcher's idempotency key for job `id`: erasure marks it done so a job still
+    /// queued for an erased customer is dropped on receipt.
+    pub fn dispatch_key(id: &str) -> String {
+        format!("out:{id}")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboundKind {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 use crate::assignment::{Agent, Presence};
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
@@ -79,6 +80,20 @@ impl ThreadKey {
     pub fn email_token(token: &str) -> Self {
         Self(format!("email:token:{token}"))
     }
+
+    /// The form stores keep the key in: `sha256:<hex>`. A thread key names a Message-ID (which
+    /// often holds the sender's domain) or a chat conversation; stored as a digest, a later
+    /// message of the thread still finds its ticket, but the table never holds the id itself,
+    /// so erasing a customer leaves nothing to rewrite here.
+    pub fn digest(&self) -> String {
+        key_digest(&self.0)
+    }
+}
+
+/// `sha256:<hex>` of a key that comes from outside (a Message-ID, a chat id): the form the
+/// stores keep thread and idempotency keys in, so the table holds no header a sender wrote.
+pub fn key_digest(key: &str) -> String {
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(key.as_bytes())))
 }
 
 /// Points a thread key at a ticket, provided it still points where the writer saw it.
@@ -279,6 +294,8 @@ pub enum Idempotency {
     Done(serde_json::Value),
 }
 
+/// Stores keep each key as its [`key_digest`]: an inbound message's key holds its Message-ID,
+/// which must not outlive an erasure in the table.
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     /// The finished result under `key`, if any.
@@ -411,4 +428,8 @@ pub trait BlobStore: Send + Sync {
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Keys under `prefix`, sorted.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+    /// A link that lets whoever holds it read the object at `key` for `ttl` from `now`, without
+    /// signing in (a customer's data export). S3: a presigned GET; the memory twin: a local
+    /// desk URL signed with the store's own key.
+    async fn presigned_get(&self, key: &str, now: Timestamp, ttl: Duration) -> Result<String, StoreError>;
 }

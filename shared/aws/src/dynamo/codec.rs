@@ -183,6 +183,7 @@ mod tests {
             language: None,
             merged_into: None,
             merged_from: BTreeSet::from([TicketNumber(1001)]),
+            erased_at: None,
             version: 7,
             sla: Default::default(),
             due_at: None,

@@ -1,4 +1,4 @@
-//! Idempotency records: `IDEM#<key>` holds either a lease (`state = leased`, `lease_until`) or
+//! Idempotency records: `IDEM#<digest of the key>` holds either a lease (`state = leased`, `lease_until`) or
 //! a finished result (`state = done`, `result` as JSON text, `expires_at`). Both carry `ttl`
 //! so DynamoDB deletes them once they no longer matter.
 //!

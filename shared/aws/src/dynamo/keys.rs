@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
-use omnidesk_domain::ports::ThreadKey;
+use omnidesk_domain::ports::{ThreadKey, key_digest};
 use omnidesk_domain::{CustomerId, Identity, MessageId, TicketNumber};
 use sha2::{Digest, Sha256};
 
@@ -40,8 +40,10 @@ pub(crate) fn event_sk(seq: u64) -> String {
     format!("{EVENT_PREFIX}{seq:012}")
 }
 
+/// `THREAD#sha256:<hex>`: always the digest, so the table never holds a Message-ID or a
+/// conversation id (see [`ThreadKey::digest`]).
 pub(crate) fn thread_pk(key: &ThreadKey) -> String {
-    bounded("THREAD#", &key.0)
+    format!("THREAD#{}", key.digest())
 }
 
 pub(crate) fn customer_pk(id: &CustomerId) -> String {
@@ -52,8 +54,10 @@ pub(crate) fn claim_pk(identity: &Identity) -> String {
     bounded("ID#", &identity.claim_key())
 }
 
+/// `IDEM#sha256:<hex>`: always the digest, as an inbound message's key holds its Message-ID
+/// (see [`omnidesk_domain::ports::key_digest`]).
 pub(crate) fn idempotency_pk(key: &str) -> String {
-    bounded("IDEM#", key)
+    format!("IDEM#{}", key_digest(key))
 }
 
 /// `RATE#<sha256 of the key>`, always hashed: limiter keys name the limited party, e.g. the
@@ -144,12 +148,26 @@ mod tests {
 
     #[test]
     fn outside_keys_stay_within_dynamodb_limits() {
-        let short = idempotency_pk("chat:web:m1");
-        assert_eq!(short, "IDEM#chat:web:m1");
         let huge = "<".to_owned() + &"x".repeat(5_000) + "@example.com>";
-        let hashed = thread_pk(&ThreadKey(huge.clone()));
-        assert!(hashed.starts_with("THREAD#sha256:") && hashed.len() < 100);
-        assert_ne!(hashed, thread_pk(&ThreadKey(huge + " ")));
+        let hashed = idempotency_pk(&huge);
+        assert!(hashed.starts_with("IDEM#sha256:") && hashed.len() < 100);
+        assert_ne!(hashed, idempotency_pk(&(huge + " ")));
+        let identity = Identity::Email { address: "x".repeat(5_000) + "@example.com" };
+        assert!(claim_pk(&identity).starts_with("ID#sha256:"));
+    }
+
+    #[test]
+    fn idempotency_keys_are_stored_as_digests_holding_no_message_id() {
+        let pk = idempotency_pk("email:abc@customer.example");
+        assert!(pk.starts_with("IDEM#sha256:") && !pk.contains("customer"), "{pk}");
+    }
+
+    #[test]
+    fn thread_keys_are_stored_as_digests_holding_no_message_id() {
+        let pk = thread_pk(&ThreadKey::email_message("abc@customer.example"));
+        assert!(pk.starts_with("THREAD#sha256:") && !pk.contains("customer"), "{pk}");
+        assert_eq!(pk.len(), "THREAD#sha256:".len() + 64);
+        assert_ne!(pk, thread_pk(&ThreadKey::email_message("abd@customer.example")));
     }
 
     #[test]

@@ -9,7 +9,10 @@
 
 mod agents;
 mod customers;
+mod erasure;
 mod privacy;
+#[cfg(test)]
+mod privacy_tests;
 mod reply;
 #[cfg(test)]
 mod tests;
@@ -20,7 +23,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use customers::{CustomerView, MergedCustomers};
-pub use privacy::{CustomerExport, ERASED_TEXT, ErasureReport};
+pub use erasure::{ERASED_TEXT, ERASURE_TOMBSTONE_TTL, ErasureReport, MAX_ERASURE_PASSES, QueuesReached};
+pub use privacy::{CustomerExport, EXPORT_LINK_TTL, ExportedFile, ExportedMessage, TicketExport};
 pub use reply::{Delivery, ReplyOutcome};
 pub use tickets::{TicketPatch, TicketView};
 

@@ -1,28 +1,60 @@
-//! A customer's data rights: export everything the desk holds about them, and erase it.
+//! A customer's data rights, part one: export everything the desk holds about them (erasure
+//! is [`super::erasure`]).
 //!
-//! Erasure removes the person, not the facts: the customer record loses name and identities
-//! (their claims are given up, so the addresses are nowhere in the table), every message of
-//! their tickets loses its text, attachments and raw mail, the tickets lose subject and
-//! copied addresses, and the stored outcomes of their inbound messages lose the addresses
-//! they held. Numbers, statuses, times and events stay, so metrics do not change. Both
-//! actions are audited on the customer's trail, which holds no personal data itself.
+//! The export is what the customer may see: their tickets, the public thread with links to
+//! its attachments and raw mail (valid for [`EXPORT_LINK_TTL`]), the tickets' trails and the
+//! privacy audit. Internal notes are the staff's working papers, not the customer's data
+//! (and may name other people): they and their events are left out. Exporting is audited on
+//! the customer's trail, which holds no personal data itself.
 
+use std::time::Duration;
+
+use jiff::Timestamp;
 use serde::Serialize;
 
 use super::{AgentDesk, DeskError, Staff};
-use crate::inbound::InboundMessage;
-use crate::model::{ChannelRef, Customer, CustomerId, Message, Ticket, TicketEvent};
-use crate::ports::{AuditEntry, IdempotencyRecord};
-use crate::router::{IDEMPOTENCY_TTL, RouteOutcome};
+use crate::model::{
+    AttachmentRef, AuthorKind, ChannelRef, Customer, CustomerId, Direction, EventKind, Message, MessageId,
+    Ticket, TicketEvent, Visibility,
+};
+use crate::ports::AuditEntry;
 use crate::system::later;
 
-/// What erased text reads as.
-pub const ERASED_TEXT: &str = "[erased]";
+/// How long an export's links work. On AWS a presigned link also ends with the credentials
+/// that signed it (a Lambda role's session lasts hours), so a longer promise would not hold:
+/// export again for fresh links.
+pub const EXPORT_LINK_TTL: Duration = Duration::from_secs(3600);
+
+/// A stored file, as a link the customer can open for a while.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedFile {
+    pub name: String,
+    pub content_type: String,
+    pub size: Option<u64>,
+    pub url: String,
+    pub expires_at: Timestamp,
+}
+
+/// One public message of the thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedMessage {
+    pub id: MessageId,
+    pub direction: Direction,
+    pub author: AuthorKind,
+    pub author_id: Option<String>,
+    pub text: String,
+    pub attachments: Vec<ExportedFile>,
+    /// The mail as it arrived, while it is kept (90 days).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_mail: Option<ExportedFile>,
+    pub channel_ref: ChannelRef,
+    pub created_at: Timestamp,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TicketExport {
     pub ticket: Ticket,
-    pub messages: Vec<Message>,
+    pub messages: Vec<ExportedMessage>,
     pub events: Vec<TicketEvent>,
 }
 
@@ -32,121 +64,86 @@ pub struct CustomerExport {
     pub customer: Customer,
     pub tickets: Vec<TicketExport>,
     pub audit: Vec<AuditEntry>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErasureReport {
-    pub customer: CustomerId,
-    pub tickets: usize,
-    pub messages: usize,
-    pub blobs_deleted: usize,
+    /// When the links in this export stop working.
+    pub links_expire_at: Timestamp,
 }
 
 impl AgentDesk {
     pub async fn export(&self, staff: &Staff, id: &CustomerId) -> Result<CustomerExport, DeskError> {
         let customer = self.customer(id).await?;
+        let now = self.ports.clock.now();
         let mut tickets = Vec::new();
         for ticket in self.tickets_of(&customer.id, usize::MAX).await? {
-            let messages = self.ports.tickets.messages(ticket.number).await?;
+            let mut messages = Vec::new();
+            for message in self.ports.tickets.messages(ticket.number).await? {
+                if message.visibility == Visibility::Public {
+                    messages.push(self.exported(message, now).await?);
+                }
+            }
             let events = self.ports.tickets.events(ticket.number).await?;
+            let events = events.into_iter().filter(|e| !is_internal_note(e)).collect();
             tickets.push(TicketExport { ticket, messages, events });
         }
         self.audit(staff, &customer.id, "export", None).await?;
         let audit = self.ports.customers.audit_trail(&customer.id).await?;
-        Ok(CustomerExport { customer, tickets, audit })
+        Ok(CustomerExport { customer, tickets, audit, links_expire_at: later(now, EXPORT_LINK_TTL) })
     }
 
-    /// Erases the customer's personal data. Repeatable: a second run finds less to do.
-    pub async fn erase(&self, staff: &Staff, id: &CustomerId) -> Result<ErasureReport, DeskError> {
-        let customer = self.customer(id).await?;
-        let now = self.ports.clock.now();
-        let mut report =
-            ErasureReport { customer: customer.id.clone(), tickets: 0, messages: 0, blobs_deleted: 0 };
-        for mut ticket in self.tickets_of(&customer.id, usize::MAX).await? {
-            let messages = self.ports.tickets.messages(ticket.number).await?;
-            let mut erased = Vec::with_capacity(messages.len());
-            for message in messages {
-                self.forget_outcome(&message).await?;
-                report.blobs_deleted += self.delete_blobs(&message).await?;
-                erased.push(erase_message(message));
+    async fn exported(&self, message: Message, now: Timestamp) -> Result<ExportedMessage, DeskError> {
+        let mut attachments = Vec::with_capacity(message.attachments.len());
+        for attachment in &message.attachments {
+            attachments.push(self.link(attachment.key.as_str(), file_of(attachment), now).await?);
+        }
+        let (channel_ref, raw_mail) = match message.channel_ref {
+            ChannelRef::Email { message_id, in_reply_to, references, mailbox, language, raw_key } => {
+                let raw_mail = match raw_key {
+                    Some(key) => {
+                        let file = ("message.eml".to_owned(), "message/rfc822".to_owned(), None);
+                        Some(self.link(&key, file, now).await?)
+                    }
+                    None => None,
+                };
+                // The blob key is the desk's business; the link stands for it.
+                let channel_ref = ChannelRef::Email {
+                    message_id,
+                    in_reply_to,
+                    references,
+                    mailbox,
+                    language,
+                    raw_key: None,
+                };
+                (channel_ref, raw_mail)
             }
-            report.messages += erased.len();
-            self.ports.tickets.rewrite_messages(ticket.number, &erased).await?;
-            let version = ticket.version;
-            let event = ticket.erase_personal_data(&staff.actor(), ERASED_TEXT, now);
-            self.save(ticket, version, vec![event]).await?;
-            report.tickets += 1;
-        }
-        // The records merged into this one are the same person.
-        let mut records = vec![customer.id.clone()];
-        records.extend(customer.merged_from.iter().cloned());
-        for id in &records {
-            self.anonymise(id, now).await?;
-        }
-        self.audit(staff, &customer.id, "erase", Some(format!("{} tickets", report.tickets))).await?;
-        Ok(report)
+            other => (other, None),
+        };
+        Ok(ExportedMessage {
+            id: message.id,
+            direction: message.direction,
+            author: message.author,
+            author_id: message.author_id,
+            text: message.text,
+            attachments,
+            raw_mail,
+            channel_ref,
+            created_at: message.created_at,
+        })
     }
 
-    async fn anonymise(&self, id: &CustomerId, now: jiff::Timestamp) -> Result<(), DeskError> {
-        let current = self.load_customer(id).await?;
-        for identity in &current.identities {
-            self.ports.customers.release_identity(id, identity).await?;
-        }
-        let current = self.load_customer(id).await?;
-        let anonymous = Customer {
-            name: None,
-            identities: Vec::new(),
-            bouncing: Default::default(),
-            erased_at: Some(now),
-            updated_at: now,
-            version: current.version + 1,
-            ..current.clone()
-        };
-        Ok(self.ports.customers.update(&anonymous, current.version).await?)
-    }
-
-    async fn delete_blobs(&self, message: &Message) -> Result<usize, DeskError> {
-        let mut keys: Vec<&str> = message.attachments.iter().map(|a| a.key.as_str()).collect();
-        if let ChannelRef::Email { raw_key: Some(raw), .. } = &message.channel_ref {
-            keys.push(raw);
-        }
-        for key in &keys {
-            self.ports.blobs.delete(key).await?;
-        }
-        Ok(keys.len())
-    }
-
-    /// The router keeps each inbound message's outcome (with the acknowledgement it queued,
-    /// addressed to the customer) so redeliveries change nothing. The record stays — a
-    /// redelivery must still find it — but without the deliveries.
-    async fn forget_outcome(&self, message: &Message) -> Result<(), DeskError> {
-        let key = match &message.channel_ref {
-            ChannelRef::Chat { inbox, message_id, .. } => {
-                InboundMessage::chat_idempotency_key(inbox, message_id)
-            }
-            ChannelRef::Email { message_id, .. } => InboundMessage::email_idempotency_key(message_id),
-            ChannelRef::None => return Ok(()),
-        };
-        let now = self.ports.clock.now();
-        let Some(stored) = self.ports.idempotency.result(&key, now).await? else {
-            return Ok(());
-        };
-        let Ok(mut outcome) = serde_json::from_value::<RouteOutcome>(stored) else {
-            return Ok(());
-        };
-        outcome.outbound.clear();
-        let result = serde_json::to_value(&outcome).map_err(|e| DeskError::Invalid(e.to_string()))?;
-        let record = IdempotencyRecord { key, result, expires_at: later(now, IDEMPOTENCY_TTL) };
-        Ok(self.ports.idempotency.complete(record).await?)
+    async fn link(
+        &self,
+        key: &str,
+        (name, content_type, size): (String, String, Option<u64>),
+        now: Timestamp,
+    ) -> Result<ExportedFile, DeskError> {
+        let url = self.ports.blobs.presigned_get(key, now, EXPORT_LINK_TTL).await?;
+        Ok(ExportedFile { name, content_type, size, url, expires_at: later(now, EXPORT_LINK_TTL) })
     }
 }
 
-fn erase_message(message: Message) -> Message {
-    let channel_ref = match message.channel_ref {
-        ChannelRef::Email { message_id, in_reply_to, references, mailbox, language, .. } => {
-            ChannelRef::Email { message_id, in_reply_to, references, mailbox, language, raw_key: None }
-        }
-        other => other,
-    };
-    Message { text: ERASED_TEXT.to_owned(), attachments: Vec::new(), channel_ref, ..message }
+fn file_of(attachment: &AttachmentRef) -> (String, String, Option<u64>) {
+    (attachment.name.clone(), attachment.content_type.clone(), Some(attachment.size))
+}
+
+fn is_internal_note(event: &TicketEvent) -> bool {
+    matches!(event.kind, EventKind::MessageOut { internal: true, .. })
 }

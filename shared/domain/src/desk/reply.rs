@@ -169,6 +169,10 @@ impl AgentDesk {
         let last_inbound =
             thread.iter().rev().filter(|m| m.direction == Direction::Inbound).map(|m| &m.channel_ref);
         let customer = self.ports.customers.customer(&ticket.requester).await?;
+        if customer.as_ref().is_some_and(|c| c.erased_at.is_some()) {
+            // The customer asked to be forgotten: nothing goes to them any more.
+            return Ok(None);
+        }
         let destination = match ticket.channel {
             Channel::Chat => last_inbound.clone().find_map(|r| match r {
                 ChannelRef::Chat { inbox, conversation_id, .. } => Some(Destination::Chat {
@@ -186,7 +190,7 @@ impl AgentDesk {
             Channel::Phone | Channel::Social => None,
         };
         Ok(destination.map(|destination| OutboundJob {
-            id: format!("reply:{}", message.id),
+            id: OutboundJob::reply_id(&message.id),
             ticket: ticket.number,
             message: message.id.clone(),
             kind: OutboundKind::AgentReply,

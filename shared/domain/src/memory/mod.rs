@@ -12,7 +12,7 @@ mod notifier;
 mod queue;
 mod store;
 
-pub use blobs::MemoryBlobStore;
+pub use blobs::{LOCAL_BLOB_PATH, LinkError, MemoryBlobStore};
 pub use clock::ManualClock;
 pub use ids::SequentialIds;
 pub use limiter::MemoryRateLimiter;

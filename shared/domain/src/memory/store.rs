@@ -10,7 +10,7 @@ use crate::log_id::Hashed;
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
     AgentStore, AuditEntry, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError,
-    ThreadClaim, ThreadKey, TicketCommit, TicketStore, Watermarks,
+    ThreadClaim, ThreadKey, TicketCommit, TicketStore, Watermarks, key_digest,
 };
 use crate::query::{QueryError, TicketFilter, TicketPage};
 use crate::sla::sweeper::bucket_of;
@@ -30,9 +30,11 @@ struct State {
     tickets: BTreeMap<TicketNumber, Ticket>,
     messages: BTreeMap<TicketNumber, Vec<Message>>,
     events: BTreeMap<TicketNumber, Vec<TicketEvent>>,
-    threads: HashMap<ThreadKey, TicketNumber>,
+    /// By [`ThreadKey::digest`], as the table keeps them.
+    threads: HashMap<String, TicketNumber>,
     customers: HashMap<CustomerId, Customer>,
     claims: HashMap<String, CustomerId>,
+    /// By [`key_digest`], as the table keeps them.
     idempotency: HashMap<String, IdempotencyEntry>,
     audit: BTreeMap<CustomerId, Vec<AuditEntry>>,
     agents: BTreeMap<String, Agent>,
@@ -120,22 +122,23 @@ impl TicketStore for MemoryStore {
     }
 
     async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError> {
-        Ok(self.lock().threads.get(key).copied())
+        Ok(self.lock().threads.get(&key.digest()).copied())
     }
 
     async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
         let mut state = self.lock();
-        match (state.threads.get(&claim.key).copied(), claim.replaces) {
+        let key = claim.key.digest();
+        match (state.threads.get(&key).copied(), claim.replaces) {
             (Some(current), _) if current == claim.ticket => Ok(()),
             (None, None) => {
-                state.threads.insert(claim.key.clone(), claim.ticket);
+                state.threads.insert(key, claim.ticket);
                 Ok(())
             }
             (Some(current), Some(old)) if current == old => {
-                state.threads.insert(claim.key.clone(), claim.ticket);
+                state.threads.insert(key, claim.ticket);
                 Ok(())
             }
-            _ => Err(StoreError::Conflict(format!("thread {} points elsewhere", Hashed(&claim.key.0)))),
+            _ => Err(StoreError::Conflict(format!("thread {key} points elsewhere"))),
         }
     }
 
@@ -215,16 +218,14 @@ impl TicketStore for MemoryStore {
             )));
         }
         for claim in &commit.thread_claims {
-            let holder = state.threads.get(&claim.key).copied();
+            let key = claim.key.digest();
+            let holder = state.threads.get(&key).copied();
             if holder != claim.replaces {
-                return Err(StoreError::Conflict(format!(
-                    "thread {} points at {holder:?}",
-                    Hashed(&claim.key.0)
-                )));
+                return Err(StoreError::Conflict(format!("thread {key} points at {holder:?}")));
             }
         }
         if let Some(record) = &commit.idempotency
-            && matches!(state.idempotency.get(&record.key), Some(IdempotencyEntry::Done { .. }))
+            && matches!(state.idempotency.get(&key_digest(&record.key)), Some(IdempotencyEntry::Done { .. }))
         {
             return Err(StoreError::Conflict(format!("{} is already done", Hashed(&record.key))));
         }
@@ -239,11 +240,11 @@ impl TicketStore for MemoryStore {
         state.messages.entry(number).or_default().extend(commit.messages);
         state.events.entry(number).or_default().extend(commit.events);
         for claim in commit.thread_claims {
-            state.threads.insert(claim.key, claim.ticket);
+            state.threads.insert(claim.key.digest(), claim.ticket);
         }
         if let Some(record) = commit.idempotency {
             let entry = IdempotencyEntry::Done { result: record.result, expires_at: record.expires_at };
-            state.idempotency.insert(record.key, entry);
+            state.idempotency.insert(key_digest(&record.key), entry);
         }
         Ok(())
     }
@@ -449,7 +450,7 @@ impl AgentStore for MemoryStore {
 #[async_trait]
 impl IdempotencyStore for MemoryStore {
     async fn result(&self, key: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
-        Ok(match self.lock().idempotency.get(key) {
+        Ok(match self.lock().idempotency.get(&key_digest(key)) {
             Some(IdempotencyEntry::Done { result, expires_at }) if *expires_at > now => Some(result.clone()),
             _ => None,
         })
@@ -463,7 +464,7 @@ impl IdempotencyStore for MemoryStore {
         lease: Duration,
     ) -> Result<Idempotency, StoreError> {
         let mut state = self.lock();
-        match state.idempotency.get(key) {
+        match state.idempotency.get(&key_digest(key)) {
             Some(IdempotencyEntry::Done { result, expires_at }) if *expires_at > now => {
                 return Ok(Idempotency::Done(result.clone()));
             }
@@ -473,20 +474,20 @@ impl IdempotencyStore for MemoryStore {
             _ => {}
         }
         let entry = IdempotencyEntry::Leased { until: later(now, lease), owner: owner.to_owned() };
-        state.idempotency.insert(key.to_owned(), entry);
+        state.idempotency.insert(key_digest(key), entry);
         Ok(Idempotency::Started)
     }
 
     async fn complete(&self, record: IdempotencyRecord) -> Result<(), StoreError> {
         let entry = IdempotencyEntry::Done { result: record.result, expires_at: record.expires_at };
-        self.lock().idempotency.insert(record.key, entry);
+        self.lock().idempotency.insert(key_digest(&record.key), entry);
         Ok(())
     }
 
     async fn release(&self, key: &str) -> Result<(), StoreError> {
         let mut state = self.lock();
-        if matches!(state.idempotency.get(key), Some(IdempotencyEntry::Leased { .. })) {
-            state.idempotency.remove(key);
+        if matches!(state.idempotency.get(&key_digest(key)), Some(IdempotencyEntry::Leased { .. })) {
+            state.idempotency.remove(&key_digest(key));
         }
         Ok(())
     }

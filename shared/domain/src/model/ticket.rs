@@ -132,6 +132,10 @@ pub struct Ticket {
     /// Tickets merged into this one: their threads and trails belong to it now.
     #[serde(default)]
     pub merged_from: BTreeSet<TicketNumber>,
+    /// Set when the requester's personal data was erased: a message received before this
+    /// that still reaches the router is dropped (see `router::erased`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<Timestamp>,
     pub version: u64,
     /// The SLA timers (issue 7), kept up to date by `SlaPolicies::apply` before every commit.
     #[serde(default)]

@@ -93,7 +93,7 @@ fn chat_acknowledgement_job(
     };
     OutboundJob {
         // Derived from the inbound key, so every retry of this message names the same delivery.
-        id: format!("{}:ack", inbound.idempotency_key),
+        id: OutboundJob::acknowledgement_id(&inbound.idempotency_key),
         ticket: ack.ticket,
         message: ack.id.clone(),
         kind: OutboundKind::Acknowledgement,

@@ -178,7 +178,7 @@ pub fn reply_job(
         references.drain(1..end);
     }
     OutboundJob {
-        id: format!("{}:ack", inbound.idempotency_key),
+        id: OutboundJob::acknowledgement_id(&inbound.idempotency_key),
         ticket: message.ticket,
         message: message.id.clone(),
         kind: OutboundKind::Acknowledgement,

@@ -7,6 +7,7 @@ mod acknowledgement;
 mod bounces;
 mod customers;
 pub mod email;
+mod erased;
 mod team_routing;
 pub(crate) use team_routing::team_staff;
 pub mod threading;
@@ -86,6 +87,9 @@ pub struct RouteOutcome {
     /// This delivery was a repeat: nothing was written.
     #[serde(skip)]
     pub duplicate: bool,
+    /// Received before its ticket's customer was erased: dropped, nothing was written.
+    #[serde(skip)]
+    pub dropped: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +145,8 @@ pub struct TicketRouter {
 struct FollowUp {
     of: TicketNumber,
     key: Option<ThreadKey>,
+    /// The new ticket names `of` as what it follows up (not after an erasure).
+    linked: bool,
 }
 
 /// A commit ready to write, and what it will have done once written.
@@ -175,6 +181,10 @@ impl TicketRouter {
     /// saved on every message is not.
     pub async fn route(&self, inbound: &InboundMessage) -> Result<RouteOutcome, RouteError> {
         let now = self.ports.clock.now();
+        // Before the customer is resolved: a dropped message must not re-create the person.
+        if let Some(dropped) = erased::received_before_erasure(&*self.ports.tickets, inbound).await? {
+            return Ok(dropped);
+        }
         let customer = resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?;
         for attempt in 1..=MAX_COMMIT_ATTEMPTS {
             let plan = self.plan(inbound, &customer, now).await?;
@@ -235,7 +245,13 @@ impl TicketRouter {
         match found {
             None => self.open_ticket(inbound, customer, None, now).await,
             Some(found) if found.ticket.status == Status::Closed => {
-                let previous = FollowUp { of: found.ticket.number, key: found.key };
+                let previous = FollowUp { of: found.ticket.number, key: found.key, linked: true };
+                self.open_ticket(inbound, customer, Some(previous), now).await
+            }
+            // Written after its customer was erased: a new contact. The thread key moves to a
+            // ticket of its own, not linked to the erased history.
+            Some(found) if found.ticket.erased_at.is_some() => {
+                let previous = FollowUp { of: found.ticket.number, key: found.key, linked: false };
                 self.open_ticket(inbound, customer, Some(previous), now).await
             }
             Some(found) => self.continue_ticket(inbound, customer, found.ticket, now),
@@ -280,6 +296,7 @@ impl TicketRouter {
             follow_up_of: None,
             outbound: Vec::new(),
             duplicate: false,
+            dropped: false,
         };
         let commit = TicketCommit {
             ticket,
@@ -299,7 +316,7 @@ impl TicketRouter {
         previous: Option<FollowUp>,
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
-        let follow_up_of = previous.as_ref().map(|p| p.of);
+        let follow_up_of = previous.as_ref().filter(|p| p.linked).map(|p| p.of);
         let number = self.ports.tickets.allocate_number().await?;
         let (mut ticket, created) = Ticket::open(
             number,
@@ -315,7 +332,7 @@ impl TicketRouter {
         let mut thread_claims = vec![own];
         // ...and the key the closed ticket was found by moves to its follow-up. For chat the
         // two are the same key.
-        if let Some(FollowUp { of, key: Some(key) }) = previous {
+        if let Some(FollowUp { of, key: Some(key), .. }) = previous {
             thread_claims.retain(|claim| claim.key != key);
             thread_claims.push(ThreadClaim { key, ticket: number, replaces: Some(of) });
         }
@@ -364,6 +381,7 @@ impl TicketRouter {
             follow_up_of,
             outbound,
             duplicate: false,
+            dropped: false,
         };
         let commit = TicketCommit {
             ticket,

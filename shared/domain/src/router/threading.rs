@@ -63,20 +63,40 @@ async fn by_key(tickets: &dyn TicketStore, key: ThreadKey) -> Result<Option<Foun
     }
 }
 
-async fn find_email_ticket(
+/// The ticket `inbound` continues by a thread key alone (chat conversation; a mail's
+/// In-Reply-To, References or reply token), whoever sent it.
+pub async fn find_by_keys(
     tickets: &dyn TicketStore,
     inbound: &InboundMessage,
+) -> Result<Option<Found>, StoreError> {
+    match &inbound.source {
+        Source::Chat { .. } => by_key(tickets, inbound.thread_key()).await,
+        Source::Email(email) => find_email_by_keys(tickets, email).await,
+    }
+}
+
+async fn find_email_by_keys(
+    tickets: &dyn TicketStore,
     email: &EmailSource,
-    customer: &CustomerId,
 ) -> Result<Option<Found>, StoreError> {
     for id in answered_ids(email).into_iter().take(MAX_REFERENCE_LOOKUPS) {
         if let Some(found) = by_key(tickets, ThreadKey::email_message(id)).await? {
             return Ok(Some(found));
         }
     }
-    if let Some(token) = &email.reply_token
-        && let Some(found) = by_key(tickets, ThreadKey::email_token(token)).await?
-    {
+    match &email.reply_token {
+        Some(token) => by_key(tickets, ThreadKey::email_token(token)).await,
+        None => Ok(None),
+    }
+}
+
+async fn find_email_ticket(
+    tickets: &dyn TicketStore,
+    inbound: &InboundMessage,
+    email: &EmailSource,
+    customer: &CustomerId,
+) -> Result<Option<Found>, StoreError> {
+    if let Some(found) = find_email_by_keys(tickets, email).await? {
         return Ok(Some(found));
     }
     // The subject rule trusts the From address, which a DMARC failure says is not to be

@@ -1,0 +1,335 @@
+//! A customer's data rights, part two: erase their personal data, everywhere the desk keeps
+//! it, and say where that was.
+//!
+//! Erasure removes the person, not the facts. The customer record loses name and identities
+//! (their claims are given up, so the addresses are nowhere in the table); every message of
+//! their tickets loses its text, attachments and raw mail (the blobs are deleted: each belongs
+//! to one received mail, so no other customer's file goes with them); the tickets lose
+//! subject, copied addresses, tags and category and are marked erased; the stored outcomes of
+//! their inbound messages lose the acknowledgements they held. Thread keys are stored only as
+//! digests ([`crate::ports::ThreadKey::digest`]), so nothing there names them. Jobs still
+//! waiting in a queue or dead-letter queue are reached through the dispatcher's idempotency
+//! keys ([`crate::dispatch::erasure_tombstone`]): delivery finds them done and drops them.
+//! Inbound messages received before the erasure that reach the router later are dropped there
+//! (see `router::erased`). Numbers, statuses, times and events stay, so metrics do not change.
+//!
+//! Every step is repeatable, and the erasure re-checks: it makes passes until one finds
+//! nothing left (a reply or a message routed while it ran is caught by the next pass).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{AgentDesk, DeskError, Staff};
+use crate::dispatch::erasure_tombstone;
+use crate::inbound::InboundMessage;
+use crate::model::{AuthorKind, ChannelRef, Customer, CustomerId, Message, Ticket};
+use crate::outbound::OutboundJob;
+use crate::ports::{IdempotencyRecord, ThreadKey};
+use crate::router::{IDEMPOTENCY_TTL, RouteOutcome};
+use crate::system::later;
+
+/// What erased text reads as.
+pub const ERASED_TEXT: &str = "[erased]";
+
+/// Passes an erasure makes at most; each after the first only mops up what appeared while the
+/// previous one ran.
+pub const MAX_ERASURE_PASSES: usize = 5;
+
+/// How long a job's drop mark outlives the erasure: a job may wait 14 days in the
+/// dead-letter queue and, redriven, up to 14 more in its queue.
+pub const ERASURE_TOMBSTONE_TTL: Duration = Duration::from_secs(29 * 24 * 3600);
+
+/// Where an erasure reached, store by store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureReport {
+    pub customer: CustomerId,
+    /// Tickets erased.
+    pub tickets: usize,
+    /// Messages erased.
+    pub messages: usize,
+    /// Table items written, by kind: `ticket`, `message`, `customer`, `identity_claim`
+    /// (released), `idempotency_record` (outcome without its deliveries),
+    /// `outbound_job_drop_mark`, `audit_entry`.
+    pub table: BTreeMap<String, usize>,
+    /// Blob store keys deleted (attachments and raw mail).
+    pub blobs_deleted: Vec<String>,
+    pub queues: QueuesReached,
+    /// Passes made; the last one found nothing left to erase.
+    pub passes: usize,
+}
+
+/// How the queues treat what they still hold for this customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuesReached {
+    /// Outbound jobs (acknowledgements, replies) marked so that, waiting in the outbound queue
+    /// or its dead-letter queue, they are dropped when received.
+    pub outbound_jobs_dropped_on_receipt: usize,
+    /// Inbound messages for the erased tickets received before this instant are dropped by
+    /// the router when they arrive (from the inbound queue or a redrive of its dead letters).
+    pub inbound_received_before: Timestamp,
+}
+
+impl ErasureReport {
+    fn new(customer: CustomerId, now: Timestamp) -> Self {
+        Self {
+            customer,
+            tickets: 0,
+            messages: 0,
+            table: BTreeMap::new(),
+            blobs_deleted: Vec::new(),
+            queues: QueuesReached { outbound_jobs_dropped_on_receipt: 0, inbound_received_before: now },
+            passes: 0,
+        }
+    }
+
+    fn wrote(&mut self, kind: &str, count: usize) {
+        if count > 0 {
+            *self.table.entry(kind.to_owned()).or_default() += count;
+        }
+    }
+}
+
+impl AgentDesk {
+    /// Erases the customer's personal data, pass after pass until a pass finds nothing left.
+    /// Repeatable: a second erasure finds nothing and reports one pass.
+    pub async fn erase(&self, staff: &Staff, id: &CustomerId) -> Result<ErasureReport, DeskError> {
+        let customer = self.customer(id).await?;
+        let now = self.ports.clock.now();
+        let mut report = ErasureReport::new(customer.id.clone(), now);
+        loop {
+            report.passes += 1;
+            let changed = match self.erasure_pass(staff, &customer, now, &mut report).await {
+                Ok(changed) => changed,
+                // An agent changed a ticket meanwhile: the next pass reads it again.
+                Err(DeskError::Conflict(reason)) if report.passes < MAX_ERASURE_PASSES => {
+                    tracing::info!(customer = %customer.id, %reason, "erasure.conflict");
+                    1
+                }
+                Err(other) => return Err(other),
+            };
+            if changed == 0 {
+                break;
+            }
+            if report.passes >= MAX_ERASURE_PASSES {
+                return Err(DeskError::Conflict(format!(
+                    "customer {} kept changing during {MAX_ERASURE_PASSES} erasure passes: run it again",
+                    customer.id
+                )));
+            }
+        }
+        let detail = format!("{} tickets, {} passes", report.tickets, report.passes);
+        self.audit(staff, &customer.id, "erase", Some(detail)).await?;
+        report.wrote("audit_entry", 1);
+        tracing::info!(customer = %customer.id, tickets = report.tickets, passes = report.passes, "erasure.done");
+        Ok(report)
+    }
+
+    /// One pass over everything the customer has; returns how many things it changed.
+    async fn erasure_pass(
+        &self,
+        staff: &Staff,
+        customer: &Customer,
+        now: Timestamp,
+        report: &mut ErasureReport,
+    ) -> Result<usize, DeskError> {
+        let mut changed = 0;
+        for mut ticket in self.tickets_of(&customer.id, usize::MAX).await? {
+            let mut erased = Vec::new();
+            for message in self.ports.tickets.messages(ticket.number).await? {
+                if is_erased(&message) {
+                    continue;
+                }
+                self.drop_queued_job(&message, now, report).await?;
+                self.forget_outcome(&message, now, report).await?;
+                self.delete_blobs(&message, report).await?;
+                erased.push(erase_message(message));
+            }
+            if !erased.is_empty() {
+                self.ports.tickets.rewrite_messages(ticket.number, &erased).await?;
+                report.messages += erased.len();
+                report.wrote("message", erased.len());
+                changed += erased.len();
+            }
+            if !is_ticket_erased(&ticket) {
+                let version = ticket.version;
+                let event = ticket.erase_personal_data(&staff.actor(), ERASED_TEXT, now);
+                self.save(ticket, version, vec![event]).await?;
+                report.tickets += 1;
+                report.wrote("ticket", 1);
+                changed += 1;
+            }
+        }
+        // The records merged into this one are the same person.
+        let mut records = vec![customer.id.clone()];
+        records.extend(customer.merged_from.iter().cloned());
+        for id in &records {
+            changed += self.anonymise(id, now, report).await?;
+        }
+        Ok(changed)
+    }
+
+    /// Releases the record's identity claims and clears it; 0 if it was clean already.
+    async fn anonymise(
+        &self,
+        id: &CustomerId,
+        now: Timestamp,
+        report: &mut ErasureReport,
+    ) -> Result<usize, DeskError> {
+        let current = self.load_customer(id).await?;
+        if is_customer_erased(&current) {
+            return Ok(0);
+        }
+        for identity in &current.identities {
+            self.ports.customers.release_identity(id, identity).await?;
+        }
+        report.wrote("identity_claim", current.identities.len());
+        let current = self.load_customer(id).await?;
+        let anonymous = Customer {
+            name: None,
+            identities: Vec::new(),
+            bouncing: Default::default(),
+            erased_at: current.erased_at.or(Some(now)),
+            updated_at: now,
+            version: current.version + 1,
+            ..current.clone()
+        };
+        self.ports.customers.update(&anonymous, current.version).await?;
+        report.wrote("customer", 1);
+        Ok(1)
+    }
+
+    async fn delete_blobs(&self, message: &Message, report: &mut ErasureReport) -> Result<(), DeskError> {
+        let mut keys: Vec<&str> = message.attachments.iter().map(|a| a.key.as_str()).collect();
+        if let ChannelRef::Email { raw_key: Some(raw), .. } = &message.channel_ref {
+            keys.push(raw);
+        }
+        for key in keys {
+            self.ports.blobs.delete(key).await?;
+            report.blobs_deleted.push(key.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Marks the delivery this message caused (its acknowledgement, or the agent's reply) as
+    /// done, unless it was delivered already, so a copy still queued is dropped on receipt.
+    async fn drop_queued_job(
+        &self,
+        message: &Message,
+        now: Timestamp,
+        report: &mut ErasureReport,
+    ) -> Result<(), DeskError> {
+        let job = match (&message.author, inbound_key(message)) {
+            (AuthorKind::Customer, Some(key)) => OutboundJob::acknowledgement_id(&key),
+            (AuthorKind::Agent, _) => OutboundJob::reply_id(&message.id),
+            _ => return Ok(()),
+        };
+        let key = OutboundJob::dispatch_key(&job);
+        if self.ports.idempotency.result(&key, now).await?.is_some() {
+            return Ok(());
+        }
+        let record = IdempotencyRecord {
+            key,
+            result: erasure_tombstone(now),
+            expires_at: later(now, ERASURE_TOMBSTONE_TTL),
+        };
+        self.ports.idempotency.complete(record).await?;
+        report.queues.outbound_jobs_dropped_on_receipt += 1;
+        report.wrote("outbound_job_drop_mark", 1);
+        Ok(())
+    }
+
+    /// The router keeps each inbound message's outcome (with the acknowledgement it queued,
+    /// addressed to the customer) so redeliveries change nothing. The record stays — a
+    /// redelivery must still find it — but without the deliveries.
+    async fn forget_outcome(
+        &self,
+        message: &Message,
+        now: Timestamp,
+        report: &mut ErasureReport,
+    ) -> Result<(), DeskError> {
+        let Some(key) = inbound_key(message) else {
+            return Ok(());
+        };
+        let Some(stored) = self.ports.idempotency.result(&key, now).await? else {
+            return Ok(());
+        };
+        let Ok(mut outcome) = serde_json::from_value::<RouteOutcome>(stored) else {
+            return Ok(());
+        };
+        if outcome.outbound.is_empty() {
+            return Ok(());
+        }
+        outcome.outbound.clear();
+        let result = serde_json::to_value(&outcome).map_err(|e| DeskError::Invalid(e.to_string()))?;
+        let record = IdempotencyRecord { key, result, expires_at: later(now, IDEMPOTENCY_TTL) };
+        self.ports.idempotency.complete(record).await?;
+        report.wrote("idempotency_record", 1);
+        Ok(())
+    }
+}
+
+/// The idempotency key the router routed this message under.
+fn inbound_key(message: &Message) -> Option<String> {
+    match &message.channel_ref {
+        ChannelRef::Chat { inbox, message_id, .. } => {
+            Some(InboundMessage::chat_idempotency_key(inbox, message_id))
+        }
+        ChannelRef::Email { message_id, .. } => Some(InboundMessage::email_idempotency_key(message_id)),
+        ChannelRef::None => None,
+    }
+}
+
+fn is_erased(message: &Message) -> bool {
+    let ids_kept = match &message.channel_ref {
+        ChannelRef::Email { message_id, raw_key, .. } => raw_key.is_some() || !is_digest(message_id),
+        ChannelRef::Chat { conversation_id, .. } => !is_digest(conversation_id),
+        ChannelRef::None => false,
+    };
+    message.text == ERASED_TEXT && message.attachments.is_empty() && !ids_kept
+}
+
+fn is_digest(id: &str) -> bool {
+    id.starts_with("sha256:")
+}
+
+fn is_ticket_erased(ticket: &Ticket) -> bool {
+    ticket.erased_at.is_some()
+        && ticket.subject == ERASED_TEXT
+        && ticket.cc.is_empty()
+        && ticket.tags.is_empty()
+        && ticket.category.is_none()
+}
+
+fn is_customer_erased(customer: &Customer) -> bool {
+    customer.erased_at.is_some()
+        && customer.name.is_none()
+        && customer.identities.is_empty()
+        && customer.bouncing.is_empty()
+}
+
+/// The message without text, files or the ids its channel gave it: those become digests (like
+/// the thread keys), as Message-IDs and conversation ids can name the sender's domain or
+/// account. The steps that needed them (job drop marks, the router's record) ran before.
+fn erase_message(message: Message) -> Message {
+    let digest = |id: &str| ThreadKey(id.to_owned()).digest();
+    let channel_ref = match message.channel_ref {
+        ChannelRef::Email { message_id, mailbox, language, .. } => ChannelRef::Email {
+            message_id: digest(&message_id),
+            in_reply_to: None,
+            references: Vec::new(),
+            mailbox,
+            language,
+            raw_key: None,
+        },
+        ChannelRef::Chat { inbox, conversation_id, message_id } => ChannelRef::Chat {
+            inbox,
+            conversation_id: digest(&conversation_id),
+            message_id: digest(&message_id),
+        },
+        ChannelRef::None => ChannelRef::None,
+    };
+    Message { text: ERASED_TEXT.to_owned(), attachments: Vec::new(), channel_ref, ..message }
+}

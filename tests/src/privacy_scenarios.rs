@@ -1,0 +1,152 @@
+//! Privacy end to end, on both backends: an erasure that reaches only its own customer's files,
+//! and the jobs still parked for them; an export without internal notes whose file links
+//! work for whoever holds them.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::agent_scenarios::{ADMIN, STAFF, SUPERVISOR};
+use crate::{Backend, TestDesk, eventually};
+
+const DESK: &str = "support@desk.example";
+const ANA: &str = "ana.private@customer.example";
+const BO: &str = "bo.other@customer.example";
+/// The same file, sent by both customers.
+const SHARED_FILE: &str = "INVOICE 2026-0042 total 99.00 EUR";
+
+/// A mail from `from` with `text` and the shared file attached.
+fn mail_with_attachment(from: &str, message_id: &str, text: &str) -> String {
+    let file = base64_encode(SHARED_FILE.as_bytes());
+    format!(
+        "From: <{from}>\r\nTo: <{DESK}>\r\nSubject: Invoice question\r\nMessage-ID: <{message_id}>\r\n\
+         Date: Sun, 06 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n\
+         --b1\r\nContent-Type: text/plain; name=\"invoice.txt\"\r\n\
+         Content-Disposition: attachment; filename=\"invoice.txt\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+         {file}\r\n--b1--\r\n"
+    )
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+impl TestDesk {
+    async fn post_mail(&self, raw: String) {
+        let response = self
+            .http
+            .post(self.url("/local/email"))
+            .header("content-type", "message/rfc822")
+            .body(raw)
+            .send()
+            .await
+            .expect("desk answers");
+        assert_eq!(response.status().as_u16(), 202);
+    }
+
+    async fn wait_for_ticket(&self, number: u64) {
+        let found =
+            eventually(self.backend.patience(), || async { self.ticket(number).await.is_some() }).await;
+        assert!(found, "ticket {number} never opened");
+    }
+
+    /// Opens a link from an export: the local desk's own path, or an absolute (S3) URL.
+    async fn open_link(&self, url: &str) -> (u16, String) {
+        let url = if url.starts_with('/') { self.url(url) } else { url.to_owned() };
+        let response = self.http.get(url).send().await.expect("link answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+}
+
+/// The first attachment link of the customer's export (messages of one instant may come in
+/// any order, so the acknowledgement can be first).
+fn first_link(export: &Value) -> String {
+    let messages = export["tickets"][0]["messages"].as_array().expect("messages");
+    let link = messages.iter().find_map(|m| m["attachments"][0]["url"].as_str());
+    link.unwrap_or_else(|| panic!("no attachment link in {export}")).to_owned()
+}
+
+pub async fn erasing_a_customer_who_shares_an_attachment_with_another_leaves_the_others_file(
+    backend: &Backend,
+) {
+    let t = TestDesk::start_configured(backend, &format!("{STAFF}\n[email]\naddress = \"{DESK}\"\n")).await;
+    t.post_mail(mail_with_attachment(ANA, "m-ana-1@mail.example", "Ana's private question")).await;
+    t.wait_for_ticket(1).await;
+    t.post_mail(mail_with_attachment(BO, "m-bo-1@mail.example", "Bo's question")).await;
+    t.wait_for_ticket(2).await;
+    assert!(t.drained().await);
+
+    let ana = t.get(&format!("/v1/customers?email={ANA}"), ADMIN).await["id"].as_str().unwrap().to_owned();
+    let bo = t.get(&format!("/v1/customers?email={BO}"), ADMIN).await["id"].as_str().unwrap().to_owned();
+    let bo_export = t.get(&format!("/v1/customers/{bo}/export"), SUPERVISOR).await;
+    let ana_export = t.get(&format!("/v1/customers/{ana}/export"), SUPERVISOR).await;
+    assert_ne!(first_link(&bo_export), first_link(&ana_export), "one object per received mail");
+
+    let (status, report) =
+        t.api(Method::POST, &format!("/v1/customers/{ana}/erase"), Some(ADMIN), None).await;
+    assert_eq!(status, 200, "{report}");
+    let deleted: Vec<&str> =
+        report["blobs_deleted"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(deleted.iter().any(|k| k.starts_with("attachments/")), "{report}");
+    assert!(deleted.iter().any(|k| k.starts_with("inbound/")), "the raw mail goes too: {report}");
+
+    // Bo's file is still there and his (fresh) export link opens it.
+    let bo_export = t.get(&format!("/v1/customers/{bo}/export"), SUPERVISOR).await;
+    let (status, body) = t.open_link(&first_link(&bo_export)).await;
+    assert_eq!((status, body.as_str()), (200, SHARED_FILE));
+    // Ana's link, taken before the erasure, opens nothing now.
+    let (status, _) = t.open_link(&first_link(&ana_export)).await;
+    assert_ne!(status, 200, "an erased customer's file is gone");
+
+    let everything = t.everything_stored().await;
+    for needle in [ANA, "Ana's private question", "m-ana-1"] {
+        assert!(!everything.contains(needle), "{needle:?} survived erasure");
+    }
+    assert!(everything.contains(BO));
+}
+
+pub async fn after_erasure_a_job_for_that_customer_in_the_queue_is_dropped(backend: &Backend) {
+    let t = TestDesk::start_staffed(backend).await;
+    // The chat provider is down: the acknowledgement is retried, then parked in the DLQ.
+    t.receiver.set_down(true);
+    let visitor = json!({ "id": "visitor-erased", "name": "Li Wei" });
+    assert_eq!(t.send_chat_from("m1", "conv-1", visitor, "Please forget me").await, 202);
+    let parked =
+        eventually(backend.patience(), || async { t.depths().await.outbound_dead_letter.total() == 1 }).await;
+    assert!(parked, "the acknowledgement never reached the dead-letter queue: {:?}", t.depths().await);
+
+    let customer = t.get("/v1/customers?chat_inbox=web&chat_visitor=visitor-erased", ADMIN).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, report) =
+        t.api(Method::POST, &format!("/v1/customers/{customer}/erase"), Some(ADMIN), None).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["queues"]["outbound_jobs_dropped_on_receipt"], 1, "{report}");
+
+    // The provider is back and ops redrive the parked job: it is dropped on receipt.
+    t.receiver.set_down(false);
+    let attempts_before = t.receiver.attempts().len();
+    let response = t.http.post(t.url("/local/dead-letters/outbound/redrive")).send().await.expect("redrive");
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(t.drained().await);
+    crate::settle(backend).await;
+    assert_eq!(t.receiver.attempts().len(), attempts_before, "nothing was sent to the erased customer");
+    assert!(t.receiver.delivered().is_empty());
+    assert_eq!(t.depths().await.outbound_dead_letter.total(), 0);
+}
