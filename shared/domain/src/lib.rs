@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod faults;
 pub mod inbound;
 pub mod lifecycle;
+pub mod mail_auth;
 pub mod memory;
 pub mod model;
 pub mod outbound;

@@ -19,10 +19,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use customers::{CustomerView, MergedCustomers};
+pub use customers::{CustomerView, MergeCandidate, MergedCustomers};
 pub use privacy::{CustomerExport, ERASED_TEXT, ErasureReport};
 pub use reply::{Delivery, ReplyOutcome};
-pub use tickets::{TicketPatch, TicketView};
+pub use tickets::{MergeScope, TicketPatch, TicketView};
 
 use crate::assignment::Routing;
 use crate::lifecycle::LifecycleError;
@@ -43,6 +43,9 @@ pub enum DeskError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// Well-formed, but the message cannot go out as asked (e.g. too many recipients).
+    #[error("{0}")]
+    Unsendable(String),
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),
     #[error(transparent)]

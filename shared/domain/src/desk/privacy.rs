@@ -96,6 +96,7 @@ impl AgentDesk {
         let anonymous = Customer {
             name: None,
             identities: Vec::new(),
+            unverified: Vec::new(),
             bouncing: Default::default(),
             erased_at: Some(now),
             updated_at: now,

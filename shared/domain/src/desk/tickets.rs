@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{AgentDesk, DeskError, Staff};
 use crate::model::{
-    Actor, AuthorKind, Direction, Message, MessageId, Priority, Status, Ticket, TicketEvent, TicketNumber,
-    Visibility,
+    Actor, AuthorKind, Direction, Identity, Message, MessageId, Priority, Status, Ticket, TicketEvent,
+    TicketNumber, Visibility,
 };
 use crate::query::{TicketFilter, TicketPage};
 use crate::sla::TimerView;
@@ -23,6 +23,15 @@ pub struct TicketView {
     /// Each SLA timer: target, due at, business time left, running or paused, met or
     /// breached. Empty without `[sla]`.
     pub sla: Vec<TimerView>,
+}
+
+/// Whether a merge may join two customers' tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeScope {
+    /// Only tickets of the same requester.
+    SameCustomer,
+    /// Tickets of different requesters too: a supervisor's explicit decision.
+    AcrossCustomers,
 }
 
 /// A change to a ticket. Fields left out stay as they are; `Some(None)` clears team,
@@ -44,6 +53,10 @@ pub struct TicketPatch {
     pub tags: Option<BTreeSet<String>>,
     #[serde(default, deserialize_with = "present")]
     pub category: Option<Option<String>>,
+    /// Who is copied on the ticket's mail: the whole list, at most `[email] max_cc`
+    /// addresses.
+    #[serde(default)]
+    pub cc: Option<BTreeSet<String>>,
 }
 
 /// Tells a field sent as `null` (clear it) from a field left out (keep it).
@@ -92,6 +105,10 @@ impl AgentDesk {
         patch: TicketPatch,
     ) -> Result<Ticket, DeskError> {
         validate_patch(&patch)?;
+        let cc = match &patch.cc {
+            Some(cc) => Some(normalise_cc(cc, self.email.max_cc)?),
+            None => None,
+        };
         if let Some(Some(agent)) = &patch.assignee {
             self.ensure_agent(agent).await?;
         }
@@ -119,6 +136,9 @@ impl AgentDesk {
         }
         if let Some(category) = patch.category {
             events.extend(ticket.set_category(&actor, category, now)?);
+        }
+        if let Some(cc) = cc {
+            events.extend(ticket.set_cc(&actor, cc, now)?);
         }
         if let Some(status) = patch.status {
             events.extend(ticket.set_status(&actor, status, now)?);
@@ -163,12 +183,15 @@ impl AgentDesk {
 
     /// Merges `source` into `target`: the source closes and points at the target, whose view
     /// shows both threads; the source's own trail stays readable under its number. Repeating a
-    /// merge that half-happened completes it.
+    /// merge that half-happened completes it. Tickets of two customers merge only with
+    /// [`MergeScope::AcrossCustomers`] (the edge lets only supervisors ask for it): one
+    /// customer's thread would otherwise show in another's.
     pub async fn merge(
         &self,
         staff: &Staff,
         source: TicketNumber,
         target: TicketNumber,
+        scope: MergeScope,
     ) -> Result<Ticket, DeskError> {
         if source == target {
             return Err(DeskError::Invalid("a ticket cannot be merged into itself".into()));
@@ -181,6 +204,12 @@ impl AgentDesk {
             return Ok(into);
         }
         let mut from = self.load(source).await?;
+        if from.requester != into.requester && scope != MergeScope::AcrossCustomers {
+            return Err(DeskError::Conflict(format!(
+                "ticket {source} belongs to another customer than ticket {target}: merging them needs \
+                 a supervisor and \"across_customers\": true"
+            )));
+        }
         let now = self.ports.clock.now();
         let actor = staff.actor();
         match from.merged_into {
@@ -226,9 +255,26 @@ impl AgentDesk {
             attachments: Vec::new(),
             channel_ref: crate::model::ChannelRef::None,
             created_at: at,
+            flags: Default::default(),
         }
     }
 }
+
+/// Each address valid and lower-cased, at most `max` of them.
+fn normalise_cc(cc: &BTreeSet<String>, max: usize) -> Result<BTreeSet<String>, DeskError> {
+    if cc.len() > max {
+        return Err(DeskError::Invalid(format!("cc: at most {max} addresses")));
+    }
+    cc.iter()
+        .map(|raw| match Identity::email(raw) {
+            Ok(Identity::Email { address }) if address.len() <= MAX_ADDRESS_CHARS => Ok(address),
+            _ => Err(DeskError::Invalid(format!("cc: {raw:?} is not an email address"))),
+        })
+        .collect()
+}
+
+/// Longest address a cc list takes (RFC 5321's path limit).
+const MAX_ADDRESS_CHARS: usize = 254;
 
 fn validate_patch(patch: &TicketPatch) -> Result<(), DeskError> {
     let label = |field: &str, value: &str| {

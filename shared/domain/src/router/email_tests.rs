@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use super::*;
 use crate::envelope::open;
 use crate::inbound::{EmailSource, Sender};
+use crate::mail_auth::{MailAuth, Verdict};
 use crate::memory::{ManualClock, MemoryQueue, MemoryStore, QueueSettings};
 use crate::outbound::{EmailDestination, OutboundKind};
 
@@ -46,6 +47,7 @@ fn mail(message_id: &str, from: &str, subject: &str, text: &str) -> InboundMessa
             subject: subject.into(),
             language: "en".into(),
             raw_key: Some(format!("inbound/{message_id}")),
+            auth: MailAuth::passed(),
             ..EmailSource::default()
         }),
         sender: Sender { name: Some("Li Wei".into()), email: Some(from.into()), ..Sender::default() },
@@ -430,7 +432,7 @@ async fn automatic_mail_opens_a_ticket_without_acknowledgement() {
 async fn dmarc_failed_mail_is_tagged_and_not_acknowledged() {
     let h = harness();
     let spoofed = mail_with("spoof@mail.example.com", "ceo@bank.example", "Urgent refund", |e| {
-        e.dmarc_failed = true;
+        e.auth.dmarc = Some(Verdict::Fail);
     });
     let outcome = h.router.route(&spoofed).await.unwrap();
     assert!(outcome.opened);
@@ -566,7 +568,7 @@ async fn a_dmarc_failed_mail_flags_the_ticket_it_continues() {
     // only check on a [#N] continuation is the From address, which is exactly what DMARC
     // says cannot be trusted here.
     let forged = mail_with("forged@evil.example", LI, "Re: [#1] Where is my parcel?", |e| {
-        e.dmarc_failed = true;
+        e.auth.dmarc = Some(Verdict::Fail);
     });
     let outcome = h.router.route(&forged).await.unwrap();
     assert!(outcome.outbound.is_empty());

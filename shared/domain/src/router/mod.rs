@@ -7,6 +7,7 @@ mod acknowledgement;
 mod bounces;
 mod customers;
 pub mod email;
+pub mod participants;
 mod team_routing;
 pub(crate) use team_routing::team_staff;
 pub mod threading;
@@ -35,6 +36,8 @@ use crate::ports::{
 };
 use crate::sla::SlaPolicies;
 use crate::system::later;
+use participants::Standing;
+use threading::Merged;
 
 /// Longer than SQS keeps a message (14 days at most), so no redelivery outlives its record.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(15 * 24 * 3600);
@@ -46,8 +49,7 @@ const MAX_COMMIT_ATTEMPTS: usize = 5;
 /// Longest subject taken from the first line of a chat message, in characters.
 const MAX_SUBJECT_CHARS: usize = 80;
 
-/// Tag on a ticket opened by mail that failed DMARC: the sender may not be who it says.
-pub const DMARC_FAILED_TAG: &str = "dmarc_failed";
+pub use participants::{DMARC_FAILED_TAG, THIRD_PARTY_TAG, UNAUTHENTICATED_TAG, VIRUS_QUARANTINED_TAG};
 
 /// The auto-acknowledgement text per chat inbox; `{ticket}` becomes `#N`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,17 +228,23 @@ impl TicketRouter {
         customer: &CustomerId,
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
-        let found = match threading::find_ticket(&*self.ports.tickets, inbound, customer).await? {
-            Some(found) => Some(threading::follow_merges(&*self.ports.tickets, found).await?),
+        let tickets = &*self.ports.tickets;
+        let found = match threading::find_ticket(tickets, inbound, customer).await? {
+            Some(found) => Some(threading::follow_merges(tickets, found, inbound, customer).await?),
             None => None,
         };
         match found {
             None => self.open_ticket(inbound, customer, None, now).await,
-            Some(found) if found.ticket.status == Status::Closed => {
+            // Its thread's key moves to the follow-up, as for a closed ticket.
+            Some(Merged::Diverted(found)) => {
                 let previous = FollowUp { of: found.ticket.number, key: found.key };
                 self.open_ticket(inbound, customer, Some(previous), now).await
             }
-            Some(found) => self.continue_ticket(inbound, customer, found.ticket, now),
+            Some(Merged::Continue(found)) if found.ticket.status == Status::Closed => {
+                let previous = FollowUp { of: found.ticket.number, key: found.key };
+                self.open_ticket(inbound, customer, Some(previous), now).await
+            }
+            Some(Merged::Continue(found)) => self.continue_ticket(inbound, customer, found.ticket, now),
         }
     }
 
@@ -248,18 +256,21 @@ impl TicketRouter {
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
         let expected_version = Some(ticket.version);
-        let message = self.customer_message(inbound, customer, ticket.number, now);
+        let mut message = self.customer_message(inbound, customer, ticket.number, now);
+        if let Source::Email(email) = &inbound.source {
+            let standing = Standing::of(&ticket, inbound, customer);
+            if standing == Standing::Requester {
+                participants::take_cc(&mut ticket, &email.cc, self.email.max_cc);
+            }
+            participants::flag_mail(&mut ticket, &mut message, inbound, email, standing);
+        }
         let events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
         if let Some(sla) = &self.sla {
             // The tier was remembered when the ticket opened.
             sla.apply(&mut ticket, &events, None);
         }
         let mut thread_claims = Vec::new();
-        if let Source::Email(email) = &inbound.source {
-            ticket.cc.extend(email.cc.iter().cloned());
-            if email.dmarc_failed {
-                ticket.tags.insert(DMARC_FAILED_TAG.to_owned());
-            }
+        if let Source::Email(_) = &inbound.source {
             // Later replies may name this mail rather than the first one.
             thread_claims.push(ThreadClaim {
                 key: inbound.thread_key(),
@@ -313,6 +324,7 @@ impl TicketRouter {
             thread_claims.retain(|claim| claim.key != key);
             thread_claims.push(ThreadClaim { key, ticket: number, replaces: Some(of) });
         }
+        let mut message = self.customer_message(inbound, customer, number, now);
         if let Source::Email(email) = &inbound.source {
             let token = self.ports.ids.token();
             thread_claims.push(ThreadClaim {
@@ -321,12 +333,10 @@ impl TicketRouter {
                 replaces: None,
             });
             ticket.reply_token = Some(token);
-            ticket.cc.extend(email.cc.iter().cloned());
-            if email.dmarc_failed {
-                ticket.tags.insert(DMARC_FAILED_TAG.to_owned());
-            }
+            // The sender opened it: the requester.
+            participants::take_cc(&mut ticket, &email.cc, self.email.max_cc);
+            participants::flag_mail(&mut ticket, &mut message, inbound, email, Standing::Requester);
         }
-        let message = self.customer_message(inbound, customer, number, now);
         let mut events = vec![created];
         events.extend(ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?);
         events.extend(self.route_to_team(inbound, customer, &mut ticket, now).await?);
@@ -388,6 +398,7 @@ impl TicketRouter {
             attachments: inbound.attachments.clone(),
             channel_ref: inbound.channel_ref(),
             created_at: now,
+            flags: Default::default(),
         }
     }
 
