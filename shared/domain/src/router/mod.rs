@@ -444,3 +444,6 @@ mod tests;
 
 #[cfg(test)]
 mod email_tests;
+
+#[cfg(test)]
+mod trust_tests;
