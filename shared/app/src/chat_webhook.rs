@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use bytes::Bytes;
 use jiff::Timestamp;
 use omnidesk_domain::envelope::seal;
-use omnidesk_domain::inbound::{InboundMessage, Sender, Source};
+use omnidesk_domain::inbound::{InboundMessage, Sender, Source, Vouched};
 use omnidesk_domain::model::Identity;
 use omnidesk_domain::ports::{Clock, Queue};
 use serde::{Deserialize, Serialize};
@@ -87,7 +87,8 @@ async fn receive(
     })?;
     let message = parse(&body)?;
     let message_id = message.message_id.clone();
-    let inbound = normalise(&inbox_id, message, now);
+    let vouched = if inbox.verified_identity { Vouched::Yes } else { Vouched::No };
+    let inbound = normalise(&inbox_id, message, vouched, now);
     webhook.inbound.send(seal(&inbound)).await?;
     tracing::info!(inbox = %inbox_id, %message_id, "chat.accepted");
     Ok((StatusCode::ACCEPTED, Json(Accepted { accepted: true, message_id })))
@@ -120,7 +121,14 @@ fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn normalise(inbox: &str, message: ChatMessageIn, now: Timestamp) -> InboundMessage {
+/// The visitor id links the message to a customer (within the inbox); typed email and phone
+/// link only from an inbox whose provider signs its users in, and are hints otherwise.
+fn normalise(inbox: &str, message: ChatMessageIn, vouched: Vouched, now: Timestamp) -> InboundMessage {
+    let sender = Sender {
+        name: message.visitor.name.filter(|n| !n.trim().is_empty()),
+        chat_visitor: Some(message.visitor.id),
+        ..Sender::default()
+    };
     InboundMessage {
         idempotency_key: InboundMessage::chat_idempotency_key(inbox, &message.message_id),
         source: Source::Chat {
@@ -128,15 +136,34 @@ fn normalise(inbox: &str, message: ChatMessageIn, now: Timestamp) -> InboundMess
             conversation_id: message.conversation_id,
             message_id: message.message_id,
         },
-        sender: Sender {
-            name: message.visitor.name.filter(|n| !n.trim().is_empty()),
-            chat_visitor: Some(message.visitor.id),
-            email: message.visitor.email,
-            phone: message.visitor.phone,
-        },
+        sender: sender.with_contact(message.visitor.email, message.visitor.phone, vouched),
         text: message.text,
         attachments: Vec::new(),
         sent_at: message.sent_at,
         received_at: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed() -> ChatMessageIn {
+        let body = br#"{"message_id":"m1","conversation_id":"c1","text":"hi",
+            "visitor":{"id":"v1","email":"anna@example.com","phone":"+8613800138000"}}"#;
+        parse(body).unwrap()
+    }
+
+    #[test]
+    fn chat_typed_email_and_phone_are_hints_unless_the_inbox_verifies_identity() {
+        let now = Timestamp::from_second(1_790_000_000).unwrap();
+        let hinted = normalise("web", typed(), Vouched::No, now);
+        assert_eq!((hinted.sender.email.as_deref(), hinted.sender.phone.as_deref()), (None, None));
+        assert_eq!(hinted.sender.hints.email.as_deref(), Some("anna@example.com"));
+        assert_eq!(hinted.identities(), vec![omnidesk_domain::model::Identity::chat_visitor("web", "v1").unwrap()]);
+        let linked = normalise("app", typed(), Vouched::Yes, now);
+        assert_eq!(linked.sender.email.as_deref(), Some("anna@example.com"));
+        assert!(linked.sender.hints.is_empty());
+        assert_eq!(linked.identities().len(), 3);
     }
 }

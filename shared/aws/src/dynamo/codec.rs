@@ -142,7 +142,8 @@ mod tests {
 
     use omnidesk_domain::{
         Actor, AttachmentRef, AuthorKind, Channel, ChannelRef, Customer, CustomerId, Direction, EventKind,
-        Identity, Message, MessageId, Priority, Status, Ticket, TicketEvent, TicketNumber, Visibility,
+        Identity, Message, MessageFlag, MessageId, Priority, Status, Ticket, TicketEvent, TicketNumber,
+        Visibility,
     };
 
     use super::*;
@@ -201,6 +202,7 @@ mod tests {
                 size: 12,
                 content_id: Some("logo@x".into()),
                 inline: true,
+                quarantined: true,
             }],
             channel_ref: ChannelRef::Email {
                 message_id: "<m@x>".into(),
@@ -211,6 +213,7 @@ mod tests {
                 raw_key: Some("inbound/abc".into()),
             },
             created_at: at(1_790_000_000, 5),
+            flags: [MessageFlag::ThirdParty, MessageFlag::Unauthenticated].into(),
         });
         let kinds = [
             EventKind::Created { channel: Channel::Chat, requester: customer.clone(), follow_up_of: None },
@@ -220,6 +223,7 @@ mod tests {
             EventKind::SurveySent,
             EventKind::SurveyAnswered { score: 5 },
             EventKind::Merged { into: TicketNumber(7) },
+            EventKind::Cc { added: 2, removed: 1 },
         ];
         for (seq, kind) in kinds.into_iter().enumerate() {
             roundtrip(TicketEvent {
@@ -230,7 +234,7 @@ mod tests {
                 kind,
             });
         }
-        roundtrip(Customer::new(
+        let mut with_hints = Customer::new(
             customer,
             Some("Li Wei".into()),
             vec![
@@ -238,7 +242,9 @@ mod tests {
                 Identity::ChatVisitor { inbox: "web".into(), visitor: "v1".into() },
             ],
             at(1_790_000_000, 0),
-        ));
+        );
+        with_hints.unverified = vec![Identity::Phone { number: "+8613800138000".into() }];
+        roundtrip(with_hints);
     }
 
     #[test]
