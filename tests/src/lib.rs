@@ -4,12 +4,14 @@
 
 pub mod agent_scenarios;
 pub mod email_corpus;
+pub mod identity_scenarios;
 pub mod receiver;
 pub mod scenarios;
 pub mod sla_scenarios;
 pub mod stats;
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -21,7 +23,7 @@ use omnidesk_domain::model::{CustomerId, Identity, Message, Ticket, TicketNumber
 use omnidesk_domain::ports::{Clock, QueueDepth, ThreadKey};
 use omnidesk_domain::system::SystemClock;
 use omnidesk_local::provision::ProvisionOptions;
-use omnidesk_local::{DeskPorts, LocalDesk, backend};
+use omnidesk_local::{DeskPorts, LocalDesk, MailFolders, backend};
 use tokio::net::TcpListener;
 
 pub use receiver::CallbackReceiver;
@@ -114,6 +116,8 @@ pub struct TestDesk {
     pub http: reqwest::Client,
     /// On moto: the SDK configuration and the desk's table, for tests that inspect it raw.
     pub moto_table: Option<(aws_config::SdkConfig, String)>,
+    /// Where the desk writes the mail it sends (with an `[email]` section), one per desk.
+    pub outbox: PathBuf,
 }
 
 static DESKS: AtomicU32 = AtomicU32::new(0);
@@ -164,7 +168,13 @@ impl TestDesk {
             Some(plan) => ports.with_faults(plan),
             None => ports,
         };
-        let desk = Arc::new(LocalDesk::new(config, clock, ports).expect("desk"));
+        let outbox = std::env::temp_dir().join(format!(
+            "omnidesk-test-outbox-{}-{}",
+            std::process::id(),
+            DESKS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let folders = MailFolders { outbox: outbox.clone(), mail_in: None };
+        let desk = Arc::new(LocalDesk::with_mail_folders(config, clock, ports, folders).expect("desk"));
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
         let address = listener.local_addr().expect("bound address");
         tokio::spawn(desk.clone().serve(listener, std::future::pending()));
@@ -176,6 +186,7 @@ impl TestDesk {
             address,
             http: reqwest::Client::new(),
             moto_table,
+            outbox,
         }
     }
 
@@ -343,6 +354,9 @@ macro_rules! all_scenarios {
             the_ticket_view_shows_sla_timers_that_agent_actions_move,
             ticket_lists_page_with_cursors_newest_first,
             an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once,
+            chat_visitor_typing_an_existing_customers_address_stays_a_separate_customer,
+            a_strangers_reply_with_cc_copies_nobody,
+            cc_merges_and_recipient_limits_are_guarded_at_the_agent_api,
         );
     };
 }

@@ -160,7 +160,10 @@ mod tests {
         let hinted = normalise("web", typed(), Vouched::No, now);
         assert_eq!((hinted.sender.email.as_deref(), hinted.sender.phone.as_deref()), (None, None));
         assert_eq!(hinted.sender.hints.email.as_deref(), Some("anna@example.com"));
-        assert_eq!(hinted.identities(), vec![omnidesk_domain::model::Identity::chat_visitor("web", "v1").unwrap()]);
+        assert_eq!(
+            hinted.identities(),
+            vec![omnidesk_domain::model::Identity::chat_visitor("web", "v1").unwrap()]
+        );
         let linked = normalise("app", typed(), Vouched::Yes, now);
         assert_eq!(linked.sender.email.as_deref(), Some("anna@example.com"));
         assert!(linked.sender.hints.is_empty());

@@ -193,7 +193,10 @@ mod tests {
         let Destination::Email(destination) = &mut job.destination else { unreachable!() };
         destination.cc.push("one.more@example.com".into());
         let refused = notifier.deliver(&job).await;
-        assert!(matches!(refused, Err(NotifyError::Permanent(ref m)) if m.contains("51 recipients")), "{refused:?}");
+        assert!(
+            matches!(refused, Err(NotifyError::Permanent(ref m)) if m.contains("51 recipients")),
+            "{refused:?}"
+        );
         assert_eq!(mailer.sent().len(), 1);
     }
 }

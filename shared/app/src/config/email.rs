@@ -105,7 +105,10 @@ impl EmailConfig {
         if self.max_cc >= MAX_MAIL_RECIPIENTS {
             return Err(invalid(
                 "email.max_cc",
-                format!("must be at most {}: a mail goes to at most {MAX_MAIL_RECIPIENTS} recipients", MAX_MAIL_RECIPIENTS - 1),
+                format!(
+                    "must be at most {}: a mail goes to at most {MAX_MAIL_RECIPIENTS} recipients",
+                    MAX_MAIL_RECIPIENTS - 1
+                ),
             ));
         }
         Ok(())

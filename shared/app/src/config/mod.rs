@@ -370,12 +370,12 @@ mod tests {
         assert_eq!(acks.per_inbox.get("app"), Some(&None));
         assert!(config.inboxes().get("web").is_some());
         assert!(!config.chat_inboxes[0].verified_identity, "typed details are hints unless said otherwise");
-        let verified = DeskConfig::from_toml(&GOOD.replace("acknowledge = false", "verified_identity = true"));
+        let verified =
+            DeskConfig::from_toml(&GOOD.replace("acknowledge = false", "verified_identity = true"));
         assert!(verified.unwrap().chat_inboxes[1].verified_identity);
         assert!(
-            error_of(&GOOD.replace("acknowledge = false", "verified_identity = \"yes\"")).starts_with(
-                "chat_inboxes[1].verified_identity: invalid type"
-            ),
+            error_of(&GOOD.replace("acknowledge = false", "verified_identity = \"yes\""))
+                .starts_with("chat_inboxes[1].verified_identity: invalid type"),
             "{}",
             error_of(&GOOD.replace("acknowledge = false", "verified_identity = \"yes\""))
         );

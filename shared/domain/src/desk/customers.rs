@@ -177,7 +177,8 @@ impl AgentDesk {
         let mut merged_from = into.merged_from.clone();
         merged_from.insert(from.id.clone());
         let mut unverified = into.unverified.clone();
-        unverified.extend(from.unverified.iter().filter(|i| !unverified.contains(i)).cloned().collect::<Vec<_>>());
+        unverified
+            .extend(from.unverified.iter().filter(|i| !unverified.contains(i)).cloned().collect::<Vec<_>>());
         // What the merge just verified is no longer a hint.
         unverified.retain(|i| !into.identities.contains(i));
         unverified.truncate(crate::model::MAX_UNVERIFIED);

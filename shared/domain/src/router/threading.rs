@@ -78,7 +78,11 @@ pub async fn follow_merges(
     {
         Ok(Merged::Continue(current))
     } else {
-        tracing::info!(ticket = found.ticket.number.0, into = current.ticket.number.0, "threading.merge_not_followed");
+        tracing::info!(
+            ticket = found.ticket.number.0,
+            into = current.ticket.number.0,
+            "threading.merge_not_followed"
+        );
         Ok(Merged::Diverted(found))
     }
 }

@@ -32,7 +32,11 @@ fn staff() -> Staff {
 fn chat_typing(message_id: &str, visitor: &str, email: &str) -> InboundMessage {
     InboundMessage {
         idempotency_key: InboundMessage::chat_idempotency_key("web", message_id),
-        source: Source::Chat { inbox: "web".into(), conversation_id: visitor.into(), message_id: message_id.into() },
+        source: Source::Chat {
+            inbox: "web".into(),
+            conversation_id: visitor.into(),
+            message_id: message_id.into(),
+        },
         sender: Sender { chat_visitor: Some(visitor.into()), ..Sender::default() }.with_contact(
             Some(email.into()),
             None,
@@ -128,7 +132,6 @@ async fn a_strangers_reply_with_cc_is_third_party_and_copies_nobody() {
     assert_eq!((sent.to.as_str(), sent.cc.len()), (LI, 0));
 }
 
-
 #[tokio::test]
 async fn cc_is_taken_from_the_requesters_mail_only_and_up_to_the_cap() {
     let h = harness();
@@ -163,9 +166,12 @@ async fn patching_cc_validates_each_address_enforces_the_cap_and_checks_the_vers
     let bad = desk.patch(&staff(), TicketNumber(1), patch(vec!["not an address"], version)).await;
     assert!(matches!(bad, Err(DeskError::Invalid(ref m)) if m.starts_with("cc:")), "{bad:?}");
     let many: Vec<String> = (0..11).map(|i| format!("c{i}@example.com")).collect();
-    let too_many = desk.patch(&staff(), TicketNumber(1), patch(many.iter().map(String::as_str).collect(), version)).await;
+    let too_many = desk
+        .patch(&staff(), TicketNumber(1), patch(many.iter().map(String::as_str).collect(), version))
+        .await;
     assert!(matches!(too_many, Err(DeskError::Invalid(ref m)) if m.contains("at most 10")), "{too_many:?}");
-    let set = desk.patch(&staff(), TicketNumber(1), patch(vec!["Wang.Fang@Example.com"], version)).await.unwrap();
+    let set =
+        desk.patch(&staff(), TicketNumber(1), patch(vec!["Wang.Fang@Example.com"], version)).await.unwrap();
     assert_eq!(set.cc.iter().collect::<Vec<_>>(), [WANG]);
     let stale = desk.patch(&staff(), TicketNumber(1), patch(vec![], version)).await;
     assert!(matches!(stale, Err(DeskError::Conflict(_))), "{stale:?}");
@@ -205,7 +211,8 @@ async fn a_reply_to_more_than_fifty_recipients_is_refused_and_nothing_is_written
 async fn unauthenticated_mail_neither_links_to_the_customer_nor_threads_by_subject() {
     let h = harness();
     let li = first_ticket(&h).await.customer;
-    let forged = unauthenticated(mail("forged@evil.example", LI, "Re: [#1] Where is my parcel?", "send it to me"));
+    let forged =
+        unauthenticated(mail("forged@evil.example", LI, "Re: [#1] Where is my parcel?", "send it to me"));
     let outcome = h.router.route(&forged).await.unwrap();
     assert!(outcome.opened, "an unauthenticated [#1] joined ticket #1");
     assert_ne!(outcome.customer, li);
@@ -225,7 +232,12 @@ async fn replies_on_an_unauthenticated_ticket_still_go_to_its_from_address() {
     let h = harness();
     let outcome = h
         .router
-        .route(&unauthenticated(mail("weak@small.example", "owner@small.example", "Order 77", "Where is it?")))
+        .route(&unauthenticated(mail(
+            "weak@small.example",
+            "owner@small.example",
+            "Order 77",
+            "Where is it?",
+        )))
         .await
         .unwrap();
     // Not a DMARC failure: the acknowledgement goes out, to the From.
@@ -272,7 +284,10 @@ async fn merging_tickets_of_two_customers_needs_the_explicit_flag() {
     two_customers(&h).await;
     let desk = desk(&h);
     let refused = desk.merge(&staff(), TicketNumber(2), TicketNumber(1), MergeScope::SameCustomer).await;
-    assert!(matches!(refused, Err(DeskError::Conflict(ref m)) if m.contains("across_customers")), "{refused:?}");
+    assert!(
+        matches!(refused, Err(DeskError::Conflict(ref m)) if m.contains("across_customers")),
+        "{refused:?}"
+    );
     assert_eq!(ticket(&h, 2).await.merged_into, None, "a refused merge changes nothing");
     desk.merge(&staff(), TicketNumber(2), TicketNumber(1), MergeScope::AcrossCustomers).await.unwrap();
     assert_eq!(ticket(&h, 2).await.merged_into, Some(TicketNumber(1)));
