@@ -177,7 +177,9 @@ impl AgentDesk {
             Channel::Email => {
                 // Believed or not, the address the customer wrote from: a mail that did not
                 // authenticate left its From as an unverified detail of a customer of its own.
-                let to = customer.as_ref().and_then(|c| email_address(c).or_else(|| unverified_address(c)));
+                let to = customer
+                    .as_ref()
+                    .and_then(|c| email_address(c, c.identities.iter().chain(&c.unverified)));
                 let reference = last_inbound.clone().find(|r| matches!(r, ChannelRef::Email { .. }));
                 to.map(|to| Destination::Email(self.email_destination(ticket, message, to, reference)))
             }
@@ -232,15 +234,12 @@ fn reply_key(number: TicketNumber, user: &str, key: &str) -> String {
     format!("api:reply:{}", hex::encode(digest))
 }
 
-fn email_address(customer: &Customer) -> Option<String> {
-    customer.identities.iter().find_map(|i| match i {
-        Identity::Email { address } if !customer.is_bouncing(address) => Some(address.clone()),
-        _ => None,
-    })
-}
-
-fn unverified_address(customer: &Customer) -> Option<String> {
-    customer.unverified.iter().find_map(|i| match i {
+/// The customer's first address that does not bounce, among `identities`.
+fn email_address<'a>(
+    customer: &Customer,
+    identities: impl IntoIterator<Item = &'a Identity>,
+) -> Option<String> {
+    identities.into_iter().find_map(|i| match i {
         Identity::Email { address } if !customer.is_bouncing(address) => Some(address.clone()),
         _ => None,
     })
