@@ -126,8 +126,10 @@ messages = [
     ("v-2", "Ann", {"email": "ann@example.com"}, "I want a refund for order 7"),
     ("v-3", "Bo", {}, "The app shows an error and crashes"),
     ("v-4", "Chen", {"phone": "+1 650 253 0000"}, "Can I change my delivery address?"),
+    # On the unverified widget: Li's address, typed by someone else, stays a hint.
+    ("v-5", "Li?", {"email": "li.wei@example.com"}, "Show me my orders", "widget"),
 ]
-for i, (visitor, name, contact, text) in enumerate(messages, 1):
+for i, (visitor, name, contact, text, *box) in enumerate(messages, 1):
     body = json.dumps({
         "message_id": f"seed-{i}",
         "conversation_id": f"conv-{i}",
@@ -136,7 +138,7 @@ for i, (visitor, name, contact, text) in enumerate(messages, 1):
     }).encode()
     at = int(time.time())
     mac = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
-    status, answer = call("POST", f"/v1/chat/{inbox}/messages", body,
+    status, answer = call("POST", f"/v1/chat/{box[0] if box else inbox}/messages", body,
                           {"Content-Type": "application/json", "X-Omnidesk-Signature": f"t={at},v1={mac}"})
     if status != 202:
         sys.exit(f"contract-test: seeding message {i}: {status} {answer}")
@@ -187,6 +189,9 @@ fourth = call("findCustomer", 200, query={"phone": "+16502530000"})["id"]
 third = call("findCustomer", 200, query={"chat_inbox": "web", "chat_visitor": "v-3"})["id"]
 call("viewCustomer", 200, {"id": first})
 call("listTickets", 200, query={"customer": first})
+typed = call("findCustomer", 200, query={"chat_inbox": "widget", "chat_visitor": "v-5"})["id"]
+if typed == first or call("viewCustomer", 200, {"id": typed})["merge_candidates"][0]["customer"] != first:
+    sys.exit("contract-test: a typed address linked its owner, or its owner is no merge candidate")
 
 patched = call("patchTicket", 200, {"number": 1},
                body={"version": version(1), "status": "open", "priority": "high",
@@ -201,7 +206,9 @@ call("patchTicket", 409, {"number": 1}, body={"version": patched["version"], "pr
 call("replyToTicket", 422, {"number": 1}, body={"text": "Another text under the same key."}, headers=key)
 call("addNote", 201, {"number": 1}, body={"text": "Customer is a VIP."})
 call("assignTicket", 200, {"number": 3}, body={"agent": "li", "version": version(3)})
-call("mergeTicket", 200, {"number": 4}, body={"into": 2})
+call("patchTicket", 200, {"number": 2}, body={"version": version(2), "cc": ["Wang.Fang@example.com"]})
+call("mergeTicket", 409, {"number": 4}, body={"into": 2})
+call("mergeTicket", 200, {"number": 4}, body={"into": 2, "across_customers": True})
 call("setPresence", 200, body={"presence": "online"})
 call("listTickets", 200, query={"view": "mine"})
 call("mergeCustomer", 200, {"id": fourth}, body={"into": first})

@@ -145,7 +145,11 @@ const PHONE: &str = "+8613800138000";
 const SECRET_TEXT: &str = "My card ends 4242 and I live at 88 Nanjing Road";
 
 pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend) {
-    let t = TestDesk::start_staffed(backend).await;
+    let t = TestDesk::start_configured(
+        backend,
+        &format!("{STAFF}{}", crate::identity_scenarios::verified_inbox()),
+    )
+    .await;
     let (status, body) = t
         .api(Method::PUT, "/v1/agents/me/presence", Some(AGENT), Some(json!({ "presence": "online" })))
         .await;
@@ -245,10 +249,14 @@ pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend
     })
     .await;
 
-    // The same person writes from another chat with their email and phone: a second
-    // customer, found by email; the first is found by chat visitor id. Merge them.
+    // The same person writes, signed in to the shop's app, which vouches for their email and
+    // phone: a second customer, found by email; the first is found by chat visitor id. Merge
+    // them.
     let visitor_2 = json!({ "id": "visitor-2", "name": "Li Wei", "email": EMAIL, "phone": PHONE });
-    assert_eq!(t.send_chat_from("m5", "conv-3", visitor_2, SECRET_TEXT).await, 202);
+    let body =
+        json!({ "message_id": "m5", "conversation_id": "conv-3", "visitor": visitor_2, "text": SECRET_TEXT });
+    let signed_in = crate::identity_scenarios::VERIFIED_INBOX;
+    assert_eq!(t.post_chat(signed_in, body.to_string().as_bytes(), Some(now())).await.0, 202);
     t.wait_ticket(3, "opened", |v| v["ticket"]["number"] == 3).await;
     let by_email = t.get(&format!("/v1/customers?email={EMAIL}"), AGENT).await;
     let by_visitor = t.get(&format!("/v1/customers?chat_inbox={INBOX}&chat_visitor=visitor-1"), AGENT).await;

@@ -5,6 +5,7 @@
 pub mod agent_scenarios;
 pub mod email_corpus;
 pub mod hygiene_scenarios;
+pub mod identity_scenarios;
 pub mod privacy_scenarios;
 pub mod receiver;
 pub mod scenarios;
@@ -12,6 +13,7 @@ pub mod sla_scenarios;
 pub mod stats;
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -23,7 +25,7 @@ use omnidesk_domain::model::{CustomerId, Identity, Message, Ticket, TicketNumber
 use omnidesk_domain::ports::{Clock, QueueDepth, ThreadKey};
 use omnidesk_domain::system::SystemClock;
 use omnidesk_local::provision::ProvisionOptions;
-use omnidesk_local::{DeskPorts, LocalDesk, backend};
+use omnidesk_local::{DeskPorts, LocalDesk, MailFolders, backend};
 use tokio::net::TcpListener;
 
 pub use receiver::CallbackReceiver;
@@ -125,6 +127,8 @@ pub struct TestDesk {
     pub http: reqwest::Client,
     /// On moto: the SDK configuration and the desk's table, for tests that inspect it raw.
     pub moto_table: Option<(aws_config::SdkConfig, String)>,
+    /// Where the desk writes the mail it sends (with an `[email]` section), one per desk.
+    pub outbox: PathBuf,
 }
 
 static DESKS: AtomicU32 = AtomicU32::new(0);
@@ -181,8 +185,8 @@ impl TestDesk {
             None => ports,
         };
         // Mail (with `[email]`) goes to a folder of this desk's own, never the working directory.
-        let mail = std::env::temp_dir().join(format!("omnidesk-test-mail-{}", desk_id()));
-        let folders = omnidesk_local::MailFolders { outbox: mail.join("outbox"), mail_in: None };
+        let outbox = std::env::temp_dir().join(format!("omnidesk-test-mail-{}", desk_id())).join("outbox");
+        let folders = MailFolders { outbox: outbox.clone(), mail_in: None };
         let desk = Arc::new(LocalDesk::with_mail_folders(config, clock, ports, folders).expect("desk"));
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
         let address = listener.local_addr().expect("bound address");
@@ -195,6 +199,7 @@ impl TestDesk {
             address,
             http: reqwest::Client::new(),
             moto_table,
+            outbox,
         }
     }
 
@@ -369,6 +374,9 @@ macro_rules! all_scenarios {
             a_conversation_routed_in_reverse_reads_in_sent_order_under_its_first_subject,
             list_cursors_used_on_another_list_or_tampered_are_400,
             an_idempotency_key_reused_with_another_body_is_422_and_changes_nothing,
+            chat_visitor_typing_an_existing_customers_address_stays_a_separate_customer,
+            a_strangers_reply_with_cc_copies_nobody,
+            cc_merges_and_recipient_limits_are_guarded_at_the_agent_api,
         );
     };
 }

@@ -14,6 +14,7 @@ use omnidesk_domain::ports::QueueMessage;
 
 pub use crate::agent_scenarios::*;
 pub use crate::hygiene_scenarios::*;
+pub use crate::identity_scenarios::*;
 pub use crate::privacy_scenarios::*;
 pub use crate::sla_scenarios::an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once;
 use crate::{

@@ -290,3 +290,38 @@ async fn an_agent_reply_goes_out_as_mail_in_the_thread_and_the_answer_to_it_join
     );
     assert!(t.ticket(2).await.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_desk_simulates_ses_verdicts_named_on_the_post_and_passes_everything_else() {
+    let t = MailDesk::start("verdicts", true).await;
+    let post = |query: &'static str, raw: String| {
+        let t = &t;
+        async move {
+            let url = format!("{}/local/email{query}", t.base);
+            let response = t.http.post(url).body(raw).send().await.expect("desk answers");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let li = "Li Wei <li.wei@example.com>";
+    let (status, body) = post("?dmarc=MAYBE", mail(li, "hi", "x@mail.example.com", None, "hi")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("bad_request")), "{body}");
+    assert_eq!(post("?colour=red", mail(li, "hi", "x@mail.example.com", None, "hi")).await.0, 400);
+
+    // Without a query every check passes: Li's mail is authenticated.
+    assert_eq!(post("", mail(li, "Parcel", "a@mail.example.com", None, "Where is it?")).await.0, 202);
+    assert!(eventually(PATIENCE, || async { t.ticket(1).await.is_some() }).await);
+    assert!(t.ticket(1).await.unwrap().tags.is_empty());
+    // No DMARC policy and SPF failing: unauthenticated, so `[#1]` does not thread it.
+    let weak = mail(li, "Re: [#1] Parcel", "b@mail.example.com", None, "Send it elsewhere.");
+    assert_eq!(post("?dmarc=GRAY&spf=FAIL&dkim=none", weak).await.0, 202);
+    assert!(eventually(PATIENCE, || async { t.ticket(2).await.is_some() }).await, "[#1] threaded");
+    assert!(t.ticket(2).await.unwrap().tags.contains("unauthenticated"));
+    // DMARC failing: flagged, and no acknowledgement (two so far: #1 and #2).
+    let spoofed = mail(li, "Refund", "c@mail.example.com", None, "Refund me.");
+    assert_eq!(post("?dmarc=FAIL", spoofed).await.0, 202);
+    assert!(eventually(PATIENCE, || async { t.ticket(3).await.is_some() }).await);
+    assert!(t.ticket(3).await.unwrap().tags.contains("dmarc_failed"));
+    settle(&Backend::Memory).await;
+    assert_eq!(t.outbox().len(), 2);
+}

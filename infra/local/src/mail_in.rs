@@ -1,7 +1,13 @@
 //! Mail into the local desk, standing in for SES receiving: `POST /local/email` with a raw
 //! RFC 822 message as the body, and a watched folder where every `.eml` file dropped in is
 //! received once. Both hand the bytes to the very `EmailInbound` edge the email-inbound
-//! function runs, under a fresh receipt id (SES's message id on AWS); verdicts are PASS.
+//! function runs, under a fresh receipt id (SES's message id on AWS).
+//!
+//! There is no SES here to check senders or scan for viruses: mail handed to the local desk
+//! is treated as if every check passed. To try what the desk does with other verdicts, name
+//! them on the POST: `/local/email?dmarc=FAIL&spf=PASS&dkim=GRAY&virus=FAIL` (each one of
+//! SES's `PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED`; `none` for a verdict SES left out). The
+//! watched folder always passes. Nothing in a mail itself can change its verdicts.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -9,13 +15,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use bytes::Bytes;
-use omnidesk_app::email_inbound::{EmailInbound, EmailInboundError, Ingested};
+use omnidesk_app::email_inbound::{EmailInbound, EmailInboundError, Ingested, Verdicts};
 use omnidesk_app::error::ApiError;
+use omnidesk_domain::mail_auth::Verdict;
 use omnidesk_domain::ports::{IdSource, QueueError};
 use omnidesk_domain::system::RandomIds;
 use serde_json::{Value, json};
@@ -51,11 +58,13 @@ pub fn router(desk: Arc<LocalDesk>) -> Router {
 
 async fn receive(
     State(desk): State<Arc<LocalDesk>>,
+    RawQuery(query): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Some(email) = &desk.email else {
         return Err(ApiError::not_found("the email channel is off: add an [email] section to the config"));
     };
+    let verdicts = simulated_verdicts(query.as_deref().unwrap_or(""))?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(format!("a mail is at most {MAX_LOCAL_MAIL_BYTES} bytes"))
@@ -69,8 +78,31 @@ async fn receive(
         ));
     }
     let receipt = receipt_id();
-    let ingested = email.ingest_raw(&receipt, body.to_vec()).await.map_err(api_error)?;
+    let ingested = email.ingest_raw_with(&receipt, body.to_vec(), verdicts).await.map_err(api_error)?;
     Ok((StatusCode::ACCEPTED, Json(answer(&receipt, &ingested))))
+}
+
+/// The verdicts a test asks for (see the module comment); every other one passes.
+fn simulated_verdicts(query: &str) -> Result<Verdicts, ApiError> {
+    let mut verdicts = Verdicts::passed();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let verdict = if value.eq_ignore_ascii_case("none") {
+            None
+        } else {
+            Some(Verdict::parse(value).ok_or_else(|| {
+                ApiError::bad_request(format!("{name}: use PASS, FAIL, GRAY, PROCESSING_FAILED or none"))
+            })?)
+        };
+        match name {
+            "dmarc" => verdicts.auth.dmarc = verdict,
+            "spf" => verdicts.auth.spf = verdict,
+            "dkim" => verdicts.auth.dkim = verdict,
+            "virus" => verdicts.virus = verdict,
+            _ => return Err(ApiError::bad_request("query: only dmarc, spf, dkim and virus")),
+        }
+    }
+    Ok(verdicts)
 }
 
 fn api_error(error: EmailInboundError) -> ApiError {

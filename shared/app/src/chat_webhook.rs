@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use bytes::Bytes;
 use jiff::Timestamp;
 use omnidesk_domain::envelope::seal;
-use omnidesk_domain::inbound::{InboundMessage, Sender, Source};
+use omnidesk_domain::inbound::{InboundMessage, Sender, Source, Vouched};
 use omnidesk_domain::log_id::Hashed;
 use omnidesk_domain::model::Identity;
 use omnidesk_domain::ports::{Clock, Queue, RateLimiter};
@@ -108,7 +108,8 @@ async fn receive(
     within_rate(&webhook, &inbox_id, inbox.max_messages_per_minute, now).await?;
     let message = parse(&body)?;
     let message_id = message.message_id.clone();
-    let inbound = normalise(&inbox_id, message, now);
+    let vouched = if inbox.verified_identity { Vouched::Yes } else { Vouched::No };
+    let inbound = normalise(&inbox_id, message, vouched, now);
     webhook.inbound.send(seal(&inbound)).await?;
     tracing::info!(inbox = %inbox_id, message_id = %Hashed(&message_id), "chat.accepted");
     Ok((StatusCode::ACCEPTED, Json(Accepted { accepted: true, message_id })))
@@ -164,7 +165,14 @@ fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn normalise(inbox: &str, message: ChatMessageIn, now: Timestamp) -> InboundMessage {
+/// The visitor id links the message to a customer (within the inbox); typed email and phone
+/// link only from an inbox whose provider signs its users in, and are hints otherwise.
+fn normalise(inbox: &str, message: ChatMessageIn, vouched: Vouched, now: Timestamp) -> InboundMessage {
+    let sender = Sender {
+        name: message.visitor.name.filter(|n| !n.trim().is_empty()),
+        chat_visitor: Some(message.visitor.id),
+        ..Sender::default()
+    };
     InboundMessage {
         idempotency_key: InboundMessage::chat_idempotency_key(inbox, &message.message_id),
         source: Source::Chat {
@@ -172,12 +180,7 @@ fn normalise(inbox: &str, message: ChatMessageIn, now: Timestamp) -> InboundMess
             conversation_id: message.conversation_id,
             message_id: message.message_id,
         },
-        sender: Sender {
-            name: message.visitor.name,
-            chat_visitor: Some(message.visitor.id),
-            email: message.visitor.email,
-            phone: message.visitor.phone,
-        },
+        sender: sender.with_contact(message.visitor.email, message.visitor.phone, vouched),
         text: message.text,
         attachments: Vec::new(),
         // The provider's instant orders the thread; without one, the instant we accepted it.
@@ -269,8 +272,33 @@ mod tests {
     fn order_a_chat_message_carries_the_providers_sent_at_else_the_instant_it_was_accepted() {
         let now = Timestamp::from_second(1_795_424_400).unwrap();
         let given = parse(&body("Anna", "hi", Some("2026-11-23T10:00:00Z"))).unwrap();
-        assert_eq!(normalise("web", given, now).sent_at, Some("2026-11-23T10:00:00Z".parse().unwrap()));
+        assert_eq!(
+            normalise("web", given, Vouched::No, now).sent_at,
+            Some("2026-11-23T10:00:00Z".parse().unwrap())
+        );
         let without = parse(&body("Anna", "hi", None)).unwrap();
-        assert_eq!(normalise("web", without, now).sent_at, Some(now));
+        assert_eq!(normalise("web", without, Vouched::No, now).sent_at, Some(now));
+    }
+
+    fn typed() -> ChatMessageIn {
+        let body = br#"{"message_id":"m1","conversation_id":"c1","text":"hi",
+            "visitor":{"id":"v1","email":"anna@example.com","phone":"+8613800138000"}}"#;
+        parse(body).unwrap()
+    }
+
+    #[test]
+    fn chat_typed_email_and_phone_are_hints_unless_the_inbox_verifies_identity() {
+        let now = Timestamp::from_second(1_790_000_000).unwrap();
+        let hinted = normalise("web", typed(), Vouched::No, now);
+        assert_eq!((hinted.sender.email.as_deref(), hinted.sender.phone.as_deref()), (None, None));
+        assert_eq!(hinted.sender.hints.email.as_deref(), Some("anna@example.com"));
+        assert_eq!(
+            hinted.identities(),
+            vec![omnidesk_domain::model::Identity::chat_visitor("web", "v1").unwrap()]
+        );
+        let linked = normalise("app", typed(), Vouched::Yes, now);
+        assert_eq!(linked.sender.email.as_deref(), Some("anna@example.com"));
+        assert!(linked.sender.hints.is_empty());
+        assert_eq!(linked.identities().len(), 3);
     }
 }

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use aws_lambda_events::ses::{SimpleEmailEvent, SimpleEmailRecord};
 use omnidesk_domain::email::{self, AttachmentBytes, ParsedEmail, check_auto_reply};
 use omnidesk_domain::envelope::seal;
-use omnidesk_domain::inbound::{EmailSource, InboundMessage, Sender, Source};
+use omnidesk_domain::inbound::{EmailSource, InboundMessage, Sender, Source, Vouched};
 use omnidesk_domain::log_id::Hashed;
+use omnidesk_domain::mail_auth::{MailAuth, Verdict};
 use omnidesk_domain::model::AttachmentRef;
 use omnidesk_domain::ports::{BlobStore, Clock, Queue, QueueError, StoreError};
 
@@ -26,6 +27,9 @@ pub const RAW_MAIL_PREFIX: &str = "inbound/";
 /// mail, not per content: two customers who send the same file get an object each, so erasing
 /// one never deletes the other's (a file repeated within one mail is stored once).
 pub const ATTACHMENT_PREFIX: &str = "attachments/";
+/// Where attachments of mail that did not pass the virus scan are kept, apart, so a bucket
+/// policy can keep them from ever being read by anything but an investigation.
+pub const QUARANTINE_PREFIX: &str = "quarantine/";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmailInboundError {
@@ -39,12 +43,27 @@ pub enum EmailInboundError {
     Queue(#[from] QueueError),
 }
 
-/// What SES says about a mail, as far as the desk cares.
+/// What SES says about a mail, as far as the desk cares. A verdict SES did not give is no
+/// pass: the default is an unauthenticated mail whose attachments are quarantined.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Verdicts {
     pub spam_failed: bool,
-    pub virus_failed: bool,
-    pub dmarc_failed: bool,
+    /// The virus scan; anything but PASS quarantines the attachments.
+    pub virus: Option<Verdict>,
+    /// DMARC, SPF and DKIM: whether the From is believed.
+    pub auth: MailAuth,
+}
+
+impl Verdicts {
+    /// Every check passed: what the local desk assumes of mail handed to it directly (it has
+    /// no receiver to check; tests simulate other verdicts explicitly).
+    pub fn passed() -> Self {
+        Self { spam_failed: false, virus: Some(Verdict::Pass), auth: MailAuth::passed() }
+    }
+
+    pub fn virus_passed(&self) -> bool {
+        self.virus == Some(Verdict::Pass)
+    }
 }
 
 /// One received mail, however it arrived (SES event, local `POST /local/email`, watched folder).
@@ -62,7 +81,7 @@ pub struct ReceivedMail {
 pub enum Ingested {
     /// Queued for the router under this idempotency key.
     Queued { key: String, bounce: bool, attachments_dropped: usize },
-    /// Spam or virus: no ticket; the raw message stays in S3 for its lifecycle.
+    /// Spam: no ticket; the raw message stays in S3 for its lifecycle.
     Dropped(&'static str),
     /// Not a usable message (no From, not mail at all): nothing queued.
     Unreadable(String),
@@ -96,19 +115,28 @@ impl EmailInbound {
     }
 
     /// For callers that hold the raw bytes (the local desk): stores them where SES would and
-    /// ingests them.
+    /// ingests them as if every check passed.
     pub async fn ingest_raw(&self, receipt_id: &str, raw: Vec<u8>) -> Result<Ingested, EmailInboundError> {
+        self.ingest_raw_with(receipt_id, raw, Verdicts::passed()).await
+    }
+
+    /// [`EmailInbound::ingest_raw`] with the verdicts a receiver would have given.
+    pub async fn ingest_raw_with(
+        &self,
+        receipt_id: &str,
+        raw: Vec<u8>,
+        verdicts: Verdicts,
+    ) -> Result<Ingested, EmailInboundError> {
         let raw_key = format!("{RAW_MAIL_PREFIX}{receipt_id}");
         self.blobs.put(&raw_key, raw, "message/rfc822").await?;
-        let mail = ReceivedMail { receipt_id: receipt_id.to_owned(), raw_key, verdicts: Verdicts::default() };
+        let mail = ReceivedMail { receipt_id: receipt_id.to_owned(), raw_key, verdicts };
         self.ingest(&mail).await
     }
 
     pub async fn ingest(&self, mail: &ReceivedMail) -> Result<Ingested, EmailInboundError> {
-        if mail.verdicts.virus_failed || mail.verdicts.spam_failed {
-            let verdict = if mail.verdicts.virus_failed { "virus" } else { "spam" };
-            tracing::warn!(receipt = %mail.receipt_id, verdict, "email.dropped");
-            return Ok(Ingested::Dropped(verdict));
+        if mail.verdicts.spam_failed {
+            tracing::warn!(receipt = %mail.receipt_id, verdict = "spam", "email.dropped");
+            return Ok(Ingested::Dropped("spam"));
         }
         let raw = self
             .blobs
@@ -122,7 +150,12 @@ impl EmailInbound {
                 return Ok(Ingested::Unreadable(error.to_string()));
             }
         };
-        let (attachments, dropped) = self.store_attachments(&mail.receipt_id, &parsed, bytes).await?;
+        let quarantine = !mail.verdicts.virus_passed();
+        if quarantine {
+            tracing::warn!(receipt = %mail.receipt_id, "email.quarantined");
+        }
+        let (attachments, dropped) =
+            self.store_attachments(&mail.receipt_id, &parsed, bytes, quarantine).await?;
         let message = self.inbound_message(mail, &parsed, attachments, &dropped);
         let key = message.idempotency_key.clone();
         let bounce = message.is_bounce();
@@ -132,13 +165,15 @@ impl EmailInbound {
     }
 
     /// Keeps the attachments within the configured limits; returns references to them and a
-    /// line for each one dropped.
+    /// line for each one dropped. Quarantined ones are kept apart and marked.
     async fn store_attachments(
         &self,
         receipt_id: &str,
         parsed: &ParsedEmail,
         bytes: Vec<AttachmentBytes>,
+        quarantine: bool,
     ) -> Result<(Vec<AttachmentRef>, Vec<String>), StoreError> {
+        let prefix = if quarantine { QUARANTINE_PREFIX } else { ATTACHMENT_PREFIX };
         let mut kept = Vec::new();
         let mut dropped = Vec::new();
         for (attachment, data) in parsed.attachments.iter().zip(bytes) {
@@ -156,7 +191,7 @@ impl EmailInbound {
                 ));
                 continue;
             }
-            let key = attachment_key(receipt_id, &attachment.sha256);
+            let key = blob_key(prefix, receipt_id, &attachment.sha256);
             self.blobs.put(&key, data.bytes, &attachment.content_type).await?;
             kept.push(AttachmentRef {
                 key,
@@ -165,6 +200,7 @@ impl EmailInbound {
                 size: attachment.size,
                 content_id: attachment.content_id.clone(),
                 inline: attachment.inline,
+                quarantined: quarantine,
             });
         }
         Ok((kept, dropped))
@@ -212,16 +248,18 @@ impl EmailInbound {
                 reply_token,
                 language: parsed.language.clone(),
                 automatic,
-                dmarc_failed: mail.verdicts.dmarc_failed,
+                auth: mail.verdicts.auth,
+                quarantined: !mail.verdicts.virus_passed(),
                 raw_key: Some(mail.raw_key.clone()),
                 bounce,
             }),
-            sender: Sender {
-                name: parsed.from.name.clone(),
-                chat_visitor: None,
-                email: Some(sender.to_owned()),
-                phone: None,
-            },
+            // Only an authenticated From is an identity; otherwise it is a hint (and still
+            // where answers go).
+            sender: Sender { name: parsed.from.name.clone(), ..Sender::default() }.with_contact(
+                Some(sender.to_owned()),
+                None,
+                if mail.verdicts.auth.authenticated() { Vouched::Yes } else { Vouched::No },
+            ),
             text,
             attachments,
             // The Date header orders the thread (the router clamps it to arrival).
@@ -233,7 +271,12 @@ impl EmailInbound {
 
 /// The blob key of an attachment of the mail received as `receipt_id`.
 pub fn attachment_key(receipt_id: &str, sha256: &str) -> String {
-    format!("{ATTACHMENT_PREFIX}{receipt_id}/{sha256}")
+    blob_key(ATTACHMENT_PREFIX, receipt_id, sha256)
+}
+
+/// `<prefix><receipt id>/<sha256>`: attachments, or quarantined ones, of one received mail.
+fn blob_key(prefix: &str, receipt_id: &str, sha256: &str) -> String {
+    format!("{prefix}{receipt_id}/{sha256}")
 }
 
 /// `support+tok@desk.example` → `support@desk.example`.
@@ -249,15 +292,111 @@ fn base_address(address: &str) -> String {
 
 fn received_from_record(record: &SimpleEmailRecord) -> ReceivedMail {
     let receipt = &record.ses.receipt;
-    let failed = |status: &Option<String>| status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("FAIL"));
+    let verdict = |status: &Option<String>| status.as_deref().and_then(Verdict::parse);
     let receipt_id = record.ses.mail.message_id.clone().unwrap_or_default();
     ReceivedMail {
         raw_key: format!("{RAW_MAIL_PREFIX}{receipt_id}"),
         receipt_id,
         verdicts: Verdicts {
-            spam_failed: failed(&receipt.spam_verdict.status),
-            virus_failed: failed(&receipt.virus_verdict.status),
-            dmarc_failed: failed(&receipt.dmarc_verdict.status),
+            spam_failed: verdict(&receipt.spam_verdict.status) == Some(Verdict::Fail),
+            virus: verdict(&receipt.virus_verdict.status),
+            auth: MailAuth {
+                dmarc: verdict(&receipt.dmarc_verdict.status),
+                spf: verdict(&receipt.spf_verdict.status),
+                dkim: verdict(&receipt.dkim_verdict.status),
+            },
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_lambda_events::ses::SimpleEmailRecord;
+    use jiff::Timestamp;
+    use omnidesk_domain::envelope::open;
+    use omnidesk_domain::memory::{ManualClock, MemoryBlobStore, MemoryQueue, QueueSettings};
+
+    use super::*;
+    use crate::config::DeskConfig;
+
+    const RAW: &str = "From: Li Wei <li.wei@example.com>\r\n\
+        To: support@desk.example\r\n\
+        Cc: colleague@example.com\r\n\
+        Message-ID: <a1@mail.example.com>\r\n\
+        Subject: invoice\r\n\
+        MIME-Version: 1.0\r\n\
+        Content-Type: multipart/mixed; boundary=\"b\"\r\n\
+        \r\n\
+        --b\r\n\
+        Content-Type: text/plain\r\n\
+        \r\n\
+        See the attached invoice.\r\n\
+        --b\r\n\
+        Content-Type: application/octet-stream; name=\"invoice.exe\"\r\n\
+        Content-Disposition: attachment; filename=\"invoice.exe\"\r\n\
+        Content-Transfer-Encoding: base64\r\n\
+        \r\n\
+        TVqQAAMAAAAEAAAA\r\n\
+        --b--\r\n";
+
+    fn edge() -> (EmailInbound, Arc<MemoryBlobStore>, Arc<MemoryQueue>) {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_790_000_000).unwrap()));
+        let blobs = Arc::new(MemoryBlobStore::default());
+        let queue = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
+        let config = DeskConfig::from_toml("[email]\naddress = \"support@desk.example\"").unwrap();
+        (EmailInbound::new(config.email.unwrap(), blobs.clone(), queue.clone(), clock), blobs, queue)
+    }
+
+    async fn queued(verdicts: Verdicts) -> (InboundMessage, Arc<MemoryBlobStore>) {
+        let (edge, blobs, queue) = edge();
+        let ingested = edge.ingest_raw_with("r1", RAW.as_bytes().to_vec(), verdicts).await.unwrap();
+        assert!(matches!(ingested, Ingested::Queued { .. }), "{ingested:?}");
+        (open::<InboundMessage>(&queue.bodies()[0]).unwrap(), blobs)
+    }
+
+    #[test]
+    fn ses_verdicts_are_all_read_and_a_missing_one_is_no_pass() {
+        let mut record = SimpleEmailRecord::default();
+        record.ses.mail.message_id = Some("ses-1".into());
+        let receipt = &mut record.ses.receipt;
+        receipt.dmarc_verdict.status = Some("GRAY".into());
+        receipt.spf_verdict.status = Some("PASS".into());
+        receipt.dkim_verdict.status = Some("FAIL".into());
+        let verdicts = received_from_record(&record).verdicts;
+        assert_eq!(verdicts.auth.dmarc, Some(Verdict::Gray));
+        assert!(verdicts.auth.authenticated(), "no DMARC policy, SPF passes");
+        assert_eq!(verdicts.virus, None);
+        assert!(!verdicts.virus_passed(), "a missing virus verdict is no pass");
+        record.ses.receipt.spf_verdict.status = Some("PROCESSING_FAILED".into());
+        assert!(!received_from_record(&record).verdicts.auth.authenticated());
+    }
+
+    #[tokio::test]
+    async fn an_unauthenticated_from_is_queued_as_a_hint_and_an_authenticated_one_as_an_identity() {
+        let (passed, _) = queued(Verdicts::passed()).await;
+        assert_eq!(passed.sender.email.as_deref(), Some("li.wei@example.com"));
+        assert!(passed.sender.hints.is_empty());
+        let unauthenticated = Verdicts { auth: MailAuth::default(), ..Verdicts::passed() };
+        let (hinted, _) = queued(unauthenticated).await;
+        assert_eq!(hinted.sender.email, None);
+        assert_eq!(hinted.sender.hints.email.as_deref(), Some("li.wei@example.com"));
+        assert_eq!(hinted.from_address().as_deref(), Some("li.wei@example.com"));
+        assert!(hinted.identities().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_virus_verdict_other_than_pass_quarantines_the_attachments_and_still_makes_a_ticket() {
+        let (clean, _) = queued(Verdicts::passed()).await;
+        assert!(clean.attachments.iter().all(|a| a.servable() && a.key.starts_with(ATTACHMENT_PREFIX)));
+        for virus in [Some(Verdict::Fail), Some(Verdict::Gray), Some(Verdict::ProcessingFailed), None] {
+            let (infected, blobs) = queued(Verdicts { virus, ..Verdicts::passed() }).await;
+            let Source::Email(email) = &infected.source else { panic!("email") };
+            assert!(email.quarantined, "{virus:?}");
+            assert_eq!(infected.attachments.len(), 1);
+            let attachment = &infected.attachments[0];
+            assert!(attachment.quarantined && !attachment.servable());
+            assert!(attachment.key.starts_with(QUARANTINE_PREFIX), "{}", attachment.key);
+            assert!(blobs.get(&attachment.key).await.unwrap().is_some(), "quarantined bytes are kept");
+        }
     }
 }

@@ -35,7 +35,8 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", message)
     }
 
-    /// Well-formed, but cannot be done as asked (an idempotency key reused for another body).
+    /// Well-formed, but cannot be done as asked (an idempotency key reused for another body,
+    /// a reply to more recipients than a mail may have).
     pub fn unprocessable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", message)
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use omnidesk_domain::email::compose::compose;
 use omnidesk_domain::log_id::Hashed;
-use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind};
+use omnidesk_domain::outbound::{Destination, MAX_MAIL_RECIPIENTS, OutboundJob, OutboundKind};
 use omnidesk_domain::ports::{
     MailError, Mailer, NotifyError, OutboundNotifier, OutgoingMail, ThreadClaim, ThreadKey, TicketStore,
 };
@@ -84,6 +84,14 @@ impl OutboundNotifier for MailNotifier {
         let Destination::Email(destination) = &job.destination else {
             return Err(NotifyError::Permanent("not an email job".into()));
         };
+        // The desk refuses such a reply where the agent sees it; this guard keeps any other
+        // path (an old job, a hand-made one) from ever handing SES more than it takes.
+        if destination.over_recipient_limit() {
+            return Err(NotifyError::Permanent(format!(
+                "{} recipients; a mail goes to at most {MAX_MAIL_RECIPIENTS}",
+                destination.recipient_count()
+            )));
+        }
         let raw = compose(job, destination).map_err(|e| NotifyError::Permanent(e.to_string()))?;
         let mut to = vec![destination.to.clone()];
         to.extend(destination.cc.iter().cloned());
@@ -172,5 +180,24 @@ mod tests {
         assert!(matches!(unverified.deliver(&email_job()).await, Err(NotifyError::Permanent(_))));
         let chat_only = ChannelNotifier::new(Arc::new(unverified), None);
         assert!(matches!(chat_only.deliver(&email_job()).await, Err(NotifyError::Permanent(_))));
+    }
+
+    #[tokio::test]
+    async fn a_mail_to_more_than_fifty_recipients_never_reaches_the_mailer() {
+        let mailer = Arc::new(MemoryMailer::default());
+        mailer.verify("desk.example");
+        let notifier = MailNotifier::new(mailer.clone());
+        let mut job = email_job();
+        let Destination::Email(destination) = &mut job.destination else { unreachable!() };
+        destination.cc = (0..49).map(|i| format!("c{i}@example.com")).collect();
+        notifier.deliver(&job).await.expect("fifty recipients go out");
+        let Destination::Email(destination) = &mut job.destination else { unreachable!() };
+        destination.cc.push("one.more@example.com".into());
+        let refused = notifier.deliver(&job).await;
+        assert!(
+            matches!(refused, Err(NotifyError::Permanent(ref m)) if m.contains("51 recipients")),
+            "{refused:?}"
+        );
+        assert_eq!(mailer.sent().len(), 1);
     }
 }

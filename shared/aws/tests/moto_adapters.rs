@@ -171,12 +171,15 @@ async fn customer_update_replaces_the_record_but_not_its_identities() {
     changed.name = Some("Ana".into());
     changed.tier = Some("vip".into());
     changed.bouncing.insert("ana@customer.example".into());
+    // Unverified details are part of the record, written by update, and never claims.
+    changed.unverified = vec![Identity::Email { address: "typed@customer.example".into() }];
     changed.identities = vec![email.clone()];
     changed.updated_at = now + Duration::from_secs(5);
     changed.version = 3;
     store.update(&changed, 2).await.unwrap();
     let stored = store.customer(&id).await.unwrap().unwrap();
     assert_eq!(stored, Customer { identities: vec![email.clone(), chat.clone()], ..changed.clone() });
+    assert_eq!(store.customer_by_identity(&changed.unverified[0]).await.unwrap(), None);
 
     // Stale: it is at version 3 now.
     let mut stale = read.clone();
@@ -187,6 +190,7 @@ async fn customer_update_replaces_the_record_but_not_its_identities() {
     let mut cleared = stored.clone();
     cleared.tier = None;
     cleared.bouncing.clear();
+    cleared.unverified.clear();
     cleared.version = 4;
     store.update(&cleared, 3).await.unwrap();
     assert_eq!(store.customer(&id).await.unwrap().unwrap(), cleared);

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::Versioned;
+use crate::mail_auth::MailAuth;
 use crate::model::{AttachmentRef, Channel, ChannelRef, Identity};
 use crate::ports::ThreadKey;
 
@@ -65,8 +66,12 @@ pub struct EmailSource {
     pub language: String,
     /// Why no automatic answer may go to this sender (a machine wrote it), if one applies.
     pub automatic: Option<String>,
-    /// SES reported a DMARC failure: the ticket is flagged and nothing automatic is sent.
-    pub dmarc_failed: bool,
+    /// The receiver's verdicts on the sender: only an authenticated From is believed.
+    #[serde(default)]
+    pub auth: MailAuth,
+    /// The virus scan did not pass: the attachments are quarantined and the ticket flagged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quarantined: bool,
     /// Where the raw message is kept (blob store key).
     pub raw_key: Option<String>,
     /// Set for a delivery status notification (a bounce): the addresses it reports as
@@ -74,13 +79,65 @@ pub struct EmailSource {
     pub bounce: Option<Vec<String>>,
 }
 
-/// Whatever the channel tells us about the person writing.
+impl EmailSource {
+    /// The sender's domain says the mail is not from it: flagged, and nothing automatic goes out.
+    pub fn dmarc_failed(&self) -> bool {
+        self.auth.dmarc_failed()
+    }
+}
+
+/// Whatever the channel tells us about the person writing. `chat_visitor`, `email` and
+/// `phone` are identities the channel vouches for and link the message to a customer;
+/// `hints` is contact data nobody verified (typed into a form, an unauthenticated From), kept
+/// for an agent to see and merge by, never a link.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sender {
     pub name: Option<String>,
     pub chat_visitor: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "ContactHints::is_empty")]
+    pub hints: ContactHints,
+}
+
+/// Contact details nobody verified.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactHints {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+impl ContactHints {
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.phone.is_none()
+    }
+}
+
+/// Whether a channel vouches for the contact details it passes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vouched {
+    /// The provider signed the person in, or the mail authenticated: the details link.
+    Yes,
+    /// Typed by the person, or unauthenticated: the details are hints.
+    No,
+}
+
+impl Sender {
+    /// The one rule for contact details on every channel (chat today; phone and social
+    /// later): what the channel vouches for links the message to a customer, anything else
+    /// is kept as an unverified hint.
+    pub fn with_contact(mut self, email: Option<String>, phone: Option<String>, vouched: Vouched) -> Self {
+        match vouched {
+            Vouched::Yes => {
+                self.email = email;
+                self.phone = phone;
+            }
+            Vouched::No => self.hints = ContactHints { email, phone },
+        }
+        self
+    }
 }
 
 impl InboundMessage {
@@ -140,16 +197,56 @@ impl InboundMessage {
         }
     }
 
-    /// Every identity the message carries, strongest first: an email or phone number names a
-    /// person across channels; a visitor id only within one chat inbox. Values that do not
-    /// parse are skipped (channel functions validate them; this is defence in depth).
+    /// Every identity the message carries that links it to a customer, strongest first: an
+    /// email or phone number names a person across channels; a visitor id only within one
+    /// chat inbox. A mail's From links only when the mail authenticated (also for a message
+    /// queued before the edge sorted it into hints). Values that do not parse are skipped
+    /// (channel functions validate them; this is defence in depth).
     pub fn identities(&self) -> Vec<Identity> {
         let mut identities = Vec::new();
-        identities.extend(self.sender.email.as_deref().and_then(|e| Identity::email(e).ok()));
+        if self.email_vouched() {
+            identities.extend(self.sender.email.as_deref().and_then(|e| Identity::email(e).ok()));
+        }
         identities.extend(self.sender.phone.as_deref().and_then(|p| Identity::phone(p).ok()));
         if let (Source::Chat { inbox, .. }, Some(visitor)) = (&self.source, &self.sender.chat_visitor) {
             identities.extend(Identity::chat_visitor(inbox, visitor).ok());
         }
         identities
+    }
+
+    /// The unverified contact details: kept on the customer, shown as unverified, offered
+    /// for merging; never a link.
+    pub fn hints(&self) -> Vec<Identity> {
+        let mut hints = Vec::new();
+        let unvouched_email = (!self.email_vouched()).then_some(self.sender.email.as_deref()).flatten();
+        for email in unvouched_email.into_iter().chain(self.sender.hints.email.as_deref()) {
+            hints.extend(Identity::email(email).ok());
+        }
+        hints.extend(self.sender.hints.phone.as_deref().and_then(|p| Identity::phone(p).ok()));
+        hints.dedup();
+        hints
+    }
+
+    /// The address a mail came from, believed or not: where its answers go (lower-cased).
+    pub fn from_address(&self) -> Option<String> {
+        self.sender.email.as_deref().or(self.sender.hints.email.as_deref()).map(str::to_lowercase)
+    }
+
+    /// The sender's email, if the channel vouches for it.
+    pub fn vouched_email(&self) -> Option<String> {
+        self.email_vouched().then(|| self.sender.email.as_deref().map(str::to_lowercase)).flatten()
+    }
+
+    /// Whether the mail authenticated (always true for other channels, whose edges sort
+    /// contact details themselves).
+    pub fn authenticated(&self) -> bool {
+        match &self.source {
+            Source::Email(email) => email.auth.authenticated(),
+            Source::Chat { .. } => true,
+        }
+    }
+
+    fn email_vouched(&self) -> bool {
+        self.authenticated()
     }
 }

@@ -12,6 +12,7 @@ pub mod faults;
 pub mod inbound;
 pub mod lifecycle;
 pub mod log_id;
+pub mod mail_auth;
 pub mod memory;
 pub mod model;
 pub mod outbound;

@@ -259,6 +259,24 @@ impl Ticket {
         Ok(Some(self.record(actor.clone(), EventKind::Priority { from, to }, at)))
     }
 
+    /// Replaces the addresses copied on the ticket's mail (already validated and
+    /// normalised); `None` when they are unchanged.
+    pub fn set_cc(
+        &mut self,
+        actor: &Actor,
+        cc: BTreeSet<String>,
+        at: Timestamp,
+    ) -> Result<Option<TicketEvent>, LifecycleError> {
+        self.ensure_staff(actor, "change who is copied")?;
+        if cc == self.cc {
+            return Ok(None);
+        }
+        let added = cc.difference(&self.cc).count();
+        let removed = self.cc.difference(&cc).count();
+        self.cc = cc;
+        Ok(Some(self.record(actor.clone(), EventKind::Cc { added, removed }, at)))
+    }
+
     /// Replaces the tags; `None` when they are unchanged.
     pub fn set_tags(
         &mut self,

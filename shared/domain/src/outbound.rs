@@ -64,6 +64,9 @@ pub enum Destination {
     Webhook { url: String },
 }
 
+/// Most recipients (To and Cc together) of one mail: SES refuses more.
+pub const MAX_MAIL_RECIPIENTS: usize = 50;
+
 /// A mail in a ticket's thread. The dispatcher composes it (text and HTML) from the job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailDestination {
@@ -82,4 +85,16 @@ pub struct EmailDestination {
     pub references: Vec<String>,
     /// Primary language tag of the text, for the HTML `lang` and Content-Language.
     pub language: String,
+}
+
+impl EmailDestination {
+    /// To and Cc together.
+    pub fn recipient_count(&self) -> usize {
+        1 + self.cc.len()
+    }
+
+    /// Whether the mail has more recipients than [`MAX_MAIL_RECIPIENTS`].
+    pub fn over_recipient_limit(&self) -> bool {
+        self.recipient_count() > MAX_MAIL_RECIPIENTS
+    }
 }

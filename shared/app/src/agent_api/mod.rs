@@ -116,6 +116,7 @@ impl From<DeskError> for ApiError {
             DeskError::Conflict(reason) => ApiError::conflict(reason),
             DeskError::Invalid(reason) => ApiError::bad_request(reason),
             DeskError::KeyReused(reason) => ApiError::unprocessable(reason),
+            DeskError::Unsendable(reason) => ApiError::unprocessable(reason),
             DeskError::Lifecycle(e @ LifecycleError::Closed(_)) => ApiError::conflict(e.to_string()),
             DeskError::Lifecycle(e) => ApiError::bad_request(e.to_string()),
             DeskError::Store(StoreError::Unavailable(reason)) => {

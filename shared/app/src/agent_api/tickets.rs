@@ -7,7 +7,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
-use omnidesk_domain::desk::{ReplyOutcome, TicketPatch, TicketView};
+use omnidesk_domain::desk::{MergeScope, ReplyOutcome, TicketPatch, TicketView};
 use omnidesk_domain::model::{Channel, CustomerId, Priority, Status, Ticket, TicketNumber};
 use omnidesk_domain::query::{AssigneeFilter, TicketFilter, page_size};
 use omnidesk_domain::system::later;
@@ -211,6 +211,10 @@ pub(super) async fn assign(
 #[serde(deny_unknown_fields)]
 pub(super) struct MergeIn {
     into: u64,
+    /// The two tickets have different requesters and the caller means to join them: a
+    /// supervisor's decision, since each customer then reads the other's thread.
+    #[serde(default)]
+    across_customers: bool,
 }
 
 pub(super) async fn merge(
@@ -222,5 +226,13 @@ pub(super) async fn merge(
     let staff = caller.may(Action::Work)?;
     let source = ticket_number(&number)?;
     let input: MergeIn = extract::json(body)?;
-    Ok(Json(api.desk.merge(&staff, source, TicketNumber(input.into)).await?))
+    let scope = if input.across_customers {
+        caller.0.require(Action::MergeCustomers).map_err(|_| {
+            ApiError::forbidden("merging tickets of different customers needs the supervisor role")
+        })?;
+        MergeScope::AcrossCustomers
+    } else {
+        MergeScope::SameCustomer
+    };
+    Ok(Json(api.desk.merge(&staff, source, TicketNumber(input.into), scope).await?))
 }

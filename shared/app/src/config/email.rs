@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use omnidesk_domain::model::Identity;
-use omnidesk_domain::router::{EmailRules, EmailTemplate, email::default_templates};
+use omnidesk_domain::outbound::MAX_MAIL_RECIPIENTS;
+use omnidesk_domain::router::email::{DEFAULT_MAX_CC, default_templates};
+use omnidesk_domain::router::{EmailRules, EmailTemplate};
 use serde::Deserialize;
 
 use super::{ConfigError, invalid, validate_template};
@@ -39,6 +41,11 @@ pub struct EmailConfig {
     /// Largest attachment kept, in bytes.
     #[serde(default = "default_max_attachment_bytes")]
     pub max_attachment_bytes: u64,
+    /// Most addresses on a ticket's cc list: taken from the requester's own mail (the rest
+    /// are left out) and the most an agent may set. With the customer, a reply must stay
+    /// within SES's 50 recipients.
+    #[serde(default = "default_max_cc")]
+    pub max_cc: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +75,9 @@ fn default_max_attachments() -> usize {
 fn default_max_attachment_bytes() -> u64 {
     10 * 1024 * 1024
 }
+fn default_max_cc() -> usize {
+    DEFAULT_MAX_CC
+}
 
 impl EmailConfig {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
@@ -90,6 +100,16 @@ impl EmailConfig {
         }
         if self.auto_reply_window_minutes == 0 {
             return Err(invalid("email.auto_reply_window_minutes", "must be at least 1"));
+        }
+        // The customer is the one more recipient.
+        if self.max_cc >= MAX_MAIL_RECIPIENTS {
+            return Err(invalid(
+                "email.max_cc",
+                format!(
+                    "must be at most {}: a mail goes to at most {MAX_MAIL_RECIPIENTS} recipients",
+                    MAX_MAIL_RECIPIENTS - 1
+                ),
+            ));
         }
         Ok(())
     }
@@ -118,6 +138,7 @@ impl EmailConfig {
             default_language: self.default_language.clone(),
             auto_reply_limit: self.auto_reply_limit,
             auto_reply_window: Duration::from_secs(self.auto_reply_window_minutes * 60),
+            max_cc: self.max_cc,
         }
     }
 
@@ -180,6 +201,16 @@ mod tests {
         assert!(rules.templates.contains_key("en") && rules.templates.contains_key("zh"));
         assert_eq!((rules.auto_reply_limit, rules.auto_reply_window), (3, Duration::from_secs(3600)));
         assert_eq!(rules.reply_address("abc"), "support+abc@desk.example");
+        assert_eq!(rules.max_cc, 10);
+    }
+
+    #[test]
+    fn max_cc_is_kept_within_the_recipient_limit_of_a_mail() {
+        assert_eq!(email("max_cc = 49").unwrap().rules().max_cc, 49);
+        assert_eq!(
+            email("max_cc = 50").unwrap_err(),
+            "email.max_cc: must be at most 49: a mail goes to at most 50 recipients"
+        );
     }
 
     #[test]

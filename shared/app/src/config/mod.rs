@@ -110,6 +110,11 @@ pub struct ChatInbox {
     /// Turns the acknowledgement off for this inbox.
     #[serde(default)]
     pub acknowledge: Option<bool>,
+    /// The provider signs its users in and vouches for the `visitor.email` and
+    /// `visitor.phone` it sends: they then link the visitor to the customer holding them.
+    /// Off by default: typed contact details are unverified hints an agent may merge by.
+    #[serde(default)]
+    pub verified_identity: bool,
     /// Signed messages accepted per minute before the webhook answers 429 (the provider
     /// retries later); `0` turns the limit off. Default [`DEFAULT_INBOX_MESSAGES_PER_MINUTE`].
     #[serde(default = "default_inbox_rate")]
@@ -131,6 +136,7 @@ impl std::fmt::Debug for ChatInbox {
             .field("id", &self.id)
             .field("name", &self.name)
             .field("callback_url", &self.callback_url)
+            .field("verified_identity", &self.verified_identity)
             .finish_non_exhaustive()
     }
 }
@@ -404,6 +410,16 @@ mod tests {
         assert_eq!(acks.default.as_deref(), Some(DEFAULT_ACKNOWLEDGEMENT));
         assert_eq!(acks.per_inbox.get("app"), Some(&None));
         assert!(config.inboxes().get("web").is_some());
+        assert!(!config.chat_inboxes[0].verified_identity, "typed details are hints unless said otherwise");
+        let verified =
+            DeskConfig::from_toml(&GOOD.replace("acknowledge = false", "verified_identity = true"));
+        assert!(verified.unwrap().chat_inboxes[1].verified_identity);
+        assert!(
+            error_of(&GOOD.replace("acknowledge = false", "verified_identity = \"yes\""))
+                .starts_with("chat_inboxes[1].verified_identity: invalid type"),
+            "{}",
+            error_of(&GOOD.replace("acknowledge = false", "verified_identity = \"yes\""))
+        );
     }
 
     #[test]

@@ -142,7 +142,8 @@ mod tests {
 
     use omnidesk_domain::{
         Actor, AttachmentRef, AuthorKind, Channel, ChannelRef, Customer, CustomerId, Direction, EventKind,
-        Identity, Message, MessageId, Priority, Status, Ticket, TicketEvent, TicketNumber, Visibility,
+        Identity, Message, MessageFlag, MessageId, Priority, Status, Ticket, TicketEvent, TicketNumber,
+        Visibility,
     };
 
     use super::*;
@@ -203,6 +204,7 @@ mod tests {
                 size: 12,
                 content_id: Some("logo@x".into()),
                 inline: true,
+                quarantined: true,
             }],
             channel_ref: ChannelRef::Email {
                 message_id: "<m@x>".into(),
@@ -213,6 +215,7 @@ mod tests {
                 raw_key: Some("inbound/abc".into()),
             },
             created_at: at(1_790_000_000, 5),
+            flags: [MessageFlag::ThirdParty, MessageFlag::Unauthenticated].into(),
         });
         let kinds = [
             EventKind::Created { channel: Channel::Chat, requester: customer.clone(), follow_up_of: None },
@@ -222,6 +225,7 @@ mod tests {
             EventKind::SurveySent,
             EventKind::SurveyAnswered { score: 5 },
             EventKind::Merged { into: TicketNumber(7) },
+            EventKind::Cc { added: 2, removed: 1 },
         ];
         for (seq, kind) in kinds.into_iter().enumerate() {
             roundtrip(TicketEvent {
@@ -232,7 +236,7 @@ mod tests {
                 kind,
             });
         }
-        roundtrip(Customer::new(
+        let mut with_hints = Customer::new(
             customer,
             Some("Li Wei".into()),
             vec![
@@ -240,7 +244,9 @@ mod tests {
                 Identity::ChatVisitor { inbox: "web".into(), visitor: "v1".into() },
             ],
             at(1_790_000_000, 0),
-        ));
+        );
+        with_hints.unverified = vec![Identity::Phone { number: "+8613800138000".into() }];
+        roundtrip(with_hints);
     }
 
     #[test]

@@ -307,6 +307,7 @@ mod tests {
         );
         full.tier = Some("vip".into());
         full.bouncing = BTreeSet::from(["li@example.com".to_owned()]);
+        full.unverified = vec![Identity::Email { address: "anna@example.com".into() }];
         let names = |c: &Customer| encode("test", c).unwrap().into_keys().collect::<BTreeSet<_>>();
         assert_eq!(names(&bare), names(&full));
     }
@@ -334,6 +335,7 @@ mod tests {
                 "merged_into",
                 "name",
                 "tier",
+                "unverified",
                 "updated_at",
                 "version"
             ]
@@ -341,9 +343,9 @@ mod tests {
         assert_eq!(
             set.expression,
             "SET #a0 = :a0, #a1 = :a1, #a2 = :a2, #a3 = :a3, #a4 = :a4, #a5 = :a5, #a6 = :a6, #a7 = :a7, #a8 = :a8, \
-             #v = :v"
+             #a9 = :a9, #v = :v"
         );
         assert_eq!(set.values.get(":v"), Some(&AttributeValue::N("3".into())));
-        assert_eq!(set.values.len(), 10);
+        assert_eq!(set.values.len(), 11);
     }
 }

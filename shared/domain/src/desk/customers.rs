@@ -29,6 +29,17 @@ pub struct CustomerView {
     /// Every ticket, on every channel, newest first.
     pub tickets: Vec<Ticket>,
     pub latest_csat: Option<Csat>,
+    /// Other customers holding one of this customer's unverified contact details: maybe the
+    /// same person, for an agent to check and merge. Never merged automatically.
+    pub merge_candidates: Vec<MergeCandidate>,
+}
+
+/// A customer who holds, as a verified identity, what another only claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MergeCandidate {
+    /// The unverified detail they share.
+    pub identity: Identity,
+    pub customer: CustomerId,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,7 +92,21 @@ impl AgentDesk {
                 }
             }
         }
-        Ok(CustomerView { customer, tickets, latest_csat })
+        let merge_candidates = self.merge_candidates(&customer).await?;
+        Ok(CustomerView { customer, tickets, latest_csat, merge_candidates })
+    }
+
+    /// One identity read per unverified detail (a bounded list): no scans.
+    async fn merge_candidates(&self, customer: &Customer) -> Result<Vec<MergeCandidate>, DeskError> {
+        let mut candidates = Vec::new();
+        for identity in &customer.unverified {
+            if let Some(holder) = self.ports.customers.customer_by_identity(identity).await?
+                && holder != customer.id
+            {
+                candidates.push(MergeCandidate { identity: identity.clone(), customer: holder });
+            }
+        }
+        Ok(candidates)
     }
 
     /// The tickets `id` requested, newest first, at most `limit` of them.
@@ -151,7 +176,14 @@ impl AgentDesk {
         let into = self.load_customer(&into.id).await?;
         let mut merged_from = into.merged_from.clone();
         merged_from.insert(from.id.clone());
+        let mut unverified = into.unverified.clone();
+        unverified
+            .extend(from.unverified.iter().filter(|i| !unverified.contains(i)).cloned().collect::<Vec<_>>());
+        // What the merge just verified is no longer a hint.
+        unverified.retain(|i| !into.identities.contains(i));
+        unverified.truncate(crate::model::MAX_UNVERIFIED);
         let combined = Customer {
+            unverified,
             name: into.name.clone().or(from.name.clone()),
             merged_from,
             tier: into.tier.clone().or(from.tier.clone()),

@@ -190,6 +190,7 @@ impl AgentDesk {
         let anonymous = Customer {
             name: None,
             identities: Vec::new(),
+            unverified: Vec::new(),
             bouncing: Default::default(),
             erased_at: current.erased_at.or(Some(now)),
             updated_at: now,

@@ -22,11 +22,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use customers::{CustomerView, MergedCustomers};
+pub use customers::{CustomerView, MergeCandidate, MergedCustomers};
 pub use erasure::{ERASED_TEXT, ERASURE_TOMBSTONE_TTL, ErasureReport, MAX_ERASURE_PASSES, QueuesReached};
 pub use privacy::{CustomerExport, EXPORT_LINK_TTL, ExportedFile, ExportedMessage, TicketExport};
 pub use reply::{Delivery, ReplyOutcome};
-pub use tickets::{TicketPatch, TicketView};
+pub use tickets::{MergeScope, TicketPatch, TicketView};
 
 use crate::assignment::Routing;
 use crate::cursor::CursorKey;
@@ -51,6 +51,9 @@ pub enum DeskError {
     /// An idempotency key sent again with a different request.
     #[error("{0}")]
     KeyReused(String),
+    /// Well-formed, but the message cannot go out as asked (e.g. too many recipients).
+    #[error("{0}")]
+    Unsendable(String),
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),
     #[error(transparent)]

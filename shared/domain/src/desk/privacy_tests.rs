@@ -177,6 +177,7 @@ async fn export_has_no_internal_note_and_links_attachments_for_a_while() {
         size: 4,
         content_id: None,
         inline: false,
+        quarantined: false,
     }];
     let routed = world.router.route(&inbound).await.unwrap();
     let li = Staff("li".into());

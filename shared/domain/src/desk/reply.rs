@@ -13,7 +13,7 @@ use crate::model::{
     AuthorKind, Channel, ChannelRef, Customer, Direction, Identity, Message, MessageId, Ticket, TicketNumber,
     Visibility,
 };
-use crate::outbound::{Destination, EmailDestination, OutboundJob, OutboundKind};
+use crate::outbound::{Destination, EmailDestination, MAX_MAIL_RECIPIENTS, OutboundJob, OutboundKind};
 use crate::ports::{IdempotencyRecord, TicketCommit};
 use crate::router::IDEMPOTENCY_TTL;
 use crate::system::later;
@@ -90,6 +90,7 @@ impl AgentDesk {
             attachments: Vec::new(),
             channel_ref: ChannelRef::None,
             created_at: now,
+            flags: Default::default(),
         };
         let events = ticket.add_message(&staff.actor(), &message, now)?;
         let job = if internal {
@@ -98,6 +99,16 @@ impl AgentDesk {
             let thread = self.ports.tickets.messages(number).await?;
             self.reply_job(&ticket, &message, &thread).await?
         };
+        if let Some(OutboundJob { destination: Destination::Email(mail), .. }) = &job
+            && mail.over_recipient_limit()
+        {
+            // Refused here, where the agent sees it, rather than dead-lettered by the sender.
+            return Err(DeskError::Unsendable(format!(
+                "this reply would go to {} addresses; mail goes to at most {MAX_MAIL_RECIPIENTS}: \
+                 remove some from the ticket's cc",
+                mail.recipient_count()
+            )));
+        }
         let delivery = match (&job, internal) {
             (_, true) => Delivery::Internal,
             (Some(_), false) => Delivery::Queued,
@@ -183,7 +194,11 @@ impl AgentDesk {
                 _ => None,
             }),
             Channel::Email => {
-                let to = customer.as_ref().and_then(email_address);
+                // Believed or not, the address the customer wrote from: a mail that did not
+                // authenticate left its From as an unverified detail of a customer of its own.
+                let to = customer
+                    .as_ref()
+                    .and_then(|c| email_address(c, c.identities.iter().chain(&c.unverified)));
                 let reference = last_inbound.clone().find(|r| matches!(r, ChannelRef::Email { .. }));
                 to.map(|to| Destination::Email(self.email_destination(ticket, message, to, reference)))
             }
@@ -253,8 +268,12 @@ fn reply_key(number: TicketNumber, user: &str, key: &str) -> String {
     format!("api:reply:{}", hex::encode(digest))
 }
 
-fn email_address(customer: &Customer) -> Option<String> {
-    customer.identities.iter().find_map(|i| match i {
+/// The customer's first address that does not bounce, among `identities`.
+fn email_address<'a>(
+    customer: &Customer,
+    identities: impl IntoIterator<Item = &'a Identity>,
+) -> Option<String> {
+    identities.into_iter().find_map(|i| match i {
         Identity::Email { address } if !customer.is_bouncing(address) => Some(address.clone()),
         _ => None,
     })

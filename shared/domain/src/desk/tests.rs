@@ -74,15 +74,16 @@ async fn merging_closes_the_source_and_repeating_it_changes_nothing() {
     open_ticket(&store, 1).await;
     open_ticket(&store, 2).await;
     assert!(matches!(
-        desk.merge(&staff(), TicketNumber(1), TicketNumber(1)).await,
+        desk.merge(&staff(), TicketNumber(1), TicketNumber(1), MergeScope::SameCustomer).await,
         Err(DeskError::Invalid(_))
     ));
-    let target = desk.merge(&staff(), TicketNumber(2), TicketNumber(1)).await.unwrap();
+    let target =
+        desk.merge(&staff(), TicketNumber(2), TicketNumber(1), MergeScope::SameCustomer).await.unwrap();
     assert!(target.merged_from.contains(&TicketNumber(2)));
     let source = store.ticket(TicketNumber(2)).await.unwrap().unwrap();
     assert_eq!((source.status, source.merged_into), (Status::Closed, Some(TicketNumber(1))));
     let version = store.ticket(TicketNumber(1)).await.unwrap().unwrap().version;
-    desk.merge(&staff(), TicketNumber(2), TicketNumber(1)).await.unwrap();
+    desk.merge(&staff(), TicketNumber(2), TicketNumber(1), MergeScope::SameCustomer).await.unwrap();
     assert_eq!(store.ticket(TicketNumber(1)).await.unwrap().unwrap().version, version);
 }
 

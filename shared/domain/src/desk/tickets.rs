@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{AgentDesk, DeskError, Staff};
 use crate::model::{
-    Actor, AuthorKind, Direction, Message, MessageId, Priority, Status, Ticket, TicketEvent, TicketNumber,
-    Visibility,
+    Actor, AuthorKind, Direction, Identity, Message, MessageId, Priority, Status, Ticket, TicketEvent,
+    TicketNumber, Visibility,
 };
 use crate::query::{TicketFilter, TicketPage};
 use crate::sla::TimerView;
@@ -24,6 +24,15 @@ pub struct TicketView {
     /// Each SLA timer: target, due at, business time left, running or paused, met or
     /// breached. Empty without `[sla]`.
     pub sla: Vec<TimerView>,
+}
+
+/// Whether a merge may join two customers' tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeScope {
+    /// Only tickets of the same requester.
+    SameCustomer,
+    /// Tickets of different requesters too: a supervisor's explicit decision.
+    AcrossCustomers,
 }
 
 /// A change to a ticket. Fields left out stay as they are; `Some(None)` clears team,
@@ -45,6 +54,10 @@ pub struct TicketPatch {
     pub tags: Option<BTreeSet<String>>,
     #[serde(default, deserialize_with = "present")]
     pub category: Option<Option<String>>,
+    /// Who is copied on the ticket's mail: the whole list, at most `[email] max_cc`
+    /// addresses.
+    #[serde(default)]
+    pub cc: Option<BTreeSet<String>>,
 }
 
 /// Tells a field sent as `null` (clear it) from a field left out (keep it).
@@ -100,6 +113,10 @@ impl AgentDesk {
     ) -> Result<Ticket, DeskError> {
         let patch = clean_patch(patch)?;
         validate_patch(&patch)?;
+        let cc = match &patch.cc {
+            Some(cc) => Some(normalise_cc(cc, self.email.max_cc)?),
+            None => None,
+        };
         if let Some(Some(agent)) = &patch.assignee {
             self.ensure_agent(agent).await?;
         }
@@ -127,6 +144,9 @@ impl AgentDesk {
         }
         if let Some(category) = patch.category {
             events.extend(ticket.set_category(&actor, category, now)?);
+        }
+        if let Some(cc) = cc {
+            events.extend(ticket.set_cc(&actor, cc, now)?);
         }
         if let Some(status) = patch.status {
             events.extend(ticket.set_status(&actor, status, now)?);
@@ -171,12 +191,15 @@ impl AgentDesk {
 
     /// Merges `source` into `target`: the source closes and points at the target, whose view
     /// shows both threads; the source's own trail stays readable under its number. Repeating a
-    /// merge that half-happened completes it.
+    /// merge that half-happened completes it. Tickets of two customers merge only with
+    /// [`MergeScope::AcrossCustomers`] (the edge lets only supervisors ask for it): one
+    /// customer's thread would otherwise show in another's.
     pub async fn merge(
         &self,
         staff: &Staff,
         source: TicketNumber,
         target: TicketNumber,
+        scope: MergeScope,
     ) -> Result<Ticket, DeskError> {
         if source == target {
             return Err(DeskError::Invalid("a ticket cannot be merged into itself".into()));
@@ -189,6 +212,12 @@ impl AgentDesk {
             return Ok(into);
         }
         let mut from = self.load(source).await?;
+        if from.requester != into.requester && scope != MergeScope::AcrossCustomers {
+            return Err(DeskError::Conflict(format!(
+                "ticket {source} belongs to another customer than ticket {target}: merging them needs \
+                 a supervisor and \"across_customers\": true"
+            )));
+        }
         let now = self.ports.clock.now();
         let actor = staff.actor();
         match from.merged_into {
@@ -234,6 +263,7 @@ impl AgentDesk {
             attachments: Vec::new(),
             channel_ref: crate::model::ChannelRef::None,
             created_at: at,
+            flags: Default::default(),
         }
     }
 }
@@ -257,6 +287,21 @@ fn clean_patch(mut patch: TicketPatch) -> Result<TicketPatch, DeskError> {
     }
     Ok(patch)
 }
+/// Each address valid and lower-cased, at most `max` of them.
+fn normalise_cc(cc: &BTreeSet<String>, max: usize) -> Result<BTreeSet<String>, DeskError> {
+    if cc.len() > max {
+        return Err(DeskError::Invalid(format!("cc: at most {max} addresses")));
+    }
+    cc.iter()
+        .map(|raw| match Identity::email(raw) {
+            Ok(Identity::Email { address }) if address.len() <= MAX_ADDRESS_CHARS => Ok(address),
+            _ => Err(DeskError::Invalid(format!("cc: {raw:?} is not an email address"))),
+        })
+        .collect()
+}
+
+/// Longest address a cc list takes (RFC 5321's path limit).
+const MAX_ADDRESS_CHARS: usize = 254;
 
 fn validate_patch(patch: &TicketPatch) -> Result<(), DeskError> {
     let label = |field: &str, value: &str| {

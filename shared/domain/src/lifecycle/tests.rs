@@ -32,6 +32,7 @@ fn message(author: AuthorKind, direction: Direction, visibility: Visibility) -> 
         attachments: vec![],
         channel_ref: ChannelRef::None,
         created_at: at(1),
+        flags: Default::default(),
     }
 }
 

@@ -5,12 +5,21 @@ use serde::{Deserialize, Serialize};
 
 use super::{CustomerId, Identity};
 
+/// Unverified contact details kept per customer: a visitor typing a new address into every
+/// chat must not grow the record without bound.
+pub const MAX_UNVERIFIED: usize = 10;
+
 /// One person, however many channels they write from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     pub id: CustomerId,
     pub name: Option<String>,
     pub identities: Vec<Identity>,
+    /// Contact details the customer gave that nobody verified (typed into a chat form, the
+    /// From of unauthenticated mail): shown to agents as unverified and offered for merging,
+    /// never claimed, so they find no one.
+    #[serde(default)]
+    pub unverified: Vec<Identity>,
     /// e.g. `vip`; drives routing and SLA policies.
     pub tier: Option<String>,
     /// Email addresses of this customer that bounced: the desk sends them nothing automatic.
@@ -36,6 +45,7 @@ impl Customer {
             id,
             name,
             identities,
+            unverified: Vec::new(),
             tier: None,
             bouncing: BTreeSet::new(),
             created_at: at,
@@ -45,6 +55,22 @@ impl Customer {
             erased_at: None,
             version: 1,
         }
+    }
+
+    /// Keeps `hints` as unverified contact details, except those already known; `true` when
+    /// anything was added. At most [`MAX_UNVERIFIED`] are kept, the earliest.
+    pub fn add_unverified(&mut self, hints: &[Identity]) -> bool {
+        let mut added = false;
+        for hint in hints {
+            if self.unverified.len() >= MAX_UNVERIFIED {
+                break;
+            }
+            if !self.identities.contains(hint) && !self.unverified.contains(hint) {
+                self.unverified.push(hint.clone());
+                added = true;
+            }
+        }
+        added
     }
 
     pub fn has(&self, identity: &Identity) -> bool {

@@ -71,6 +71,12 @@ pub enum EventKind {
         from: Option<String>,
         to: Option<String>,
     },
+    /// Staff changed who is copied on the ticket's mail. Counts only: the event log feeds
+    /// analytics, which keeps no addresses.
+    Cc {
+        added: usize,
+        removed: usize,
+    },
     /// The requester was merged into another customer.
     Requester {
         from: CustomerId,
@@ -97,6 +103,7 @@ impl EventKind {
             EventKind::SurveyAnswered { .. } => "survey_answered",
             EventKind::Merged { .. } => "merged",
             EventKind::Tags { .. } => "tags",
+            EventKind::Cc { .. } => "cc",
             EventKind::Category { .. } => "category",
             EventKind::Requester { .. } => "requester",
             EventKind::Erased => "erased",

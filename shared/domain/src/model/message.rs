@@ -1,3 +1,5 @@
+use std::collections::BTreeSet;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +42,28 @@ pub struct AttachmentRef {
     /// Shown in the body rather than offered as a download.
     #[serde(default)]
     pub inline: bool,
+    /// The virus scan did not pass: the bytes are kept for an investigation but never
+    /// served or linked, to agents or customers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quarantined: bool,
+}
+
+impl AttachmentRef {
+    /// Whether the file may be offered to anyone (downloads, links, previews).
+    pub fn servable(&self) -> bool {
+        !self.quarantined
+    }
+}
+
+/// Why a message deserves a second look before anyone acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageFlag {
+    /// Written into the thread by someone who is neither its requester nor on its cc list:
+    /// its Cc was not taken.
+    ThirdParty,
+    /// A mail whose sender did not authenticate: its From is a hint, not an identity.
+    Unauthenticated,
 }
 
 /// How the message is known on its channel, for threading and de-duplication.
@@ -81,4 +105,6 @@ pub struct Message {
     pub attachments: Vec<AttachmentRef>,
     pub channel_ref: ChannelRef,
     pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub flags: BTreeSet<MessageFlag>,
 }

@@ -7,9 +7,9 @@ mod ids;
 mod message;
 mod ticket;
 
-pub use customer::Customer;
+pub use customer::{Customer, MAX_UNVERIFIED};
 pub use event::{Actor, EventKind, TicketEvent};
 pub use identity::{Identity, IdentityError};
 pub use ids::{CustomerId, MessageId, TicketNumber};
-pub use message::{AttachmentRef, AuthorKind, ChannelRef, Direction, Message, Visibility};
+pub use message::{AttachmentRef, AuthorKind, ChannelRef, Direction, Message, MessageFlag, Visibility};
 pub use ticket::{Channel, Priority, Status, Ticket};

@@ -76,6 +76,7 @@ impl TicketRouter {
             attachments: Vec::new(),
             channel_ref: ChannelRef::None,
             created_at: now,
+            flags: Default::default(),
         }
     }
 }

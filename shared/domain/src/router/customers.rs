@@ -1,6 +1,8 @@
 //! Identity resolution: find the customer behind any identity a message carries, or create
 //! one. Identities nobody has yet are claimed for the customer found, so the next message
-//! from any of them lands on the same person.
+//! from any of them lands on the same person. Only identities the channel vouches for take
+//! part (see [`InboundMessage::identities`]); unverified contact details are kept on the
+//! customer as hints, which find no one.
 
 use jiff::Timestamp;
 
@@ -18,6 +20,7 @@ pub async fn resolve_customer(
     now: Timestamp,
 ) -> Result<CustomerId, StoreError> {
     let identities = inbound.identities();
+    let hints = inbound.hints();
     for _ in 0..MAX_RESOLVE_ATTEMPTS {
         let mut found: Option<CustomerId> = None;
         let mut unclaimed: Vec<&Identity> = Vec::new();
@@ -29,12 +32,13 @@ pub async fn resolve_customer(
             }
         }
         let Some(id) = found else {
-            let customer = Customer::new(
+            let mut customer = Customer::new(
                 CustomerId::from_token(&ids.token()),
                 inbound.sender.name.clone(),
                 identities.clone(),
                 now,
             );
+            customer.add_unverified(&hints);
             match customers.create(&customer).await {
                 Ok(()) => {
                     tracing::info!(customer = %customer.id, "customer.created");
@@ -55,7 +59,40 @@ pub async fn resolve_customer(
                 Err(other) => return Err(other),
             }
         }
+        keep_hints(customers, &id, &hints, now).await?;
         return Ok(id);
     }
     Err(StoreError::Conflict("identity resolution kept racing".into()))
+}
+
+/// Adds hints the customer does not hold yet. Most messages bring none new, and those cost
+/// one read; a lost race re-reads, and after a few tries the hints wait for the next message.
+async fn keep_hints(
+    customers: &dyn CustomerStore,
+    id: &CustomerId,
+    hints: &[Identity],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if hints.is_empty() {
+        return Ok(());
+    }
+    for _ in 0..MAX_RESOLVE_ATTEMPTS {
+        let Some(mut customer) = customers.customer(id).await? else {
+            return Ok(());
+        };
+        // An erased customer keeps no personal data, hints included.
+        if customer.erased_at.is_some() || !customer.add_unverified(hints) {
+            return Ok(());
+        }
+        let expected = customer.version;
+        customer.version += 1;
+        customer.updated_at = now;
+        match customers.update(&customer, expected).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    tracing::info!(customer = %id, "customer.hints_not_kept");
+    Ok(())
 }

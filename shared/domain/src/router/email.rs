@@ -39,7 +39,13 @@ pub struct EmailRules {
     /// At most this many automatic mails to one address per `auto_reply_window`.
     pub auto_reply_limit: u32,
     pub auto_reply_window: Duration,
+    /// Most addresses a ticket's cc list holds (taken from the requester's mail, or set by
+    /// an agent).
+    pub max_cc: usize,
 }
+
+/// The default of [`EmailRules::max_cc`].
+pub const DEFAULT_MAX_CC: usize = 10;
 
 impl Default for EmailRules {
     fn default() -> Self {
@@ -51,6 +57,7 @@ impl Default for EmailRules {
             default_language: "en".into(),
             auto_reply_limit: 3,
             auto_reply_window: Duration::from_secs(3600),
+            max_cc: DEFAULT_MAX_CC,
         }
     }
 }
@@ -119,17 +126,17 @@ pub async fn may_acknowledge(
     customer: Option<&Customer>,
     now: Timestamp,
 ) -> Result<Result<String, Quiet>, StoreError> {
-    let sender = inbound.sender.email.as_deref();
     if !rules.acknowledge {
         return Ok(Err(Quiet::Disabled));
     }
     if let Some(reason) = &email.automatic {
         return Ok(Err(Quiet::Automatic(reason.clone())));
     }
-    if email.dmarc_failed {
+    if email.dmarc_failed() {
         return Ok(Err(Quiet::DmarcFailed));
     }
-    let Some(address) = sender.map(str::to_lowercase) else {
+    // Believed or not, the From is where the writer reads their answers.
+    let Some(address) = inbound.from_address() else {
         return Ok(Err(Quiet::NoAddress));
     };
     if customer.is_some_and(|c| c.is_bouncing(&address)) {

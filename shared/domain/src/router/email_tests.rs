@@ -11,21 +11,22 @@ use jiff::Timestamp;
 use super::*;
 use crate::envelope::open;
 use crate::inbound::{EmailSource, Sender};
+use crate::mail_auth::{MailAuth, Verdict};
 use crate::memory::{ManualClock, MemoryQueue, MemoryStore, QueueSettings};
 use crate::outbound::{EmailDestination, OutboundKind};
 
-const START: i64 = 1_790_000_000;
+pub(super) const START: i64 = 1_790_000_000;
 const MAILBOX: &str = "support@desk.example";
-const LI: &str = "li.wei@example.com";
+pub(super) const LI: &str = "li.wei@example.com";
 
-struct Harness {
-    store: Arc<MemoryStore>,
-    outbound: Arc<MemoryQueue>,
-    clock: Arc<ManualClock>,
-    router: TicketRouter,
+pub(super) struct Harness {
+    pub(super) store: Arc<MemoryStore>,
+    pub(super) outbound: Arc<MemoryQueue>,
+    pub(super) clock: Arc<ManualClock>,
+    pub(super) router: TicketRouter,
 }
 
-fn harness() -> Harness {
+pub(super) fn harness() -> Harness {
     let clock = Arc::new(ManualClock::new(Timestamp::from_second(START).unwrap()));
     let store = Arc::new(MemoryStore::new());
     let outbound =
@@ -37,7 +38,7 @@ fn harness() -> Harness {
 }
 
 /// A mail from `from` to the desk's mailbox, with nothing that threads it.
-fn mail(message_id: &str, from: &str, subject: &str, text: &str) -> InboundMessage {
+pub(super) fn mail(message_id: &str, from: &str, subject: &str, text: &str) -> InboundMessage {
     InboundMessage {
         idempotency_key: InboundMessage::email_idempotency_key(message_id),
         source: Source::Email(EmailSource {
@@ -46,6 +47,7 @@ fn mail(message_id: &str, from: &str, subject: &str, text: &str) -> InboundMessa
             subject: subject.into(),
             language: "en".into(),
             raw_key: Some(format!("inbound/{message_id}")),
+            auth: MailAuth::passed(),
             ..EmailSource::default()
         }),
         sender: Sender { name: Some("Li Wei".into()), email: Some(from.into()), ..Sender::default() },
@@ -64,7 +66,7 @@ fn email_mut(inbound: &mut InboundMessage) -> &mut EmailSource {
 }
 
 /// `mail(..)` changed by `change`.
-fn mail_with(
+pub(super) fn mail_with(
     message_id: &str,
     from: &str,
     subject: &str,
@@ -75,11 +77,11 @@ fn mail_with(
     inbound
 }
 
-fn queued_jobs(h: &Harness) -> Vec<OutboundJob> {
+pub(super) fn queued_jobs(h: &Harness) -> Vec<OutboundJob> {
     h.outbound.bodies().iter().map(|b| open::<OutboundJob>(b).unwrap()).collect()
 }
 
-fn email_destination(job: &OutboundJob) -> &EmailDestination {
+pub(super) fn email_destination(job: &OutboundJob) -> &EmailDestination {
     match &job.destination {
         Destination::Email(destination) => destination,
         other => panic!("not an email job: {other:?}"),
@@ -91,7 +93,7 @@ fn acknowledgements_to(h: &Harness, address: &str) -> Vec<OutboundJob> {
     queued_jobs(h).into_iter().filter(|j| email_destination(j).to == address).collect()
 }
 
-async fn ticket(h: &Harness, number: u64) -> Ticket {
+pub(super) async fn ticket(h: &Harness, number: u64) -> Ticket {
     h.store.ticket(TicketNumber(number)).await.unwrap().expect("ticket exists")
 }
 
@@ -100,12 +102,12 @@ async fn customer_messages(h: &Harness, number: u64) -> usize {
     messages.iter().filter(|m| m.author == AuthorKind::Customer).count()
 }
 
-async fn close(h: &Harness, number: u64) {
+pub(super) async fn close(h: &Harness, number: u64) {
     super::tests::close_ticket(&h.store, TicketNumber(number), h.clock.now()).await;
 }
 
 /// Ticket 1, opened by Li's first mail `first@mail.example.com`.
-async fn first_ticket(h: &Harness) -> RouteOutcome {
+pub(super) async fn first_ticket(h: &Harness) -> RouteOutcome {
     let outcome = h
         .router
         .route(&mail("first@mail.example.com", LI, "Where is my parcel?", "Order NW-1042 has not arrived."))
@@ -430,7 +432,7 @@ async fn automatic_mail_opens_a_ticket_without_acknowledgement() {
 async fn dmarc_failed_mail_is_tagged_and_not_acknowledged() {
     let h = harness();
     let spoofed = mail_with("spoof@mail.example.com", "ceo@bank.example", "Urgent refund", |e| {
-        e.dmarc_failed = true;
+        e.auth.dmarc = Some(Verdict::Fail);
     });
     let outcome = h.router.route(&spoofed).await.unwrap();
     assert!(outcome.opened);
@@ -566,7 +568,7 @@ async fn a_dmarc_failed_mail_flags_the_ticket_it_continues() {
     // only check on a [#N] continuation is the From address, which is exactly what DMARC
     // says cannot be trusted here.
     let forged = mail_with("forged@evil.example", LI, "Re: [#1] Where is my parcel?", |e| {
-        e.dmarc_failed = true;
+        e.auth.dmarc = Some(Verdict::Fail);
     });
     let outcome = h.router.route(&forged).await.unwrap();
     assert!(outcome.outbound.is_empty());

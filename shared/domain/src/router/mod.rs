@@ -8,6 +8,7 @@ mod bounces;
 mod customers;
 pub mod email;
 mod erased;
+pub mod participants;
 mod team_routing;
 pub(crate) use team_routing::team_staff;
 pub mod threading;
@@ -37,6 +38,8 @@ use crate::ports::{
 };
 use crate::sla::SlaPolicies;
 use crate::system::later;
+use participants::Standing;
+use threading::Merged;
 
 /// Longer than SQS keeps a message (14 days at most), so no redelivery outlives its record.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(15 * 24 * 3600);
@@ -48,8 +51,7 @@ const MAX_COMMIT_ATTEMPTS: usize = 5;
 /// Longest subject taken from the first line of a chat message, in characters.
 const MAX_SUBJECT_CHARS: usize = 80;
 
-/// Tag on a ticket opened by mail that failed DMARC: the sender may not be who it says.
-pub const DMARC_FAILED_TAG: &str = "dmarc_failed";
+pub use participants::{DMARC_FAILED_TAG, THIRD_PARTY_TAG, UNAUTHENTICATED_TAG, VIRUS_QUARANTINED_TAG};
 
 /// The auto-acknowledgement text per chat inbox; `{ticket}` becomes `#N`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,23 +240,30 @@ impl TicketRouter {
         customer: &CustomerId,
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
-        let found = match threading::find_ticket(&*self.ports.tickets, inbound, customer).await? {
-            Some(found) => Some(threading::follow_merges(&*self.ports.tickets, found).await?),
+        let tickets = &*self.ports.tickets;
+        let found = match threading::find_ticket(tickets, inbound, customer).await? {
+            Some(found) => Some(threading::follow_merges(tickets, found, inbound, customer).await?),
             None => None,
         };
         match found {
             None => self.open_ticket(inbound, customer, None, now).await,
-            Some(found) if found.ticket.status == Status::Closed => {
-                let previous = FollowUp { of: found.ticket.number, key: found.key, linked: true };
+            // Its thread's key moves to the follow-up, as for a closed ticket.
+            Some(Merged::Diverted(found)) => {
+                let linked = found.ticket.erased_at.is_none();
+                let previous = FollowUp { of: found.ticket.number, key: found.key, linked };
                 self.open_ticket(inbound, customer, Some(previous), now).await
             }
             // Written after its customer was erased: a new contact. The thread key moves to a
             // ticket of its own, not linked to the erased history.
-            Some(found) if found.ticket.erased_at.is_some() => {
+            Some(Merged::Continue(found)) if found.ticket.erased_at.is_some() => {
                 let previous = FollowUp { of: found.ticket.number, key: found.key, linked: false };
                 self.open_ticket(inbound, customer, Some(previous), now).await
             }
-            Some(found) => self.continue_ticket(inbound, customer, found.ticket, now),
+            Some(Merged::Continue(found)) if found.ticket.status == Status::Closed => {
+                let previous = FollowUp { of: found.ticket.number, key: found.key, linked: true };
+                self.open_ticket(inbound, customer, Some(previous), now).await
+            }
+            Some(Merged::Continue(found)) => self.continue_ticket(inbound, customer, found.ticket, now),
         }
     }
 
@@ -269,18 +278,21 @@ impl TicketRouter {
         if ticket.requester == *customer {
             take_subject_if_earlier(&mut ticket, inbound);
         }
-        let message = self.customer_message(inbound, customer, ticket.number);
+        let mut message = self.customer_message(inbound, customer, ticket.number);
+        if let Source::Email(email) = &inbound.source {
+            let standing = Standing::of(&ticket, inbound, customer);
+            if standing == Standing::Requester {
+                participants::take_cc(&mut ticket, &email.cc, self.email.max_cc);
+            }
+            participants::flag_mail(&mut ticket, &mut message, inbound, email, standing);
+        }
         let events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
         if let Some(sla) = &self.sla {
             // The tier was remembered when the ticket opened.
             sla.apply(&mut ticket, &events, None);
         }
         let mut thread_claims = Vec::new();
-        if let Source::Email(email) = &inbound.source {
-            ticket.cc.extend(email.cc.iter().cloned());
-            if email.dmarc_failed {
-                ticket.tags.insert(DMARC_FAILED_TAG.to_owned());
-            }
+        if let Source::Email(_) = &inbound.source {
             // Later replies may name this mail rather than the first one.
             thread_claims.push(ThreadClaim {
                 key: inbound.thread_key(),
@@ -336,6 +348,7 @@ impl TicketRouter {
             thread_claims.retain(|claim| claim.key != key);
             thread_claims.push(ThreadClaim { key, ticket: number, replaces: Some(of) });
         }
+        let mut message = self.customer_message(inbound, customer, number);
         if let Source::Email(email) = &inbound.source {
             let token = self.ports.ids.token();
             thread_claims.push(ThreadClaim {
@@ -344,12 +357,10 @@ impl TicketRouter {
                 replaces: None,
             });
             ticket.reply_token = Some(token);
-            ticket.cc.extend(email.cc.iter().cloned());
-            if email.dmarc_failed {
-                ticket.tags.insert(DMARC_FAILED_TAG.to_owned());
-            }
+            // The sender opened it: the requester.
+            participants::take_cc(&mut ticket, &email.cc, self.email.max_cc);
+            participants::flag_mail(&mut ticket, &mut message, inbound, email, Standing::Requester);
         }
-        let message = self.customer_message(inbound, customer, number);
         let mut events = vec![created];
         events.extend(ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?);
         events.extend(self.route_to_team(inbound, customer, &mut ticket, now).await?);
@@ -412,6 +423,7 @@ impl TicketRouter {
             channel_ref: inbound.channel_ref(),
             // Its place in the thread (stores sort by it): when sent, not when routed.
             created_at: inbound.thread_at(),
+            flags: Default::default(),
         }
     }
 
@@ -472,3 +484,6 @@ mod email_tests;
 
 #[cfg(test)]
 mod order_tests;
+
+#[cfg(test)]
+mod trust_tests;

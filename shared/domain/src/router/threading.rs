@@ -4,9 +4,15 @@
 //! 1. the Message-IDs it answers (In-Reply-To, then References, newest first) against the
 //!    ids of mail already on a ticket;
 //! 2. the token of the `support+<token>@domain` reply address it was sent to;
-//! 3. a `[#N]` in the subject, but only from the ticket's requester or someone on its cc
-//!    list: a stranger who writes `[#1042]` gets a ticket of their own, not a look at #1042.
+//! 3. a `[#N]` in the subject, but only in authenticated mail from the ticket's requester
+//!    or someone on its cc list: a stranger who writes `[#1042]` gets a ticket of their own,
+//!    not a look at #1042.
+//!
+//! A ticket merged into another continues there, but only for the surviving ticket's own
+//! people: anyone else writing to the merged thread gets a follow-up of the merged ticket
+//! instead, so a merge across customers never lets one of them into the other's thread.
 
+use super::participants::Standing;
 use crate::inbound::{EmailSource, InboundMessage, Source};
 use crate::model::{CustomerId, Ticket, TicketNumber};
 use crate::ports::{StoreError, ThreadKey, TicketStore};
@@ -39,18 +45,46 @@ pub async fn find_ticket(
 /// Most merges followed from a thread to the ticket that continues it.
 const MAX_MERGE_HOPS: usize = 8;
 
-/// The ticket a message to `found` belongs to: a ticket merged into another continues there.
-pub async fn follow_merges(tickets: &dyn TicketStore, mut found: Found) -> Result<Found, StoreError> {
+/// Where a message to a thread goes once merges are followed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Merged {
+    /// The ticket it continues (the one found, when it was not merged).
+    Continue(Found),
+    /// The thread was merged into a ticket the sender does not belong to: the message opens
+    /// a follow-up of `found` (the merged ticket, closed by its merge) instead.
+    Diverted(Found),
+}
+
+/// The ticket a message to `found` belongs to: a ticket merged into another continues
+/// there, if the sender is the surviving ticket's requester or on its cc list.
+pub async fn follow_merges(
+    tickets: &dyn TicketStore,
+    found: Found,
+    inbound: &InboundMessage,
+    customer: &CustomerId,
+) -> Result<Merged, StoreError> {
+    let mut current = found.clone();
     for _ in 0..MAX_MERGE_HOPS {
-        let Some(target) = found.ticket.merged_into else {
+        let Some(target) = current.ticket.merged_into else {
             break;
         };
         let Some(ticket) = tickets.ticket(target).await? else {
             break;
         };
-        found = Found { ticket, key: None };
+        current = Found { ticket, key: None };
     }
-    Ok(found)
+    if current.ticket.number == found.ticket.number
+        || Standing::of(&current.ticket, inbound, customer).belongs()
+    {
+        Ok(Merged::Continue(current))
+    } else {
+        tracing::info!(
+            ticket = found.ticket.number.0,
+            into = current.ticket.number.0,
+            "threading.merge_not_followed"
+        );
+        Ok(Merged::Diverted(found))
+    }
 }
 
 async fn by_key(tickets: &dyn TicketStore, key: ThreadKey) -> Result<Option<Found>, StoreError> {
@@ -99,9 +133,9 @@ async fn find_email_ticket(
     if let Some(found) = find_email_by_keys(tickets, email).await? {
         return Ok(Some(found));
     }
-    // The subject rule trusts the From address, which a DMARC failure says is not to be
-    // trusted: such a mail never continues a ticket by its subject.
-    if email.dmarc_failed {
+    // The subject rule trusts the From address, which only authentication vouches for: an
+    // unauthenticated mail never continues a ticket by its subject.
+    if !inbound.authenticated() {
         return Ok(None);
     }
     let Some(number) = subject_ticket_number(&email.subject) else {
@@ -110,9 +144,7 @@ async fn find_email_ticket(
     let Some(ticket) = tickets.ticket(number).await? else {
         return Ok(None);
     };
-    let sender = inbound.sender.email.as_deref().map(str::to_lowercase);
-    let known = ticket.requester == *customer || sender.is_some_and(|s| ticket.cc.contains(&s));
-    if known {
+    if Standing::of(&ticket, inbound, customer).belongs() {
         Ok(Some(Found { ticket, key: None }))
     } else {
         tracing::info!(ticket = number.0, "threading.subject_token_from_stranger");

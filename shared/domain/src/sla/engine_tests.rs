@@ -78,6 +78,7 @@ fn message(direction: Direction, author: AuthorKind, at: Timestamp) -> Message {
         attachments: vec![],
         channel_ref: ChannelRef::None,
         created_at: at,
+        flags: Default::default(),
     }
 }
 
