@@ -137,6 +137,10 @@ pub(super) fn automation(message: &Message<'_>) -> Automation {
         x_autorespond: field("X-Autorespond").is_some(),
         return_path: field("Return-Path").map(|v| return_path(&v)),
         report_type: report_type(message),
+        auto_response_suppress: field("X-Auto-Response-Suppress")
+            .map(|v| clip(&v, MAX_FIELD_BYTES).to_ascii_lowercase()),
+        exchange_rules_loop: field("X-MS-Exchange-Inbox-Rules-Loop").is_some(),
+        exchange_generated_by: field("X-MS-Exchange-Generated-Message-Source").map(|v| clip(&v, MAX_FIELD_BYTES)),
     }
 }
 

@@ -144,6 +144,15 @@ pub struct Automation {
     pub return_path: Option<String>,
     /// `report-type` of a `multipart/report` (delivery-status, disposition-notification).
     pub report_type: Option<String>,
+    /// X-Auto-Response-Suppress, lower-cased, e.g. `all` or `dr, rn, nrn, oof, autoreply`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_response_suppress: Option<String>,
+    /// X-MS-Exchange-Inbox-Rules-Loop: an Exchange inbox rule (auto-reply, forward) sent it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exchange_rules_loop: bool,
+    /// X-MS-Exchange-Generated-Message-Source, e.g. `Mailbox Rules Agent`: Exchange made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_generated_by: Option<String>,
 }
 
 /// A delivery status notification (RFC 3464): which recipients failed, and why.
