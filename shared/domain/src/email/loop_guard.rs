@@ -245,6 +245,7 @@ mod tests {
             attachments: vec![],
             automation: Automation::default(),
             bounce: None,
+            repairs: vec![],
         }
     }
 

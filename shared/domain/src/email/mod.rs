@@ -16,6 +16,7 @@ pub mod compose;
 mod headers;
 mod html;
 mod language;
+mod lenient;
 pub mod loop_guard;
 mod parts;
 mod quote;
@@ -27,6 +28,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use html::html_to_text;
+pub use lenient::Repair;
 pub use loop_guard::{Refusal, check_auto_reply};
 pub use quote::split_quoted;
 
@@ -95,6 +97,9 @@ pub struct ParsedEmail {
     pub automation: Automation,
     /// Present when the message is a delivery status notification.
     pub bounce: Option<Bounce>,
+    /// What the lenient reading repaired to read a malformed mail, in the order met.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repairs: Vec<Repair>,
 }
 
 /// An address with its display name. The address is lower-cased.
@@ -199,6 +204,8 @@ fn parse_inner(raw: &[u8], keep_bytes: bool) -> Result<(ParsedEmail, Vec<Attachm
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(EmailError::Empty);
     }
+    let repaired = lenient::repair_header_separator(raw);
+    let raw = repaired.as_deref().unwrap_or(raw);
     let message = mail_parser::MessageParser::default().parse(raw).ok_or(EmailError::NotAMessage)?;
     if message.parts.is_empty() || message.headers().is_empty() {
         return Err(EmailError::NotAMessage);
@@ -206,7 +213,11 @@ fn parse_inner(raw: &[u8], keep_bytes: bool) -> Result<(ParsedEmail, Vec<Attachm
 
     let from = headers::from(&message)?;
     let (attachments, bytes) = parts::attachments(&message, keep_bytes)?;
-    let body = parts::body_text(&message);
+    let (body, mut repairs) = parts::body_text(&message);
+    if repaired.is_some() {
+        repairs.insert(0, Repair::MissingHeaderSeparator);
+    }
+    let body = strip_control_chars(body);
     let subject = headers::subject(&message);
     let forward = quote::is_forward_subject(&subject);
     let (text, quoted) = if forward { (body.trim().to_string(), String::new()) } else { split_quoted(&body) };
@@ -232,8 +243,22 @@ fn parse_inner(raw: &[u8], keep_bytes: bool) -> Result<(ParsedEmail, Vec<Attachm
         attachments,
         automation: headers::automation(&message),
         bounce: bounce::from_message(&message),
+        repairs,
     };
     Ok((email, bytes))
+}
+
+/// Without C0 control characters other than newline and tab: they mean nothing in a text an
+/// agent reads, and each would cost six bytes as a JSON escape in the queue message.
+fn strip_control_chars(text: String) -> String {
+    if !text.chars().any(is_stripped_control) {
+        return text;
+    }
+    text.chars().filter(|c| !is_stripped_control(*c)).collect()
+}
+
+fn is_stripped_control(c: char) -> bool {
+    c < ' ' && c != '\n' && c != '\t'
 }
 
 /// `text` cut to at most `max` bytes at a character boundary.
