@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::envelope::Versioned;
 use crate::model::{AttachmentRef, Channel, ChannelRef, Identity};
@@ -60,6 +61,14 @@ pub struct EmailSource {
     /// Set for a delivery status notification (a bounce): the addresses it reports as
     /// failed. A bounce makes no ticket; the addresses are marked on their customers.
     pub bounce: Option<Vec<String>>,
+    /// The Message-IDs of the original mail a bounce encloses or names: what shows that it
+    /// concerns mail the desk sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bounce_refers_to: Vec<String>,
+    /// Set when the desk could not read the mail (not a message, no usable From): why. It
+    /// opens a ticket tagged unreadable, with the raw mail attached, for an agent to read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 /// Whatever the channel tells us about the person writing.
@@ -76,9 +85,22 @@ impl InboundMessage {
         format!("chat:{inbox}:{message_id}")
     }
 
-    /// Keyed by Message-ID, which every copy of a mail shares however it reaches us.
-    pub fn email_idempotency_key(message_id: &str) -> String {
-        format!("email:{message_id}")
+    /// Keyed by sender and Message-ID, which every copy of a mail shares however it reaches
+    /// us. The sender is part of the key so that nobody can take a mail's place by reusing
+    /// its Message-ID (every recipient of a mail sees it). Hashed: both are the sender's text.
+    pub fn email_idempotency_key(sender: &str, message_id: &str) -> String {
+        let digest = Sha256::digest(format!("{}\n{message_id}", sender.to_lowercase()));
+        format!("email:{}", hex::encode(digest))
+    }
+
+    /// An unreadable mail has no sender to key on: its raw bytes are the key.
+    pub fn unreadable_email_idempotency_key(raw: &[u8]) -> String {
+        format!("email:raw:{}", hex::encode(Sha256::digest(raw)))
+    }
+
+    /// Mail the desk could not read.
+    pub fn is_unreadable_email(&self) -> bool {
+        matches!(&self.source, Source::Email(email) if email.unreadable.is_some())
     }
 
     /// A delivery status notification, not a customer writing.

@@ -306,7 +306,7 @@ mod tests {
             at(),
         );
         full.tier = Some("vip".into());
-        full.bouncing = BTreeSet::from(["li@example.com".to_owned()]);
+        full.bouncing = BTreeMap::from([("li@example.com".to_owned(), at())]);
         let names = |c: &Customer| encode("test", c).unwrap().into_keys().collect::<BTreeSet<_>>();
         assert_eq!(names(&bare), names(&full));
     }

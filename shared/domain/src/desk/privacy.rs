@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{AgentDesk, DeskError, Staff};
 use crate::inbound::InboundMessage;
-use crate::model::{ChannelRef, Customer, CustomerId, Message, Ticket, TicketEvent};
+use crate::model::{ChannelRef, Customer, CustomerId, Identity, Message, Ticket, TicketEvent};
 use crate::ports::{AuditEntry, IdempotencyRecord};
 use crate::router::{IDEMPOTENCY_TTL, RouteOutcome};
 use crate::system::later;
@@ -66,7 +66,7 @@ impl AgentDesk {
             let messages = self.ports.tickets.messages(ticket.number).await?;
             let mut erased = Vec::with_capacity(messages.len());
             for message in messages {
-                self.forget_outcome(&message).await?;
+                self.forget_outcome(&message, &customer).await?;
                 report.blobs_deleted += self.delete_blobs(&message).await?;
                 erased.push(erase_message(message));
             }
@@ -119,14 +119,31 @@ impl AgentDesk {
     /// The router keeps each inbound message's outcome (with the acknowledgement it queued,
     /// addressed to the customer) so redeliveries change nothing. The record stays — a
     /// redelivery must still find it — but without the deliveries.
-    async fn forget_outcome(&self, message: &Message) -> Result<(), DeskError> {
-        let key = match &message.channel_ref {
+    async fn forget_outcome(&self, message: &Message, customer: &Customer) -> Result<(), DeskError> {
+        let keys: Vec<String> = match &message.channel_ref {
             ChannelRef::Chat { inbox, message_id, .. } => {
-                InboundMessage::chat_idempotency_key(inbox, message_id)
+                vec![InboundMessage::chat_idempotency_key(inbox, message_id)]
             }
-            ChannelRef::Email { message_id, .. } => InboundMessage::email_idempotency_key(message_id),
+            // Mail is keyed by sender too: the customer's addresses are who could have sent it.
+            ChannelRef::Email { message_id, .. } => customer
+                .identities
+                .iter()
+                .filter_map(|identity| match identity {
+                    Identity::Email { address } => {
+                        Some(InboundMessage::email_idempotency_key(address, message_id))
+                    }
+                    _ => None,
+                })
+                .collect(),
             ChannelRef::None => return Ok(()),
         };
+        for key in keys {
+            self.forget_outcome_of(key).await?;
+        }
+        Ok(())
+    }
+
+    async fn forget_outcome_of(&self, key: String) -> Result<(), DeskError> {
         let now = self.ports.clock.now();
         let Some(stored) = self.ports.idempotency.result(&key, now).await? else {
             return Ok(());

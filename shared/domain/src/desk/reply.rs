@@ -4,6 +4,7 @@
 //! after a timeout) finds the first reply and queues its delivery again instead of writing a
 //! second one; the dispatcher sends each job once.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -14,7 +15,7 @@ use crate::model::{
     Visibility,
 };
 use crate::outbound::{Destination, EmailDestination, OutboundJob, OutboundKind};
-use crate::ports::{IdempotencyRecord, TicketCommit};
+use crate::ports::{IdempotencyRecord, ThreadClaim, ThreadKey, TicketCommit};
 use crate::router::IDEMPOTENCY_TTL;
 use crate::system::later;
 
@@ -111,12 +112,22 @@ impl AgentDesk {
             }),
             None => None,
         };
+        // The mail's Message-ID names the ticket, as the acknowledgement's does: a reply naming
+        // only it threads, and a bounce of it is recognised as one of ours.
+        let thread_claims = match job.as_ref().map(|j| &j.destination) {
+            Some(Destination::Email(mail)) => vec![ThreadClaim {
+                key: ThreadKey::email_message(&mail.message_id),
+                ticket: number,
+                replaces: None,
+            }],
+            _ => Vec::new(),
+        };
         let commit = TicketCommit {
             ticket,
             expected_version: Some(expected),
             messages: vec![message],
             events,
-            thread_claims: Vec::new(),
+            thread_claims,
             idempotency,
         };
         self.commit(commit).await?;
@@ -164,7 +175,7 @@ impl AgentDesk {
                 _ => None,
             }),
             Channel::Email => {
-                let to = customer.as_ref().and_then(email_address);
+                let to = customer.as_ref().and_then(|c| email_address(c, message.created_at));
                 let reference = last_inbound.clone().find(|r| matches!(r, ChannelRef::Email { .. }));
                 to.map(|to| Destination::Email(self.email_destination(ticket, message, to, reference)))
             }
@@ -219,9 +230,9 @@ fn reply_key(number: TicketNumber, user: &str, key: &str) -> String {
     format!("api:reply:{}", hex::encode(digest))
 }
 
-fn email_address(customer: &Customer) -> Option<String> {
+fn email_address(customer: &Customer, now: Timestamp) -> Option<String> {
     customer.identities.iter().find_map(|i| match i {
-        Identity::Email { address } if !customer.is_bouncing(address) => Some(address.clone()),
+        Identity::Email { address } if !customer.is_bouncing(address, now) => Some(address.clone()),
         _ => None,
     })
 }

@@ -89,9 +89,8 @@ pub(super) fn boundaryless_root<'a>(message: &'a Message<'a>) -> Option<&'a Mess
 /// The text of a part whose base64 mail-parser could not decode: the valid prefix, decoded
 /// with the part's charset, and how many bytes were left undecoded. `None` for other parts.
 pub(super) fn broken_base64_text(message: &Message<'_>, part: &MessagePart<'_>) -> Option<(String, usize)> {
-    let base64 = part
-        .content_transfer_encoding()
-        .is_some_and(|cte| cte.trim().eq_ignore_ascii_case("base64"));
+    let base64 =
+        part.content_transfer_encoding().is_some_and(|cte| cte.trim().eq_ignore_ascii_case("base64"));
     if !part.is_encoding_problem || !base64 {
         return None;
     }
@@ -161,7 +160,10 @@ mod tests {
     fn header_section_without_a_blank_line_ends_at_the_first_non_header_line() {
         let raw = b"From: a@b.example\nSubject: x\nHello, where is it?\nCan you check: it was due\n";
         let repaired = repair_header_separator(raw).expect("repaired");
-        assert_eq!(repaired, b"From: a@b.example\nSubject: x\n\nHello, where is it?\nCan you check: it was due\n");
+        assert_eq!(
+            repaired,
+            b"From: a@b.example\nSubject: x\n\nHello, where is it?\nCan you check: it was due\n"
+        );
         let crlf = b"From: a@b.example\r\nHello\r\n";
         assert_eq!(repair_header_separator(crlf).expect("repaired"), b"From: a@b.example\r\n\r\nHello\r\n");
     }

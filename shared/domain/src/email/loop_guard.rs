@@ -295,7 +295,10 @@ mod tests {
             ),
             (
                 "bounce",
-                with(|e| e.bounce = Some(Bounce { reporting_mta: None, recipients: vec![] })),
+                with(|e| {
+                    e.bounce =
+                        Some(Bounce { reporting_mta: None, recipients: vec![], original_message_id: None })
+                }),
                 Err(Refusal::Bounce),
             ),
             (
@@ -372,28 +375,56 @@ mod tests {
         };
         let suppress = |v: &str| with(|e| e.automation.auto_response_suppress = Some(v.into()));
         let cases: Vec<(&str, ParsedEmail, Result<(), Refusal>)> = vec![
-            ("inbox rules loop", with(|e| e.automation.exchange_rules_loop = true), Err(Refusal::ExchangeGenerated)),
+            (
+                "inbox rules loop",
+                with(|e| e.automation.exchange_rules_loop = true),
+                Err(Refusal::ExchangeGenerated),
+            ),
             (
                 "generated message source",
                 with(|e| e.automation.exchange_generated_by = Some("Mailbox Rules Agent".into())),
                 Err(Refusal::ExchangeGenerated),
             ),
             ("suppress all", suppress("all"), Err(Refusal::AutoResponseSuppressed)),
-            ("suppress autoreply in a list", suppress("dr, oof, autoreply"), Err(Refusal::AutoResponseSuppressed)),
+            (
+                "suppress autoreply in a list",
+                suppress("dr, oof, autoreply"),
+                Err(Refusal::AutoResponseSuppressed),
+            ),
             ("suppress receipts only is a customer", suppress("dr, rn, nrn"), Ok(())),
             ("suppress oof only is a customer", suppress("oof"), Ok(())),
-            ("automatic reply", subject("Automatic reply: [#12] Where is my parcel?"), Err(Refusal::AutoReplySubject)),
+            (
+                "automatic reply",
+                subject("Automatic reply: [#12] Where is my parcel?"),
+                Err(Refusal::AutoReplySubject),
+            ),
             ("chinese", subject("自动回复: 订单 NW-1"), Err(Refusal::AutoReplySubject)),
             ("chinese full-width colon", subject("自动回复：订单 NW-1"), Err(Refusal::AutoReplySubject)),
             ("traditional chinese", subject("自動回覆: 訂單"), Err(Refusal::AutoReplySubject)),
             ("german", subject("Abwesenheitsnotiz: Bestellung"), Err(Refusal::AutoReplySubject)),
             ("french", subject("Réponse automatique : Commande"), Err(Refusal::AutoReplySubject)),
             ("out of office", subject("Out of Office: parcel"), Err(Refusal::AutoReplySubject)),
-            ("out of office autoreply", subject("Out of Office AutoReply: parcel"), Err(Refusal::AutoReplySubject)),
-            ("auto: answering a mail", answering("Auto: [#12] Where is my parcel?"), Err(Refusal::AutoReplySubject)),
+            (
+                "out of office autoreply",
+                subject("Out of Office AutoReply: parcel"),
+                Err(Refusal::AutoReplySubject),
+            ),
+            (
+                "auto: answering a mail",
+                answering("Auto: [#12] Where is my parcel?"),
+                Err(Refusal::AutoReplySubject),
+            ),
             ("auto: opening a conversation is a customer", subject("Auto: brake pads not delivered"), Ok(())),
-            ("out of office without a colon is a customer", subject("Out of office chair arrived broken"), Ok(())),
-            ("the marker later in the subject is a customer", subject("Re: my automatic reply: settings"), Ok(())),
+            (
+                "out of office without a colon is a customer",
+                subject("Out of office chair arrived broken"),
+                Ok(()),
+            ),
+            (
+                "the marker later in the subject is a customer",
+                subject("Re: my automatic reply: settings"),
+                Ok(()),
+            ),
             (
                 "auto-reply return-path",
                 with(|e| e.automation.return_path = Some("auto-reply@mail.example.com".into())),

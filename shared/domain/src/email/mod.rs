@@ -165,6 +165,10 @@ pub struct Automation {
 pub struct Bounce {
     pub reporting_mta: Option<String>,
     pub recipients: Vec<BounceRecipient>,
+    /// The Message-ID of the mail that bounced, from the copy or the headers of it that the
+    /// report encloses: whether it is one the desk sent is what makes the report believable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_message_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -59,7 +59,9 @@ fn join_parts(message: &Message<'_>, ids: &[u32], html_only: bool, repairs: &mut
             if !repairs.contains(&Repair::InvalidBase64 { undecoded_bytes }) {
                 repairs.push(Repair::InvalidBase64 { undecoded_bytes });
             }
-            let is_html = part.content_type().is_some_and(|ct| ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("html")));
+            let is_html = part
+                .content_type()
+                .is_some_and(|ct| ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("html")));
             return Some(if is_html { html_to_text(&text) } else { text });
         }
         match &part.body {
@@ -84,7 +86,8 @@ pub(super) fn attachments(
     }
     let mut attachments = Vec::with_capacity(count);
     let mut all_bytes = Vec::new();
-    let parts = message.attachments.iter().filter(|&&id| Some(id) != body_part).filter_map(|&id| message.part(id));
+    let parts =
+        message.attachments.iter().filter(|&&id| Some(id) != body_part).filter_map(|&id| message.part(id));
     for (index, part) in parts.enumerate() {
         let bytes = part.contents();
         let sha256 = hex::encode(Sha256::digest(bytes));

@@ -132,7 +132,7 @@ pub async fn may_acknowledge(
     let Some(address) = sender.map(str::to_lowercase) else {
         return Ok(Err(Quiet::NoAddress));
     };
-    if customer.is_some_and(|c| c.is_bouncing(&address)) {
+    if customer.is_some_and(|c| c.is_bouncing(&address, now)) {
         return Ok(Err(Quiet::Bouncing));
     }
     let key = format!("auto-reply:{address}");
