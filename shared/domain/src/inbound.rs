@@ -27,6 +27,18 @@ impl Versioned for InboundMessage {
     const VERSION: u32 = 1;
 }
 
+/// An inbound message too large for a queue message (SQS takes 256 KiB), kept in the blob
+/// store: the queue carries this pointer and the router loads the message from `key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundPointer {
+    pub key: String,
+}
+
+impl Versioned for InboundPointer {
+    const KIND: &'static str = "inbound_pointer";
+    const VERSION: u32 = 1;
+}
+
 /// The channel the message came in on, with what that channel knows about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "channel", rename_all = "snake_case")]

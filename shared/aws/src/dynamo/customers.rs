@@ -286,7 +286,7 @@ fn claim_item(pk: String, customer: &CustomerId) -> Item {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
 

@@ -64,6 +64,20 @@ pub enum EmailError {
     TooManyAttachments { count: usize, max: usize },
 }
 
+impl EmailError {
+    /// A short name for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EmailError::Empty => "empty",
+            EmailError::TooLarge { .. } => "too_large",
+            EmailError::NotAMessage => "not_a_message",
+            EmailError::MissingFrom => "missing_from",
+            EmailError::InvalidFrom => "invalid_from",
+            EmailError::TooManyAttachments { .. } => "too_many_attachments",
+        }
+    }
+}
+
 /// One inbound email, as the desk sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParsedEmail {
