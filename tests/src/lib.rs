@@ -4,6 +4,7 @@
 
 pub mod agent_scenarios;
 pub mod email_corpus;
+pub mod email_scenarios;
 pub mod receiver;
 pub mod scenarios;
 pub mod sla_scenarios;
@@ -21,7 +22,7 @@ use omnidesk_domain::model::{CustomerId, Identity, Message, Ticket, TicketNumber
 use omnidesk_domain::ports::{Clock, QueueDepth, ThreadKey};
 use omnidesk_domain::system::SystemClock;
 use omnidesk_local::provision::ProvisionOptions;
-use omnidesk_local::{DeskPorts, LocalDesk, backend};
+use omnidesk_local::{DeskPorts, LocalDesk, MailFolders, backend};
 use tokio::net::TcpListener;
 
 pub use receiver::CallbackReceiver;
@@ -164,7 +165,14 @@ impl TestDesk {
             Some(plan) => ports.with_faults(plan),
             None => ports,
         };
-        let desk = Arc::new(LocalDesk::new(config, clock, ports).expect("desk"));
+        // Mail out (acknowledgements) lands in a folder of this desk's own; no folder is watched.
+        let outbox = std::env::temp_dir().join(format!(
+            "omnidesk-tests-{}-{}",
+            std::process::id(),
+            DESKS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let folders = MailFolders { outbox, mail_in: None };
+        let desk = Arc::new(LocalDesk::with_mail_folders(config, clock, ports, folders).expect("desk"));
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
         let address = listener.local_addr().expect("bound address");
         tokio::spawn(desk.clone().serve(listener, std::future::pending()));
@@ -343,6 +351,8 @@ macro_rules! all_scenarios {
             the_ticket_view_shows_sla_timers_that_agent_actions_move,
             ticket_lists_page_with_cursors_newest_first,
             an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once,
+            a_reused_message_id_from_another_sender_gets_its_own_ticket,
+            a_mail_reusing_the_acknowledgements_message_id_parks_nothing,
         );
     };
 }

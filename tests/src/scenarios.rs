@@ -13,6 +13,7 @@ use omnidesk_domain::model::{AuthorKind, TicketNumber};
 use omnidesk_domain::ports::QueueMessage;
 
 pub use crate::agent_scenarios::*;
+pub use crate::email_scenarios::*;
 pub use crate::sla_scenarios::an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once;
 use crate::{Backend, INBOX, MAX_RECEIVE_COUNT, TestDesk, chat_body, eventually, now, settle};
 

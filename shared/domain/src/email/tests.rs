@@ -293,7 +293,8 @@ fn fixtures() -> &'static [Vec<u8>] {
 
 #[test]
 fn lenient_parsing_reads_a_multipart_without_boundary_as_text() {
-    let raw = mail(&format!("{CUSTOMER}\r\nContent-Type: multipart/mixed"), "Hello, order NW-1 is late.\r\nAnna");
+    let raw =
+        mail(&format!("{CUSTOMER}\r\nContent-Type: multipart/mixed"), "Hello, order NW-1 is late.\r\nAnna");
     let email = parse(&raw).unwrap();
     assert_eq!(email.text, "Hello, order NW-1 is late.\nAnna");
     assert!(email.attachments.is_empty(), "the body is not offered as a file");
@@ -302,7 +303,9 @@ fn lenient_parsing_reads_a_multipart_without_boundary_as_text() {
 
 #[test]
 fn lenient_parsing_starts_the_body_at_the_first_non_header_line() {
-    let raw = format!("{CUSTOMER}\r\nMessage-ID: <x@y.example>\r\nHello, order NW-2 is late.\r\nCan you check: it was due.\r\n");
+    let raw = format!(
+        "{CUSTOMER}\r\nMessage-ID: <x@y.example>\r\nHello, order NW-2 is late.\r\nCan you check: it was due.\r\n"
+    );
     let email = parse(raw.as_bytes()).unwrap();
     assert_eq!(email.text, "Hello, order NW-2 is late.\nCan you check: it was due.");
     assert_eq!(email.message_id.as_deref(), Some("x@y.example"));
@@ -321,7 +324,8 @@ fn lenient_parsing_shows_the_text_of_a_forwarded_message_body() {
 
 #[test]
 fn lenient_parsing_decodes_the_valid_prefix_of_broken_base64_and_flags_the_rest() {
-    let headers = format!("{CUSTOMER}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64");
+    let headers =
+        format!("{CUSTOMER}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64");
     let email = parse(&mail(&headers, "5YyF6KO55Zyo5ZOq6YeM77yf\r\n!!% garbage")).unwrap();
     assert_eq!(email.text, "包裹在哪里？");
     assert_eq!(email.repairs, vec![Repair::InvalidBase64 { undecoded_bytes: 10 }]);
