@@ -135,7 +135,7 @@ async fn unreadable_oversized_messages_travel_by_pointer_and_the_router_loads_th
     // A hundred long References, two hundred long recipient addresses, and 64 KiB of text
     // made of characters JSON must escape: over what a queue message may carry.
     let mut raw =
-        format!("From: Li Wei <li.wei@example.com>\r\nSubject: Big\r\nMessage-ID: <big@example.com>\r\n");
+        "From: Li Wei <li.wei@example.com>\r\nSubject: Big\r\nMessage-ID: <big@example.com>\r\n".to_string();
     let long_domain = format!("{0}.{0}.{0}.example", "d".repeat(60));
     let people = |list: &str| -> String {
         (0..100)

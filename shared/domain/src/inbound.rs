@@ -42,6 +42,8 @@ impl Versioned for InboundPointer {
 /// The channel the message came in on, with what that channel knows about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "channel", rename_all = "snake_case")]
+// One per inbound message, never in a collection: a box would save nothing worth a heap hop.
+#[allow(clippy::large_enum_variant)]
 pub enum Source {
     Chat { inbox: String, conversation_id: String, message_id: String },
     Email(EmailSource),
