@@ -4,6 +4,7 @@
 
 pub mod agent_scenarios;
 pub mod email_corpus;
+pub mod email_scenarios;
 pub mod hygiene_scenarios;
 pub mod identity_scenarios;
 pub mod privacy_scenarios;
@@ -377,6 +378,8 @@ macro_rules! all_scenarios {
             chat_visitor_typing_an_existing_customers_address_stays_a_separate_customer,
             a_strangers_reply_with_cc_copies_nobody,
             cc_merges_and_recipient_limits_are_guarded_at_the_agent_api,
+            a_reused_message_id_from_another_sender_gets_its_own_ticket,
+            a_mail_reusing_the_acknowledgements_message_id_parks_nothing,
         );
     };
 }

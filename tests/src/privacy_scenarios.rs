@@ -46,7 +46,8 @@ fn base64_encode(bytes: &[u8]) -> String {
 }
 
 impl TestDesk {
-    async fn post_mail(&self, raw: String) {
+    /// Hands the local desk a raw mail, as SES would; 202 expected.
+    pub(crate) async fn post_mail(&self, raw: String) {
         let response = self
             .http
             .post(self.url("/local/email"))

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use omnidesk_app::config::DeskConfig;
 use omnidesk_domain::model::{Direction, Ticket, TicketNumber};
+use omnidesk_domain::router::UNREADABLE_TAG;
 use omnidesk_domain::system::SystemClock;
 use omnidesk_local::mail_in::{FAILED_DIR, PROCESSED_DIR};
 use omnidesk_local::outbox::{header, message_id};
@@ -147,7 +148,11 @@ async fn mail_opens_a_ticket_acknowledged_in_the_outbox_and_the_reply_joins_it_b
     assert_eq!(status, 202, "{answer}");
     assert_eq!(answer["accepted"], true);
     assert_eq!(answer["queued"], true);
-    assert!(answer["key"].as_str().is_some_and(|k| k.contains("m1@mail.example.com")), "{answer}");
+    let key = omnidesk_domain::inbound::InboundMessage::email_idempotency_key(
+        "li.wei@example.com",
+        "m1@mail.example.com",
+    );
+    assert_eq!(answer["key"].as_str(), Some(key.as_str()), "{answer}");
 
     // Ticket #1, and its acknowledgement as a file in the outbox.
     assert!(eventually(PATIENCE, || async { t.ticket(1).await.is_some() }).await, "no ticket #1");
@@ -195,7 +200,7 @@ async fn mail_opens_a_ticket_acknowledged_in_the_outbox_and_the_reply_joins_it_b
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_watched_folder_receives_each_file_once_and_sets_bad_ones_aside() {
+async fn the_watched_folder_receives_each_file_once_and_sets_too_large_ones_aside() {
     let t = MailDesk::start("folder", true).await;
     let folder = t.dir.join("in");
 
@@ -203,15 +208,15 @@ async fn the_watched_folder_receives_each_file_once_and_sets_bad_ones_aside() {
         "parcel.eml",
         mail("li.wei@example.com", "Parcel", "f1@mail.example.com", None, "Where is it?").as_bytes(),
     );
-    t.drop_mail("junk.eml", b"this is not a mail at all");
+    t.drop_mail("huge.eml", &vec![b'x'; omnidesk_local::mail_in::MAX_LOCAL_MAIL_BYTES + 1]);
     std::fs::write(folder.join("notes.txt"), "not .eml: left alone").unwrap();
 
     let processed = folder.join(PROCESSED_DIR).join("parcel.eml");
     assert!(eventually(PATIENCE, || async { processed.is_file() }).await, "parcel.eml not processed");
     assert!(eventually(PATIENCE, || async { t.ticket(1).await.is_some() }).await, "no ticket #1");
-    let failed = folder.join(FAILED_DIR).join("junk.eml");
-    assert!(eventually(PATIENCE, || async { failed.is_file() }).await, "junk.eml not set aside");
-    let reason = std::fs::read_to_string(folder.join(FAILED_DIR).join("junk.reason.txt")).expect("a reason");
+    let failed = folder.join(FAILED_DIR).join("huge.eml");
+    assert!(eventually(PATIENCE, || async { failed.is_file() }).await, "huge.eml not set aside");
+    let reason = std::fs::read_to_string(folder.join(FAILED_DIR).join("huge.reason.txt")).expect("a reason");
     assert!(!reason.trim().is_empty());
 
     // Received once: the folder is empty of mail, and nothing more happens.
@@ -234,10 +239,10 @@ async fn bad_posts_get_the_desk_error_shape() {
     assert_eq!(status, 413);
     assert_eq!(body["error"]["code"], "too_large");
 
-    // Not mail at all: accepted (as SES would), but nothing is queued, and it says why.
+    // Not mail at all: accepted (as SES would), queued as unreadable mail, and it says why.
     let (status, body) = t.post_mail(b"no headers here".to_vec()).await;
     assert_eq!(status, 202, "{body}");
-    assert_eq!(body["queued"], false);
+    assert_eq!(body["queued"], true);
     assert!(body["unreadable"].is_string(), "{body}");
 
     let off = MailDesk::start("off", false).await;
@@ -324,4 +329,101 @@ async fn the_local_desk_simulates_ses_verdicts_named_on_the_post_and_passes_ever
     assert!(t.ticket(3).await.unwrap().tags.contains("dmarc_failed"));
     settle(&Backend::Memory).await;
     assert_eq!(t.outbox().len(), 2);
+}
+
+/// The golden fixtures of the email parser: real-client shapes, malformed ones included.
+fn fixture_mails() -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/domain/tests/fixtures/email");
+    files_in(&dir, "eml")
+        .into_iter()
+        .map(|path| {
+            let name = path.file_name().expect("a file name").to_string_lossy().into_owned();
+            (name, std::fs::read(&path).expect("read fixture"))
+        })
+        .collect()
+}
+
+/// What the desk must have made of one mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Fate {
+    Ticket,
+    Duplicate,
+    Bounce,
+    Unreadable,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_mail_in_a_folder_of_malformed_mail_is_accounted_for() {
+    let t = MailDesk::start("accounted", true).await;
+    let mut mails = fixture_mails();
+    // The same mail twice (as two SES receipts), once with a Message-ID and once without.
+    let copies: Vec<_> = mails
+        .iter()
+        .filter(|(name, _)| name == "plain_en.eml" || name == "missing_message_id.eml")
+        .map(|(name, raw)| (format!("copy-of-{name}"), raw.clone()))
+        .collect();
+    assert_eq!(copies.len(), 2);
+    mails.extend(copies);
+    mails.push(("empty.eml".into(), b"\r\n\r\n".to_vec()));
+    mails.push(("binary.eml".into(), vec![0, 159, 146, 150, 255, 254, 0, 1]));
+    assert!(mails.len() >= 80, "{} mails", mails.len());
+
+    // What each one must become, read with the desk's own parser.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut expected = std::collections::BTreeMap::<Fate, usize>::new();
+    for (_, raw) in &mails {
+        let fate = match omnidesk_domain::email::parse(raw) {
+            Err(_) => Fate::Unreadable,
+            Ok(email) if email.bounce.is_some() => Fate::Bounce,
+            Ok(email) => {
+                let id =
+                    email.message_id.clone().unwrap_or_else(|| format!("{}\n{}", email.subject, email.text));
+                if seen.insert((email.from.address.clone(), id)) { Fate::Ticket } else { Fate::Duplicate }
+            }
+        };
+        *expected.entry(fate).or_default() += 1;
+    }
+    assert!(expected.values().all(|&n| n > 0), "every fate is exercised: {expected:?}");
+
+    for (name, raw) in &mails {
+        t.drop_mail(name, raw);
+    }
+    let folder = t.dir.join("in");
+    let all_taken =
+        eventually(Duration::from_secs(60), || async { files_in(&folder, "eml").is_empty() }).await;
+    assert!(all_taken, "mail left in the folder: {:?}", files_in(&folder, "eml"));
+    assert!(files_in(&folder.join(FAILED_DIR), "eml").is_empty(), "no mail may be set aside");
+    assert_eq!(files_in(&folder.join(PROCESSED_DIR), "eml").len(), mails.len());
+
+    let store = t.desk.ports.memory.clone().expect("a memory desk");
+    let customer_messages = expected[&Fate::Ticket] + expected[&Fate::Unreadable];
+    let count_inbound = || async {
+        let mut inbound = 0;
+        for ticket in store.all_tickets() {
+            let messages = t.desk.ports.tickets.messages(ticket.number).await.expect("read messages");
+            inbound += messages.iter().filter(|m| m.direction == Direction::Inbound).count();
+        }
+        inbound
+    };
+    let routed =
+        eventually(Duration::from_secs(60), || async { count_inbound().await >= customer_messages }).await;
+    assert!(routed, "{} of {customer_messages} messages routed", count_inbound().await);
+    settle(&Backend::Memory).await;
+    assert_eq!(count_inbound().await, customer_messages, "each readable mail once, duplicates never");
+    let dead = t.desk.ports.inbound_dead_letter.depth().await.expect("depth");
+    assert_eq!(dead.total(), 0, "nothing may be dead-lettered");
+
+    // Every unreadable mail is a ticket an agent can open, with the mail attached.
+    let unreadable: Vec<Ticket> =
+        store.all_tickets().into_iter().filter(|t| t.tags.contains(UNREADABLE_TAG)).collect();
+    assert_eq!(unreadable.len(), expected[&Fate::Unreadable]);
+    for ticket in &unreadable {
+        let messages = t.desk.ports.tickets.messages(ticket.number).await.expect("read messages");
+        let original = messages.iter().flat_map(|m| &m.attachments).find(|a| a.name == "original.eml");
+        let original = original.expect("the raw mail is attached");
+        let raw = t.desk.ports.blobs.get(&original.key).await.expect("read blob");
+        assert_eq!(raw.map(|r| r.len() as u64), Some(original.size));
+    }
+    // Bounces made no ticket (and, naming no mail of this desk, marked nobody).
+    assert!(store.all_customers().iter().all(|c| c.bouncing.is_empty()));
 }

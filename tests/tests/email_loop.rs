@@ -122,6 +122,8 @@ struct Autoresponder {
     /// Keeps the thread (In-Reply-To, the Reply-To address, `Re: ` + subject); when false, it
     /// writes to the From address with a subject of its own, so each answer looks new.
     keeps_thread: bool,
+    /// Writes Outlook's `Automatic reply:` subject, its only sign of being a machine.
+    outlook_subject: bool,
 }
 
 impl Autoresponder {
@@ -142,7 +144,8 @@ impl Autoresponder {
             headers.push(format!("In-Reply-To: <{desk_id}>"));
         } else {
             headers.push(format!("To: {}", desk_mail.from.address));
-            headers.push("Subject: Automatic reply: away until Monday".to_owned());
+            let prefix = if self.outlook_subject { "Automatic reply: " } else { "" };
+            headers.push(format!("Subject: {prefix}Away until Monday"));
         }
         if self.auto_submitted {
             headers.push("Auto-Submitted: auto-replied".to_owned());
@@ -204,7 +207,8 @@ async fn run_loop(autoresponder: Autoresponder) -> LoopResult {
 
 #[tokio::test]
 async fn a_naive_autoresponder_in_the_thread_gets_one_acknowledgement_and_one_ticket() {
-    let run = run_loop(Autoresponder { auto_submitted: false, keeps_thread: true }).await;
+    let run =
+        run_loop(Autoresponder { auto_submitted: false, keeps_thread: true, outlook_subject: false }).await;
     let received = run.desk.mail_to(CUSTOMER);
     assert!(received.len() <= CAP, "the autoresponder received {} mails", received.len());
     // Only the opening mail is acknowledged: every answer continues the ticket.
@@ -222,7 +226,8 @@ async fn a_naive_autoresponder_in_the_thread_gets_one_acknowledgement_and_one_ti
 
 #[tokio::test]
 async fn a_naive_autoresponder_that_loses_the_thread_gets_at_most_the_cap() {
-    let run = run_loop(Autoresponder { auto_submitted: false, keeps_thread: false }).await;
+    let run =
+        run_loop(Autoresponder { auto_submitted: false, keeps_thread: false, outlook_subject: false }).await;
     let received = run.desk.mail_to(CUSTOMER);
     // Each answer looks like a new conversation and opens a ticket, but the per-sender cap
     // stops the acknowledgements after three.
@@ -230,20 +235,26 @@ async fn a_naive_autoresponder_that_loses_the_thread_gets_at_most_the_cap() {
     assert_eq!(run.desk.store.all_tickets().len(), 1 + ROUNDS);
     assert_eq!(run.desk.mailer.sent().len(), CAP);
     let subjects: Vec<&str> = received.iter().map(|m| m.subject.as_str()).collect();
-    assert_eq!(
-        subjects,
-        [
-            "[#1] Where is my parcel?",
-            "[#2] Automatic reply: away until Monday",
-            "[#3] Automatic reply: away until Monday"
-        ]
-    );
+    assert_eq!(subjects, ["[#1] Where is my parcel?", "[#2] Away until Monday", "[#3] Away until Monday"]);
+}
+
+#[tokio::test]
+async fn an_outlook_autoresponder_that_loses_the_thread_gets_only_the_first_acknowledgement() {
+    let run =
+        run_loop(Autoresponder { auto_submitted: false, keeps_thread: false, outlook_subject: true }).await;
+    let received = run.desk.mail_to(CUSTOMER);
+    // Its answers still open tickets (an agent sees them), but none is acknowledged: the
+    // `Automatic reply:` subject is enough to know a machine wrote it.
+    assert_eq!(received.len(), 1, "the autoresponder received {} mails", received.len());
+    assert_eq!(received[0].subject, "[#1] Where is my parcel?");
+    assert_eq!(run.desk.store.all_tickets().len(), 1 + ROUNDS);
 }
 
 #[tokio::test]
 async fn an_rfc_3834_autoresponder_gets_exactly_one_acknowledgement() {
     for keeps_thread in [true, false] {
-        let run = run_loop(Autoresponder { auto_submitted: true, keeps_thread }).await;
+        let run =
+            run_loop(Autoresponder { auto_submitted: true, keeps_thread, outlook_subject: false }).await;
         let received = run.desk.mail_to(CUSTOMER);
         assert_eq!(received.len(), 1, "keeps_thread {keeps_thread}");
         // The one acknowledgement answers the human mail.

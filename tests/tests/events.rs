@@ -187,8 +187,13 @@ async fn email_inbound_ses_receipt() {
     let [Ingested::Queued { key, bounce: false, attachments_dropped: 0 }] = results.as_slice() else {
         panic!("expected one queued mail, got {results:?}");
     };
-    // Keyed by the mail's own Message-ID, so SES redelivering the event changes nothing twice.
-    assert!(key.contains("CAF7x9q2-order-A1029@mail.example.com"), "{key}");
+    // Keyed by the sender and the mail's own Message-ID, so SES redelivering the event
+    // changes nothing twice.
+    let expected = omnidesk_domain::inbound::InboundMessage::email_idempotency_key(
+        "li.wei@example.com",
+        "CAF7x9q2-order-A1029@mail.example.com",
+    );
+    assert_eq!(key, &expected);
     assert_eq!(inbound.len(), 1);
 
     // The same mail with SES's spam verdict FAIL: dropped, nothing queued.

@@ -48,6 +48,6 @@ fn summary(results: &[Ingested]) -> Value {
     json!({
         "queued": count(|r| matches!(r, Ingested::Queued { .. })),
         "dropped": count(|r| matches!(r, Ingested::Dropped(_))),
-        "unreadable": count(|r| matches!(r, Ingested::Unreadable(_))),
+        "unreadable": count(|r| matches!(r, Ingested::Unreadable { .. })),
     })
 }

@@ -28,7 +28,12 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };
-    let handler = &RouterHandler::new(&config, ports);
+    let mut handler = RouterHandler::new(&config, ports);
+    // Mail too large for a queue message waits in the mail bucket (only with email on).
+    if let Ok(blobs) = aws.blobs() {
+        handler = handler.with_blobs(Arc::new(blobs));
+    }
+    let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(handler.handle(event.payload).await)
     }))

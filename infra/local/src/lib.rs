@@ -144,7 +144,8 @@ impl LocalDesk {
                 clock: clock.clone(),
                 ids: Arc::new(RandomIds),
             },
-        );
+        )
+        .with_blobs(ports.blobs.clone());
         let agent_desk = Arc::new(omnidesk_app::agent_api::desk(
             &config,
             AgentDeskPorts {

@@ -125,14 +125,14 @@ pub fn answer(receipt: &str, ingested: &Ingested) -> Value {
         Ingested::Dropped(verdict) => json!({
             "accepted": true, "queued": false, "receipt_id": receipt, "dropped": verdict,
         }),
-        Ingested::Unreadable(reason) => json!({
-            "accepted": true, "queued": false, "receipt_id": receipt, "unreadable": reason,
+        Ingested::Unreadable { key, reason } => json!({
+            "accepted": true, "queued": true, "receipt_id": receipt, "key": key, "unreadable": reason,
         }),
     }
 }
 
 /// The watched folder: `.eml` files in `dir` are received, then moved to `dir/processed/`
-/// (queued, or dropped by a verdict) or `dir/failed/` (unreadable, too large, or the desk
+/// (queued, unreadable mail too, or dropped by a verdict) or `dir/failed/` (too large, or the desk
 /// failed [`MAX_ATTEMPTS`] times), so each is received once. Hidden files and files still
 /// being written are left alone; a bad file never stops the loop.
 pub struct MailDrop {
@@ -242,8 +242,9 @@ impl MailDrop {
             Err(error) => return Outcome::Retry(format!("cannot read: {error}")),
         };
         match self.email.ingest_raw(receipt, raw).await {
-            Ok(Ingested::Queued { .. } | Ingested::Dropped(_)) => Outcome::Processed,
-            Ok(Ingested::Unreadable(reason)) => Outcome::Failed(format!("not a usable mail: {reason}")),
+            Ok(Ingested::Queued { .. } | Ingested::Dropped(_) | Ingested::Unreadable { .. }) => {
+                Outcome::Processed
+            }
             Err(EmailInboundError::Queue(error @ QueueError::TooLarge(_))) => {
                 Outcome::Failed(error.to_string())
             }

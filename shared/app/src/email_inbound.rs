@@ -5,19 +5,25 @@
 //! does the rest (threading, dedupe, acknowledgement); this edge writes no ticket state.
 //!
 //! Every step is idempotent (an attachment's key is its receipt and content hash, the queue
-//! message is keyed by Message-ID downstream), so Lambda's retries of an asynchronous
-//! invocation are safe.
+//! message is keyed by sender and Message-ID downstream), so Lambda's retries of an
+//! asynchronous invocation are safe.
+//!
+//! Every mail is accounted for: it is queued (as a customer message, a bounce, or, when it
+//! cannot be read, as an "unreadable" message that opens a ticket with the raw mail attached),
+//! or dropped for a spam verdict, or the invocation fails and is retried.
 
 use std::sync::Arc;
 
 use aws_lambda_events::ses::{SimpleEmailEvent, SimpleEmailRecord};
-use omnidesk_domain::email::{self, AttachmentBytes, ParsedEmail, check_auto_reply};
+use omnidesk_domain::email::{self, AttachmentBytes, EmailError, ParsedEmail, Repair, check_auto_reply};
 use omnidesk_domain::envelope::seal;
-use omnidesk_domain::inbound::{EmailSource, InboundMessage, Sender, Source, Vouched};
+use omnidesk_domain::inbound::{EmailSource, InboundMessage, InboundPointer, Sender, Source, Vouched};
 use omnidesk_domain::log_id::Hashed;
 use omnidesk_domain::mail_auth::{MailAuth, Verdict};
 use omnidesk_domain::model::AttachmentRef;
 use omnidesk_domain::ports::{BlobStore, Clock, Queue, QueueError, StoreError};
+
+use sha2::{Digest, Sha256};
 
 use crate::config::EmailConfig;
 
@@ -30,6 +36,12 @@ pub const ATTACHMENT_PREFIX: &str = "attachments/";
 /// Where attachments of mail that did not pass the virus scan are kept, apart, so a bucket
 /// policy can keep them from ever being read by anything but an investigation.
 pub const QUARANTINE_PREFIX: &str = "quarantine/";
+/// Where inbound messages too large for the queue wait for the router.
+pub const QUEUED_PREFIX: &str = "queued/";
+/// A queue message larger than this goes to the blob store and the queue carries a pointer:
+/// SQS takes 256 KiB including attributes, and a mail can carry 64 KiB of text, its quoted
+/// history's worth of references and hundreds of recipients and attachment names.
+pub const MAX_INLINE_QUEUE_BYTES: usize = 192 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmailInboundError {
@@ -83,8 +95,9 @@ pub enum Ingested {
     Queued { key: String, bounce: bool, attachments_dropped: usize },
     /// Spam: no ticket; the raw message stays in S3 for its lifecycle.
     Dropped(&'static str),
-    /// Not a usable message (no From, not mail at all): nothing queued.
-    Unreadable(String),
+    /// Not a usable message (no From, not mail at all): queued under this key as an
+    /// "unreadable" message, which opens a ticket with the raw mail attached.
+    Unreadable { key: String, reason: String },
 }
 
 pub struct EmailInbound {
@@ -145,10 +158,7 @@ impl EmailInbound {
             .ok_or_else(|| EmailInboundError::RawMissing(mail.raw_key.clone()))?;
         let (parsed, bytes) = match email::parse_with_attachments(&raw) {
             Ok(parsed) => parsed,
-            Err(error) => {
-                tracing::warn!(receipt = %mail.receipt_id, %error, "email.unreadable");
-                return Ok(Ingested::Unreadable(error.to_string()));
-            }
+            Err(error) => return self.ingest_unreadable(mail, raw, &error).await,
         };
         let quarantine = !mail.verdicts.virus_passed();
         if quarantine {
@@ -159,9 +169,83 @@ impl EmailInbound {
         let message = self.inbound_message(mail, &parsed, attachments, &dropped);
         let key = message.idempotency_key.clone();
         let bounce = message.is_bounce();
-        self.inbound.send(seal(&message)).await?;
+        self.enqueue(&message).await?;
         tracing::info!(receipt = %mail.receipt_id, key = %Hashed(&key), bounce, attachments_dropped = dropped.len(), "email.queued");
         Ok(Ingested::Queued { key, bounce, attachments_dropped: dropped.len() })
+    }
+
+    /// A mail the desk cannot read still reaches an agent: the raw mail is kept as an
+    /// attachment and queued as an unreadable message, which opens a ticket. The
+    /// `email.unreadable` event feeds the `EmailUnreadable` metric and its alarm.
+    async fn ingest_unreadable(
+        &self,
+        mail: &ReceivedMail,
+        raw: Vec<u8>,
+        error: &EmailError,
+    ) -> Result<Ingested, EmailInboundError> {
+        tracing::warn!(receipt = %mail.receipt_id, reason = error.code(), %error, "email.unreadable");
+        let key = InboundMessage::unreadable_email_idempotency_key(&raw);
+        let (_, digest) = key.rsplit_once(':').unwrap_or(("", key.as_str()));
+        // A mail that failed the virus scan stays apart, like its attachments would.
+        let quarantined = !mail.verdicts.virus_passed();
+        let prefix = if quarantined { QUARANTINE_PREFIX } else { ATTACHMENT_PREFIX };
+        let original = AttachmentRef {
+            key: blob_key(prefix, &mail.receipt_id, digest),
+            name: "original.eml".to_owned(),
+            content_type: "message/rfc822".to_owned(),
+            size: raw.len() as u64,
+            content_id: None,
+            inline: false,
+            quarantined,
+        };
+        // Kept per received mail like every attachment: raw mail under inbound/ expires, this
+        // stays until the ticket's customer is erased.
+        self.blobs.put(&original.key, raw, &original.content_type).await?;
+        let message = InboundMessage {
+            idempotency_key: key.clone(),
+            source: Source::Email(EmailSource {
+                mailbox: self.config.address.to_lowercase(),
+                message_id: format!("{digest}@unreadable.{}", self.domain()),
+                subject: "Unreadable mail".to_owned(),
+                language: String::new(),
+                raw_key: Some(mail.raw_key.clone()),
+                unreadable: Some(error.to_string()),
+                ..EmailSource::default()
+            }),
+            sender: Sender::default(),
+            text: format!(
+                "The desk could not read this mail ({error}). The original is attached as \
+                 original.eml: open it to see who wrote and what, then merge this ticket's \
+                 placeholder customer into theirs."
+            ),
+            attachments: vec![original],
+            sent_at: None,
+            received_at: self.clock.now(),
+        };
+        self.enqueue(&message).await?;
+        Ok(Ingested::Unreadable { key, reason: error.to_string() })
+    }
+
+    /// Queues `message`, or, when it is too large for a queue message, keeps it in the blob
+    /// store and queues a pointer to it.
+    async fn enqueue(&self, message: &InboundMessage) -> Result<(), EmailInboundError> {
+        let sealed = seal(message);
+        if sealed.body.len() <= MAX_INLINE_QUEUE_BYTES {
+            self.inbound.send(sealed).await?;
+            return Ok(());
+        }
+        // Named after the idempotency key (a hash for mail), so a retry overwrites itself.
+        let key = format!("{QUEUED_PREFIX}{}.json", message.idempotency_key.replace(':', "-"));
+        let size = sealed.body.len();
+        self.blobs.put(&key, sealed.body.into_bytes(), "application/json").await?;
+        tracing::info!(size, "email.queued_by_pointer");
+        self.inbound.send(seal(&InboundPointer { key })).await?;
+        Ok(())
+    }
+
+    fn domain(&self) -> String {
+        let (_, domain) = self.config.address.rsplit_once('@').unwrap_or(("", "desk.invalid"));
+        domain.to_lowercase()
     }
 
     /// Keeps the attachments within the configured limits; returns references to them and a
@@ -213,11 +297,11 @@ impl EmailInbound {
         attachments: Vec<AttachmentRef>,
         dropped: &[String],
     ) -> InboundMessage {
-        let (_, domain) = self.config.address.rsplit_once('@').unwrap_or(("", "desk.invalid"));
         let message_id = match &parsed.message_id {
             Some(id) => id.clone(),
-            // Stable across redeliveries of this receipt, and never a real Message-ID.
-            None => format!("{}@ses.{}", mail.receipt_id, domain.to_lowercase()),
+            // The same mail delivered twice (two receipts) has the same content: a stand-in
+            // from it dedupes where SES's receipt id would not. Never a real Message-ID.
+            None => format!("{}@content.{}", content_digest(parsed), self.domain()),
         };
         let recipients = || parsed.to.iter().chain(&parsed.cc).map(|m| m.address.as_str());
         let mailbox = recipients()
@@ -231,13 +315,33 @@ impl EmailInbound {
         let automatic =
             check_auto_reply(parsed, &self.config.own_addresses()).err().map(|r| format!("{r:?}"));
         let bounce = parsed.bounce.as_ref().map(|b| b.failed().map(|r| r.address.clone()).collect());
+        // What a bounce says it is about; the router checks these against mail it sent.
+        let bounce_refers_to = match &parsed.bounce {
+            Some(report) => report
+                .original_message_id
+                .iter()
+                .chain(&parsed.in_reply_to)
+                .chain(parsed.references.iter().rev())
+                .take(MAX_BOUNCE_REFERENCES)
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
         let mut text = parsed.text.clone();
         if !dropped.is_empty() {
             text.push_str(&format!("\n\n[omnidesk: not kept: {}]", dropped.join("; ")));
         }
+        for repair in &parsed.repairs {
+            if let Repair::InvalidBase64 { undecoded_bytes } = repair {
+                text.push_str(&format!(
+                    "\n\n[omnidesk: {undecoded_bytes} bytes of this mail were not valid base64 and are \
+                     not shown; the original mail is kept]"
+                ));
+            }
+        }
         let received_at = self.clock.now();
         InboundMessage {
-            idempotency_key: InboundMessage::email_idempotency_key(&message_id),
+            idempotency_key: InboundMessage::email_idempotency_key(sender, &message_id),
             source: Source::Email(EmailSource {
                 mailbox,
                 message_id,
@@ -252,6 +356,8 @@ impl EmailInbound {
                 quarantined: !mail.verdicts.virus_passed(),
                 raw_key: Some(mail.raw_key.clone()),
                 bounce,
+                bounce_refers_to,
+                unreadable: None,
             }),
             // Only an authenticated From is an identity; otherwise it is a hint (and still
             // where answers go).
@@ -277,6 +383,27 @@ pub fn attachment_key(receipt_id: &str, sha256: &str) -> String {
 /// `<prefix><receipt id>/<sha256>`: attachments, or quarantined ones, of one received mail.
 fn blob_key(prefix: &str, receipt_id: &str, sha256: &str) -> String {
     format!("{prefix}{receipt_id}/{sha256}")
+}
+
+/// Ids of the original mail a bounce may name, looked up by the router.
+const MAX_BOUNCE_REFERENCES: usize = 5;
+
+/// A mail's content, for a mail without a Message-ID: sender, Date, subject and a digest of
+/// the body (text, quoted history, attachment hashes). Headers added on the way (Received,
+/// the SES receipt) are not part of it, so every delivery of one mail has the same digest.
+fn content_digest(parsed: &ParsedEmail) -> String {
+    let mut body = Sha256::new();
+    body.update(parsed.text.as_bytes());
+    body.update([0]);
+    body.update(parsed.quoted.as_bytes());
+    for attachment in &parsed.attachments {
+        body.update([0]);
+        body.update(attachment.sha256.as_bytes());
+    }
+    let date = parsed.date.map(|d| d.as_second().to_string()).unwrap_or_default();
+    let content =
+        format!("{}\n{date}\n{}\n{}", parsed.from.address, parsed.subject, hex::encode(body.finalize()));
+    hex::encode(Sha256::digest(content.as_bytes()))
 }
 
 /// `support+tok@desk.example` → `support@desk.example`.

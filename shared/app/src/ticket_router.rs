@@ -1,8 +1,11 @@
 //! The `ticket-router` edge: SQS records of `InboundMessage`s into the domain router.
 
+use std::sync::Arc;
+
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use omnidesk_domain::envelope::open;
-use omnidesk_domain::inbound::InboundMessage;
+use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
+use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
+use omnidesk_domain::ports::BlobStore;
 use omnidesk_domain::router::{RouterPorts, TicketRouter};
 
 use crate::config::DeskConfig;
@@ -10,6 +13,8 @@ use crate::sqs_batch::{RecordError, process_batch};
 
 pub struct RouterHandler {
     router: TicketRouter,
+    /// Where inbound messages too large for the queue are kept ([`InboundPointer`]).
+    blobs: Option<Arc<dyn BlobStore>>,
 }
 
 impl RouterHandler {
@@ -29,7 +34,13 @@ impl RouterHandler {
             Ok(None) => {}
             Err(error) => tracing::error!(%error, "router.sla_config_invalid"),
         }
-        Self { router }
+        Self { router, blobs: None }
+    }
+
+    /// Reads messages queued by pointer from `blobs` (the email channel's bucket).
+    pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
+        self.blobs = Some(blobs);
+        self
     }
 
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
@@ -37,7 +48,13 @@ impl RouterHandler {
     }
 
     async fn handle_record(&self, body: String) -> Result<(), RecordError> {
-        let inbound: InboundMessage = open(&body).map_err(|e| RecordError::Poison(e.to_string()))?;
+        let inbound: InboundMessage = match open(&body) {
+            Ok(inbound) => inbound,
+            Err(EnvelopeError::WrongKind { found, .. }) if found == InboundPointer::KIND => {
+                self.load(&body).await?
+            }
+            Err(error) => return Err(RecordError::Poison(error.to_string())),
+        };
         let result = if inbound.is_bounce() {
             self.router.record_bounce(&inbound).await.map(drop)
         } else {
@@ -48,5 +65,21 @@ impl RouterHandler {
             Err(error) if error.is_retryable() => Err(RecordError::Retry(error.to_string())),
             Err(error) => Err(RecordError::Poison(error.to_string())),
         }
+    }
+
+    /// The message a pointer names. Missing or unreadable in the store: retried (the store
+    /// may be catching up), then dead-lettered with the reason.
+    async fn load(&self, body: &str) -> Result<InboundMessage, RecordError> {
+        let pointer: InboundPointer = open(body).map_err(|e| RecordError::Poison(e.to_string()))?;
+        let Some(blobs) = &self.blobs else {
+            return Err(RecordError::Poison("a queued pointer, but no blob store is configured".into()));
+        };
+        let bytes = blobs
+            .get(&pointer.key)
+            .await
+            .map_err(|e| RecordError::Retry(e.to_string()))?
+            .ok_or_else(|| RecordError::Retry(format!("queued message {} not found", pointer.key)))?;
+        let text = String::from_utf8(bytes).map_err(|e| RecordError::Poison(e.to_string()))?;
+        open(&text).map_err(|e| RecordError::Poison(e.to_string()))
     }
 }

@@ -170,7 +170,7 @@ async fn customer_update_replaces_the_record_but_not_its_identities() {
     let mut changed = read.clone();
     changed.name = Some("Ana".into());
     changed.tier = Some("vip".into());
-    changed.bouncing.insert("ana@customer.example".into());
+    changed.bouncing.insert("ana@customer.example".into(), now);
     // Unverified details are part of the record, written by update, and never claims.
     changed.unverified = vec![Identity::Email { address: "typed@customer.example".into() }];
     changed.identities = vec![email.clone()];

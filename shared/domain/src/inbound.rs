@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::envelope::Versioned;
 use crate::mail_auth::MailAuth;
@@ -39,9 +40,23 @@ impl Versioned for InboundMessage {
     const VERSION: u32 = 1;
 }
 
+/// An inbound message too large for a queue message (SQS takes 256 KiB), kept in the blob
+/// store: the queue carries this pointer and the router loads the message from `key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundPointer {
+    pub key: String,
+}
+
+impl Versioned for InboundPointer {
+    const KIND: &'static str = "inbound_pointer";
+    const VERSION: u32 = 1;
+}
+
 /// The channel the message came in on, with what that channel knows about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "channel", rename_all = "snake_case")]
+// One per inbound message, never in a collection: a box would save nothing worth a heap hop.
+#[allow(clippy::large_enum_variant)]
 pub enum Source {
     Chat { inbox: String, conversation_id: String, message_id: String },
     Email(EmailSource),
@@ -77,6 +92,14 @@ pub struct EmailSource {
     /// Set for a delivery status notification (a bounce): the addresses it reports as
     /// failed. A bounce makes no ticket; the addresses are marked on their customers.
     pub bounce: Option<Vec<String>>,
+    /// The Message-IDs of the original mail a bounce encloses or names: what shows that it
+    /// concerns mail the desk sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bounce_refers_to: Vec<String>,
+    /// Set when the desk could not read the mail (not a message, no usable From): why. It
+    /// opens a ticket tagged unreadable, with the raw mail attached, for an agent to read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 impl EmailSource {
@@ -145,9 +168,22 @@ impl InboundMessage {
         format!("chat:{inbox}:{message_id}")
     }
 
-    /// Keyed by Message-ID, which every copy of a mail shares however it reaches us.
-    pub fn email_idempotency_key(message_id: &str) -> String {
-        format!("email:{message_id}")
+    /// Keyed by sender and Message-ID, which every copy of a mail shares however it reaches
+    /// us. The sender is part of the key so that nobody can take a mail's place by reusing
+    /// its Message-ID (every recipient of a mail sees it). Hashed: both are the sender's text.
+    pub fn email_idempotency_key(sender: &str, message_id: &str) -> String {
+        let digest = Sha256::digest(format!("{}\n{message_id}", sender.to_lowercase()));
+        format!("email:{}", hex::encode(digest))
+    }
+
+    /// An unreadable mail has no sender to key on: its raw bytes are the key.
+    pub fn unreadable_email_idempotency_key(raw: &[u8]) -> String {
+        format!("email:raw:{}", hex::encode(Sha256::digest(raw)))
+    }
+
+    /// Mail the desk could not read.
+    pub fn is_unreadable_email(&self) -> bool {
+        matches!(&self.source, Source::Email(email) if email.unreadable.is_some())
     }
 
     /// Where the message goes in its thread: when it was sent, clamped to its arrival (never

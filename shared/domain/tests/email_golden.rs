@@ -55,7 +55,7 @@ fn name(path: &Path) -> String {
 #[test]
 fn every_fixture_parses_to_its_golden_json() {
     let fixtures = fixtures();
-    assert!(fixtures.len() >= 44, "expected at least 44 fixtures, found {}", fixtures.len());
+    assert!(fixtures.len() >= 78, "expected at least 78 fixtures, found {}", fixtures.len());
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     for path in &fixtures {

@@ -286,7 +286,7 @@ fn claim_item(pk: String, customer: &CustomerId) -> Item {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
 
@@ -306,7 +306,7 @@ mod tests {
             at(),
         );
         full.tier = Some("vip".into());
-        full.bouncing = BTreeSet::from(["li@example.com".to_owned()]);
+        full.bouncing = BTreeMap::from([("li@example.com".to_owned(), at())]);
         full.unverified = vec![Identity::Email { address: "anna@example.com".into() }];
         let names = |c: &Customer| encode("test", c).unwrap().into_keys().collect::<BTreeSet<_>>();
         assert_eq!(names(&bare), names(&full));

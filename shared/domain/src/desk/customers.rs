@@ -187,7 +187,7 @@ impl AgentDesk {
             name: into.name.clone().or(from.name.clone()),
             merged_from,
             tier: into.tier.clone().or(from.tier.clone()),
-            bouncing: into.bouncing.union(&from.bouncing).cloned().collect(),
+            bouncing: from.bouncing.iter().chain(&into.bouncing).map(|(a, at)| (a.clone(), *at)).collect(),
             updated_at: now,
             version: into.version + 1,
             ..into.clone()

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::{AgentDesk, DeskError, Staff};
 use crate::dispatch::erasure_tombstone;
 use crate::inbound::InboundMessage;
-use crate::model::{AuthorKind, ChannelRef, Customer, CustomerId, Message, Ticket};
+use crate::model::{AuthorKind, ChannelRef, Customer, CustomerId, Identity, Message, Ticket};
 use crate::outbound::OutboundJob;
 use crate::ports::{IdempotencyRecord, ThreadKey};
 use crate::router::{IDEMPOTENCY_TTL, RouteOutcome};
@@ -142,8 +142,8 @@ impl AgentDesk {
                 if is_erased(&message) {
                     continue;
                 }
-                self.drop_queued_job(&message, now, report).await?;
-                self.forget_outcome(&message, now, report).await?;
+                self.drop_queued_jobs(&message, customer, now, report).await?;
+                self.forget_outcome(&message, customer, now, report).await?;
                 self.delete_blobs(&message, report).await?;
                 erased.push(erase_message(message));
             }
@@ -216,18 +216,34 @@ impl AgentDesk {
 
     /// Marks the delivery this message caused (its acknowledgement, or the agent's reply) as
     /// done, unless it was delivered already, so a copy still queued is dropped on receipt.
-    async fn drop_queued_job(
+    async fn drop_queued_jobs(
         &self,
         message: &Message,
+        customer: &Customer,
         now: Timestamp,
         report: &mut ErasureReport,
     ) -> Result<(), DeskError> {
-        let job = match (&message.author, inbound_key(message)) {
-            (AuthorKind::Customer, Some(key)) => OutboundJob::acknowledgement_id(&key),
-            (AuthorKind::Agent, _) => OutboundJob::reply_id(&message.id),
-            _ => return Ok(()),
+        let jobs = match &message.author {
+            AuthorKind::Customer => inbound_keys(message, customer)
+                .iter()
+                .map(|key| OutboundJob::acknowledgement_id(key))
+                .collect(),
+            AuthorKind::Agent => vec![OutboundJob::reply_id(&message.id)],
+            _ => Vec::new(),
         };
-        let key = OutboundJob::dispatch_key(&job);
+        for job in jobs {
+            self.drop_queued_job(&job, now, report).await?;
+        }
+        Ok(())
+    }
+
+    async fn drop_queued_job(
+        &self,
+        job: &str,
+        now: Timestamp,
+        report: &mut ErasureReport,
+    ) -> Result<(), DeskError> {
+        let key = OutboundJob::dispatch_key(job);
         if self.ports.idempotency.result(&key, now).await?.is_some() {
             return Ok(());
         }
@@ -248,12 +264,22 @@ impl AgentDesk {
     async fn forget_outcome(
         &self,
         message: &Message,
+        customer: &Customer,
         now: Timestamp,
         report: &mut ErasureReport,
     ) -> Result<(), DeskError> {
-        let Some(key) = inbound_key(message) else {
-            return Ok(());
-        };
+        for key in inbound_keys(message, customer) {
+            self.forget_outcome_of(key, now, report).await?;
+        }
+        Ok(())
+    }
+
+    async fn forget_outcome_of(
+        &self,
+        key: String,
+        now: Timestamp,
+        report: &mut ErasureReport,
+    ) -> Result<(), DeskError> {
         let Some(stored) = self.ports.idempotency.result(&key, now).await? else {
             return Ok(());
         };
@@ -273,13 +299,25 @@ impl AgentDesk {
 }
 
 /// The idempotency key the router routed this message under.
-fn inbound_key(message: &Message) -> Option<String> {
+fn inbound_keys(message: &Message, customer: &Customer) -> Vec<String> {
     match &message.channel_ref {
         ChannelRef::Chat { inbox, message_id, .. } => {
-            Some(InboundMessage::chat_idempotency_key(inbox, message_id))
+            vec![InboundMessage::chat_idempotency_key(inbox, message_id)]
         }
-        ChannelRef::Email { message_id, .. } => Some(InboundMessage::email_idempotency_key(message_id)),
-        ChannelRef::None => None,
+        // Mail is keyed by its sender too: any address of the customer, verified or typed,
+        // could have sent it.
+        ChannelRef::Email { message_id, .. } => customer
+            .identities
+            .iter()
+            .chain(&customer.unverified)
+            .filter_map(|identity| match identity {
+                Identity::Email { address } => {
+                    Some(InboundMessage::email_idempotency_key(address, message_id))
+                }
+                _ => None,
+            })
+            .collect(),
+        ChannelRef::None => Vec::new(),
     }
 }
 

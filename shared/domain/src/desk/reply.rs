@@ -4,6 +4,7 @@
 //! after a timeout) finds the first reply and queues its delivery again instead of writing a
 //! second one; the dispatcher sends each job once.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -14,7 +15,7 @@ use crate::model::{
     Visibility,
 };
 use crate::outbound::{Destination, EmailDestination, MAX_MAIL_RECIPIENTS, OutboundJob, OutboundKind};
-use crate::ports::{IdempotencyRecord, TicketCommit};
+use crate::ports::{IdempotencyRecord, ThreadClaim, ThreadKey, TicketCommit};
 use crate::router::IDEMPOTENCY_TTL;
 use crate::system::later;
 use crate::text;
@@ -128,12 +129,22 @@ impl AgentDesk {
             }),
             None => None,
         };
+        // The mail's Message-ID names the ticket, as the acknowledgement's does: a reply naming
+        // only it threads, and a bounce of it is recognised as one of ours.
+        let thread_claims = match job.as_ref().map(|j| &j.destination) {
+            Some(Destination::Email(mail)) => vec![ThreadClaim {
+                key: ThreadKey::email_message(&mail.message_id),
+                ticket: number,
+                replaces: None,
+            }],
+            _ => Vec::new(),
+        };
         let commit = TicketCommit {
             ticket,
             expected_version: Some(expected),
             messages: vec![message],
             events,
-            thread_claims: Vec::new(),
+            thread_claims,
             idempotency,
         };
         self.commit(commit).await?;
@@ -196,9 +207,9 @@ impl AgentDesk {
             Channel::Email => {
                 // Believed or not, the address the customer wrote from: a mail that did not
                 // authenticate left its From as an unverified detail of a customer of its own.
-                let to = customer
-                    .as_ref()
-                    .and_then(|c| email_address(c, c.identities.iter().chain(&c.unverified)));
+                let to = customer.as_ref().and_then(|c| {
+                    email_address(c, c.identities.iter().chain(&c.unverified), message.created_at)
+                });
                 let reference = last_inbound.clone().find(|r| matches!(r, ChannelRef::Email { .. }));
                 to.map(|to| Destination::Email(self.email_destination(ticket, message, to, reference)))
             }
@@ -268,13 +279,14 @@ fn reply_key(number: TicketNumber, user: &str, key: &str) -> String {
     format!("api:reply:{}", hex::encode(digest))
 }
 
-/// The customer's first address that does not bounce, among `identities`.
+/// The customer's first address that does not bounce (at `now`), among `identities`.
 fn email_address<'a>(
     customer: &Customer,
     identities: impl IntoIterator<Item = &'a Identity>,
+    now: Timestamp,
 ) -> Option<String> {
     identities.into_iter().find_map(|i| match i {
-        Identity::Email { address } if !customer.is_bouncing(address) => Some(address.clone()),
+        Identity::Email { address } if !customer.is_bouncing(address, now) => Some(address.clone()),
         _ => None,
     })
 }

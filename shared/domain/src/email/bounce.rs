@@ -2,8 +2,9 @@
 //! whose `message/delivery-status` part lists, per recipient, what happened. Exim-style
 //! bounces without one still name the failed addresses in `X-Failed-Recipients`.
 
-use mail_parser::{Message, MimeHeaders};
+use mail_parser::{Message, MimeHeaders, PartType};
 
+use super::headers::clean_id;
 use super::{Bounce, BounceRecipient, MAX_FIELD_BYTES, clip};
 
 /// A DSN lists a few recipients; more than this is not worth keeping.
@@ -19,10 +20,45 @@ pub(super) fn from_message(message: &Message<'_>) -> Option<Bounce> {
                 })
         })
     });
-    match report {
-        Some(part) => Some(parse_delivery_status(&String::from_utf8_lossy(part.contents()))),
-        None => failed_recipients_header(message),
-    }
+    let mut bounce = match report {
+        Some(part) => parse_delivery_status(&String::from_utf8_lossy(part.contents())),
+        None => failed_recipients_header(message)?,
+    };
+    bounce.original_message_id = original_message_id(message);
+    Some(bounce)
+}
+
+/// The Message-ID of the returned mail: from an enclosed `message/rfc822` (RFC 3464 §2), an
+/// enclosed `text/rfc822-headers` (RFC 6522), or, for Exim-style bounces that paste the copy
+/// into their text, the first `Message-ID:` line of the body.
+fn original_message_id(message: &Message<'_>) -> Option<String> {
+    let is = |part: &mail_parser::MessagePart<'_>, ctype: &str, subtypes: &[&str]| {
+        part.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case(ctype)
+                && ct.subtype().is_some_and(|s| subtypes.iter().any(|t| s.eq_ignore_ascii_case(t)))
+        })
+    };
+    // The report's own root part is skipped: its Message-ID is the report's.
+    let enclosed = message.parts.iter().skip(1).find_map(|part| {
+        if let PartType::Message(copy) = &part.body {
+            return copy.message_id().and_then(clean_id);
+        }
+        let headers = is(part, "text", &["rfc822-headers"]) || is(part, "message", &["rfc822-headers"]);
+        headers.then(|| message_id_line(&String::from_utf8_lossy(part.contents()))).flatten()
+    });
+    enclosed.or_else(|| {
+        message.text_body.iter().filter_map(|&id| message.part(id)).find_map(|part| match &part.body {
+            PartType::Text(text) => message_id_line(text),
+            _ => None,
+        })
+    })
+}
+
+fn message_id_line(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim().eq_ignore_ascii_case("message-id").then(|| clean_id(value)).flatten()
+    })
 }
 
 /// The per-message block, then one block per recipient, separated by blank lines.
@@ -46,7 +82,7 @@ fn parse_delivery_status(body: &str) -> Bounce {
         })
         .take(MAX_BOUNCE_RECIPIENTS)
         .collect();
-    Bounce { reporting_mta, recipients }
+    Bounce { reporting_mta, recipients, original_message_id: None }
 }
 
 /// `Name: value` fields of one block, continuation lines unfolded, names lower-cased.
@@ -94,5 +130,5 @@ fn failed_recipients_header(message: &Message<'_>) -> Option<Bounce> {
             diagnostic: None,
         })
         .collect();
-    (!recipients.is_empty()).then_some(Bounce { reporting_mta: None, recipients })
+    (!recipients.is_empty()).then_some(Bounce { reporting_mta: None, recipients, original_message_id: None })
 }

@@ -85,7 +85,7 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
     }
 }
 
-fn clean_id(id: &str) -> Option<String> {
+pub(super) fn clean_id(id: &str) -> Option<String> {
     let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
     (!id.is_empty() && id.len() <= MAX_ID_BYTES && !id.chars().any(char::is_whitespace))
         .then(|| id.to_string())
@@ -139,6 +139,11 @@ pub(super) fn automation(message: &Message<'_>) -> Automation {
         x_autorespond: field("X-Autorespond").is_some(),
         return_path: field("Return-Path").map(|v| return_path(&v)),
         report_type: report_type(message),
+        auto_response_suppress: field("X-Auto-Response-Suppress")
+            .map(|v| clip(&v, MAX_FIELD_BYTES).to_ascii_lowercase()),
+        exchange_rules_loop: field("X-MS-Exchange-Inbox-Rules-Loop").is_some(),
+        exchange_generated_by: field("X-MS-Exchange-Generated-Message-Source")
+            .map(|v| clip(&v, MAX_FIELD_BYTES)),
     }
 }
 

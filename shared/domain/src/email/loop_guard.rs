@@ -33,6 +33,15 @@ pub enum Refusal {
     NullReturnPath,
     /// mailer-daemon, postmaster, no-reply and the like: nobody reads the answer.
     NoReplySender,
+    /// Exchange made it: `X-MS-Exchange-Inbox-Rules-Loop` (an inbox rule answered or
+    /// forwarded) or `X-MS-Exchange-Generated-Message-Source` (an Exchange agent wrote it).
+    ExchangeGenerated,
+    /// `X-Auto-Response-Suppress` naming `All` or `AutoReply`: see [`suppresses_auto_replies`].
+    AutoResponseSuppressed,
+    /// An out-of-office subject: `Automatic reply:`, `自动回复:`, `Abwesenheitsnotiz:`, ...
+    AutoReplySubject,
+    /// A Return-Path such as `<auto-reply@…>` or `<autoresponder@…>`.
+    AutoReplyReturnPath,
 }
 
 /// `Ok(())` when an automatic answer may go to the sender; the refusal otherwise.
@@ -74,7 +83,91 @@ pub fn check_auto_reply<S: AsRef<str>>(email: &ParsedEmail, own_addresses: &[S])
     if answered.iter().any(|a| is_no_reply(a)) {
         return Err(Refusal::NoReplySender);
     }
+    // Outlook and Exchange auto-replies often carry none of the RFC 3834 signals above.
+    if signals.exchange_rules_loop || signals.exchange_generated_by.is_some() {
+        return Err(Refusal::ExchangeGenerated);
+    }
+    if signals.auto_response_suppress.as_deref().is_some_and(suppresses_auto_replies) {
+        return Err(Refusal::AutoResponseSuppressed);
+    }
+    if is_auto_reply_subject(&email.subject, !email.in_reply_to.is_empty() || !email.references.is_empty()) {
+        return Err(Refusal::AutoReplySubject);
+    }
+    if signals.return_path.as_deref().is_some_and(|p| has_local_word(p, &AUTO_REPLY_NAMES)) {
+        return Err(Refusal::AutoReplyReturnPath);
+    }
     Ok(())
+}
+
+/// Whether an `X-Auto-Response-Suppress` value asks for no auto-reply.
+///
+/// The field (MS-OXCMAIL 2.2.3.2.20) is a request from the sender: do not answer this mail
+/// with the listed kinds of automatic mail (`DR`, `NDR`, `RN`, `NRN`, `OOF`, `AutoReply`,
+/// `All`). Exchange puts `All` on the auto-replies and notices it generates, which is what
+/// makes it a loop signal; but Outlook users, CRMs and calendar invitations send it too. So
+/// only the values that cover the desk's acknowledgement count: `All` and `AutoReply`. A mail
+/// asking only for no receipts (`DR, RN, NRN`) or no out-of-office notice (`OOF`, which the
+/// acknowledgement is not) is answered as usual. A real customer who asks for no auto-reply
+/// loses only the acknowledgement: the ticket opens and agents answer as always.
+fn suppresses_auto_replies(value: &str) -> bool {
+    value.split([',', ';', ' ']).map(str::trim).any(|v| v == "all" || v == "autoreply")
+}
+
+/// Subject prefixes (before the colon, lower-cased) that mail clients put on out-of-office
+/// and other automatic replies, in the languages customers write in.
+const AUTO_REPLY_SUBJECTS: [&str; 33] = [
+    "automatic reply",
+    "auto reply",
+    "auto-reply",
+    "autoreply",
+    "auto response",
+    "auto-response",
+    "autoresponse",
+    "out of office",
+    "out of office autoreply",
+    "out of office reply",
+    "out of the office",
+    "abwesenheitsnotiz",
+    "automatische antwort",
+    "réponse automatique",
+    "reponse automatique",
+    "risposta automatica",
+    "respuesta automática",
+    "respuesta automatica",
+    "resposta automática",
+    "automatisch antwoord",
+    "autosvar",
+    "automatisk svar",
+    "automaattinen vastaus",
+    "odpowiedź automatyczna",
+    "автоответ",
+    "автоматический ответ",
+    "自动回复",
+    "自动答复",
+    "自動回覆",
+    "自動回复",
+    "自動応答",
+    "自動返信",
+    "자동 응답",
+];
+
+/// Longest prefix looked at for an automatic-reply marker, in characters.
+const MAX_SUBJECT_PREFIX_CHARS: usize = 40;
+
+/// `Automatic reply: Where is my parcel?`, `自动回复：…`, `Out of Office AutoReply: …`.
+///
+/// Only the part before the first colon counts, and it must be one of the known markers as a
+/// whole, so `Out of office chair broken` (no colon) or `Absence of refund: …` is a customer.
+/// Lotus Notes and some Outlook versions write just `Auto: <subject>`; as `Auto:` is also how
+/// a customer may start a mail about a car, it counts only on a mail that answers another
+/// (In-Reply-To or References), which is what an automatic reply to the desk always is.
+fn is_auto_reply_subject(subject: &str, answers_a_mail: bool) -> bool {
+    let head: String = subject.trim_start().chars().take(MAX_SUBJECT_PREFIX_CHARS).collect();
+    let Some((marker, _)) = head.split_once([':', '：']) else {
+        return false;
+    };
+    let marker = marker.trim().to_lowercase();
+    AUTO_REPLY_SUBJECTS.contains(&marker.as_str()) || (answers_a_mail && marker == "auto")
 }
 
 /// `auto-replied; owner-email="x@y"` → `auto-replied`.
@@ -104,6 +197,15 @@ fn base_address(address: &str) -> String {
 /// is a person.
 fn is_no_reply(address: &str) -> bool {
     const NAMES: [&str; 5] = ["noreply", "donotreply", "dontreply", "mailerdaemon", "postmaster"];
+    has_local_word(address, &NAMES)
+}
+
+/// Return-Path local parts of autoresponders: `auto-reply@`, `autoresponder@`, `out.of.office@`.
+const AUTO_REPLY_NAMES: [&str; 6] =
+    ["autoreply", "autoreplies", "autoresponder", "autorespond", "autoresponse", "outofoffice"];
+
+/// Whether a run of the `.`/`-`/`_`-separated words of the local part spells one of `names`.
+fn has_local_word(address: &str, names: &[&str]) -> bool {
     /// Enough words for `do-not-reply`; local parts are short, so few need looking at.
     const MAX_RUN: usize = 3;
     const MAX_WORDS: usize = 16;
@@ -113,7 +215,7 @@ fn is_no_reply(address: &str) -> bool {
     (0..words.len()).any(|start| {
         (1..=MAX_RUN).filter(|len| start + len <= words.len()).any(|len| {
             let run: String = words[start..start + len].concat();
-            NAMES.contains(&run.as_str())
+            names.contains(&run.as_str())
         })
     })
 }
@@ -143,6 +245,7 @@ mod tests {
             attachments: vec![],
             automation: Automation::default(),
             bounce: None,
+            repairs: vec![],
         }
     }
 
@@ -192,7 +295,10 @@ mod tests {
             ),
             (
                 "bounce",
-                with(|e| e.bounce = Some(Bounce { reporting_mta: None, recipients: vec![] })),
+                with(|e| {
+                    e.bounce =
+                        Some(Bounce { reporting_mta: None, recipients: vec![], original_message_id: None })
+                }),
                 Err(Refusal::Bounce),
             ),
             (
@@ -256,5 +362,87 @@ mod tests {
             e.automation.auto_submitted = Some("auto-replied".into());
         });
         assert_eq!(check_auto_reply(&email, &OWN), Err(Refusal::OwnAddress));
+    }
+
+    #[test]
+    fn exchange_and_outlook_auto_replies_get_no_acknowledgement() {
+        let subject = |s: &str| with(|e| e.subject = s.into());
+        let answering = |s: &str| {
+            with(|e| {
+                e.subject = s.into();
+                e.in_reply_to = vec!["ack-1@desk.example".into()];
+            })
+        };
+        let suppress = |v: &str| with(|e| e.automation.auto_response_suppress = Some(v.into()));
+        let cases: Vec<(&str, ParsedEmail, Result<(), Refusal>)> = vec![
+            (
+                "inbox rules loop",
+                with(|e| e.automation.exchange_rules_loop = true),
+                Err(Refusal::ExchangeGenerated),
+            ),
+            (
+                "generated message source",
+                with(|e| e.automation.exchange_generated_by = Some("Mailbox Rules Agent".into())),
+                Err(Refusal::ExchangeGenerated),
+            ),
+            ("suppress all", suppress("all"), Err(Refusal::AutoResponseSuppressed)),
+            (
+                "suppress autoreply in a list",
+                suppress("dr, oof, autoreply"),
+                Err(Refusal::AutoResponseSuppressed),
+            ),
+            ("suppress receipts only is a customer", suppress("dr, rn, nrn"), Ok(())),
+            ("suppress oof only is a customer", suppress("oof"), Ok(())),
+            (
+                "automatic reply",
+                subject("Automatic reply: [#12] Where is my parcel?"),
+                Err(Refusal::AutoReplySubject),
+            ),
+            ("chinese", subject("自动回复: 订单 NW-1"), Err(Refusal::AutoReplySubject)),
+            ("chinese full-width colon", subject("自动回复：订单 NW-1"), Err(Refusal::AutoReplySubject)),
+            ("traditional chinese", subject("自動回覆: 訂單"), Err(Refusal::AutoReplySubject)),
+            ("german", subject("Abwesenheitsnotiz: Bestellung"), Err(Refusal::AutoReplySubject)),
+            ("french", subject("Réponse automatique : Commande"), Err(Refusal::AutoReplySubject)),
+            ("out of office", subject("Out of Office: parcel"), Err(Refusal::AutoReplySubject)),
+            (
+                "out of office autoreply",
+                subject("Out of Office AutoReply: parcel"),
+                Err(Refusal::AutoReplySubject),
+            ),
+            (
+                "auto: answering a mail",
+                answering("Auto: [#12] Where is my parcel?"),
+                Err(Refusal::AutoReplySubject),
+            ),
+            ("auto: opening a conversation is a customer", subject("Auto: brake pads not delivered"), Ok(())),
+            (
+                "out of office without a colon is a customer",
+                subject("Out of office chair arrived broken"),
+                Ok(()),
+            ),
+            (
+                "the marker later in the subject is a customer",
+                subject("Re: my automatic reply: settings"),
+                Ok(()),
+            ),
+            (
+                "auto-reply return-path",
+                with(|e| e.automation.return_path = Some("auto-reply@mail.example.com".into())),
+                Err(Refusal::AutoReplyReturnPath),
+            ),
+            (
+                "autoresponder return-path",
+                with(|e| e.automation.return_path = Some("autoresponder+x@mail.example.com".into())),
+                Err(Refusal::AutoReplyReturnPath),
+            ),
+            (
+                "a person's return-path",
+                with(|e| e.automation.return_path = Some("automatic.annie@example.com".into())),
+                Ok(()),
+            ),
+        ];
+        for (name, email, expected) in cases {
+            assert_eq!(check_auto_reply(&email, &OWN), expected, "{name}");
+        }
     }
 }

@@ -16,6 +16,7 @@ pub mod compose;
 mod headers;
 mod html;
 mod language;
+mod lenient;
 pub mod loop_guard;
 mod parts;
 mod quote;
@@ -27,6 +28,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use html::html_to_text;
+pub use lenient::Repair;
 pub use loop_guard::{Refusal, check_auto_reply};
 pub use quote::split_quoted;
 
@@ -62,6 +64,20 @@ pub enum EmailError {
     TooManyAttachments { count: usize, max: usize },
 }
 
+impl EmailError {
+    /// A short name for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EmailError::Empty => "empty",
+            EmailError::TooLarge { .. } => "too_large",
+            EmailError::NotAMessage => "not_a_message",
+            EmailError::MissingFrom => "missing_from",
+            EmailError::InvalidFrom => "invalid_from",
+            EmailError::TooManyAttachments { .. } => "too_many_attachments",
+        }
+    }
+}
+
 /// One inbound email, as the desk sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParsedEmail {
@@ -95,6 +111,9 @@ pub struct ParsedEmail {
     pub automation: Automation,
     /// Present when the message is a delivery status notification.
     pub bounce: Option<Bounce>,
+    /// What the lenient reading repaired to read a malformed mail, in the order met.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repairs: Vec<Repair>,
 }
 
 /// An address with its display name. The address is lower-cased.
@@ -144,6 +163,15 @@ pub struct Automation {
     pub return_path: Option<String>,
     /// `report-type` of a `multipart/report` (delivery-status, disposition-notification).
     pub report_type: Option<String>,
+    /// X-Auto-Response-Suppress, lower-cased, e.g. `all` or `dr, rn, nrn, oof, autoreply`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_response_suppress: Option<String>,
+    /// X-MS-Exchange-Inbox-Rules-Loop: an Exchange inbox rule (auto-reply, forward) sent it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exchange_rules_loop: bool,
+    /// X-MS-Exchange-Generated-Message-Source, e.g. `Mailbox Rules Agent`: Exchange made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_generated_by: Option<String>,
 }
 
 /// A delivery status notification (RFC 3464): which recipients failed, and why.
@@ -151,6 +179,10 @@ pub struct Automation {
 pub struct Bounce {
     pub reporting_mta: Option<String>,
     pub recipients: Vec<BounceRecipient>,
+    /// The Message-ID of the mail that bounced, from the copy or the headers of it that the
+    /// report encloses: whether it is one the desk sent is what makes the report believable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_message_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +222,8 @@ fn parse_inner(raw: &[u8], keep_bytes: bool) -> Result<(ParsedEmail, Vec<Attachm
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(EmailError::Empty);
     }
+    let repaired = lenient::repair_header_separator(raw);
+    let raw = repaired.as_deref().unwrap_or(raw);
     let message = mail_parser::MessageParser::default().parse(raw).ok_or(EmailError::NotAMessage)?;
     if message.parts.is_empty() || message.headers().is_empty() {
         return Err(EmailError::NotAMessage);
@@ -197,7 +231,11 @@ fn parse_inner(raw: &[u8], keep_bytes: bool) -> Result<(ParsedEmail, Vec<Attachm
 
     let from = headers::from(&message)?;
     let (attachments, bytes) = parts::attachments(&message, keep_bytes)?;
-    let body = parts::body_text(&message);
+    let (body, mut repairs) = parts::body_text(&message);
+    if repaired.is_some() {
+        repairs.insert(0, Repair::MissingHeaderSeparator);
+    }
+    let body = strip_control_chars(body);
     let subject = headers::subject(&message);
     let forward = quote::is_forward_subject(&subject);
     let (text, quoted) = if forward { (body.trim().to_string(), String::new()) } else { split_quoted(&body) };
@@ -223,8 +261,22 @@ fn parse_inner(raw: &[u8], keep_bytes: bool) -> Result<(ParsedEmail, Vec<Attachm
         attachments,
         automation: headers::automation(&message),
         bounce: bounce::from_message(&message),
+        repairs,
     };
     Ok((email, bytes))
+}
+
+/// Without C0 control characters other than newline and tab: they mean nothing in a text an
+/// agent reads, and each would cost six bytes as a JSON escape in the queue message.
+fn strip_control_chars(text: String) -> String {
+    if !text.chars().any(is_stripped_control) {
+        return text;
+    }
+    text.chars().filter(|c| !is_stripped_control(*c)).collect()
+}
+
+fn is_stripped_control(c: char) -> bool {
+    c < ' ' && c != '\n' && c != '\t'
 }
 
 /// `text` cut to at most `max` bytes at a character boundary.

@@ -9,23 +9,68 @@ use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
 use super::html::html_to_text;
+use super::lenient::{self, Repair};
 use super::{Attachment, AttachmentBytes, EmailError, MAX_ATTACHMENTS};
 use crate::text;
 
-/// The message's body as plain text, line ends normalised to `\n`.
-pub(super) fn body_text(message: &Message<'_>) -> String {
-    let plain = join_parts(message, &message.text_body, false);
-    let text = if plain.trim().is_empty() { join_parts(message, &message.html_body, true) } else { plain };
-    // Also turns `\r\n` and a lone `\r` into `\n`.
-    text::body(&text)
+/// The message's body as plain text, line ends normalised to `\n`, and the repairs the
+/// lenient reading made ([`lenient`]).
+pub(super) fn body_text(message: &Message<'_>) -> (String, Vec<Repair>) {
+    let mut repairs = Vec::new();
+    let text = body_of(message, &mut repairs, MAX_ENCLOSED_DEPTH);
+    // The one sanitiser; it also turns `\r\n` and a lone `\r` into `\n`.
+    (text::body(&text), repairs)
+}
+
+/// Forwards of forwards are followed this deep for a body.
+const MAX_ENCLOSED_DEPTH: usize = 3;
+
+fn body_of(message: &Message<'_>, repairs: &mut Vec<Repair>, depth: usize) -> String {
+    if let Some(root) = lenient::boundaryless_root(message) {
+        repairs.push(Repair::MissingBoundary);
+        return String::from_utf8_lossy(root.contents()).into_owned();
+    }
+    let plain = join_parts(message, &message.text_body, false, repairs);
+    if !plain.trim().is_empty() {
+        return plain;
+    }
+    let html = join_parts(message, &message.html_body, true, repairs);
+    if !html.trim().is_empty() || depth == 0 {
+        return html;
+    }
+    // Nothing of its own: a mail forwarded as an attachment is what the customer wants read.
+    let enclosed = message.attachments().find_map(|part| part.message());
+    match enclosed {
+        Some(enclosed) => {
+            let mut inner = Vec::new();
+            let text = body_of(enclosed, &mut inner, depth - 1);
+            if !text.trim().is_empty() {
+                repairs.push(Repair::EnclosedMessage);
+                repairs.extend(inner);
+            }
+            text
+        }
+        None => html,
+    }
 }
 
 /// Several body parts (Apple Mail splits text around inline images) are joined by a newline.
-fn join_parts(message: &Message<'_>, ids: &[u32], html_only: bool) -> String {
-    let texts = ids.iter().filter_map(|&id| message.part(id)).filter_map(|part| match &part.body {
-        PartType::Text(text) if !html_only => Some(text.to_string()),
-        PartType::Html(html) => Some(html_to_text(html)),
-        _ => None,
+fn join_parts(message: &Message<'_>, ids: &[u32], html_only: bool, repairs: &mut Vec<Repair>) -> String {
+    let texts = ids.iter().filter_map(|&id| message.part(id)).filter_map(|part| {
+        if let Some((text, undecoded_bytes)) = lenient::broken_base64_text(message, part) {
+            if !repairs.contains(&Repair::InvalidBase64 { undecoded_bytes }) {
+                repairs.push(Repair::InvalidBase64 { undecoded_bytes });
+            }
+            let is_html = part
+                .content_type()
+                .is_some_and(|ct| ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("html")));
+            return Some(if is_html { html_to_text(&text) } else { text });
+        }
+        match &part.body {
+            PartType::Text(text) if !html_only => Some(text.to_string()),
+            PartType::Html(html) => Some(html_to_text(html)),
+            _ => None,
+        }
     });
     texts.filter(|t| !t.trim().is_empty()).collect::<Vec<_>>().join("\n")
 }
@@ -35,13 +80,17 @@ pub(super) fn attachments(
     message: &Message<'_>,
     keep_bytes: bool,
 ) -> Result<(Vec<Attachment>, Vec<AttachmentBytes>), EmailError> {
-    let count = message.attachments.len();
+    // A multipart without a boundary is read as the body, not offered as a file.
+    let body_part = lenient::boundaryless_root(message).map(|_| 0);
+    let count = message.attachments.iter().filter(|&&id| Some(id) != body_part).count();
     if count > MAX_ATTACHMENTS {
         return Err(EmailError::TooManyAttachments { count, max: MAX_ATTACHMENTS });
     }
     let mut attachments = Vec::with_capacity(count);
     let mut all_bytes = Vec::new();
-    for (index, part) in message.attachments().enumerate() {
+    let parts =
+        message.attachments.iter().filter(|&&id| Some(id) != body_part).filter_map(|&id| message.part(id));
+    for (index, part) in parts.enumerate() {
         let bytes = part.contents();
         let sha256 = hex::encode(Sha256::digest(bytes));
         let content_type = content_type(part);

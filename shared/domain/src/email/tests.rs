@@ -289,6 +289,54 @@ fn fixtures() -> &'static [Vec<u8>] {
     })
 }
 
+// --- lenient parsing of what real clients send (each shape checked against Python's `email`) -----
+
+#[test]
+fn lenient_parsing_reads_a_multipart_without_boundary_as_text() {
+    let raw =
+        mail(&format!("{CUSTOMER}\r\nContent-Type: multipart/mixed"), "Hello, order NW-1 is late.\r\nAnna");
+    let email = parse(&raw).unwrap();
+    assert_eq!(email.text, "Hello, order NW-1 is late.\nAnna");
+    assert!(email.attachments.is_empty(), "the body is not offered as a file");
+    assert_eq!(email.repairs, vec![Repair::MissingBoundary]);
+}
+
+#[test]
+fn lenient_parsing_starts_the_body_at_the_first_non_header_line() {
+    let raw = format!(
+        "{CUSTOMER}\r\nMessage-ID: <x@y.example>\r\nHello, order NW-2 is late.\r\nCan you check: it was due.\r\n"
+    );
+    let email = parse(raw.as_bytes()).unwrap();
+    assert_eq!(email.text, "Hello, order NW-2 is late.\nCan you check: it was due.");
+    assert_eq!(email.message_id.as_deref(), Some("x@y.example"));
+    assert_eq!(email.repairs, vec![Repair::MissingHeaderSeparator]);
+}
+
+#[test]
+fn lenient_parsing_shows_the_text_of_a_forwarded_message_body() {
+    let enclosed = "From: Shop <orders@shop.example>\r\nSubject: Shipped\r\n\r\nOrder NW-3 has shipped.";
+    let raw = mail(&format!("{CUSTOMER}\r\nContent-Type: message/rfc822"), enclosed);
+    let email = parse(&raw).unwrap();
+    assert_eq!(email.text, "Order NW-3 has shipped.");
+    assert_eq!(email.repairs, vec![Repair::EnclosedMessage]);
+    assert_eq!(email.attachments.len(), 1, "the forwarded mail stays available as a file");
+}
+
+#[test]
+fn lenient_parsing_decodes_the_valid_prefix_of_broken_base64_and_flags_the_rest() {
+    let headers =
+        format!("{CUSTOMER}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64");
+    let email = parse(&mail(&headers, "5YyF6KO55Zyo5ZOq6YeM77yf\r\n!!% garbage")).unwrap();
+    assert_eq!(email.text, "包裹在哪里？");
+    assert_eq!(email.repairs, vec![Repair::InvalidBase64 { undecoded_bytes: 10 }]);
+}
+
+#[test]
+fn oversized_texts_lose_c0_control_characters_but_keep_newlines_and_tabs() {
+    let raw = mail(CUSTOMER, "Where\u{0} is\u{7} my\u{1b} order?\tNW-4\r\nThanks\u{c}");
+    assert_eq!(parse(&raw).unwrap().text, "Where is my order?\tNW-4\nThanks");
+}
+
 /// Parses and runs the guard, as the email channel will; only a panic can fail this.
 fn exercise(raw: &[u8]) {
     if let Ok((email, bytes)) = parse_with_attachments(raw) {
@@ -326,6 +374,12 @@ fn mime_soup() -> impl Strategy<Value = Vec<u8>> {
         "=E4=BD=A0",
         "5L2g5aW9",
         "\u{ff}",
+        "Content-Type: multipart/mixed\r\n",
+        "Hello, no blank line before me\r\n",
+        "5L2g!!%%5aW9",
+        "\u{0}\u{1b}\u{7}",
+        "Subject: Automatic reply: x\r\n",
+        "X-Auto-Response-Suppress: All\r\n",
     ]);
     prop::collection::vec(pieces, 0..40).prop_map(|pieces| pieces.concat().into_bytes())
 }
@@ -377,17 +431,30 @@ proptest! {
     }
 
     #[test]
+    fn parsed_texts_hold_no_control_characters_but_newlines_and_tabs(raw in mime_soup()) {
+        if let Ok(email) = parse(&raw) {
+            let bad = |c: char| c < ' ' && c != '\n' && c != '\t';
+            prop_assert!(!email.text.chars().any(bad), "{:?}", email.text);
+            prop_assert!(!email.quoted.chars().any(bad), "{:?}", email.quoted);
+        }
+    }
+
+    #[test]
     fn the_guard_never_panics_on_odd_values(
         from in ".{0,40}",
         auto in proptest::option::of(".{0,20}"),
         precedence in proptest::option::of(".{0,20}"),
         return_path in proptest::option::of(".{0,20}"),
+        subject in ".{0,60}",
+        suppress in proptest::option::of(".{0,20}"),
     ) {
         let mut email = parse(&mail(CUSTOMER, "x")).unwrap();
         email.from.address = from;
         email.automation.auto_submitted = auto;
         email.automation.precedence = precedence;
         email.automation.return_path = return_path;
+        email.subject = subject;
+        email.automation.auto_response_suppress = suppress;
         let _ = check_auto_reply(&email, &["support@desk.example", ""]);
     }
 }

@@ -1,9 +1,15 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{CustomerId, Identity};
+use crate::system::later;
+
+/// How long a bounce silences automatic mail to an address: mailboxes fill up and are
+/// emptied, domains lapse and are renewed. Mail from the address ends the mark sooner.
+pub const BOUNCE_MARK_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Unverified contact details kept per customer: a visitor typing a new address into every
 /// chat must not grow the record without bound.
@@ -22,9 +28,10 @@ pub struct Customer {
     pub unverified: Vec<Identity>,
     /// e.g. `vip`; drives routing and SLA policies.
     pub tier: Option<String>,
-    /// Email addresses of this customer that bounced: the desk sends them nothing automatic.
-    #[serde(default)]
-    pub bouncing: BTreeSet<String>,
+    /// Email addresses of this customer that bounced, with when: for [`BOUNCE_MARK_TTL`] the
+    /// desk sends them nothing automatic.
+    #[serde(default, deserialize_with = "bounce_marks")]
+    pub bouncing: BTreeMap<String, Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Set when this customer was merged into another: follow it.
@@ -47,7 +54,7 @@ impl Customer {
             identities,
             unverified: Vec::new(),
             tier: None,
-            bouncing: BTreeSet::new(),
+            bouncing: BTreeMap::new(),
             created_at: at,
             updated_at: at,
             merged_into: None,
@@ -77,8 +84,43 @@ impl Customer {
         self.identities.contains(identity)
     }
 
-    /// Whether mail to `address` (lower-cased) bounced.
-    pub fn is_bouncing(&self, address: &str) -> bool {
-        self.bouncing.contains(address)
+    /// Whether mail to `address` (lower-cased) bounced less than [`BOUNCE_MARK_TTL`] ago.
+    pub fn is_bouncing(&self, address: &str, now: Timestamp) -> bool {
+        self.bouncing.get(address).is_some_and(|at| now < later(*at, BOUNCE_MARK_TTL))
+    }
+}
+
+/// The marks, also from records written when a mark was a bare address: those carry no time
+/// and came from bounces nobody checked, so they count as expired.
+fn bounce_marks<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, Timestamp>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Marks {
+        Timed(BTreeMap<String, Timestamp>),
+        Bare(BTreeSet<String>),
+    }
+    Ok(match Marks::deserialize(deserializer)? {
+        Marks::Timed(marks) => marks,
+        Marks::Bare(addresses) => addresses.into_iter().map(|a| (a, Timestamp::UNIX_EPOCH)).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bounce_mark_expires_and_old_bare_marks_count_as_expired() {
+        let at = Timestamp::from_second(1_800_000_000).unwrap();
+        let mut customer = Customer::new(CustomerId::new("cus_1"), None, Vec::new(), at);
+        customer.bouncing.insert("li@example.com".into(), at);
+        assert!(customer.is_bouncing("li@example.com", at));
+        assert!(customer.is_bouncing("li@example.com", later(at, BOUNCE_MARK_TTL - Duration::from_secs(1))));
+        assert!(!customer.is_bouncing("li@example.com", later(at, BOUNCE_MARK_TTL)));
+
+        let mut old = serde_json::to_value(&customer).unwrap();
+        old["bouncing"] = serde_json::json!(["li@example.com"]);
+        let old: Customer = serde_json::from_value(old).unwrap();
+        assert!(!old.is_bouncing("li@example.com", at));
     }
 }

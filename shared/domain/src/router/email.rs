@@ -139,7 +139,7 @@ pub async fn may_acknowledge(
     let Some(address) = inbound.from_address() else {
         return Ok(Err(Quiet::NoAddress));
     };
-    if customer.is_some_and(|c| c.is_bouncing(&address)) {
+    if customer.is_some_and(|c| c.is_bouncing(&address, now)) {
         return Ok(Err(Quiet::Bouncing));
     }
     let key = format!("auto-reply:{address}");

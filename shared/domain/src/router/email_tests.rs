@@ -40,7 +40,7 @@ pub(super) fn harness() -> Harness {
 /// A mail from `from` to the desk's mailbox, with nothing that threads it.
 pub(super) fn mail(message_id: &str, from: &str, subject: &str, text: &str) -> InboundMessage {
     InboundMessage {
-        idempotency_key: InboundMessage::email_idempotency_key(message_id),
+        idempotency_key: InboundMessage::email_idempotency_key(from, message_id),
         source: Source::Email(EmailSource {
             mailbox: MAILBOX.into(),
             message_id: message_id.into(),
@@ -359,7 +359,10 @@ async fn acknowledgement_carries_the_number_the_thread_and_the_token_reply_addre
     let job = &jobs[0];
     assert_eq!(outcome.outbound, jobs);
     assert_eq!(job.kind, OutboundKind::Acknowledgement);
-    assert_eq!(job.id, "email:first@mail.example.com:ack");
+    assert_eq!(
+        job.id,
+        format!("{}:ack", InboundMessage::email_idempotency_key(LI, "first@mail.example.com"))
+    );
     assert_eq!(job.ticket, TicketNumber(1));
     assert!(job.text.contains("your ticket is #1"), "{}", job.text);
     let mail = email_destination(job);
@@ -500,15 +503,28 @@ async fn the_cap_ignores_address_case() {
     assert_eq!(queued_jobs(&h).len(), 3);
 }
 
+/// The Message-ID of the first queued mail (the acknowledgement of #1).
+fn acknowledgement_id(h: &Harness) -> String {
+    match &queued_jobs(h)[0].destination {
+        Destination::Email(EmailDestination { message_id, .. }) => message_id.clone(),
+        other => panic!("not a mail: {other:?}"),
+    }
+}
+
+fn dsn(id: &str, failed: &str, change: impl FnOnce(&mut EmailSource)) -> InboundMessage {
+    mail_with(id, "mailer-daemon@mx.example.com", "Undelivered Mail", |e| {
+        e.automatic = Some("Bounce".into());
+        e.bounce = Some(vec![failed.into()]);
+        change(e);
+    })
+}
+
 #[tokio::test]
-async fn a_bounce_marks_the_customer_and_later_mail_opens_a_ticket_without_acknowledgement() {
+async fn bounces_a_dsn_of_the_desks_own_mail_marks_its_recipient_until_it_expires_or_they_write() {
     let h = harness();
     first_ticket(&h).await;
-    assert_eq!(queued_jobs(&h).len(), 1);
-    let bounce = mail_with("dsn@mx.example.com", "mailer-daemon@mx.example.com", "Undelivered Mail", |e| {
-        e.automatic = Some("Bounce".into());
-        e.bounce = Some(vec!["LI.WEI@example.com".into()]);
-    });
+    let ack = acknowledgement_id(&h);
+    let bounce = dsn("dsn@mx.example.com", "LI.WEI@example.com", |e| e.bounce_refers_to = vec![ack.clone()]);
     assert!(bounce.is_bounce());
     assert_eq!(h.router.record_bounce(&bounce).await.unwrap(), 1);
     // A redelivered bounce changes nothing more; a bounce makes no ticket.
@@ -516,15 +532,47 @@ async fn a_bounce_marks_the_customer_and_later_mail_opens_a_ticket_without_ackno
     assert_eq!(h.store.all_tickets().len(), 1);
     let requester = ticket(&h, 1).await.requester;
     let customer = h.store.customer(&requester).await.unwrap().unwrap();
-    assert!(customer.is_bouncing(LI));
+    let now = h.clock.now();
+    assert!(customer.is_bouncing(LI, now));
+    // The mark lapses on its own...
+    assert!(!customer.is_bouncing(LI, crate::system::later(now, crate::model::BOUNCE_MARK_TTL)));
 
+    // ...and goes as soon as the address writes again: it receives mail after all.
     h.clock.advance(Duration::from_secs(2 * 3600));
     let later = h.router.route(&mail("later@mail.example.com", LI, "New order", "hello?")).await.unwrap();
     assert!(later.opened);
-    assert_eq!(later.ticket, TicketNumber(2));
     assert_eq!(later.customer, requester);
-    assert!(later.outbound.is_empty());
-    assert_eq!(queued_jobs(&h).len(), 1);
+    assert_eq!(later.outbound.len(), 1, "acknowledged again");
+    assert!(h.store.customer(&requester).await.unwrap().unwrap().bouncing.is_empty());
+}
+
+#[tokio::test]
+async fn bounces_a_forged_dsn_marks_nobody() {
+    let h = harness();
+    first_ticket(&h).await;
+    let ack = acknowledgement_id(&h);
+    // Anna is another customer: a report naming Li's ticket cannot silence her.
+    h.router.route(&mail("anna@mail.example.com", "anna@example.com", "Hello", "?")).await.unwrap();
+    let forgeries = [
+        dsn("f1@evil.example", LI, |_| {}),
+        dsn("f2@evil.example", LI, |e| e.bounce_refers_to = vec!["first@mail.example.com".into()]),
+        dsn("f3@evil.example", LI, |e| e.bounce_refers_to = vec!["made-up@desk.example".into()]),
+        dsn("f4@evil.example", LI, |e| e.reply_token = Some("guessed".into())),
+        dsn("f5@evil.example", "anna@example.com", |e| e.bounce_refers_to = vec![ack.clone()]),
+    ];
+    for forged in &forgeries {
+        assert_eq!(h.router.record_bounce(forged).await.unwrap(), 0, "{forged:?}");
+    }
+    assert!(h.store.all_customers().iter().all(|c| c.bouncing.is_empty()));
+}
+
+#[tokio::test]
+async fn bounces_a_dsn_to_a_tickets_reply_address_is_believed() {
+    let h = harness();
+    first_ticket(&h).await;
+    let token = ticket(&h, 1).await.reply_token.expect("reply token");
+    let bounce = dsn("dsn@mx.example.com", LI, |e| e.reply_token = Some(token));
+    assert_eq!(h.router.record_bounce(&bounce).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -579,4 +627,43 @@ async fn a_dmarc_failed_mail_flags_the_ticket_it_continues() {
         outcome.ticket,
         outcome.opened
     );
+}
+
+// --- idempotency keys that cannot be stolen ------------------------------------------------------
+
+#[tokio::test]
+async fn idempotency_a_reused_message_id_from_another_sender_is_a_new_message() {
+    let h = harness();
+    first_ticket(&h).await;
+    // Anna sends a mail under Li's Message-ID (she saw it in a Cc, or guessed it).
+    let reused = mail("first@mail.example.com", "anna@example.com", "Hello", "my own question");
+    let outcome = h.router.route(&reused).await.unwrap();
+    assert!(!outcome.duplicate, "a stranger's mail is not Li's mail delivered again");
+    assert!(outcome.opened);
+    // (Its first commit lost on the taken id: number 2 is a gap.)
+    assert_ne!(outcome.ticket, TicketNumber(1));
+    assert_ne!(outcome.customer, ticket(&h, 1).await.requester);
+    // The id still names Li's ticket: replies to Li's mail keep threading there.
+    let key = ThreadKey::email_message("first@mail.example.com");
+    assert_eq!(h.store.thread_ticket(&key).await.unwrap(), Some(TicketNumber(1)));
+    // Li's own mail delivered again is still a duplicate.
+    let again = mail("first@mail.example.com", LI, "Where is my parcel?", "Order NW-1042 has not arrived.");
+    assert!(h.router.route(&again).await.unwrap().duplicate);
+}
+
+#[tokio::test]
+async fn idempotency_a_mail_reusing_the_acknowledgements_message_id_is_routed_once() {
+    let h = harness();
+    first_ticket(&h).await;
+    let ack = acknowledgement_id(&h);
+    // Every recipient of the acknowledgement sees its Message-ID; a mail sent under it used
+    // to lose every commit on the taken thread key and end in the dead-letter queue.
+    for from in [LI, "anna@example.com"] {
+        let reusing = mail(&ack, from, "Something else", "a new question");
+        let outcome = h.router.route(&reusing).await.expect("routed, not contended");
+        assert!(outcome.opened);
+    }
+    let key = ThreadKey::email_message(&ack);
+    assert_eq!(h.store.thread_ticket(&key).await.unwrap(), Some(TicketNumber(1)));
+    assert_eq!(h.store.all_tickets().len(), 3);
 }

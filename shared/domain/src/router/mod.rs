@@ -12,6 +12,7 @@ pub mod participants;
 mod team_routing;
 pub(crate) use team_routing::team_staff;
 pub mod threading;
+mod unreadable;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use customers::resolve_customer;
 pub use email::{EmailRules, EmailTemplate};
+pub use unreadable::UNREADABLE_TAG;
 
 use crate::assignment::Routing;
 use crate::envelope::seal;
@@ -187,9 +189,18 @@ impl TicketRouter {
         if let Some(dropped) = erased::received_before_erasure(&*self.ports.tickets, inbound).await? {
             return Ok(dropped);
         }
-        let customer = resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?;
+        let customer = if inbound.is_unreadable_email() {
+            self.placeholder_customer(inbound, now).await?
+        } else {
+            resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?
+        };
+        if matches!(inbound.source, Source::Email(_)) {
+            self.clear_bounce_mark(inbound, &customer).await?;
+        }
+        // After a lost commit, the mail's own Message-ID is checked before it is claimed.
+        let mut check_own_key = false;
         for attempt in 1..=MAX_COMMIT_ATTEMPTS {
-            let plan = self.plan(inbound, &customer, now).await?;
+            let plan = self.plan(inbound, &customer, now, check_own_key).await?;
             match self.ports.tickets.commit(plan.commit).await {
                 Ok(()) => {
                     self.enqueue(&plan.outcome.outbound).await?;
@@ -208,6 +219,7 @@ impl TicketRouter {
                         return Ok(done);
                     }
                     tracing::debug!(attempt, %reason, "router.commit_conflict");
+                    check_own_key = true;
                 }
                 Err(other) => return Err(other.into()),
             }
@@ -239,32 +251,51 @@ impl TicketRouter {
         inbound: &InboundMessage,
         customer: &CustomerId,
         now: Timestamp,
+        check_own_key: bool,
     ) -> Result<Plan, RouteError> {
         let tickets = &*self.ports.tickets;
         let found = match threading::find_ticket(tickets, inbound, customer).await? {
             Some(found) => Some(threading::follow_merges(tickets, found, inbound, customer).await?),
             None => None,
         };
+        let claim_own = !check_own_key || self.own_key_free(inbound).await?;
         match found {
-            None => self.open_ticket(inbound, customer, None, now).await,
+            None => self.open_ticket(inbound, customer, None, claim_own, now).await,
             // Its thread's key moves to the follow-up, as for a closed ticket.
             Some(Merged::Diverted(found)) => {
                 let linked = found.ticket.erased_at.is_none();
                 let previous = FollowUp { of: found.ticket.number, key: found.key, linked };
-                self.open_ticket(inbound, customer, Some(previous), now).await
+                self.open_ticket(inbound, customer, Some(previous), claim_own, now).await
             }
             // Written after its customer was erased: a new contact. The thread key moves to a
             // ticket of its own, not linked to the erased history.
             Some(Merged::Continue(found)) if found.ticket.erased_at.is_some() => {
                 let previous = FollowUp { of: found.ticket.number, key: found.key, linked: false };
-                self.open_ticket(inbound, customer, Some(previous), now).await
+                self.open_ticket(inbound, customer, Some(previous), claim_own, now).await
             }
             Some(Merged::Continue(found)) if found.ticket.status == Status::Closed => {
                 let previous = FollowUp { of: found.ticket.number, key: found.key, linked: true };
-                self.open_ticket(inbound, customer, Some(previous), now).await
+                self.open_ticket(inbound, customer, Some(previous), claim_own, now).await
             }
-            Some(Merged::Continue(found)) => self.continue_ticket(inbound, customer, found.ticket, now),
+            Some(Merged::Continue(found)) => {
+                self.continue_ticket(inbound, customer, found.ticket, claim_own, now)
+            }
         }
+    }
+
+    /// Whether a mail's own Message-ID is still unclaimed. Anyone can send a mail under a
+    /// Message-ID that already names a ticket (the acknowledgement's, which every recipient
+    /// sees, or another sender's): the mail is routed as usual, and the id keeps pointing
+    /// where it did. A chat's own key is its conversation, which threading already followed.
+    async fn own_key_free(&self, inbound: &InboundMessage) -> Result<bool, StoreError> {
+        if !matches!(inbound.source, Source::Email(_)) {
+            return Ok(true);
+        }
+        let holder = self.ports.tickets.thread_ticket(&inbound.thread_key()).await?;
+        if let Some(ticket) = holder {
+            tracing::info!(ticket = ticket.0, key = %inbound.idempotency_key, "router.message_id_taken");
+        }
+        Ok(holder.is_none())
     }
 
     fn continue_ticket(
@@ -272,6 +303,7 @@ impl TicketRouter {
         inbound: &InboundMessage,
         customer: &CustomerId,
         mut ticket: Ticket,
+        claim_own: bool,
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
         let expected_version = Some(ticket.version);
@@ -294,11 +326,13 @@ impl TicketRouter {
         let mut thread_claims = Vec::new();
         if let Source::Email(_) = &inbound.source {
             // Later replies may name this mail rather than the first one.
-            thread_claims.push(ThreadClaim {
-                key: inbound.thread_key(),
-                ticket: ticket.number,
-                replaces: None,
-            });
+            if claim_own {
+                thread_claims.push(ThreadClaim {
+                    key: inbound.thread_key(),
+                    ticket: ticket.number,
+                    replaces: None,
+                });
+            }
         }
         let outcome = RouteOutcome {
             ticket: ticket.number,
@@ -326,6 +360,7 @@ impl TicketRouter {
         inbound: &InboundMessage,
         customer: &CustomerId,
         previous: Option<FollowUp>,
+        claim_own: bool,
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
         let follow_up_of = previous.as_ref().filter(|p| p.linked).map(|p| p.of);
@@ -341,7 +376,7 @@ impl TicketRouter {
         ticket.subject_at = Some(inbound.thread_at());
         // This message's own key (a chat conversation, a mail's Message-ID), unclaimed...
         let own = ThreadClaim { key: inbound.thread_key(), ticket: number, replaces: None };
-        let mut thread_claims = vec![own];
+        let mut thread_claims: Vec<ThreadClaim> = claim_own.then_some(own).into_iter().collect();
         // ...and the key the closed ticket was found by moves to its follow-up. For chat the
         // two are the same key.
         if let Some(FollowUp { of, key: Some(key), .. }) = previous {
@@ -360,6 +395,9 @@ impl TicketRouter {
             // The sender opened it: the requester.
             participants::take_cc(&mut ticket, &email.cc, self.email.max_cc);
             participants::flag_mail(&mut ticket, &mut message, inbound, email, Standing::Requester);
+            if email.unreadable.is_some() {
+                ticket.tags.insert(UNREADABLE_TAG.to_owned());
+            }
         }
         let mut events = vec![created];
         events.extend(ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?);
