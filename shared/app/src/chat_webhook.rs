@@ -81,7 +81,7 @@ async fn receive(
     let body = body::bytes(body, MAX_CHAT_BODY_BYTES)?;
     let now = webhook.clock.now();
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    signature::verify(header, inbox.secret.as_bytes(), &body, now).map_err(|error| {
+    signature::verify_any(header, &inbox.verifying_keys(), &body, now).map_err(|error| {
         tracing::warn!(inbox = %inbox_id, %error, "chat.signature_refused");
         ApiError::unauthorized(error.to_string())
     })?;

@@ -16,6 +16,7 @@ pub mod outbound;
 pub mod ports;
 pub mod query;
 pub mod router;
+pub mod secrets;
 pub mod sla;
 pub mod system;
 
