@@ -6,6 +6,7 @@
 
 pub mod backend;
 mod callbacks;
+pub mod config_push;
 mod debug_routes;
 pub mod mail_in;
 pub mod outbox;

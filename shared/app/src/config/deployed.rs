@@ -85,6 +85,17 @@ fn is_loopback_ip(ip: IpAddr) -> bool {
 }
 
 impl DeskConfig {
+    /// A function's reading at start: `text` (the configuration object) under the AWS rules,
+    /// with its secret references resolved through `secrets` — `None` for the functions that
+    /// use no secret, whose roles may not read any.
+    pub async fn deployed(text: &str, secrets: Option<&dyn SecretResolver>) -> Result<Self, ConfigError> {
+        let mut config = Self::parse(text, Runtime::Aws)?;
+        if let Some(secrets) = secrets {
+            config.resolve_secrets(secrets).await?;
+        }
+        Ok(config)
+    }
+
     /// Reads every referenced secret once (two inboxes sharing a secret cost one read) and
     /// checks the values like literal ones. Call once, in init; only functions that use the
     /// secrets do, so only their roles need to read them.
