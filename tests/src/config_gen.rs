@@ -39,7 +39,10 @@ fn day_of_2027(day: i16) -> String {
 pub fn large_desk_config() -> String {
     let mut out = String::new();
     let w = &mut out;
-    let _ = writeln!(w, "# Generated: {AGENTS} agents, {TEAMS} teams, {CALENDARS} calendars, {TEMPLATES} templates.\n");
+    let _ = writeln!(
+        w,
+        "# Generated: {AGENTS} agents, {TEAMS} teams, {CALENDARS} calendars, {TEMPLATES} templates.\n"
+    );
     for (id, name, _) in INBOX_SECRETS {
         let _ = writeln!(w, "[[chat_inboxes]]\nid = \"{id}\"\nname = \"{id} chat\"\nsecret = \"sm:{name}\"");
         if id == "partner" {
@@ -48,7 +51,8 @@ pub fn large_desk_config() -> String {
         let _ = writeln!(w, "callback_url = \"https://{id}.shop.example/omnidesk/callback\"\n");
     }
 
-    let _ = writeln!(w, "[email]\naddress = \"support@shop.example\"\nother_addresses = [\"help@shop.example\"]");
+    let _ =
+        writeln!(w, "[email]\naddress = \"support@shop.example\"\nother_addresses = [\"help@shop.example\"]");
     for lang in LANGUAGES {
         let _ = writeln!(
             w,
@@ -56,7 +60,11 @@ pub fn large_desk_config() -> String {
         );
     }
 
-    let _ = writeln!(w, "\n[routing]\ndefault_team = \"{}\"\ntier_priority = {{ vip = \"high\", gold = \"normal\" }}\nteams = [", team_id(0));
+    let _ = writeln!(
+        w,
+        "\n[routing]\ndefault_team = \"{}\"\ntier_priority = {{ vip = \"high\", gold = \"normal\" }}\nteams = [",
+        team_id(0)
+    );
     for t in 0..TEAMS {
         let tier = 1 + t % 3;
         let _ = writeln!(w, "    {{ id = \"{}\", name = \"Team {t}\", tier = {tier} }},", team_id(t));
@@ -87,23 +95,37 @@ pub fn large_desk_config() -> String {
         );
     }
 
-    let _ = writeln!(w, "\n[sla]\nwarning_percent = 75\ndefault_calendar = \"cal-0\"\nurgent_calendar = \"24x7\"");
-    let mapping: Vec<String> = (0..TEAMS).map(|t| format!("\"{}\" = \"cal-{}\"", team_id(t), t % CALENDARS)).collect();
+    let _ = writeln!(
+        w,
+        "\n[sla]\nwarning_percent = 75\ndefault_calendar = \"cal-0\"\nurgent_calendar = \"24x7\""
+    );
+    let mapping: Vec<String> =
+        (0..TEAMS).map(|t| format!("\"{}\" = \"cal-{}\"", team_id(t), t % CALENDARS)).collect();
     let _ = writeln!(w, "team_calendars = {{ {} }}", mapping.join(", "));
     for (c, zone) in ZONES.iter().enumerate() {
         // A year of closures: every 10th day (spread over all weekdays) plus a week at New Year.
-        let holidays: Vec<String> =
-            (1..=365).filter(|d| d % 10 == c as i16 || (32..=38).contains(d)).map(|d| format!("\"{}\"", day_of_2027(d))).collect();
+        let holidays: Vec<String> = (1..=365)
+            .filter(|d| d % 10 == c as i16 || (32..=38).contains(d))
+            .map(|d| format!("\"{}\"", day_of_2027(d)))
+            .collect();
         let _ = writeln!(w, "\n[sla.calendars.cal-{c}]\ntime_zone = \"{zone}\"");
         for day in ["monday", "tuesday", "wednesday", "thursday", "friday"] {
-            let _ = writeln!(w, "hours.{day} = [{{ start = \"08:30\", end = \"12:00\" }}, {{ start = \"13:00\", end = \"18:30\" }}]");
+            let _ = writeln!(
+                w,
+                "hours.{day} = [{{ start = \"08:30\", end = \"12:00\" }}, {{ start = \"13:00\", end = \"18:30\" }}]"
+            );
         }
         let _ = writeln!(w, "hours.saturday = [{{ start = \"10:00\", end = \"14:00\" }}]");
         let _ = writeln!(w, "holidays = [{}]", holidays.join(", "));
         // Sundays worked to make up for the New Year week (2027-01-03 is a Sunday).
         let make_up: Vec<String> = [3_i16, 17, 24]
             .iter()
-            .map(|d| format!("{{ date = \"{}\", hours = [{{ start = \"09:00\", end = \"17:00\" }}] }}", day_of_2027(*d)))
+            .map(|d| {
+                format!(
+                    "{{ date = \"{}\", hours = [{{ start = \"09:00\", end = \"17:00\" }}] }}",
+                    day_of_2027(*d)
+                )
+            })
             .collect();
         let _ = writeln!(w, "make_up_days = [{}]", make_up.join(", "));
     }

@@ -112,7 +112,8 @@ fn template_functions() -> Vec<(String, bool)> {
         .map(|binary| {
             let manifest = std::fs::read_to_string(root.join("functions").join(binary).join("Cargo.toml"))
                 .unwrap_or_else(|e| panic!("functions/{binary}: {e}"));
-            let resolves = manifest.lines().any(|l| l.starts_with("omnidesk-aws") && l.contains("\"secrets\""));
+            let resolves =
+                manifest.lines().any(|l| l.starts_with("omnidesk-aws") && l.contains("\"secrets\""));
             (binary.to_owned(), resolves)
         })
         .collect()
@@ -132,15 +133,27 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
     let enabled = aws_sdk_s3::types::VersioningConfiguration::builder()
         .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
         .build();
-    s3.put_bucket_versioning().bucket(&bucket).versioning_configuration(enabled).send().await.expect("versioning");
+    s3.put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(enabled)
+        .send()
+        .await
+        .expect("versioning");
     let secretsmanager = clients.secretsmanager();
     let suffix = format!("-{bucket}");
     for (name, value) in INBOX_SECRETS.iter().map(|(_, n, v)| (*n, *v)).chain([NEXT_SECRET]) {
-        secretsmanager.create_secret().name(format!("{name}{suffix}")).secret_string(value).send().await.expect("create secret");
+        secretsmanager
+            .create_secret()
+            .name(format!("{name}{suffix}"))
+            .secret_string(value)
+            .send()
+            .await
+            .expect("create secret");
     }
 
     // The file an operator pushes: references named as the secrets were created here.
-    let text = config_gen::large_desk_config().replace("\"sm:omnidesk/chat/web\"", &format!("\"sm:omnidesk/chat/web{suffix}\""))
+    let text = config_gen::large_desk_config()
+        .replace("\"sm:omnidesk/chat/web\"", &format!("\"sm:omnidesk/chat/web{suffix}\""))
         .replace("\"sm:omnidesk/chat/app\"", &format!("\"sm:omnidesk/chat/app{suffix}\""))
         .replace("\"sm:omnidesk/chat/partner\"", &format!("\"sm:omnidesk/chat/partner{suffix}\""))
         .replace("\"sm:omnidesk/chat/partner-next\"", &format!("\"sm:omnidesk/chat/partner-next{suffix}\""));
@@ -189,6 +202,10 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
             text.len()
         );
     }
-    assert_eq!(functions.iter().filter(|(_, resolves)| *resolves).count(), 2, "chat-webhook and outbound-dispatcher");
+    assert_eq!(
+        functions.iter().filter(|(_, resolves)| *resolves).count(),
+        2,
+        "chat-webhook and outbound-dispatcher"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

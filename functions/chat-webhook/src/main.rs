@@ -15,7 +15,8 @@ async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let aws = AwsEnvironment::load().await?;
     // The inbox secrets, resolved once per container; the role may read only those.
-    let config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
+    let config =
+        DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
     let inbound = Arc::new(aws.inbound_queue()?);
     let webhook = ChatWebhook { inboxes: config.inboxes(), inbound, clock: Arc::new(SystemClock) };
     lambda_http::run(chat_webhook::router(webhook)).await

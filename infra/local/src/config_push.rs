@@ -19,7 +19,11 @@ pub struct Checked {
 pub fn check(file: &Path) -> Result<Checked, String> {
     let metadata = std::fs::metadata(file).map_err(|e| format!("{}: {e}", file.display()))?;
     if metadata.len() > MAX_CONFIG_BYTES as u64 {
-        return Err(format!("{}: {} bytes is over the limit of {MAX_CONFIG_BYTES}", file.display(), metadata.len()));
+        return Err(format!(
+            "{}: {} bytes is over the limit of {MAX_CONFIG_BYTES}",
+            file.display(),
+            metadata.len()
+        ));
     }
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let config = DeskConfig::parse(&text, Runtime::Aws).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -37,13 +41,21 @@ pub fn check(file: &Path) -> Result<Checked, String> {
         config.routing.as_ref().map_or(0, |r| r.teams.len()),
         if config.email.is_some() { "on" } else { "off" },
         if config.sla.is_some() { "on" } else { "off" },
-        if secrets.is_empty() { "none".to_owned() } else { secrets.into_iter().collect::<Vec<_>>().join(", ") },
+        if secrets.is_empty() {
+            "none".to_owned()
+        } else {
+            secrets.into_iter().collect::<Vec<_>>().join(", ")
+        },
     );
     Ok(Checked { text, summary })
 }
 
 /// Checks `file`, then writes it to `location`; answers the new S3 version id.
-pub async fn push(sdk: &SdkConfig, location: ConfigLocation, file: &Path) -> Result<(Checked, Option<String>), String> {
+pub async fn push(
+    sdk: &SdkConfig,
+    location: ConfigLocation,
+    file: &Path,
+) -> Result<(Checked, Option<String>), String> {
     let checked = check(file)?;
     let object = Clients::new(sdk).config_object(location);
     let version = object.push(&checked.text).await.map_err(|e| e.to_string())?;

@@ -136,7 +136,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .ok_or_else(|| format!("no chat inbox {inbox:?} in the config"))?;
             let body = std::fs::read(&body).map_err(|e| format!("{}: {e}", body.display()))?;
             let at = at.unwrap_or_else(|| jiff::Timestamp::now().as_second());
-            let secret = inbox.signing_key().ok_or_else(|| "the inbox's secret is not resolved".to_owned())?;
+            let secret =
+                inbox.signing_key().ok_or_else(|| "the inbox's secret is not resolved".to_owned())?;
             println!("X-Omnidesk-Signature: {}", sign(secret, at, &body));
             Ok(())
         }

@@ -83,11 +83,7 @@ pub fn verify_any(
         let expected = mac(secret, timestamp, body);
         candidates.iter().any(|candidate| expected.clone().verify_slice(candidate).is_ok())
     };
-    if secrets.iter().any(matches) {
-        Ok(())
-    } else {
-        Err(SignatureError::Mismatch)
-    }
+    if secrets.iter().any(matches) { Ok(()) } else { Err(SignatureError::Mismatch) }
 }
 
 #[cfg(test)]

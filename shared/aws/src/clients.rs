@@ -7,8 +7,8 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use aws_types::service_config::ServiceConfigKey;
 
-use crate::dynamo::DynamoStore;
 use crate::config_object::{ConfigLocation, ConfigObject};
+use crate::dynamo::DynamoStore;
 use crate::meter::{MeterInterceptor, RequestMeter};
 use crate::s3::S3BlobStore;
 use crate::ses::SesMailer;

@@ -141,7 +141,10 @@ impl ConfigObject {
             .send()
             .await
             .map_err(|e| {
-                ConfigObjectError::Unavailable(location.clone(), format!("PutObject: {}", DisplayErrorContext(e)))
+                ConfigObjectError::Unavailable(
+                    location.clone(),
+                    format!("PutObject: {}", DisplayErrorContext(e)),
+                )
             })?;
         Ok(output.version_id().map(str::to_owned))
     }
@@ -158,13 +161,15 @@ mod tests {
     use super::*;
 
     fn from(pairs: &[(&str, &str)]) -> Result<ConfigLocation, SettingsError> {
-        let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         ConfigLocation::from_lookup(|name| Ok(env.get(name).cloned()))
     }
 
     #[test]
     fn the_location_comes_from_three_variables_and_missing_ones_are_named() {
-        let location = from(&[(CONFIG_BUCKET, "desk-config"), (CONFIG_KEY, "omnidesk.toml"), (CONFIG_VERSION, "")]);
+        let location =
+            from(&[(CONFIG_BUCKET, "desk-config"), (CONFIG_KEY, "omnidesk.toml"), (CONFIG_VERSION, "")]);
         assert_eq!(location, Ok(ConfigLocation::new("desk-config", "omnidesk.toml")));
         let pinned = from(&[(CONFIG_BUCKET, "b"), (CONFIG_KEY, "k"), (CONFIG_VERSION, "v7")]).unwrap();
         assert_eq!(pinned.to_string(), "s3://b/k (version v7)");
@@ -176,7 +181,9 @@ mod tests {
     async fn a_pinned_version_is_requested_and_a_missing_object_says_to_push() {
         let pinned = mock!(Client::get_object)
             .match_requests(|r| r.key() == Some("omnidesk.toml") && r.version_id() == Some("v7"))
-            .then_output(|| GetObjectOutput::builder().body(ByteStream::from_static(b"[delivery]\n")).build());
+            .then_output(|| {
+                GetObjectOutput::builder().body(ByteStream::from_static(b"[delivery]\n")).build()
+            });
         let missing =
             mock!(Client::get_object).then_error(|| GetObjectError::NoSuchKey(NoSuchKey::builder().build()));
         let client = crate::mock_client::mock_client!(aws_sdk_s3, RuleMode::Sequential, &[&pinned, &missing]);

@@ -30,9 +30,11 @@ pub use clients::Clients;
 pub use config::{
     ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, sdk_config, sdk_config_loader,
 };
+pub use config_object::{
+    CONFIG_BUCKET, CONFIG_KEY, CONFIG_VERSION, ConfigLocation, ConfigObject, ConfigObjectError,
+};
 pub use dynamo::{DynamoStore, MAX_TRANSACTION_WRITES};
 pub use meter::{Capacity, MeterInterceptor, MeterSnapshot, RequestMeter};
-pub use config_object::{CONFIG_BUCKET, CONFIG_KEY, CONFIG_VERSION, ConfigLocation, ConfigObject, ConfigObjectError};
 pub use s3::S3BlobStore;
 #[cfg(feature = "secrets")]
 pub use secrets::SecretsManagerResolver;

@@ -28,10 +28,13 @@ impl SecretResolver for SecretsManagerResolver {
             };
             match service_error {
                 GetSecretValueError::ResourceNotFoundException(_) => SecretError::NotFound(reference.clone()),
-                GetSecretValueError::DecryptionFailure(_) | GetSecretValueError::InvalidRequestException(_) => {
+                GetSecretValueError::DecryptionFailure(_)
+                | GetSecretValueError::InvalidRequestException(_) => {
                     SecretError::Unusable(reference.clone(), DisplayErrorContext(service_error).to_string())
                 }
-                other if other.code() == Some("AccessDeniedException") => SecretError::Denied(reference.clone()),
+                other if other.code() == Some("AccessDeniedException") => {
+                    SecretError::Denied(reference.clone())
+                }
                 other => SecretError::Unavailable(reference.clone(), DisplayErrorContext(other).to_string()),
             }
         })?;
@@ -86,7 +89,9 @@ mod tests {
         let resolver = SecretsManagerResolver::new(client);
         assert_eq!(resolver.resolve(&sm("omnidesk/chat/web")).await.unwrap(), "web-secret-0123456789");
         assert_eq!(resolver.resolve(&sm("gone")).await, Err(SecretError::NotFound(sm("gone"))));
-        assert!(matches!(resolver.resolve(&sm("b")).await, Err(SecretError::Unusable(_, m)) if m.contains("binary")));
+        assert!(
+            matches!(resolver.resolve(&sm("b")).await, Err(SecretError::Unusable(_, m)) if m.contains("binary"))
+        );
         assert!(matches!(resolver.resolve(&sm("k")).await, Err(SecretError::Unusable(..))));
         assert_eq!(resolver.resolve(&sm("other/x")).await, Err(SecretError::Denied(sm("other/x"))));
     }

@@ -113,7 +113,10 @@ mod tests {
         let arn = "sm:arn:aws:secretsmanager:us-east-1:123456789012:secret:omnidesk/chat/web-AbCdEf";
         assert!(matches!(SecretRef::parse(arn), Some(Ok(SecretRef::SecretsManager(_)))));
         assert_eq!(SecretRef::parse("local-dev-secret-change-me"), None);
-        assert_eq!(SecretRef::parse("sm:omnidesk/chat/web").and_then(Result::ok).map(|r| r.to_string()).as_deref(), Some("sm:omnidesk/chat/web"));
+        assert_eq!(
+            SecretRef::parse("sm:omnidesk/chat/web").and_then(Result::ok).map(|r| r.to_string()).as_deref(),
+            Some("sm:omnidesk/chat/web")
+        );
     }
 
     #[test]
@@ -121,6 +124,9 @@ mod tests {
         assert_eq!(SecretRef::parse("sm:"), Some(Err(SecretRefError::Empty("sm:"))));
         assert_eq!(SecretRef::parse("ssm:/omnidesk/web"), Some(Err(SecretRefError::Parameter)));
         assert_eq!(SecretRef::parse("sm:omnidesk web"), Some(Err(SecretRefError::BadCharacter(' '))));
-        assert_eq!(SecretRef::parse(&format!("sm:{}", "a".repeat(2_049))), Some(Err(SecretRefError::TooLong)));
+        assert_eq!(
+            SecretRef::parse(&format!("sm:{}", "a".repeat(2_049))),
+            Some(Err(SecretRefError::TooLong))
+        );
     }
 }

@@ -175,15 +175,24 @@ mod tests {
             aws_error(&text),
             "chat_inboxes[1].secret: on AWS a secret is a reference (sm:<name>), never the value"
         );
-        let text = ON_AWS.replace("next_secret = \"sm:omnidesk/chat/web\"", "next_secret = \"0123456789abcdef\"");
+        let text =
+            ON_AWS.replace("next_secret = \"sm:omnidesk/chat/web\"", "next_secret = \"0123456789abcdef\"");
         assert!(aws_error(&text).starts_with("chat_inboxes[1].next_secret: on AWS a secret is a reference"));
         // The same file is fine on the local desk, which has no secret store.
-        assert!(DeskConfig::parse(&text.replace("sm:omnidesk/chat/web", "x".repeat(16).as_str()), Runtime::LocalDesk).is_ok());
+        assert!(
+            DeskConfig::parse(
+                &text.replace("sm:omnidesk/chat/web", "x".repeat(16).as_str()),
+                Runtime::LocalDesk
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn on_aws_local_bearer_tokens_are_refused() {
-        let text = format!("{ON_AWS}\n[[auth.tokens]]\ntoken = \"local-admin-token-0123\"\nuser = \"ops\"\nrole = \"admin\"\n");
+        let text = format!(
+            "{ON_AWS}\n[[auth.tokens]]\ntoken = \"local-admin-token-0123\"\nuser = \"ops\"\nrole = \"admin\"\n"
+        );
         assert_eq!(
             aws_error(&text),
             "auth.tokens: bearer tokens are for the local desk only; on AWS agents sign in with Cognito"
@@ -252,7 +261,10 @@ mod tests {
             .with(sm("omnidesk/chat/app"), "app-secret-0123456789");
         let mut config = DeskConfig::parse(ON_AWS, Runtime::Aws).unwrap();
         let error = config.resolve_secrets(&short).await.unwrap_err().to_string();
-        assert_eq!(error, "chat_inboxes[0].secret: the value of sm:omnidesk/chat/web must be at least 16 characters");
+        assert_eq!(
+            error,
+            "chat_inboxes[0].secret: the value of sm:omnidesk/chat/web must be at least 16 characters"
+        );
     }
 
     #[test]

@@ -20,8 +20,8 @@ mod staff;
 
 pub use deployed::Runtime;
 pub use email::{EmailConfig, TemplateConfig};
-pub use secret::Secret;
 pub use omnidesk_domain::sla::SlaConfig;
+pub use secret::Secret;
 pub use staff::{AgentConfig, AuthConfig, TokenConfig};
 
 /// The largest configuration file read. A desk of 200 agents, 20 teams and three calendars
@@ -240,7 +240,10 @@ impl DeskConfig {
     /// [`DeskConfig::resolve_secrets`] reads.
     pub fn parse(text: &str, runtime: Runtime) -> Result<Self, ConfigError> {
         if text.len() > MAX_CONFIG_BYTES {
-            return Err(invalid("(file)", format!("{} bytes is over the limit of {MAX_CONFIG_BYTES}", text.len())));
+            return Err(invalid(
+                "(file)",
+                format!("{} bytes is over the limit of {MAX_CONFIG_BYTES}", text.len()),
+            ));
         }
         let deserializer =
             toml::Deserializer::parse(text).map_err(|e| invalid("(file)", e.message().to_owned()))?;
