@@ -1,7 +1,8 @@
 //! The desk configuration on S3: one object in the stack's versioned config bucket. Every
 //! function reads it once, at start (where it is comes from three small environment
-//! variables); `omnidesk-local config push` writes it after validating it. Why S3 and not
-//! AppConfig: ARCHITECTURE.md, "Configuration".
+//! variables); `omnidesk-local config push` writes it after validating it. S3 rather than
+//! AppConfig: read once at start, one GetObject on a client the desk already links, versions
+//! for rollback and pinning, and moto serves it fully (README, "Deploying").
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::DisplayErrorContext;
