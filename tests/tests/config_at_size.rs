@@ -14,6 +14,7 @@ use omnidesk_app::signature::{SIGNATURE_HEADER, sign};
 use omnidesk_domain::memory::{ManualClock, MemoryQueue, MemorySecrets, QueueSettings};
 use omnidesk_domain::ports::Clock;
 use omnidesk_domain::secrets::{SecretRef, SecretResolver};
+use omnidesk_local::config_push::SecretCheck;
 use omnidesk_tests::config_gen::{self, INBOX_SECRETS, NEXT_SECRET};
 use omnidesk_tests::{Backend, chat_body};
 use tower::ServiceExt;
@@ -162,14 +163,26 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
     let file = dir.join("omnidesk.toml");
     std::fs::write(&file, &text).unwrap();
     let location = omnidesk_aws::ConfigLocation::new(&bucket, "omnidesk.toml");
-    let (checked, first_version) =
-        omnidesk_local::config_push::push(&sdk, location.clone(), &file).await.expect("config push");
+
+    // A reference to a secret that does not exist is refused before anything is uploaded.
+    let broken = dir.join("broken.toml");
+    std::fs::write(&broken, text.replace(&format!("partner-next{suffix}"), "partner-missing")).unwrap();
+    let refused = omnidesk_local::config_push::push(&sdk, location.clone(), &broken, SecretCheck::Resolve)
+        .await
+        .unwrap_err();
+    assert!(refused.contains("chat_inboxes[2].next_secret: sm:omnidesk/chat/partner-missing: not found"), "{refused}");
+    assert!(clients.config_object(location.clone()).read(MAX_CONFIG_BYTES).await.is_err(), "nothing pushed");
+
+    let (checked, first_version) = omnidesk_local::config_push::push(&sdk, location.clone(), &file, SecretCheck::Resolve)
+        .await
+        .expect("config push");
     let first_version = first_version.expect("a versioned bucket gives a version id");
     println!("pushed: {}", checked.summary);
 
     // A second push is a new version; the first stays readable by its id (a pin).
     std::fs::write(&file, format!("{text}\n# second push\n")).unwrap();
-    let (_, second_version) = omnidesk_local::config_push::push(&sdk, location.clone(), &file).await.unwrap();
+    let (_, second_version) =
+        omnidesk_local::config_push::push(&sdk, location.clone(), &file, SecretCheck::Skip).await.unwrap();
     assert_ne!(second_version.as_deref(), Some(first_version.as_str()));
     let pinned = omnidesk_aws::ConfigLocation { version: Some(first_version.clone()), ..location.clone() };
     assert_eq!(clients.config_object(pinned.clone()).read(MAX_CONFIG_BYTES).await.unwrap(), text);
@@ -208,4 +221,47 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
         "chat-webhook and outbound-dispatcher"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_function_that_never_resolved_its_secrets_verifies_nothing() {
+    let text = config_gen::large_desk_config();
+    // How email-inbound, ticket-router, agent-api and sla-sweeper load it: no secrets.
+    let config = DeskConfig::deployed(&text, None).await.unwrap();
+    let clock = Arc::new(ManualClock::new(jiff::Timestamp::from_second(1_795_424_400).unwrap()));
+    let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
+    let webhook = ChatWebhook { inboxes: config.inboxes(), inbound, clock: clock.clone() };
+    let body = chat_body("m-1", "conv-1", "visitor-1", "hello");
+    // Signed with the real value, and with the empty key an unresolved secret might pass for.
+    for secret in [INBOX_SECRETS[0].2, ""] {
+        let header = sign(secret.as_bytes(), clock.now().as_second(), body.as_bytes());
+        let request = http::Request::post("/v1/chat/web/messages")
+            .header("content-type", "application/json")
+            .header(SIGNATURE_HEADER, header)
+            .body(axum::body::Body::from(body.clone()))
+            .unwrap();
+        let response = chat_webhook::router(webhook.clone()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+/// Item 2 of the operations issue: a fresh machine builds the Lambda artifacts with what the
+/// project installs, and their output stays out of git.
+#[test]
+fn build_tooling_is_installed_by_the_project_and_its_output_ignored() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let requirements = read("scripts/requirements.txt");
+    for tool in ["cargo-lambda==", "ziglang==", "aws-sam-cli=="] {
+        assert!(requirements.lines().any(|l| l.starts_with(tool)), "scripts/requirements.txt pins {tool}");
+    }
+    assert!(read(".gitignore").lines().any(|l| l.trim() == "/.aws-sam" || l.trim() == ".aws-sam/"));
+    let script = read("scripts/sam-build.sh");
+    assert!(script.contains("source \"$root/scripts/python-env.sh\""), "the venv goes first on PATH");
+    assert!(script.contains("sam build --parameter-overrides \"Architecture=$arch\""));
+    let readme = read("README.md");
+    let deploying = readme.split("## Deploying").nth(1).expect("README has a Deploying section");
+    for needed in ["cargo-lambda", "Zig", "scripts/python-env.sh", "sam build && sam deploy --guided", "config push"] {
+        assert!(deploying.contains(needed), "README, Deploying, names {needed}");
+    }
 }

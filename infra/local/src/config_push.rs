@@ -7,6 +7,7 @@ use std::path::Path;
 use aws_config::SdkConfig;
 use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES, Runtime};
 use omnidesk_aws::{Clients, ConfigLocation};
+use omnidesk_domain::secrets::SecretResolver;
 
 /// What a check found worth telling the operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,14 +51,33 @@ pub fn check(file: &Path) -> Result<Checked, String> {
     Ok(Checked { text, summary })
 }
 
-/// Checks `file`, then writes it to `location`; answers the new S3 version id.
+/// Whether `push` reads the referenced secrets first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretCheck {
+    /// Each referenced secret must exist and be long enough, as the functions will require;
+    /// the values are read, never printed.
+    Resolve,
+    /// For operators whose credentials may not read the secrets.
+    Skip,
+}
+
+/// Checks `file` (and its secrets, unless skipped), then writes it to `location`; answers
+/// the new S3 version id.
 pub async fn push(
     sdk: &SdkConfig,
     location: ConfigLocation,
     file: &Path,
+    secrets: SecretCheck,
 ) -> Result<(Checked, Option<String>), String> {
     let checked = check(file)?;
-    let object = Clients::new(sdk).config_object(location);
+    let clients = Clients::new(sdk);
+    if secrets == SecretCheck::Resolve {
+        let resolver = clients.secrets();
+        DeskConfig::deployed(&checked.text, Some(&resolver as &dyn SecretResolver)).await.map_err(|e| {
+            format!("{}: {e} (nothing pushed; --skip-secret-check pushes without reading secrets)", file.display())
+        })?;
+    }
+    let object = clients.config_object(location);
     let version = object.push(&checked.text).await.map_err(|e| e.to_string())?;
     Ok((checked, version))
 }

@@ -95,9 +95,13 @@ enum ConfigCommand {
         /// The stack's ConfigKey parameter.
         #[arg(long, default_value = "omnidesk.toml")]
         key: String,
-        /// Another S3 endpoint (e.g. moto_server) instead of AWS.
+        /// Another endpoint (e.g. moto_server) instead of AWS.
         #[arg(long, value_name = "URL")]
         aws_endpoint: Option<String>,
+        /// Do not read the referenced secrets first (by default each must exist in Secrets
+        /// Manager and be at least 16 characters, as the functions require).
+        #[arg(long)]
+        skip_secret_check: bool,
     },
 }
 
@@ -183,14 +187,16 @@ async fn run_config(command: ConfigCommand) -> Result<(), String> {
             println!("{}: valid for AWS; {}", file.display(), checked.summary);
             Ok(())
         }
-        ConfigCommand::Push { file, bucket, key, aws_endpoint } => {
+        ConfigCommand::Push { file, bucket, key, aws_endpoint, skip_secret_check } => {
             let sdk = match &aws_endpoint {
                 Some(endpoint) => backend::sdk_for_endpoint(endpoint).await,
                 None => omnidesk_aws::sdk_config().await,
             };
             let location = omnidesk_aws::ConfigLocation::new(bucket, key);
             let shown = location.to_string();
-            let (checked, version) = config_push::push(&sdk, location, &file).await?;
+            let secrets =
+                if skip_secret_check { config_push::SecretCheck::Skip } else { config_push::SecretCheck::Resolve };
+            let (checked, version) = config_push::push(&sdk, location, &file, secrets).await?;
             println!("pushed {} to {shown}; {}", file.display(), checked.summary);
             match version {
                 Some(version) => println!(
