@@ -170,12 +170,16 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
     let refused = omnidesk_local::config_push::push(&sdk, location.clone(), &broken, SecretCheck::Resolve)
         .await
         .unwrap_err();
-    assert!(refused.contains("chat_inboxes[2].next_secret: sm:omnidesk/chat/partner-missing: not found"), "{refused}");
+    assert!(
+        refused.contains("chat_inboxes[2].next_secret: sm:omnidesk/chat/partner-missing: not found"),
+        "{refused}"
+    );
     assert!(clients.config_object(location.clone()).read(MAX_CONFIG_BYTES).await.is_err(), "nothing pushed");
 
-    let (checked, first_version) = omnidesk_local::config_push::push(&sdk, location.clone(), &file, SecretCheck::Resolve)
-        .await
-        .expect("config push");
+    let (checked, first_version) =
+        omnidesk_local::config_push::push(&sdk, location.clone(), &file, SecretCheck::Resolve)
+            .await
+            .expect("config push");
     let first_version = first_version.expect("a versioned bucket gives a version id");
     println!("pushed: {}", checked.summary);
 
@@ -250,7 +254,8 @@ async fn a_function_that_never_resolved_its_secrets_verifies_nothing() {
 #[test]
 fn build_tooling_is_installed_by_the_project_and_its_output_ignored() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let read =
+        |path: &str| std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
     let requirements = read("scripts/requirements.txt");
     for tool in ["cargo-lambda==", "ziglang==", "aws-sam-cli=="] {
         assert!(requirements.lines().any(|l| l.starts_with(tool)), "scripts/requirements.txt pins {tool}");
@@ -261,7 +266,9 @@ fn build_tooling_is_installed_by_the_project_and_its_output_ignored() {
     assert!(script.contains("sam build --parameter-overrides \"Architecture=$arch\""));
     let readme = read("README.md");
     let deploying = readme.split("## Deploying").nth(1).expect("README has a Deploying section");
-    for needed in ["cargo-lambda", "Zig", "scripts/python-env.sh", "sam build && sam deploy --guided", "config push"] {
+    for needed in
+        ["cargo-lambda", "Zig", "scripts/python-env.sh", "sam build && sam deploy --guided", "config push"]
+    {
         assert!(deploying.contains(needed), "README, Deploying, names {needed}");
     }
 }

@@ -74,7 +74,10 @@ pub async fn push(
     if secrets == SecretCheck::Resolve {
         let resolver = clients.secrets();
         DeskConfig::deployed(&checked.text, Some(&resolver as &dyn SecretResolver)).await.map_err(|e| {
-            format!("{}: {e} (nothing pushed; --skip-secret-check pushes without reading secrets)", file.display())
+            format!(
+                "{}: {e} (nothing pushed; --skip-secret-check pushes without reading secrets)",
+                file.display()
+            )
         })?;
     }
     let object = clients.config_object(location);

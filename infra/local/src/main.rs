@@ -194,8 +194,11 @@ async fn run_config(command: ConfigCommand) -> Result<(), String> {
             };
             let location = omnidesk_aws::ConfigLocation::new(bucket, key);
             let shown = location.to_string();
-            let secrets =
-                if skip_secret_check { config_push::SecretCheck::Skip } else { config_push::SecretCheck::Resolve };
+            let secrets = if skip_secret_check {
+                config_push::SecretCheck::Skip
+            } else {
+                config_push::SecretCheck::Resolve
+            };
             let (checked, version) = config_push::push(&sdk, location, &file, secrets).await?;
             println!("pushed {} to {shown}; {}", file.display(), checked.summary);
             match version {

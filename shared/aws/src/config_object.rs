@@ -10,7 +10,7 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 
-use crate::settings::SettingsError;
+use crate::settings::{SettingsError, process_env};
 
 /// The bucket holding the configuration.
 pub const CONFIG_BUCKET: &str = "OMNIDESK_CONFIG_BUCKET";
@@ -35,11 +35,7 @@ impl ConfigLocation {
 
     /// Reads [`CONFIG_BUCKET`], [`CONFIG_KEY`] and [`CONFIG_VERSION`] (empty: unset).
     pub fn from_env() -> Result<Self, SettingsError> {
-        Self::from_lookup(|name| match std::env::var(name) {
-            Ok(value) => Ok(Some(value)),
-            Err(std::env::VarError::NotPresent) => Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => Err(()),
-        })
+        Self::from_lookup(process_env)
     }
 
     /// Reads the location through `lookup` (`Err(())`: present but not UTF-8).

@@ -19,6 +19,8 @@ pub enum Runtime {
     Aws,
 }
 
+const LOOPBACK: &str = "a loopback address reaches nothing outside the local desk";
+
 /// Checks what only the local desk may use.
 pub(super) fn check_runtime(config: &DeskConfig, runtime: Runtime) -> Result<(), ConfigError> {
     if runtime == Runtime::LocalDesk {
@@ -40,10 +42,13 @@ pub(super) fn check_runtime(config: &DeskConfig, runtime: Runtime) -> Result<(),
             }
         }
         if is_loopback(&inbox.callback_url) {
-            return Err(invalid(
-                format!("chat_inboxes[{i}].callback_url"),
-                "a loopback address reaches nothing outside the local desk",
-            ));
+            return Err(invalid(format!("chat_inboxes[{i}].callback_url"), LOOPBACK));
+        }
+    }
+    let escalations = config.sla.iter().flat_map(|sla| sla.escalations.iter());
+    for (i, rule) in escalations.enumerate() {
+        if rule.notify_webhook.as_deref().is_some_and(is_loopback) {
+            return Err(invalid(format!("sla.escalations[{i}].notify_webhook"), LOOPBACK));
         }
     }
     Ok(())
@@ -220,6 +225,13 @@ mod tests {
         }
         let private = ON_AWS.replace("https://shop.example/omnidesk/callback", "https://10.0.0.8/cb");
         assert!(DeskConfig::parse(&private, Runtime::Aws).is_ok());
+        let on_call = format!(
+            "{ON_AWS}\n[sla]\n[[sla.escalations]]\nname = \"page\"\nnotify_webhook = \"http://localhost:9000/hook\"\n"
+        );
+        assert_eq!(
+            aws_error(&on_call),
+            "sla.escalations[0].notify_webhook: a loopback address reaches nothing outside the local desk"
+        );
     }
 
     #[test]

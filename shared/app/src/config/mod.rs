@@ -25,7 +25,7 @@ pub use secret::Secret;
 pub use staff::{AgentConfig, AuthConfig, TokenConfig};
 
 /// The largest configuration file read. A desk of 200 agents, 20 teams and three calendars
-/// with a year of holidays is about 50 KB; this leaves room and bounds what init reads.
+/// with a year of holidays is 38 KB; this leaves room and bounds what init reads.
 pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
 
 const MIN_SECRET_LEN: usize = 16;
