@@ -81,12 +81,14 @@ enum ConfigCommand {
     /// Validate FILE as the Lambda functions will (secrets as sm: references, no local
     /// tokens, no loopback callback URLs); print a summary.
     Check {
+        /// The desk configuration to check.
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
     },
     /// Validate FILE, then upload it as a new version of the object every function reads at
     /// start. Credentials and region come from the usual AWS environment or profile.
     Push {
+        /// The desk configuration to push.
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
         /// The stack's ConfigBucketName output.
