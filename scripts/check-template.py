@@ -22,7 +22,13 @@ it. This script asserts, naming the resource that breaks a rule:
   such permission is scoped with SourceAccount or SourceArn;
 - every dead-letter queue has a CloudWatch alarm on ApproximateNumberOfMessagesVisible that
   notifies someone (AlarmActions), and every function an alarm on its Errors;
-- every S3 bucket blocks all public access and has default encryption.
+- every S3 bucket blocks all public access and has default encryption;
+- no function environment (own or Globals) carries the desk configuration or a secret: no
+  OMNIDESK_CONFIG variable, no value that refers to a NoEcho parameter, no variable named like
+  a secret; instead every function gets OMNIDESK_CONFIG_BUCKET (a versioned bucket of this
+  template) and OMNIDESK_CONFIG_KEY, and its role may s3:GetObject in that bucket;
+- only the roles of functions whose crate turns on omnidesk-aws's "secrets" feature may call
+  secretsmanager, every such function's role may, and never on Resource "*" or every secret.
 
 Run with the venv's Python (it uses cfn-lint's YAML loader, which understands !Ref, !Sub,
 !GetAtt ...): python scripts/check-template.py [template.yaml] [--workspace DIR]
@@ -39,6 +45,9 @@ from typing import Any
 
 from cfnlint.decode import decode
 
+CONFIG_BUCKET_VAR = "OMNIDESK_CONFIG_BUCKET"
+CONFIG_KEY_VAR = "OMNIDESK_CONFIG_KEY"
+SECRET_LIKE = ("SECRET", "TOKEN", "PASSWORD", "PRIVATE_KEY", "API_KEY")
 RUNTIME = "provided.al2023"
 HANDLER = "bootstrap"
 BUILD_METHOD = "rust-cargolambda"
@@ -55,6 +64,7 @@ SQS_DEFAULT_RETENTION = 345600
 class Checker:
     def __init__(self, template: dict[str, Any], workspace: Path | None) -> None:
         self.resources: dict[str, Any] = template.get("Resources") or {}
+        self.template_params: dict[str, Any] = template.get("Parameters") or {}
         self.globals_fn: dict[str, Any] = (template.get("Globals") or {}).get("Function") or {}
         self.workspace = workspace
         self.errors: list[str] = []
@@ -284,6 +294,93 @@ class Checker:
             if not (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration"):
                 self.fail(name, "BucketEncryption.ServerSideEncryptionConfiguration is missing")
 
+    # --- configuration and secrets -------------------------------------------------------
+
+    def role_statements(self, role: str) -> list[dict[str, Any]]:
+        """Every statement a role of this template grants: inline and attached managed
+        policies of this template, both branches of any Fn::If."""
+
+        def flatten(items: Any) -> list[dict[str, Any]]:
+            out: list[dict[str, Any]] = []
+            for item in items if isinstance(items, list) else [items]:
+                if isinstance(item, dict) and list(item) == ["Fn::If"] and isinstance(item["Fn::If"], list):
+                    out += flatten(item["Fn::If"][1:])
+                elif isinstance(item, dict) and "Effect" in item:
+                    out.append(item)
+            return out
+
+        props = (self.resources.get(role) or {}).get("Properties") or {}
+        documents = [p.get("PolicyDocument") or {} for p in props.get("Policies") or [] if isinstance(p, dict)]
+        for arn in props.get("ManagedPolicyArns") or []:
+            managed = self.ref_target(arn)
+            if managed and (self.resources.get(managed) or {}).get("Type") == "AWS::IAM::ManagedPolicy":
+                documents.append((self.resources[managed].get("Properties") or {}).get("PolicyDocument") or {})
+        return [st for doc in documents for st in flatten(doc.get("Statement") or [])]
+
+    @staticmethod
+    def actions(statement: dict[str, Any]) -> list[str]:
+        action = statement.get("Action") or []
+        return [a for a in (action if isinstance(action, list) else [action]) if isinstance(a, str)]
+
+    def uses_secrets_feature(self, binary: str) -> bool:
+        """Whether functions/<binary> turns on omnidesk-aws's "secrets" feature."""
+        assert self.workspace is not None
+        crate = self.workspace / "functions" / binary / "Cargo.toml"
+        if not crate.is_file():
+            return False
+        dep = tomllib.loads(crate.read_text()).get("dependencies", {}).get("omnidesk-aws", {})
+        return isinstance(dep, dict) and "secrets" in (dep.get("features") or [])
+
+    def check_config_and_secrets(self) -> None:
+        params = {k: v for k, v in ((self.template_params or {}).items()) if isinstance(v, dict)}
+        no_echo = {k for k, v in params.items() if v.get("NoEcho") in (True, "true", "True")}
+        global_vars = ((self.globals_fn.get("Environment") or {}).get("Variables")) or {}
+        for fn, res in self.of_type("AWS::Serverless::Function").items():
+            props = res.get("Properties") or {}
+            own = ((props.get("Environment") or {}).get("Variables")) or {}
+            variables = {**global_vars, **own}
+            for name, value in variables.items():
+                if name == "OMNIDESK_CONFIG":
+                    self.fail(fn, "OMNIDESK_CONFIG carries the configuration in the environment (4 KB cap, secrets in plain text); use OMNIDESK_CONFIG_BUCKET/KEY")
+                if any(word in name.upper() for word in SECRET_LIKE):
+                    self.fail(fn, f"environment variable {name} looks like a secret; secrets are sm: references in the configuration")
+                if self.ref_target(value) in no_echo:
+                    self.fail(fn, f"environment variable {name} carries the NoEcho parameter {self.ref_target(value)}")
+            bucket = self.ref_target(variables.get(CONFIG_BUCKET_VAR))
+            bucket_props = ((self.resources.get(bucket or "") or {}).get("Properties")) or {}
+            if (self.resources.get(bucket or "") or {}).get("Type") != "AWS::S3::Bucket":
+                self.fail(fn, f"{CONFIG_BUCKET_VAR} must !Ref an S3 bucket of this template")
+            elif (bucket_props.get("VersioningConfiguration") or {}).get("Status") != "Enabled":
+                self.fail(bucket, "the configuration bucket must be versioned (rollback, version pins)")
+            if CONFIG_KEY_VAR not in variables:
+                self.fail(fn, f"{CONFIG_KEY_VAR} is missing")
+
+            role = self.getatt_target(props.get("Role"), "Arn")
+            if role is None:
+                continue  # SAM's generated role: nothing of ours to check
+            statements = self.role_statements(role)
+            reads_config = any(
+                "s3:GetObject" in self.actions(st) and bucket is not None and bucket in repr(st.get("Resource"))
+                for st in statements if st.get("Effect") == "Allow"
+            )
+            if bucket is not None and not reads_config:
+                self.fail(role, f"role of {fn} may not s3:GetObject in {bucket}: the function cannot read its configuration")
+            secret_statements = [
+                st for st in statements
+                if st.get("Effect") == "Allow" and any(a.lower().startswith("secretsmanager:") for a in self.actions(st))
+            ]
+            binary = ((res.get("Metadata") or {}).get("BuildProperties") or {}).get("Binary")
+            needs = self.workspace is not None and isinstance(binary, str) and self.uses_secrets_feature(binary)
+            if secret_statements and not needs:
+                self.fail(role, f"role of {fn} may read secrets, but {binary} does not resolve any (no omnidesk-aws \"secrets\" feature)")
+            if needs and not secret_statements:
+                self.fail(role, f"{binary} resolves secrets, but the role of {fn} may not read any")
+            for st in secret_statements:
+                resources = st.get("Resource")
+                text = repr(resources)
+                if resources == "*" or "'*'" in text or "secret:*" in text:
+                    self.fail(role, f"secretsmanager on {resources!r}: name the secrets (a prefix), not all of them")
+
     # --- queues --------------------------------------------------------------------------
 
     def check_queues(
@@ -343,6 +440,7 @@ class Checker:
         self.check_async_invocations(on_failure)
         self.check_alarms(dead_letter_queues)
         self.check_buckets()
+        self.check_config_and_secrets()
         return self.errors
 
 

@@ -9,7 +9,7 @@ use axum::http::Request;
 use lambda_http::request::RequestContext;
 use lambda_http::{Error, RequestExt};
 use omnidesk_app::agent_api::{self, AgentApi, ClaimsAuthenticator, VerifiedClaims};
-use omnidesk_app::config::DeskConfig;
+use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::AwsEnvironment;
 use omnidesk_domain::desk::DeskPorts;
@@ -19,8 +19,11 @@ use omnidesk_domain::system::{RandomIds, SystemClock};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
-    let config = DeskConfig::from_env()?;
     let aws = AwsEnvironment::load().await?;
+    // The inbox secrets, resolved once per container: every container derives the same key
+    // for the list cursors it signs, so a page handed out by one opens in another.
+    let config =
+        DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
     let store = Arc::new(aws.store()?);
     agent_api::seed_agents(&*store, &config).await?;
     let ports = DeskPorts {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use lambda_http::Error;
 use omnidesk_app::chat_webhook::{self, ChatWebhook};
-use omnidesk_app::config::DeskConfig;
+use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::AwsEnvironment;
 use omnidesk_domain::system::SystemClock;
@@ -13,8 +13,10 @@ use omnidesk_domain::system::SystemClock;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
-    let config = DeskConfig::from_env()?;
     let aws = AwsEnvironment::load().await?;
+    // The inbox secrets, resolved once per container; the role may read only those.
+    let config =
+        DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
     let inbound = Arc::new(aws.inbound_queue()?);
     // The per-inbox limit counts in the table (one conditional write per message).
     let limiter = Arc::new(aws.store()?);

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::ses::SimpleEmailEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use omnidesk_app::config::DeskConfig;
+use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::email_inbound::{EmailInbound, Ingested};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::AwsEnvironment;
@@ -21,13 +21,14 @@ use serde_json::{Value, json};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
-    let config = DeskConfig::from_env()?;
+    let aws = AwsEnvironment::load().await?;
+    // No secrets: this function's role may read none.
+    let config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, None).await?;
     let Some(email) = config.email else {
-        return Err("the desk configuration (OMNIDESK_CONFIG) has no [email] section: \
+        return Err("the desk configuration has no [email] section: \
                     email-inbound needs at least email.address"
             .into());
     };
-    let aws = AwsEnvironment::load().await?;
     let inbound = &EmailInbound::new(
         email,
         Arc::new(aws.blobs()?),

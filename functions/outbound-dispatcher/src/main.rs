@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use omnidesk_app::chat_callback::ChatCallbackNotifier;
-use omnidesk_app::config::DeskConfig;
+use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
 use omnidesk_app::outbound_dispatcher::{DispatcherHandler, batch_budget};
 use omnidesk_app::telemetry::{self, LogFormat};
@@ -21,8 +21,10 @@ use omnidesk_domain::system::{RandomIds, SystemClock};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
-    let config = DeskConfig::from_env()?;
     let aws = AwsEnvironment::load().await?;
+    // The inbox secrets, resolved once per container; the role may read only those.
+    let config =
+        DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
     let store = Arc::new(aws.store()?);
     let clock = Arc::new(SystemClock);
     let chat = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())?;

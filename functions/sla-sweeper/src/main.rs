@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use omnidesk_app::config::DeskConfig;
+use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::AwsEnvironment;
@@ -15,14 +15,15 @@ use omnidesk_domain::system::SystemClock;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
-    let config = DeskConfig::from_env()?;
+    let aws = AwsEnvironment::load().await?;
+    // No secrets: this function's role may read none.
+    let config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, None).await?;
     // Without [sla] no ticket has timers and every bucket is empty; sweeping stays cheap and
     // the function stays quiet rather than failing every minute.
     let policies = match config.sla_policies()? {
         Some(policies) => policies,
         None => Arc::new(SlaConfig::default().validate()?),
     };
-    let aws = AwsEnvironment::load().await?;
     let store = Arc::new(aws.store()?);
     let ports = SweeperPorts {
         tickets: store.clone(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use omnidesk_app::config::DeskConfig;
+use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_aws::AwsEnvironment;
@@ -15,8 +15,9 @@ use omnidesk_domain::system::{RandomIds, SystemClock};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
-    let config = DeskConfig::from_env()?;
     let aws = AwsEnvironment::load().await?;
+    // No secrets: this function's role may read none.
+    let config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, None).await?;
     let store = Arc::new(aws.store()?);
     let ports = RouterPorts {
         tickets: store.clone(),

@@ -55,10 +55,15 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let secret = log.inboxes.get(&inbox).ok_or_else(|| ApiError::not_found("unknown inbox"))?.secret.clone();
+    let receiver = log.inboxes.get(&inbox).ok_or_else(|| ApiError::not_found("unknown inbox"))?;
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    signature::verify(header, secret.as_bytes(), &body, log.clock.now())
-        .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+    signature::verify_any(
+        header,
+        &receiver.signing_key().into_iter().collect::<Vec<_>>(),
+        &body,
+        log.clock.now(),
+    )
+    .map_err(|e| ApiError::unauthorized(e.to_string()))?;
     let callback: ChatCallback =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let delivery = headers.get(DELIVERY_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();

@@ -7,6 +7,7 @@
 pub mod backend;
 mod blob_links;
 mod callbacks;
+pub mod config_push;
 mod debug_routes;
 pub mod mail_in;
 pub mod outbox;

@@ -1,4 +1,5 @@
-//! `omnidesk-local`: run the desk on 127.0.0.1, or sign a request body for trying it with curl.
+//! `omnidesk-local`: run the desk on 127.0.0.1, sign a request body for trying it with curl,
+//! or check and push a desk configuration to a deployed stack.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use omnidesk_app::signature::sign;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_domain::system::SystemClock;
 use omnidesk_local::provision::ProvisionOptions;
-use omnidesk_local::{DeskPorts, LocalDesk, MailFolders, backend};
+use omnidesk_local::{DeskPorts, LocalDesk, MailFolders, backend, config_push};
 
 const DEFAULT_CONFIG: &str = "infra/local/omnidesk.example.toml";
 /// Used when the default file is not found (running from another directory).
@@ -70,6 +71,40 @@ enum Command {
         #[arg(long)]
         at: Option<i64>,
     },
+    /// Check a configuration by the deployed functions' rules, or push it to the stack.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate FILE as the Lambda functions will (secrets as sm: references, no local
+    /// tokens, no loopback callback URLs); print a summary.
+    Check {
+        /// The desk configuration to check.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Validate FILE, then upload it as a new version of the object every function reads at
+    /// start. Credentials and region come from the usual AWS environment or profile.
+    Push {
+        /// The desk configuration to push.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// The stack's ConfigBucketName output.
+        #[arg(long)]
+        bucket: String,
+        /// The stack's ConfigKey parameter.
+        #[arg(long, default_value = "omnidesk.toml")]
+        key: String,
+        /// Another endpoint (e.g. moto_server) instead of AWS.
+        #[arg(long, value_name = "URL")]
+        aws_endpoint: Option<String>,
+        /// Do not read the referenced secrets first (by default each must exist in Secrets
+        /// Manager and be at least 16 characters, as the functions require).
+        #[arg(long)]
+        skip_secret_check: bool,
+    },
 }
 
 fn load_config(path: &Path) -> Result<DeskConfig, String> {
@@ -92,8 +127,13 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Config(command) = command {
+        return run_config(command).await;
+    }
     let config = load_config(&cli.config)?;
-    match cli.command.unwrap_or(Command::Serve) {
+    match command {
+        Command::Config(_) => Ok(()),
         Command::Sign { inbox, body, at } => {
             let inbox = config
                 .inboxes()
@@ -102,7 +142,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .ok_or_else(|| format!("no chat inbox {inbox:?} in the config"))?;
             let body = std::fs::read(&body).map_err(|e| format!("{}: {e}", body.display()))?;
             let at = at.unwrap_or_else(|| jiff::Timestamp::now().as_second());
-            println!("X-Omnidesk-Signature: {}", sign(inbox.secret.as_bytes(), at, &body));
+            let secret =
+                inbox.signing_key().ok_or_else(|| "the inbox's secret is not resolved".to_owned())?;
+            println!("X-Omnidesk-Signature: {}", sign(secret, at, &body));
             Ok(())
         }
         Command::Serve => {
@@ -136,6 +178,39 @@ async fn run(cli: Cli) -> Result<(), String> {
                 let _ = tokio::signal::ctrl_c().await;
             };
             desk.serve(listener, shutdown).await.map_err(|e| e.to_string())
+        }
+    }
+}
+
+async fn run_config(command: ConfigCommand) -> Result<(), String> {
+    match command {
+        ConfigCommand::Check { file } => {
+            let checked = config_push::check(&file)?;
+            println!("{}: valid for AWS; {}", file.display(), checked.summary);
+            Ok(())
+        }
+        ConfigCommand::Push { file, bucket, key, aws_endpoint, skip_secret_check } => {
+            let sdk = match &aws_endpoint {
+                Some(endpoint) => backend::sdk_for_endpoint(endpoint).await,
+                None => omnidesk_aws::sdk_config().await,
+            };
+            let location = omnidesk_aws::ConfigLocation::new(bucket, key);
+            let shown = location.to_string();
+            let secrets = if skip_secret_check {
+                config_push::SecretCheck::Skip
+            } else {
+                config_push::SecretCheck::Resolve
+            };
+            let (checked, version) = config_push::push(&sdk, location, &file, secrets).await?;
+            println!("pushed {} to {shown}; {}", file.display(), checked.summary);
+            match version {
+                Some(version) => println!(
+                    "version {version}: new containers read it as they start; to switch every \
+                     function at once, pin it (sam deploy --guided, ConfigVersion={version})"
+                ),
+                None => println!("the bucket is not versioned"),
+            }
+            Ok(())
         }
     }
 }

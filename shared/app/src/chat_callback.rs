@@ -117,10 +117,15 @@ impl OutboundNotifier for ChatCallbackNotifier {
             text: job.text.clone(),
             sent_at: self.clock.now(),
         };
+        // Only a function that never resolved its secrets lacks one: a deployment error,
+        // retried until the job parks in the dead-letter queue.
+        let Some(secret) = inbox.signing_key() else {
+            return Err(NotifyError::Retryable(format!("chat inbox {:?}: secret not resolved", inbox.id)));
+        };
         let mut delay = self.policy.backoff();
         let mut attempt = 1;
         loop {
-            match self.post_once(&inbox.callback_url, inbox.secret.as_bytes(), job, &callback).await {
+            match self.post_once(&inbox.callback_url, secret, job, &callback).await {
                 Ok(()) => return Ok(()),
                 Err(NotifyError::Retryable(reason)) if attempt < self.policy.attempts => {
                     tracing::info!(ticket = job.ticket.0, job = %Hashed(&job.id), attempt, %reason, "callback.retry");

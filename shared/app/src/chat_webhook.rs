@@ -93,8 +93,9 @@ async fn receive(
     let body = body::bytes(body, MAX_CHAT_BODY_BYTES)?;
     let now = webhook.clock.now();
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    let secret = inbox.map_or(NO_SUCH_INBOX_SECRET, |inbox| inbox.secret.as_bytes());
-    let verified = signature::verify(header, secret, &body, now);
+    // The inbox's secret, and its next one during a rotation.
+    let keys = inbox.map_or_else(|| vec![NO_SUCH_INBOX_SECRET], |inbox| inbox.verifying_keys());
+    let verified = signature::verify_any(header, &keys, &body, now);
     let inbox = match (inbox, verified) {
         (Some(inbox), Ok(())) => inbox,
         // An unknown inbox fails like a wrong MAC, even for a request signed with the

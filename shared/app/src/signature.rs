@@ -46,6 +46,17 @@ pub fn verify(
     body: &[u8],
     now: Timestamp,
 ) -> Result<(), SignatureError> {
+    verify_any(header, &[secret], body, now)
+}
+
+/// [`verify`] against several keys (a secret and the next one, during a rotation): any one
+/// of them may have signed. No keys: nothing verifies.
+pub fn verify_any(
+    header: Option<&str>,
+    secrets: &[&[u8]],
+    body: &[u8],
+    now: Timestamp,
+) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let mut timestamp = None;
     let mut candidates = Vec::new();
@@ -68,12 +79,11 @@ pub fn verify(
     if skew > MAX_CLOCK_SKEW.as_secs() {
         return Err(SignatureError::Stale);
     }
-    let expected = mac(secret, timestamp, body);
-    if candidates.iter().any(|candidate| expected.clone().verify_slice(candidate).is_ok()) {
-        Ok(())
-    } else {
-        Err(SignatureError::Mismatch)
-    }
+    let matches = |secret: &&[u8]| {
+        let expected = mac(secret, timestamp, body);
+        candidates.iter().any(|candidate| expected.clone().verify_slice(candidate).is_ok())
+    };
+    if secrets.iter().any(matches) { Ok(()) } else { Err(SignatureError::Mismatch) }
 }
 
 #[cfg(test)]

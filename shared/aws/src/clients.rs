@@ -7,6 +7,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use aws_types::service_config::ServiceConfigKey;
 
+use crate::config_object::{ConfigLocation, ConfigObject};
 use crate::dynamo::DynamoStore;
 use crate::meter::{MeterInterceptor, RequestMeter};
 use crate::s3::S3BlobStore;
@@ -87,6 +88,21 @@ impl Clients {
         } else {
             client!(aws_sdk_s3, self)
         }
+    }
+
+    #[cfg(feature = "secrets")]
+    pub fn secretsmanager(&self) -> aws_sdk_secretsmanager::Client {
+        client!(aws_sdk_secretsmanager, self)
+    }
+
+    #[cfg(feature = "secrets")]
+    pub fn secrets(&self) -> crate::secrets::SecretsManagerResolver {
+        crate::secrets::SecretsManagerResolver::new(self.secretsmanager())
+    }
+
+    /// The desk configuration object at `location`.
+    pub fn config_object(&self, location: ConfigLocation) -> ConfigObject {
+        ConfigObject::new(self.s3(), location)
     }
 
     /// The ticket, customer and idempotency stores on `table`.

@@ -9,12 +9,15 @@
 
 mod clients;
 mod config;
+mod config_object;
 mod dynamo;
 mod errors;
 mod meter;
 #[cfg(test)]
 mod mock_client;
 mod s3;
+#[cfg(feature = "secrets")]
+mod secrets;
 mod ses;
 mod settings;
 mod sqs;
@@ -27,9 +30,14 @@ pub use clients::Clients;
 pub use config::{
     ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, sdk_config, sdk_config_loader,
 };
+pub use config_object::{
+    CONFIG_BUCKET, CONFIG_KEY, CONFIG_VERSION, ConfigLocation, ConfigObject, ConfigObjectError,
+};
 pub use dynamo::{DynamoStore, MAX_TRANSACTION_WRITES};
 pub use meter::{Capacity, MeterInterceptor, MeterSnapshot, RequestMeter};
 pub use s3::S3BlobStore;
+#[cfg(feature = "secrets")]
+pub use secrets::SecretsManagerResolver;
 pub use ses::SesMailer;
 pub use settings::{
     AwsSettings, BLOB_BUCKET, INBOUND_QUEUE_URL, OUTBOUND_QUEUE_URL, SettingsError, TABLE_NAME,
@@ -99,6 +107,18 @@ impl AwsEnvironment {
     /// SESv2 in the config's region; senders must be verified identities there.
     pub fn mailer(&self) -> SesMailer {
         self.clients().mailer()
+    }
+
+    /// The desk configuration's text, from the object the environment names (see
+    /// [`ConfigLocation::from_env`]). Read once, in init.
+    pub async fn config_text(&self, max_bytes: usize) -> Result<String, ConfigObjectError> {
+        self.clients().config_object(ConfigLocation::from_env()?).read(max_bytes).await
+    }
+
+    /// Secrets Manager, for the functions that resolve secret references.
+    #[cfg(feature = "secrets")]
+    pub fn secrets(&self) -> SecretsManagerResolver {
+        self.clients().secrets()
     }
 
     /// The blob bucket; fails naming `BLOB_BUCKET` if it is not set.

@@ -30,11 +30,7 @@ pub struct AwsSettings {
 impl AwsSettings {
     /// Reads `TABLE_NAME`, `INBOUND_QUEUE_URL`, `OUTBOUND_QUEUE_URL` and `BLOB_BUCKET`.
     pub fn from_env() -> Result<Self, SettingsError> {
-        Self::from_lookup(|name| match std::env::var(name) {
-            Ok(value) => Ok(Some(value)),
-            Err(std::env::VarError::NotPresent) => Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => Err(()),
-        })
+        Self::from_lookup(process_env)
     }
 
     /// Reads the settings through `lookup` (`Err(())`: present but not UTF-8), so tests need
@@ -70,6 +66,16 @@ impl AwsSettings {
     /// The blob bucket, for functions that cannot run without it.
     pub fn require_blob_bucket(&self) -> Result<&str, SettingsError> {
         self.blob_bucket.as_deref().ok_or(SettingsError::Missing(BLOB_BUCKET))
+    }
+}
+
+/// A variable of the process environment, as the `from_lookup` readers take it: `Err(())`
+/// if it is set but not UTF-8.
+pub(crate) fn process_env(name: &str) -> Result<Option<String>, ()> {
+    match std::env::var(name) {
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(()),
     }
 }
 

@@ -20,6 +20,7 @@ pub mod ports;
 pub mod query;
 pub mod redrive;
 pub mod router;
+pub mod secrets;
 pub mod sla;
 pub mod system;
 pub mod text;

@@ -1,6 +1,7 @@
-//! The desk configuration: one TOML file (locally) or the same text in the `OMNIDESK_CONFIG`
-//! environment variable (on Lambda). Parsed, then validated; every error names its field,
-//! e.g. `chat_inboxes[1].secret: must be at least 16 characters`.
+//! The desk configuration: one TOML file, read by the local desk from disk and by every
+//! Lambda function from one S3 object at start (see ARCHITECTURE.md). Parsed, then
+//! validated; every error names its field, e.g. `chat_inboxes[1].secret: must be at least 16
+//! characters`. Secrets are references on AWS ([`deployed`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -11,16 +12,21 @@ use omnidesk_domain::assignment::{Routing, RoutingConfig};
 use omnidesk_domain::router::{Acknowledgements, DEFAULT_ACKNOWLEDGEMENT};
 use serde::Deserialize;
 
+mod deployed;
 mod email;
+mod secret;
 mod sla;
 mod staff;
 
+pub use deployed::Runtime;
 pub use email::{EmailConfig, TemplateConfig};
 pub use omnidesk_domain::sla::SlaConfig;
+pub use secret::Secret;
 pub use staff::{AgentConfig, AuthConfig, TokenConfig};
 
-/// The environment variable that carries the configuration text on Lambda.
-pub const CONFIG_ENV: &str = "OMNIDESK_CONFIG";
+/// The largest configuration file read. A desk of 200 agents, 20 teams and three calendars
+/// with a year of holidays is 38 KB; this leaves room and bounds what init reads.
+pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
 
 const MIN_SECRET_LEN: usize = 16;
 const MAX_INBOX_ID_LEN: usize = 64;
@@ -29,8 +35,6 @@ const MAX_INBOX_ID_LEN: usize = 64;
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
     Read { path: String, source: std::io::Error },
-    #[error("{CONFIG_ENV} is not set")]
-    MissingEnv,
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
 }
@@ -100,8 +104,12 @@ pub struct ChatInbox {
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
-    /// Shared HMAC secret for both directions.
-    pub secret: String,
+    /// Shared HMAC secret for both directions: callbacks are signed with it.
+    pub secret: Secret,
+    /// During a rotation, the secret the provider is moving to: requests signed with either
+    /// are accepted.
+    #[serde(default)]
+    pub next_secret: Option<Secret>,
     /// Where agent replies and acknowledgements are POSTed.
     pub callback_url: String,
     /// Overrides the desk-wide acknowledgement text for this inbox.
@@ -129,6 +137,19 @@ fn default_inbox_rate() -> u32 {
     DEFAULT_INBOX_MESSAGES_PER_MINUTE
 }
 
+impl ChatInbox {
+    /// The keys a request's signature may be made with: the secret, and the next one during
+    /// a rotation. Unresolved references give none, so nothing verifies.
+    pub fn verifying_keys(&self) -> Vec<&[u8]> {
+        deployed::secrets_of(self).filter_map(|(_, secret)| secret.value()).map(str::as_bytes).collect()
+    }
+
+    /// The key callbacks are signed with; `None` if the secret was never resolved.
+    pub fn signing_key(&self) -> Option<&[u8]> {
+        self.secret.value().map(str::as_bytes)
+    }
+}
+
 impl std::fmt::Debug for ChatInbox {
     // Keeps the secret out of logs and panics.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -137,6 +158,8 @@ impl std::fmt::Debug for ChatInbox {
             .field("name", &self.name)
             .field("callback_url", &self.callback_url)
             .field("verified_identity", &self.verified_identity)
+            .field("secret", &self.secret)
+            .field("next_secret", &self.next_secret)
             .finish_non_exhaustive()
     }
 }
@@ -223,7 +246,23 @@ fn default_sweep_interval_ms() -> u64 {
 }
 
 impl DeskConfig {
+    /// The local desk's reading: secrets are values (a reference is an error naming its
+    /// field), bearer tokens and loopback URLs are fine.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config = Self::parse(text, Runtime::LocalDesk)?;
+        config.require_secret_values()?;
+        Ok(config)
+    }
+
+    /// Parses and validates everything but the values behind secret references, which
+    /// [`DeskConfig::resolve_secrets`] reads.
+    pub fn parse(text: &str, runtime: Runtime) -> Result<Self, ConfigError> {
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(invalid(
+                "(file)",
+                format!("{} bytes is over the limit of {MAX_CONFIG_BYTES}", text.len()),
+            ));
+        }
         let deserializer =
             toml::Deserializer::parse(text).map_err(|e| invalid("(file)", e.message().to_owned()))?;
         let config: DeskConfig = serde_path_to_error::deserialize(deserializer).map_err(|e| {
@@ -234,18 +273,13 @@ impl DeskConfig {
             )
         })?;
         config.validate()?;
+        deployed::check_runtime(&config, runtime)?;
         Ok(config)
     }
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-        Self::from_toml(&text)
-    }
-
-    /// On Lambda: the text of [`CONFIG_ENV`].
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let text = std::env::var(CONFIG_ENV).map_err(|_| ConfigError::MissingEnv)?;
         Self::from_toml(&text)
     }
 
@@ -266,11 +300,10 @@ impl DeskConfig {
             if !seen.insert(inbox.id.as_str()) {
                 return Err(invalid(field("id"), format!("duplicate inbox id {:?}", inbox.id)));
             }
-            if inbox.secret.len() < MIN_SECRET_LEN {
-                return Err(invalid(
-                    field("secret"),
-                    format!("must be at least {MIN_SECRET_LEN} characters"),
-                ));
+            for (name, secret) in deployed::secrets_of(inbox) {
+                if let Some(value) = secret.value() {
+                    check_secret_value(&field(name), secret.reference(), value)?;
+                }
             }
             validate_callback_url(&field("callback_url"), &inbox.callback_url)?;
             if let Some(text) = &inbox.acknowledgement {
@@ -317,7 +350,8 @@ impl DeskConfig {
 
     /// The key the agent API signs list cursors with (see [`AuthConfig::cursor_key`]).
     pub fn cursor_key(&self) -> Option<omnidesk_domain::cursor::CursorKey> {
-        let inbox_secrets: Vec<&str> = self.chat_inboxes.iter().map(|i| i.secret.as_str()).collect();
+        // The resolved values: a reference (`sm:…`) names a secret, it is none.
+        let inbox_secrets: Vec<&str> = self.chat_inboxes.iter().filter_map(|i| i.secret.value()).collect();
         self.auth.cursor_key(&inbox_secrets)
     }
 
@@ -360,6 +394,22 @@ pub(crate) fn validate_callback_url(field: &str, raw: &str) -> Result<(), Config
         "http" if loopback => Ok(()),
         _ => Err(invalid(field, "must be https (plain http only to 127.0.0.1, ::1 or localhost)")),
     }
+}
+
+/// A secret's value, literal or resolved: long enough to be worth a MAC.
+fn check_secret_value(
+    field: &str,
+    reference: Option<&omnidesk_domain::secrets::SecretRef>,
+    value: &str,
+) -> Result<(), ConfigError> {
+    if value.len() >= MIN_SECRET_LEN {
+        return Ok(());
+    }
+    let message = format!("must be at least {MIN_SECRET_LEN} characters");
+    Err(match reference {
+        Some(reference) => invalid(field, format!("the value of {reference} {message}")),
+        None => invalid(field, message),
+    })
 }
 
 fn validate_template(field: &str, text: &str) -> Result<(), ConfigError> {

@@ -10,6 +10,7 @@ mod limiter;
 mod mailer;
 mod notifier;
 mod queue;
+mod secrets;
 mod store;
 
 pub use blobs::{LOCAL_BLOB_PATH, LinkError, MemoryBlobStore};
@@ -19,6 +20,7 @@ pub use limiter::MemoryRateLimiter;
 pub use mailer::MemoryMailer;
 pub use notifier::RecordingNotifier;
 pub use queue::{MemoryQueue, QueueSettings};
+pub use secrets::MemorySecrets;
 pub use store::MemoryStore;
 
 use std::sync::Arc;
