@@ -107,7 +107,9 @@ fn pairs(text: &str) -> Vec<(String, Value)> {
         rest = after;
         let Some(after_colon) = rest.trim_start().strip_prefix(':') else { continue };
         let value_text = after_colon.trim_start();
-        if value_text.starts_with('"') {
+        if value_text.starts_with(['{', '[']) {
+            rest = value_text;
+        } else if value_text.starts_with('"') {
             let (value, after) = string_at(value_text);
             found.push((key, Value::Text(value)));
             rest = after;
@@ -153,6 +155,9 @@ mod tests {
         assert!(check(r#"{"delivery":"sent"}"#, output).is_err());
         assert!(check(r#"{"n":1}"#, output).is_err(), "only ticket numbers and versions vary");
         assert!(check(r#"{"missing":true}"#, output).is_err());
+        let list = r#"{"tickets":[{"number":3,"team":"frontline","sla":{"calendar":"24x7"}}],"next":null}"#;
+        assert!(check(r#"{"tickets":[{"number":1,"team":"frontline",…}],"next":null}"#, list).is_ok());
+        assert!(check(r#"{"sla":{"calendar":"business"}}"#, list).is_err());
         let pretty = "{\n  \"text\": \"your ticket is #12.\",\n  \"ok\": true\n}";
         assert!(check(r#"# "text":"your ticket is #1.", "ok":true"#, pretty).is_ok());
     }

@@ -84,7 +84,8 @@ fn require_tools() {
 /// All `blocks`, in this order, on one fresh desk.
 fn replay(order: &str, blocks: &[&Block]) -> Result<(), String> {
     let slug = order.replace(' ', "-");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("readme-replay-{slug}-{}", std::process::id()));
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("readme-replay-{slug}-{}", std::process::id()));
     let desk = Desk::start(&dir)?;
     for block in blocks {
         let started = Instant::now();
@@ -96,7 +97,12 @@ fn replay(order: &str, blocks: &[&Block]) -> Result<(), String> {
                 desk.log()
             )
         })?;
-        println!("{order}: block at README line {} ({}) in {:.1?}", block.line, block.section, started.elapsed());
+        println!(
+            "{order}: block at README line {} ({}) in {:.1?}",
+            block.line,
+            block.section,
+            started.elapsed()
+        );
     }
     drop(desk);
     let _ = std::fs::remove_dir_all(&dir);
@@ -213,7 +219,10 @@ fn watch(bash: &mut Child, block: &Block) -> Result<(), String> {
         }
     }
     if finished < block.steps.len() {
-        return Err(format!("the block stopped after {finished} of {} commands:\n{output}", block.steps.len()));
+        return Err(format!(
+            "the block stopped after {finished} of {} commands:\n{output}",
+            block.steps.len()
+        ));
     }
     Ok(())
 }
