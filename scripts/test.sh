@@ -8,7 +8,8 @@
 #   3. the agent API contract: schemathesis with openapi.yaml against the local desk;
 #   4. no DynamoDB Scan on any request path;
 #   5. the SAM template: cfn-lint, sam validate --lint and omnidesk's own template rules.
-# Python tools are installed by scripts/python-env.sh into a venv outside the clone.
+# Python tools are installed by scripts/python-env.sh into a venv outside the clone, and the
+# Debian tools the README walk-throughs use (curl, jq) by scripts/system-deps.sh.
 # Build output goes outside the clone too (CARGO_TARGET_DIR), so fresh clones build warm.
 set -euo pipefail
 
@@ -18,6 +19,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/omnidesk/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+
+step "system tools"
+scripts/system-deps.sh
 
 step "format"
 cargo fmt --all --check

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the few Debian tools the tests use beyond Rust and the Python venv, once:
+# curl and jq (the README walk-throughs, which a test replays, use both). Idempotent: a tool
+# already on PATH is left alone. Sourced or run by scripts/test.sh.
+set -euo pipefail
+
+missing=()
+for tool in curl jq; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+    echo "system-deps: installing ${missing[*]} from Debian's packages"
+    sudo=""
+    [[ "$(id -u)" == 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
