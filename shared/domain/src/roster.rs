@@ -2,7 +2,7 @@
 //!
 //! Profiles (teams, skills, languages, capacity) change only with the config, so they are
 //! read from it, never stored: starting a function writes nothing. Only presence and the last
-//! assignment live in the store. See ARCHITECTURE.md (data model).
+//! assignment live in the store. See ARCHITECTURE.md §4.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
