@@ -2,7 +2,9 @@
 //! agent, worked over `/v1`, merged, exported and erased; the role table route by route; and
 //! fifty agents grabbing one ticket at once.
 
+use omnidesk_domain::assignment::Presence;
 use omnidesk_domain::model::TicketNumber;
+use omnidesk_domain::ports::AgentActivity;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -143,6 +145,32 @@ impl TestDesk {
 const EMAIL: &str = "li.wei.customer@example.com";
 const PHONE: &str = "+8613800138000";
 const SECRET_TEXT: &str = "My card ends 4242 and I live at 88 Nanjing Road";
+
+/// Issue 13 item 3: agent profiles are read from the config, so starting the agent API
+/// stores nothing; only a presence change writes, and only the presence.
+pub async fn starting_the_agent_api_writes_nothing_to_the_store(backend: &Backend) {
+    let t = TestDesk::start_staffed(backend).await;
+    let agents = t.get("/v1/agents", ANALYST).await;
+    let listed: Vec<(&str, &str)> = agents
+        .as_array()
+        .expect("a list of agents")
+        .iter()
+        .map(|a| (a["id"].as_str().unwrap_or_default(), a["presence"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(listed, [("li", "offline"), ("wang", "offline")], "{agents}");
+    assert_eq!(agents[0]["capacity"], 3, "{agents}");
+    let stored = t.observe.agents.activities().await.expect("read the agents' activity");
+    assert!(stored.is_empty(), "nothing stored at start: {stored:?}");
+
+    let (status, body) = t
+        .api(Method::PUT, "/v1/agents/me/presence", Some(AGENT), Some(json!({ "presence": "online" })))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["agent"]["teams"], json!(["frontline"]), "the profile still comes with it: {body}");
+    let stored = t.observe.agents.activities().await.expect("read the agents' activity");
+    let expected = AgentActivity { presence: Presence::Online, last_assigned_at: None };
+    assert_eq!(stored.into_iter().collect::<Vec<_>>(), [("li".to_owned(), expected)]);
+}
 
 pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend) {
     let t = TestDesk::start_configured(

@@ -366,6 +366,7 @@ macro_rules! all_scenarios {
             injected_faults_change_nothing_in_the_outcome,
             a_fault_storm_then_a_redrive_gives_the_fault_free_outcome,
             agents_work_a_chat_ticket_from_routing_to_erasure,
+            starting_the_agent_api_writes_nothing_to_the_store,
             erasing_a_customer_who_shares_an_attachment_with_another_leaves_the_others_file,
             after_erasure_a_job_for_that_customer_in_the_queue_is_dropped,
             every_agent_route_needs_a_token_and_the_right_role,

@@ -25,11 +25,11 @@ async fn main() -> Result<(), Error> {
     let config =
         DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
     let store = Arc::new(aws.store()?);
-    agent_api::seed_agents(&*store, &config).await?;
     let ports = DeskPorts {
         tickets: store.clone(),
         customers: store.clone(),
-        agents: store.clone(),
+        // Profiles from the config: init writes nothing.
+        agents: Arc::new(config.roster(store.clone())),
         idempotency: store,
         outbound: Arc::new(aws.outbound_queue()?),
         // Without the email channel there is no mail bucket, and nothing to erase there.

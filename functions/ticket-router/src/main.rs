@@ -23,7 +23,7 @@ async fn main() -> Result<(), Error> {
         tickets: store.clone(),
         customers: store.clone(),
         idempotency: store.clone(),
-        agents: store.clone(),
+        agents: Arc::new(config.roster(store.clone())),
         limiter: store,
         outbound: Arc::new(aws.outbound_queue()?),
         clock: Arc::new(SystemClock),

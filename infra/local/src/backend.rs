@@ -10,7 +10,7 @@ use omnidesk_aws::Clients;
 use omnidesk_domain::faults::{FaultPlan, Faulty};
 use omnidesk_domain::memory::{MemoryBlobStore, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings};
 use omnidesk_domain::ports::{
-    AgentStore, BlobStore, Clock, CustomerStore, IdempotencyStore, Queue, RateLimiter, TicketStore,
+    AgentActivityStore, BlobStore, Clock, CustomerStore, IdempotencyStore, Queue, RateLimiter, TicketStore,
     Watermarks,
 };
 
@@ -23,7 +23,8 @@ pub struct DeskPorts {
     pub customers: Arc<dyn CustomerStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub limiter: Arc<dyn RateLimiter>,
-    pub agents: Arc<dyn AgentStore>,
+    /// Presence and last assignment; the profiles come from the config (`DeskConfig::roster`).
+    pub agents: Arc<dyn AgentActivityStore>,
     /// The SLA sweeper's watermark.
     pub watermarks: Arc<dyn Watermarks>,
     pub inbound: Arc<dyn Queue>,

@@ -31,7 +31,7 @@ use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_domain::desk::{AgentDesk, DeskPorts as AgentDeskPorts};
 use omnidesk_domain::dispatch::DispatcherPorts;
-use omnidesk_domain::ports::{Clock, OutboundNotifier, QueueError};
+use omnidesk_domain::ports::{AgentStore, Clock, OutboundNotifier, QueueError};
 use omnidesk_domain::router::RouterPorts;
 use omnidesk_domain::sla::{SweepError, SweepReport, SweeperPorts};
 use omnidesk_domain::system::RandomIds;
@@ -51,8 +51,6 @@ pub enum LocalError {
     Provision(#[from] provision::ProvisionError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
-    #[error("cannot store the agents: {0}")]
-    Agents(#[from] omnidesk_domain::ports::StoreError),
 }
 
 /// Where the local desk's mail goes out and comes in. Used only when the config has an
@@ -133,6 +131,7 @@ impl LocalDesk {
         notifier: Arc<dyn OutboundNotifier>,
         mail_folders: MailFolders,
     ) -> Self {
+        let agents: Arc<dyn AgentStore> = Arc::new(config.roster(ports.agents.clone()));
         let router = RouterHandler::new(
             &config,
             RouterPorts {
@@ -141,7 +140,7 @@ impl LocalDesk {
                 idempotency: ports.idempotency.clone(),
                 outbound: ports.outbound.clone(),
                 limiter: ports.limiter.clone(),
-                agents: ports.agents.clone(),
+                agents: agents.clone(),
                 clock: clock.clone(),
                 ids: Arc::new(RandomIds),
             },
@@ -152,7 +151,7 @@ impl LocalDesk {
             AgentDeskPorts {
                 tickets: ports.tickets.clone(),
                 customers: ports.customers.clone(),
-                agents: ports.agents.clone(),
+                agents: agents.clone(),
                 idempotency: ports.idempotency.clone(),
                 outbound: ports.outbound.clone(),
                 blobs: ports.blobs.clone(),
@@ -273,7 +272,6 @@ impl LocalDesk {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), LocalError> {
-        agent_api::seed_agents(&*self.ports.agents, &self.config).await?;
         let pollers = self.spawn_pollers();
         let result = axum::serve(listener, self.http_router()).with_graceful_shutdown(shutdown).await;
         for poller in pollers {

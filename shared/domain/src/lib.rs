@@ -19,6 +19,7 @@ pub mod outbound;
 pub mod ports;
 pub mod query;
 pub mod redrive;
+pub mod roster;
 pub mod router;
 pub mod secrets;
 pub mod sla;

@@ -1,6 +1,7 @@
 //! The ports: what the workflows need from the outside world. Each has an in-memory twin in
 //! [`crate::memory`] and an AWS adapter in `shared/aws`, with the same semantics.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -232,17 +233,49 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-/// Agents, their skills and capacity (from the config) and their presence (set through the
-/// agent API). Few and small: all of them are read at once.
+/// Agents as the desk sees them: each profile (teams, skills, languages, capacity) from the
+/// config joined with what changes at run time. Few and small: all of them are read at once.
+/// [`crate::roster::Roster`] is the one implementation; only the activity is stored.
 #[async_trait]
 pub trait AgentStore: Send + Sync {
     async fn agents(&self) -> Result<Vec<Agent>, StoreError>;
     async fn agent(&self, id: &str) -> Result<Option<Agent>, StoreError>;
-    /// Creates or replaces the agent's profile (teams, skills, languages, capacity), keeping
-    /// the presence and last assignment already stored.
-    async fn put_profile(&self, agent: &Agent) -> Result<(), StoreError>;
+    /// Fails with a conflict for an agent the config does not know.
     async fn set_presence(&self, id: &str, presence: Presence) -> Result<(), StoreError>;
     /// Records that the agent got a ticket at `at` (ties on load go to the longest idle).
+    async fn touch_assigned(&self, id: &str, at: Timestamp) -> Result<(), StoreError>;
+}
+
+/// What changes about an agent at run time. An agent with nothing stored is offline and was
+/// never assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentActivity {
+    #[serde(default = "offline")]
+    pub presence: Presence,
+    #[serde(default)]
+    pub last_assigned_at: Option<Timestamp>,
+}
+
+impl Default for AgentActivity {
+    fn default() -> Self {
+        Self { presence: offline(), last_assigned_at: None }
+    }
+}
+
+fn offline() -> Presence {
+    Presence::Offline
+}
+
+/// The stored side of the agents: presence and last assignment per agent id, written only
+/// when they change (never at start), so profiles stay in the config alone.
+#[async_trait]
+pub trait AgentActivityStore: Send + Sync {
+    /// Every agent with something stored, by id.
+    async fn activities(&self) -> Result<BTreeMap<String, AgentActivity>, StoreError>;
+    async fn activity(&self, id: &str) -> Result<Option<AgentActivity>, StoreError>;
+    /// Sets the presence, creating the record if needed.
+    async fn set_presence(&self, id: &str, presence: Presence) -> Result<(), StoreError>;
+    /// Sets the last assignment, creating the record if needed.
     async fn touch_assigned(&self, id: &str, at: Timestamp) -> Result<(), StoreError>;
 }
 

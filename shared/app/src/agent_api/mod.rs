@@ -17,7 +17,7 @@ use axum::http::request::Parts;
 use axum::routing::{get, post, put};
 use omnidesk_domain::desk::{AgentDesk, DeskError, DeskPorts, Staff};
 use omnidesk_domain::lifecycle::LifecycleError;
-use omnidesk_domain::ports::{AgentStore, StoreError};
+use omnidesk_domain::ports::StoreError;
 
 pub use auth::{Action, Authenticator, BearerTokens, ClaimsAuthenticator, Principal, Role, VerifiedClaims};
 
@@ -99,14 +99,6 @@ pub fn desk(config: &DeskConfig, ports: DeskPorts) -> AgentDesk {
             desk
         }
     }
-}
-
-/// Stores every `[[agents]]` profile, keeping presence already set: run at start.
-pub async fn seed_agents(store: &dyn AgentStore, config: &DeskConfig) -> Result<(), StoreError> {
-    for agent in &config.agents {
-        store.put_profile(&agent.agent()).await?;
-    }
-    Ok(())
 }
 
 impl From<DeskError> for ApiError {

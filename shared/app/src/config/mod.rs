@@ -349,6 +349,15 @@ impl DeskConfig {
     }
 
     /// The key the agent API signs list cursors with (see [`AuthConfig::cursor_key`]).
+    /// The agents: the profiles listed here joined with the presence in `activity`. Nothing
+    /// is written to build it, so a function's start costs no store write.
+    pub fn roster(
+        &self,
+        activity: Arc<dyn omnidesk_domain::ports::AgentActivityStore>,
+    ) -> omnidesk_domain::roster::Roster {
+        omnidesk_domain::roster::Roster::new(self.agents.iter().map(|agent| agent.agent()), activity)
+    }
+
     pub fn cursor_key(&self) -> Option<omnidesk_domain::cursor::CursorKey> {
         // The resolved values: a reference (`sm:…`) names a secret, it is none.
         let inbox_secrets: Vec<&str> = self.chat_inboxes.iter().filter_map(|i| i.secret.value()).collect();

@@ -24,8 +24,8 @@ use omnidesk_domain::{Status, Ticket};
 
 use super::DynamoStore;
 use super::capacity::{Access, item_size, read_units};
-use super::codec::decode;
 use super::keys::{self, Item};
+use super::ticket_item::read_ticket;
 use super::timers::{TIMER_DUE, due_key};
 use crate::errors::store_error;
 use crate::meter::Capacity;
@@ -179,7 +179,7 @@ impl DynamoStore {
                 Capacity::read(read_units(page.iter().map(item_size).sum()) / 2.0)
             });
             for item in output.items.unwrap_or_default() {
-                tickets.push(decode::<Ticket>("listed ticket", item)?);
+                tickets.push(read_ticket("listed ticket", item)?);
             }
             match output.last_evaluated_key {
                 Some(next) if !next.is_empty() => start_key = Some(next),

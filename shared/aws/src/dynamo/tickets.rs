@@ -11,6 +11,7 @@ use super::capacity::{Access, item_size, write_units};
 use super::codec::{decode, encode, number_attr, read_u64};
 use super::idempotency::{done_item, not_done_condition};
 use super::keys::{self, Item};
+use super::ticket_item::read_ticket;
 use super::{Condition, DynamoStore};
 use crate::errors::store_error;
 use crate::meter::Capacity;
@@ -47,7 +48,7 @@ impl TicketStore for DynamoStore {
 
     async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
         let item = self.get_item(keys::ticket_pk(number), keys::TICKET_SK).await?;
-        item.map(|item| decode(format_args!("ticket {number}"), item)).transpose()
+        item.map(|item| read_ticket(format_args!("ticket {number}"), item)).transpose()
     }
 
     async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError> {
@@ -141,7 +142,7 @@ impl DynamoStore {
                 Condition::new("#v = :expected").name("#v", VERSION).value(":expected", number_attr(expected))
             }
         };
-        let mut ticket = encode(format_args!("ticket {number}"), &commit.ticket)?;
+        let mut ticket = super::ticket_item::ticket_item(&commit.ticket)?;
         super::lists::add_list_attributes(&mut ticket, &commit.ticket);
         super::timers::index_ticket(&mut ticket, commit.ticket.due_at);
         writes.push(self.conditional_put(

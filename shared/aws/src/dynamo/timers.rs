@@ -12,8 +12,9 @@ use omnidesk_domain::ports::{StoreError, Watermarks};
 use omnidesk_domain::sla::sweeper::bucket_key;
 
 use super::capacity::{Access, item_size, read_units};
-use super::codec::{decode, epoch_seconds, read_epoch_seconds, string_attr};
+use super::codec::{epoch_seconds, read_epoch_seconds, string_attr};
 use super::keys::{self, Item};
+use super::ticket_item::read_ticket;
 use super::{Condition, DynamoStore};
 use crate::errors::store_error;
 use crate::meter::Capacity;
@@ -78,7 +79,8 @@ impl DynamoStore {
                 Capacity::read(units / 2.0)
             });
             for item in output.items.unwrap_or_default() {
-                tickets.push(decode(format_args!("due ticket in bucket {bucket}"), without_index(item))?);
+                tickets
+                    .push(read_ticket(format_args!("due ticket in bucket {bucket}"), without_index(item))?);
             }
             match output.last_evaluated_key {
                 Some(next) if !next.is_empty() => start_key = Some(next),
@@ -136,7 +138,7 @@ impl DynamoStore {
             let mut requests = Vec::with_capacity(chunk.len());
             for ticket in chunk {
                 let number = ticket.number;
-                let mut item = super::codec::encode(format_args!("ticket {number}"), ticket)?;
+                let mut item = super::ticket_item::ticket_item(ticket)?;
                 index_ticket(&mut item, ticket.due_at);
                 let item = keys::with_key(item, keys::ticket_pk(number), keys::TICKET_SK.to_owned());
                 let put = aws_sdk_dynamodb::types::PutRequest::builder()

@@ -42,7 +42,7 @@ fn world() -> World {
             idempotency: store.clone(),
             outbound: outbound.clone(),
             limiter: Arc::new(MemoryRateLimiter::default()),
-            agents: store.clone(),
+            agents: Arc::new(crate::roster::Roster::new(Vec::new(), store.clone())),
             clock: clock.clone(),
             ids: ids.clone(),
         },
@@ -51,7 +51,7 @@ fn world() -> World {
     let ports = DeskPorts {
         tickets: store.clone(),
         customers: store.clone(),
-        agents: store.clone(),
+        agents: Arc::new(crate::roster::Roster::new(Vec::new(), store.clone())),
         idempotency: store.clone(),
         outbound: outbound.clone(),
         blobs: blobs.clone(),

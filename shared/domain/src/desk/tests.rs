@@ -8,7 +8,6 @@ use jiff::Timestamp;
 use super::*;
 use crate::memory::{ManualClock, MemoryStore};
 use crate::model::{Actor, Channel, CustomerId, Status, Ticket, TicketNumber};
-use crate::ports::AgentStore;
 
 fn desk() -> (AgentDesk, Arc<MemoryStore>) {
     let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_795_424_400).unwrap()));
@@ -115,15 +114,19 @@ fn agent(id: &str, skills: &[&str], presence: crate::assignment::Presence) -> cr
 #[tokio::test]
 async fn a_waiting_ticket_is_offered_only_to_an_agent_with_the_skills_its_routing_asked_for() {
     use crate::assignment::Presence;
-    let (desk, store) = desk();
+    let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_795_424_400).unwrap()));
+    let store = Arc::new(MemoryStore::new());
+    let mut ports = crate::memory::desk_ports(store.clone(), clock);
+    let profiles =
+        [agent("generalist", &[], Presence::Offline), agent("refunder", &["refunds"], Presence::Offline)];
+    ports.agents = Arc::new(crate::roster::Roster::new(profiles, store.clone()));
+    let desk = AgentDesk::new(ports, None, EmailRules::default());
     let mut ticket = open_ticket(&store, 1).await;
     let version = ticket.version;
     let event =
         ticket.set_team(&Actor::System, Some("complaints".into()), "routed".into(), ticket.created_at);
     ticket.skills = ["refunds".to_owned()].into();
     desk.save(ticket, version, event.unwrap().into_iter().collect()).await.unwrap();
-    store.put_profile(&agent("generalist", &[], Presence::Offline)).await.unwrap();
-    store.put_profile(&agent("refunder", &["refunds"], Presence::Offline)).await.unwrap();
 
     let (_, offered) = desk.set_presence("generalist", Presence::Online).await.unwrap();
     assert!(offered.is_empty(), "the generalist lacks the skill: {offered:?}");

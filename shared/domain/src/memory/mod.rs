@@ -26,9 +26,10 @@ pub use store::MemoryStore;
 use std::sync::Arc;
 
 use crate::ports::{Clock, Queue};
+use crate::roster::Roster;
 use crate::router::RouterPorts;
 
-/// The router's ports on one in-memory store (tickets, customers, idempotency), a fresh
+/// The router's ports on one in-memory store (tickets, customers, idempotency), no agents, a fresh
 /// rate limiter and deterministic ids: what tests and benchmarks wire up.
 pub fn router_ports(store: Arc<MemoryStore>, outbound: Arc<dyn Queue>, clock: Arc<dyn Clock>) -> RouterPorts {
     RouterPorts {
@@ -37,19 +38,19 @@ pub fn router_ports(store: Arc<MemoryStore>, outbound: Arc<dyn Queue>, clock: Ar
         idempotency: store.clone(),
         outbound,
         limiter: Arc::new(MemoryRateLimiter::default()),
-        agents: store,
+        agents: Arc::new(Roster::new(Vec::new(), store)),
         clock,
         ids: Arc::new(SequentialIds::default()),
     }
 }
 
-/// The agent desk's ports on one in-memory store, an empty blob store, a fresh outbound
+/// The agent desk's ports on one in-memory store, no agents, an empty blob store, a fresh outbound
 /// queue and deterministic ids.
 pub fn desk_ports(store: Arc<MemoryStore>, clock: Arc<dyn Clock>) -> crate::desk::DeskPorts {
     crate::desk::DeskPorts {
         tickets: store.clone(),
         customers: store.clone(),
-        agents: store.clone(),
+        agents: Arc::new(Roster::new(Vec::new(), store.clone())),
         idempotency: store,
         outbound: Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default())),
         blobs: Arc::new(MemoryBlobStore::default()),

@@ -5,12 +5,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::assignment::{Agent, Presence};
+use crate::assignment::Presence;
 use crate::log_id::Hashed;
 use crate::model::{Customer, CustomerId, Identity, Message, Ticket, TicketEvent, TicketNumber};
 use crate::ports::{
-    AgentStore, AuditEntry, CustomerStore, Idempotency, IdempotencyRecord, IdempotencyStore, StoreError,
-    ThreadClaim, ThreadKey, TicketCommit, TicketStore, Watermarks, key_digest,
+    AgentActivity, AgentActivityStore, AuditEntry, CustomerStore, Idempotency, IdempotencyRecord,
+    IdempotencyStore, StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore, Watermarks, key_digest,
 };
 use crate::query::{QueryError, TicketFilter, TicketPage};
 use crate::sla::sweeper::bucket_of;
@@ -37,7 +37,8 @@ struct State {
     /// By [`key_digest`], as the table keeps them.
     idempotency: HashMap<String, IdempotencyEntry>,
     audit: BTreeMap<CustomerId, Vec<AuditEntry>>,
-    agents: BTreeMap<String, Agent>,
+    /// Presence and last assignment by agent id; profiles come from the config.
+    agents: BTreeMap<String, AgentActivity>,
     /// The sparse due index, as the `timers` GSI: (minute bucket, due_at, ticket) for every
     /// ticket with a `due_at`, kept in step with the ticket on each commit.
     due: BTreeSet<(Timestamp, Timestamp, TicketNumber)>,
@@ -409,40 +410,22 @@ impl CustomerStore for MemoryStore {
 }
 
 #[async_trait]
-impl AgentStore for MemoryStore {
-    async fn agents(&self) -> Result<Vec<Agent>, StoreError> {
-        Ok(self.lock().agents.values().cloned().collect())
+impl AgentActivityStore for MemoryStore {
+    async fn activities(&self) -> Result<BTreeMap<String, AgentActivity>, StoreError> {
+        Ok(self.lock().agents.clone())
     }
 
-    async fn agent(&self, id: &str) -> Result<Option<Agent>, StoreError> {
-        Ok(self.lock().agents.get(id).cloned())
-    }
-
-    async fn put_profile(&self, agent: &Agent) -> Result<(), StoreError> {
-        let mut state = self.lock();
-        let mut profile = agent.clone();
-        if let Some(stored) = state.agents.get(&agent.id) {
-            profile.presence = stored.presence;
-            profile.last_assigned_at = stored.last_assigned_at;
-        }
-        state.agents.insert(agent.id.clone(), profile);
-        Ok(())
+    async fn activity(&self, id: &str) -> Result<Option<AgentActivity>, StoreError> {
+        Ok(self.lock().agents.get(id).copied())
     }
 
     async fn set_presence(&self, id: &str, presence: Presence) -> Result<(), StoreError> {
-        match self.lock().agents.get_mut(id) {
-            Some(agent) => {
-                agent.presence = presence;
-                Ok(())
-            }
-            None => Err(StoreError::Conflict(format!("agent {id} does not exist"))),
-        }
+        self.lock().agents.entry(id.to_owned()).or_default().presence = presence;
+        Ok(())
     }
 
     async fn touch_assigned(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {
-        if let Some(agent) = self.lock().agents.get_mut(id) {
-            agent.last_assigned_at = Some(at);
-        }
+        self.lock().agents.entry(id.to_owned()).or_default().last_assigned_at = Some(at);
         Ok(())
     }
 }

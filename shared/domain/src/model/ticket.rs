@@ -105,6 +105,7 @@ pub struct Ticket {
     pub requester: CustomerId,
     pub team: Option<String>,
     pub assignee: Option<String>,
+    #[serde(default)]
     pub tags: BTreeSet<String>,
     pub category: Option<String>,
     /// Set on a follow-up opened by a message to a closed ticket.
