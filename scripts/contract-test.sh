@@ -217,6 +217,10 @@ call("eraseCustomer", 200, {"id": third})
 call("viewTicket", 200, {"number": 3})
 PY
 
+# The chat webhook is in the spec for its clients, but not fuzzed here: without the inbox
+# secret every generated request is a 401, which proves nothing, and its deep request schema
+# once tripped an internal error of schemathesis' coverage phase (a flaky run, not a finding).
+# The end-to-end scenarios hold it to its contract (202, 400 naming the field, 401, 413, 429).
 # Schemathesis writes its caches in the working directory: keep them out of the clone.
 cd "$work"
 started=$SECONDS
@@ -227,6 +231,7 @@ timeout --signal=INT --kill-after=10 "$time_limit" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing,stateful \
+    --exclude-operation-id postChatMessage \
     --max-examples "$max_examples" \
     ${CONTRACT_SEED:+--seed "$CONTRACT_SEED"} \
     --workers 2 \
