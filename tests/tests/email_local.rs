@@ -333,7 +333,10 @@ async fn the_local_desk_simulates_ses_verdicts_named_on_the_post_and_passes_ever
 
 /// The golden fixtures of the email parser: real-client shapes, malformed ones included.
 fn fixture_mails() -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/domain/tests/fixtures/email");
+    // The golden fixtures live with the parser, in the domain crate of this workspace.
+    let workspace =
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the tests crate is in the workspace");
+    let dir = workspace.join("shared/domain/tests/fixtures/email");
     files_in(&dir, "eml")
         .into_iter()
         .map(|path| {
