@@ -369,6 +369,7 @@ macro_rules! all_scenarios {
             starting_the_agent_api_writes_nothing_to_the_store,
             erasing_a_customer_who_shares_an_attachment_with_another_leaves_the_others_file,
             after_erasure_a_job_for_that_customer_in_the_queue_is_dropped,
+            an_erasure_request_returns_a_job_that_lists_every_store_clears_tags_and_runs_twice_harmlessly,
             every_agent_route_needs_a_token_and_the_right_role,
             fifty_concurrent_assignments_of_one_ticket_one_wins,
             the_ticket_view_shows_sla_timers_that_agent_actions_move,

@@ -1,6 +1,6 @@
-//! Privacy end to end, on both backends: an erasure that reaches only its own customer's files,
-//! and the jobs still parked for them; an export without internal notes whose file links
-//! work for whoever holds them.
+//! Privacy end to end, on both backends: an erasure that runs as a job, reports every store
+//! it went through and reaches only its own customer's files, and the jobs still parked for
+//! them; an export without internal notes whose file links work for whoever holds them.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -65,6 +65,25 @@ impl TestDesk {
         assert!(found, "ticket {number} never opened");
     }
 
+    /// Asks for an erasure (202 and a job), then waits until the router has run the job to
+    /// its end; the finished job.
+    pub(crate) async fn erase(&self, customer: &str) -> Value {
+        let (status, job) =
+            self.api(Method::POST, &format!("/v1/customers/{customer}/erase"), Some(ADMIN), None).await;
+        assert_eq!(status, 202, "{job}");
+        assert_eq!(job["status"], "queued", "{job}");
+        let url = job["status_url"].as_str().expect("a status url").to_owned();
+        let deadline = tokio::time::Instant::now() + self.backend.patience();
+        loop {
+            let job = self.get(&url, ADMIN).await;
+            if job["status"] == "done" || job["status"] == "failed" {
+                return job;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the erasure job never finished: {job}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Opens a link from an export: the local desk's own path, or an absolute (S3) URL.
     async fn open_link(&self, url: &str) -> (u16, String) {
         let url = if url.starts_with('/') { self.url(url) } else { url.to_owned() };
@@ -98,13 +117,10 @@ pub async fn erasing_a_customer_who_shares_an_attachment_with_another_leaves_the
     let ana_export = t.get(&format!("/v1/customers/{ana}/export"), SUPERVISOR).await;
     assert_ne!(first_link(&bo_export), first_link(&ana_export), "one object per received mail");
 
-    let (status, report) =
-        t.api(Method::POST, &format!("/v1/customers/{ana}/erase"), Some(ADMIN), None).await;
-    assert_eq!(status, 200, "{report}");
-    let deleted: Vec<&str> =
-        report["blobs_deleted"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert!(deleted.iter().any(|k| k.starts_with("attachments/")), "{report}");
-    assert!(deleted.iter().any(|k| k.starts_with("inbound/")), "the raw mail goes too: {report}");
+    let job = t.erase(&ana).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["stores"]["blob_store"]["attachment"], 1, "{job}");
+    assert_eq!(job["stores"]["blob_store"]["raw_mail"], 1, "the raw mail goes too: {job}");
 
     // Bo's file is still there and his (fresh) export link opens it.
     let bo_export = t.get(&format!("/v1/customers/{bo}/export"), SUPERVISOR).await;
@@ -135,10 +151,8 @@ pub async fn after_erasure_a_job_for_that_customer_in_the_queue_is_dropped(backe
         .as_str()
         .unwrap()
         .to_owned();
-    let (status, report) =
-        t.api(Method::POST, &format!("/v1/customers/{customer}/erase"), Some(ADMIN), None).await;
-    assert_eq!(status, 200, "{report}");
-    assert_eq!(report["queues"]["outbound_jobs_dropped_on_receipt"], 1, "{report}");
+    let job = t.erase(&customer).await;
+    assert_eq!(job["stores"]["outbound_queue"]["job_dropped_on_receipt"], 1, "{job}");
 
     // The provider is back and ops redrive the parked job: it is dropped on receipt.
     t.receiver.set_down(false);
@@ -150,4 +164,74 @@ pub async fn after_erasure_a_job_for_that_customer_in_the_queue_is_dropped(backe
     assert_eq!(t.receiver.attempts().len(), attempts_before, "nothing was sent to the erased customer");
     assert!(t.receiver.delivered().is_empty());
     assert_eq!(t.depths().await.outbound_dead_letter.total(), 0);
+}
+
+pub async fn an_erasure_request_returns_a_job_that_lists_every_store_clears_tags_and_runs_twice_harmlessly(
+    backend: &Backend,
+) {
+    let t = TestDesk::start_configured(backend, &format!("{STAFF}\n[email]\naddress = \"{DESK}\"\n")).await;
+    t.post_mail(mail_with_attachment(ANA, "m-ana-2@mail.example", "Ana asks about her invoice")).await;
+    t.wait_for_ticket(1).await;
+    t.post_mail(mail_with_attachment(BO, "m-bo-2@mail.example", "Bo asks too")).await;
+    t.wait_for_ticket(2).await;
+    assert!(t.drained().await);
+    // An agent tags and files Ana's ticket with words that name her.
+    let version = t.get("/v1/tickets/1", SUPERVISOR).await["ticket"]["version"].clone();
+    let patch =
+        json!({ "version": version, "tags": ["ana-private-vip"], "category": "refund-for-ana-private" });
+    let (status, body) = t.api(Method::PATCH, "/v1/tickets/1", Some(SUPERVISOR), Some(patch)).await;
+    assert_eq!(status, 200, "{body}");
+
+    let ana = t.get(&format!("/v1/customers?email={ANA}"), ADMIN).await["id"].as_str().unwrap().to_owned();
+    let bo = t.get(&format!("/v1/customers?email={BO}"), ADMIN).await["id"].as_str().unwrap().to_owned();
+    let job = t.erase(&ana).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["leftovers"], json!({}), "{job}");
+    assert!(job["attempts"].as_u64().unwrap() >= 1);
+    let stores = &job["stores"];
+    for (store, kind, least) in [
+        ("table", "ticket", 1),
+        ("table", "message", 1),
+        ("table", "event", 2),
+        ("table", "customer", 1),
+        ("table", "identity_claim", 1),
+        ("table", "audit_entry", 1),
+        ("blob_store", "attachment", 1),
+        ("blob_store", "raw_mail", 1),
+        ("outbound_queue", "job_dropped_on_receipt", 0),
+        ("inbound_queue", "ticket_closed_to_late_messages", 1),
+    ] {
+        let count = stores[store][kind].as_u64().unwrap_or_else(|| panic!("{store}.{kind} missing: {job}"));
+        assert!(count >= least, "{store}.{kind} = {count}: {job}");
+    }
+
+    // Tags, category and the events that named them are gone; the facts stay.
+    let ticket = t.get("/v1/tickets/1", ADMIN).await;
+    assert_eq!(ticket["ticket"]["tags"], json!([]), "{ticket}");
+    assert!(ticket["ticket"]["category"].is_null(), "{ticket}");
+    let everything = t.everything_stored().await;
+    for needle in [ANA, "ana-private-vip", "refund-for-ana-private", "Ana asks about her invoice"] {
+        assert!(!everything.contains(needle), "{needle:?} survived erasure");
+    }
+    // Bo shares the file and keeps it.
+    let bo_export = t.get(&format!("/v1/customers/{bo}/export"), SUPERVISOR).await;
+    let (status, body) = t.open_link(&first_link(&bo_export)).await;
+    assert_eq!((status, body.as_str()), (200, SHARED_FILE));
+
+    // A second request is another job that finds nothing left and changes nothing.
+    let again = t.erase(&ana).await;
+    assert_eq!(again["status"], "done", "{again}");
+    assert_ne!(again["id"], job["id"]);
+    for (store, kinds) in again["stores"].as_object().unwrap() {
+        for (kind, count) in kinds.as_object().unwrap() {
+            let expected = u64::from(store == "table" && kind == "audit_entry");
+            assert_eq!(count.as_u64(), Some(expected), "{store}.{kind} on the second run: {again}");
+        }
+    }
+    // The first job's status still reads as it ended.
+    let first = t.get(job["status_url"].as_str().unwrap(), ADMIN).await;
+    assert_eq!(first["status"], "done");
+    let (status, body) =
+        t.api(Method::GET, &format!("/v1/customers/{ana}/erasures/era_unknown"), Some(ADMIN), None).await;
+    assert_eq!(status, 404, "{body}");
 }

@@ -16,11 +16,13 @@ use omnidesk_app::email_inbound::{EmailInbound, Ingested, RAW_MAIL_PREFIX};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::ticket_router::RouterHandler;
+use omnidesk_domain::desk::{ErasureStatus, Staff};
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::memory::{
     ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds,
 };
-use omnidesk_domain::ports::{BlobStore, Clock};
+use omnidesk_domain::model::{Customer, CustomerId};
+use omnidesk_domain::ports::{BlobStore, Clock, CustomerStore};
 use omnidesk_domain::sla::SweeperPorts;
 use tower::ServiceExt;
 
@@ -94,6 +96,32 @@ async fn ticket_router_sqs_batch() {
     // Both records are one conversation: one ticket, one acknowledgement.
     assert_eq!(store.all_tickets().len(), 1);
     assert_eq!(outbound.len(), 1);
+}
+
+/// An erasure job the agent API queued: the router runs it to the end.
+async fn ticket_router_erasure_job() {
+    let event: SqsEvent = serde_json::from_str(&read("ticket-router/erasure-job.json")).expect("SQS event");
+    let clock = clock();
+    let config = example_config();
+    let store = Arc::new(MemoryStore::new());
+    // The customer the sample names, and the job the agent API recorded for it.
+    let customer = Customer::new(CustomerId::new("cus_sample"), Some("Li Wei".into()), vec![], clock.now());
+    store.create(&customer).await.unwrap();
+    let jobs = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
+    let ports = omnidesk_domain::memory::desk_ports(store.clone(), clock.clone());
+    let desk = Arc::new(agent_api::desk(&config, ports).with_erasure_queue(jobs.clone()));
+    let job = desk.request_erasure(&Staff("adam".into()), &customer.id).await.unwrap();
+    assert_eq!((job.id.as_str(), jobs.len()), ("era_000001", 1), "the job the sample names");
+
+    let outbound = Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default()));
+    let handler =
+        RouterHandler::new(&config, omnidesk_domain::memory::router_ports(store.clone(), outbound, clock))
+            .with_erasures(desk.clone());
+    let response = handler.handle(event).await;
+    assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
+    let job = desk.erasure_job(&customer.id, &job.id).await.unwrap();
+    assert_eq!(job.status, ErasureStatus::Done, "{job:?}");
+    assert!(!store.dump().contains("Li Wei"));
 }
 
 async fn outbound_dispatcher_sqs_batch() {
@@ -222,10 +250,11 @@ async fn every_sample_event_runs_through_its_handler() {
             "chat-webhook/post-message.json" => chat_webhook_post_message().await,
             "email-inbound/ses-receipt.json" => email_inbound_ses_receipt().await,
             "ticket-router/sqs-batch.json" => ticket_router_sqs_batch().await,
+            "ticket-router/erasure-job.json" => ticket_router_erasure_job().await,
             "outbound-dispatcher/sqs-batch.json" => outbound_dispatcher_sqs_batch().await,
             "sla-sweeper/schedule.json" => sla_sweeper_schedule().await,
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 6);
+    assert_eq!(files.len(), 7);
 }

@@ -40,8 +40,9 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };
-    let api =
-        AgentApi { desk: Arc::new(agent_api::desk(&config, ports)), auth: Arc::new(ClaimsAuthenticator) };
+    // Erasure runs as a job: queued here, run by ticket-router off the request path.
+    let desk = agent_api::desk(&config, ports).with_erasure_queue(Arc::new(aws.inbound_queue()?));
+    let api = AgentApi { desk: Arc::new(desk), auth: Arc::new(ClaimsAuthenticator) };
     let app = agent_api::lambda_router(api).layer(axum::middleware::map_request(attach_claims));
     lambda_http::run(app).await
 }

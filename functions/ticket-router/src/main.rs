@@ -1,14 +1,19 @@
 //! ticket-router: consumes the inbound queue (SQS, ReportBatchItemFailures). The workflow is
-//! `omnidesk_domain::router`, the batch handling `omnidesk_app::ticket_router`.
+//! `omnidesk_domain::router`, the batch handling `omnidesk_app::ticket_router`; the erasure
+//! jobs the agent API queues there run here too (`omnidesk_domain::desk`).
 
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use omnidesk_app::agent_api;
 use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_aws::AwsEnvironment;
+use omnidesk_domain::desk::DeskPorts;
+use omnidesk_domain::memory::MemoryBlobStore;
+use omnidesk_domain::ports::BlobStore;
 use omnidesk_domain::router::RouterPorts;
 use omnidesk_domain::system::{RandomIds, SystemClock};
 
@@ -19,21 +24,41 @@ async fn main() -> Result<(), Error> {
     // No secrets: this function's role may read none.
     let config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, None).await?;
     let store = Arc::new(aws.store()?);
+    let outbound = Arc::new(aws.outbound_queue()?);
+    let agents = Arc::new(config.roster(store.clone()));
     let ports = RouterPorts {
         tickets: store.clone(),
         customers: store.clone(),
         idempotency: store.clone(),
-        agents: Arc::new(config.roster(store.clone())),
-        limiter: store,
-        outbound: Arc::new(aws.outbound_queue()?),
+        agents: agents.clone(),
+        limiter: store.clone(),
+        outbound: outbound.clone(),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };
     let mut handler = RouterHandler::new(&config, ports);
-    // Mail too large for a queue message waits in the mail bucket (only with email on).
-    if let Ok(blobs) = aws.blobs() {
-        handler = handler.with_blobs(Arc::new(blobs));
-    }
+    // Mail too large for a queue message waits in the mail bucket (only with email on); an
+    // erasure deletes raw mail and attachments there. Without email there is no bucket, and
+    // nothing to delete.
+    let blobs: Arc<dyn BlobStore> = match aws.blobs() {
+        Ok(blobs) => {
+            let blobs = Arc::new(blobs);
+            handler = handler.with_blobs(blobs.clone());
+            blobs
+        }
+        Err(_) => Arc::new(MemoryBlobStore::default()),
+    };
+    let desk = DeskPorts {
+        tickets: store.clone(),
+        customers: store.clone(),
+        agents,
+        idempotency: store,
+        outbound,
+        blobs,
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+    };
+    let handler = handler.with_erasures(Arc::new(agent_api::desk(&config, desk)));
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(handler.handle(event.payload).await)

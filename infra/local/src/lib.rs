@@ -146,19 +146,24 @@ impl LocalDesk {
             },
         )
         .with_blobs(ports.blobs.clone());
-        let agent_desk = Arc::new(omnidesk_app::agent_api::desk(
-            &config,
-            AgentDeskPorts {
-                tickets: ports.tickets.clone(),
-                customers: ports.customers.clone(),
-                agents: agents.clone(),
-                idempotency: ports.idempotency.clone(),
-                outbound: ports.outbound.clone(),
-                blobs: ports.blobs.clone(),
-                clock: clock.clone(),
-                ids: Arc::new(RandomIds),
-            },
-        ));
+        let agent_desk = Arc::new(
+            omnidesk_app::agent_api::desk(
+                &config,
+                AgentDeskPorts {
+                    tickets: ports.tickets.clone(),
+                    customers: ports.customers.clone(),
+                    agents: agents.clone(),
+                    idempotency: ports.idempotency.clone(),
+                    outbound: ports.outbound.clone(),
+                    blobs: ports.blobs.clone(),
+                    clock: clock.clone(),
+                    ids: Arc::new(RandomIds),
+                },
+            )
+            .with_erasure_queue(ports.inbound.clone()),
+        );
+        // Erasure jobs run where they do on AWS: in the router, off the inbound queue.
+        let router = router.with_erasures(agent_desk.clone());
         let dispatcher_ports = DispatcherPorts {
             idempotency: ports.idempotency.clone(),
             notifier,

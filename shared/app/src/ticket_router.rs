@@ -1,8 +1,10 @@
-//! The `ticket-router` edge: SQS records of `InboundMessage`s into the domain router.
+//! The `ticket-router` edge: SQS records of `InboundMessage`s into the domain router, and the
+//! runs of erasure jobs the agent API queues on the same queue.
 
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use omnidesk_domain::desk::{AgentDesk, DeskError, ErasureJobMessage, JobRun};
 use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
 use omnidesk_domain::ports::BlobStore;
@@ -15,6 +17,8 @@ pub struct RouterHandler {
     router: TicketRouter,
     /// Where inbound messages too large for the queue are kept ([`InboundPointer`]).
     blobs: Option<Arc<dyn BlobStore>>,
+    /// Runs erasure jobs ([`ErasureJobMessage`]); without it such a message is refused.
+    erasures: Option<Arc<AgentDesk>>,
 }
 
 impl RouterHandler {
@@ -34,12 +38,18 @@ impl RouterHandler {
             Ok(None) => {}
             Err(error) => tracing::error!(%error, "router.sla_config_invalid"),
         }
-        Self { router, blobs: None }
+        Self { router, blobs: None, erasures: None }
     }
 
     /// Reads messages queued by pointer from `blobs` (the email channel's bucket).
     pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
         self.blobs = Some(blobs);
+        self
+    }
+
+    /// Runs the erasure jobs queued here with `desk`.
+    pub fn with_erasures(mut self, desk: Arc<AgentDesk>) -> Self {
+        self.erasures = Some(desk);
         self
     }
 
@@ -53,6 +63,9 @@ impl RouterHandler {
             Err(EnvelopeError::WrongKind { found, .. }) if found == InboundPointer::KIND => {
                 self.load(&body).await?
             }
+            Err(EnvelopeError::WrongKind { found, .. }) if found == ErasureJobMessage::KIND => {
+                return self.run_erasure(&body).await;
+            }
             Err(error) => return Err(RecordError::Poison(error.to_string())),
         };
         let result = if inbound.is_bounce() {
@@ -64,6 +77,29 @@ impl RouterHandler {
             Ok(()) => Ok(()),
             Err(error) if error.is_retryable() => Err(RecordError::Retry(error.to_string())),
             Err(error) => Err(RecordError::Poison(error.to_string())),
+        }
+    }
+
+    /// One run of an erasure job. A run that found something left asks for the message
+    /// again: the queue redelivers it after its visibility timeout, which also gives the
+    /// requester index time to show a ticket it showed late.
+    async fn run_erasure(&self, body: &str) -> Result<(), RecordError> {
+        let message: ErasureJobMessage = open(body).map_err(|e| RecordError::Poison(e.to_string()))?;
+        let Some(desk) = &self.erasures else {
+            return Err(RecordError::Poison("an erasure job, but this router runs none".into()));
+        };
+        match desk.run_erasure_job(&message).await {
+            Ok(JobRun::Finished(_)) => Ok(()),
+            Ok(JobRun::Again(job)) => Err(RecordError::Retry(format!(
+                "erasure job {} found {:?} left after run {}: running again",
+                job.id, job.leftovers, job.attempts
+            ))),
+            // The job record expired or never existed: nothing to run, ever.
+            Err(DeskError::NotFound(what)) => Err(RecordError::Poison(format!("{what} not found"))),
+            Err(error @ (DeskError::Invalid(_) | DeskError::Lifecycle(_))) => {
+                Err(RecordError::Poison(error.to_string()))
+            }
+            Err(error) => Err(RecordError::Retry(error.to_string())),
         }
     }
 

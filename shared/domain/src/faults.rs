@@ -171,6 +171,9 @@ impl<T: TicketStore + ?Sized> TicketStore for Faulty<T> {
     async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError> {
         self.plan.run(|| self.inner.rewrite_messages(number, messages), store_down).await
     }
+    async fn rewrite_events(&self, number: TicketNumber, events: &[TicketEvent]) -> Result<(), StoreError> {
+        self.plan.run(|| self.inner.rewrite_events(number, events), store_down).await
+    }
 
     async fn due_tickets(
         &self,

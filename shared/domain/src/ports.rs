@@ -155,6 +155,10 @@ pub trait TicketStore: Send + Sync {
     /// Replaces stored messages of a ticket with new contents under the same id and time
     /// (erasure); messages that do not exist are not created.
     async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError>;
+    /// Replaces stored events of a ticket with new contents under the same `seq` (erasure of
+    /// the text agents typed into tags and categories); events that do not exist are not
+    /// created.
+    async fn rewrite_events(&self, number: TicketNumber, events: &[TicketEvent]) -> Result<(), StoreError>;
     /// The due index (SLA sweeper): up to `limit` tickets whose `due_at` lies in the minute
     /// starting at `bucket` and is at or before `up_to`, earliest first. Only tickets with a
     /// `due_at` are indexed. On DynamoDB this reads a sparse GSI, so a ticket may show as it

@@ -1,14 +1,16 @@
-//! `/v1/customers...`: find, view, merge, export, erase.
+//! `/v1/customers...`: find, view, merge, export, erase (a job) and the erasure job's status.
 
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use bytes::Bytes;
-use omnidesk_domain::desk::{CustomerExport, CustomerView, ErasureReport, MergedCustomers};
+use omnidesk_domain::desk::{CustomerExport, CustomerView, ErasureJob, MergedCustomers};
 use omnidesk_domain::model::{Customer, Identity};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::extract::{self, PathId, customer_id};
+use super::extract::{self, PathId, PathIds, customer_id};
 use super::{Action, Api, Caller};
 use crate::error::ApiError;
 
@@ -81,11 +83,36 @@ pub(super) async fn export(
     Ok(Json(api.desk.export(&staff, &customer_id(&id)?).await?))
 }
 
+/// An erasure job and where to read its status.
+#[derive(Debug, Serialize)]
+pub(super) struct JobOut {
+    #[serde(flatten)]
+    job: ErasureJob,
+    status_url: String,
+}
+
+impl From<ErasureJob> for JobOut {
+    fn from(job: ErasureJob) -> Self {
+        Self { status_url: job.status_path(), job }
+    }
+}
+
+/// 202: the job is recorded and queued; the erasure runs off the request path.
 pub(super) async fn erase(
     State(api): Api,
     caller: Caller,
     PathId(id): PathId,
-) -> Result<Json<ErasureReport>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let staff = caller.may(Action::Erase)?;
-    Ok(Json(api.desk.erase(&staff, &customer_id(&id)?).await?))
+    let job = JobOut::from(api.desk.request_erasure(&staff, &customer_id(&id)?).await?);
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, job.status_url.clone())], Json(job)))
+}
+
+pub(super) async fn erasure(
+    State(api): Api,
+    caller: Caller,
+    PathIds(id, job): PathIds,
+) -> Result<Json<JobOut>, ApiError> {
+    caller.may(Action::Erase)?;
+    Ok(Json(api.desk.erasure_job(&customer_id(&id)?, &job).await?.into()))
 }

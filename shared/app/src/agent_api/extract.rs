@@ -56,6 +56,20 @@ pub fn customer_id(raw: &str) -> Result<CustomerId, ApiError> {
 /// UTF-8 names no ticket or customer: 404 in the desk's error shape, not axum's plain text.
 pub struct PathId(pub String);
 
+/// A route's two path parameters (`{id}` and `{job}`), failing like [`PathId`].
+pub struct PathIds(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(Path((first, second))) => Ok(PathIds(first, second)),
+            Err(_) => Err(ApiError::not_found("no such customer or job")),
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = ApiError;
 

@@ -54,6 +54,7 @@ pub fn router(api: AgentApi) -> Router {
         .route("/v1/customers/{id}/merge", post(customers::merge))
         .route("/v1/customers/{id}/export", get(customers::export))
         .route("/v1/customers/{id}/erase", post(customers::erase))
+        .route("/v1/customers/{id}/erasures/{job}", get(customers::erasure))
         .route("/v1/agents", get(agents::list))
         .route("/v1/agents/me", get(agents::own))
         .route("/v1/agents/me/presence", put(agents::presence))

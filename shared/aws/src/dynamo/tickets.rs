@@ -113,6 +113,20 @@ impl TicketStore for DynamoStore {
         Ok(())
     }
 
+    async fn rewrite_events(&self, number: TicketNumber, events: &[TicketEvent]) -> Result<(), StoreError> {
+        let pk = keys::ticket_pk(number);
+        for event in events {
+            let item = encode(format_args!("event of ticket {number}"), event)?;
+            // Only over a stored event, as with messages.
+            let exists = Condition::new("attribute_exists(#pk)").name("#pk", keys::PK);
+            match self.put_if(keys::with_key(item, pk.clone(), keys::event_sk(event.seq)), exists).await {
+                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+
     async fn due_tickets(
         &self,
         bucket: Timestamp,

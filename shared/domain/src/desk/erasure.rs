@@ -5,7 +5,9 @@
 //! (their claims are given up, so the addresses are nowhere in the table); every message of
 //! their tickets loses its text, attachments and raw mail (the blobs are deleted: each belongs
 //! to one received mail, so no other customer's file goes with them); the tickets lose
-//! subject, copied addresses, tags and category and are marked erased; the stored outcomes of
+//! subject, copied addresses, tags and category and are marked erased, and their events lose
+//! the tag and category names agents typed (the events stay, so counts do not change); the
+//! stored outcomes of
 //! their inbound messages lose the acknowledgements they held. Thread keys are stored only as
 //! digests ([`crate::ports::ThreadKey::digest`]), so nothing there names them. Jobs still
 //! waiting in a queue or dead-letter queue are reached through the dispatcher's idempotency
@@ -14,7 +16,9 @@
 //! (see `router::erased`). Numbers, statuses, times and events stay, so metrics do not change.
 //!
 //! Every step is repeatable, and the erasure re-checks: it makes passes until one finds
-//! nothing left (a reply or a message routed while it ran is caught by the next pass).
+//! nothing left (a reply or a message routed while it ran is caught by the next pass). The
+//! agent API runs it as a job off the request path (`erasure_job`), which verifies the result
+//! and runs again until nothing is left.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -25,7 +29,9 @@ use serde::{Deserialize, Serialize};
 use super::{AgentDesk, DeskError, Staff};
 use crate::dispatch::erasure_tombstone;
 use crate::inbound::InboundMessage;
-use crate::model::{AuthorKind, ChannelRef, Customer, CustomerId, Identity, Message, Ticket};
+use crate::model::{
+    AuthorKind, ChannelRef, Customer, CustomerId, EventKind, Identity, Message, Ticket, TicketEvent,
+};
 use crate::outbound::OutboundJob;
 use crate::ports::{IdempotencyRecord, ThreadKey};
 use crate::router::{IDEMPOTENCY_TTL, RouteOutcome};
@@ -50,12 +56,15 @@ pub struct ErasureReport {
     pub tickets: usize,
     /// Messages erased.
     pub messages: usize,
-    /// Table items written, by kind: `ticket`, `message`, `customer`, `identity_claim`
-    /// (released), `idempotency_record` (outcome without its deliveries),
-    /// `outbound_job_drop_mark`, `audit_entry`.
+    /// Table items written, by kind: `ticket`, `message`, `event` (tag and category names
+    /// removed), `customer`, `identity_claim` (released), `idempotency_record` (outcome
+    /// without its deliveries), `outbound_job_drop_mark`, `audit_entry`.
     pub table: BTreeMap<String, usize>,
     /// Blob store keys deleted (attachments and raw mail).
     pub blobs_deleted: Vec<String>,
+    /// Blob store objects deleted, by kind: `attachment`, `raw_mail`.
+    #[serde(default)]
+    pub blobs: BTreeMap<String, usize>,
     pub queues: QueuesReached,
     /// Passes made; the last one found nothing left to erase.
     pub passes: usize,
@@ -73,19 +82,20 @@ pub struct QueuesReached {
 }
 
 impl ErasureReport {
-    fn new(customer: CustomerId, now: Timestamp) -> Self {
+    pub(super) fn new(customer: CustomerId, now: Timestamp) -> Self {
         Self {
             customer,
             tickets: 0,
             messages: 0,
             table: BTreeMap::new(),
             blobs_deleted: Vec::new(),
+            blobs: BTreeMap::new(),
             queues: QueuesReached { outbound_jobs_dropped_on_receipt: 0, inbound_received_before: now },
             passes: 0,
         }
     }
 
-    fn wrote(&mut self, kind: &str, count: usize) {
+    pub(super) fn wrote(&mut self, kind: &str, count: usize) {
         if count > 0 {
             *self.table.entry(kind.to_owned()).or_default() += count;
         }
@@ -93,18 +103,38 @@ impl ErasureReport {
 }
 
 impl AgentDesk {
-    /// Erases the customer's personal data, pass after pass until a pass finds nothing left.
-    /// Repeatable: a second erasure finds nothing and reports one pass.
+    /// Erases the customer's personal data, pass after pass until a pass finds nothing left,
+    /// and records it in the customer's audit trail. Repeatable: a second erasure finds
+    /// nothing and reports one pass. (The agent API runs [`AgentDesk::run_erasure_job`].)
     pub async fn erase(&self, staff: &Staff, id: &CustomerId) -> Result<ErasureReport, DeskError> {
         let customer = self.customer(id).await?;
         let now = self.ports.clock.now();
         let mut report = ErasureReport::new(customer.id.clone(), now);
+        self.erase_until_quiet(staff, &customer, now, &mut report).await?;
+        let detail = format!("{} tickets, {} passes", report.tickets, report.passes);
+        self.audit(staff, &customer.id, "erase", Some(detail)).await?;
+        report.wrote("audit_entry", 1);
+        tracing::info!(customer = %customer.id, tickets = report.tickets, passes = report.passes, "erasure.done");
+        Ok(report)
+    }
+
+    /// Erasure passes until one finds nothing left, counted into `report` (which keeps what
+    /// the passes did even when they end in an error).
+    pub(super) async fn erase_until_quiet(
+        &self,
+        staff: &Staff,
+        customer: &Customer,
+        now: Timestamp,
+        report: &mut ErasureReport,
+    ) -> Result<(), DeskError> {
+        let first_pass = report.passes;
         loop {
             report.passes += 1;
-            let changed = match self.erasure_pass(staff, &customer, now, &mut report).await {
+            let made = report.passes - first_pass;
+            let changed = match self.erasure_pass(staff, customer, now, report).await {
                 Ok(changed) => changed,
                 // An agent changed a ticket meanwhile: the next pass reads it again.
-                Err(DeskError::Conflict(reason)) if report.passes < MAX_ERASURE_PASSES => {
+                Err(DeskError::Conflict(reason)) if made < MAX_ERASURE_PASSES => {
                     tracing::info!(customer = %customer.id, %reason, "erasure.conflict");
                     1
                 }
@@ -113,18 +143,14 @@ impl AgentDesk {
             if changed == 0 {
                 break;
             }
-            if report.passes >= MAX_ERASURE_PASSES {
+            if made >= MAX_ERASURE_PASSES {
                 return Err(DeskError::Conflict(format!(
                     "customer {} kept changing during {MAX_ERASURE_PASSES} erasure passes: run it again",
                     customer.id
                 )));
             }
         }
-        let detail = format!("{} tickets, {} passes", report.tickets, report.passes);
-        self.audit(staff, &customer.id, "erase", Some(detail)).await?;
-        report.wrote("audit_entry", 1);
-        tracing::info!(customer = %customer.id, tickets = report.tickets, passes = report.passes, "erasure.done");
-        Ok(report)
+        Ok(())
     }
 
     /// One pass over everything the customer has; returns how many things it changed.
@@ -153,6 +179,7 @@ impl AgentDesk {
                 report.wrote("message", erased.len());
                 changed += erased.len();
             }
+            changed += self.erase_events(ticket.number, report).await?;
             if !is_ticket_erased(&ticket) {
                 let version = ticket.version;
                 let event = ticket.erase_personal_data(&staff.actor(), ERASED_TEXT, now);
@@ -202,14 +229,32 @@ impl AgentDesk {
         Ok(1)
     }
 
-    async fn delete_blobs(&self, message: &Message, report: &mut ErasureReport) -> Result<(), DeskError> {
-        let mut keys: Vec<&str> = message.attachments.iter().map(|a| a.key.as_str()).collect();
-        if let ChannelRef::Email { raw_key: Some(raw), .. } = &message.channel_ref {
-            keys.push(raw);
+    /// Agents type tag and category names; the events that recorded them keep their place
+    /// with the names replaced. Returns how many events it rewrote.
+    async fn erase_events(
+        &self,
+        number: crate::model::TicketNumber,
+        report: &mut ErasureReport,
+    ) -> Result<usize, DeskError> {
+        let events = self.ports.tickets.events(number).await?;
+        let erased: Vec<TicketEvent> = events.into_iter().filter_map(erase_event).collect();
+        if !erased.is_empty() {
+            self.ports.tickets.rewrite_events(number, &erased).await?;
+            report.wrote("event", erased.len());
         }
-        for key in keys {
+        Ok(erased.len())
+    }
+
+    async fn delete_blobs(&self, message: &Message, report: &mut ErasureReport) -> Result<(), DeskError> {
+        let mut keys: Vec<(&str, &str)> =
+            message.attachments.iter().map(|a| ("attachment", a.key.as_str())).collect();
+        if let ChannelRef::Email { raw_key: Some(raw), .. } = &message.channel_ref {
+            keys.push(("raw_mail", raw));
+        }
+        for (kind, key) in keys {
             self.ports.blobs.delete(key).await?;
             report.blobs_deleted.push(key.to_owned());
+            *report.blobs.entry(kind.to_owned()).or_default() += 1;
         }
         Ok(())
     }
@@ -321,7 +366,7 @@ fn inbound_keys(message: &Message, customer: &Customer) -> Vec<String> {
     }
 }
 
-fn is_erased(message: &Message) -> bool {
+pub(super) fn is_erased(message: &Message) -> bool {
     let ids_kept = match &message.channel_ref {
         ChannelRef::Email { message_id, raw_key, .. } => raw_key.is_some() || !is_digest(message_id),
         ChannelRef::Chat { conversation_id, .. } => !is_digest(conversation_id),
@@ -330,11 +375,28 @@ fn is_erased(message: &Message) -> bool {
     message.text == ERASED_TEXT && message.attachments.is_empty() && !ids_kept
 }
 
+/// The event with the names agents typed replaced, or `None` if it holds none (any more).
+pub(super) fn erase_event(event: TicketEvent) -> Option<TicketEvent> {
+    let erased = |name: &String| name == ERASED_TEXT;
+    let kind = match &event.kind {
+        EventKind::Tags { added, removed } if !added.iter().chain(removed).all(erased) => EventKind::Tags {
+            added: vec![ERASED_TEXT.to_owned(); added.len()],
+            removed: vec![ERASED_TEXT.to_owned(); removed.len()],
+        },
+        EventKind::Category { from, to } if !from.iter().chain(to).all(erased) => EventKind::Category {
+            from: from.as_ref().map(|_| ERASED_TEXT.to_owned()),
+            to: to.as_ref().map(|_| ERASED_TEXT.to_owned()),
+        },
+        _ => return None,
+    };
+    Some(TicketEvent { kind, ..event })
+}
+
 fn is_digest(id: &str) -> bool {
     id.starts_with("sha256:")
 }
 
-fn is_ticket_erased(ticket: &Ticket) -> bool {
+pub(super) fn is_ticket_erased(ticket: &Ticket) -> bool {
     ticket.erased_at.is_some()
         && ticket.subject == ERASED_TEXT
         && ticket.cc.is_empty()
@@ -342,7 +404,7 @@ fn is_ticket_erased(ticket: &Ticket) -> bool {
         && ticket.category.is_none()
 }
 
-fn is_customer_erased(customer: &Customer) -> bool {
+pub(super) fn is_customer_erased(customer: &Customer) -> bool {
     customer.erased_at.is_some()
         && customer.name.is_none()
         && customer.identities.is_empty()

@@ -10,6 +10,9 @@
 mod agents;
 mod customers;
 mod erasure;
+mod erasure_job;
+#[cfg(test)]
+mod erasure_job_tests;
 mod privacy;
 #[cfg(test)]
 mod privacy_tests;
@@ -24,6 +27,9 @@ use serde::{Deserialize, Serialize};
 
 pub use customers::{CustomerView, MergeCandidate, MergedCustomers};
 pub use erasure::{ERASED_TEXT, ERASURE_TOMBSTONE_TTL, ErasureReport, MAX_ERASURE_PASSES, QueuesReached};
+pub use erasure_job::{
+    ERASURE_JOB_TTL, ErasureJob, ErasureJobMessage, ErasureStatus, JobRun, MAX_ERASURE_ATTEMPTS, check_job_id,
+};
 pub use privacy::{CustomerExport, EXPORT_LINK_TTL, ExportedFile, ExportedMessage, TicketExport};
 pub use reply::{Delivery, ReplyOutcome};
 pub use tickets::{MergeScope, TicketPatch, TicketView};
@@ -98,6 +104,8 @@ pub struct AgentDesk {
     sla: Option<Arc<SlaPolicies>>,
     /// Signs the list cursors handed out.
     cursors: CursorKey,
+    /// Where erasure jobs are queued for their runs (the inbound queue on AWS).
+    erasure_queue: Option<Arc<dyn Queue>>,
 }
 
 /// Who is acting: the signed-in user's login.
@@ -116,7 +124,13 @@ impl AgentDesk {
     /// never observable, so it is not drawn from the ports' id source, whose ids tests see.)
     pub fn new(ports: DeskPorts, routing: Option<Routing>, email: EmailRules) -> Self {
         let cursors = CursorKey::derive(crate::system::RandomIds.token().as_bytes());
-        Self { ports, routing, email, sla: None, cursors }
+        Self { ports, routing, email, sla: None, cursors, erasure_queue: None }
+    }
+
+    /// Queues erasure jobs on `queue`; without one, [`AgentDesk::request_erasure`] refuses.
+    pub fn with_erasure_queue(mut self, queue: Arc<dyn Queue>) -> Self {
+        self.erasure_queue = Some(queue);
+        self
     }
 
     pub fn with_cursor_key(mut self, key: CursorKey) -> Self {

@@ -19,16 +19,16 @@ use crate::model::{AttachmentRef, EventKind, TicketNumber, Visibility};
 use crate::outbound::OutboundJob;
 use crate::router::{Acknowledgements, RouterPorts, TicketRouter};
 
-struct World {
-    clock: Arc<ManualClock>,
-    store: Arc<MemoryStore>,
-    outbound: Arc<MemoryQueue>,
-    blobs: Arc<MemoryBlobStore>,
-    router: TicketRouter,
-    desk: AgentDesk,
+pub(super) struct World {
+    pub(super) clock: Arc<ManualClock>,
+    pub(super) store: Arc<MemoryStore>,
+    pub(super) outbound: Arc<MemoryQueue>,
+    pub(super) blobs: Arc<MemoryBlobStore>,
+    pub(super) router: TicketRouter,
+    pub(super) desk: AgentDesk,
 }
 
-fn world() -> World {
+pub(super) fn world() -> World {
     let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_795_424_400).unwrap()));
     let store = Arc::new(MemoryStore::new());
     let outbound = Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default()));
@@ -62,7 +62,7 @@ fn world() -> World {
     World { clock, store, outbound, blobs, router, desk }
 }
 
-fn chat(world: &World, message_id: &str, text: &str) -> InboundMessage {
+pub(super) fn chat(world: &World, message_id: &str, text: &str) -> InboundMessage {
     InboundMessage {
         idempotency_key: InboundMessage::chat_idempotency_key("web", message_id),
         source: Source::Chat {
@@ -82,7 +82,7 @@ fn chat(world: &World, message_id: &str, text: &str) -> InboundMessage {
     }
 }
 
-fn admin() -> Staff {
+pub(super) fn admin() -> Staff {
     Staff("adam".into())
 }
 
@@ -152,6 +152,47 @@ async fn erasure_clears_tags_and_category_and_a_second_run_finds_nothing_left() 
     let again = world.desk.erase(&admin(), &routed.customer).await.unwrap();
     assert_eq!((again.tickets, again.messages, again.passes), (0, 0, 1), "{again:?}");
     assert_eq!(again.table.keys().collect::<Vec<_>>(), vec!["audit_entry"]);
+}
+
+#[tokio::test]
+async fn erasure_clears_tag_and_category_names_from_the_ticket_events_too() {
+    let world = world();
+    let routed = world.router.route(&chat(&world, "m1", "Refund please")).await.unwrap();
+    let ticket = world.store.ticket(routed.ticket).await.unwrap().unwrap();
+    let patch = TicketPatch {
+        version: ticket.version,
+        tags: Some(BTreeSet::from(["li-wei-vip".to_owned(), "neighbour-of-zhang".to_owned()])),
+        category: Some(Some("refund-li-wei".into())),
+        ..TicketPatch::default()
+    };
+    let patched = world.desk.patch(&admin(), routed.ticket, patch).await.unwrap();
+    let events_before = world.store.events(routed.ticket).await.unwrap().len();
+    let patch =
+        TicketPatch { version: patched.version, tags: Some(BTreeSet::new()), ..TicketPatch::default() };
+    world.desk.patch(&admin(), routed.ticket, patch).await.unwrap();
+
+    let report = world.desk.erase(&admin(), &routed.customer).await.unwrap();
+    let dump = world.store.dump();
+    for typed in ["li-wei-vip", "neighbour-of-zhang", "refund-li-wei"] {
+        assert!(!dump.contains(typed), "{typed:?} survived erasure in {dump}");
+    }
+    // The events stay where they were (analytics still counts tag changes), names replaced.
+    let events = world.store.events(routed.ticket).await.unwrap();
+    assert!(events.len() > events_before, "no event was dropped");
+    let tags: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Tags { added, removed } => Some((added.len(), removed.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tags, vec![(2, 0), (0, 2)]);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::Category { from: None, to: Some(t) } if t == ERASED_TEXT))
+    );
+    assert_eq!(report.table.get("event"), Some(&3), "{report:?}");
 }
 
 #[tokio::test]

@@ -189,6 +189,19 @@ impl TicketStore for MemoryStore {
         Ok(())
     }
 
+    async fn rewrite_events(&self, number: TicketNumber, events: &[TicketEvent]) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let Some(stored) = state.events.get_mut(&number) else {
+            return Ok(());
+        };
+        for event in events {
+            if let Some(slot) = stored.iter_mut().find(|e| e.seq == event.seq) {
+                *slot = event.clone();
+            }
+        }
+        Ok(())
+    }
+
     async fn due_tickets(
         &self,
         bucket: Timestamp,

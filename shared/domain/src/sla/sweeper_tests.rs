@@ -157,6 +157,9 @@ impl TicketStore for Yielding {
     async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError> {
         self.0.rewrite_messages(number, messages).await
     }
+    async fn rewrite_events(&self, number: TicketNumber, events: &[TicketEvent]) -> Result<(), StoreError> {
+        self.0.rewrite_events(number, events).await
+    }
     async fn due_tickets(
         &self,
         bucket: Timestamp,
