@@ -312,7 +312,7 @@ pub async fn agents_work_a_chat_ticket_from_routing_to_erasure(backend: &Backend
     let (status, _) = t.api(Method::POST, &erase_path, Some(SUPERVISOR), None).await;
     assert_eq!(status, 403, "only admins erase");
     assert!(t.drained().await, "queues must drain before erasure is checked");
-    let job = t.erase(&chat_id).await;
+    let job = t.erase(chat_id).await;
     assert_eq!(job["status"], "done", "{job}");
     assert_eq!(job["stores"]["table"]["ticket"], 3, "{job}");
 

@@ -132,7 +132,7 @@ impl TicketStore for LateWrite {
         cursor: Option<&str>,
     ) -> Result<TicketPage, StoreError> {
         let read = self.reads.fetch_add(1, Ordering::SeqCst) + 1;
-        if read == self.at || (self.repeat && read % self.at == 0) {
+        if read == self.at || (self.repeat && read.is_multiple_of(self.at)) {
             let (number, message) = &self.restore;
             self.inner.rewrite_messages(*number, std::slice::from_ref(message)).await?;
         }
