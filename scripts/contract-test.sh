@@ -213,7 +213,17 @@ call("setPresence", 200, body={"presence": "online"})
 call("listTickets", 200, query={"view": "mine"})
 call("mergeCustomer", 200, {"id": fourth}, body={"into": first})
 call("exportCustomer", 200, {"id": first})
-call("eraseCustomer", 200, {"id": third})
+job = call("eraseCustomer", 202, {"id": third})
+# The erasure runs as a job, off the request: read its status until it ends.
+import time
+deadline = time.monotonic() + 30
+while job["status"] not in ("done", "failed"):
+    if time.monotonic() > deadline:
+        sys.exit(f"contract-test: erasure job never finished: {job}")
+    time.sleep(0.1)
+    job = call("erasureJob", 200, {"id": third, "job": job["id"]})
+if job["status"] != "done":
+    sys.exit(f"contract-test: erasure job ended {job['status']}: {job}")
 call("viewTicket", 200, {"number": 3})
 PY
 
