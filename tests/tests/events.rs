@@ -117,11 +117,15 @@ async fn ticket_router_erasure_job() {
     let handler =
         RouterHandler::new(&config, omnidesk_domain::memory::router_ports(store.clone(), outbound, clock))
             .with_erasures(desk.clone());
+    let response = handler.handle(event.clone()).await;
+    assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
+    let done = desk.erasure_job(&customer.id, &job.id).await.unwrap();
+    assert_eq!((done.status, done.attempts), (ErasureStatus::Done, 1), "{done:?}");
+    assert!(!store.dump().contains("Li Wei"));
+    // SQS delivers at least once: the same message again changes nothing.
     let response = handler.handle(event).await;
     assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
-    let job = desk.erasure_job(&customer.id, &job.id).await.unwrap();
-    assert_eq!(job.status, ErasureStatus::Done, "{job:?}");
-    assert!(!store.dump().contains("Li Wei"));
+    assert_eq!(desk.erasure_job(&customer.id, &job.id).await.unwrap(), done);
 }
 
 async fn outbound_dispatcher_sqs_batch() {
