@@ -7,13 +7,13 @@
 //! to one received mail, so no other customer's file goes with them); the tickets lose
 //! subject, copied addresses, tags and category and are marked erased, and their events lose
 //! the tag and category names agents typed (the events stay, so counts do not change); the
-//! stored outcomes of
-//! their inbound messages lose the acknowledgements they held. Thread keys are stored only as
-//! digests ([`crate::ports::ThreadKey::digest`]), so nothing there names them. Jobs still
-//! waiting in a queue or dead-letter queue are reached through the dispatcher's idempotency
-//! keys ([`crate::dispatch::erasure_tombstone`]): delivery finds them done and drops them.
-//! Inbound messages received before the erasure that reach the router later are dropped there
-//! (see `router::erased`). Numbers, statuses, times and events stay, so metrics do not change.
+//! stored outcomes of their inbound messages lose the acknowledgements they held. Thread keys
+//! are stored only as digests ([`crate::ports::ThreadKey::digest`]), so nothing there names
+//! them. Jobs still waiting in a queue or dead-letter queue are reached through the
+//! dispatcher's idempotency keys ([`crate::dispatch::erasure_tombstone`]): delivery finds them
+//! done and drops them. Inbound messages received before the erasure that reach the router
+//! later are dropped there (see `router::erased`). Numbers, statuses, times and events stay,
+//! so metrics do not change.
 //!
 //! Every step is repeatable, and the erasure re-checks: it makes passes until one finds
 //! nothing left (a reply or a message routed while it ran is caught by the next pass). The
@@ -31,6 +31,7 @@ use crate::dispatch::erasure_tombstone;
 use crate::inbound::InboundMessage;
 use crate::model::{
     AuthorKind, ChannelRef, Customer, CustomerId, EventKind, Identity, Message, Ticket, TicketEvent,
+    TicketNumber,
 };
 use crate::outbound::OutboundJob;
 use crate::ports::{IdempotencyRecord, ThreadKey};
@@ -233,7 +234,7 @@ impl AgentDesk {
     /// with the names replaced. Returns how many events it rewrote.
     async fn erase_events(
         &self,
-        number: crate::model::TicketNumber,
+        number: TicketNumber,
         report: &mut ErasureReport,
     ) -> Result<usize, DeskError> {
         let events = self.ports.tickets.events(number).await?;
