@@ -38,6 +38,7 @@ use crate::ports::{
 };
 use crate::router::EmailRules;
 use crate::sla::SlaPolicies;
+use crate::survey::SurveyRules;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
@@ -96,6 +97,8 @@ pub struct AgentDesk {
     routing: Option<Routing>,
     email: EmailRules,
     sla: Option<Arc<SlaPolicies>>,
+    /// Satisfaction surveys: solving a ticket schedules one.
+    survey: Option<Arc<SurveyRules>>,
     /// Signs the list cursors handed out.
     cursors: CursorKey,
 }
@@ -116,7 +119,7 @@ impl AgentDesk {
     /// never observable, so it is not drawn from the ports' id source, whose ids tests see.)
     pub fn new(ports: DeskPorts, routing: Option<Routing>, email: EmailRules) -> Self {
         let cursors = CursorKey::derive(crate::system::RandomIds.token().as_bytes());
-        Self { ports, routing, email, sla: None, cursors }
+        Self { ports, routing, email, sla: None, survey: None, cursors }
     }
 
     pub fn with_cursor_key(mut self, key: CursorKey) -> Self {
@@ -127,6 +130,12 @@ impl AgentDesk {
     /// Keeps SLA timers on every change, and shows them in the ticket view.
     pub fn with_sla(mut self, policies: Arc<SlaPolicies>) -> Self {
         self.sla = Some(policies);
+        self
+    }
+
+    /// Schedules a satisfaction survey when a ticket is solved.
+    pub fn with_survey(mut self, rules: Arc<SurveyRules>) -> Self {
+        self.survey = Some(rules);
         self
     }
 
@@ -177,6 +186,11 @@ impl AgentDesk {
     async fn commit(&self, mut commit: TicketCommit) -> Result<Ticket, DeskError> {
         if let Some(sla) = &self.sla {
             sla.apply(&mut commit.ticket, &commit.events, None);
+        }
+        // Solved schedules the survey; a reopen, merge, spam tag or erasure drops it.
+        match &self.survey {
+            Some(rules) => rules.apply(&mut commit.ticket, &commit.events),
+            None => crate::survey::follow(&mut commit.ticket, &commit.events),
         }
         let ticket = commit.ticket.clone();
         self.ports.tickets.commit(commit).await?;
