@@ -3,10 +3,11 @@
 //! carries nothing the run needs: time comes from the clock and the start from the watermark,
 //! so a late, repeated or missed invocation changes only how much the next run catches up.
 
+use std::sync::Arc;
+
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use omnidesk_domain::survey::SendReport;
-use omnidesk_domain::survey::SurveySender;
 use omnidesk_domain::survey::sender::SendError;
+use omnidesk_domain::survey::{SendReport, SenderPorts, SurveySender};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendRunError {
@@ -16,6 +17,14 @@ pub enum SendRunError {
     /// sender that keeps failing.
     #[error("{} surveys or buckets failed and are left for the next run", .0.failures)]
     Partial(SendReport),
+}
+
+/// The sender the configuration describes: `None` without `[survey]` or before its key is
+/// resolved. Mail goes out from the `[email]` mailbox; without it, mail surveys are skipped.
+pub fn sender(config: &crate::config::DeskConfig, ports: SenderPorts) -> Option<SurveySender> {
+    let survey = config.survey.as_ref()?;
+    let email = config.email.as_ref().map(|e| e.rules());
+    Some(SurveySender::new(ports, Arc::new(survey.rules()), survey.keys()?, &survey.base_url, email))
 }
 
 pub struct SenderHandler {

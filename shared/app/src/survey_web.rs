@@ -22,7 +22,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use omnidesk_domain::ports::StoreError;
 use omnidesk_domain::survey::texts::Lang;
-use omnidesk_domain::survey::{SurveyDesk, SurveyError, SurveyForm};
+use omnidesk_domain::survey::{SurveyDesk, SurveyError, SurveyForm, SurveyPorts};
 
 use crate::survey_page::{self, FormPage};
 
@@ -35,6 +35,17 @@ const MAX_TOKEN_CHARS: usize = 128;
 #[derive(Clone)]
 pub struct SurveyWeb {
     pub desk: Arc<SurveyDesk>,
+}
+
+/// The survey desk the configuration describes: `None` without `[survey]` or before its key
+/// is resolved. Follow-up tickets get the SLA of `[sla]`.
+pub fn desk(config: &crate::config::DeskConfig, ports: SurveyPorts) -> Option<SurveyDesk> {
+    let survey = config.survey.as_ref()?;
+    let desk = SurveyDesk::new(ports, Arc::new(survey.rules()), survey.keys()?);
+    Some(match config.sla_policies().ok().flatten() {
+        Some(sla) => desk.with_sla(sla),
+        None => desk,
+    })
 }
 
 pub fn router(web: SurveyWeb) -> Router {
