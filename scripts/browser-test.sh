@@ -26,15 +26,16 @@ chromium_bin=/usr/lib/chromium/chromium   # the real binary; /usr/bin/chromium i
 node --experimental-websocket -e 'if (typeof WebSocket !== "function") process.exit(1)' 2>/dev/null ||
     { echo "browser-test: needs Node.js >= 20.10 (built-in WebSocket)" >&2; exit 1; }
 
-cargo build --workspace --locked --quiet
+# The same targets and features as the test run, so this build is warm after it.
+cargo build --workspace --all-targets --locked --quiet
 desk_bin="$CARGO_TARGET_DIR/debug/omnidesk-local"
 artifacts="$CARGO_TARGET_DIR/test-artifacts/survey"
 work="$(mktemp -d)"
 mkdir -p "$artifacts"
 desk_pid="" chrome_pid=""
 cleanup() {
-    [[ -n "$chrome_pid" ]] && kill "$chrome_pid" 2>/dev/null && wait "$chrome_pid" 2>/dev/null
-    [[ -n "$desk_pid" ]] && kill "$desk_pid" 2>/dev/null && wait "$desk_pid" 2>/dev/null
+    if [[ -n "$chrome_pid" ]]; then kill "$chrome_pid" 2>/dev/null || true; wait "$chrome_pid" 2>/dev/null || true; fi
+    if [[ -n "$desk_pid" ]]; then kill "$desk_pid" 2>/dev/null || true; wait "$desk_pid" 2>/dev/null || true; fi
     rm -rf "$work"
     return 0
 }
