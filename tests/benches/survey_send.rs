@@ -50,7 +50,7 @@ async fn solved(store: &MemoryStore, rules: &SurveyRules, number: u64, due_in: S
             in_reply_to: None,
             references: Vec::new(),
             mailbox: None,
-            language: Some(if number % 3 == 0 { "zh".into() } else { "en".into() }),
+            language: Some(if number.is_multiple_of(3) { "zh".into() } else { "en".into() }),
             raw_key: None,
         },
         created_at: at,
