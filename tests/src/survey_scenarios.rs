@@ -212,7 +212,11 @@ pub async fn a_solved_ticket_gets_one_survey_that_records_only_what_a_person_sub
         assert_eq!(t.post_form(&link, &answer).await, 200);
     }
     assert_eq!(t.survey_events(1).await.len(), before + 1, "a replayed POST changes nothing");
-    assert_eq!(t.post_form(&link, &format!("rating=5&comment=Quick%20help&form={field}")).await, 200);
+    // The customer changes the answer on a fresh page; then a scanner replays the first POST.
+    let (_, _, fresh) = t.page(reqwest::Method::GET, &link).await;
+    let changed = format!("rating=5&comment=Quick%20help&form={}", form_field(&fresh));
+    assert_eq!(t.post_form(&link, &changed).await, 200);
+    assert_eq!(t.post_form(&link, &answer).await, 200);
     let answers: Vec<(u8, Option<u8>)> = t
         .survey_events(1)
         .await

@@ -324,7 +324,7 @@ async fn survey_web_post_answer() {
     let raw = read("survey-web/post-answer.json");
     let keys = example_config().survey.and_then(|s| s.keys()).expect("keys");
     let id = keys.open(&token).expect("a token of ours").id;
-    let field = keys.form_field(&id, clock.now());
+    let field = keys.form_field(&id, 0, clock.now());
     assert!(
         raw.contains(&token) && raw.contains(&field),
         "events/survey-web/post-answer.json: use the token {token} and the form field {field}"

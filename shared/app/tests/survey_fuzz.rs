@@ -74,7 +74,7 @@ fn fixture() -> Fixture {
             store.ticket(TicketNumber(1)).await.expect("read").expect("ticket").survey.expect("survey");
         let id = survey.token_id.expect("sent");
         let token = keys.token(&id, survey.expires_at.expect("expiry"));
-        let form_field = keys.form_field(&id, clock.now());
+        let form_field = keys.form_field(&id, 0, clock.now());
         let ports = SurveyPorts {
             tickets: store.clone(),
             customers: store.clone(),

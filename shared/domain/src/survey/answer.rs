@@ -117,7 +117,7 @@ impl SurveyDesk {
             ticket: ticket.number,
             lang: Lang::from_tag(ticket.language.as_deref()),
             answer: survey.answer,
-            form_field: self.keys.form_field(&opened.id, now),
+            form_field: self.keys.form_field(&opened.id, survey.answers, now),
         })
     }
 
@@ -127,9 +127,9 @@ impl SurveyDesk {
     pub async fn answer(&self, token: &str, form: &SurveyForm) -> Result<AnswerOutcome, SurveyError> {
         let now = self.ports.clock.now();
         let opened = self.keys.verify(token, now)?;
-        if !self.keys.form_field_ok(&opened.id, &form.form_field, now) {
+        let Some(generation) = self.keys.form_generation(&opened.id, &form.form_field, now) else {
             return Err(SurveyError::Forbidden);
-        }
+        };
         if !(1..=MAX_RATING).contains(&form.rating) {
             return Err(SurveyError::Invalid(format!("rating: 1 to {MAX_RATING}")));
         }
@@ -142,14 +142,25 @@ impl SurveyDesk {
             let lang = Lang::from_tag(ticket.language.as_deref());
             let survey = ticket.survey.clone().unwrap_or_default();
             let previous = survey.answer.clone();
-            if previous.as_ref().is_some_and(|p| p.rating == form.rating && p.comment == comment) {
+            // A form rendered before the latest answer: a replay of an earlier POST (the
+            // customer changed their answer since), or the same answer sent again.
+            let stale = generation < survey.answers;
+            if generation > survey.answers {
+                return Err(SurveyError::Forbidden);
+            }
+            if let Some(previous) =
+                previous.as_ref().filter(|p| stale || (p.rating == form.rating && p.comment == comment))
+            {
                 return Ok(AnswerOutcome {
                     ticket: ticket.number,
-                    rating: form.rating,
+                    rating: previous.rating,
                     changed: false,
                     follow_up: survey.follow_up,
                     lang,
                 });
+            }
+            if previous.is_none() && stale {
+                return Err(SurveyError::Forbidden);
             }
             let low = form.rating <= self.rules.low_rating;
             let mut next = ticket.clone();
@@ -178,6 +189,7 @@ impl SurveyDesk {
             let answer = SurveyAnswer { rating: form.rating, comment: comment.clone(), at: now };
             let state = next.survey.get_or_insert_with(Default::default);
             state.answer = Some(answer);
+            state.answers = survey.answers + 1;
             state.follow_up = follow_up;
             let kind = EventKind::SurveyAnswered {
                 score: form.rating,
@@ -224,7 +236,7 @@ impl SurveyDesk {
             ticket: ticket.number,
             lang: Lang::from_tag(ticket.language.as_deref()),
             answer: None,
-            form_field: self.keys.form_field(&opened.id, now),
+            form_field: self.keys.form_field(&opened.id, 0, now),
         })
     }
 

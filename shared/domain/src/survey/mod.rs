@@ -53,12 +53,20 @@ pub struct SurveyState {
     pub expires_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<SurveyAnswer>,
+    /// How many answers were recorded (a change is one more): binds each form to the state
+    /// it was rendered in.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub answers: u32,
     /// The follow-up ticket a low rating opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<TicketNumber>,
     /// Why it was not sent (cooldown, opted out, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// What the customer submitted.

@@ -78,12 +78,16 @@ impl Desk {
 
     /// Opens ticket `number` by mail for `customer` and solves it now, as the agent desk does.
     async fn solved(&self, number: u64, customer: &str) {
+        self.solved_on(number, customer, Channel::Email).await;
+    }
+
+    async fn solved_on(&self, number: u64, customer: &str, channel: Channel) {
         // Numbers from the counter, so a follow-up's number is fresh.
         assert_eq!(self.store.allocate_number().await.unwrap(), TicketNumber(number));
         let now = self.clock.now_ts();
         let (mut ticket, created) = Ticket::open(
             TicketNumber(number),
-            Channel::Email,
+            channel,
             "Parcel".into(),
             CustomerId::new(customer),
             None,
@@ -308,8 +312,9 @@ async fn tampered_truncated_expired_and_rotated_out_tokens_are_refused() {
     let retired = TokenKeys::new(b"next-key-0123456789ab", None);
     assert_eq!(retired.verify(&token, now), Err(TokenError::Invalid));
 
-    let field = keys.form_field(&id, now);
+    let field = keys.form_field(&id, 0, now);
     assert!(keys.form_field_ok(&id, &field, now));
+    assert_eq!(keys.form_generation(&id, &keys.form_field(&id, 3, now), now), Some(3));
     assert!(!keys.form_field_ok("other", &field, now), "bound to the link");
     assert!(!keys.form_field_ok(&id, &field, crate::system::later(now, token::FORM_TTL)), "expires");
     assert!(!keys.form_field_ok(&id, "", now));
@@ -338,8 +343,14 @@ async fn a_replayed_post_changes_nothing_and_a_changed_answer_is_one_more_event(
     for _ in 0..5 {
         assert!(!web.answer(&token, &form).await.unwrap().changed);
     }
-    let changed = SurveyForm { rating: 5, ..form.clone() };
+    // The customer changes the answer on the page the POST returned (a fresh form).
+    let fresh = web.view(&token).await.unwrap().form_field;
+    let changed = SurveyForm { rating: 5, form_field: fresh, ..form.clone() };
     assert!(web.answer(&token, &changed).await.unwrap().changed);
+    // A scanner replays the first POST after the change: nothing changes.
+    let replayed = web.answer(&token, &form).await.unwrap();
+    assert!(!replayed.changed);
+    assert_eq!(replayed.rating, 5);
     let answered: Vec<(u8, Option<u8>)> = desk
         .store
         .events(TicketNumber(1))
@@ -386,7 +397,8 @@ async fn a_low_rating_opens_one_follow_up_for_the_supervisor_with_the_comment() 
     let outcome = web.answer(&token, &form).await.unwrap();
     let follow_up = outcome.follow_up.expect("a follow-up");
     // A second low answer finds the same follow-up.
-    let again = SurveyForm { rating: 2, ..form };
+    let fresh = web.view(&token).await.unwrap().form_field;
+    let again = SurveyForm { rating: 2, form_field: fresh, ..form };
     assert_eq!(web.answer(&token, &again).await.unwrap().follow_up, Some(follow_up));
     let ticket = desk.store.ticket(follow_up).await.unwrap().unwrap();
     assert_eq!(ticket.follow_up_of, Some(TicketNumber(1)));
@@ -395,4 +407,63 @@ async fn a_low_rating_opens_one_follow_up_for_the_supervisor_with_the_comment() 
     let thread = desk.store.messages(follow_up).await.unwrap();
     assert!(thread.iter().any(|m| m.text.contains("Nobody answered my question")));
     assert_eq!(desk.store.all_tickets().len(), 2, "one follow-up");
+}
+
+#[tokio::test]
+async fn a_merge_a_spam_tag_or_an_erasure_drops_a_survey_not_yet_sent() {
+    let desk = Desk::new();
+    desk.customer("c1", "li@example.com").await;
+    for number in 1..=3 {
+        desk.solved(number, "c1").await;
+    }
+    let now = desk.clock.now_ts();
+    let agent = Actor::Agent("li".into());
+    desk.change(1, |t| t.merge_into(&agent, TicketNumber(3), now).unwrap()).await;
+    desk.change(2, |t| t.set_tags(&agent, ["spam".to_owned()].into(), now).unwrap().into_iter().collect())
+        .await;
+    desk.change(3, |t| vec![t.erase_personal_data(&agent, "[erased]", now)]).await;
+    for number in 1..=3 {
+        let ticket = desk.ticket(number).await;
+        assert_eq!(ticket.survey.and_then(|s| s.due_at), None, "#{number}");
+        assert_eq!(ticket.due_at, None, "#{number} left the due index");
+    }
+    desk.clock.advance(HOUR * 25);
+    assert_eq!(desk.sender().run().await.unwrap().due, 0);
+    assert!(desk.jobs().is_empty());
+}
+
+#[tokio::test]
+async fn a_bouncing_address_gets_no_survey_and_a_phone_ticket_only_a_verified_one() {
+    let desk = Desk::new();
+    desk.customer("c1", "li@example.com").await;
+    let mut customer = desk.store.customer(&CustomerId::new("c1")).await.unwrap().unwrap();
+    customer.bouncing.insert("li@example.com".into(), desk.clock.now_ts());
+    customer.version += 1;
+    desk.store.update(&customer, customer.version - 1).await.unwrap();
+    desk.solved(1, "c1").await;
+
+    // A phone ticket of a customer whose only address is unverified: no survey.
+    let phone = Identity::phone("+8613800138000").unwrap();
+    let mut caller = Customer::new(CustomerId::new("c2"), None, vec![phone], desk.clock.now_ts());
+    caller.unverified.push(Identity::email("typed@example.com").unwrap());
+    desk.store.create(&caller).await.unwrap();
+    desk.solved_on(2, "c2", Channel::Phone).await;
+    // …and one whose address is verified: by mail.
+    let verified =
+        vec![Identity::phone("+8613900139000").unwrap(), Identity::email("wang@example.com").unwrap()];
+    desk.store
+        .create(&Customer::new(CustomerId::new("c3"), None, verified, desk.clock.now_ts()))
+        .await
+        .unwrap();
+    desk.solved_on(3, "c3", Channel::Phone).await;
+
+    desk.clock.advance(HOUR * 25);
+    let report = desk.sender().run().await.unwrap();
+    assert_eq!(report.skipped.get("bouncing"), Some(&1), "{report:?}");
+    assert_eq!(report.skipped.get("no_address"), Some(&1), "{report:?}");
+    let jobs = desk.jobs();
+    assert_eq!(jobs.len(), 1);
+    let Destination::Email(mail) = &jobs[0].destination else { panic!("by mail") };
+    assert_eq!(mail.to, "wang@example.com");
+    assert_eq!(mail.in_reply_to, None, "a phone ticket has no mail thread");
 }

@@ -8,9 +8,12 @@
 //! the current or the previous key verifies them, so links sent before a rotation keep working
 //! until the previous key is retired.
 //!
-//! The form field is `hex(issued ‖ tag)` over the token id: only a GET of the page hands it
-//! out, so a cross-site form or a bare replayed URL cannot answer. It expires after
-//! [`FORM_TTL`].
+//! The form field is `hex(issued ‖ generation ‖ tag)` over the token id: only a GET of the
+//! page hands it out, so a cross-site form or a bare replayed URL cannot answer. It expires
+//! after [`FORM_TTL`]. `generation` is how many answers were recorded when the form was
+//! rendered: a POST of a form rendered before the latest answer (a mail scanner replaying the
+//! customer's earlier POST after they changed it) is recognised as a replay and changes
+//! nothing.
 
 use std::time::Duration;
 
@@ -26,7 +29,7 @@ const TAG_BYTES: usize = 16;
 const TOKEN_BYTES: usize = 1 + ID_BYTES + 8 + TAG_BYTES;
 /// A token's length in hex digits; anything else is malformed.
 pub const TOKEN_CHARS: usize = TOKEN_BYTES * 2;
-const FORM_BYTES: usize = 8 + TAG_BYTES;
+const FORM_BYTES: usize = 8 + 4 + TAG_BYTES;
 /// How long a form stays good after the GET that rendered it.
 pub const FORM_TTL: Duration = Duration::from_secs(24 * 3600);
 /// How far a form's issue time may lie ahead of the clock (clock skew between containers).
@@ -122,32 +125,41 @@ impl TokenKeys {
         Ok(SurveyToken { id, expires_at })
     }
 
-    /// The anti-forgery field of a form rendered at `now` for the link with `id`.
-    pub fn form_field(&self, id: &str, now: Timestamp) -> String {
-        let issued = now.as_second().to_be_bytes();
-        let tag = tag(&self.current, b"survey-form", &[id.as_bytes(), &issued].concat());
-        hex::encode([&issued[..], &tag[..]].concat())
+    /// The anti-forgery field of a form rendered at `now` for the link with `id`, when
+    /// `generation` answers had been recorded.
+    pub fn form_field(&self, id: &str, generation: u32, now: Timestamp) -> String {
+        let head = [&now.as_second().to_be_bytes()[..], &generation.to_be_bytes()[..]].concat();
+        let tag = tag(&self.current, b"survey-form", &[id.as_bytes(), &head].concat());
+        hex::encode([&head[..], &tag[..]].concat())
     }
 
-    /// Whether `field` is a form field a GET of the link `id` handed out less than
+    /// The generation of `field` if a GET of the link `id` handed it out less than
     /// [`FORM_TTL`] before `now`.
-    pub fn form_field_ok(&self, id: &str, field: &str, now: Timestamp) -> bool {
+    pub fn form_generation(&self, id: &str, field: &str, now: Timestamp) -> Option<u32> {
         if field.len() != FORM_BYTES * 2 {
-            return false;
+            return None;
         }
-        let Ok(bytes) = hex::decode(field) else { return false };
-        let (issued, given) = bytes.split_at(8);
-        let signed = [id.as_bytes(), issued].concat();
+        let bytes = hex::decode(field).ok()?;
+        let (head, given) = bytes.split_at(12);
+        let signed = [id.as_bytes(), head].concat();
         if !self.keys().any(|key| verify_tag(key, b"survey-form", &signed, given)) {
-            return false;
+            return None;
         }
         let mut seconds = [0u8; 8];
-        seconds.copy_from_slice(issued);
+        seconds.copy_from_slice(&head[..8]);
+        let mut generation = [0u8; 4];
+        generation.copy_from_slice(&head[8..]);
         let issued = i64::from_be_bytes(seconds);
         let now = now.as_second();
         let ttl = i64::try_from(FORM_TTL.as_secs()).unwrap_or(i64::MAX);
         let skew = i64::try_from(FORM_SKEW.as_secs()).unwrap_or(0);
-        issued <= now.saturating_add(skew) && now.saturating_sub(issued) < ttl
+        let fresh = issued <= now.saturating_add(skew) && now.saturating_sub(issued) < ttl;
+        fresh.then_some(u32::from_be_bytes(generation))
+    }
+
+    /// Whether `field` is a live form field of the link `id`, whatever its generation.
+    pub fn form_field_ok(&self, id: &str, field: &str, now: Timestamp) -> bool {
+        self.form_generation(id, field, now).is_some()
     }
 
     fn keys(&self) -> impl Iterator<Item = &[u8; 32]> {
