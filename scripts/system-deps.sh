@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Installs the few Debian tools the tests use beyond Rust and the Python venv, once:
-# curl and jq (the README walk-throughs, which a test replays, use both). Idempotent: a tool
-# already on PATH is left alone. Sourced or run by scripts/test.sh.
+# curl and jq (the README walk-throughs, which a test replays, use both), and with
+# OMNIDESK_BROWSER=1 Debian's chromium (the browser test, scripts/browser-test.sh; never a
+# browser download of a test tool's own). Idempotent: a tool already there is left alone.
+# Sourced or run by scripts/test.sh.
 set -euo pipefail
 
 missing=()
 for tool in curl jq; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+if [[ "${OMNIDESK_BROWSER:-}" == 1 ]] && ! [[ -x /usr/lib/chromium/chromium ]]; then
+    missing+=(chromium)
+fi
 if ((${#missing[@]})); then
     echo "system-deps: installing ${missing[*]} from Debian's packages"
     sudo=""

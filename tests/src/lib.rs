@@ -13,6 +13,7 @@ pub mod receiver;
 pub mod scenarios;
 pub mod sla_scenarios;
 pub mod stats;
+pub mod survey_scenarios;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -383,6 +384,8 @@ macro_rules! all_scenarios {
             cc_merges_and_recipient_limits_are_guarded_at_the_agent_api,
             a_reused_message_id_from_another_sender_gets_its_own_ticket,
             a_mail_reusing_the_acknowledgements_message_id_parks_nothing,
+            a_solved_ticket_gets_one_survey_that_records_only_what_a_person_submits,
+            a_reopened_ticket_and_an_opted_out_customer_get_no_survey,
         );
     };
 }

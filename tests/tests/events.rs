@@ -257,8 +257,114 @@ async fn every_sample_event_runs_through_its_handler() {
             "ticket-router/erasure-job.json" => ticket_router_erasure_job().await,
             "outbound-dispatcher/sqs-batch.json" => outbound_dispatcher_sqs_batch().await,
             "sla-sweeper/schedule.json" => sla_sweeper_schedule().await,
+            "survey-sender/schedule.json" => {
+                survey_sender_schedule().await;
+            }
+            "survey-web/get-survey.json" => survey_web_get_survey().await,
+            "survey-web/post-answer.json" => survey_web_post_answer().await,
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 7);
+    assert_eq!(files.len(), 10);
+}
+
+/// The sample survey link's ticket: the router's sample conversation, solved at the samples'
+/// instant; the sender's run a day and five minutes later sends its survey. Returns the
+/// store, the clock and the link's token (deterministic: the key, the ticket and its due time).
+async fn survey_sender_schedule() -> (Arc<MemoryStore>, Arc<ManualClock>, String) {
+    use omnidesk_domain::model::{Actor, Status, TicketNumber};
+    use omnidesk_domain::ports::{TicketCommit, TicketStore};
+    use omnidesk_domain::survey::SenderPorts;
+
+    let event: EventBridgeEvent =
+        serde_json::from_str(&read("survey-sender/schedule.json")).expect("EventBridge scheduled event");
+    let config = example_config();
+    let clock = clock();
+    let store = Arc::new(MemoryStore::new());
+    let outbound = Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default()));
+    let router = RouterHandler::new(
+        &config,
+        omnidesk_domain::memory::router_ports(store.clone(), outbound.clone(), clock.clone()),
+    );
+    let batch: SqsEvent = serde_json::from_str(&read("ticket-router/sqs-batch.json")).expect("SQS event");
+    assert!(router.handle(batch).await.batch_item_failures.is_empty());
+    let rules = config.survey_rules().expect("the example config has [survey]");
+    let mut ticket = store.ticket(TicketNumber(1)).await.unwrap().expect("ticket #1");
+    let expected = ticket.version;
+    let solved = ticket.set_status(&Actor::Agent("li".into()), Status::Solved, clock.now()).unwrap();
+    let events: Vec<_> = solved.into_iter().collect();
+    rules.apply(&mut ticket, &events);
+    let commit = TicketCommit {
+        ticket,
+        expected_version: Some(expected),
+        messages: Vec::new(),
+        events,
+        thread_claims: Vec::new(),
+        idempotency: None,
+    };
+    store.commit(commit).await.unwrap();
+    let before = outbound.len();
+    let ports = SenderPorts {
+        tickets: store.clone(),
+        customers: store.clone(),
+        watermarks: store.clone(),
+        outbound: outbound.clone(),
+        clock: clock.clone(),
+    };
+    let sender = omnidesk_app::survey_sender::sender(&config, ports).expect("keys resolved");
+    let handler = omnidesk_app::survey_sender::SenderHandler::new(sender);
+    // The schedule's first run, then the one after the delay (the chat delay of the example).
+    handler.handle(event.clone()).await.expect("first run");
+    clock.set(clock.now() + jiff::SignedDuration::from_mins(65));
+    let report = handler.handle(event).await.expect("second run");
+    assert_eq!(report.sent, 1, "{report:?}");
+    let bodies = outbound.bodies();
+    assert_eq!(bodies.len(), before + 1);
+    let job: omnidesk_domain::outbound::OutboundJob =
+        omnidesk_domain::envelope::open(&bodies[bodies.len() - 1]).expect("a survey job");
+    let form = job.survey.expect("survey links").form;
+    let token = form.rsplit('/').next().expect("token").to_owned();
+    (store, clock, token)
+}
+
+fn survey_web(store: Arc<MemoryStore>, clock: Arc<ManualClock>) -> axum::Router {
+    let ports = omnidesk_domain::survey::SurveyPorts {
+        tickets: store.clone(),
+        customers: store,
+        clock,
+        ids: Arc::new(SequentialIds::default()),
+    };
+    let desk = omnidesk_app::survey_web::desk(&example_config(), ports).expect("keys resolved");
+    omnidesk_app::survey_web::router(omnidesk_app::survey_web::SurveyWeb { desk: Arc::new(desk) })
+}
+
+/// A survey link opened from a phone: the form, in Chinese, rating 5 chosen, nothing recorded.
+async fn survey_web_get_survey() {
+    let (store, clock, token) = survey_sender_schedule().await;
+    let raw = read("survey-web/get-survey.json");
+    assert!(raw.contains(&token), "events/survey-web/get-survey.json: use the token {token}");
+    let events_before = store.all_tickets()[0].version;
+    let request = lambda_http::request::from_str(&raw).expect("API Gateway v2 event");
+    let response = survey_web(store.clone(), clock).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(store.all_tickets()[0].version, events_before, "a GET records nothing");
+}
+
+/// The form posted back (its anti-forgery field as a GET at the same instant rendered it).
+async fn survey_web_post_answer() {
+    let (store, clock, token) = survey_sender_schedule().await;
+    let raw = read("survey-web/post-answer.json");
+    let keys = example_config().survey.and_then(|s| s.keys()).expect("keys");
+    let id = keys.open(&token).expect("a token of ours").id;
+    let field = keys.form_field(&id, 0, clock.now());
+    assert!(
+        raw.contains(&token) && raw.contains(&field),
+        "events/survey-web/post-answer.json: use the token {token} and the form field {field}"
+    );
+    let request = lambda_http::request::from_str(&raw).expect("API Gateway v2 event");
+    let response = survey_web(store.clone(), clock).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let survey = store.all_tickets()[0].survey.clone().expect("survey");
+    assert_eq!(survey.answer.map(|a| a.rating), Some(5));
 }

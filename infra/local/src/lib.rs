@@ -13,6 +13,7 @@ pub mod mail_in;
 pub mod outbox;
 pub mod poller;
 pub mod provision;
+pub mod surveys;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -85,6 +86,8 @@ pub struct LocalDesk {
     dispatcher: DispatcherHandler,
     /// The SLA sweeper, when the config has `[sla]`.
     sweeper: Option<SweeperHandler>,
+    /// The survey pages and sender, when the config has `[survey]`.
+    pub surveys: Option<surveys::Surveys>,
 }
 
 impl LocalDesk {
@@ -187,7 +190,20 @@ impl LocalDesk {
             };
             SweeperHandler::new(policies, ports)
         });
-        Self { config, clock, ports, callbacks, email, mail_folders, agent_desk, router, dispatcher, sweeper }
+        let surveys = surveys::Surveys::build(&config, &ports, clock.clone());
+        Self {
+            config,
+            clock,
+            ports,
+            callbacks,
+            email,
+            mail_folders,
+            agent_desk,
+            router,
+            dispatcher,
+            sweeper,
+            surveys,
+        }
     }
 
     /// Every HTTP route: the functions' routers plus the local-only `/local/...` helpers.
@@ -203,6 +219,7 @@ impl LocalDesk {
             .merge(blob_links::router(self.ports.memory_blobs.clone(), self.clock.clone()))
             .merge(callbacks::router(self.callbacks.clone()))
             .merge(mail_in::router(self.clone()))
+            .merge(surveys::router(self.clone()))
             .merge(chat_webhook::router(webhook))
             .merge(agent_api::router(AgentApi {
                 desk: self.agent_desk.clone(),
@@ -246,6 +263,10 @@ impl LocalDesk {
         ];
         if let (Some(email), Some(dir)) = (&self.email, &self.mail_folders.mail_in) {
             tasks.push(tokio::spawn(MailDrop::new(email.clone(), dir.clone()).run()));
+        }
+        if self.surveys.is_some() {
+            let every = Duration::from_millis(self.config.local.survey_interval_ms);
+            tasks.push(tokio::spawn(surveys::send_forever(self.clone(), every)));
         }
         if self.sweeper.is_some() {
             let desk = self.clone();

@@ -131,7 +131,14 @@ async fn run(cli: Cli) -> Result<(), String> {
     if let Command::Config(command) = command {
         return run_config(command).await;
     }
-    let config = load_config(&cli.config)?;
+    let mut config = load_config(&cli.config)?;
+    // Survey links point at this desk when the config points them at this machine.
+    if let Some(survey) = config.survey.as_mut()
+        && (survey.base_url.starts_with("http://127.0.0.1")
+            || survey.base_url.starts_with("http://localhost"))
+    {
+        survey.base_url = format!("http://127.0.0.1:{}", cli.serve.port);
+    }
     match command {
         Command::Config(_) => Ok(()),
         Command::Sign { inbox, body, at } => {

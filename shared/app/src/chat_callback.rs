@@ -196,6 +196,7 @@ mod tests {
             },
             text: "hello".into(),
             created_at: jiff::Timestamp::from_second(1_790_000_000).unwrap(),
+            survey: None,
         };
         let result = notifier.deliver(&job).await;
         assert!(matches!(&result, Err(NotifyError::Permanent(m)) if m.contains("307")), "{result:?}");

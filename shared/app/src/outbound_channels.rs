@@ -154,6 +154,7 @@ mod tests {
             }),
             text: "We received your message; your ticket is #4.".into(),
             created_at: Timestamp::from_second(1_790_000_000).unwrap(),
+            survey: None,
         }
     }
 

@@ -112,6 +112,7 @@ mod tests {
             destination,
             text: "Your parcel left the warehouse.".into(),
             created_at: Timestamp::UNIX_EPOCH,
+            survey: None,
         }
     }
 

@@ -157,6 +157,7 @@ mod tests {
             },
             text: "We received your message; your ticket is #1.".into(),
             created_at: Timestamp::from_second(1_790_000_000).unwrap(),
+            survey: None,
         }
     }
 

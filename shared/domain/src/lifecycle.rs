@@ -132,6 +132,7 @@ impl Ticket {
             version: 0,
             sla: Default::default(),
             due_at: None,
+            survey: None,
         };
         let event = ticket.record(
             Actor::Customer(requester.clone()),

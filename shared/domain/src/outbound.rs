@@ -18,6 +18,17 @@ pub struct OutboundJob {
     pub destination: Destination,
     pub text: String,
     pub created_at: Timestamp,
+    /// A satisfaction survey's links, so the mail carries a rating row and an unsubscribe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey: Option<SurveyLinks>,
+}
+
+/// The links of a survey mail: the form (one per rating, preselecting it) and the opt-out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyLinks {
+    /// The form's URL; `?rating=N` preselects a rating.
+    pub form: String,
+    pub unsubscribe: String,
 }
 
 impl Versioned for OutboundJob {
@@ -30,6 +41,11 @@ impl OutboundJob {
     /// retry of that message names the same delivery.
     pub fn acknowledgement_id(inbound_key: &str) -> String {
         format!("{inbound_key}:ack")
+    }
+
+    /// The survey of `ticket` (one per ticket: a retried or racing send names the same one).
+    pub fn survey_id(ticket: TicketNumber) -> String {
+        format!("survey:{}", ticket.0)
     }
 
     /// The delivery of an agent's reply `message`.
@@ -52,6 +68,8 @@ pub enum OutboundKind {
     AgentReply,
     /// An SLA warning or breach, to a team mailbox or an on-call webhook.
     SlaAlert,
+    /// The satisfaction survey of a solved ticket.
+    Survey,
 }
 
 /// Where a job goes: a chat conversation, a mail, or (SLA alerts) a JSON POST to an on-call

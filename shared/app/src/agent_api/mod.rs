@@ -91,6 +91,10 @@ pub fn desk(config: &DeskConfig, ports: DeskPorts) -> AgentDesk {
     if let Some(key) = config.cursor_key() {
         desk = desk.with_cursor_key(key);
     }
+    // Solving a ticket schedules its satisfaction survey (the survey-sender sends it).
+    if let Some(rules) = config.survey_rules() {
+        desk = desk.with_survey(rules);
+    }
     match config.sla_policies() {
         Ok(Some(policies)) => desk.with_sla(policies),
         Ok(None) => desk,

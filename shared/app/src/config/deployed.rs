@@ -45,6 +45,19 @@ pub(super) fn check_runtime(config: &DeskConfig, runtime: Runtime) -> Result<(),
             return Err(invalid(format!("chat_inboxes[{i}].callback_url"), LOOPBACK));
         }
     }
+    if let Some(survey) = &config.survey {
+        for (name, secret) in survey.secrets() {
+            if secret.reference().is_none() {
+                return Err(invalid(
+                    format!("survey.{name}"),
+                    "on AWS a secret is a reference (sm:<name>), never the value",
+                ));
+            }
+        }
+        if is_loopback(&survey.base_url) {
+            return Err(invalid("survey.base_url", LOOPBACK));
+        }
+    }
     let escalations = config.sla.iter().flat_map(|sla| sla.escalations.iter());
     for (i, rule) in escalations.enumerate() {
         if rule.notify_webhook.as_deref().is_some_and(is_loopback) {
@@ -130,8 +143,35 @@ impl DeskConfig {
         Ok(())
     }
 
+    /// Resolves the survey link keys only (the survey functions: their roles may read the
+    /// survey secret and no inbox secret).
+    pub async fn resolve_survey_secrets(&mut self, resolver: &dyn SecretResolver) -> Result<(), ConfigError> {
+        let Some(survey) = self.survey.as_mut() else { return Ok(()) };
+        for (name, secret) in survey.secrets_mut() {
+            let Some(reference) = secret.reference().cloned() else { continue };
+            let field = format!("survey.{name}");
+            let value = resolver
+                .resolve(&reference)
+                .await
+                .map_err(|error| invalid(field.clone(), error.to_string()))?;
+            super::check_secret_value(&field, Some(&reference), &value)?;
+            secret.set_resolved(value);
+        }
+        Ok(())
+    }
+
     /// Refuses references nobody resolved: the local desk in memory has no secret store.
     pub(super) fn require_secret_values(&self) -> Result<(), ConfigError> {
+        if let Some(survey) = &self.survey {
+            for (name, secret) in survey.secrets() {
+                if let (Some(reference), None) = (secret.reference(), secret.value()) {
+                    return Err(invalid(
+                        format!("survey.{name}"),
+                        format!("{reference} is resolved on AWS only; give the local desk the value itself"),
+                    ));
+                }
+            }
+        }
         for (i, inbox) in self.chat_inboxes.iter().enumerate() {
             for (name, secret) in secrets_of(inbox) {
                 if let (Some(reference), None) = (secret.reference(), secret.value()) {

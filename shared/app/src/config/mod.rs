@@ -17,12 +17,14 @@ mod email;
 mod secret;
 mod sla;
 mod staff;
+mod survey;
 
 pub use deployed::Runtime;
 pub use email::{EmailConfig, TemplateConfig};
 pub use omnidesk_domain::sla::SlaConfig;
 pub use secret::Secret;
 pub use staff::{AgentConfig, AuthConfig, TokenConfig};
+pub use survey::SurveyConfig;
 
 /// The largest configuration file read. A desk of 200 agents, 20 teams and three calendars
 /// with a year of holidays is 38 KB; this leaves room and bounds what init reads.
@@ -67,6 +69,9 @@ pub struct DeskConfig {
     /// SLA targets, calendars and escalations; absent: tickets have no SLA timers.
     #[serde(default)]
     pub sla: Option<SlaConfig>,
+    /// Satisfaction surveys; absent: none are sent.
+    #[serde(default)]
+    pub survey: Option<SurveyConfig>,
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
@@ -219,6 +224,9 @@ pub struct LocalConfig {
     /// How often the local desk runs the SLA sweeper (Lambda: every minute).
     #[serde(default = "default_sweep_interval_ms")]
     pub sla_sweep_interval_ms: u64,
+    /// How often the local desk runs the survey sender (Lambda: every 5 minutes).
+    #[serde(default = "default_survey_interval_ms")]
+    pub survey_interval_ms: u64,
 }
 
 impl Default for LocalConfig {
@@ -228,6 +236,7 @@ impl Default for LocalConfig {
             max_receive_count: default_max_receive_count(),
             poll_interval_ms: default_poll_interval_ms(),
             sla_sweep_interval_ms: default_sweep_interval_ms(),
+            survey_interval_ms: default_survey_interval_ms(),
         }
     }
 }
@@ -240,6 +249,9 @@ fn default_max_receive_count() -> u32 {
 }
 fn default_poll_interval_ms() -> u64 {
     50
+}
+fn default_survey_interval_ms() -> u64 {
+    10_000
 }
 fn default_sweep_interval_ms() -> u64 {
     sla::DEFAULT_SWEEP_INTERVAL_MS
@@ -312,6 +324,12 @@ impl DeskConfig {
         }
         if self.delivery.attempts == 0 {
             return Err(invalid("delivery.attempts", "must be at least 1"));
+        }
+        if self.local.survey_interval_ms == 0 {
+            return Err(invalid("local.survey_interval_ms", "must be at least 1"));
+        }
+        if let Some(survey) = &self.survey {
+            survey.validate()?;
         }
         if self.local.sla_sweep_interval_ms == 0 {
             return Err(invalid("local.sla_sweep_interval_ms", "must be at least 1"));

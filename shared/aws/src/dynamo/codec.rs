@@ -188,6 +188,7 @@ mod tests {
             version: 7,
             sla: Default::default(),
             due_at: None,
+            survey: None,
         });
         roundtrip(Message {
             id: MessageId::new("msg_1"),
@@ -222,8 +223,15 @@ mod tests {
             EventKind::MessageOut { message: MessageId::new("msg_2"), internal: true },
             EventKind::Status { from: Status::New, to: Status::Open },
             EventKind::Assigned { from: None, to: Some("li".into()) },
-            EventKind::SurveySent,
-            EventKind::SurveyAnswered { score: 5 },
+            EventKind::SurveySent { channel: None, team: None, agent: None },
+            EventKind::SurveyAnswered {
+                score: 5,
+                channel: None,
+                team: None,
+                agent: None,
+                previous: None,
+                follow_up: None,
+            },
             EventKind::Merged { into: TicketNumber(7) },
             EventKind::Cc { added: 2, removed: 1 },
         ];

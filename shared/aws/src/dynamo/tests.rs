@@ -71,6 +71,7 @@ fn ticket(version: u64) -> Ticket {
         version,
         sla: Default::default(),
         due_at: None,
+        survey: None,
     }
 }
 
@@ -256,7 +257,7 @@ async fn oversized_commit_is_refused_before_calling() {
             seq,
             at: now(),
             actor: Actor::System,
-            kind: EventKind::SurveySent,
+            kind: EventKind::SurveySent { channel: None, team: None, agent: None },
         })
         .collect();
     assert!(matches!(store.commit(commit).await, Err(StoreError::Corrupt(_))));

@@ -198,6 +198,7 @@ mod tests {
                 outbox: Vec::new(),
             },
             due_at: Some(at(30 * 60 - 360)),
+            survey: None,
         }
     }
 

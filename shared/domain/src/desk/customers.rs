@@ -85,7 +85,7 @@ impl AgentDesk {
         let mut latest_csat: Option<Csat> = None;
         for ticket in tickets.iter().take(CSAT_LOOKBACK) {
             for event in self.ports.tickets.events(ticket.number).await? {
-                if let EventKind::SurveyAnswered { score } = event.kind
+                if let EventKind::SurveyAnswered { score, .. } = event.kind
                     && latest_csat.as_ref().is_none_or(|c| c.at < event.at)
                 {
                     latest_csat = Some(Csat { ticket: ticket.number, score, at: event.at });
@@ -187,6 +187,8 @@ impl AgentDesk {
             name: into.name.clone().or(from.name.clone()),
             merged_from,
             tier: into.tier.clone().or(from.tier.clone()),
+            // One person: an opt-out given under either record holds for both.
+            survey_opt_out: into.survey_opt_out || from.survey_opt_out,
             bouncing: from.bouncing.iter().chain(&into.bouncing).map(|(a, at)| (a.clone(), *at)).collect(),
             updated_at: now,
             version: into.version + 1,

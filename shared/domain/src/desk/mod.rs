@@ -44,6 +44,7 @@ use crate::ports::{
 };
 use crate::router::EmailRules;
 use crate::sla::SlaPolicies;
+use crate::survey::SurveyRules;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
@@ -102,6 +103,8 @@ pub struct AgentDesk {
     routing: Option<Routing>,
     email: EmailRules,
     sla: Option<Arc<SlaPolicies>>,
+    /// Satisfaction surveys: solving a ticket schedules one.
+    survey: Option<Arc<SurveyRules>>,
     /// Signs the list cursors handed out.
     cursors: CursorKey,
     /// Where erasure jobs are queued for their runs (the inbound queue on AWS).
@@ -124,7 +127,7 @@ impl AgentDesk {
     /// never observable, so it is not drawn from the ports' id source, whose ids tests see.)
     pub fn new(ports: DeskPorts, routing: Option<Routing>, email: EmailRules) -> Self {
         let cursors = CursorKey::derive(crate::system::RandomIds.token().as_bytes());
-        Self { ports, routing, email, sla: None, cursors, erasure_queue: None }
+        Self { ports, routing, email, sla: None, survey: None, cursors, erasure_queue: None }
     }
 
     /// Queues erasure jobs on `queue`; without one, [`AgentDesk::request_erasure`] refuses.
@@ -141,6 +144,12 @@ impl AgentDesk {
     /// Keeps SLA timers on every change, and shows them in the ticket view.
     pub fn with_sla(mut self, policies: Arc<SlaPolicies>) -> Self {
         self.sla = Some(policies);
+        self
+    }
+
+    /// Schedules a satisfaction survey when a ticket is solved.
+    pub fn with_survey(mut self, rules: Arc<SurveyRules>) -> Self {
+        self.survey = Some(rules);
         self
     }
 
@@ -191,6 +200,11 @@ impl AgentDesk {
     async fn commit(&self, mut commit: TicketCommit) -> Result<Ticket, DeskError> {
         if let Some(sla) = &self.sla {
             sla.apply(&mut commit.ticket, &commit.events, None);
+        }
+        // Solved schedules the survey; a reopen, merge, spam tag or erasure drops it.
+        match &self.survey {
+            Some(rules) => rules.apply(&mut commit.ticket, &commit.events),
+            None => crate::survey::follow(&mut commit.ticket, &commit.events),
         }
         let ticket = commit.ticket.clone();
         self.ports.tickets.commit(commit).await?;

@@ -223,6 +223,7 @@ impl AgentDesk {
             destination,
             text: message.text.clone(),
             created_at: message.created_at,
+            survey: None,
         }))
     }
 

@@ -29,7 +29,16 @@ pub fn compose(job: &OutboundJob, destination: &EmailDestination) -> Result<Vec<
         .date(job.created_at.as_second())
         .header("Content-Language", Raw::new(destination.language.as_str()))
         .text_body(job.text.as_str())
-        .html_body(html_body(&job.text, &destination.language));
+        .html_body(match &job.survey {
+            Some(links) => crate::survey::texts::survey_mail_html(job.ticket, links, &destination.language),
+            None => html_body(&job.text, &destination.language),
+        });
+    if let Some(links) = &job.survey {
+        // RFC 2369 and RFC 8058: mail clients offer a one-click opt-out.
+        builder = builder
+            .header("List-Unsubscribe", Raw::new(format!("<{}>", links.unsubscribe)))
+            .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"));
+    }
     if !destination.cc.is_empty() {
         let cc: Vec<&str> = destination.cc.iter().map(String::as_str).collect();
         builder = builder.cc(cc);
@@ -55,7 +64,7 @@ pub fn compose(job: &OutboundJob, destination: &EmailDestination) -> Result<Vec<
 /// Mail no person wrote. Agent replies are written by people and go without the marks.
 pub fn is_automatic(kind: OutboundKind) -> bool {
     match kind {
-        OutboundKind::Acknowledgement | OutboundKind::SlaAlert => true,
+        OutboundKind::Acknowledgement | OutboundKind::SlaAlert | OutboundKind::Survey => true,
         OutboundKind::AgentReply => false,
     }
 }
@@ -73,7 +82,7 @@ fn html_body(text: &str, language: &str) -> String {
     html
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -117,6 +126,7 @@ mod tests {
             destination: Destination::Email(destination.clone()),
             text: text.into(),
             created_at: Timestamp::from_second(1_790_000_000).unwrap(),
+            survey: None,
         };
         (job, destination)
     }

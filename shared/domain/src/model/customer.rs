@@ -43,7 +43,21 @@ pub struct Customer {
     /// Set when the customer's personal data was erased.
     #[serde(default)]
     pub erased_at: Option<Timestamp>,
+    /// The customer asked for no more satisfaction surveys (the link in every survey mail).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub survey_opt_out: bool,
+    /// The last survey sent to this customer, for the cooldown between surveys. Claimed with a
+    /// version-conditioned update before a survey goes out, so two senders cannot both send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_survey: Option<LastSurvey>,
     pub version: u64,
+}
+
+/// When the customer was last asked, and about which ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastSurvey {
+    pub at: Timestamp,
+    pub ticket: super::TicketNumber,
 }
 
 impl Customer {
@@ -60,6 +74,8 @@ impl Customer {
             merged_into: None,
             merged_from: BTreeSet::new(),
             erased_at: None,
+            survey_opt_out: false,
+            last_survey: None,
             version: 1,
         }
     }

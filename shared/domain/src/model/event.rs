@@ -56,9 +56,34 @@ pub enum EventKind {
         to_team: Option<String>,
         reason: String,
     },
-    SurveySent,
+    /// A satisfaction survey went out. Channel, team and agent are the ticket's when it was
+    /// sent, so the analytics rollup groups CSAT and response rates without a join.
+    SurveySent {
+        #[serde(default)]
+        channel: Option<Channel>,
+        #[serde(default)]
+        team: Option<String>,
+        #[serde(default)]
+        agent: Option<String>,
+    },
+    /// The customer's rating (1–5); a changed answer is an event of its own, with the rating
+    /// it replaced. The comment stays on the ticket, never in the event log.
     SurveyAnswered {
         score: u8,
+        #[serde(default)]
+        channel: Option<Channel>,
+        #[serde(default)]
+        team: Option<String>,
+        #[serde(default)]
+        agent: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<u8>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        follow_up: Option<TicketNumber>,
+    },
+    /// A due survey was not sent: `cooldown`, `opted_out`, `erased`, `no_address`, …
+    SurveySkipped {
+        reason: String,
     },
     Merged {
         into: TicketNumber,
@@ -99,8 +124,9 @@ impl EventKind {
             EventKind::SlaWarning { .. } => "sla_warning",
             EventKind::SlaNotified { .. } => "sla_notified",
             EventKind::Escalated { .. } => "escalated",
-            EventKind::SurveySent => "survey_sent",
+            EventKind::SurveySent { .. } => "survey_sent",
             EventKind::SurveyAnswered { .. } => "survey_answered",
+            EventKind::SurveySkipped { .. } => "survey_skipped",
             EventKind::Merged { .. } => "merged",
             EventKind::Tags { .. } => "tags",
             EventKind::Cc { .. } => "cc",

@@ -7,7 +7,7 @@ mod ids;
 mod message;
 mod ticket;
 
-pub use customer::{BOUNCE_MARK_TTL, Customer, MAX_UNVERIFIED};
+pub use customer::{BOUNCE_MARK_TTL, Customer, LastSurvey, MAX_UNVERIFIED};
 pub use event::{Actor, EventKind, TicketEvent};
 pub use identity::{Identity, IdentityError};
 pub use ids::{CustomerId, MessageId, TicketNumber};

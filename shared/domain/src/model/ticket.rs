@@ -68,7 +68,7 @@ impl Priority {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Chat,
@@ -145,4 +145,8 @@ pub struct Ticket {
     /// timer); `None` keeps the ticket out of the due index. Derived from `sla`.
     #[serde(default)]
     pub due_at: Option<Timestamp>,
+    /// The satisfaction survey: scheduled when the ticket is solved, then sent and answered
+    /// (see `crate::survey`). Its due instant joins `due_at`, so it lives on the same index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey: Option<crate::survey::SurveyState>,
 }

@@ -101,5 +101,6 @@ fn chat_acknowledgement_job(
         destination,
         text: ack.text.clone(),
         created_at: ack.created_at,
+        survey: None,
     }
 }

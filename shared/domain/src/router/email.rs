@@ -202,5 +202,6 @@ pub fn reply_job(
         }),
         text: message.text.clone(),
         created_at: message.created_at,
+        survey: None,
     }
 }

@@ -323,6 +323,8 @@ impl TicketRouter {
             // The tier was remembered when the ticket opened.
             sla.apply(&mut ticket, &events, None);
         }
+        // A customer writing to a solved ticket reopens it: its survey, not yet sent, is dropped.
+        crate::survey::follow(&mut ticket, &events);
         let mut thread_claims = Vec::new();
         if let Source::Email(_) = &inbound.source {
             // Later replies may name this mail rather than the first one.

@@ -41,17 +41,7 @@ impl SlaPolicies {
     /// instant of alerts waiting in the outbox. Never earlier than `now`: the sweeper has already read the
     /// buckets of the past, so an overdue ticket is filed under the present.
     pub fn refresh_due(&self, ticket: &mut Ticket, now: Timestamp) {
-        let earliest = ticket.sla.timers.iter().filter_map(Timer::next_instant).min();
-        // Queued alerts are normally flushed at once; if not, look again after OUTBOX_RETRY.
-        let pending = ticket.sla.outbox.iter().map(|job| later(job.created_at, OUTBOX_RETRY)).max();
-        ticket.due_at = match (earliest, pending) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-        .map(|due| due.max(now));
-        if ticket.status == Status::Closed && ticket.sla.outbox.is_empty() {
-            ticket.due_at = None;
-        }
+        derive_due(ticket, now);
     }
 
     fn on_event(&self, ticket: &mut Ticket, event: &TicketEvent) {
@@ -255,4 +245,26 @@ fn agent_replied(ticket: &mut Ticket, at: Timestamp) {
             }
         }
     }
+}
+
+/// Sets `ticket.due_at`: the earliest of the SLA's next instant and a scheduled survey
+/// (`crate::survey`), never earlier than `now`. Both share the one due index; each sweeper
+/// skips what is not its own.
+pub fn derive_due(ticket: &mut Ticket, now: Timestamp) {
+    let earliest = ticket.sla.timers.iter().filter_map(Timer::next_instant).min();
+    // Queued alerts are normally flushed at once; if not, look again after OUTBOX_RETRY.
+    let pending = ticket.sla.outbox.iter().map(|job| later(job.created_at, OUTBOX_RETRY)).max();
+    let mut sla = match (earliest, pending) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    if ticket.status == Status::Closed && ticket.sla.outbox.is_empty() {
+        sla = None;
+    }
+    let survey = ticket.survey.as_ref().and_then(|s| s.due_at);
+    ticket.due_at = match (sla, survey) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+    .map(|due| due.max(now));
 }

@@ -200,6 +200,7 @@ impl SlaPolicies {
             destination,
             text: text.clone(),
             created_at: now,
+            survey: None,
         };
         let mut jobs = Vec::new();
         if let Some(from) = &self.notify_from {

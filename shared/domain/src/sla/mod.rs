@@ -18,6 +18,7 @@ mod policies;
 mod state;
 pub mod sweeper;
 
+pub use apply::derive_due;
 pub use calendar::{Calendar, CalendarError, CalendarSpec, Interval, MakeUpDay, WeeklyHours};
 pub use config::{
     ALWAYS_OPEN_CALENDAR, BUSINESS_CALENDAR, DEFAULT_TIME_ZONE, EscalationSpec, PolicySpec, SlaConfig,
