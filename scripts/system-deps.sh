@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the few Debian tools the tests use beyond Rust and the Python venv, once:
 # curl and jq (the README walk-throughs, which a test replays, use both), and with
-# OMNIDESK_BROWSER=1 Debian's chromium (the browser test, scripts/browser-test.sh; never a
+# OMNIDESK_BROWSER=1 Debian's chromium, Node.js and a CJK font (the browser test, scripts/browser-test.sh; never a
 # browser download of a test tool's own). Idempotent: a tool already there is left alone.
 # Sourced or run by scripts/test.sh.
 set -euo pipefail
@@ -10,8 +10,12 @@ missing=()
 for tool in curl jq; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
-if [[ "${OMNIDESK_BROWSER:-}" == 1 ]] && ! [[ -x /usr/lib/chromium/chromium ]]; then
-    missing+=(chromium)
+if [[ "${OMNIDESK_BROWSER:-}" == 1 ]]; then
+    [[ -x /usr/lib/chromium/chromium ]] || missing+=(chromium)
+    # The DevTools driver runs on Node's built-in WebSocket; the pages show Chinese text,
+    # which renders as empty boxes in the screenshots without a CJK font.
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    [[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]] || missing+=(fonts-wqy-zenhei)
 fi
 if ((${#missing[@]})); then
     echo "system-deps: installing ${missing[*]} from Debian's packages"
