@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 pub const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;padding:1rem;line-height:1.5;\
 color:#111;background:#fff}main{max-width:34rem;margin:0 auto}h1{font-size:1.4rem}\
 fieldset{border:0;padding:0;margin:0 0 1rem}legend{font-weight:600;margin-bottom:.5rem}\
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
 .rating label{display:block;padding:.75rem;margin:.25rem 0;border:1px solid #666;border-radius:.5rem}\
 .rating input{margin-right:.6rem;transform:scale(1.3)}\
 .rating input:focus-visible+span{outline:2px solid #0645ad}\
@@ -51,7 +52,9 @@ pub fn form_page(page: &FormPage<'_>) -> String {
         escape(&Texts::fill(t.intro, page.ticket))
     ));
     body.push_str("<form method=\"post\"><fieldset class=\"rating\">");
-    body.push_str(&format!("<legend>{}</legend>", escape(t.question)));
+    // The heading already asks the question on screen; the legend names the group for
+    // screen readers without saying it twice.
+    body.push_str(&format!("<legend class=\"sr\">{}</legend>", escape(t.question)));
     for (i, label) in t.ratings.iter().enumerate() {
         let value = i + 1;
         let checked = if page.rating == Some(value as u8) { " checked" } else { "" };
