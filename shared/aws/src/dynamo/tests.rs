@@ -459,6 +459,38 @@ async fn a_transaction_without_reported_capacity_is_estimated_at_two_units_per_i
 }
 
 #[tokio::test]
+async fn a_ticket_commit_that_changes_no_index_key_writes_no_index_entry() {
+    let empty = || TransactWriteItemsOutput::builder().set_consumed_capacity(Some(Vec::new())).build();
+    let first = mock!(Client::transact_write_items).then_output(empty);
+    let second = mock!(Client::transact_write_items).then_output(empty);
+    let third = mock!(Client::transact_write_items).then_output(empty);
+    let (store, meter) = metered(&[&first, &second, &third]);
+    store.commit(commit()).await.unwrap();
+    let after_first = meter.snapshot();
+
+    // A reply: a new version and event, same status, requester, team and assignee.
+    let mut reply = commit();
+    reply.ticket = ticket(3);
+    reply.expected_version = Some(2);
+    reply.events[0].seq = 3;
+    reply.thread_claims.clear();
+    reply.idempotency = None;
+    store.commit(reply.clone()).await.unwrap();
+    let after_reply = meter.snapshot().since(&after_first);
+    // The ticket and the event, twice each; no index entry.
+    assert_eq!(after_reply.dynamodb_wcu, 4.0);
+
+    // A status change moves the by_status entry: a delete and a put.
+    let mut status = reply;
+    status.ticket = Ticket { status: Status::Open, ..ticket(4) };
+    status.expected_version = Some(3);
+    status.events[0].seq = 4;
+    let mark = meter.snapshot();
+    store.commit(status).await.unwrap();
+    assert_eq!(meter.snapshot().since(&mark).dynamodb_wcu, 4.0 + 2.0);
+}
+
+#[tokio::test]
 async fn reported_capacity_is_measured_per_page_and_per_side() {
     let capacity = |units| ConsumedCapacity::builder().table_name(TABLE).capacity_units(units).build();
     let get = mock!(Client::get_item)

@@ -1,0 +1,191 @@
+"""Cold start of each function against init-hello (see scripts/bench-init.sh).
+
+Usage: measure.py RELEASE_DIR STARTS, with OMNIDESK_MOTO_ENDPOINT pointing at a running moto.
+
+Each start: the process is spawned with a Lambda-like environment and its Runtime API at a
+local socket; the time runs from just before the spawn to the moment the request line of
+its first `GET /2018-06-01/runtime/invocation/next` has arrived. The request is never
+answered; the process is killed and the next start begins. A function that reports an init
+error (`POST .../runtime/init/error`) or exits stops the run with its output.
+"""
+
+import os
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[2]
+NEXT = "/2018-06-01/runtime/invocation/next"
+INIT_ERROR = "/2018-06-01/runtime/init/error"
+BUCKET = "omnidesk-bench-init-config"
+KEY = "omnidesk.toml"
+SECRET_NAME = "omnidesk/chat/web"
+BASELINE = "init-hello"
+
+
+class RuntimeApi:
+    """A socket that notes when the first request for an event (or an init error) arrives."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.arrived = threading.Event()
+        self.at = None
+        self.error = None
+        self.connections = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def reset(self):
+        for connection in self.connections:
+            connection.close()
+        self.connections = []
+        self.at = None
+        self.error = None
+        self.arrived.clear()
+
+    def _accept(self):
+        while True:
+            connection, _ = self.listener.accept()
+            self.connections.append(connection)
+            threading.Thread(target=self._read, args=(connection,), daemon=True).start()
+
+    def _read(self, connection):
+        data = b""
+        try:
+            while b"\r\n" not in data:
+                chunk = connection.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+        except OSError:
+            return
+        now = time.perf_counter_ns()
+        request_line = data.split(b"\r\n", 1)[0].decode("latin-1")
+        parts = request_line.split(" ")
+        path = parts[1] if len(parts) > 1 else ""
+        if path.startswith(NEXT) and self.at is None:
+            self.at = now
+            self.arrived.set()
+        elif path.startswith(INIT_ERROR):
+            try:
+                connection.settimeout(1)
+                data += connection.recv(65536)
+            except OSError:
+                pass
+            self.error = data.decode("utf-8", "replace")
+            self.arrived.set()
+
+
+def deployable_config():
+    """The example desk, as it would be pushed to AWS: the inbox secret a reference, a public
+    callback URL, no local section and no local bearer tokens."""
+    text = (ROOT / "infra/local/omnidesk.example.toml").read_text()
+    kept, skipping = [], False
+    for line in text.splitlines():
+        header = re.match(r"^\[\[?([a-z_.0-9]+)\]\]?\s*$", line)
+        if header:
+            skipping = header.group(1) in ("local", "auth", "auth.tokens")
+        if not skipping:
+            kept.append(line)
+    text = "\n".join(kept) + "\n"
+    text = re.sub(r'(?m)^secret = ".*"$', 'secret = "sm:%s"' % SECRET_NAME, text)
+    text = re.sub(r'(?m)^callback_url = ".*"$', 'callback_url = "https://chat.desk.example/callbacks/web"', text)
+    return text
+
+
+def seed(endpoint):
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    s3 = session.client("s3", endpoint_url=endpoint)
+    s3.create_bucket(Bucket=BUCKET)
+    config = deployable_config()
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=config.encode())
+    session.client("secretsmanager", endpoint_url=endpoint).create_secret(
+        Name=SECRET_NAME, SecretString=secrets.token_hex(32)
+    )
+    return len(config)
+
+
+def environment(endpoint, runtime_api, name):
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "RUST_LOG": "info",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/" + name,
+        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+        "OMNIDESK_CONFIG_BUCKET": BUCKET,
+        "OMNIDESK_CONFIG_KEY": KEY,
+        "TABLE_NAME": "omnidesk-bench-table",
+        "INBOUND_QUEUE_URL": endpoint + "/123456789012/inbound",
+        "OUTBOUND_QUEUE_URL": endpoint + "/123456789012/outbound",
+        "BLOB_BUCKET": "omnidesk-bench-mail",
+    }
+
+
+def start_once(api, binary, env, log):
+    api.reset()
+    started = time.perf_counter_ns()
+    process = subprocess.Popen([str(binary)], env=env, stdout=log, stderr=log)
+    arrived = api.arrived.wait(30)
+    process.kill()
+    process.wait()
+    if not arrived or api.error is not None or api.at is None:
+        log.seek(0)
+        raise SystemExit(
+            "%s did not ask for an event: %s\n%s" % (binary.name, api.error or "timeout", log.read().decode()[-4000:])
+        )
+    return (api.at - started) / 1e6
+
+
+def main():
+    release, starts = Path(sys.argv[1]), int(sys.argv[2])
+    endpoint = os.environ["OMNIDESK_MOTO_ENDPOINT"]
+    config_bytes = seed(endpoint)
+    names = [BASELINE] + sorted(p.name for p in (ROOT / "functions").iterdir() if (release / p.name).is_file())
+    api = RuntimeApi()
+    print(
+        "bench-init: %d starts each, config object %d bytes on moto, %s, load average %s"
+        % (starts, config_bytes, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "%.2f %.2f %.2f" % os.getloadavg())
+    )
+    results = {}
+    with tempfile.TemporaryFile() as log:
+        for name in names:
+            binary = release / name
+            env = environment(endpoint, api.address, name)
+            start_once(api, binary, env, log)  # warm the page cache; not counted
+            times = [start_once(api, binary, env, log) for _ in range(starts)]
+            log.seek(0)
+            log.truncate()
+            results[name] = times
+    hello = statistics.median(results[BASELINE])
+    print("%-22s %10s %8s %8s %8s %10s" % ("binary", "size MB", "p50 ms", "min ms", "max ms", "× hello"))
+    for name in names:
+        times = results[name]
+        p50 = statistics.median(times)
+        size = (release / name).stat().st_size / 1e6
+        print("%-22s %10.1f %8.2f %8.2f %8.2f %10.2f" % (name, size, p50, min(times), max(times), p50 / hello))
+
+
+if __name__ == "__main__":
+    main()
