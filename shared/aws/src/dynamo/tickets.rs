@@ -1,8 +1,10 @@
-//! Tickets, their threads and audit trails, thread keys and the ticket-number counter.
+//! Tickets, their threads and audit trails (each commit's events in one item), thread keys
+//! and the ticket-number counter.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue, TransactWriteItem};
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 use omnidesk_domain::ports::{StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore};
 use omnidesk_domain::query::{TicketFilter, TicketPage};
 use omnidesk_domain::{Message, Ticket, TicketEvent, TicketNumber};
@@ -18,6 +20,16 @@ use crate::meter::Capacity;
 
 const VERSION: &str = "version";
 const COUNTER_VALUE: &str = "value";
+/// The list attribute of an [`EventBatch`] item.
+const EVENT_BATCH: &str = "events";
+
+/// A commit's events in one item, `E#<first seq>`: they are written at once and read back
+/// together, and an item of a few hundred bytes costs one write unit where each event on
+/// its own cost one (two, in the commit's transaction) — a new ticket's commit holds four.
+#[derive(Serialize, Deserialize)]
+struct EventBatch {
+    events: Vec<TicketEvent>,
+}
 const THREAD_TICKET: &str = "ticket";
 
 #[async_trait]
@@ -58,7 +70,17 @@ impl TicketStore for DynamoStore {
 
     async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
         let items = self.query_prefix(keys::ticket_pk(number), keys::EVENT_PREFIX).await?;
-        items.into_iter().map(|item| decode(format_args!("event of ticket {number}"), item)).collect()
+        let mut events = Vec::with_capacity(items.len());
+        for item in items {
+            if item.contains_key(EVENT_BATCH) {
+                let batch: EventBatch = decode(format_args!("events of ticket {number}"), item)?;
+                events.extend(batch.events);
+            } else {
+                // One event per item, as commits stored them before batches.
+                events.push(decode(format_args!("event of ticket {number}"), item)?);
+            }
+        }
+        Ok(events)
     }
 
     async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
@@ -156,9 +178,10 @@ impl DynamoStore {
             let sk = keys::message_sk(message.created_at, &message.id);
             writes.push(self.conditional_put(keys::with_key(item, pk.clone(), sk), Condition::absent())?);
         }
-        for event in &commit.events {
-            let item = encode(format_args!("event of ticket {number}"), event)?;
-            let sk = keys::event_sk(event.seq);
+        if let Some(first) = commit.events.first() {
+            let batch = EventBatch { events: commit.events.clone() };
+            let item = encode(format_args!("events of ticket {number}"), &batch)?;
+            let sk = keys::event_sk(first.seq);
             writes.push(self.conditional_put(keys::with_key(item, pk.clone(), sk), Condition::absent())?);
         }
         for claim in &commit.thread_claims {
