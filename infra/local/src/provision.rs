@@ -338,9 +338,8 @@ mod tests {
     #[test]
     fn the_template_declares_the_indexes_the_store_reads_with_their_projections() {
         let template: Value = serde_yaml_ng::from_str(TEMPLATE).unwrap();
-        let indexes = template["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"]
-            .as_sequence()
-            .unwrap();
+        let indexes =
+            template["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"].as_sequence().unwrap();
         let declared: Vec<(String, String, String, String, Vec<String>)> = indexes
             .iter()
             .map(|index| {
@@ -369,7 +368,13 @@ mod tests {
             .map(|index| {
                 let kind = if index.projected.is_empty() { "KEYS_ONLY" } else { "INCLUDE" };
                 let projected = index.projected.iter().map(|n| (*n).to_owned()).collect();
-                (index.name.to_owned(), index.hash.to_owned(), index.range.to_owned(), kind.to_owned(), projected)
+                (
+                    index.name.to_owned(),
+                    index.hash.to_owned(),
+                    index.range.to_owned(),
+                    kind.to_owned(),
+                    projected,
+                )
             })
             .collect();
         assert_eq!(declared, expected);

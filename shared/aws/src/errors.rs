@@ -34,10 +34,10 @@ use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
 // The smithy types every SDK crate re-exports, so that no client's crate is needed here.
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-#[cfg(feature = "dynamodb")]
-use aws_smithy_types::error::operation::BuildError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+#[cfg(feature = "dynamodb")]
+use aws_smithy_types::error::operation::BuildError;
 #[cfg(feature = "sesv2")]
 use omnidesk_domain::ports::MailError;
 #[cfg(feature = "sqs")]

@@ -276,7 +276,10 @@ mod tests {
     fn a_new_item_writes_one_entry_into_each_index_it_belongs_to() {
         let ticket = ticket("open", None, "1");
         assert_eq!(index_write_units(None, &index_entries(&ticket)), 3.0);
-        assert_eq!(index_write_units(None, &index_entries(&item(&[("pk", AttributeValue::S("C#1".into()))]))), 0.0);
+        assert_eq!(
+            index_write_units(None, &index_entries(&item(&[("pk", AttributeValue::S("C#1".into()))]))),
+            0.0
+        );
     }
 
     #[test]

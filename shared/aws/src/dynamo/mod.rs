@@ -111,10 +111,15 @@ impl DynamoStore {
                     .map_err(|e| store_error("BatchGetItem", e))?;
                 let mut responses = output.responses.unwrap_or_default();
                 let items = responses.remove(&self.table).unwrap_or_default();
-                self.record_capacity("BatchGetItem", Access::Read, output.consumed_capacity.as_deref().unwrap_or_default(), || {
-                    // Each item is rounded up on its own, unlike a Query page.
-                    Capacity::read(items.iter().map(|item| read_units(item_size(item))).sum())
-                });
+                self.record_capacity(
+                    "BatchGetItem",
+                    Access::Read,
+                    output.consumed_capacity.as_deref().unwrap_or_default(),
+                    || {
+                        // Each item is rounded up on its own, unlike a Query page.
+                        Capacity::read(items.iter().map(|item| read_units(item_size(item))).sum())
+                    },
+                );
                 for item in items {
                     found.insert(key_of(&item), item);
                 }
@@ -179,7 +184,8 @@ impl DynamoStore {
             )));
         }
         // The writes move into the request; size them first, and only when someone counts.
-        let (index_units, indexed) = self.index_writes(writes.iter().filter_map(|w| w.put()).map(|p| p.item()));
+        let (index_units, indexed) =
+            self.index_writes(writes.iter().filter_map(|w| w.put()).map(|p| p.item()));
         let estimate = self.estimate(|| {
             let mut units = transaction_units(&writes);
             units.write += index_units;
@@ -252,7 +258,10 @@ impl DynamoStore {
 
 /// An item's table key, for a batch read.
 fn table_key(item: &Item) -> Item {
-    item.iter().filter(|(name, _)| *name == PK || *name == keys::SK).map(|(k, v)| (k.clone(), v.clone())).collect()
+    item.iter()
+        .filter(|(name, _)| *name == PK || *name == keys::SK)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// `pk` and `sk` as text, to match items to the keys asked for.
@@ -315,7 +324,10 @@ impl DynamoStore {
     /// For a metered store, the units of the index writes that writing `items` causes (see
     /// [`capacity`]), and what they leave in the indexes, for [`Self::remember_index_entries`]
     /// once the write succeeded.
-    fn index_writes<'a>(&self, items: impl IntoIterator<Item = &'a Item>) -> (f64, Vec<(String, IndexFingerprints)>) {
+    fn index_writes<'a>(
+        &self,
+        items: impl IntoIterator<Item = &'a Item>,
+    ) -> (f64, Vec<(String, IndexFingerprints)>) {
         let Some(meter) = &self.meter else { return (0.0, Vec::new()) };
         let mut units = 0.0;
         let mut indexed = Vec::new();

@@ -513,7 +513,8 @@ async fn a_commits_events_are_one_item_and_read_back_in_order_with_single_event_
     assert_eq!(event_items[0]["sk"], s("E#000000000002"));
 
     // Read back beside an item of one event, as commits stored them before.
-    let mut older: Item = super::codec::encode("event", &TicketEvent { seq: 1, ..commit.events[0].clone() }).unwrap();
+    let mut older: Item =
+        super::codec::encode("event", &TicketEvent { seq: 1, ..commit.events[0].clone() }).unwrap();
     older.insert("pk".into(), s("T#1042"));
     older.insert("sk".into(), s("E#000000000001"));
     let mut batch = event_items[0].clone();

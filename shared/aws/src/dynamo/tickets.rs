@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue, TransactWriteItem};
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use omnidesk_domain::ports::{StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore};
 use omnidesk_domain::query::{TicketFilter, TicketPage};
 use omnidesk_domain::{Message, Ticket, TicketEvent, TicketNumber};
+use serde::{Deserialize, Serialize};
 
 use super::capacity::{Access, item_size, write_units};
 use super::codec::{decode, encode, number_attr, read_u64};
