@@ -1,12 +1,19 @@
 """Cold start of each function against init-hello (see scripts/bench-init.sh).
 
-Usage: measure.py RELEASE_DIR STARTS, with OMNIDESK_MOTO_ENDPOINT pointing at a running moto.
+Usage: measure.py RELEASE_DIR STARTS [ENDPOINT]
 
 Each start: the process is spawned with a Lambda-like environment and its Runtime API at a
 local socket; the time runs from just before the spawn to the moment the request line of
 its first `GET /2018-06-01/runtime/invocation/next` has arrived. The request is never
-answered; the process is killed and the next start begins. A function that reports an init
-error (`POST .../runtime/init/error`) or exits stops the run with its output.
+answered; the process is killed and the next start begins, and its CPU time (user + system,
+from wait4) is noted: the work of the start itself, without the waits. A function that
+reports an init error (`POST .../runtime/init/error`) or exits stops the run with its
+output.
+
+What a function reads at start (the configuration object from S3, the inbox secret from
+Secrets Manager) comes from ENDPOINT if given (moto: the real services' wire formats, at
+moto's speed), else from a canned endpoint in this process that answers those two calls at
+once, so that the figure is the function's own start, not an emulator's latency.
 """
 
 import os
@@ -21,7 +28,8 @@ import threading
 import time
 from pathlib import Path
 
-import boto3
+import http.server
+import json
 
 ROOT = Path(__file__).resolve().parents[2]
 NEXT = "/2018-06-01/runtime/invocation/next"
@@ -105,18 +113,60 @@ def deployable_config():
     return text
 
 
-def seed(endpoint):
+SECRET_VALUE = secrets.token_hex(32)
+
+
+def seed(endpoint, config):
+    import boto3
+
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )
     s3 = session.client("s3", endpoint_url=endpoint)
     s3.create_bucket(Bucket=BUCKET)
-    config = deployable_config()
     s3.put_object(Bucket=BUCKET, Key=KEY, Body=config.encode())
-    session.client("secretsmanager", endpoint_url=endpoint).create_secret(
-        Name=SECRET_NAME, SecretString=secrets.token_hex(32)
-    )
-    return len(config)
+    session.client("secretsmanager", endpoint_url=endpoint).create_secret(Name=SECRET_NAME, SecretString=SECRET_VALUE)
+
+
+class Canned(http.server.BaseHTTPRequestHandler):
+    """S3 GetObject of the configuration and Secrets Manager GetSecretValue, answered at once."""
+
+    protocol_version = "HTTP/1.1"
+    config = b""
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body, content_type):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path.split("?")[0] == "/%s/%s" % (BUCKET, KEY):
+            self.answer(200, self.config, "application/octet-stream")
+        else:
+            self.answer(404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        request = json.loads(self.rfile.read(length) or b"{}")
+        if self.headers.get("X-Amz-Target", "").endswith("GetSecretValue"):
+            body = {"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + SECRET_NAME,
+                    "Name": request.get("SecretId"), "SecretString": SECRET_VALUE, "VersionId": "v1"}
+            self.answer(200, json.dumps(body).encode(), "application/x-amz-json-1.1")
+        else:
+            self.answer(400, b'{"__type":"UnknownOperationException"}', "application/x-amz-json-1.1")
+
+
+def canned_endpoint(config):
+    Canned.config = config.encode()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Canned)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return "http://127.0.0.1:%d" % server.server_address[1]
 
 
 def environment(endpoint, runtime_api, name):
@@ -144,29 +194,35 @@ def environment(endpoint, runtime_api, name):
 
 
 def start_once(api, binary, env, log):
+    """(milliseconds to the first request for an event, CPU milliseconds until then)."""
     api.reset()
     started = time.perf_counter_ns()
     process = subprocess.Popen([str(binary)], env=env, stdout=log, stderr=log)
     arrived = api.arrived.wait(30)
     process.kill()
-    process.wait()
+    _, _, usage = os.wait4(process.pid, 0)
+    process.returncode = -9
     if not arrived or api.error is not None or api.at is None:
         log.seek(0)
         raise SystemExit(
             "%s did not ask for an event: %s\n%s" % (binary.name, api.error or "timeout", log.read().decode()[-4000:])
         )
-    return (api.at - started) / 1e6
+    return (api.at - started) / 1e6, (usage.ru_utime + usage.ru_stime) * 1e3
 
 
 def main():
     release, starts = Path(sys.argv[1]), int(sys.argv[2])
-    endpoint = os.environ["OMNIDESK_MOTO_ENDPOINT"]
-    config_bytes = seed(endpoint)
+    config = deployable_config()
+    if len(sys.argv) > 3:
+        endpoint, served = sys.argv[3], "moto at " + sys.argv[3]
+        seed(endpoint, config)
+    else:
+        endpoint, served = canned_endpoint(config), "a canned local endpoint"
     names = [BASELINE] + sorted(p.name for p in (ROOT / "functions").iterdir() if (release / p.name).is_file())
     api = RuntimeApi()
     print(
-        "bench-init: %d starts each, config object %d bytes on moto, %s, load average %s"
-        % (starts, config_bytes, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "%.2f %.2f %.2f" % os.getloadavg())
+        "bench-init: %d starts each; configuration (%d bytes) and secret from %s; %s; load average %s"
+        % (starts, len(config), served, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "%.2f %.2f %.2f" % os.getloadavg())
     )
     results = {}
     with tempfile.TemporaryFile() as log:
@@ -174,17 +230,18 @@ def main():
             binary = release / name
             env = environment(endpoint, api.address, name)
             start_once(api, binary, env, log)  # warm the page cache; not counted
-            times = [start_once(api, binary, env, log) for _ in range(starts)]
+            results[name] = [start_once(api, binary, env, log) for _ in range(starts)]
             log.seek(0)
             log.truncate()
-            results[name] = times
-    hello = statistics.median(results[BASELINE])
-    print("%-22s %10s %8s %8s %8s %10s" % ("binary", "size MB", "p50 ms", "min ms", "max ms", "× hello"))
+    hello = statistics.median(t for t, _ in results[BASELINE])
+    hello_cpu = statistics.median(c for _, c in results[BASELINE])
+    print("%-22s %8s %8s %8s %8s %8s %8s %8s" % ("binary", "MB", "p50 ms", "min ms", "max ms", "× hello", "CPU ms", "× hello"))
     for name in names:
-        times = results[name]
+        times = [t for t, _ in results[name]]
+        cpu = statistics.median(c for _, c in results[name])
         p50 = statistics.median(times)
         size = (release / name).stat().st_size / 1e6
-        print("%-22s %10.1f %8.2f %8.2f %8.2f %10.2f" % (name, size, p50, min(times), max(times), p50 / hello))
+        print("%-22s %8.1f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f" % (name, size, p50, min(times), max(times), p50 / hello, cpu, cpu / hello_cpu))
 
 
 if __name__ == "__main__":
