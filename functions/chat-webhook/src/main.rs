@@ -8,6 +8,7 @@ use omnidesk_app::chat_webhook::{self, ChatWebhook};
 use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::AwsEnvironment;
+use omnidesk_domain::request_blocks::RequestBlocks;
 use omnidesk_domain::system::SystemClock;
 
 #[tokio::main]
@@ -18,8 +19,9 @@ async fn main() -> Result<(), Error> {
     let config =
         DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
     let inbound = Arc::new(aws.inbound_queue()?);
-    // The per-inbox limit counts in the table (one conditional write per message).
-    let limiter = Arc::new(aws.store()?);
+    // The per-inbox limit counts in the table, in blocks: one conditional write per block of
+    // messages this container accepts.
+    let limiter = Arc::new(RequestBlocks::new(Arc::new(aws.store()?)));
     let webhook = ChatWebhook {
         inboxes: config.inboxes(),
         inbound,

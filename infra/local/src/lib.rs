@@ -33,6 +33,7 @@ use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_domain::desk::{AgentDesk, DeskPorts as AgentDeskPorts};
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::ports::{AgentStore, Clock, OutboundNotifier, QueueError};
+use omnidesk_domain::request_blocks::RequestBlocks;
 use omnidesk_domain::router::RouterPorts;
 use omnidesk_domain::sla::{SweepError, SweepReport, SweeperPorts};
 use omnidesk_domain::system::RandomIds;
@@ -212,7 +213,8 @@ impl LocalDesk {
             inboxes: self.config.inboxes(),
             inbound: self.ports.inbound.clone(),
             clock: self.clock.clone(),
-            limiter: Some(self.ports.limiter.clone()),
+            // As the chat-webhook function counts: in blocks, per process.
+            limiter: Some(Arc::new(RequestBlocks::new(self.ports.limiter.clone()))),
         };
         Router::new()
             .merge(debug_routes::router(self.clone()))

@@ -200,6 +200,11 @@ async fn create_table(sdk: &SdkConfig, name: &str, properties: &Value) -> Result
     for index in properties.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
         let projection =
             index.get("Projection").and_then(|p| p.get("ProjectionType")).and_then(Value::as_str);
+        let projected: Option<Vec<String>> = index
+            .get("Projection")
+            .and_then(|p| p.get("NonKeyAttributes"))
+            .and_then(Value::as_sequence)
+            .map(|names| names.iter().filter_map(Value::as_str).map(str::to_owned).collect());
         request = request.global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name(text(index, "IndexName")?)
@@ -207,6 +212,7 @@ async fn create_table(sdk: &SdkConfig, name: &str, properties: &Value) -> Result
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::from(projection.unwrap_or("ALL")))
+                        .set_non_key_attributes(projected)
                         .build(),
                 )
                 .build()
@@ -325,6 +331,53 @@ mod tests {
         assert_eq!(refs.get("INBOUND_QUEUE_URL").map(String::as_str), Some("InboundQueue"));
         assert_eq!(refs.get("OUTBOUND_QUEUE_URL").map(String::as_str), Some("OutboundQueue"));
         assert_eq!(refs.get("BLOB_BUCKET").map(String::as_str), Some("MailBucket"));
+    }
+
+    /// The store reads keys from its indexes and prices their writes from what they project:
+    /// the template must declare exactly those indexes.
+    #[test]
+    fn the_template_declares_the_indexes_the_store_reads_with_their_projections() {
+        let template: Value = serde_yaml_ng::from_str(TEMPLATE).unwrap();
+        let indexes =
+            template["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"].as_sequence().unwrap();
+        let declared: Vec<(String, String, String, String, Vec<String>)> = indexes
+            .iter()
+            .map(|index| {
+                let key = |kind: &str| {
+                    let schema = index["KeySchema"].as_sequence().unwrap();
+                    let element = schema.iter().find(|e| e["KeyType"].as_str() == Some(kind)).unwrap();
+                    element["AttributeName"].as_str().unwrap().to_owned()
+                };
+                let projection = &index["Projection"];
+                let projected = projection
+                    .get("NonKeyAttributes")
+                    .and_then(Value::as_sequence)
+                    .map(|names| names.iter().map(|n| n.as_str().unwrap().to_owned()).collect())
+                    .unwrap_or_default();
+                (
+                    index["IndexName"].as_str().unwrap().to_owned(),
+                    key("HASH"),
+                    key("RANGE"),
+                    projection["ProjectionType"].as_str().unwrap().to_owned(),
+                    projected,
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String, String, String, Vec<String>)> = omnidesk_aws::TABLE_INDEXES
+            .iter()
+            .map(|index| {
+                let kind = if index.projected.is_empty() { "KEYS_ONLY" } else { "INCLUDE" };
+                let projected = index.projected.iter().map(|n| (*n).to_owned()).collect();
+                (
+                    index.name.to_owned(),
+                    index.hash.to_owned(),
+                    index.range.to_owned(),
+                    kind.to_owned(),
+                    projected,
+                )
+            })
+            .collect();
+        assert_eq!(declared, expected);
     }
 
     #[test]

@@ -8,13 +8,17 @@ use aws_config::SdkConfig;
 use aws_types::service_config::ServiceConfigKey;
 
 use crate::config_object::{ConfigLocation, ConfigObject};
+#[cfg(feature = "dynamodb")]
 use crate::dynamo::DynamoStore;
 use crate::meter::{MeterInterceptor, RequestMeter};
 use crate::s3::S3BlobStore;
+#[cfg(feature = "sesv2")]
 use crate::ses::SesMailer;
+#[cfg(feature = "sqs")]
 use crate::sqs::SqsQueue;
 
 /// ```no_run
+/// # #[cfg(all(feature = "dynamodb", feature = "sqs"))]
 /// # async fn init() {
 /// let meter = omnidesk_aws::RequestMeter::new();
 /// let sdk = omnidesk_aws::sdk_config().await;
@@ -67,14 +71,17 @@ impl Clients {
         &self.sdk
     }
 
+    #[cfg(feature = "dynamodb")]
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         client!(aws_sdk_dynamodb, self)
     }
 
+    #[cfg(feature = "sqs")]
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
         client!(aws_sdk_sqs, self)
     }
 
+    #[cfg(feature = "sesv2")]
     pub fn sesv2(&self) -> aws_sdk_sesv2::Client {
         client!(aws_sdk_sesv2, self)
     }
@@ -106,6 +113,7 @@ impl Clients {
     }
 
     /// The ticket, customer and idempotency stores on `table`.
+    #[cfg(feature = "dynamodb")]
     pub fn store(&self, table: &str) -> DynamoStore {
         let store = DynamoStore::new(self.dynamodb(), table);
         match &self.meter {
@@ -114,10 +122,12 @@ impl Clients {
         }
     }
 
+    #[cfg(feature = "sqs")]
     pub fn queue(&self, url: &str) -> SqsQueue {
         SqsQueue::new(self.sqs(), url)
     }
 
+    #[cfg(feature = "sesv2")]
     pub fn mailer(&self) -> SesMailer {
         SesMailer::new(self.sesv2())
     }
@@ -147,7 +157,7 @@ fn explicit_endpoint(sdk: &SdkConfig, service_id: &str) -> bool {
     sdk.service_config().and_then(|config| config.load_config(key)).is_some()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "dynamodb"))]
 mod tests {
     use std::time::Duration;
 

@@ -25,7 +25,11 @@ pub const MAX_ATTEMPTS: u32 = 3;
 /// The loader with our timeouts and retries; callers may add to it (e.g. an explicit
 /// endpoint for the local desk's `--aws-endpoint`) before loading.
 pub fn sdk_config_loader() -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).retry_config(retries())
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts())
+        .retry_config(retries())
+        // Bundled root certificates: no read of the system store in init.
+        .http_client(crate::https::https_client())
 }
 
 /// Loads region, credentials and endpoint from the environment, with our timeouts and

@@ -18,22 +18,36 @@
 use std::error::Error;
 use std::fmt::Display;
 
-use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemError;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::get_item::GetItemError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::query::QueryError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+#[cfg(feature = "dynamodb")]
+use aws_sdk_dynamodb::operation::{
+    batch_get_item::BatchGetItemError, batch_write_item::BatchWriteItemError, delete_item::DeleteItemError,
+    get_item::GetItemError, put_item::PutItemError, query::QueryError,
+    transact_write_items::TransactWriteItemsError, update_item::UpdateItemError,
+};
+#[cfg(feature = "dynamodb")]
 use aws_sdk_dynamodb::types::error::TransactionCanceledException;
 use aws_sdk_s3::operation::delete_object::DeleteObjectError;
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
 use aws_sdk_s3::operation::put_object::PutObjectError;
+#[cfg(feature = "sesv2")]
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
-use omnidesk_domain::ports::{MailError, QueueError, StoreError};
+// The smithy types every SDK crate re-exports, so that no client's crate is needed here.
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+#[cfg(feature = "dynamodb")]
+use aws_smithy_types::error::operation::BuildError;
+#[cfg(feature = "sesv2")]
+use omnidesk_domain::ports::MailError;
+#[cfg(feature = "sqs")]
+use omnidesk_domain::ports::QueueError;
+use omnidesk_domain::ports::StoreError;
 
+/// What every SDK client's call fails with (each client crate re-exports this very type).
+type SdkError<E> = aws_smithy_runtime_api::client::result::SdkError<E, HttpResponse>;
+
+#[cfg(feature = "dynamodb")]
 /// How a failed DynamoDB call should be treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Class {
@@ -42,6 +56,7 @@ pub(crate) enum Class {
     Invalid,
 }
 
+#[cfg(feature = "dynamodb")]
 /// Operation errors whose modelled variants already say what went wrong. Matching variants
 /// (not only error codes) matters: an error built by hand, as in tests, carries no code.
 pub(crate) trait Classify {
@@ -53,6 +68,7 @@ pub(crate) trait Classify {
     }
 }
 
+#[cfg(feature = "dynamodb")]
 /// Maps any failed DynamoDB call. `operation` names the call in the message, e.g. `PutItem`.
 pub(crate) fn store_error<E>(operation: &'static str, error: SdkError<E>) -> StoreError
 where
@@ -85,18 +101,21 @@ where
     }
 }
 
+#[cfg(feature = "dynamodb")]
 /// A request our own code could not assemble (a required field missing): a bug, never
 /// fixed by retrying.
 pub(crate) fn build_error(operation: &'static str, error: BuildError) -> StoreError {
     StoreError::Corrupt(format!("{operation}: request could not be built: {error}"))
 }
 
+#[cfg(feature = "dynamodb")]
 /// A stored item that does not read back as what it should be, or a value that cannot be
 /// written as an item.
 pub(crate) fn corrupt(what: impl Display, error: impl Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {error}"))
 }
 
+#[cfg(feature = "sqs")]
 /// Maps any failed SQS call. Every SQS failure a sender or receiver can see is worth a retry
 /// (or a redelivery); the one permanent failure, a message over the size limit, is refused
 /// before sending.
@@ -107,6 +126,7 @@ where
     QueueError::Unavailable(format!("{operation}: {}", DisplayErrorContext(&error)))
 }
 
+#[cfg(feature = "sesv2")]
 /// Maps a failed SESv2 SendEmail.
 pub(crate) fn mail_error(error: SdkError<SendEmailError>) -> MailError {
     let message = redact_addresses(&format!("SendEmail: {}", DisplayErrorContext(&error)));
@@ -118,6 +138,7 @@ pub(crate) fn mail_error(error: SdkError<SendEmailError>) -> MailError {
     }
 }
 
+#[cfg(feature = "sesv2")]
 /// Refusals that retrying the same mail cannot fix: the message itself (MessageRejected,
 /// BadRequest), the sender (MailFromDomainNotVerified), the account (AccountSuspended,
 /// SendingPaused: an operator must act, typically for days) or a missing resource
@@ -145,6 +166,7 @@ fn mail_refused(error: &SendEmailError) -> bool {
     }
 }
 
+#[cfg(feature = "sesv2")]
 /// Replaces every word that looks like an address (`a@b`, `<a@b>`, `"a@b",`) by
 /// `<address>`, keeping the rest of the provider's explanation, on one line.
 fn redact_addresses(text: &str) -> String {
@@ -213,6 +235,7 @@ where
     if refused { StoreError::Corrupt(message) } else { StoreError::Unavailable(message) }
 }
 
+#[cfg(feature = "dynamodb")]
 /// Classes by error code, for errors the operation does not model (they arrive as
 /// `Unhandled`), e.g. ValidationException.
 fn class_of_code(code: Option<&str>) -> Option<Class> {
@@ -234,6 +257,7 @@ fn class_of_code(code: Option<&str>) -> Option<Class> {
     }
 }
 
+#[cfg(feature = "dynamodb")]
 /// The per-item reasons of a cancelled transaction decide: one lost condition makes the whole
 /// transaction a conflict; otherwise throttling or a concurrent transaction is worth a retry,
 /// and an invalid item is not.
@@ -251,6 +275,7 @@ fn cancellation_class(cancelled: &TransactionCanceledException) -> Class {
     }
 }
 
+#[cfg(feature = "dynamodb")]
 impl Classify for TransactWriteItemsError {
     fn class(&self) -> Option<Class> {
         match self {
@@ -272,6 +297,7 @@ impl Classify for TransactWriteItemsError {
     }
 }
 
+#[cfg(feature = "dynamodb")]
 /// The single-item writes share one set of modelled errors.
 macro_rules! classify_item_write {
     ($($error:ty),+) => {$(
@@ -293,6 +319,7 @@ macro_rules! classify_item_write {
     )+};
 }
 
+#[cfg(feature = "dynamodb")]
 /// Reads fail only for capacity or server reasons among their modelled errors.
 macro_rules! classify_read {
     ($($error:ty),+) => {$(
@@ -310,11 +337,13 @@ macro_rules! classify_read {
     )+};
 }
 
+#[cfg(feature = "dynamodb")]
 classify_item_write!(PutItemError, UpdateItemError, DeleteItemError);
 // BatchWriteItem (seeding only) fails like a read: capacity or server trouble.
-classify_read!(GetItemError, QueryError, BatchWriteItemError);
+#[cfg(feature = "dynamodb")]
+classify_read!(GetItemError, QueryError, BatchGetItemError, BatchWriteItemError);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "dynamodb", feature = "sesv2"))]
 mod tests {
     use aws_sdk_dynamodb::types::CancellationReason;
 

@@ -3,6 +3,10 @@
 //! semantics as the in-memory twins in `omnidesk_domain::memory`; no Lambda dependency, so the
 //! local desk and the moto tests link it as it is.
 //!
+//! Each client but S3 (the configuration object) is behind a feature of its own (`dynamodb`,
+//! `sqs`, `sesv2`, `secrets`; see Cargo.toml), so a function built alone compiles and links
+//! only the clients it calls.
+//!
 //! [`RequestMeter`] counts what a workload costs: HTTP attempts per service and operation,
 //! and DynamoDB capacity units. Attach it with [`Clients::with_meter`] or
 //! [`AwsEnvironment::with_meter`].
@@ -10,16 +14,20 @@
 mod clients;
 mod config;
 mod config_object;
+#[cfg(feature = "dynamodb")]
 mod dynamo;
 mod errors;
+mod https;
 mod meter;
 #[cfg(test)]
 mod mock_client;
 mod s3;
 #[cfg(feature = "secrets")]
 mod secrets;
+#[cfg(feature = "sesv2")]
 mod ses;
 mod settings;
+#[cfg(feature = "sqs")]
 mod sqs;
 
 use std::sync::Arc;
@@ -33,23 +41,29 @@ pub use config::{
 pub use config_object::{
     CONFIG_BUCKET, CONFIG_KEY, CONFIG_VERSION, ConfigLocation, ConfigObject, ConfigObjectError,
 };
-pub use dynamo::{DynamoStore, MAX_TRANSACTION_WRITES};
+#[cfg(feature = "dynamodb")]
+pub use dynamo::{DynamoStore, MAX_TRANSACTION_WRITES, TABLE_INDEXES, TableIndex};
+pub use https::https_client;
 pub use meter::{Capacity, MeterInterceptor, MeterSnapshot, RequestMeter};
 pub use s3::S3BlobStore;
 #[cfg(feature = "secrets")]
 pub use secrets::SecretsManagerResolver;
+#[cfg(feature = "sesv2")]
 pub use ses::SesMailer;
 pub use settings::{
     AwsSettings, BLOB_BUCKET, INBOUND_QUEUE_URL, OUTBOUND_QUEUE_URL, SettingsError, TABLE_NAME,
 };
+#[cfg(feature = "sqs")]
 pub use sqs::{MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_QUEUE_MESSAGE_BYTES, SqsQueue};
 
 /// The store on `table`, with a DynamoDB client built from `config`.
+#[cfg(feature = "dynamodb")]
 pub fn dynamo_store(config: &SdkConfig, table: &str) -> DynamoStore {
     Clients::new(config).store(table)
 }
 
 /// The queue at `url`, with an SQS client built from `config`.
+#[cfg(feature = "sqs")]
 pub fn sqs_queue(config: &SdkConfig, url: &str) -> SqsQueue {
     Clients::new(config).queue(url)
 }
@@ -92,19 +106,23 @@ impl AwsEnvironment {
     }
 
     /// The table's stores; fails naming `TABLE_NAME` if it is not set.
+    #[cfg(feature = "dynamodb")]
     pub fn store(&self) -> Result<DynamoStore, SettingsError> {
         Ok(self.clients().store(self.settings.require_table_name()?))
     }
 
+    #[cfg(feature = "sqs")]
     pub fn inbound_queue(&self) -> Result<SqsQueue, SettingsError> {
         Ok(self.clients().queue(self.settings.require_inbound_queue_url()?))
     }
 
+    #[cfg(feature = "sqs")]
     pub fn outbound_queue(&self) -> Result<SqsQueue, SettingsError> {
         Ok(self.clients().queue(self.settings.require_outbound_queue_url()?))
     }
 
     /// SESv2 in the config's region; senders must be verified identities there.
+    #[cfg(feature = "sesv2")]
     pub fn mailer(&self) -> SesMailer {
         self.clients().mailer()
     }

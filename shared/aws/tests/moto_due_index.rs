@@ -53,7 +53,7 @@ async fn store(endpoint: &str) -> DynamoStore {
         .index_name("timers")
         .key_schema(key("timer_bucket", KeyType::Hash))
         .key_schema(key("timer_due", KeyType::Range))
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
         .build()
         .unwrap();
     clients

@@ -240,14 +240,15 @@ impl<T: RateLimiter + ?Sized> RateLimiter for Faulty<T> {
         self.plan.run(|| self.inner.try_acquire(key, holder, limit, window, now), store_down).await
     }
 
-    async fn count_request(
+    async fn count_requests(
         &self,
         key: &str,
+        count: u32,
         limit: u32,
         window: Duration,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        self.plan.run(|| self.inner.count_request(key, limit, window, now), store_down).await
+        self.plan.run(|| self.inner.count_requests(key, count, limit, window, now), store_down).await
     }
 }
 

@@ -19,6 +19,7 @@ pub mod outbound;
 pub mod ports;
 pub mod query;
 pub mod redrive;
+pub mod request_blocks;
 pub mod roster;
 pub mod router;
 pub mod secrets;

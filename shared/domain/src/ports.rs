@@ -310,6 +310,20 @@ pub trait RateLimiter: Send + Sync {
         limit: u32,
         window: Duration,
         now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.count_requests(key, 1, limit, window, now).await
+    }
+
+    /// Counts `count` requests for `key` at once, as [`Self::count_request`] counts one: all
+    /// of them if the window's count stays within `limit`, else none (`false`). What
+    /// [`crate::request_blocks::RequestBlocks`] reserves a block of a shared budget with.
+    async fn count_requests(
+        &self,
+        key: &str,
+        count: u32,
+        limit: u32,
+        window: Duration,
+        now: Timestamp,
     ) -> Result<bool, StoreError>;
 }
 

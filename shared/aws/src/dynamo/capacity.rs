@@ -7,9 +7,14 @@
 //! - a Query sums the sizes of the items it returns (we never filter, so returned is
 //!   evaluated) and rounds up to 4 KB once per page;
 //! - inside a transaction every item costs twice;
-//! - a put also writes the item into every global secondary index it belongs to (all of ours
-//!   project ALL, so the whole item), once, transaction or not. An index whose key changed is
-//!   billed a delete and a put; the old item is unknown here, so one write is counted.
+//! - a write also writes the item's entry into each global secondary index, once,
+//!   transaction or not, but only where the entry changes: one put for an entry that appears
+//!   or whose projected attributes change, one delete for an entry that disappears, a delete
+//!   and a put for an entry whose index key changes, nothing for an entry that stays as it
+//!   was. An entry is its keys and the index's projected attributes ([`super::indexes`]), so
+//!   its size is that, not the item's. What the entry was before is the meter's memory of
+//!   the last write of the same item (`RequestMeter::index_entries`); an item it never saw
+//!   counts as new.
 //!
 //! Estimates are lower bounds where the stored item is unknown: an UpdateItem or a failed
 //! condition is billed on the larger of the old and the new item, and only the request's
@@ -17,8 +22,9 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, TransactWriteItem};
 
-use super::keys::Item;
-use crate::meter::Capacity;
+use super::indexes::TABLE_INDEXES;
+use super::keys::{Item, PK, SK};
+use crate::meter::{Capacity, IndexFingerprints};
 
 const WRITE_UNIT_BYTES: usize = 1024;
 const READ_UNIT_BYTES: usize = 4 * 1024;
@@ -67,20 +73,69 @@ fn units(bytes: usize, unit: usize) -> f64 {
     bytes.div_ceil(unit).max(1) as f64
 }
 
-/// The attributes that put an item into one of the table's global secondary indexes
-/// (template.yaml): its hash keys.
-const INDEX_HASH_ATTRIBUTES: [&str; 5] =
-    ["list_status", "list_requester", "list_team", "list_assignee", "timer_bucket"];
-
-/// Units of the index writes a put of `item` causes.
-pub(crate) fn index_units(item: &Item) -> f64 {
-    let indexes = INDEX_HASH_ATTRIBUTES.iter().filter(|a| item.contains_key(**a)).count();
-    indexes as f64 * write_units(item_size(item))
+/// An item's entry in one index, as far as billing tells entries apart: its index key, the
+/// whole entry, and its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IndexEntry {
+    key: String,
+    whole: String,
+    bytes: usize,
 }
 
-/// The write units of a TransactWriteItems, from the items it carries.
+impl IndexEntry {
+    fn fingerprint(self) -> (String, String) {
+        (self.key, self.whole)
+    }
+}
+
+/// The item's entry in each of the table's indexes (in [`TABLE_INDEXES`] order), `None` where
+/// it lacks the index's keys (the indexes are sparse).
+pub(crate) fn index_entries(item: &Item) -> Vec<Option<IndexEntry>> {
+    TABLE_INDEXES
+        .iter()
+        .map(|index| {
+            let hash = item.get(index.hash)?;
+            let range = item.get(index.range)?;
+            let key = format!("{hash:?}/{range:?}");
+            let mut whole = key.clone();
+            let mut bytes = index.hash.len() + value_size(hash) + index.range.len() + value_size(range);
+            for name in [PK, SK].iter().chain(index.projected) {
+                if let Some(value) = item.get(*name) {
+                    whole.push_str(&format!("/{name}={value:?}"));
+                    bytes += name.len() + value_size(value);
+                }
+            }
+            Some(IndexEntry { key, whole, bytes })
+        })
+        .collect()
+}
+
+pub(crate) fn fingerprints(entries: Vec<Option<IndexEntry>>) -> IndexFingerprints {
+    entries.into_iter().map(|entry| entry.map(IndexEntry::fingerprint)).collect()
+}
+
+/// The index writes of replacing an item whose entries were `old` (`None`: no such item) by
+/// one whose entries are `new`.
+pub(crate) fn index_write_units(old: Option<&IndexFingerprints>, new: &[Option<IndexEntry>]) -> f64 {
+    new.iter()
+        .enumerate()
+        .map(|(i, new)| {
+            let old = old.and_then(|old| old.get(i)).and_then(Option::as_ref);
+            match (old, new) {
+                (None, None) => 0.0,
+                (None, Some(new)) => write_units(new.bytes),
+                (Some(_), None) => 1.0,
+                (Some((key, _)), Some(new)) if *key != new.key => 1.0 + write_units(new.bytes),
+                (Some((_, whole)), Some(new)) if *whole != new.whole => write_units(new.bytes),
+                (Some(_), Some(_)) => 0.0,
+            }
+        })
+        .sum()
+}
+
+/// The write units of a TransactWriteItems on the table, from the items it carries (their
+/// index writes apart: see [`index_write_units`]).
 pub(crate) fn transaction_units(writes: &[TransactWriteItem]) -> Capacity {
-    let indexes: f64 = writes.iter().filter_map(|w| w.put()).map(|put| index_units(put.item())).sum();
     let units: f64 = writes
         .iter()
         .map(|write| {
@@ -100,7 +155,7 @@ pub(crate) fn transaction_units(writes: &[TransactWriteItem]) -> Capacity {
             write_units(bytes)
         })
         .sum();
-    Capacity::write(units * TRANSACTION_FACTOR + indexes)
+    Capacity::write(units * TRANSACTION_FACTOR)
 }
 
 /// An item's size as DynamoDB counts it: attribute names plus values.
@@ -196,19 +251,49 @@ mod tests {
         assert_eq!(transaction_units(&writes), Capacity::write(2.0 * 2.0 + 2.0));
     }
 
-    #[test]
-    fn a_put_also_writes_each_index_it_belongs_to_once() {
-        let ticket = item(&[
+    fn ticket(status: &str, assignee: Option<&str>, version: &str) -> Item {
+        let mut ticket = item(&[
             ("pk", AttributeValue::S("T#1".into())),
-            ("list_status", AttributeValue::S("open".into())),
+            ("sk", AttributeValue::S("TICKET".into())),
+            ("version", AttributeValue::N(version.into())),
+            ("status", AttributeValue::S(status.into())),
+            ("list_at", AttributeValue::S("2026-12-06T10:00:00.000000000Z#00000000000000000001".into())),
+            ("list_status", AttributeValue::S(status.into())),
             ("list_requester", AttributeValue::S("cus_1".into())),
             ("list_team", AttributeValue::S("frontline".into())),
         ]);
-        assert_eq!(index_units(&ticket), 3.0);
-        let put = Put::builder().table_name("t").set_item(Some(ticket)).build().unwrap();
-        let writes = [TransactWriteItem::builder().put(put).build()];
-        assert_eq!(transaction_units(&writes), Capacity::write(2.0 + 3.0));
-        assert_eq!(index_units(&item(&[("pk", AttributeValue::S("C#1".into()))])), 0.0);
+        if let Some(agent) = assignee {
+            ticket.insert("list_assignee".into(), AttributeValue::S(agent.into()));
+        }
+        ticket
+    }
+
+    fn units(old: &Item, new: &Item) -> f64 {
+        index_write_units(Some(&fingerprints(index_entries(old))), &index_entries(new))
+    }
+
+    #[test]
+    fn a_new_item_writes_one_entry_into_each_index_it_belongs_to() {
+        let ticket = ticket("open", None, "1");
+        assert_eq!(index_write_units(None, &index_entries(&ticket)), 3.0);
+        assert_eq!(
+            index_write_units(None, &index_entries(&item(&[("pk", AttributeValue::S("C#1".into()))]))),
+            0.0
+        );
+    }
+
+    #[test]
+    fn index_entries_are_written_only_when_their_key_or_a_projected_attribute_changes() {
+        let before = ticket("open", Some("ana"), "1");
+        // A reply: the version and the thread change, no index key nor projected attribute.
+        assert_eq!(units(&before, &ticket("open", Some("ana"), "2")), 0.0);
+        // A status change: by_status's key changes (delete + put), by_assignee's projected
+        // status changes (one put).
+        assert_eq!(units(&before, &ticket("pending", Some("ana"), "2")), 2.0 + 1.0);
+        // Unassigned: the by_assignee entry is deleted.
+        assert_eq!(units(&before, &ticket("open", None, "2")), 1.0);
+        // Assigned: a by_assignee entry appears.
+        assert_eq!(units(&ticket("open", None, "1"), &ticket("open", Some("ana"), "2")), 1.0);
     }
 
     #[test]

@@ -98,16 +98,20 @@ impl RateLimiter for DynamoStore {
         )))
     }
 
-    /// `RATE#<sha256 of key@window start>` / `RATE`: one UpdateItem that adds one to `count`
-    /// unless it already reached `limit` (a failed condition answers `false`). One write unit
-    /// per request and no read; the item expires with its window.
-    async fn count_request(
+    /// `RATE#<sha256 of key@window start>` / `RATE`: one UpdateItem that adds `count` to
+    /// `count` unless that would pass `limit` (a failed condition answers `false`). One write
+    /// unit per call and no read; the item expires with its window.
+    async fn count_requests(
         &self,
         key: &str,
+        count: u32,
         limit: u32,
         window: Duration,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let Some(room) = limit.checked_sub(count) else {
+            return Ok(false);
+        };
         let start = window_start(now, window);
         let pk = keys::rate_pk(&format!("{key}@{start}"));
         let window_end = Timestamp::from_second(start).map(|at| later(at, window)).unwrap_or(Timestamp::MAX);
@@ -116,12 +120,12 @@ impl RateLimiter for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(keys::key(pk, keys::RATE_SK)))
-            .update_expression("ADD #n :one SET #ttl = :ttl")
-            .condition_expression("attribute_not_exists(#n) OR #n < :limit")
+            .update_expression("ADD #n :count SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#n) OR #n <= :room")
             .expression_attribute_names("#n", REQUEST_COUNT)
             .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_values(":one", number_attr(1))
-            .expression_attribute_values(":limit", number_attr(u64::from(limit)))
+            .expression_attribute_values(":count", number_attr(u64::from(count)))
+            .expression_attribute_values(":room", number_attr(u64::from(room)))
             .expression_attribute_values(":ttl", ttl_seconds(window_end))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()

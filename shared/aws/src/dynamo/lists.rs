@@ -10,33 +10,33 @@
 //! | `by_requester` | `list_requester` | always                  |
 //!
 //! The sort key never changes after a ticket opens: an index entry whose keys stay is updated
-//! in place (one write), where a changing sort key would cost a delete and a put on every
-//! index at every ticket write. A list queries one index (the filter's
-//! [`TicketFilter::index`]) newest first; the other
-//! fields become a FilterExpression. The cursor is the LastEvaluatedKey, as hex of its JSON, so it only works on the index that made it.
+//! in place, where a changing sort key would cost a delete and a put on every index at every
+//! ticket write; and the indexes project keys only ([`super::indexes`]), so an entry is not
+//! written at all unless its key changes. A list queries one index (the filter's
+//! [`TicketFilter::index`]) newest first, reads the page's tickets with one BatchGetItem and
+//! keeps those that pass [`TicketFilter::matches`], as the in-memory store does. The cursor
+//! is the LastEvaluatedKey, as hex of its JSON, so it only works on the index that made it.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, Select};
 use omnidesk_domain::ports::StoreError;
-use omnidesk_domain::query::{AssigneeFilter, IndexKey, QueryError, TicketFilter, TicketPage};
+use omnidesk_domain::query::{IndexKey, QueryError, TicketFilter, TicketPage};
 use omnidesk_domain::{Status, Ticket};
 
 use super::DynamoStore;
 use super::capacity::{Access, item_size, read_units};
+use super::indexes::{BY_ASSIGNEE, BY_REQUESTER, BY_STATUS, BY_TEAM};
 use super::keys::{self, Item};
 use super::ticket_item::read_ticket;
-use super::timers::{TIMER_DUE, due_key};
 use crate::errors::store_error;
 use crate::meter::Capacity;
 
-pub(crate) const LIST_AT: &str = "list_at";
-const LIST_STATUS: &str = "list_status";
-const LIST_TEAM: &str = "list_team";
-const LIST_ASSIGNEE: &str = "list_assignee";
-const LIST_REQUESTER: &str = "list_requester";
-/// Present (true) on a ticket with a breached SLA timer, for the `breached` filter.
-const LIST_BREACHED: &str = "list_breached";
+pub(crate) const LIST_AT: &str = BY_STATUS.range;
+const LIST_STATUS: &str = BY_STATUS.hash;
+const LIST_TEAM: &str = BY_TEAM.hash;
+const LIST_ASSIGNEE: &str = BY_ASSIGNEE.hash;
+const LIST_REQUESTER: &str = BY_REQUESTER.hash;
 
 /// Adds the index attributes of `ticket` to its item.
 pub(crate) fn add_list_attributes(item: &mut Item, ticket: &Ticket) {
@@ -50,88 +50,14 @@ pub(crate) fn add_list_attributes(item: &mut Item, ticket: &Ticket) {
     if let Some(assignee) = &ticket.assignee {
         item.insert(LIST_ASSIGNEE.to_owned(), s(assignee));
     }
-    if ticket.sla.breached() {
-        item.insert(LIST_BREACHED.to_owned(), AttributeValue::Bool(true));
-    }
 }
 
 fn index_of(key: &IndexKey) -> (&'static str, &'static str, String) {
     match key {
-        IndexKey::Requester(id) => ("by_requester", LIST_REQUESTER, id.as_str().to_owned()),
-        IndexKey::Assignee(agent) => ("by_assignee", LIST_ASSIGNEE, agent.clone()),
-        IndexKey::Team(team) => ("by_team", LIST_TEAM, team.clone()),
-        IndexKey::Status(status) => ("by_status", LIST_STATUS, status.as_str().to_owned()),
-    }
-}
-
-/// The FilterExpression for every field the index does not serve.
-struct Filter {
-    clauses: Vec<String>,
-    names: HashMap<String, String>,
-    values: HashMap<String, AttributeValue>,
-}
-
-impl Filter {
-    fn of(filter: &TicketFilter) -> Self {
-        let mut f = Filter { clauses: Vec::new(), names: HashMap::new(), values: HashMap::new() };
-        let s = |v: &str| AttributeValue::S(v.to_owned());
-        if let Some(status) = filter.status {
-            f.equal("status", s(status.as_str()));
-        }
-        if let Some(team) = &filter.team {
-            f.equal("team", s(team));
-        }
-        match &filter.assignee {
-            Some(AssigneeFilter::Agent(agent)) => f.equal("assignee", s(agent)),
-            Some(AssigneeFilter::Unassigned) => {
-                f.clause("attribute_not_exists(#f_list_assignee)", LIST_ASSIGNEE)
-            }
-            None => {}
-        }
-        if let Some(priority) = filter.priority {
-            f.equal("priority", s(priority.as_str()));
-        }
-        if let Some(channel) = filter.channel {
-            f.equal("channel", s(channel.as_str()));
-        }
-        if let Some(category) = &filter.category {
-            f.equal("category", s(category));
-        }
-        if let Some(tag) = &filter.tag {
-            f.contains("tags", s(tag));
-        }
-        match filter.breached {
-            Some(true) => f.clause("attribute_exists(#f_list_breached)", LIST_BREACHED),
-            Some(false) => f.clause("attribute_not_exists(#f_list_breached)", LIST_BREACHED),
-            None => {}
-        }
-        if let Some(by) = filter.due_before {
-            // The due index's fixed-width instant, so string order is time order.
-            let n = f.clauses.len();
-            f.clauses.push(format!("#f_timer_due <= :f{n}"));
-            f.names.insert("#f_timer_due".to_owned(), TIMER_DUE.to_owned());
-            f.values.insert(format!(":f{n}"), s(&due_key(by)));
-        }
-        f
-    }
-
-    fn equal(&mut self, attribute: &str, value: AttributeValue) {
-        let n = self.clauses.len();
-        self.clauses.push(format!("#f_{attribute} = :f{n}"));
-        self.names.insert(format!("#f_{attribute}"), attribute.to_owned());
-        self.values.insert(format!(":f{n}"), value);
-    }
-
-    fn contains(&mut self, attribute: &str, value: AttributeValue) {
-        let n = self.clauses.len();
-        self.clauses.push(format!("contains(#f_{attribute}, :f{n})"));
-        self.names.insert(format!("#f_{attribute}"), attribute.to_owned());
-        self.values.insert(format!(":f{n}"), value);
-    }
-
-    fn clause(&mut self, text: &str, attribute: &str) {
-        self.clauses.push(text.to_owned());
-        self.names.insert(format!("#f_{attribute}"), attribute.to_owned());
+        IndexKey::Requester(id) => (BY_REQUESTER.name, LIST_REQUESTER, id.as_str().to_owned()),
+        IndexKey::Assignee(agent) => (BY_ASSIGNEE.name, LIST_ASSIGNEE, agent.clone()),
+        IndexKey::Team(team) => (BY_TEAM.name, LIST_TEAM, team.clone()),
+        IndexKey::Status(status) => (BY_STATUS.name, LIST_STATUS, status.as_str().to_owned()),
     }
 }
 
@@ -149,10 +75,9 @@ impl DynamoStore {
         let index = filter.index().map_err(|e| StoreError::Invalid(e.to_string()))?;
         let (index_name, hash, value) = index_of(&index);
         let mut start_key = cursor.map(decode_cursor).transpose()?;
-        let filters = Filter::of(filter);
         let mut tickets = Vec::new();
         for _ in 0..MAX_QUERY_PAGES {
-            let mut request = self
+            let output = self
                 .client
                 .query()
                 .table_name(&self.table)
@@ -163,23 +88,21 @@ impl DynamoStore {
                 .scan_index_forward(false)
                 .limit(i32::try_from(limit - tickets.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start_key.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total);
-            if !filters.clauses.is_empty() {
-                request = request.filter_expression(filters.clauses.join(" AND "));
-                for (k, v) in &filters.names {
-                    request = request.expression_attribute_names(k, v);
-                }
-                for (k, v) in &filters.values {
-                    request = request.expression_attribute_values(k, v.clone());
-                }
-            }
-            let output = request.send().await.map_err(|e| store_error("Query", e))?;
-            let page = output.items.as_deref().unwrap_or_default();
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| store_error("Query", e))?;
+            let page = output.items.unwrap_or_default();
             self.record_capacity("Query", Access::Read, output.consumed_capacity.as_slice(), || {
                 Capacity::read(read_units(page.iter().map(item_size).sum()) / 2.0)
             });
-            for item in output.items.unwrap_or_default() {
-                tickets.push(read_ticket("listed ticket", item)?);
+            // The index holds keys; the tickets come from the table, current, and the filter
+            // (the index's own field included: the index may lag) is applied to them.
+            for item in self.get_items(&page).await? {
+                let ticket = read_ticket("listed ticket", item)?;
+                if filter.matches(&ticket) {
+                    tickets.push(ticket);
+                }
             }
             match output.last_evaluated_key {
                 Some(next) if !next.is_empty() => start_key = Some(next),
@@ -193,7 +116,7 @@ impl DynamoStore {
     }
 
     /// Counts an agent's unfinished tickets on `by_assignee` (a COUNT query: no items
-    /// returned, but each page is read and billed).
+    /// returned, but each page is read and billed), by the `status` the index projects.
     pub(crate) async fn count_assigned(&self, agent: &str) -> Result<u32, StoreError> {
         let unfinished = UnfinishedStatuses::new();
         let mut count: u32 = 0;
@@ -203,7 +126,7 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name("by_assignee")
+                .index_name(BY_ASSIGNEE.name)
                 .key_condition_expression("#h = :h")
                 .filter_expression(unfinished.expression.clone())
                 .set_expression_attribute_values(Some(unfinished.values.clone()))

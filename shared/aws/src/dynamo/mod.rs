@@ -11,6 +11,7 @@ mod capacity;
 mod codec;
 mod customers;
 mod idempotency;
+mod indexes;
 mod keys;
 mod limiter;
 mod lists;
@@ -26,17 +27,22 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConsumedCapacity, Put, ReturnConsumedCapacity, TransactWriteItem,
+    AttributeValue, ConsumedCapacity, KeysAndAttributes, Put, ReturnConsumedCapacity, TransactWriteItem,
 };
 use omnidesk_domain::ports::StoreError;
 
 use crate::errors::{build_error, store_error};
-use crate::meter::{Capacity, RequestMeter};
+use crate::meter::{Capacity, IndexFingerprints, RequestMeter};
 use capacity::{Access, item_size, read_units, transaction_units, write_units};
 use keys::{Item, PK};
 
+/// DynamoDB's limit on the keys of one BatchGetItem.
+const MAX_BATCH_GET_KEYS: usize = 100;
+
 /// DynamoDB's limit on the writes in one TransactWriteItems.
 pub const MAX_TRANSACTION_WRITES: usize = 100;
+
+pub use indexes::{TABLE_INDEXES, TableIndex};
 
 /// The AWS twin of `omnidesk_domain::memory::MemoryStore`: tickets with their messages and
 /// events, thread keys, customers with identity claims, idempotency records, all in one table.
@@ -80,6 +86,57 @@ impl DynamoStore {
             Capacity::read(read_units(output.item.as_ref().map_or(0, item_size)))
         });
         Ok(output.item)
+    }
+
+    /// The items at `keys` (each a `pk`/`sk` pair, or an index entry, whose other attributes
+    /// are ignored), read consistently with BatchGetItem, in the order of `keys`; absent ones
+    /// are left out. How lists and the sweeper read what their keys-only indexes name.
+    async fn get_items(&self, keys: &[Item]) -> Result<Vec<Item>, StoreError> {
+        let mut found: HashMap<(String, String), Item> = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
+            let mut pending: Vec<Item> = chunk.iter().map(table_key).collect();
+            for attempt in 1..=crate::MAX_ATTEMPTS {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| build_error("BatchGetItem", e))?;
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(|e| store_error("BatchGetItem", e))?;
+                let mut responses = output.responses.unwrap_or_default();
+                let items = responses.remove(&self.table).unwrap_or_default();
+                self.record_capacity(
+                    "BatchGetItem",
+                    Access::Read,
+                    output.consumed_capacity.as_deref().unwrap_or_default(),
+                    || {
+                        // Each item is rounded up on its own, unlike a Query page.
+                        Capacity::read(items.iter().map(|item| read_units(item_size(item))).sum())
+                    },
+                );
+                for item in items {
+                    found.insert(key_of(&item), item);
+                }
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut left| left.remove(&self.table))
+                    .map(|left| left.keys)
+                    .unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt == crate::MAX_ATTEMPTS {
+                    return Err(StoreError::Unavailable("BatchGetItem left keys unprocessed".into()));
+                }
+            }
+        }
+        Ok(keys.iter().filter_map(|key| found.remove(&key_of(key))).collect())
     }
 
     /// Every item of partition `pk` whose sort key starts with `prefix`, in sort-key order,
@@ -127,7 +184,13 @@ impl DynamoStore {
             )));
         }
         // The writes move into the request; size them first, and only when someone counts.
-        let estimate = self.estimate(|| transaction_units(&writes));
+        let (index_units, indexed) =
+            self.index_writes(writes.iter().filter_map(|w| w.put()).map(|p| p.item()));
+        let estimate = self.estimate(|| {
+            let mut units = transaction_units(&writes);
+            units.write += index_units;
+            units
+        });
         let output = self
             .client
             .transact_write_items()
@@ -139,12 +202,14 @@ impl DynamoStore {
             // carries no capacity: it goes uncounted (the request itself is counted).
             .map_err(|e| store_error("TransactWriteItems", e))?;
         self.record_capacity("TransactWriteItems", Access::Write, output.consumed_capacity(), || estimate);
+        self.remember_index_entries(indexed);
         Ok(())
     }
 
     /// One PutItem guarded by `condition`; `Conflict` if the condition fails.
     async fn put_if(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
-        let estimate = self.estimate(|| Capacity::write(write_units(item_size(&item))));
+        let (index_units, indexed) = self.index_writes([&item]);
+        let estimate = self.estimate(|| Capacity::write(write_units(item_size(&item)) + index_units));
         let result = self
             .client
             .put_item()
@@ -162,11 +227,15 @@ impl DynamoStore {
                 self.record_capacity("PutItem", Access::Write, output.consumed_capacity.as_slice(), || {
                     estimate
                 });
+                self.remember_index_entries(indexed);
                 Ok(())
             }
             Err(conflict @ StoreError::Conflict(_)) => {
-                // A lost condition is billed as a write too, and its error reports no capacity.
-                self.record_capacity("PutItem", Access::Write, &[], || estimate);
+                // A lost condition is billed as a write too (of the item, not of indexes), and
+                // its error reports no capacity.
+                self.record_capacity("PutItem", Access::Write, &[], || {
+                    Capacity::write(estimate.write - index_units)
+                });
                 Err(conflict)
             }
             Err(other) => Err(other),
@@ -185,6 +254,20 @@ impl DynamoStore {
             .map_err(|e| build_error("TransactWriteItems", e))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
+}
+
+/// An item's table key, for a batch read.
+fn table_key(item: &Item) -> Item {
+    item.iter()
+        .filter(|(name, _)| *name == PK || *name == keys::SK)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// `pk` and `sk` as text, to match items to the keys asked for.
+fn key_of(item: &Item) -> (String, String) {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    (text(PK), text(keys::SK))
 }
 
 /// A condition expression with its placeholders. Attribute names always go through `#name`
@@ -235,6 +318,36 @@ impl DynamoStore {
         }
         if let Some(meter) = &self.meter {
             meter.record_capacity(measured, estimate);
+        }
+    }
+
+    /// For a metered store, the units of the index writes that writing `items` causes (see
+    /// [`capacity`]), and what they leave in the indexes, for [`Self::remember_index_entries`]
+    /// once the write succeeded.
+    fn index_writes<'a>(
+        &self,
+        items: impl IntoIterator<Item = &'a Item>,
+    ) -> (f64, Vec<(String, IndexFingerprints)>) {
+        let Some(meter) = &self.meter else { return (0.0, Vec::new()) };
+        let mut units = 0.0;
+        let mut indexed = Vec::new();
+        for item in items {
+            let name = format!("{}/{:?}/{:?}", self.table, item.get(PK), item.get(keys::SK));
+            let entries = capacity::index_entries(item);
+            let old = meter.index_entries(&name);
+            units += capacity::index_write_units(old.as_ref(), &entries);
+            if old.is_some() || entries.iter().any(Option::is_some) {
+                indexed.push((name, capacity::fingerprints(entries)));
+            }
+        }
+        (units, indexed)
+    }
+
+    fn remember_index_entries(&self, indexed: Vec<(String, IndexFingerprints)>) {
+        if let Some(meter) = &self.meter {
+            for (name, entries) in indexed {
+                meter.remember_index_entries(name, entries);
+            }
         }
     }
 

@@ -251,13 +251,12 @@ async fn malformed_ticket_item_is_corrupt() {
 async fn oversized_commit_is_refused_before_calling() {
     let store = store(&[]);
     let mut commit = commit();
-    commit.events = (1..=200)
-        .map(|seq| TicketEvent {
+    // Thread keys are an item each (a commit's events share one).
+    commit.thread_claims = (1..=200)
+        .map(|n| ThreadClaim {
+            key: ThreadKey::chat("web", &format!("conv-{n}")),
             ticket: TicketNumber(1042),
-            seq,
-            at: now(),
-            actor: Actor::System,
-            kind: EventKind::SurveySent { channel: None, team: None, agent: None },
+            replaces: None,
         })
         .collect();
     assert!(matches!(store.commit(commit).await, Err(StoreError::Corrupt(_))));
@@ -457,6 +456,79 @@ async fn a_transaction_without_reported_capacity_is_estimated_at_two_units_per_i
     assert_eq!(snapshot.dynamodb_wcu, 10.0);
     assert_eq!(snapshot.estimated_wcu, 10.0);
     assert_eq!(snapshot.dynamodb_rcu, 0.0);
+}
+
+#[tokio::test]
+async fn a_ticket_commit_that_changes_no_index_key_writes_no_index_entry() {
+    let empty = || TransactWriteItemsOutput::builder().set_consumed_capacity(Some(Vec::new())).build();
+    let first = mock!(Client::transact_write_items).then_output(empty);
+    let second = mock!(Client::transact_write_items).then_output(empty);
+    let third = mock!(Client::transact_write_items).then_output(empty);
+    let (store, meter) = metered(&[&first, &second, &third]);
+    store.commit(commit()).await.unwrap();
+    let after_first = meter.snapshot();
+
+    // A reply: a new version and event, same status, requester, team and assignee.
+    let mut reply = commit();
+    reply.ticket = ticket(3);
+    reply.expected_version = Some(2);
+    reply.events[0].seq = 3;
+    reply.thread_claims.clear();
+    reply.idempotency = None;
+    store.commit(reply.clone()).await.unwrap();
+    let after_reply = meter.snapshot().since(&after_first);
+    // The ticket and the event, twice each; no index entry.
+    assert_eq!(after_reply.dynamodb_wcu, 4.0);
+
+    // A status change moves the by_status entry: a delete and a put.
+    let mut status = reply;
+    status.ticket = Ticket { status: Status::Open, ..ticket(4) };
+    status.expected_version = Some(3);
+    status.events[0].seq = 4;
+    let mark = meter.snapshot();
+    store.commit(status).await.unwrap();
+    assert_eq!(meter.snapshot().since(&mark).dynamodb_wcu, 4.0 + 2.0);
+}
+
+#[tokio::test]
+async fn a_commits_events_are_one_item_and_read_back_in_order_with_single_event_items() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let commit_rule = mock!(Client::transact_write_items)
+        .match_requests(move |request| {
+            record.lock().unwrap().push(request.transact_items().to_vec());
+            true
+        })
+        .then_output(|| TransactWriteItemsOutput::builder().build());
+    let mut commit = commit();
+    commit.events.push(TicketEvent {
+        seq: 3,
+        kind: EventKind::SurveySent { channel: None, team: None, agent: None },
+        ..commit.events[0].clone()
+    });
+    store(&[&commit_rule]).commit(commit.clone()).await.unwrap();
+    let writes = seen.lock().unwrap()[0].clone();
+    let event_items: Vec<Item> = writes
+        .iter()
+        .filter_map(|w| w.put())
+        .map(|p| p.item().clone())
+        .filter(|item| item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk.starts_with("E#")))
+        .collect();
+    assert_eq!(event_items.len(), 1, "two events, one item");
+    assert_eq!(event_items[0]["sk"], s("E#000000000002"));
+
+    // Read back beside an item of one event, as commits stored them before.
+    let mut older: Item =
+        super::codec::encode("event", &TicketEvent { seq: 1, ..commit.events[0].clone() }).unwrap();
+    older.insert("pk".into(), s("T#1042"));
+    older.insert("sk".into(), s("E#000000000001"));
+    let mut batch = event_items[0].clone();
+    batch.insert("pk".into(), s("T#1042"));
+    let query = mock!(Client::query)
+        .then_output(move || QueryOutput::builder().items(older.clone()).items(batch.clone()).build());
+    let events = store(&[&query]).events(TicketNumber(1042)).await.unwrap();
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
 }
 
 #[tokio::test]

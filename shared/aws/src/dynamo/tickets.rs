@@ -1,11 +1,16 @@
-//! Tickets, their threads and audit trails, thread keys and the ticket-number counter.
+//! Tickets, their threads and audit trails (each commit's events in one item), thread keys
+//! and the ticket-number counter.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue, TransactWriteItem};
 use jiff::Timestamp;
 use omnidesk_domain::ports::{StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore};
 use omnidesk_domain::query::{TicketFilter, TicketPage};
 use omnidesk_domain::{Message, Ticket, TicketEvent, TicketNumber};
+use serde::{Deserialize, Serialize};
 
 use super::capacity::{Access, item_size, write_units};
 use super::codec::{decode, encode, number_attr, read_u64};
@@ -18,6 +23,16 @@ use crate::meter::Capacity;
 
 const VERSION: &str = "version";
 const COUNTER_VALUE: &str = "value";
+/// The list attribute of an [`EventBatch`] item.
+const EVENT_BATCH: &str = "events";
+
+/// A commit's events in one item, `E#<first seq>`: they are written at once and read back
+/// together, and an item of a few hundred bytes costs one write unit where each event on
+/// its own cost one (two, in the commit's transaction) — a new ticket's commit holds four.
+#[derive(Serialize, Deserialize)]
+struct EventBatch {
+    events: Vec<TicketEvent>,
+}
 const THREAD_TICKET: &str = "ticket";
 
 #[async_trait]
@@ -58,7 +73,17 @@ impl TicketStore for DynamoStore {
 
     async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
         let items = self.query_prefix(keys::ticket_pk(number), keys::EVENT_PREFIX).await?;
-        items.into_iter().map(|item| decode(format_args!("event of ticket {number}"), item)).collect()
+        let mut events = Vec::with_capacity(items.len());
+        for item in items {
+            if item.contains_key(EVENT_BATCH) {
+                let batch: EventBatch = decode(format_args!("events of ticket {number}"), item)?;
+                events.extend(batch.events);
+            } else {
+                // One event per item, as commits stored them before batches.
+                events.push(decode(format_args!("event of ticket {number}"), item)?);
+            }
+        }
+        Ok(events)
     }
 
     async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
@@ -115,11 +140,28 @@ impl TicketStore for DynamoStore {
 
     async fn rewrite_events(&self, number: TicketNumber, events: &[TicketEvent]) -> Result<(), StoreError> {
         let pk = keys::ticket_pk(number);
-        for event in events {
-            let item = encode(format_args!("event of ticket {number}"), event)?;
-            // Only over a stored event, as with messages.
+        let replacements: HashMap<u64, &TicketEvent> =
+            events.iter().map(|event| (event.seq, event)).collect();
+        // Events sit in batch items (one per commit) or, stored before batches, one per item:
+        // each stored item is rewritten whole, in the form it has, if any of its events changed.
+        for item in self.query_prefix(pk.clone(), keys::EVENT_PREFIX).await? {
+            let Some(AttributeValue::S(sk)) = item.get(keys::SK).cloned() else {
+                return Err(StoreError::Corrupt(format!("an event item of ticket {number} has no sort key")));
+            };
+            let rewritten = if item.contains_key(EVENT_BATCH) {
+                let mut batch: EventBatch = decode(format_args!("events of ticket {number}"), item)?;
+                let changed = replace_events(&mut batch.events, &replacements);
+                changed.then(|| encode(format_args!("events of ticket {number}"), &batch)).transpose()?
+            } else {
+                let event: TicketEvent = decode(format_args!("event of ticket {number}"), item)?;
+                let mut single = vec![event];
+                let changed = replace_events(&mut single, &replacements);
+                changed.then(|| encode(format_args!("event of ticket {number}"), &single[0])).transpose()?
+            };
+            let Some(rewritten) = rewritten else { continue };
+            // Only over a stored item, as with messages.
             let exists = Condition::new("attribute_exists(#pk)").name("#pk", keys::PK);
-            match self.put_if(keys::with_key(item, pk.clone(), keys::event_sk(event.seq)), exists).await {
+            match self.put_if(keys::with_key(rewritten, pk.clone(), sk), exists).await {
                 Ok(()) | Err(StoreError::Conflict(_)) => {}
                 Err(other) => return Err(other),
             }
@@ -135,6 +177,20 @@ impl TicketStore for DynamoStore {
     ) -> Result<Vec<Ticket>, StoreError> {
         self.query_due(bucket, up_to, limit).await
     }
+}
+
+/// Puts each event that `replacements` holds a new version of in its place; true if any changed.
+fn replace_events(stored: &mut [TicketEvent], replacements: &HashMap<u64, &TicketEvent>) -> bool {
+    let mut changed = false;
+    for event in stored.iter_mut() {
+        if let Some(new) = replacements.get(&event.seq)
+            && *new != event
+        {
+            *event = (*new).clone();
+            changed = true;
+        }
+    }
+    changed
 }
 
 impl DynamoStore {
@@ -170,9 +226,10 @@ impl DynamoStore {
             let sk = keys::message_sk(message.created_at, &message.id);
             writes.push(self.conditional_put(keys::with_key(item, pk.clone(), sk), Condition::absent())?);
         }
-        for event in &commit.events {
-            let item = encode(format_args!("event of ticket {number}"), event)?;
-            let sk = keys::event_sk(event.seq);
+        if let Some(first) = commit.events.first() {
+            let batch = EventBatch { events: commit.events.clone() };
+            let item = encode(format_args!("events of ticket {number}"), &batch)?;
+            let sk = keys::event_sk(first.seq);
             writes.push(self.conditional_put(keys::with_key(item, pk.clone(), sk), Condition::absent())?);
         }
         for claim in &commit.thread_claims {

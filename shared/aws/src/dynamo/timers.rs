@@ -1,8 +1,9 @@
 //! The due index and the sweepers' watermarks. A ticket item carries `timer_bucket` (the UTC
 //! minute of its `due_at`) and `timer_due` (the instant, fixed width so string order is time
 //! order) only while it has a `due_at`: the `timers` GSI is sparse and holds exactly the
-//! tickets the SLA sweeper must look at. The sweeper reads one bucket with one Query, so its
-//! cost grows with what is due, never with what is open.
+//! tickets the SLA sweeper must look at. The sweeper reads one bucket's keys with one Query
+//! and their tickets with one BatchGetItem, so its cost grows with what is due, never with
+//! what is open.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
@@ -13,15 +14,15 @@ use omnidesk_domain::sla::sweeper::bucket_key;
 
 use super::capacity::{Access, item_size, read_units};
 use super::codec::{epoch_seconds, read_epoch_seconds, string_attr};
+use super::indexes::TIMERS;
 use super::keys::{self, Item};
 use super::ticket_item::read_ticket;
 use super::{Condition, DynamoStore};
 use crate::errors::store_error;
 use crate::meter::Capacity;
 
-pub(crate) const TIMERS_INDEX: &str = "timers";
-pub(crate) const TIMER_BUCKET: &str = "timer_bucket";
-pub(crate) const TIMER_DUE: &str = "timer_due";
+pub(crate) const TIMER_BUCKET: &str = TIMERS.hash;
+pub(crate) const TIMER_DUE: &str = TIMERS.range;
 const WATERMARK_SK: &str = "WATERMARK";
 const SWEPT_TO: &str = "swept_to";
 
@@ -60,7 +61,7 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name(TIMERS_INDEX)
+                .index_name(TIMERS.name)
                 .key_condition_expression("#b = :b AND #d <= :t")
                 .expression_attribute_names("#b", TIMER_BUCKET)
                 .expression_attribute_names("#d", TIMER_DUE)
@@ -72,15 +73,19 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(|e| store_error("Query", e))?;
-            let page = output.items.as_deref().unwrap_or_default();
+            let page = output.items.unwrap_or_default();
             self.record_capacity("Query", Access::Read, output.consumed_capacity.as_slice(), || {
                 // Eventually consistent reads cost half a unit per 4 KB.
                 let units = read_units(page.iter().map(item_size).sum());
                 Capacity::read(units / 2.0)
             });
-            for item in output.items.unwrap_or_default() {
-                tickets
-                    .push(read_ticket(format_args!("due ticket in bucket {bucket}"), without_index(item))?);
+            // The index holds keys; the tickets come from the table, current. One whose timer
+            // moved since the index was written is not due here any more.
+            for item in self.get_items(&page).await? {
+                let ticket = read_ticket(format_args!("due ticket in bucket {bucket}"), without_index(item))?;
+                if ticket.due_at.is_some_and(|due| bucket_key(due) == bucket && due <= up_to) {
+                    tickets.push(ticket);
+                }
             }
             match output.last_evaluated_key {
                 Some(next) if !next.is_empty() => start_key = Some(next),

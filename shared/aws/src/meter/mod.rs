@@ -11,7 +11,7 @@
 
 mod interceptor;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use interceptor::MeterInterceptor;
@@ -44,7 +44,14 @@ impl Capacity {
 pub struct RequestMeter {
     tally: Mutex<Tally>,
     estimate_always: bool,
+    /// Per item written (`table/pk/sk`), its entries in the table's indexes as the last
+    /// write left them: an index entry is billed only when it changes, so pricing a write
+    /// needs what it replaces. Only items with index entries are kept.
+    index_entries: Mutex<HashMap<String, IndexFingerprints>>,
 }
+
+/// Per index of the table, the key and the whole of an item's entry (`None`: not in it).
+pub(crate) type IndexFingerprints = Vec<Option<(String, String)>>;
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -128,6 +135,25 @@ impl RequestMeter {
         tally.calls.clear();
         tally.total = Capacity::default();
         tally.estimated = Capacity::default();
+    }
+
+    /// The index entries the last metered write of `item` (`table/pk/sk`) left, if any.
+    pub(crate) fn index_entries(&self, item: &str) -> Option<IndexFingerprints> {
+        self.entries().get(item).cloned()
+    }
+
+    /// Records what a successful write left in the indexes for `item`.
+    pub(crate) fn remember_index_entries(&self, item: String, entries: IndexFingerprints) {
+        let mut known = self.entries();
+        if entries.iter().any(Option::is_some) {
+            known.insert(item, entries);
+        } else {
+            known.remove(&item);
+        }
+    }
+
+    fn entries(&self) -> MutexGuard<'_, HashMap<String, IndexFingerprints>> {
+        self.index_entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, Tally> {

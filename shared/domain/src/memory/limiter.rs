@@ -39,9 +39,10 @@ impl RateLimiter for MemoryRateLimiter {
         Ok(true)
     }
 
-    async fn count_request(
+    async fn count_requests(
         &self,
         key: &str,
+        count: u32,
         limit: u32,
         window: Duration,
         now: Timestamp,
@@ -50,11 +51,11 @@ impl RateLimiter for MemoryRateLimiter {
         let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         // Past windows count for nothing: drop them, as the table's TTL does.
         requests.retain(|(_, at), _| *at >= start);
-        let count = requests.entry((key.to_owned(), start)).or_default();
-        if *count >= limit {
+        let counted = requests.entry((key.to_owned(), start)).or_default();
+        if counted.saturating_add(count) > limit {
             return Ok(false);
         }
-        *count += 1;
+        *counted += count;
         Ok(true)
     }
 }

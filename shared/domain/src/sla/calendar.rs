@@ -6,10 +6,11 @@
 //! of silently producing wrong deadlines.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 use jiff::Timestamp;
 use jiff::civil::{Date, Time, Weekday};
-use jiff::tz::TimeZone;
+use jiff::tz::{TimeZone, TimeZoneDatabase};
 use serde::{Deserialize, Serialize};
 
 /// Why a [`CalendarSpec`] was rejected. Every message starts with the offending field, e.g.
@@ -132,6 +133,10 @@ pub struct CalendarSpec {
     pub make_up_days: Vec<MakeUpDay>,
 }
 
+/// The time zone database compiled into the binary, and only it: a calendar means the same
+/// on every machine, and no start-up lists the system's zoneinfo.
+static BUNDLED_ZONES: LazyLock<TimeZoneDatabase> = LazyLock::new(TimeZoneDatabase::bundled);
+
 /// A validated business calendar. Build one with [`Calendar::new`] or by deserialising a
 /// [`CalendarSpec`]; it serialises back to the same spec.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -145,7 +150,8 @@ pub struct Calendar {
 
 impl Calendar {
     pub fn new(spec: CalendarSpec) -> Result<Self, CalendarError> {
-        let tz = TimeZone::get(&spec.time_zone)
+        let tz = BUNDLED_ZONES
+            .get(&spec.time_zone)
             .map_err(|_| CalendarError::UnknownTimeZone { name: spec.time_zone.clone() })?;
         if spec.always_open && !spec.hours.is_empty() {
             return Err(CalendarError::HoursWhileAlwaysOpen);

@@ -1,0 +1,34 @@
+//! The table's global secondary indexes, their keys and what they project, as template.yaml
+//! declares them (a test holds the two together).
+//!
+//! Every index projects as little as its readers need, because DynamoDB writes an index
+//! entry again only when the entry's key or a projected attribute changes: with whole items
+//! projected, every ticket write rewrote each index entry the ticket had (up to five units
+//! per commit); with keys only, a reply or a note writes none. Lists and the sweeper read the
+//! keys from the index and the tickets themselves with one BatchGetItem (a read costs a fifth
+//! of a write). `by_assignee` also carries `status`, for the load count of the assignment
+//! rule, which must not read every ticket an agent ever held.
+
+/// One global secondary index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableIndex {
+    pub name: &'static str,
+    pub hash: &'static str,
+    pub range: &'static str,
+    /// Non-key attributes projected (`INCLUDE`); empty: `KEYS_ONLY`.
+    pub projected: &'static [&'static str],
+}
+
+pub(crate) const TIMERS: TableIndex =
+    TableIndex { name: "timers", hash: "timer_bucket", range: "timer_due", projected: &[] };
+pub(crate) const BY_STATUS: TableIndex =
+    TableIndex { name: "by_status", hash: "list_status", range: "list_at", projected: &[] };
+pub(crate) const BY_TEAM: TableIndex =
+    TableIndex { name: "by_team", hash: "list_team", range: "list_at", projected: &[] };
+pub(crate) const BY_ASSIGNEE: TableIndex =
+    TableIndex { name: "by_assignee", hash: "list_assignee", range: "list_at", projected: &["status"] };
+pub(crate) const BY_REQUESTER: TableIndex =
+    TableIndex { name: "by_requester", hash: "list_requester", range: "list_at", projected: &[] };
+
+/// Every global secondary index of the table.
+pub const TABLE_INDEXES: [TableIndex; 5] = [TIMERS, BY_STATUS, BY_TEAM, BY_ASSIGNEE, BY_REQUESTER];
