@@ -40,7 +40,8 @@ impl CustomerStore for DynamoStore {
     }
 
     async fn create(&self, customer: &Customer) -> Result<(), StoreError> {
-        let item = encode(format_args!("customer {}", customer.id), customer)?;
+        let mut item = encode(format_args!("customer {}", customer.id), customer)?;
+        super::phone::add_caller_index(&mut item, &customer.id);
         let item = keys::with_key(item, keys::customer_pk(&customer.id), keys::CUSTOMER_SK.to_owned());
         let mut writes = vec![self.conditional_put(item, Condition::absent())?];
         // One write per distinct claim key: a transaction may not touch an item twice.
@@ -80,7 +81,9 @@ impl CustomerStore for DynamoStore {
 
     async fn update(&self, customer: &Customer, expected_version: u64) -> Result<(), StoreError> {
         let what = format!("customer {}", customer.id);
-        let set = UpdateSet::of(encode(&what, customer)?);
+        let mut item = encode(&what, customer)?;
+        super::phone::add_caller_index(&mut item, &customer.id);
+        let set = UpdateSet::of(item);
         let key = keys::key(keys::customer_pk(&customer.id), keys::CUSTOMER_SK);
         // An UpdateItem is billed on the larger of the old and the new item; the request's
         // key and values are the part known here.

@@ -34,7 +34,10 @@ pub(crate) const LIST_AT: &str = "list_at";
 const LIST_STATUS: &str = "list_status";
 const LIST_TEAM: &str = "list_team";
 const LIST_ASSIGNEE: &str = "list_assignee";
-const LIST_REQUESTER: &str = "list_requester";
+pub(crate) const LIST_REQUESTER: &str = "list_requester";
+/// The customer item's place on `by_requester`: after every ticket (`~` sorts after the
+/// digits a ticket's `list_at` starts with), so newest-first reads it first.
+pub(crate) const CUSTOMER_LIST_AT: &str = "~customer";
 /// Present (true) on a ticket with a breached SLA timer, for the `breached` filter.
 const LIST_BREACHED: &str = "list_breached";
 
@@ -150,6 +153,10 @@ impl DynamoStore {
         let (index_name, hash, value) = index_of(&index);
         let mut start_key = cursor.map(decode_cursor).transpose()?;
         let filters = Filter::of(filter);
+        // The requester index also holds the customer item itself (for the phone lookup,
+        // sorted after every ticket): a list stops short of it.
+        let on_requester = matches!(index, IndexKey::Requester(_));
+        let key_condition = if on_requester { "#h = :h AND #a < :customer" } else { "#h = :h" };
         let mut tickets = Vec::new();
         for _ in 0..MAX_QUERY_PAGES {
             let mut request = self
@@ -157,13 +164,18 @@ impl DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(index_name)
-                .key_condition_expression("#h = :h")
+                .key_condition_expression(key_condition)
                 .expression_attribute_names("#h", hash)
                 .expression_attribute_values(":h", AttributeValue::S(value.clone()))
                 .scan_index_forward(false)
                 .limit(i32::try_from(limit - tickets.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start_key.take())
                 .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            if on_requester {
+                request = request
+                    .expression_attribute_names("#a", LIST_AT)
+                    .expression_attribute_values(":customer", AttributeValue::S(CUSTOMER_LIST_AT.to_owned()));
+            }
             if !filters.clauses.is_empty() {
                 request = request.filter_expression(filters.clauses.join(" AND "));
                 for (k, v) in &filters.names {

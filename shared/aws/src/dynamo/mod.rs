@@ -14,6 +14,7 @@ mod idempotency;
 mod keys;
 mod limiter;
 mod lists;
+mod phone;
 mod ticket_item;
 mod tickets;
 mod timers;

@@ -68,6 +68,7 @@ fn ticket(version: u64) -> Ticket {
         merged_into: None,
         merged_from: BTreeSet::new(),
         erased_at: None,
+        missed_calls: Vec::new(),
         version,
         sla: Default::default(),
         due_at: None,

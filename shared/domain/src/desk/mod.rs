@@ -8,6 +8,7 @@
 //! role are the edge's business; here every caller is a signed-in member of staff.
 
 mod agents;
+mod callback;
 mod customers;
 mod erasure;
 mod privacy;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use callback::CallbackOutcome;
 pub use customers::{CustomerView, MergeCandidate, MergedCustomers};
 pub use erasure::{ERASED_TEXT, ERASURE_TOMBSTONE_TTL, ErasureReport, MAX_ERASURE_PASSES, QueuesReached};
 pub use privacy::{CustomerExport, EXPORT_LINK_TTL, ExportedFile, ExportedMessage, TicketExport};
@@ -98,6 +100,8 @@ pub struct AgentDesk {
     sla: Option<Arc<SlaPolicies>>,
     /// Signs the list cursors handed out.
     cursors: CursorKey,
+    /// Target of a requested callback's SLA timer (`phone.callback_minutes`).
+    callback_minutes: u32,
 }
 
 /// Who is acting: the signed-in user's login.
@@ -116,7 +120,19 @@ impl AgentDesk {
     /// never observable, so it is not drawn from the ports' id source, whose ids tests see.)
     pub fn new(ports: DeskPorts, routing: Option<Routing>, email: EmailRules) -> Self {
         let cursors = CursorKey::derive(crate::system::RandomIds.token().as_bytes());
-        Self { ports, routing, email, sla: None, cursors }
+        Self {
+            ports,
+            routing,
+            email,
+            sla: None,
+            cursors,
+            callback_minutes: crate::phone::DEFAULT_CALLBACK_MINUTES,
+        }
+    }
+
+    pub fn with_callback_minutes(mut self, minutes: u32) -> Self {
+        self.callback_minutes = minutes;
+        self
     }
 
     pub fn with_cursor_key(mut self, key: CursorKey) -> Self {

@@ -55,7 +55,7 @@ pub fn compose(job: &OutboundJob, destination: &EmailDestination) -> Result<Vec<
 /// Mail no person wrote. Agent replies are written by people and go without the marks.
 pub fn is_automatic(kind: OutboundKind) -> bool {
     match kind {
-        OutboundKind::Acknowledgement | OutboundKind::SlaAlert => true,
+        OutboundKind::Acknowledgement | OutboundKind::SlaAlert | OutboundKind::Callback => true,
         OutboundKind::AgentReply => false,
     }
 }

@@ -9,6 +9,7 @@ mod customers;
 pub mod email;
 mod erased;
 pub mod participants;
+pub mod phone;
 mod team_routing;
 pub(crate) use team_routing::team_staff;
 pub mod threading;
@@ -34,6 +35,7 @@ use crate::model::{
     Actor, AuthorKind, CustomerId, Direction, Message, MessageId, Status, Ticket, TicketNumber, Visibility,
 };
 use crate::outbound::{Destination, OutboundJob};
+use crate::phone::PhoneRules;
 use crate::ports::{
     AgentStore, Clock, CustomerStore, IdSource, IdempotencyRecord, IdempotencyStore, Queue, QueueError,
     RateLimiter, StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore,
@@ -143,6 +145,8 @@ pub struct TicketRouter {
     routing: Option<Routing>,
     /// Starts and moves SLA timers on every change; none: tickets have no SLA.
     sla: Option<Arc<SlaPolicies>>,
+    /// Callback targets for missed calls.
+    phone: PhoneRules,
 }
 
 /// A message to a closed ticket: the follow-up's origin, and the thread key that led there.
@@ -161,7 +165,19 @@ struct Plan {
 
 impl TicketRouter {
     pub fn new(ports: RouterPorts, acknowledgements: Acknowledgements) -> Self {
-        Self { ports, acknowledgements, email: EmailRules::default(), routing: None, sla: None }
+        Self {
+            ports,
+            acknowledgements,
+            email: EmailRules::default(),
+            routing: None,
+            sla: None,
+            phone: PhoneRules::default(),
+        }
+    }
+
+    pub fn with_phone_rules(mut self, rules: PhoneRules) -> Self {
+        self.phone = rules;
+        self
     }
 
     pub fn with_sla(mut self, policies: Arc<SlaPolicies>) -> Self {
@@ -191,6 +207,8 @@ impl TicketRouter {
         }
         let customer = if inbound.is_unreadable_email() {
             self.placeholder_customer(inbound, now).await?
+        } else if let Some(requester) = self.call_requester(inbound).await? {
+            requester
         } else {
             resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?
         };
@@ -253,6 +271,9 @@ impl TicketRouter {
         now: Timestamp,
         check_own_key: bool,
     ) -> Result<Plan, RouteError> {
+        if let Source::Phone(phone) = &inbound.source {
+            return self.plan_call(inbound, phone, customer, now).await;
+        }
         let tickets = &*self.ports.tickets;
         let found = match threading::find_ticket(tickets, inbound, customer).await? {
             Some(found) => Some(threading::follow_merges(tickets, found, inbound, customer).await?),
