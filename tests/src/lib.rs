@@ -8,6 +8,7 @@ pub mod email_corpus;
 pub mod email_scenarios;
 pub mod hygiene_scenarios;
 pub mod identity_scenarios;
+pub mod phone_scenarios;
 pub mod privacy_scenarios;
 pub mod receiver;
 pub mod scenarios;
@@ -382,6 +383,10 @@ macro_rules! all_scenarios {
             cc_merges_and_recipient_limits_are_guarded_at_the_agent_api,
             a_reused_message_id_from_another_sender_gets_its_own_ticket,
             a_mail_reusing_the_acknowledgements_message_id_parks_nothing,
+            a_caller_known_from_chat_is_recognised_and_their_calls_sit_beside_their_chats,
+            an_abandoned_call_delivered_three_times_in_shuffled_order_is_one_ticket_and_one_callback_task,
+            an_after_hours_missed_call_gets_its_callback_task_at_the_next_business_minute,
+            an_agent_asks_for_a_callback_and_a_stale_version_queues_none,
         );
     };
 }
