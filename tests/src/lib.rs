@@ -8,6 +8,7 @@ pub mod email_corpus;
 pub mod email_scenarios;
 pub mod hygiene_scenarios;
 pub mod identity_scenarios;
+pub mod phone_accounting;
 pub mod phone_scenarios;
 pub mod privacy_scenarios;
 pub mod receiver;

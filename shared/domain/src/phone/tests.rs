@@ -482,3 +482,40 @@ async fn a_withheld_caller_gets_a_ticket_and_claims_no_identity() {
     assert!(customer.identities.is_empty());
     assert_eq!(d.store.ticket(TicketNumber(2)).await.unwrap(), None, "its later events found the ticket");
 }
+
+#[tokio::test]
+async fn a_call_event_after_its_tickets_erasure_opens_a_ticket_of_its_own_and_one_before_is_dropped() {
+    let at = sh(date(2026, 9, 29), 10, 0);
+    let d = desk(at);
+    d.note(CONTACT, Some("+8613800138000"), false).await;
+    let events = abandoned(CONTACT, at);
+    d.deliver(&events[0]).await.unwrap();
+    // An event received now, routed only after the erasure below: dropped.
+    let envelope = ContactEventEnvelope::parse(&events[1]).unwrap();
+    let early = envelope.to_inbound(None, d.clock.now()).unwrap();
+    let mut ticket = d.store.ticket(TicketNumber(1)).await.unwrap().unwrap();
+    let expected = ticket.version;
+    d.clock.set(at + jiff::SignedDuration::from_secs(60));
+    let erased = ticket.erase_personal_data(&crate::model::Actor::System, "[erased]", d.clock.now());
+    let commit = crate::ports::TicketCommit {
+        ticket: ticket.clone(),
+        expected_version: Some(expected),
+        messages: vec![],
+        events: vec![erased],
+        thread_claims: vec![],
+        idempotency: None,
+    };
+    d.store.commit(commit).await.unwrap();
+    ticket = d.store.ticket(TicketNumber(1)).await.unwrap().unwrap();
+    let version = ticket.version;
+    assert!(d.router.route(&early).await.unwrap().dropped);
+    d.clock.set(at + jiff::SignedDuration::from_secs(120));
+    d.deliver(&events[2]).await.unwrap();
+    assert_eq!(
+        d.store.ticket(TicketNumber(1)).await.unwrap().unwrap().version,
+        version,
+        "erased ticket untouched"
+    );
+    let fresh = d.store.ticket(TicketNumber(2)).await.unwrap().expect("a ticket of its own");
+    assert_eq!(fresh.follow_up_of, None, "not linked to the erased history");
+}

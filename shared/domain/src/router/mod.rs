@@ -201,14 +201,24 @@ impl TicketRouter {
     /// saved on every message is not.
     pub async fn route(&self, inbound: &InboundMessage) -> Result<RouteOutcome, RouteError> {
         let now = self.ports.clock.now();
+        // A later event of a call: its ticket, read once for the erasure check, the customer
+        // and the plan (a call's first event has no thread to look up yet).
+        let mut on_call = self.call_ticket(inbound).await?;
         // Before the customer is resolved: a dropped message must not re-create the person.
-        if let Some(dropped) = erased::received_before_erasure(&*self.ports.tickets, inbound).await? {
+        let dropped = match &on_call {
+            Some(ticket) => erased::dropped(ticket, inbound),
+            None if matches!(inbound.source, Source::Phone(_)) => None,
+            None => erased::received_before_erasure(&*self.ports.tickets, inbound).await?,
+        };
+        if let Some(dropped) = dropped {
             return Ok(dropped);
         }
+        // Written after its customer was erased: a new contact (see `plan_call`).
+        on_call = on_call.filter(|ticket| ticket.erased_at.is_none());
         let customer = if inbound.is_unreadable_email() {
             self.placeholder_customer(inbound, now).await?
-        } else if let Some(requester) = self.call_requester(inbound).await? {
-            requester
+        } else if let Some(ticket) = &on_call {
+            ticket.requester.clone()
         } else {
             resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?
         };
@@ -218,7 +228,13 @@ impl TicketRouter {
         // After a lost commit, the mail's own Message-ID is checked before it is claimed.
         let mut check_own_key = false;
         for attempt in 1..=MAX_COMMIT_ATTEMPTS {
-            let plan = self.plan(inbound, &customer, now, check_own_key).await?;
+            // The call's ticket as read above, on the first attempt only: a retry reads afresh.
+            let plan = match (on_call.take(), &inbound.source) {
+                (Some(ticket), Source::Phone(phone)) => {
+                    self.call_step(inbound, phone, &customer, ticket, now)?
+                }
+                _ => self.plan(inbound, &customer, now, check_own_key).await?,
+            };
             match self.ports.tickets.commit(plan.commit).await {
                 Ok(()) => {
                     self.enqueue(&plan.outcome.outbound).await?;

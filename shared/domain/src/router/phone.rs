@@ -25,17 +25,14 @@ pub const REPEAT_CALLER_WINDOW: Duration = Duration::from_secs(24 * 3600);
 pub const REPEAT_CALLER_MISSED: usize = 2;
 
 impl TicketRouter {
-    /// The requester of the ticket a call is already on: later events of a call need no
-    /// identity lookup (and a withheld caller's events no second customer).
-    pub(super) async fn call_requester(
-        &self,
-        inbound: &InboundMessage,
-    ) -> Result<Option<CustomerId>, RouteError> {
+    /// The ticket a call is already on: later events of a call need no identity lookup (and
+    /// a withheld caller's events no second customer).
+    pub(super) async fn call_ticket(&self, inbound: &InboundMessage) -> Result<Option<Ticket>, RouteError> {
         let crate::inbound::Source::Phone(_) = &inbound.source else { return Ok(None) };
         let Some(number) = self.ports.tickets.thread_ticket(&inbound.thread_key()).await? else {
             return Ok(None);
         };
-        Ok(self.ports.tickets.ticket(number).await?.map(|t| t.requester))
+        Ok(self.ports.tickets.ticket(number).await?)
     }
 
     pub(super) async fn plan_call(
@@ -51,7 +48,18 @@ impl TicketRouter {
             let ticket = tickets.ticket(number).await?.ok_or_else(|| {
                 StoreError::Corrupt(format!("call thread points at missing ticket #{}", number.0))
             })?;
-            return self.call_step(inbound, phone, customer, ticket, now);
+            if ticket.erased_at.is_none() {
+                return self.call_step(inbound, phone, customer, ticket, now);
+            }
+            // Its ticket was erased, and this event came after (earlier ones were dropped): a
+            // new contact. The call's key moves to a ticket of its own, not linked to it.
+            let previous = super::FollowUp { of: ticket.number, key: Some(key), linked: false };
+            let mut plan = self.open_ticket(inbound, customer, Some(previous), true, now).await?;
+            let events =
+                self.call_changes(&mut plan.commit.ticket, &mut plan.outcome.outbound, phone, inbound, now)?;
+            plan.commit.events.extend(events);
+            plan.commit.idempotency = Some(self.record(inbound, &plan.outcome, now));
+            return Ok(plan);
         }
         let joined = match phone.open_ticket {
             Some(number) => tickets
@@ -80,7 +88,7 @@ impl TicketRouter {
 
     /// A later event of a call already on its ticket: its `call` event (and a callback if
     /// it is the missed call's disconnect), no message.
-    fn call_step(
+    pub(super) fn call_step(
         &self,
         inbound: &InboundMessage,
         phone: &PhoneSource,
