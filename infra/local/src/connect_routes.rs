@@ -2,19 +2,23 @@
 //! caller map, as the `phone-events` function answers Connect; `POST /local/connect/events`
 //! takes a contact event as EventBridge delivers it and queues it for the router; `GET
 //! /local/connect/tasks` lists the callback tasks the dispatcher started on the Connect twin.
-//! Both POSTs take the very JSON Connect sends.
+//! Both POSTs take the very JSON Connect sends; `?at=<RFC 3339>` on the flow answers as if
+//! the call came then (business hours read at that instant), so an evening call can be tried
+//! by day.
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
+use jiff::Timestamp;
 use omnidesk_app::error::ApiError;
 use omnidesk_app::phone_events::PhoneAnswer;
 use omnidesk_domain::phone::flow::MAX_FLOW_EVENT_BYTES;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::LocalDesk;
@@ -35,17 +39,29 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
     serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("not JSON: {e}")))
 }
 
+#[derive(Deserialize)]
+struct FlowQuery {
+    /// Answer as if the call came at this instant (RFC 3339): try an evening call by day.
+    at: Option<String>,
+}
+
 async fn flow(
     State(desk): State<Arc<LocalDesk>>,
+    Query(query): Query<FlowQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let event = json_body(body)?;
-    // The contact flow always gets a map, as from the function.
-    match desk.phone.handle(&event).await {
-        Ok(answer @ PhoneAnswer::Flow(_)) => Ok(Json(answer.to_json())),
-        Ok(_) => Err(ApiError::bad_request("not a contact-flow event (no Details)")),
-        Err(error) => Err(ApiError::unavailable(error.to_string())),
+    if event.get("Details").is_none() {
+        return Err(ApiError::bad_request("not a contact-flow event (no Details)"));
     }
+    let at = match query.at.as_deref() {
+        Some(at) => at
+            .parse::<Timestamp>()
+            .map_err(|e| ApiError::bad_request(format!("at: not an RFC 3339 instant: {e}")))?,
+        None => desk.clock.now(),
+    };
+    // The contact flow always gets a map, as from the function.
+    Ok(Json(PhoneAnswer::Flow(desk.phone.flow().answer_at(&event, at).await).to_json()))
 }
 
 async fn events(

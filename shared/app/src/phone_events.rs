@@ -79,6 +79,11 @@ impl PhoneEvents {
         self.contact_event(event).await
     }
 
+    /// The contact-flow side alone (the local desk answers "as if at" an instant with it).
+    pub fn flow(&self) -> &ContactFlow {
+        &self.flow
+    }
+
     pub async fn contact_event(&self, event: &Value) -> Result<PhoneAnswer, PhoneEventError> {
         let envelope = match ContactEventEnvelope::parse(event) {
             Ok(envelope) => envelope,

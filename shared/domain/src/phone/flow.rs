@@ -140,9 +140,15 @@ impl ContactFlow {
     /// store error, gives the safe default (unknown caller, default team and queue); the log
     /// names the contact id only, never the number.
     pub async fn answer(&self, event: &serde_json::Value) -> FlowAnswer {
+        self.answer_at(event, self.clock.now()).await
+    }
+
+    /// [`ContactFlow::answer`] as if the call came at `at` (business hours are read at that
+    /// instant): the local desk lets people try an evening call at any hour.
+    pub async fn answer_at(&self, event: &serde_json::Value, at: jiff::Timestamp) -> FlowAnswer {
         let Some(event) = FlowEvent::parse(event) else {
             tracing::warn!("phone.flow_event_unreadable");
-            return self.default_answer(Caller::Withheld);
+            return self.default_answer_at(Caller::Withheld, at);
         };
         let contact = event.details.contact_data.contact_id.clone();
         let caller = Caller::of(
@@ -157,10 +163,10 @@ impl ContactFlow {
             Caller::Withheld => Ok(None),
         };
         let answer = match looked_up {
-            Ok(record) => self.known_answer(&caller, record.as_ref()),
+            Ok(record) => self.known_answer(&caller, record.as_ref(), at),
             Err(error) => {
                 tracing::error!(contact = %contact, %error, "phone.flow_lookup_failed");
-                self.default_answer(caller.clone())
+                self.default_answer_at(caller.clone(), at)
             }
         };
         self.keep_note(&contact, &caller, &answer, event.parameter("voicemail")).await;
@@ -174,6 +180,10 @@ impl ContactFlow {
 
     /// Unknown caller, the default team and queue.
     pub fn default_answer(&self, caller: Caller) -> FlowAnswer {
+        self.default_answer_at(caller, self.clock.now())
+    }
+
+    fn default_answer_at(&self, caller: Caller, at: jiff::Timestamp) -> FlowAnswer {
         let team = self.default_team();
         let mut answer = FlowAnswer::new();
         let mut put = |k: &str, v: String| {
@@ -187,7 +197,7 @@ impl ContactFlow {
         put(keys::OPEN_TICKET, String::new());
         put(keys::OPEN_TICKET_STATUS, String::new());
         put(keys::QUEUE, self.rules.queue_of(team.as_deref()).unwrap_or_default().to_owned());
-        put(keys::AFTER_HOURS, self.after_hours(team.as_deref()).to_string());
+        put(keys::AFTER_HOURS, self.after_hours(team.as_deref(), at).to_string());
         put(keys::TEAM, team.unwrap_or_default());
         put(keys::PRIORITY, Priority::Normal.as_str().into());
         put(keys::LANGUAGE, String::new());
@@ -195,8 +205,13 @@ impl ContactFlow {
         answer
     }
 
-    fn known_answer(&self, caller: &Caller, record: Option<&CallerRecord>) -> FlowAnswer {
-        let mut answer = self.default_answer(caller.clone());
+    fn known_answer(
+        &self,
+        caller: &Caller,
+        record: Option<&CallerRecord>,
+        at: jiff::Timestamp,
+    ) -> FlowAnswer {
+        let mut answer = self.default_answer_at(caller.clone(), at);
         let Some(record) = record else { return answer };
         let customer = record.customer.as_ref();
         let tier = customer.and_then(|c| c.tier.clone());
@@ -219,7 +234,7 @@ impl ContactFlow {
             put(keys::LANGUAGE, ticket.language.clone().unwrap_or_default());
         }
         put(keys::QUEUE, self.rules.queue_of(team.as_deref()).unwrap_or_default().to_owned());
-        put(keys::AFTER_HOURS, self.after_hours(team.as_deref()).to_string());
+        put(keys::AFTER_HOURS, self.after_hours(team.as_deref(), at).to_string());
         put(keys::TEAM, team.unwrap_or_default());
         put(keys::PRIORITY, priority.as_str().into());
         answer
@@ -250,9 +265,9 @@ impl ContactFlow {
             .or_else(|| self.routing.as_ref().map(|r| r.config().default_team.clone()))
     }
 
-    /// Outside the team's business hours now. Without SLA calendars the line is always open.
-    fn after_hours(&self, team: Option<&str>) -> bool {
-        self.sla.as_ref().is_some_and(|sla| !sla.team_calendar(team).is_open(self.clock.now()))
+    /// Outside the team's business hours at `at`. Without SLA calendars the line is always open.
+    fn after_hours(&self, team: Option<&str>, at: jiff::Timestamp) -> bool {
+        self.sla.as_ref().is_some_and(|sla| !sla.team_calendar(team).is_open(at))
     }
 
     /// Keeps what the events of this contact will need. Best effort: a lost note makes the
