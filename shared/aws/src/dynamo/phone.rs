@@ -4,8 +4,10 @@
 //!   learned (the caller's number among it), expiring with the table's TTL after a few days.
 //! - The caller lookup in two reads: the identity claim (GetItem), then one Query on
 //!   `by_requester`, which holds the customer's tickets and, sorted after them, the customer
-//!   item itself (it carries `list_requester` and `list_at = "~customer"`): newest first,
-//!   the first item is the customer and the next ones their newest tickets.
+//!   item itself when it holds a phone number (it carries `list_requester` and `list_at =
+//!   "~customer"`): newest first, the first item is the customer and the next ones their
+//!   newest tickets. Customers without a number stay off the index (an entry costs a write
+//!   unit on every write of the item).
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
@@ -30,10 +32,19 @@ fn note_pk(contact_id: &str) -> String {
     format!("CALL#{}", key_digest(contact_id))
 }
 
-/// Puts the customer item on `by_requester`, after the customer's tickets.
-pub(crate) fn add_caller_index(item: &mut Item, id: &CustomerId) {
-    item.insert(LIST_REQUESTER.to_owned(), string_attr(id.as_str()));
-    item.insert(LIST_AT.to_owned(), string_attr(CUSTOMER_LIST_AT));
+/// The attributes that put a customer item on `by_requester`, after the customer's tickets.
+pub(crate) fn caller_index(id: &CustomerId) -> [(&'static str, AttributeValue); 2] {
+    [(LIST_REQUESTER, string_attr(id.as_str())), (LIST_AT, string_attr(CUSTOMER_LIST_AT))]
+}
+
+/// Puts the item of `customer` on `by_requester` if it holds a phone number: only a caller
+/// is looked up there, and an index entry costs a write unit on every write of the item.
+pub(crate) fn add_caller_index(item: &mut Item, customer: &Customer) {
+    if customer.identities.iter().any(|i| matches!(i, Identity::Phone { .. })) {
+        for (name, value) in caller_index(&customer.id) {
+            item.insert(name.to_owned(), value);
+        }
+    }
 }
 
 #[async_trait]
