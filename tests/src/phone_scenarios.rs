@@ -1,6 +1,6 @@
 //! The phone channel end to end, on both backends, through the local desk's Connect routes
 //! (the very JSON Connect sends): a caller the desk knows from chat is recognised and their
-//! calls sit beside their chats; a number typed into a chat finds nobody; an abandoned call
+//! calls sit beside their chats and mail; a number typed into a chat finds nobody; an abandoned call
 //! delivered three times in shuffled order is one ticket and one callback task; an after-hours
 //! call's task waits for the next business minute of the Shanghai calendar; an agent asks
 //! for a callback through the API. Connect itself is the desk's twin (moto has no Connect).
@@ -130,11 +130,11 @@ pub async fn a_caller_known_from_chat_is_recognised_and_their_calls_sit_beside_t
 ) {
     let at = shanghai(date(2026, 11, 23), 10, 0);
     let clock = clock_at(at);
-    let t =
-        TestDesk::start_with(backend, None, &format!("{STAFF}{PHONE}{}", verified_inbox()), clock.clone())
-            .await;
-    // Anna, signed in to the shop's app, which vouches for her number.
-    let anna_visitor = json!({ "id": "anna-1", "name": "Anna Chen", "phone": "139 0013 9000" });
+    let email = "\n[email]\naddress = \"support@desk.example\"\n";
+    let extra = format!("{STAFF}{PHONE}{}{email}", verified_inbox());
+    let t = TestDesk::start_with(backend, None, &extra, clock.clone()).await;
+    // Anna, signed in to the shop's app, which vouches for her number and address.
+    let anna_visitor = json!({ "id": "anna-1", "name": "Anna Chen", "phone": "139 0013 9000", "email": "anna.chen@example.com" });
     t.signed_chat_at(VERIFIED_INBOX, "a1", "app-1", anna_visitor, clock.now()).await;
     let phone = Identity::Phone { number: ANNA_PHONE.into() };
     let found = || async { t.observe.customers.customer_by_identity(&phone).await.expect("read") };
@@ -180,6 +180,12 @@ pub async fn a_caller_known_from_chat_is_recognised_and_their_calls_sit_beside_t
     );
     t.connect_event(&contact_event("initiated", "call-b", clock.now())).await;
     assert!(eventually(backend.patience(), || async { t.ticket(2).await.is_some() }).await);
+    // She writes by mail too (authenticated: the local desk passes every check).
+    let mail = "From: Anna Chen <anna.chen@example.com>\r\nTo: support@desk.example\r\n\
+                Message-ID: <anna-1@mail.example.com>\r\nSubject: Invoice\r\n\r\nPlease send the invoice.\r\n";
+    let response = t.http.post(t.url("/local/email")).body(mail).send().await.expect("desk answers");
+    assert_eq!(response.status().as_u16(), 202);
+    assert!(eventually(backend.patience(), || async { t.ticket(3).await.is_some() }).await);
     let view = t.get(&format!("/v1/customers/{anna}"), AGENT).await;
     let mut channels: Vec<String> = view["tickets"]
         .as_array()
@@ -188,14 +194,14 @@ pub async fn a_caller_known_from_chat_is_recognised_and_their_calls_sit_beside_t
         .map(|t| t["channel"].as_str().unwrap_or_default().to_owned())
         .collect();
     channels.sort();
-    assert_eq!(channels, ["chat", "phone"], "{view}");
+    assert_eq!(channels, ["chat", "email", "phone"], "{view}");
 
     // Someone on the public widget types Anna's number: a hint, never a link; a call from a
     // number nobody holds is an unknown caller.
     let typed = json!({ "id": "stranger-1", "name": "Anna?", "phone": ANNA_PHONE });
     t.signed_chat_at(INBOX, "w1", "web-1", typed, clock.now()).await;
-    assert!(eventually(backend.patience(), || async { t.ticket(3).await.is_some() }).await);
-    let stranger = t.ticket(3).await.unwrap().requester;
+    assert!(eventually(backend.patience(), || async { t.ticket(4).await.is_some() }).await);
+    let stranger = t.ticket(4).await.unwrap().requester;
     assert_ne!(stranger, anna);
     let view = t.get(&format!("/v1/customers/{stranger}"), AGENT).await;
     assert_eq!(view["customer"]["unverified"], json!([{ "kind": "phone", "number": ANNA_PHONE }]), "{view}");
