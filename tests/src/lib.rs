@@ -8,6 +8,8 @@ pub mod email_corpus;
 pub mod email_scenarios;
 pub mod hygiene_scenarios;
 pub mod identity_scenarios;
+pub mod phone_accounting;
+pub mod phone_scenarios;
 pub mod privacy_scenarios;
 pub mod receiver;
 pub mod scenarios;
@@ -386,6 +388,10 @@ macro_rules! all_scenarios {
             a_mail_reusing_the_acknowledgements_message_id_parks_nothing,
             a_solved_ticket_gets_one_survey_that_records_only_what_a_person_submits,
             a_reopened_ticket_and_an_opted_out_customer_get_no_survey,
+            a_caller_known_from_chat_is_recognised_and_their_calls_sit_beside_their_chats,
+            an_abandoned_call_delivered_three_times_in_shuffled_order_is_one_ticket_and_one_callback_task,
+            an_after_hours_missed_call_gets_its_callback_task_at_the_next_business_minute,
+            an_agent_asks_for_a_callback_and_a_stale_version_queues_none,
         );
     };
 }

@@ -14,15 +14,22 @@ use omnidesk_app::chat_webhook::{self, ChatWebhook};
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::email_inbound::{EmailInbound, Ingested, RAW_MAIL_PREFIX};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
+use omnidesk_app::phone_events::{PhoneAnswer, PhoneEvents};
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::desk::{ErasureStatus, Staff};
 use omnidesk_domain::dispatch::DispatcherPorts;
+use omnidesk_domain::envelope::open;
+use omnidesk_domain::inbound::InboundMessage;
+use omnidesk_domain::memory::MemoryCallNotes;
 use omnidesk_domain::memory::{
     ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds,
 };
-use omnidesk_domain::model::{Customer, CustomerId};
-use omnidesk_domain::ports::{BlobStore, Clock, CustomerStore};
+use omnidesk_domain::model::{Channel, Customer, CustomerId, Identity};
+use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind};
+use omnidesk_domain::phone::flow::ContactFlow;
+use omnidesk_domain::ports::{BlobStore, Clock, CustomerStore, Queue, TicketStore};
+use omnidesk_domain::router::TicketRouter;
 use omnidesk_domain::sla::SweeperPorts;
 use tower::ServiceExt;
 
@@ -236,6 +243,108 @@ async fn email_inbound_ses_receipt() {
     assert_eq!(inbound.len(), 0);
 }
 
+/// The phone-events function's two triggers, on in-memory adapters with the example config:
+/// its flow answers from the store, its contact events queue for the router.
+struct Phone {
+    store: Arc<MemoryStore>,
+    inbound: Arc<MemoryQueue>,
+    outbound: Arc<MemoryQueue>,
+    edge: PhoneEvents,
+    router: TicketRouter,
+}
+
+fn phone() -> Phone {
+    let config = example_config();
+    let clock = clock();
+    let store = Arc::new(MemoryStore::new());
+    let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
+    let outbound = Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default()));
+    let notes = Arc::new(MemoryCallNotes::default());
+    let flow = ContactFlow::new(store.clone(), notes.clone(), clock.clone(), config.phone_rules());
+    let edge = PhoneEvents::new(&config, flow, notes, inbound.clone(), clock.clone());
+    let router = TicketRouter::new(
+        omnidesk_domain::memory::router_ports(store.clone(), outbound.clone(), clock),
+        config.acknowledgements(),
+    )
+    .with_phone_rules(config.phone_rules())
+    .with_sla(config.sla_policies().unwrap().expect("the example has [sla]"));
+    Phone { store, inbound, outbound, edge, router }
+}
+
+impl Phone {
+    async fn flow(&self) -> serde_json::Value {
+        let event: serde_json::Value =
+            serde_json::from_str(&read("phone-events/contact-flow.json")).expect("contact-flow event");
+        self.edge.handle(&event).await.expect("a flow always gets its map").to_json()
+    }
+
+    /// Queues the sample contact event and routes what it queued.
+    async fn contact_event(&self, file: &str) -> PhoneAnswer {
+        let event: serde_json::Value = serde_json::from_str(&read(file)).expect("EventBridge event");
+        assert_eq!(event["detail-type"], "Amazon Connect Contact Event");
+        let answer = self.edge.handle(&event).await.expect("queued");
+        for received in self.inbound.receive(10).await.unwrap() {
+            let inbound: InboundMessage = open(&received.body).unwrap();
+            self.router.route(&inbound).await.expect("routed");
+        }
+        answer
+    }
+}
+
+/// A caller the store knows (by the sample's number) gets name, tier and team; a stranger
+/// the safe map.
+async fn phone_events_contact_flow() {
+    let unknown = phone().flow().await;
+    assert_eq!((unknown["known"].as_str(), unknown["team"].as_str()), (Some("false"), Some("frontline")));
+    let p = phone();
+    let mut li = Customer::new(
+        CustomerId::new("cus_li"),
+        Some("Li Wei".into()),
+        vec![Identity::Phone { number: "+8613800138000".into() }],
+        clock().now(),
+    );
+    li.tier = Some("vip".into());
+    p.store.create(&li).await.unwrap();
+    let known = p.flow().await;
+    assert_eq!(known["known"], "true");
+    assert_eq!(known["customer_name"], "Li Wei");
+    assert_eq!((known["tier"].as_str(), known["vip"].as_str()), (Some("vip"), Some("true")));
+    assert_eq!(known["after_hours"], "false", "Monday 17:00 in Shanghai");
+}
+
+/// Each contact event of the sample call, after the flow saw the caller: queued once, routed
+/// onto the caller's phone ticket as a `call` event.
+async fn phone_events_contact_event(file: &str) {
+    let p = phone();
+    p.flow().await;
+    let answer = p.contact_event(file).await;
+    assert!(matches!(answer, PhoneAnswer::Queued { .. }), "{file}: {answer:?}");
+    let tickets = p.store.all_tickets();
+    assert_eq!(tickets.len(), 1, "{file}");
+    assert_eq!(tickets[0].channel, Channel::Phone);
+    let events = p.store.events(tickets[0].number).await.unwrap();
+    assert!(events.iter().any(|e| e.kind.name() == "call"), "{file}");
+    let customer = p.store.customer(&tickets[0].requester).await.unwrap().unwrap();
+    assert_eq!(customer.identities, vec![Identity::Phone { number: "+8613800138000".into() }]);
+    // The same event again changes nothing.
+    p.contact_event(file).await;
+    assert_eq!(p.store.events(tickets[0].number).await.unwrap().len(), events.len(), "{file}");
+}
+
+/// A call hung up in the queue (no flow note: an unknown caller): a ticket and a callback.
+async fn phone_events_abandoned_call() {
+    let p = phone();
+    p.contact_event("phone-events/contact-event-disconnected-abandoned.json").await;
+    let tickets = p.store.all_tickets();
+    assert_eq!(tickets.len(), 1);
+    let jobs: Vec<OutboundJob> =
+        p.outbound.receive(10).await.unwrap().iter().map(|r| open(&r.body).unwrap()).collect();
+    let callbacks: Vec<&OutboundJob> = jobs.iter().filter(|j| j.kind == OutboundKind::Callback).collect();
+    assert_eq!(callbacks.len(), 1, "{jobs:?}");
+    let Destination::Callback(task) = &callbacks[0].destination else { unreachable!() };
+    assert_eq!(task.reason, "abandoned_in_queue");
+}
+
 #[tokio::test]
 async fn every_sample_event_runs_through_its_handler() {
     let mut files: Vec<String> = Vec::new();
@@ -262,10 +371,15 @@ async fn every_sample_event_runs_through_its_handler() {
             }
             "survey-web/get-survey.json" => survey_web_get_survey().await,
             "survey-web/post-answer.json" => survey_web_post_answer().await,
+            "phone-events/contact-flow.json" => phone_events_contact_flow().await,
+            "phone-events/contact-event-disconnected-abandoned.json" => phone_events_abandoned_call().await,
+            phone if phone.starts_with("phone-events/contact-event-") => {
+                phone_events_contact_event(phone).await
+            }
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 10);
+    assert_eq!(files.len(), 19);
 }
 
 /// The sample survey link's ticket: the router's sample conversation, solved at the samples'

@@ -1,12 +1,14 @@
 //! outbound-dispatcher: consumes the outbound queue (SQS, ReportBatchItemFailures) and
 //! delivers each job once. The workflow is `omnidesk_domain::dispatch`; the senders are
 //! `omnidesk_app::chat_callback` (chat), `omnidesk_app::outbound_channels` (mail, SESv2) and
-//! `omnidesk_app::webhook` (SLA alerts to on-call URLs).
+//! `omnidesk_app::webhook` (SLA alerts to on-call URLs) and `omnidesk_app::callback_tasks`
+//! (callbacks as Amazon Connect tasks, when the stack has the phone channel).
 
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use omnidesk_app::callback_tasks::CallbackNotifier;
 use omnidesk_app::chat_callback::ChatCallbackNotifier;
 use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
@@ -14,6 +16,7 @@ use omnidesk_app::outbound_dispatcher::{DispatcherHandler, batch_budget};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_aws::AwsEnvironment;
+use omnidesk_aws_connect::ConnectTasks;
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::ports::OutboundNotifier;
 use omnidesk_domain::system::{RandomIds, SystemClock};
@@ -39,7 +42,12 @@ async fn main() -> Result<(), Error> {
     });
     // SLA alerts to on-call webhooks.
     let webhook = WebhookNotifier::new(clock.clone(), &config.delivery)?;
-    let notifier = ChannelNotifier::new(Arc::new(chat), email).with_webhook(Arc::new(webhook));
+    let mut notifier = ChannelNotifier::new(Arc::new(chat), email).with_webhook(Arc::new(webhook));
+    // Callback tasks only with a Connect instance (stack parameter); otherwise callback
+    // jobs are dead-lettered, where someone sees them.
+    if let Some(tasks) = ConnectTasks::from_env(&aws.clients()) {
+        notifier = notifier.with_callbacks(Arc::new(CallbackNotifier::new(Arc::new(tasks))));
+    }
     let handler = &DispatcherHandler::new(DispatcherPorts {
         idempotency: store,
         notifier: Arc::new(notifier),

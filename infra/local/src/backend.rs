@@ -8,7 +8,10 @@ use aws_config::SdkConfig;
 use omnidesk_app::config::DeskConfig;
 use omnidesk_aws::Clients;
 use omnidesk_domain::faults::{FaultPlan, Faulty};
-use omnidesk_domain::memory::{MemoryBlobStore, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings};
+use omnidesk_domain::memory::{
+    MemoryBlobStore, MemoryCallNotes, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings,
+};
+use omnidesk_domain::phone::ports::{CallNotes, CallerDirectory};
 use omnidesk_domain::ports::{
     AgentActivityStore, BlobStore, Clock, CustomerStore, IdempotencyStore, Queue, RateLimiter, TicketStore,
     Watermarks,
@@ -33,6 +36,9 @@ pub struct DeskPorts {
     pub outbound_dead_letter: Arc<dyn Queue>,
     /// Raw mail and attachments: in memory, or the template's mail bucket on the endpoint.
     pub blobs: Arc<dyn BlobStore>,
+    /// The phone channel's caller lookup and per-contact notes.
+    pub callers: Arc<dyn CallerDirectory>,
+    pub call_notes: Arc<dyn CallNotes>,
     /// Only in memory: the store that can list every ticket for `/local/tickets`.
     pub memory: Option<Arc<MemoryStore>>,
     /// Blobs in memory: their signed links are served at `/local/blobs/{key}`. (On S3 the
@@ -64,6 +70,8 @@ impl DeskPorts {
             limiter: Arc::new(MemoryRateLimiter::default()),
             agents: store.clone(),
             watermarks: store.clone(),
+            callers: store.clone(),
+            call_notes: Arc::new(MemoryCallNotes::default()),
             inbound_dead_letter: dead_letter(&inbound),
             outbound_dead_letter: dead_letter(&outbound),
             inbound,
@@ -99,6 +107,8 @@ impl DeskPorts {
             idempotency: store.clone(),
             agents: store.clone(),
             limiter: store.clone(),
+            callers: store.clone(),
+            call_notes: store.clone(),
             watermarks: store,
             inbound: queue(&provisioned.inbound_queue_url),
             outbound: queue(&provisioned.outbound_queue_url),

@@ -8,6 +8,7 @@ pub mod backend;
 mod blob_links;
 mod callbacks;
 pub mod config_push;
+mod connect_routes;
 mod debug_routes;
 pub mod mail_in;
 pub mod outbox;
@@ -21,17 +22,21 @@ use std::time::Duration;
 
 use axum::Router;
 use omnidesk_app::agent_api::{self, AgentApi};
+use omnidesk_app::callback_tasks::CallbackNotifier;
 use omnidesk_app::chat_callback::ChatCallbackNotifier;
 use omnidesk_app::chat_webhook::{self, ChatWebhook};
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::email_inbound::EmailInbound;
 use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
+use omnidesk_app::phone_events::PhoneEvents;
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_domain::desk::{AgentDesk, DeskPorts as AgentDeskPorts};
 use omnidesk_domain::dispatch::DispatcherPorts;
+use omnidesk_domain::memory::MemoryContactCenter;
+use omnidesk_domain::phone::flow::ContactFlow;
 use omnidesk_domain::ports::{AgentStore, Clock, OutboundNotifier, QueueError};
 use omnidesk_domain::request_blocks::RequestBlocks;
 use omnidesk_domain::router::RouterPorts;
@@ -83,6 +88,11 @@ pub struct LocalDesk {
     pub mail_folders: MailFolders,
     /// The agent API's workflows, on the same ports.
     pub agent_desk: Arc<AgentDesk>,
+    /// The phone-events edge (contact flow and contact events).
+    pub phone: Arc<PhoneEvents>,
+    /// Amazon Connect's twin: the callback tasks the dispatcher started (moto has no
+    /// Connect, so this stands in on both backends).
+    pub contact_center: Arc<MemoryContactCenter>,
     router: RouterHandler,
     dispatcher: DispatcherHandler,
     /// The SLA sweeper, when the config has `[sla]`.
@@ -114,8 +124,13 @@ impl LocalDesk {
         });
         let webhook = WebhookNotifier::new(clock.clone(), &config.delivery)
             .map_err(|e| LocalError::Http(e.to_string()))?;
-        let notifier = Arc::new(ChannelNotifier::new(Arc::new(chat), email).with_webhook(Arc::new(webhook)));
-        Ok(Self::build(config, clock, ports, notifier, folders))
+        let contact_center = Arc::new(MemoryContactCenter::default());
+        let notifier = Arc::new(
+            ChannelNotifier::new(Arc::new(chat), email)
+                .with_webhook(Arc::new(webhook))
+                .with_callbacks(Arc::new(CallbackNotifier::new(contact_center.clone()))),
+        );
+        Ok(Self::build(config, clock, ports, notifier, folders, contact_center))
     }
 
     /// A desk with another notifier (benchmarks use an in-memory one).
@@ -125,7 +140,7 @@ impl LocalDesk {
         ports: DeskPorts,
         notifier: Arc<dyn OutboundNotifier>,
     ) -> Self {
-        Self::build(config, clock, ports, notifier, MailFolders::default())
+        Self::build(config, clock, ports, notifier, MailFolders::default(), Arc::default())
     }
 
     fn build(
@@ -134,6 +149,7 @@ impl LocalDesk {
         ports: DeskPorts,
         notifier: Arc<dyn OutboundNotifier>,
         mail_folders: MailFolders,
+        contact_center: Arc<MemoryContactCenter>,
     ) -> Self {
         let agents: Arc<dyn AgentStore> = Arc::new(config.roster(ports.agents.clone()));
         let router = RouterHandler::new(
@@ -192,6 +208,19 @@ impl LocalDesk {
             SweeperHandler::new(policies, ports)
         });
         let surveys = surveys::Surveys::build(&config, &ports, clock.clone());
+        let flow = ContactFlow::new(
+            ports.callers.clone(),
+            ports.call_notes.clone(),
+            clock.clone(),
+            config.phone_rules(),
+        );
+        let phone = Arc::new(PhoneEvents::new(
+            &config,
+            flow,
+            ports.call_notes.clone(),
+            ports.inbound.clone(),
+            clock.clone(),
+        ));
         Self {
             config,
             clock,
@@ -200,6 +229,8 @@ impl LocalDesk {
             email,
             mail_folders,
             agent_desk,
+            phone,
+            contact_center,
             router,
             dispatcher,
             sweeper,
@@ -222,6 +253,7 @@ impl LocalDesk {
             .merge(callbacks::router(self.callbacks.clone()))
             .merge(mail_in::router(self.clone()))
             .merge(surveys::router(self.clone()))
+            .merge(connect_routes::router(self.clone()))
             .merge(chat_webhook::router(webhook))
             .merge(agent_api::router(AgentApi {
                 desk: self.agent_desk.clone(),

@@ -366,7 +366,11 @@ mod tests {
         let expected: Vec<(String, String, String, String, Vec<String>)> = omnidesk_aws::TABLE_INDEXES
             .iter()
             .map(|index| {
-                let kind = if index.projected.is_empty() { "KEYS_ONLY" } else { "INCLUDE" };
+                let kind = match (index.all, index.projected.is_empty()) {
+                    (true, _) => "ALL",
+                    (false, true) => "KEYS_ONLY",
+                    (false, false) => "INCLUDE",
+                };
                 let projected = index.projected.iter().map(|n| (*n).to_owned()).collect();
                 (
                     index.name.to_owned(),

@@ -5,6 +5,7 @@
 
 pub mod agent_api;
 pub mod body;
+pub mod callback_tasks;
 pub mod chat_callback;
 pub mod chat_webhook;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod email_inbound;
 pub mod error;
 pub mod outbound_channels;
 pub mod outbound_dispatcher;
+pub mod phone_events;
 pub mod signature;
 pub mod sla_sweeper;
 pub mod sqs_batch;

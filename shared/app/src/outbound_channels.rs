@@ -17,16 +17,23 @@ pub struct ChannelNotifier {
     chat: Arc<dyn OutboundNotifier>,
     email: Option<Arc<dyn OutboundNotifier>>,
     webhook: Option<Arc<dyn OutboundNotifier>>,
+    callbacks: Option<Arc<dyn OutboundNotifier>>,
 }
 
 impl ChannelNotifier {
     pub fn new(chat: Arc<dyn OutboundNotifier>, email: Option<Arc<dyn OutboundNotifier>>) -> Self {
-        Self { chat, email, webhook: None }
+        Self { chat, email, webhook: None, callbacks: None }
     }
 
     /// Delivers SLA alerts to on-call webhooks (see [`crate::webhook`]).
     pub fn with_webhook(mut self, webhook: Arc<dyn OutboundNotifier>) -> Self {
         self.webhook = Some(webhook);
+        self
+    }
+
+    /// Starts callback tasks (see [`crate::callback_tasks`]).
+    pub fn with_callbacks(mut self, callbacks: Arc<dyn OutboundNotifier>) -> Self {
+        self.callbacks = Some(callbacks);
         self
     }
 }
@@ -43,6 +50,10 @@ impl OutboundNotifier for ChannelNotifier {
             Destination::Webhook { .. } => match &self.webhook {
                 Some(webhook) => webhook.deliver(job).await,
                 None => Err(NotifyError::Permanent("no webhook sender is configured".into())),
+            },
+            Destination::Callback(_) => match &self.callbacks {
+                Some(callbacks) => callbacks.deliver(job).await,
+                None => Err(NotifyError::Permanent("the phone channel is not configured".into())),
             },
         }
     }

@@ -23,7 +23,8 @@ pub struct RouterHandler {
 
 impl RouterHandler {
     pub fn new(config: &DeskConfig, ports: RouterPorts) -> Self {
-        let mut router = TicketRouter::new(ports, config.acknowledgements());
+        let mut router =
+            TicketRouter::new(ports, config.acknowledgements()).with_phone_rules(config.phone_rules());
         if let Some(email) = &config.email {
             router = router.with_email_rules(email.rules());
         }

@@ -60,6 +60,89 @@ impl Versioned for InboundPointer {
 pub enum Source {
     Chat { inbox: String, conversation_id: String, message_id: String },
     Email(EmailSource),
+    Phone(PhoneSource),
+}
+
+/// One Amazon Connect contact event of a call, as the phone channel read it. Every event of
+/// a call is its own inbound message (keyed by contact, event type and time), so repeats and
+/// any order are the router's usual business.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneSource {
+    /// Connect's contact id: the call's thread key.
+    pub contact_id: String,
+    /// Connect's event type as sent, e.g. `QUEUED`.
+    pub event_type: String,
+    pub stage: CallStage,
+    /// The agent who answered (Connect agent ARN's last part).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub talk_seconds: Option<u64>,
+    /// Connect's disconnect reason, e.g. `CUSTOMER_DISCONNECT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disconnect_reason: Option<String>,
+    /// Set on the disconnect of a call nobody answered: it gets a callback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed: Option<MissedReason>,
+    /// What the contact-flow answer suggested, kept per contact: the team and the caller's
+    /// open ticket, which the call joins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_ticket: Option<crate::model::TicketNumber>,
+    /// The caller withheld their number (or it did not parse): no identity is claimed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withheld: bool,
+}
+
+/// The steps of a call the desk records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallStage {
+    Initiated,
+    Queued,
+    Answered,
+    Disconnected,
+    /// Any other event type (CONNECTED_TO_SYSTEM, CONTACT_DATA_UPDATED, new ones): recorded
+    /// on the ticket, changes nothing else.
+    Other,
+}
+
+impl CallStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallStage::Initiated => "initiated",
+            CallStage::Queued => "queued",
+            CallStage::Answered => "answered",
+            CallStage::Disconnected => "disconnected",
+            CallStage::Other => "other",
+        }
+    }
+}
+
+/// Why a call counts as missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissedReason {
+    /// Hung up while waiting in the queue.
+    AbandonedInQueue,
+    /// Ended before reaching the queue or an agent.
+    BeforeAgent,
+    /// The caller left a voicemail.
+    Voicemail,
+    /// Called outside the team's business hours.
+    AfterHours,
+}
+
+impl MissedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissedReason::AbandonedInQueue => "abandoned_in_queue",
+            MissedReason::BeforeAgent => "disconnected_before_agent",
+            MissedReason::Voicemail => "voicemail",
+            MissedReason::AfterHours => "after_hours",
+        }
+    }
 }
 
 /// What the email channel knows about one inbound mail, beyond sender and text.
@@ -176,6 +259,11 @@ impl InboundMessage {
         format!("email:{}", hex::encode(digest))
     }
 
+    /// One contact event of a call: Connect may deliver it twice, never with another time.
+    pub fn phone_idempotency_key(contact_id: &str, event_type: &str, at: Timestamp) -> String {
+        format!("phone:{contact_id}:{event_type}:{}", at.as_millisecond())
+    }
+
     /// An unreadable mail has no sender to key on: its raw bytes are the key.
     pub fn unreadable_email_idempotency_key(raw: &[u8]) -> String {
         format!("email:raw:{}", hex::encode(Sha256::digest(raw)))
@@ -203,6 +291,7 @@ impl InboundMessage {
         match self.source {
             Source::Chat { .. } => Channel::Chat,
             Source::Email(_) => Channel::Email,
+            Source::Phone(_) => Channel::Phone,
         }
     }
 
@@ -212,6 +301,7 @@ impl InboundMessage {
         match &self.source {
             Source::Chat { inbox, conversation_id, .. } => ThreadKey::chat(inbox, conversation_id),
             Source::Email(email) => ThreadKey::email_message(&email.message_id),
+            Source::Phone(phone) => ThreadKey::phone_contact(&phone.contact_id),
         }
     }
 
@@ -230,6 +320,7 @@ impl InboundMessage {
                 language: Some(email.language.clone()),
                 raw_key: email.raw_key.clone(),
             },
+            Source::Phone(phone) => ChannelRef::Phone { contact_id: phone.contact_id.clone() },
         }
     }
 
@@ -278,7 +369,7 @@ impl InboundMessage {
     pub fn authenticated(&self) -> bool {
         match &self.source {
             Source::Email(email) => email.auth.authenticated(),
-            Source::Chat { .. } => true,
+            Source::Chat { .. } | Source::Phone(_) => true,
         }
     }
 

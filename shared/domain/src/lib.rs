@@ -16,6 +16,7 @@ pub mod mail_auth;
 pub mod memory;
 pub mod model;
 pub mod outbound;
+pub mod phone;
 pub mod ports;
 pub mod query;
 pub mod redrive;

@@ -129,6 +129,7 @@ impl Ticket {
             merged_into: None,
             merged_from: Default::default(),
             erased_at: None,
+            missed_calls: Vec::new(),
             version: 0,
             sla: Default::default(),
             due_at: None,

@@ -70,6 +70,8 @@ pub enum OutboundKind {
     SlaAlert,
     /// The satisfaction survey of a solved ticket.
     Survey,
+    /// A callback for agents: a Connect task in the team's queue.
+    Callback,
 }
 
 /// Where a job goes: a chat conversation, a mail, or (SLA alerts) a JSON POST to an on-call
@@ -77,9 +79,40 @@ pub enum OutboundKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "channel", rename_all = "snake_case")]
 pub enum Destination {
-    Chat { inbox: String, conversation_id: String, visitor_id: Option<String> },
+    Chat {
+        inbox: String,
+        conversation_id: String,
+        visitor_id: Option<String>,
+    },
     Email(EmailDestination),
-    Webhook { url: String },
+    Webhook {
+        url: String,
+    },
+    /// A Connect task asking the team to call the customer back.
+    Callback(CallbackTask),
+}
+
+/// A callback task (StartTaskContact on Amazon Connect), scheduled or at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackTask {
+    /// The team whose queue takes it (the task flow routes on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// The missed call, linked as the task's previous contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<String>,
+    /// When the task should reach an agent: the next business minute after hours; `None`: now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<Timestamp>,
+    /// Why (`abandoned_in_queue`, `after_hours`, `agent_request`, …).
+    pub reason: String,
+}
+
+impl OutboundJob {
+    /// The callback of a missed call: one per call, however often its events arrive.
+    pub fn callback_id(contact_id: &str) -> String {
+        format!("callback:{contact_id}")
+    }
 }
 
 /// Most recipients (To and Cc together) of one mail: SES refuses more.

@@ -77,6 +77,11 @@ impl ThreadKey {
         Self(format!("email:id:{message_id}"))
     }
 
+    /// One phone call (Amazon Connect's contact id): every event of the call finds its ticket.
+    pub fn phone_contact(contact_id: &str) -> Self {
+        Self(format!("phone:contact:{contact_id}"))
+    }
+
     /// The token of a ticket's reply address, `support+<token>@domain`.
     pub fn email_token(token: &str) -> Self {
         Self(format!("email:token:{token}"))

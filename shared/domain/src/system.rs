@@ -30,3 +30,8 @@ impl IdSource for RandomIds {
 pub fn later(at: Timestamp, by: Duration) -> Timestamp {
     at.checked_add(by).unwrap_or(Timestamp::MAX)
 }
+
+/// `at - by`, saturating at the beginning of time instead of panicking.
+pub fn earlier(at: Timestamp, by: Duration) -> Timestamp {
+    at.checked_sub(by).unwrap_or(Timestamp::MIN)
+}

@@ -5,6 +5,7 @@
 
 mod agents;
 pub mod auth;
+mod callbacks;
 mod customers;
 mod extract;
 mod tickets;
@@ -49,6 +50,7 @@ pub fn router(api: AgentApi) -> Router {
         .route("/v1/tickets/{number}/notes", post(tickets::note))
         .route("/v1/tickets/{number}/assignment", post(tickets::assign))
         .route("/v1/tickets/{number}/merge", post(tickets::merge))
+        .route("/v1/tickets/{number}/callbacks", post(callbacks::request))
         .route("/v1/customers", get(customers::find))
         .route("/v1/customers/{id}", get(customers::view))
         .route("/v1/customers/{id}/merge", post(customers::merge))
@@ -87,7 +89,8 @@ type Api = State<AgentApi>;
 pub fn desk(config: &DeskConfig, ports: DeskPorts) -> AgentDesk {
     let routing = config.routing().ok().flatten();
     let email = config.email.as_ref().map(|e| e.rules()).unwrap_or_default();
-    let mut desk = AgentDesk::new(ports, routing, email);
+    let mut desk =
+        AgentDesk::new(ports, routing, email).with_callback_minutes(config.phone_rules().callback_minutes);
     if let Some(key) = config.cursor_key() {
         desk = desk.with_cursor_key(key);
     }

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 mod deployed;
 mod email;
+mod phone;
 mod secret;
 mod sla;
 mod staff;
@@ -22,6 +23,7 @@ mod survey;
 pub use deployed::Runtime;
 pub use email::{EmailConfig, TemplateConfig};
 pub use omnidesk_domain::sla::SlaConfig;
+pub use phone::PhoneConfig;
 pub use secret::Secret;
 pub use staff::{AgentConfig, AuthConfig, TokenConfig};
 pub use survey::SurveyConfig;
@@ -72,6 +74,9 @@ pub struct DeskConfig {
     /// Satisfaction surveys; absent: none are sent.
     #[serde(default)]
     pub survey: Option<SurveyConfig>,
+    /// The phone channel (Amazon Connect); absent: its defaults.
+    #[serde(default)]
+    pub phone: Option<PhoneConfig>,
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
@@ -343,6 +348,9 @@ impl DeskConfig {
         self.routing()?;
         staff::validate(&self.agents, &self.auth, self.routing.as_ref())?;
         self.sla_policies()?;
+        if let Some(phone) = &self.phone {
+            phone.rules(self.routing()?.as_ref())?;
+        }
         if let Some(sla) = &self.sla {
             for (i, escalation) in sla.escalations.iter().enumerate() {
                 if let Some(url) = &escalation.notify_webhook {
@@ -363,6 +371,15 @@ impl DeskConfig {
             let message = e.to_string();
             let message = message.strip_prefix(&format!("{}: ", e.field())).unwrap_or(&message).to_owned();
             invalid(field, message)
+        })
+    }
+
+    /// The phone rules (validated at load; a hand-built config with bad ones gets the defaults).
+    pub fn phone_rules(&self) -> omnidesk_domain::phone::PhoneRules {
+        let phone = self.phone.clone().unwrap_or_default();
+        phone.rules(self.routing().ok().flatten().as_ref()).unwrap_or_else(|error| {
+            tracing::error!(%error, "config.phone_invalid");
+            omnidesk_domain::phone::PhoneRules::default()
         })
     }
 

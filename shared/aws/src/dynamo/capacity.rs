@@ -99,8 +99,17 @@ pub(crate) fn index_entries(item: &Item) -> Vec<Option<IndexEntry>> {
             let key = format!("{hash:?}/{range:?}");
             let mut whole = key.clone();
             let mut bytes = index.hash.len() + value_size(hash) + index.range.len() + value_size(range);
-            for name in [PK, SK].iter().chain(index.projected) {
-                if let Some(value) = item.get(*name) {
+            let mut names: Vec<&str> = if index.all {
+                item.keys()
+                    .map(String::as_str)
+                    .filter(|name| *name != index.hash && *name != index.range)
+                    .collect()
+            } else {
+                [PK, SK].iter().chain(index.projected).copied().collect()
+            };
+            names.sort_unstable();
+            for name in names {
+                if let Some(value) = item.get(name) {
                     whole.push_str(&format!("/{name}={value:?}"));
                     bytes += name.len() + value_size(value);
                 }
@@ -285,15 +294,18 @@ mod tests {
     #[test]
     fn index_entries_are_written_only_when_their_key_or_a_projected_attribute_changes() {
         let before = ticket("open", Some("ana"), "1");
-        // A reply: the version and the thread change, no index key nor projected attribute.
-        assert_eq!(units(&before, &ticket("open", Some("ana"), "2")), 0.0);
+        // A reply: the version and the thread change, no index key nor projected attribute;
+        // only by_requester, which projects whole items (the phone lookup), is rewritten.
+        assert_eq!(units(&before, &ticket("open", Some("ana"), "2")), 1.0);
         // A status change: by_status's key changes (delete + put), by_assignee's projected
-        // status changes (one put).
-        assert_eq!(units(&before, &ticket("pending", Some("ana"), "2")), 2.0 + 1.0);
+        // status changes (one put), by_requester's whole item (one put).
+        assert_eq!(units(&before, &ticket("pending", Some("ana"), "2")), 2.0 + 1.0 + 1.0);
         // Unassigned: the by_assignee entry is deleted.
-        assert_eq!(units(&before, &ticket("open", None, "2")), 1.0);
+        assert_eq!(units(&before, &ticket("open", None, "2")), 1.0 + 1.0);
         // Assigned: a by_assignee entry appears.
-        assert_eq!(units(&ticket("open", None, "1"), &ticket("open", Some("ana"), "2")), 1.0);
+        assert_eq!(units(&ticket("open", None, "1"), &ticket("open", Some("ana"), "2")), 1.0 + 1.0);
+        // Nothing changed at all: nothing to write, whole-item projection or not.
+        assert_eq!(units(&before, &before), 0.0);
     }
 
     #[test]

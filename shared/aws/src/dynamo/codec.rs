@@ -185,6 +185,7 @@ mod tests {
             merged_into: None,
             merged_from: BTreeSet::from([TicketNumber(1001)]),
             erased_at: None,
+            missed_calls: Vec::new(),
             version: 7,
             sla: Default::default(),
             due_at: None,

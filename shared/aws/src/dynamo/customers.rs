@@ -40,7 +40,8 @@ impl CustomerStore for DynamoStore {
     }
 
     async fn create(&self, customer: &Customer) -> Result<(), StoreError> {
-        let item = encode(format_args!("customer {}", customer.id), customer)?;
+        let mut item = encode(format_args!("customer {}", customer.id), customer)?;
+        super::phone::add_caller_index(&mut item, customer);
         let item = keys::with_key(item, keys::customer_pk(&customer.id), keys::CUSTOMER_SK.to_owned());
         let mut writes = vec![self.conditional_put(item, Condition::absent())?];
         // One write per distinct claim key: a transaction may not touch an item twice.
@@ -80,7 +81,9 @@ impl CustomerStore for DynamoStore {
 
     async fn update(&self, customer: &Customer, expected_version: u64) -> Result<(), StoreError> {
         let what = format!("customer {}", customer.id);
-        let set = UpdateSet::of(encode(&what, customer)?);
+        let mut item = encode(&what, customer)?;
+        super::phone::add_caller_index(&mut item, customer);
+        let set = UpdateSet::of(item);
         let key = keys::key(keys::customer_pk(&customer.id), keys::CUSTOMER_SK);
         // An UpdateItem is billed on the larger of the old and the new item; the request's
         // key and values are the part known here.
@@ -235,10 +238,17 @@ impl DynamoStore {
         at: Timestamp,
     ) -> Result<TransactWriteItem, StoreError> {
         let what = format!("customer {id}");
-        let update = Update::builder()
+        // A phone number among them puts the customer on the caller index (see `phone`).
+        let caller = identities.iter().any(|i| matches!(i, Identity::Phone { .. }));
+        let expression = if caller {
+            "SET #ids = :ids, #v = #v + :one, #u = :at, #lr = :lr, #la = :la"
+        } else {
+            "SET #ids = :ids, #v = #v + :one, #u = :at"
+        };
+        let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(keys::key(keys::customer_pk(id), keys::CUSTOMER_SK)))
-            .update_expression("SET #ids = :ids, #v = #v + :one, #u = :at")
+            .update_expression(expression)
             .condition_expression("#v = :expected")
             .expression_attribute_names("#ids", IDENTITIES)
             .expression_attribute_names("#v", VERSION)
@@ -246,9 +256,17 @@ impl DynamoStore {
             .expression_attribute_values(":ids", encode_value(&what, &identities)?)
             .expression_attribute_values(":one", number_attr(1))
             .expression_attribute_values(":expected", number_attr(version))
-            .expression_attribute_values(":at", encode_value(&what, &at)?)
-            .build()
-            .map_err(|e| build_error("TransactWriteItems", e))?;
+            .expression_attribute_values(":at", encode_value(&what, &at)?);
+        if caller {
+            for (placeholder, (name, value)) in ["#lr", "#la"].into_iter().zip(super::phone::caller_index(id))
+            {
+                let value_placeholder = placeholder.replace('#', ":");
+                update = update
+                    .expression_attribute_names(placeholder, name)
+                    .expression_attribute_values(value_placeholder, value);
+            }
+        }
+        let update = update.build().map_err(|e| build_error("TransactWriteItems", e))?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
@@ -260,10 +278,17 @@ impl DynamoStore {
         at: Timestamp,
     ) -> Result<TransactWriteItem, StoreError> {
         let what = format!("customer {id}");
-        let update = Update::builder()
+        // A phone number puts the customer on the caller index (see `phone`).
+        let (expression, caller) = match identity {
+            Identity::Phone { .. } => {
+                ("SET #ids = list_append(#ids, :new), #v = #v + :one, #u = :at, #lr = :lr, #la = :la", true)
+            }
+            _ => ("SET #ids = list_append(#ids, :new), #v = #v + :one, #u = :at", false),
+        };
+        let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(keys::key(keys::customer_pk(id), keys::CUSTOMER_SK)))
-            .update_expression("SET #ids = list_append(#ids, :new), #v = #v + :one, #u = :at")
+            .update_expression(expression)
             .condition_expression("attribute_exists(#pk)")
             .expression_attribute_names("#ids", IDENTITIES)
             .expression_attribute_names("#v", VERSION)
@@ -271,9 +296,17 @@ impl DynamoStore {
             .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_values(":new", AttributeValue::L(vec![encode_value(&what, identity)?]))
             .expression_attribute_values(":one", number_attr(1))
-            .expression_attribute_values(":at", encode_value(&what, &at)?)
-            .build()
-            .map_err(|e| build_error("TransactWriteItems", e))?;
+            .expression_attribute_values(":at", encode_value(&what, &at)?);
+        if caller {
+            for (placeholder, (name, value)) in ["#lr", "#la"].into_iter().zip(super::phone::caller_index(id))
+            {
+                let value_placeholder = placeholder.replace('#', ":");
+                update = update
+                    .expression_attribute_names(placeholder, name)
+                    .expression_attribute_values(value_placeholder, value);
+            }
+        }
+        let update = update.build().map_err(|e| build_error("TransactWriteItems", e))?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 }

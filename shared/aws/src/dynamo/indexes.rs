@@ -15,20 +15,32 @@ pub struct TableIndex {
     pub name: &'static str,
     pub hash: &'static str,
     pub range: &'static str,
-    /// Non-key attributes projected (`INCLUDE`); empty: `KEYS_ONLY`.
+    /// Non-key attributes projected (`INCLUDE`); empty: `KEYS_ONLY` unless `all`.
     pub projected: &'static [&'static str],
+    /// Whole items projected (`ALL`): every change of the item rewrites its entry.
+    pub all: bool,
 }
 
 pub(crate) const TIMERS: TableIndex =
-    TableIndex { name: "timers", hash: "timer_bucket", range: "timer_due", projected: &[] };
+    TableIndex { name: "timers", hash: "timer_bucket", range: "timer_due", projected: &[], all: false };
 pub(crate) const BY_STATUS: TableIndex =
-    TableIndex { name: "by_status", hash: "list_status", range: "list_at", projected: &[] };
+    TableIndex { name: "by_status", hash: "list_status", range: "list_at", projected: &[], all: false };
 pub(crate) const BY_TEAM: TableIndex =
-    TableIndex { name: "by_team", hash: "list_team", range: "list_at", projected: &[] };
-pub(crate) const BY_ASSIGNEE: TableIndex =
-    TableIndex { name: "by_assignee", hash: "list_assignee", range: "list_at", projected: &["status"] };
+    TableIndex { name: "by_team", hash: "list_team", range: "list_at", projected: &[], all: false };
+pub(crate) const BY_ASSIGNEE: TableIndex = TableIndex {
+    name: "by_assignee",
+    hash: "list_assignee",
+    range: "list_at",
+    projected: &["status"],
+    all: false,
+};
 pub(crate) const BY_REQUESTER: TableIndex =
-    TableIndex { name: "by_requester", hash: "list_requester", range: "list_at", projected: &[] };
+    TableIndex { name: "by_requester", hash: "list_requester", range: "list_at", projected: &[], all: true };
+
+// `by_requester` projects whole items: the phone's contact flow must answer within Connect's
+// few seconds in two reads (the caller's identity claim, then one Query returning the
+// customer and their newest tickets, see `phone.rs`), which a keys-only entry cannot give.
+// A customer's tickets change less often than a team's or the open queue's.
 
 /// Every global secondary index of the table.
 pub const TABLE_INDEXES: [TableIndex; 5] = [TIMERS, BY_STATUS, BY_TEAM, BY_ASSIGNEE, BY_REQUESTER];

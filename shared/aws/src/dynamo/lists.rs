@@ -36,7 +36,10 @@ pub(crate) const LIST_AT: &str = BY_STATUS.range;
 const LIST_STATUS: &str = BY_STATUS.hash;
 const LIST_TEAM: &str = BY_TEAM.hash;
 const LIST_ASSIGNEE: &str = BY_ASSIGNEE.hash;
-const LIST_REQUESTER: &str = BY_REQUESTER.hash;
+pub(crate) const LIST_REQUESTER: &str = BY_REQUESTER.hash;
+/// The customer item's place on `by_requester`: after every ticket (`~` sorts after the
+/// digits a ticket's `list_at` starts with), so newest-first reads it first.
+pub(crate) const CUSTOMER_LIST_AT: &str = "~customer";
 
 /// Adds the index attributes of `ticket` to its item.
 pub(crate) fn add_list_attributes(item: &mut Item, ticket: &Ticket) {
@@ -75,23 +78,30 @@ impl DynamoStore {
         let index = filter.index().map_err(|e| StoreError::Invalid(e.to_string()))?;
         let (index_name, hash, value) = index_of(&index);
         let mut start_key = cursor.map(decode_cursor).transpose()?;
+        // The requester index also holds the customer item itself (for the phone lookup,
+        // sorted after every ticket): a list stops short of it.
+        let on_requester = matches!(index, IndexKey::Requester(_));
+        let key_condition = if on_requester { "#h = :h AND #a < :customer" } else { "#h = :h" };
         let mut tickets = Vec::new();
         for _ in 0..MAX_QUERY_PAGES {
-            let output = self
+            let mut request = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name(index_name)
-                .key_condition_expression("#h = :h")
+                .key_condition_expression(key_condition)
                 .expression_attribute_names("#h", hash)
                 .expression_attribute_values(":h", AttributeValue::S(value.clone()))
                 .scan_index_forward(false)
                 .limit(i32::try_from(limit - tickets.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start_key.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(|e| store_error("Query", e))?;
+                .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            if on_requester {
+                request = request
+                    .expression_attribute_names("#a", LIST_AT)
+                    .expression_attribute_values(":customer", AttributeValue::S(CUSTOMER_LIST_AT.to_owned()));
+            }
+            let output = request.send().await.map_err(|e| store_error("Query", e))?;
             let page = output.items.unwrap_or_default();
             self.record_capacity("Query", Access::Read, output.consumed_capacity.as_slice(), || {
                 Capacity::read(read_units(page.iter().map(item_size).sum()) / 2.0)

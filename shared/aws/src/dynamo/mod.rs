@@ -15,6 +15,7 @@ mod indexes;
 mod keys;
 mod limiter;
 mod lists;
+mod phone;
 mod ticket_item;
 mod tickets;
 mod timers;

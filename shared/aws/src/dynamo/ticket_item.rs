@@ -188,6 +188,7 @@ mod tests {
             merged_into: None,
             merged_from: BTreeSet::new(),
             erased_at: None,
+            missed_calls: Vec::new(),
             version: 3,
             sla: SlaState {
                 policy: Some("normal-gold".into()),

@@ -363,7 +363,9 @@ fn inbound_keys(message: &Message, customer: &Customer) -> Vec<String> {
                 _ => None,
             })
             .collect(),
-        ChannelRef::None => Vec::new(),
+        // A call's records hold ticket and message ids and callback jobs (no personal
+        // data, nothing sent to the customer): nothing to forget.
+        ChannelRef::Phone { .. } | ChannelRef::None => Vec::new(),
     }
 }
 
@@ -371,7 +373,8 @@ pub(super) fn is_erased(message: &Message) -> bool {
     let ids_kept = match &message.channel_ref {
         ChannelRef::Email { message_id, raw_key, .. } => raw_key.is_some() || !is_digest(message_id),
         ChannelRef::Chat { conversation_id, .. } => !is_digest(conversation_id),
-        ChannelRef::None => false,
+        // Connect's contact id names a call, not a person.
+        ChannelRef::Phone { .. } | ChannelRef::None => false,
     };
     message.text == ERASED_TEXT && message.attachments.is_empty() && !ids_kept
 }
@@ -431,7 +434,7 @@ fn erase_message(message: Message) -> Message {
             conversation_id: digest(&conversation_id),
             message_id: digest(&message_id),
         },
-        ChannelRef::None => ChannelRef::None,
+        other @ (ChannelRef::Phone { .. } | ChannelRef::None) => other,
     };
     Message { text: ERASED_TEXT.to_owned(), attachments: Vec::new(), channel_ref, ..message }
 }

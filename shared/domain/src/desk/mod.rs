@@ -8,6 +8,7 @@
 //! role are the edge's business; here every caller is a signed-in member of staff.
 
 mod agents;
+mod callback;
 mod customers;
 mod erasure;
 mod erasure_job;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use callback::CallbackOutcome;
 pub use customers::{CustomerView, MergeCandidate, MergedCustomers};
 pub use erasure::{ERASED_TEXT, ERASURE_TOMBSTONE_TTL, ErasureReport, MAX_ERASURE_PASSES, QueuesReached};
 pub use erasure_job::{
@@ -109,6 +111,8 @@ pub struct AgentDesk {
     cursors: CursorKey,
     /// Where erasure jobs are queued for their runs (the inbound queue on AWS).
     erasure_queue: Option<Arc<dyn Queue>>,
+    /// Target of a requested callback's SLA timer (`phone.callback_minutes`).
+    callback_minutes: u32,
 }
 
 /// Who is acting: the signed-in user's login.
@@ -127,12 +131,26 @@ impl AgentDesk {
     /// never observable, so it is not drawn from the ports' id source, whose ids tests see.)
     pub fn new(ports: DeskPorts, routing: Option<Routing>, email: EmailRules) -> Self {
         let cursors = CursorKey::derive(crate::system::RandomIds.token().as_bytes());
-        Self { ports, routing, email, sla: None, survey: None, cursors, erasure_queue: None }
+        Self {
+            ports,
+            routing,
+            email,
+            sla: None,
+            survey: None,
+            cursors,
+            erasure_queue: None,
+            callback_minutes: crate::phone::DEFAULT_CALLBACK_MINUTES,
+        }
     }
 
     /// Queues erasure jobs on `queue`; without one, [`AgentDesk::request_erasure`] refuses.
     pub fn with_erasure_queue(mut self, queue: Arc<dyn Queue>) -> Self {
         self.erasure_queue = Some(queue);
+        self
+    }
+
+    pub fn with_callback_minutes(mut self, minutes: u32) -> Self {
+        self.callback_minutes = minutes;
         self
     }
 

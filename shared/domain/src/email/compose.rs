@@ -64,7 +64,10 @@ pub fn compose(job: &OutboundJob, destination: &EmailDestination) -> Result<Vec<
 /// Mail no person wrote. Agent replies are written by people and go without the marks.
 pub fn is_automatic(kind: OutboundKind) -> bool {
     match kind {
-        OutboundKind::Acknowledgement | OutboundKind::SlaAlert | OutboundKind::Survey => true,
+        OutboundKind::Acknowledgement
+        | OutboundKind::SlaAlert
+        | OutboundKind::Survey
+        | OutboundKind::Callback => true,
         OutboundKind::AgentReply => false,
     }
 }

@@ -109,6 +109,27 @@ pub enum EventKind {
     },
     /// The requester's personal data was removed from the ticket (right to erasure).
     Erased,
+    /// A step of a phone call on the ticket, from Amazon Connect's contact events: `stage`
+    /// is `initiated`, `queued`, `answered` (with the agent), `disconnected` (with the talk
+    /// time and Connect's disconnect reason) or `missed`. `contact` is Connect's contact id.
+    Call {
+        contact: String,
+        stage: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        talk_seconds: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A callback was requested (a missed call, or an agent): a Connect task in the team's
+    /// queue, scheduled at `scheduled_for` (the next business minute after hours).
+    Callback {
+        job: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scheduled_for: Option<Timestamp>,
+    },
 }
 
 impl EventKind {
@@ -133,6 +154,8 @@ impl EventKind {
             EventKind::Category { .. } => "category",
             EventKind::Requester { .. } => "requester",
             EventKind::Erased => "erased",
+            EventKind::Call { .. } => "call",
+            EventKind::Callback { .. } => "callback",
         }
     }
 }

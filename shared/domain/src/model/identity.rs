@@ -45,8 +45,13 @@ impl Identity {
     }
 
     pub fn phone(raw: &str) -> Result<Self, IdentityError> {
-        let parsed = phonenumber::parse(Some(DEFAULT_PHONE_REGION), raw.trim())
-            .map_err(|_| IdentityError::InvalidPhone)?;
+        Self::phone_in(raw, DEFAULT_PHONE_REGION)
+    }
+
+    /// A phone number in E.164, reading a number without a country code as one of `region`
+    /// (the desk's `phone.default_region`).
+    pub fn phone_in(raw: &str, region: phonenumber::country::Id) -> Result<Self, IdentityError> {
+        let parsed = phonenumber::parse(Some(region), raw.trim()).map_err(|_| IdentityError::InvalidPhone)?;
         if !phonenumber::is_valid(&parsed) {
             return Err(IdentityError::InvalidPhone);
         }

@@ -89,6 +89,10 @@ pub enum ChannelRef {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         raw_key: Option<String>,
     },
+    /// A phone call: Amazon Connect's contact id.
+    Phone {
+        contact_id: String,
+    },
     None,
 }
 

@@ -12,4 +12,4 @@ pub use event::{Actor, EventKind, TicketEvent};
 pub use identity::{Identity, IdentityError};
 pub use ids::{CustomerId, MessageId, TicketNumber};
 pub use message::{AttachmentRef, AuthorKind, ChannelRef, Direction, Message, MessageFlag, Visibility};
-pub use ticket::{Channel, Priority, Status, Ticket};
+pub use ticket::{Channel, MAX_MISSED_CALLS, MissedCall, Priority, Status, Ticket};

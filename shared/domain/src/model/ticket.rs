@@ -66,6 +66,15 @@ impl Priority {
             Priority::Urgent => "urgent",
         }
     }
+
+    /// One step up; urgent stays urgent.
+    pub fn raised(self) -> Priority {
+        match self {
+            Priority::Low => Priority::Normal,
+            Priority::Normal => Priority::High,
+            Priority::High | Priority::Urgent => Priority::Urgent,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -87,6 +96,16 @@ impl Channel {
             Channel::Social => "social",
         }
     }
+}
+
+/// Missed calls kept per ticket: enough to count repeats within a day.
+pub const MAX_MISSED_CALLS: usize = 10;
+
+/// A call nobody answered, kept on its ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissedCall {
+    pub contact: String,
+    pub at: Timestamp,
 }
 
 /// A customer's request and everything the desk knows about its handling. `version` grows by
@@ -137,6 +156,10 @@ pub struct Ticket {
     /// that still reaches the router is dropped (see `router::erased`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erased_at: Option<Timestamp>,
+    /// Missed calls on this ticket (Connect contact ids, newest last, at most
+    /// [`MAX_MISSED_CALLS`]): one callback per call, and repeat callers get a higher priority.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missed_calls: Vec<MissedCall>,
     pub version: u64,
     /// The SLA timers (issue 7), kept up to date by `SlaPolicies::apply` before every commit.
     #[serde(default)]

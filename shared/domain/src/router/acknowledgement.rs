@@ -29,6 +29,8 @@ impl TicketRouter {
                 Ok(Some((ack, job)))
             }
             Source::Email(email) => self.email_acknowledgement(inbound, email, customer, ticket, now).await,
+            // The caller heard the flow's greeting; nothing to send.
+            Source::Phone(_) => Ok(None),
         }
     }
 

@@ -9,7 +9,7 @@
 //! a fraction of a cent per thousand tickets beside the writes routing makes anyway.
 
 use crate::inbound::InboundMessage;
-use crate::model::MessageId;
+use crate::model::{MessageId, Ticket};
 use crate::ports::{StoreError, TicketStore};
 
 use super::RouteOutcome;
@@ -24,21 +24,26 @@ pub(super) async fn received_before_erasure(
     let Some(found) = find_by_keys(tickets, inbound).await? else {
         return Ok(None);
     };
-    let ticket = found.ticket;
+    Ok(dropped(&found.ticket, inbound))
+}
+
+/// The outcome of a dropped message, if `ticket` (the one `inbound` continues) was erased
+/// after `inbound` was received.
+pub(super) fn dropped(ticket: &Ticket, inbound: &InboundMessage) -> Option<RouteOutcome> {
     match ticket.erased_at {
         Some(erased_at) if inbound.received_at <= erased_at => {
             tracing::info!(ticket = ticket.number.0, key = %inbound.idempotency_key, "router.dropped_erased");
-            Ok(Some(RouteOutcome {
+            Some(RouteOutcome {
                 ticket: ticket.number,
                 message: MessageId::new("dropped"),
-                customer: ticket.requester,
+                customer: ticket.requester.clone(),
                 opened: false,
                 follow_up_of: None,
                 outbound: Vec::new(),
                 duplicate: false,
                 dropped: true,
-            }))
+            })
         }
-        _ => Ok(None),
+        _ => None,
     }
 }

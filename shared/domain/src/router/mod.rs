@@ -9,6 +9,7 @@ mod customers;
 pub mod email;
 mod erased;
 pub mod participants;
+pub mod phone;
 mod team_routing;
 pub(crate) use team_routing::team_staff;
 pub mod threading;
@@ -34,6 +35,7 @@ use crate::model::{
     Actor, AuthorKind, CustomerId, Direction, Message, MessageId, Status, Ticket, TicketNumber, Visibility,
 };
 use crate::outbound::{Destination, OutboundJob};
+use crate::phone::PhoneRules;
 use crate::ports::{
     AgentStore, Clock, CustomerStore, IdSource, IdempotencyRecord, IdempotencyStore, Queue, QueueError,
     RateLimiter, StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore,
@@ -143,6 +145,8 @@ pub struct TicketRouter {
     routing: Option<Routing>,
     /// Starts and moves SLA timers on every change; none: tickets have no SLA.
     sla: Option<Arc<SlaPolicies>>,
+    /// Callback targets for missed calls.
+    phone: PhoneRules,
 }
 
 /// A message to a closed ticket: the follow-up's origin, and the thread key that led there.
@@ -161,7 +165,19 @@ struct Plan {
 
 impl TicketRouter {
     pub fn new(ports: RouterPorts, acknowledgements: Acknowledgements) -> Self {
-        Self { ports, acknowledgements, email: EmailRules::default(), routing: None, sla: None }
+        Self {
+            ports,
+            acknowledgements,
+            email: EmailRules::default(),
+            routing: None,
+            sla: None,
+            phone: PhoneRules::default(),
+        }
+    }
+
+    pub fn with_phone_rules(mut self, rules: PhoneRules) -> Self {
+        self.phone = rules;
+        self
     }
 
     pub fn with_sla(mut self, policies: Arc<SlaPolicies>) -> Self {
@@ -185,12 +201,24 @@ impl TicketRouter {
     /// saved on every message is not.
     pub async fn route(&self, inbound: &InboundMessage) -> Result<RouteOutcome, RouteError> {
         let now = self.ports.clock.now();
+        // A later event of a call: its ticket, read once for the erasure check, the customer
+        // and the plan (a call's first event has no thread to look up yet).
+        let mut on_call = self.call_ticket(inbound).await?;
         // Before the customer is resolved: a dropped message must not re-create the person.
-        if let Some(dropped) = erased::received_before_erasure(&*self.ports.tickets, inbound).await? {
+        let dropped = match &on_call {
+            Some(ticket) => erased::dropped(ticket, inbound),
+            None if matches!(inbound.source, Source::Phone(_)) => None,
+            None => erased::received_before_erasure(&*self.ports.tickets, inbound).await?,
+        };
+        if let Some(dropped) = dropped {
             return Ok(dropped);
         }
+        // Written after its customer was erased: a new contact (see `plan_call`).
+        on_call = on_call.filter(|ticket| ticket.erased_at.is_none());
         let customer = if inbound.is_unreadable_email() {
             self.placeholder_customer(inbound, now).await?
+        } else if let Some(ticket) = &on_call {
+            ticket.requester.clone()
         } else {
             resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?
         };
@@ -200,7 +228,13 @@ impl TicketRouter {
         // After a lost commit, the mail's own Message-ID is checked before it is claimed.
         let mut check_own_key = false;
         for attempt in 1..=MAX_COMMIT_ATTEMPTS {
-            let plan = self.plan(inbound, &customer, now, check_own_key).await?;
+            // The call's ticket as read above, on the first attempt only: a retry reads afresh.
+            let plan = match (on_call.take(), &inbound.source) {
+                (Some(ticket), Source::Phone(phone)) => {
+                    self.call_step(inbound, phone, &customer, ticket, now)?
+                }
+                _ => self.plan(inbound, &customer, now, check_own_key).await?,
+            };
             match self.ports.tickets.commit(plan.commit).await {
                 Ok(()) => {
                     self.enqueue(&plan.outcome.outbound).await?;
@@ -253,6 +287,9 @@ impl TicketRouter {
         now: Timestamp,
         check_own_key: bool,
     ) -> Result<Plan, RouteError> {
+        if let Source::Phone(phone) = &inbound.source {
+            return self.plan_call(inbound, phone, customer, now).await;
+        }
         let tickets = &*self.ports.tickets;
         let found = match threading::find_ticket(tickets, inbound, customer).await? {
             Some(found) => Some(threading::follow_merges(tickets, found, inbound, customer).await?),

@@ -37,7 +37,8 @@ pub async fn find_ticket(
     customer: &CustomerId,
 ) -> Result<Option<Found>, StoreError> {
     match &inbound.source {
-        Source::Chat { .. } => by_key(tickets, inbound.thread_key()).await,
+        // A call's key is its contact id (see `router::phone`).
+        Source::Chat { .. } | Source::Phone(_) => by_key(tickets, inbound.thread_key()).await,
         Source::Email(email) => find_email_ticket(tickets, inbound, email, customer).await,
     }
 }
@@ -104,7 +105,7 @@ pub async fn find_by_keys(
     inbound: &InboundMessage,
 ) -> Result<Option<Found>, StoreError> {
     match &inbound.source {
-        Source::Chat { .. } => by_key(tickets, inbound.thread_key()).await,
+        Source::Chat { .. } | Source::Phone(_) => by_key(tickets, inbound.thread_key()).await,
         Source::Email(email) => find_email_by_keys(tickets, email).await,
     }
 }

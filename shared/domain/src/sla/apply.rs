@@ -73,6 +73,37 @@ impl SlaPolicies {
         }
     }
 
+    /// Starts (or restarts) the callback timer of a missed call: `minutes` of business time
+    /// on the ticket's calendar from `at` (the callback's scheduled time), on the due index
+    /// like every other timer. A running callback timer is kept: one callback at a time.
+    pub fn start_callback(&self, ticket: &mut Ticket, minutes: u32, at: Timestamp, now: Timestamp) {
+        if ticket.sla.calendar.is_none() {
+            let policy = self.policy_for(ticket, ticket.sla.customer_tier.as_deref());
+            ticket.sla.calendar = Some(self.calendar_name_for(ticket, policy));
+        }
+        let current = ticket.sla.timer(TimerKind::Callback);
+        if current.is_some_and(Timer::is_live) {
+            return;
+        }
+        let cycle = current.map_or(0, |t| t.cycle + 1);
+        self.start_timer(ticket, TimerKind::Callback, minutes, at, cycle);
+        self.refresh_due(ticket, now);
+    }
+
+    /// An agent reached the caller (a call answered on the ticket): the callback is met.
+    pub fn callback_met(&self, ticket: &mut Ticket, at: Timestamp) {
+        if let Some(timer) = ticket.sla.timer_mut(TimerKind::Callback)
+            && (timer.is_live() || (timer.state == TimerState::Breached && timer.met_at.is_none()))
+        {
+            timer.met_at = Some(at);
+            timer.paused_at = None;
+            if timer.state != TimerState::Breached {
+                timer.state = TimerState::Met;
+            }
+        }
+        self.refresh_due(ticket, at);
+    }
+
     fn start_timer(&self, ticket: &mut Ticket, kind: TimerKind, target: u32, at: Timestamp, cycle: u32) {
         let mut timer = Timer {
             kind,
@@ -134,7 +165,9 @@ impl SlaPolicies {
         }
         match to {
             Status::Solved | Status::Closed => {
-                ticket.sla.timers.retain(|t| t.kind == TimerKind::Resolution || !t.is_live());
+                ticket.sla.timers.retain(|t| {
+                    matches!(t.kind, TimerKind::Resolution | TimerKind::Callback) || !t.is_live()
+                });
                 for timer in
                     ticket.sla.timers.iter_mut().filter(|t| t.is_live() || t.state == TimerState::Breached)
                 {
@@ -187,12 +220,16 @@ impl SlaPolicies {
         }
         ticket.sla.policy = label;
         ticket.sla.calendar = Some(calendar.clone());
+        // A callback's target is its own: a new policy leaves it as it is.
         let Some(policy) = policy else {
-            ticket.sla.timers.retain(|t| !t.is_live());
+            ticket.sla.timers.retain(|t| !t.is_live() || t.kind == TimerKind::Callback);
             return;
         };
         let targets = policy.targets;
-        ticket.sla.timers.retain(|t| !t.is_live() || targets.of(t.kind).is_some());
+        ticket
+            .sla
+            .timers
+            .retain(|t| !t.is_live() || t.kind == TimerKind::Callback || targets.of(t.kind).is_some());
         for timer in ticket.sla.timers.iter_mut().filter(|t| t.is_live()) {
             if let Some(target) = targets.of(timer.kind) {
                 timer.target_minutes = target;
@@ -235,7 +272,8 @@ fn agent_replied(ticket: &mut Ticket, at: Timestamp) {
         ticket.sla.first_replied_at = Some(at);
     }
     for timer in ticket.sla.timers.iter_mut() {
-        let reply = matches!(timer.kind, TimerKind::FirstReply | TimerKind::NextReply);
+        // A public answer reaches the customer: a callback counts as done too.
+        let reply = matches!(timer.kind, TimerKind::FirstReply | TimerKind::NextReply | TimerKind::Callback);
         let waiting = timer.is_live() || (timer.state == TimerState::Breached && timer.met_at.is_none());
         if reply && waiting {
             timer.met_at = Some(at);

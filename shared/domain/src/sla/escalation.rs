@@ -243,9 +243,5 @@ fn alert_text(ticket: &Ticket, fired: Fired, trigger: &str) -> String {
 }
 
 fn raised(priority: Priority) -> Priority {
-    match priority {
-        Priority::Low => Priority::Normal,
-        Priority::Normal => Priority::High,
-        Priority::High | Priority::Urgent => Priority::Urgent,
-    }
+    priority.raised()
 }

@@ -79,6 +79,32 @@ impl Calendar {
         Err(BusinessTimeError::BeyondHorizon)
     }
 
+    /// Whether `at` lies in opening hours.
+    pub fn is_open(&self, at: Timestamp) -> bool {
+        self.next_open(at) == Some(at)
+    }
+
+    /// The first business instant at or after `at`: `at` itself during opening hours, else
+    /// the next opening (a whole minute, as opening hours are).
+    /// `None` when the calendar opens nowhere within [`MAX_SCAN_DAYS`]. A callback asked for
+    /// after hours is scheduled here.
+    pub fn next_open(&self, at: Timestamp) -> Option<Timestamp> {
+        if self.is_always_open() {
+            return Some(at);
+        }
+        let mut date = self.date_of(at).yesterday().ok()?;
+        for _ in 0..MAX_SCAN_DAYS {
+            for (open, close) in self.open_spans(date) {
+                let start = open.max(at);
+                if close > start {
+                    return Some(start);
+                }
+            }
+            date = date.tomorrow().ok()?;
+        }
+        None
+    }
+
     /// Business time inside `[from, to)`; zero when `to <= from`. This is what a pause (e.g.
     /// "pending on customer") is worth when it is added back to a deadline.
     pub fn business_between(&self, from: Timestamp, to: Timestamp) -> Duration {

@@ -30,6 +30,8 @@ impl Targets {
             TimerKind::FirstReply => self.first_reply,
             TimerKind::NextReply => self.next_reply,
             TimerKind::Resolution => self.resolution,
+            // Its target comes with the callback (phone config), never from a policy.
+            TimerKind::Callback => None,
         }
     }
 }
@@ -143,6 +145,13 @@ impl SlaPolicies {
             .and_then(|team| self.team_calendars.get(team))
             .cloned()
             .unwrap_or_else(|| self.default_calendar.clone())
+    }
+
+    /// The calendar a team's tickets run on by default (its `team_calendars` entry, else the
+    /// default calendar): what "business hours" means for the team's phone line.
+    pub fn team_calendar(&self, team: Option<&str>) -> &Calendar {
+        let name = team.and_then(|t| self.team_calendars.get(t)).unwrap_or(&self.default_calendar);
+        self.calendar(name)
     }
 
     pub(super) fn calendar(&self, name: &str) -> &Calendar {

@@ -17,6 +17,9 @@ pub enum TimerKind {
     NextReply,
     /// From creation to solved; a reopened ticket's clock continues.
     Resolution,
+    /// From a callback's scheduled time (a missed call) to an agent reaching the caller:
+    /// its target is `phone.callback_minutes`, not a policy's.
+    Callback,
 }
 
 impl TimerKind {
@@ -25,6 +28,7 @@ impl TimerKind {
             TimerKind::FirstReply => "first_reply",
             TimerKind::NextReply => "next_reply",
             TimerKind::Resolution => "resolution",
+            TimerKind::Callback => "callback",
         }
     }
 
@@ -34,6 +38,7 @@ impl TimerKind {
             TimerKind::FirstReply => "first reply",
             TimerKind::NextReply => "next reply",
             TimerKind::Resolution => "resolution",
+            TimerKind::Callback => "callback",
         }
     }
 }
