@@ -4,7 +4,7 @@
 # scripts/python-env.sh, Rust from the machine's toolchain. Prints the time and each
 # function's size at the end.
 #
-# Usage: scripts/sam-build.sh [ARCH] [extra sam build arguments...]
+# Usage: scripts/sam-build.sh [ARCH] [extra sam build arguments, e.g. one function's id...]
 #   ARCH: x86_64 (default here) or arm64 (needs the aarch64-unknown-linux-gnu Rust target,
 #   which this script does not install). Deploy with the same Architecture parameter.
 #
@@ -35,7 +35,8 @@ python3 -m ziglang version >/dev/null 2>&1 || { echo "sam-build: python3 -m zigl
 echo "sam-build: $(sam --version), $(cargo lambda --version), zig $(python3 -m ziglang version), $(cargo --version)"
 
 start=$SECONDS
-sam build --parameter-overrides "Architecture=$arch" "$@"
+# Extra arguments first: a resource id (one function) must come before the options.
+sam build "$@" --parameter-overrides "Architecture=$arch"
 elapsed=$((SECONDS - start))
 
 echo "sam-build: done in $((elapsed / 60)) min $((elapsed % 60)) s ($arch)"
