@@ -275,7 +275,7 @@ fn build_tooling_is_installed_by_the_project_and_its_output_ignored() {
     assert!(read(".gitignore").lines().any(|l| l.trim() == "/.aws-sam" || l.trim() == ".aws-sam/"));
     let script = read("scripts/sam-build.sh");
     assert!(script.contains("source \"$root/scripts/python-env.sh\""), "the venv goes first on PATH");
-    assert!(script.contains("sam build --parameter-overrides \"Architecture=$arch\""));
+    assert!(script.contains("sam build \"$@\" --parameter-overrides \"Architecture=$arch\""));
     let readme = read("README.md");
     let deploying = readme.split("## Deploying").nth(1).expect("README has a Deploying section");
     for needed in
