@@ -17,6 +17,7 @@ once, so that the figure is the function's own start, not an emulator's latency.
 """
 
 import os
+import signal
 import re
 import secrets
 import socket
@@ -97,8 +98,8 @@ class RuntimeApi:
 
 
 def deployable_config():
-    """The example desk, as it would be pushed to AWS: the inbox secret a reference, a public
-    callback URL, no local section and no local bearer tokens."""
+    """The example desk, as it would be pushed to AWS: the inbox and survey secrets references, public
+    callback and survey URLs, no local section and no local bearer tokens."""
     text = (ROOT / "infra/local/omnidesk.example.toml").read_text()
     kept, skipping = [], False
     for line in text.splitlines():
@@ -108,8 +109,9 @@ def deployable_config():
         if not skipping:
             kept.append(line)
     text = "\n".join(kept) + "\n"
-    text = re.sub(r'(?m)^secret = ".*"$', 'secret = "sm:%s"' % SECRET_NAME, text)
+    text = re.sub(r'(?m)^(secret|token_secret) = ".*"$', r'\1 = "sm:%s"' % SECRET_NAME, text)
     text = re.sub(r'(?m)^callback_url = ".*"$', 'callback_url = "https://chat.desk.example/callbacks/web"', text)
+    text = re.sub(r'(?m)^base_url = ".*"$', 'base_url = "https://desk.example"', text)
     return text
 
 
@@ -202,9 +204,14 @@ def start_once(api, binary, env, log):
     started = time.perf_counter_ns()
     process = subprocess.Popen([str(binary)], env=env, stdout=log, stderr=log)
     arrived = api.arrived.wait(30)
-    process.kill()
-    _, _, usage = os.wait4(process.pid, 0)
+    # wait4 reaps the child itself (Popen.kill would reap one that already exited, and its
+    # resource usage with it): a function that stopped at start is reported with its log.
+    os.kill(process.pid, signal.SIGKILL)
+    _, status, usage = os.wait4(process.pid, 0)
     process.returncode = -9
+    if not arrived and os.WIFEXITED(status):
+        log.seek(0)
+        raise SystemExit("%s exited at start (%d):\n%s" % (binary.name, os.WEXITSTATUS(status), log.read().decode()[-4000:]))
     if not arrived or api.error is not None or api.at is None:
         log.seek(0)
         raise SystemExit(
