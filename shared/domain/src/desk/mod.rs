@@ -192,6 +192,18 @@ impl AgentDesk {
         }
     }
 
+    /// Refuses new text on a ticket whose customer was erased: what an agent types there is
+    /// about a person who asked to be forgotten, and no later erasure pass would reach it.
+    fn refuse_text_after_erasure(ticket: &Ticket, what: &str) -> Result<(), DeskError> {
+        match ticket.erased_at {
+            Some(_) => Err(DeskError::Unsendable(format!(
+                "ticket {}: its customer was erased, so it takes no more {what}",
+                ticket.number
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Writes `ticket` (changed from `expected_version`) with `events`.
     async fn save(
         &self,

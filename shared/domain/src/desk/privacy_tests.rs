@@ -119,11 +119,39 @@ async fn after_erasure_a_job_for_that_customer_in_the_queue_is_dropped() {
         assert_eq!(dispatcher.dispatch(job).await.unwrap(), DispatchOutcome::DroppedErased);
     }
     assert!(notifier.delivered().is_empty(), "nothing reaches an erased customer");
+}
 
-    // Nor does a reply written after the erasure.
-    let late =
-        world.desk.reply(&Staff("li".into()), routed.ticket, "Hello?", false, None, None).await.unwrap();
-    assert_eq!(late.delivery, Delivery::Undeliverable);
+#[tokio::test]
+async fn after_erasure_the_ticket_takes_no_reply_note_tag_or_category_and_stores_nothing_new() {
+    let world = world();
+    let routed = world.router.route(&chat(&world, "m1", "Where is my parcel?")).await.unwrap();
+    world.desk.erase(&admin(), &routed.customer).await.unwrap();
+    let before = world.store.messages(routed.ticket).await.unwrap().len();
+
+    for internal in [false, true] {
+        let refused = world
+            .desk
+            .reply(&Staff("li".into()), routed.ticket, "Li Wei called again", internal, None, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(&refused, DeskError::Unsendable(why) if why.contains("erased")), "{refused:?}");
+    }
+    assert_eq!(world.store.messages(routed.ticket).await.unwrap().len(), before, "nothing stored");
+
+    let ticket = world.store.ticket(routed.ticket).await.unwrap().unwrap();
+    let tags = TicketPatch {
+        version: ticket.version,
+        tags: Some(BTreeSet::from(["li-wei".to_owned()])),
+        ..TicketPatch::default()
+    };
+    assert!(matches!(world.desk.patch(&admin(), routed.ticket, tags).await, Err(DeskError::Unsendable(_))));
+    // Closing it is still fine: status carries no text.
+    let close = TicketPatch {
+        version: ticket.version,
+        status: Some(crate::model::Status::Solved),
+        ..TicketPatch::default()
+    };
+    world.desk.patch(&admin(), routed.ticket, close).await.unwrap();
 }
 
 #[tokio::test]

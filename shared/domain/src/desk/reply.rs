@@ -79,6 +79,7 @@ impl AgentDesk {
         }
 
         let mut ticket = self.load_at(number, version).await?;
+        Self::refuse_text_after_erasure(&ticket, if internal { "notes" } else { "replies" })?;
         let expected = ticket.version;
         let message = Message {
             id: MessageId::from_token(&self.ports.ids.token()),

@@ -126,6 +126,9 @@ impl AgentDesk {
             return Err(DeskError::Invalid(format!("unknown team {team:?}")));
         }
         let mut ticket = self.load_at(number, Some(patch.version)).await?;
+        if patch.tags.is_some() || patch.category.is_some() || cc.is_some() {
+            Self::refuse_text_after_erasure(&ticket, "tags, category or copied addresses")?;
+        }
         let previous = ticket.assignee.clone();
         let actor = staff.actor();
         let now = self.ports.clock.now();
