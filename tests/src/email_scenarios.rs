@@ -86,3 +86,20 @@ pub async fn a_mail_reusing_the_acknowledgements_message_id_parks_nothing(backen
     assert_eq!(t.thread_of(&ack_id).await, Some(TicketNumber(1)), "the id still names #1");
     assert_eq!(t.inbound_count(TicketNumber(1)).await, 1);
 }
+
+pub async fn a_reply_that_overtakes_the_mail_it_answers_joins_its_ticket(backend: &Backend) {
+    let t = TestDesk::start_configured(backend, &email_config()).await;
+    // Li's second mail ("forgot the order number") reaches the desk before her first.
+    let reply = mail("Li Wei <li.wei@example.com>", "m2@mail.example.com", "Re: Parcel", "It is NW-1.")
+        .replacen("MIME-Version", "In-Reply-To: <m1@mail.example.com>\r\nMIME-Version", 1);
+    t.post_mail(reply).await;
+    assert!(eventually(backend.patience(), || async { t.ticket(1).await.is_some() }).await, "no #1");
+    t.post_mail(mail("Li Wei <li.wei@example.com>", "m1@mail.example.com", "Parcel", "Where is my parcel?"))
+        .await;
+    let joined =
+        eventually(backend.patience(), || async { t.inbound_count(TicketNumber(1)).await == 2 }).await;
+    assert!(joined, "the overtaken mail did not join #1");
+    t.assert_nothing_parked().await;
+    assert_eq!(t.tickets().await.len(), 1, "one ticket");
+    assert_eq!(t.thread_of("m1@mail.example.com").await, Some(TicketNumber(1)));
+}

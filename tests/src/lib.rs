@@ -386,6 +386,7 @@ macro_rules! all_scenarios {
             cc_merges_and_recipient_limits_are_guarded_at_the_agent_api,
             a_reused_message_id_from_another_sender_gets_its_own_ticket,
             a_mail_reusing_the_acknowledgements_message_id_parks_nothing,
+            a_reply_that_overtakes_the_mail_it_answers_joins_its_ticket,
             a_solved_ticket_gets_one_survey_that_records_only_what_a_person_submits,
             a_reopened_ticket_and_an_opted_out_customer_get_no_survey,
             a_caller_known_from_chat_is_recognised_and_their_calls_sit_beside_their_chats,

@@ -77,6 +77,13 @@ impl ThreadKey {
         Self(format!("email:id:{message_id}"))
     }
 
+    /// A Message-ID that a ticket's first mail answered but the desk has not seen: mail is
+    /// not delivered in order, and the mail it names may still be on its way. When it comes,
+    /// it joins that ticket instead of opening another (see `router::threading`).
+    pub fn email_awaited(message_id: &str) -> Self {
+        Self(format!("email:awaited:{message_id}"))
+    }
+
     /// One phone call (Amazon Connect's contact id): every event of the call finds its ticket.
     pub fn phone_contact(contact_id: &str) -> Self {
         Self(format!("phone:contact:{contact_id}"))

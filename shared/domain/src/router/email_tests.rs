@@ -157,6 +157,61 @@ async fn in_reply_to_the_acknowledgement_alone_continues_the_ticket() {
 }
 
 #[tokio::test]
+async fn a_reply_that_overtakes_the_mail_it_answers_shares_one_ticket_and_one_acknowledgement() {
+    let h = harness();
+    // Li writes twice within seconds; the second ("forgot the photo") arrives first.
+    let mut reply = mail_with("second@mail.example.com", LI, "Re: Where is my parcel?", |e| {
+        e.in_reply_to = vec!["first@mail.example.com".into()];
+    });
+    reply.sent_at = Some(Timestamp::from_second(START - 30).unwrap());
+    let opened = h.router.route(&reply).await.unwrap();
+    assert!(opened.opened);
+    let mut first =
+        mail("first@mail.example.com", LI, "Where is my parcel?", "Order NW-1042 has not arrived.");
+    first.sent_at = Some(Timestamp::from_second(START - 60).unwrap());
+    let joined = h.router.route(&first).await.unwrap();
+    assert!(!joined.opened, "the overtaken mail opened ticket {}", joined.ticket);
+    assert_eq!(joined.ticket, opened.ticket);
+    assert_eq!(h.store.all_tickets().len(), 1);
+    assert_eq!(customer_messages(&h, opened.ticket.0).await, 2);
+    assert_eq!(queued_jobs(&h).len(), 1, "one acknowledgement");
+    // The earlier mail's subject is the ticket's, and its id threads from now on.
+    assert_eq!(ticket(&h, opened.ticket.0).await.subject, "Where is my parcel?");
+    let third = mail_with("third@mail.example.com", LI, "Re: parcel", |e| {
+        e.in_reply_to = vec!["first@mail.example.com".into()];
+    });
+    assert_eq!(h.router.route(&third).await.unwrap().ticket, opened.ticket);
+}
+
+#[tokio::test]
+async fn a_stranger_sending_under_an_awaited_message_id_gets_a_ticket_of_their_own() {
+    let h = harness();
+    let reply = mail_with("second@mail.example.com", LI, "Re: Where is my parcel?", |e| {
+        e.in_reply_to = vec!["first@mail.example.com".into()];
+    });
+    let opened = h.router.route(&reply).await.unwrap();
+    let stranger = mail("first@mail.example.com", "anna@example.com", "Hello", "my own question");
+    let outcome = h.router.route(&stranger).await.unwrap();
+    assert!(outcome.opened);
+    assert_ne!(outcome.ticket, opened.ticket);
+    assert_eq!(customer_messages(&h, opened.ticket.0).await, 1, "nothing of Anna's on Li's ticket");
+}
+
+#[tokio::test]
+async fn two_customers_replying_to_the_same_unknown_mail_get_a_ticket_each() {
+    let h = harness();
+    // A newsletter the desk never saw, answered by two people.
+    for (i, from) in [LI, "anna@example.com"].into_iter().enumerate() {
+        let reply = mail_with(&format!("r{i}@mail.example.com"), from, "Re: Sale!", |e| {
+            e.in_reply_to = vec!["newsletter@shop.example".into()];
+        });
+        let outcome = h.router.route(&reply).await.expect("routed, not contended");
+        assert!(outcome.opened);
+    }
+    assert_eq!(h.store.all_tickets().len(), 2);
+}
+
+#[tokio::test]
 async fn references_alone_find_the_ticket() {
     let h = harness();
     first_ticket(&h).await;

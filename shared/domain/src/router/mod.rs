@@ -297,7 +297,21 @@ impl TicketRouter {
         };
         let claim_own = !check_own_key || self.own_key_free(inbound).await?;
         match found {
-            None => self.open_ticket(inbound, customer, None, claim_own, now).await,
+            None => {
+                // A reply that overtook the mail it answers: its ticket waits for that mail.
+                // Not after a lost commit, which may have been lost on that very key (someone
+                // else's reply to the same mail waits for it already).
+                let awaited = match &inbound.source {
+                    Source::Email(email) if !check_own_key => threading::awaited_parent(email),
+                    _ => None,
+                };
+                let mut plan = self.open_ticket(inbound, customer, None, claim_own, now).await?;
+                if let Some(key) = awaited {
+                    let ticket = plan.outcome.ticket;
+                    plan.commit.thread_claims.push(ThreadClaim { key, ticket, replaces: None });
+                }
+                Ok(plan)
+            }
             // Its thread's key moves to the follow-up, as for a closed ticket.
             Some(Merged::Diverted(found)) => {
                 let linked = found.ticket.erased_at.is_none();

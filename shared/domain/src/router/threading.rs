@@ -4,7 +4,9 @@
 //! 1. the Message-IDs it answers (In-Reply-To, then References, newest first) against the
 //!    ids of mail already on a ticket;
 //! 2. the token of the `support+<token>@domain` reply address it was sent to;
-//! 3. a `[#N]` in the subject, but only in authenticated mail from the ticket's requester
+//! 3. its own Message-ID, when a ticket opened by a reply to it is waiting for it (the reply
+//!    overtook it on the way), but only for mail from that ticket's requester or cc list;
+//! 4. a `[#N]` in the subject, but only in authenticated mail from the ticket's requester
 //!    or someone on its cc list: a stranger who writes `[#1042]` gets a ticket of their own,
 //!    not a look at #1042.
 //!
@@ -134,6 +136,12 @@ async fn find_email_ticket(
     if let Some(found) = find_email_by_keys(tickets, email).await? {
         return Ok(Some(found));
     }
+    if let Some(found) = by_key(tickets, ThreadKey::email_awaited(&email.message_id)).await? {
+        if Standing::of(&found.ticket, inbound, customer).belongs() {
+            return Ok(Some(found));
+        }
+        tracing::info!(ticket = found.ticket.number.0, "threading.awaited_mail_from_stranger");
+    }
     // The subject rule trusts the From address, which only authentication vouches for: an
     // unauthenticated mail never continues a ticket by its subject.
     if !inbound.authenticated() {
@@ -151,6 +159,13 @@ async fn find_email_ticket(
         tracing::info!(ticket = number.0, "threading.subject_token_from_stranger");
         Ok(None)
     }
+}
+
+/// The key under which a ticket opened by `email` waits for the mail it answers, should
+/// that mail arrive after it: its In-Reply-To (or newest reference). Only for a mail that
+/// continued no thread, so none of the ids it names is known yet.
+pub fn awaited_parent(email: &EmailSource) -> Option<ThreadKey> {
+    answered_ids(email).first().map(|id| ThreadKey::email_awaited(id))
 }
 
 /// In-Reply-To first, then References newest first, each id once.
