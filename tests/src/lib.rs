@@ -374,6 +374,8 @@ macro_rules! all_scenarios {
             after_erasure_a_job_for_that_customer_in_the_queue_is_dropped,
             an_erasure_request_returns_a_job_that_lists_every_store_clears_tags_and_runs_twice_harmlessly,
             every_agent_route_needs_a_token_and_the_right_role,
+            supervisors_keep_canned_responses_that_every_role_reads,
+            an_unchanged_ticket_list_answers_304_and_a_new_ticket_changes_its_etag,
             fifty_concurrent_assignments_of_one_ticket_one_wins,
             the_ticket_view_shows_sla_timers_that_agent_actions_move,
             ticket_lists_page_with_cursors_newest_first,
