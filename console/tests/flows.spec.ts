@@ -1,9 +1,27 @@
 // The agent's day on the local desk, in a real browser: chat and email tickets from arrival
-// to solved, a conflict that keeps the draft, roles, hostile mail.
-import { expect, test } from "@playwright/test";
+// to solved, a conflict that keeps the draft, roles, hostile mail, attachments.
+import { readFileSync } from "node:fs";
+import { type Page, expect, test } from "@playwright/test";
 import {
   LI, SUE, api, callbacks, chatTicket, emailTicket, outbox, postChat, postEmail, shot, signIn, ticket, unique, watch,
 } from "./desk";
+
+async function setStatus(page: Page, status: string): Promise<void> {
+  await page.getByLabel("Status", { exact: true }).selectOption(status);
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.locator(".ticket-head [data-status]")).toHaveAttribute("data-status", status);
+}
+
+/** Pending; the customer writes again and the open ticket screen shows it reopened; solved. */
+async function pendingReopenSolved(page: Page, customerWrites: () => Promise<void>, text: string, screenshot: string) {
+  await setStatus(page, "pending");
+  await customerWrites();
+  // Reopened on screen by the next poll, without a reload.
+  await expect(page.locator(".ticket-head [data-status]")).toHaveAttribute("data-status", "open", { timeout: 5000 });
+  await expect(page.locator(".msg.inbound").last()).toContainText(text);
+  await shot(page, screenshot);
+  await setStatus(page, "solved");
+}
 
 test("chat ticket: appears unassigned within 5 s, reply reaches the provider, pending, reopens, solved", async ({ page }) => {
   const { problems } = watch(page);
@@ -28,18 +46,7 @@ test("chat ticket: appears unassigned within 5 s, reply reaches the provider, pe
     .poll(async () => (await callbacks()).some((c) => c.callback.kind === "agent_reply" && c.callback.text.includes(id) && c.callback.conversation_id === `conv-${id}`))
     .toBe(true);
 
-  await page.getByLabel("Status", { exact: true }).selectOption("pending");
-  await page.getByRole("button", { name: "Save changes" }).click();
-  await expect(page.locator(".ticket-head [data-status]")).toHaveAttribute("data-status", "pending");
-  await postChat(`conv-${id}`, `visitor-${id}`, "It still has not arrived.");
-  // Reopened on screen by the next poll.
-  await expect(page.locator(".ticket-head [data-status]")).toHaveAttribute("data-status", "open", { timeout: 5000 });
-  await expect(page.locator(".msg.inbound").last()).toContainText("It still has not arrived.");
-  await shot(page, "ticket-chat");
-
-  await page.getByLabel("Status", { exact: true }).selectOption("solved");
-  await page.getByRole("button", { name: "Save changes" }).click();
-  await expect(page.locator(".ticket-head [data-status]")).toHaveAttribute("data-status", "solved");
+  await pendingReopenSolved(page, () => postChat(`conv-${id}`, `visitor-${id}`, "It still has not arrived."), "It still has not arrived.", "ticket-chat");
   expect((await ticket(number)).status).toBe("solved");
   expect(problems).toEqual([]);
 });
@@ -66,16 +73,12 @@ test("email ticket: the reply lands in the outbox in the thread; pending, reopen
   expect(reply!.text).toMatch(new RegExp(`In-Reply-To: <late-${id}@mail.example.com>`));
   const replyId = /Message-ID: <([^>]+)>/i.exec(reply!.text)![1];
 
-  await page.getByLabel("Status", { exact: true }).selectOption("pending");
-  await page.getByRole("button", { name: "Save changes" }).click();
-  await expect(page.locator(".ticket-head [data-status]")).toHaveAttribute("data-status", "pending");
-  await postEmail(`From: Ana Souza <ana.${id}@example.com>\r\nTo: support@desk.example\r\nSubject: Re: ${subject}\r\nMessage-ID: <late-2-${id}@mail.example.com>\r\nIn-Reply-To: <${replyId}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nTomorrow is too late.\r\n`);
-  await expect(page.locator(".ticket-head [data-status]")).toHaveAttribute("data-status", "open", { timeout: 5000 });
-  await expect(page.locator(".msg.inbound").last()).toContainText("Tomorrow is too late.");
-  await shot(page, "ticket-email");
-  await page.getByLabel("Status", { exact: true }).selectOption("solved");
-  await page.getByRole("button", { name: "Save changes" }).click();
-  await expect(page.locator(".ticket-head [data-status]")).toHaveAttribute("data-status", "solved");
+  await pendingReopenSolved(
+    page,
+    () => postEmail(`From: Ana Souza <ana.${id}@example.com>\r\nTo: support@desk.example\r\nSubject: Re: ${subject}\r\nMessage-ID: <late-2-${id}@mail.example.com>\r\nIn-Reply-To: <${replyId}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nTomorrow is too late.\r\n`),
+    "Tomorrow is too late.",
+    "ticket-email",
+  );
   expect(problems).toEqual([]);
 });
 
@@ -194,5 +197,41 @@ test("hostile HTML mail shows as plain text and runs no script", async ({ page }
     }
     await page.waitForTimeout(500);
   }
+  expect(problems).toEqual([]);
+});
+
+test("a mail's attachment downloads from the thread", async ({ page }) => {
+  const { problems } = watch(page);
+  const id = unique();
+  const boundary = `f-${id}`;
+  await postEmail([
+    `From: Bo <bo.${id}@example.com>`,
+    "To: support@desk.example",
+    `Subject: Receipt ${id}`,
+    `Message-ID: <receipt-${id}@mail.example.com>`,
+    "MIME-Version: 1.0",
+    `Content-Type: multipart/mixed; boundary="${boundary}"`,
+    "",
+    `--${boundary}`,
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    "My receipt is attached.",
+    `--${boundary}`,
+    "Content-Type: text/plain; charset=utf-8",
+    'Content-Disposition: attachment; filename="receipt.txt"',
+    "",
+    `Receipt ${id}: 42.00`,
+    `--${boundary}--`,
+    "",
+  ].join("\r\n"));
+  const { number } = await emailTicket(`bo.${id}@example.com`);
+  await signIn(page, LI);
+  await page.goto(`/console/#/ticket/${number}`);
+  const button = page.getByRole("button", { name: /Download receipt\.txt/ });
+  await expect(button).toBeVisible();
+  const [download] = await Promise.all([page.waitForEvent("download"), button.click()]);
+  expect(download.suggestedFilename()).toBe("receipt.txt");
+  const file = await download.path();
+  expect(readFileSync(file, "utf8")).toContain(`Receipt ${id}: 42.00`);
   expect(problems).toEqual([]);
 });

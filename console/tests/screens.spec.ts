@@ -97,3 +97,46 @@ test("benchmark: first screen size (gzip), time to interactive, polling requests
   await context.close();
   expect(firstScreen).toBeLessThan(150 * 1024);
 });
+
+/** The console's CSP on AWS: ConsoleSecurityHeaders in template.yaml, for us-east-1. */
+const AWS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+  "connect-src 'self' https://*.execute-api.us-east-1.amazonaws.com https://cognito-idp.us-east-1.amazonaws.com; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+test("on AWS the sign-in runs SRP against the user pool and shows its refusal", async ({ page }) => {
+  const { problems } = watch(page, [400]);
+  // The console as CloudFront serves it: config.json names a user pool; Cognito's endpoint
+  // is played by the test (no network), answering the SRP start as it does a wrong password.
+  await page.route("**/console/config.json", (route) =>
+    route.fulfill({ json: { auth: "cognito", api: "", user_pool_id: "us-east-1_TestPool1", client_id: "testclient123" } }),
+  );
+  // The page under CloudFront's content security policy (template.yaml), as on AWS.
+  await page.route(/\/console\/(#.*)?$/, async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers(), "content-security-policy": AWS_CSP };
+    return route.fulfill({ response, headers });
+  });
+  const calls: string[] = [];
+  await page.route("https://cognito-idp.us-east-1.amazonaws.com/**", (route) => {
+    calls.push(`${route.request().headers()["x-amz-target"]} ${route.request().postData() ?? ""}`);
+    return route.fulfill({
+      status: 400,
+      contentType: "application/x-amz-json-1.1",
+      body: JSON.stringify({ __type: "NotAuthorizedException", message: "Incorrect username or password." }),
+    });
+  });
+  await page.goto("/console/");
+  await page.getByLabel("User name").fill("li");
+  await page.getByLabel("Password").fill("not-the-password");
+  await accessible(page, "sign-in-cognito");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Sign-in failed: Incorrect username or password.");
+  // SRP: the password itself never left the page, only the SRP_A of the exchange.
+  expect(calls).toHaveLength(1);
+  expect(calls[0]).toContain("AWSCognitoIdentityProviderService.InitiateAuth");
+  expect(calls[0]).toContain('"AuthFlow":"USER_SRP_AUTH"');
+  expect(calls[0]).toContain("SRP_A");
+  expect(calls[0]).not.toContain("not-the-password");
+  expect(problems).toEqual([]);
+});

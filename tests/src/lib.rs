@@ -371,6 +371,7 @@ macro_rules! all_scenarios {
             agents_work_a_chat_ticket_from_routing_to_erasure,
             starting_the_agent_api_writes_nothing_to_the_store,
             erasing_a_customer_who_shares_an_attachment_with_another_leaves_the_others_file,
+            an_agent_downloads_a_ticket_attachment_through_a_short_lived_link,
             after_erasure_a_job_for_that_customer_in_the_queue_is_dropped,
             an_erasure_request_returns_a_job_that_lists_every_store_clears_tags_and_runs_twice_harmlessly,
             every_agent_route_needs_a_token_and_the_right_role,

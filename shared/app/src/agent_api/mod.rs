@@ -56,6 +56,7 @@ pub fn router(api: AgentApi) -> Router {
         .route("/v1/tickets/{number}/assignment", post(tickets::assign))
         .route("/v1/tickets/{number}/merge", post(tickets::merge))
         .route("/v1/tickets/{number}/callbacks", post(callbacks::request))
+        .route("/v1/tickets/{number}/messages/{message}/attachments/{index}", get(tickets::attachment))
         .route("/v1/customers", get(customers::find))
         .route("/v1/customers/{id}", get(customers::view))
         .route("/v1/customers/{id}/merge", post(customers::merge))
