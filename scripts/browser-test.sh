@@ -123,4 +123,4 @@ mkdir -p "$console_artifacts" "$work/outbox"
 (cd console && OMNIDESK_BASE="$base" OMNIDESK_OUTBOX="$work/outbox" OMNIDESK_DESK_BIN="$desk_bin" \
     OMNIDESK_CONFIG="$work/desk.toml" CONSOLE_ARTIFACTS="$console_artifacts" CHROMIUM="$chromium_bin" \
     npx --no-install playwright test) || { echo "browser-test: console tests failed; desk log:" >&2; tail -30 "$work/desk.log" >&2; exit 1; }
-echo "browser-test: console screenshots and benchmark in $console_artifacts: $(cd "$console_artifacts" && ls)"
+echo "browser-test: console screenshots and benchmark in $console_artifacts: $(cd "$console_artifacts" && ls | tr "\n" " ")"

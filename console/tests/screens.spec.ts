@@ -55,6 +55,11 @@ test("every main screen passes axe with no serious violation, in English and Chi
   await page.goto("/console/#/canned");
   await expect(page.getByRole("heading", { name: `Parcel on its way ${id}` })).toBeVisible();
   await accessible(page, "canned");
+  // A supervisor changes it (from the version read).
+  await page.getByRole("button", { name: `Edit Parcel on its way ${id}` }).click();
+  await page.getByLabel("Title").fill(`Parcel shipped ${id}`);
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByRole("heading", { name: `Parcel shipped ${id}` })).toBeVisible();
   expect(problems).toEqual([]);
 });
 

@@ -33,6 +33,9 @@ export function renderCanned(app: App, root: HTMLElement): void {
   const list = h("div", { "aria-live": "polite" }, t("loading"));
   const title = h("input", { type: "text", required: true, maxlength: 100, autocomplete: "off" });
   const text = h("textarea", { rows: 4, required: true });
+  // Set while a response is being edited: the form then changes it from the version read.
+  let editing: Canned | null = null;
+  const submit = h("button", { type: "submit" }, t("add"));
   const form = can(app, "supervisor")
     ? h(
         "form",
@@ -41,7 +44,14 @@ export function renderCanned(app: App, root: HTMLElement): void {
           onsubmit: async (e: Event) => {
             e.preventDefault();
             try {
-              await app.api.call("POST", "/v1/canned-responses", { title: title.value, text: text.value });
+              const body = { title: title.value, text: text.value };
+              if (editing) {
+                await app.api.call("PUT", `/v1/canned-responses/${encodeURIComponent(editing.id)}`, { ...body, version: editing.version });
+              } else {
+                await app.api.call("POST", "/v1/canned-responses", body);
+              }
+              editing = null;
+              submit.textContent = t("add");
               title.value = "";
               text.value = "";
               status(t("saved"));
@@ -54,7 +64,7 @@ export function renderCanned(app: App, root: HTMLElement): void {
         field(t("title"), title, "canned-title"),
         field(t("text"), text, "canned-text"),
         h("p", { class: "hint" }, t("placeholders")),
-        h("button", { type: "submit" }, t("add")),
+        submit,
       )
     : null;
   replace(root, h("section", { class: "canned-screen", "aria-labelledby": "canned-h" }, h("h1", { id: "canned-h" }, t("canned")), form, list));
@@ -73,6 +83,25 @@ export function renderCanned(app: App, root: HTMLElement): void {
             {},
             h("h2", {}, c.title),
             h("p", { class: "body" }, c.text),
+            can(app, "supervisor")
+              ? h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "supervisor-only",
+                    "aria-label": `${t("edit")} ${c.title}`,
+                    onclick: () => {
+                      editing = c;
+                      title.value = c.title;
+                      text.value = c.text;
+                      submit.textContent = t("save");
+                      title.focus();
+                    },
+                  },
+                  t("edit"),
+                )
+              : null,
+            " ",
             can(app, "supervisor")
               ? h(
                   "button",
