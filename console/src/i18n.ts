@@ -122,7 +122,10 @@ const en = {
   next_reply: "Next reply",
   resolution: "Resolution",
   callback: "Callback",
-  notBuilt: "",
+  analyst: "analyst",
+  agent: "agent",
+  supervisor: "supervisor",
+  admin: "admin",
 };
 
 export type Key = keyof typeof en;
@@ -246,6 +249,10 @@ const zh: Partial<Record<Key, string>> = {
   next_reply: "下次回复",
   resolution: "解决",
   callback: "回电",
+  analyst: "分析员",
+  agent: "坐席",
+  supervisor: "主管",
+  admin: "管理员",
 };
 
 const STORED = "omnidesk.lang";

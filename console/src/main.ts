@@ -5,7 +5,7 @@ import { Api, type Session } from "./api";
 import { type App, can, status, stopPolling } from "./app";
 import { resumeLocal } from "./auth/local";
 import { h, replace } from "./dom";
-import { type Lang, lang, setLang, t } from "./i18n";
+import { type Lang, lang, setLang, t, word } from "./i18n";
 import type { Agent, Principal } from "./types";
 import { renderSignIn } from "./views/signin";
 
@@ -134,7 +134,7 @@ function shell(app: App, signOut: () => Promise<void>): HTMLElement {
       can(app, "supervisor") ? h("a", { href: "#/team", class: "supervisor-only" }, t("teamView")) : null,
       h("a", { href: "#/canned" }, t("canned")),
     ),
-    h("div", { class: "who" }, presence, language, h("span", { class: "user" }, `${app.me.user} · ${app.me.role}`),
+    h("div", { class: "who" }, presence, language, h("span", { class: "user" }, `${app.me.user} · ${word(app.me.role)}`),
       h("button", { type: "button", onclick: () => void signOut() }, t("signOut"))),
     h("p", { id: "status", class: "status", role: "status", "aria-live": "polite" }),
   );

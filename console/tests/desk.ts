@@ -48,7 +48,7 @@ export async function api<T = unknown>(token: string, method: string, path: stri
   return { status: response.status, json: (text ? JSON.parse(text) : null) as T };
 }
 
-export interface Ticket { number: number; version: number; status: string; assignee: string | null; subject: string; tags: string[] }
+export interface Ticket { number: number; version: number; status: string; assignee: string | null; subject: string; tags: string[]; requester: string }
 
 /** The ticket a chat visitor's message opened (the router works behind a queue). */
 export async function chatTicket(visitor: string): Promise<Ticket> {

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { type Page, expect, test } from "@playwright/test";
 import {
-  LI, SUE, api, callbacks, chatTicket, emailTicket, outbox, postChat, postEmail, shot, signIn, ticket, unique, watch,
+  LI, SUE, type Ticket, api, callbacks, chatTicket, emailTicket, outbox, postChat, postEmail, shot, signIn, ticket, unique, watch,
 } from "./desk";
 
 async function setStatus(page: Page, status: string): Promise<void> {
@@ -233,5 +233,49 @@ test("a mail's attachment downloads from the thread", async ({ page }) => {
   expect(download.suggestedFilename()).toBe("receipt.txt");
   const file = await download.path();
   expect(readFileSync(file, "utf8")).toContain(`Receipt ${id}: 42.00`);
+  expect(problems).toEqual([]);
+});
+
+test("presence, merging tickets and (supervisor) merging customers from the ticket screen", async ({ page }) => {
+  const { problems } = watch(page);
+  const id = unique();
+  await postChat(`conv-a-${id}`, `visitor-${id}`, `First question ${id}`);
+  const first = await chatTicket(`visitor-${id}`);
+  await postChat(`conv-b-${id}`, `visitor-${id}`, `Second question ${id}`);
+  let second: Ticket | undefined;
+  await expect
+    .poll(async () => {
+      const customer = (await api<{ id: string }>(LI, "GET", `/v1/customers?chat_inbox=web&chat_visitor=visitor-${id}`)).json.id;
+      const list = await api<{ tickets: Ticket[] }>(LI, "GET", `/v1/tickets?customer=${customer}`);
+      second = list.json.tickets.find((t) => t.number !== first.number);
+      return second?.number;
+    })
+    .toBeTruthy();
+
+  await signIn(page, LI);
+  // Presence from the header (back to offline at once: online takes waiting tickets).
+  await page.getByLabel("Presence").selectOption("away");
+  await expect.poll(async () => (await api<{ presence: string }>(LI, "GET", "/v1/agents/me")).json.presence).toBe("away");
+  await page.getByLabel("Presence").selectOption("offline");
+  await expect.poll(async () => (await api<{ presence: string }>(LI, "GET", "/v1/agents/me")).json.presence).toBe("offline");
+
+  await page.goto(`/console/#/ticket/${first.number}`);
+  await page.getByLabel("Merge into ticket #").fill(String(second!.number));
+  await page.locator(".panel.merge").getByRole("button", { name: "Merge" }).click();
+  await expect(page.locator(".ticket-head")).toContainText(`→ #${second!.number}`);
+  expect((await api<{ ticket: { merged_into: number } }>(SUE, "GET", `/v1/tickets/${first.number}`)).json.ticket.merged_into).toBe(second!.number);
+  await page.getByRole("button", { name: "Sign out" }).click();
+
+  // Another visitor who is the same person: the supervisor merges the customers.
+  await postChat(`conv-c-${id}`, `other-${id}`, `Third question ${id}`);
+  const third = await chatTicket(`other-${id}`);
+  const target = (await api<{ id: string }>(SUE, "GET", `/v1/customers?chat_inbox=web&chat_visitor=visitor-${id}`)).json.id;
+  await signIn(page, SUE);
+  await page.goto(`/console/#/ticket/${third.number}`);
+  await page.getByLabel("Merge this customer into").fill(target);
+  await page.locator(".panel.customer").getByRole("button", { name: "Merge" }).click();
+  await expect(page.locator("#status")).toHaveText("Saved.");
+  const merged = await api<{ customer: { merged_from: string[] } }>(SUE, "GET", `/v1/customers/${target}`);
+  expect(merged.json.customer.merged_from).toContain(third.requester);
   expect(problems).toEqual([]);
 });
