@@ -85,6 +85,8 @@ async function route(app: App, signOut: () => Promise<void>): Promise<void> {
     renderList(app, main, view);
   }
   document.title = `${t("app")}`;
+  // A new screen: keyboard and screen-reader users start at its content.
+  main.focus({ preventScroll: true });
 }
 
 function shell(app: App, signOut: () => Promise<void>): HTMLElement {

@@ -279,3 +279,29 @@ test("presence, merging tickets and (supervisor) merging customers from the tick
   expect(merged.json.customer.merged_from).toContain(third.requester);
   expect(problems).toEqual([]);
 });
+
+test("keyboard only: open a ticket from the list, reply with r and Ctrl+Enter", async ({ page }) => {
+  const { problems } = watch(page);
+  const id = unique();
+  await postChat(`conv-${id}`, `visitor-${id}`, `Keyboard test ${id}`);
+  const { number } = await chatTicket(`visitor-${id}`);
+  await signIn(page, LI);
+  await page.goto("/console/#/list/unassigned");
+  await expect(page.getByRole("row").filter({ hasText: `Keyboard test ${id}` })).toBeVisible();
+  // Tab through the page (skip link, header, views, filters) to the ticket's link.
+  let focused = "";
+  for (let i = 0; i < 80 && focused !== `#${number}`; i++) {
+    await page.keyboard.press("Tab");
+    focused = await page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
+  }
+  expect(focused).toBe(`#${number}`);
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(`Keyboard test ${id}`);
+  await page.keyboard.press("r");
+  await expect(page.getByLabel("Reply to the customer")).toBeFocused();
+  await page.keyboard.type(`Typed without a mouse ${id}`);
+  await page.keyboard.press("Control+Enter");
+  await expect(page.locator("#status")).toHaveText("Sent.");
+  await expect(page.locator(".msg.outbound").filter({ hasText: `Typed without a mouse ${id}` })).toBeVisible();
+  expect(problems).toEqual([]);
+});

@@ -231,7 +231,29 @@ function renderComposer(ctx: TicketContext, number: number): HTMLElement {
   text.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) form.requestSubmit();
   });
+  // Shortcuts outside form fields: r to reply, n to write a note (the composer takes focus).
+  onShortcut((key) => {
+    const tab = tabs.find((b) => b.dataset.kind === (key === "r" ? "reply" : "note"));
+    tab?.click();
+    text.focus();
+  });
   return form;
+}
+
+let shortcut: ((e: KeyboardEvent) => void) | undefined;
+
+function onShortcut(act: (key: "r" | "n") => void): void {
+  if (shortcut) document.removeEventListener("keydown", shortcut);
+  shortcut = (e: KeyboardEvent) => {
+    const target = e.target as HTMLElement | null;
+    if (e.ctrlKey || e.metaKey || e.altKey || target?.closest("input, textarea, select, [contenteditable]")) return;
+    if (!document.querySelector(".composer")) return;
+    if (e.key === "r" || e.key === "n") {
+      e.preventDefault();
+      act(e.key);
+    }
+  };
+  document.addEventListener("keydown", shortcut);
 }
 
 /** A failed write: a conflict shows the newer state (what was typed stays); else the reason. */
