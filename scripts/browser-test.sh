@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# The survey page in a real browser: Debian's Chromium, headless, driven over the DevTools
-# protocol by scripts/browser/survey.mjs (Node's built-in WebSocket, no npm package). A
-# customer's path: a chat ticket is solved, the survey goes out, the link opens on a phone-
-# sized screen, a rating is tapped, a comment typed, the form sent; then the recorded answer
-# is checked through the desk and screenshots are kept under
-# $CARGO_TARGET_DIR/test-artifacts/survey/ (outside the clone).
+# The desk's web pages in a real browser: Debian's Chromium, headless, never a browser
+# download.
+#
+# 1. The survey page, driven over the DevTools protocol by scripts/browser/survey.mjs
+#    (Node's built-in WebSocket, no npm package). A customer's path: a chat ticket is
+#    solved, the survey goes out, the link opens on a phone-sized screen, a rating is
+#    tapped, a comment typed, the form sent; then the recorded answer is checked through the
+#    desk and screenshots are kept under $CARGO_TARGET_DIR/test-artifacts/survey/.
+# 2. The agent console (console/), built by scripts/console-build.sh (npm ci from the
+#    committed lockfile) and served by the same desk at /console/, driven by Playwright
+#    (console/tests/): chat and email tickets end to end, a conflict keeping the draft,
+#    roles, hostile mail, axe-core on every main screen; screenshots and the benchmark
+#    figures under $CARGO_TARGET_DIR/test-artifacts/console/.
 #
 # Installs Chromium with scripts/system-deps.sh if it is missing. Starts omnidesk-local (in
 # memory, on a free port) and Chromium by PID and stops both by PID, also on failure; the
-# whole run is bounded by BROWSER_TEST_TIMEOUT seconds (default 180).
+# whole run is bounded by BROWSER_TEST_TIMEOUT seconds (default 600).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/omnidesk/target}"
-limit="${BROWSER_TEST_TIMEOUT:-180}"
+limit="${BROWSER_TEST_TIMEOUT:-600}"
 
 if [[ "${1:-}" != "--bounded" ]]; then
     exec timeout --kill-after=10 "$limit" "$0" --bounded
@@ -28,6 +35,7 @@ node --experimental-websocket -e 'if (typeof WebSocket !== "function") process.e
 
 # The same targets and features as the test run, so this build is warm after it.
 cargo build --workspace --all-targets --locked --quiet
+scripts/console-build.sh
 desk_bin="$CARGO_TARGET_DIR/debug/omnidesk-local"
 artifacts="$CARGO_TARGET_DIR/test-artifacts/survey"
 work="$(mktemp -d)"
@@ -46,7 +54,7 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 base="http://127.0.0.1:$port"
 sed "s/127.0.0.1:3000/127.0.0.1:$port/g" infra/local/omnidesk.example.toml > "$work/desk.toml"
 "$desk_bin" --config "$work/desk.toml" --port "$port" \
-    --mail-in "$work/mail-in" --outbox "$work/outbox" > "$work/desk.log" 2>&1 &
+    --mail-in "$work/mail-in" --outbox "$work/outbox" --console-dir console/dist > "$work/desk.log" 2>&1 &
 desk_pid=$!
 for _ in $(seq 100); do curl -sf "$base/local/dead-letters" >/dev/null && break; sleep 0.1; done
 
@@ -106,4 +114,13 @@ if [[ "$rating" != 4 || "$comment" != "Fast and friendly, 谢谢!" || "$answers"
 fi
 echo "browser-test: answer recorded (rating 4, comment kept, one survey_answered event)"
 echo "browser-test: screenshots in $artifacts: $(cd "$artifacts" && ls)"
-echo "1 passed, 0 failed"
+echo "survey: 1 passed, 0 failed"
+
+# The agent console, on the same desk.
+console_artifacts="$CARGO_TARGET_DIR/test-artifacts/console"
+rm -rf "$console_artifacts"
+mkdir -p "$console_artifacts" "$work/outbox"
+(cd console && OMNIDESK_BASE="$base" OMNIDESK_OUTBOX="$work/outbox" OMNIDESK_DESK_BIN="$desk_bin" \
+    OMNIDESK_CONFIG="$work/desk.toml" CONSOLE_ARTIFACTS="$console_artifacts" CHROMIUM="$chromium_bin" \
+    npx --no-install playwright test) || { echo "browser-test: console tests failed; desk log:" >&2; tail -30 "$work/desk.log" >&2; exit 1; }
+echo "browser-test: console screenshots and benchmark in $console_artifacts: $(cd "$console_artifacts" && ls | tr "\n" " ")"

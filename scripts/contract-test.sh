@@ -179,7 +179,7 @@ def call(operation_id, expect, path=None, query=None, body=None, headers=None):
     if response.status_code != expect:
         sys.exit(f"contract-test: {operation_id}: expected {expect}, got {response.status_code} {response.text}")
     print(f"contract-test: {operation_id} {path or ''}{query or ''} -> {response.status_code}")
-    return response.json()
+    return response.json() if response.content else None
 
 def version(number):
     return call("viewTicket", 200, {"number": number})["ticket"]["version"]
@@ -213,6 +213,12 @@ call("viewTicket", 200, {"number": 2})
 call("mergeTicket", 409, {"number": 4}, body={"into": 2})
 call("mergeTicket", 200, {"number": 4}, body={"into": 2, "across_customers": True})
 call("setPresence", 200, body={"presence": "online"})
+canned = call("createCannedResponse", 201, body={"title": "Parcel on its way", "text": "Hello {customer_name}, {ticket} ships today."})
+call("listCannedResponses", 200)
+edit = {"title": "Parcel shipped", "text": "It left today.", "version": canned["version"]}
+changed = call("updateCannedResponse", 200, {"id": canned["id"]}, body=edit)
+call("updateCannedResponse", 409, {"id": canned["id"]}, body=edit)
+call("deleteCannedResponse", 204, {"id": canned["id"]}, query={"version": changed["version"]})
 call("listTickets", 200, query={"view": "mine"})
 call("mergeCustomer", 200, {"id": fourth}, body={"into": first})
 call("exportCustomer", 200, {"id": first})

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the few Debian tools the tests use beyond Rust and the Python venv, once:
 # curl and jq (the README walk-throughs, which a test replays, use both), and with
-# OMNIDESK_BROWSER=1 Debian's chromium, Node.js and a CJK font (the browser test, scripts/browser-test.sh; never a
+# OMNIDESK_BROWSER=1 Debian's chromium, Node.js with npm and a CJK font (the browser test, scripts/browser-test.sh; never a
 # browser download of a test tool's own). Idempotent: a tool already there is left alone.
 # Sourced or run by scripts/test.sh.
 set -euo pipefail
@@ -15,6 +15,8 @@ if [[ "${OMNIDESK_BROWSER:-}" == 1 ]]; then
     # The DevTools driver runs on Node's built-in WebSocket; the pages show Chinese text,
     # which renders as empty boxes in the screenshots without a CJK font.
     command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    # The console's build and its Playwright tests come from npm (console/package-lock.json).
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
     [[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]] || missing+=(fonts-wqy-zenhei)
 fi
 if ((${#missing[@]})); then

@@ -6,7 +6,8 @@
 #      scenarios over the local desk on 127.0.0.1 twice: in memory, and on the real AWS SDK
 #      against moto_server, which this script starts on a free port and stops by PID;
 #   3. the agent API contract: schemathesis with openapi.yaml against the local desk; the
-#      survey page in headless Chromium (Debian's package, installed by system-deps.sh);
+#      survey page and the agent console (built from console/ with npm ci, driven by
+#      Playwright) in headless Chromium (Debian's package, installed by system-deps.sh);
 #   4. no DynamoDB Scan on any request path;
 #   5. the SAM template: cfn-lint, sam validate --lint and omnidesk's own template rules.
 # Python tools are installed by scripts/python-env.sh into a venv outside the clone, and the
@@ -44,7 +45,7 @@ trap - EXIT
 step "agent API contract (schemathesis)"
 scripts/contract-test.sh
 
-step "survey page in headless Chromium"
+step "survey page and agent console in headless Chromium"
 scripts/browser-test.sh
 
 step "no Scan on request paths"

@@ -359,6 +359,15 @@ pub async fn every_agent_route_needs_a_token_and_the_right_role(backend: &Backen
         (Method::GET, "/v1/agents".into(), None, 0),
         (Method::GET, "/v1/agents/me".into(), None, 0),
         (Method::PUT, "/v1/agents/me/presence".into(), Some(json!({ "presence": "away" })), 1),
+        (Method::GET, "/v1/canned-responses".into(), None, 0),
+        (Method::POST, "/v1/canned-responses".into(), Some(json!({ "title": "t", "text": "x" })), 2),
+        (
+            Method::PUT,
+            "/v1/canned-responses/can_none".into(),
+            Some(json!({ "title": "t", "text": "x", "version": 1 })),
+            2,
+        ),
+        (Method::DELETE, "/v1/canned-responses/can_none?version=1".into(), None, 2),
     ];
     let roles = [ANALYST, AGENT, SUPERVISOR, ADMIN];
     for (method, path, body, lowest) in &routes {
@@ -534,4 +543,77 @@ pub async fn ticket_lists_page_with_cursors_newest_first(backend: &Backend) {
     let (status, body) =
         t.api(Method::GET, "/v1/tickets?team=frontline&cursor=zz", Some(ANALYST), None).await;
     assert_eq!(status, 400, "{body}");
+}
+
+/// Canned responses: supervisors add, change and delete them, each from the version they
+/// read (a stale one is 409 and changes nothing); every role reads them; an agent's write is
+/// 403.
+pub async fn supervisors_keep_canned_responses_that_every_role_reads(backend: &Backend) {
+    let t = TestDesk::start_staffed(backend).await;
+    let draft =
+        json!({ "title": "Parcel on its way", "text": "Hello {customer_name}, {ticket} ships today." });
+    let (status, _) = t.api(Method::POST, "/v1/canned-responses", Some(AGENT), Some(draft.clone())).await;
+    assert_eq!(status, 403);
+    let (status, made) = t.api(Method::POST, "/v1/canned-responses", Some(SUPERVISOR), Some(draft)).await;
+    assert_eq!(status, 201, "{made}");
+    let id = made["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("can_"), "{id}");
+    assert_eq!((made["version"].as_u64(), made["updated_by"].as_str()), (Some(1), Some("sue")));
+    for token in [ANALYST, AGENT] {
+        let list = t.get("/v1/canned-responses", token).await;
+        assert_eq!(list["responses"][0]["text"], "Hello {customer_name}, {ticket} ships today.", "{list}");
+    }
+    let path = format!("/v1/canned-responses/{id}");
+    let change =
+        |version: u64| json!({ "title": "Parcel shipped", "text": "It left today.", "version": version });
+    let (status, changed) = t.api(Method::PUT, &path, Some(ADMIN), Some(change(1))).await;
+    assert_eq!((status, changed["version"].as_u64()), (200, Some(2)), "{changed}");
+    let (status, stale) = t.api(Method::PUT, &path, Some(SUPERVISOR), Some(change(1))).await;
+    assert_eq!(status, 409, "{stale}");
+    let (status, _) = t.api(Method::DELETE, &format!("{path}?version=1"), Some(SUPERVISOR), None).await;
+    assert_eq!(status, 409);
+    assert_eq!(t.get("/v1/canned-responses", AGENT).await["responses"][0]["title"], "Parcel shipped");
+    let (status, _) = t.api(Method::DELETE, &format!("{path}?version=2"), Some(AGENT), None).await;
+    assert_eq!(status, 403);
+    let (status, _) = t.api(Method::DELETE, &format!("{path}?version=2"), Some(SUPERVISOR), None).await;
+    assert_eq!(status, 204);
+    assert_eq!(t.get("/v1/canned-responses", AGENT).await["responses"], json!([]));
+    let (status, blank) = t
+        .api(
+            Method::POST,
+            "/v1/canned-responses",
+            Some(SUPERVISOR),
+            Some(json!({ "title": " ", "text": "x" })),
+        )
+        .await;
+    assert_eq!(status, 400, "{blank}");
+}
+
+/// Polling with conditional requests: an unchanged list answers 304 with no body to the ETag
+/// it last sent; a new ticket changes the answer and its ETag.
+pub async fn an_unchanged_ticket_list_answers_304_and_a_new_ticket_changes_its_etag(backend: &Backend) {
+    let t = TestDesk::start_staffed(backend).await;
+    assert_eq!(t.send_chat_from("m1", "conv-1", json!({ "id": "v1" }), "hello").await, 202);
+    t.wait_ticket(1, "opened", |v| v["ticket"]["number"] == 1).await;
+    let list = t.url("/v1/tickets?team=frontline");
+    let read = |tag: Option<String>| {
+        let mut request = t.http.get(&list).bearer_auth(AGENT);
+        if let Some(tag) = tag {
+            request = request.header("if-none-match", tag);
+        }
+        request.send()
+    };
+    let first = read(None).await.expect("desk answers");
+    assert_eq!(first.status().as_u16(), 200);
+    let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again = read(Some(tag.clone())).await.expect("desk answers");
+    assert_eq!(again.status().as_u16(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+    assert_eq!(t.send_chat_from("m2", "conv-2", json!({ "id": "v2" }), "another").await, 202);
+    t.wait_ticket(2, "opened", |v| v["ticket"]["number"] == 2).await;
+    let changed = read(Some(tag.clone())).await.expect("desk answers");
+    assert_eq!(changed.status().as_u16(), 200);
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), tag);
+    let body: Value = changed.json().await.unwrap();
+    assert_eq!(body["tickets"].as_array().map(Vec::len), Some(2), "{body}");
 }

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::agent_scenarios::{ADMIN, STAFF, SUPERVISOR};
+use crate::agent_scenarios::{ADMIN, ANALYST, STAFF, SUPERVISOR};
 use crate::{Backend, TestDesk, eventually};
 
 const DESK: &str = "support@desk.example";
@@ -234,4 +234,27 @@ pub async fn an_erasure_request_returns_a_job_that_lists_every_store_clears_tags
     let (status, body) =
         t.api(Method::GET, &format!("/v1/customers/{ana}/erasures/era_unknown"), Some(ADMIN), None).await;
     assert_eq!(status, 404, "{body}");
+}
+
+/// The console's download button: a short-lived link to a file of a message on the ticket;
+/// another index or message is 404.
+pub async fn an_agent_downloads_a_ticket_attachment_through_a_short_lived_link(backend: &Backend) {
+    let t = TestDesk::start_configured(backend, &format!("{STAFF}\n[email]\naddress = \"{DESK}\"\n")).await;
+    t.post_mail(mail_with_attachment(ANA, "m-ana-dl@mail.example", "Ana sends a file")).await;
+    t.wait_for_ticket(1).await;
+    let view = t.get("/v1/tickets/1", ANALYST).await;
+    let messages = view["messages"].as_array().expect("messages");
+    let with_file = messages.iter().find(|m| m["attachments"][0].is_object()).expect("a message with a file");
+    let id = with_file["id"].as_str().unwrap();
+    let link = t.get(&format!("/v1/tickets/1/messages/{id}/attachments/0"), ANALYST).await;
+    assert_eq!(link["name"], with_file["attachments"][0]["name"], "{link}");
+    let (status, body) = t.open_link(link["url"].as_str().unwrap()).await;
+    assert_eq!((status, body.as_str()), (200, SHARED_FILE));
+    for path in [
+        format!("/v1/tickets/1/messages/{id}/attachments/1"),
+        "/v1/tickets/1/messages/msg_none/attachments/0".into(),
+    ] {
+        let (status, _) = t.api(Method::GET, &path, Some(ANALYST), None).await;
+        assert_eq!(status, 404, "{path}");
+    }
 }

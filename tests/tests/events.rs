@@ -80,10 +80,15 @@ async fn agent_api_get_tickets() {
     request.extensions_mut().insert(claims);
     let clock = clock();
     let store = Arc::new(MemoryStore::new());
-    let ports = omnidesk_domain::memory::desk_ports(store, clock);
+    let ports = omnidesk_domain::memory::desk_ports(store, clock.clone());
     let api = AgentApi {
         desk: Arc::new(agent_api::desk(&example_config(), ports)),
         auth: Arc::new(ClaimsAuthenticator),
+        canned: Arc::new(omnidesk_domain::canned::CannedResponses::new(
+            Arc::new(omnidesk_domain::canned::MemoryCannedStore::default()),
+            clock,
+            Arc::new(omnidesk_domain::memory::SequentialIds::default()),
+        )),
     };
     let response = agent_api::router(api).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);

@@ -12,6 +12,7 @@ use omnidesk_app::agent_api::{self, AgentApi, ClaimsAuthenticator, VerifiedClaim
 use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::AwsEnvironment;
+use omnidesk_domain::canned::CannedResponses;
 use omnidesk_domain::desk::DeskPorts;
 use omnidesk_domain::memory::MemoryBlobStore;
 use omnidesk_domain::system::{RandomIds, SystemClock};
@@ -25,6 +26,7 @@ async fn main() -> Result<(), Error> {
     let config =
         DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
     let store = Arc::new(aws.store()?);
+    let canned = Arc::new(CannedResponses::new(store.clone(), Arc::new(SystemClock), Arc::new(RandomIds)));
     let ports = DeskPorts {
         tickets: store.clone(),
         customers: store.clone(),
@@ -42,7 +44,7 @@ async fn main() -> Result<(), Error> {
     };
     // Erasure runs as a job: queued here, run by ticket-router off the request path.
     let desk = agent_api::desk(&config, ports).with_erasure_queue(Arc::new(aws.inbound_queue()?));
-    let api = AgentApi { desk: Arc::new(desk), auth: Arc::new(ClaimsAuthenticator) };
+    let api = AgentApi { desk: Arc::new(desk), auth: Arc::new(ClaimsAuthenticator), canned };
     let app = agent_api::lambda_router(api).layer(axum::middleware::map_request(attach_claims));
     lambda_http::run(app).await
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use omnidesk_app::config::DeskConfig;
 use omnidesk_aws::Clients;
+use omnidesk_domain::canned::{CannedStore, MemoryCannedStore};
 use omnidesk_domain::faults::{FaultPlan, Faulty};
 use omnidesk_domain::memory::{
     MemoryBlobStore, MemoryCallNotes, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings,
@@ -39,6 +40,8 @@ pub struct DeskPorts {
     /// The phone channel's caller lookup and per-contact notes.
     pub callers: Arc<dyn CallerDirectory>,
     pub call_notes: Arc<dyn CallNotes>,
+    /// The canned responses supervisors keep.
+    pub canned: Arc<dyn CannedStore>,
     /// Only in memory: the store that can list every ticket for `/local/tickets`.
     pub memory: Option<Arc<MemoryStore>>,
     /// Blobs in memory: their signed links are served at `/local/blobs/{key}`. (On S3 the
@@ -72,6 +75,7 @@ impl DeskPorts {
             watermarks: store.clone(),
             callers: store.clone(),
             call_notes: Arc::new(MemoryCallNotes::default()),
+            canned: Arc::new(MemoryCannedStore::default()),
             inbound_dead_letter: dead_letter(&inbound),
             outbound_dead_letter: dead_letter(&outbound),
             inbound,
@@ -109,6 +113,7 @@ impl DeskPorts {
             limiter: store.clone(),
             callers: store.clone(),
             call_notes: store.clone(),
+            canned: store.clone(),
             watermarks: store,
             inbound: queue(&provisioned.inbound_queue_url),
             outbound: queue(&provisioned.outbound_queue_url),

@@ -9,6 +9,7 @@ mod blob_links;
 mod callbacks;
 pub mod config_push;
 mod connect_routes;
+pub mod console;
 mod debug_routes;
 pub mod mail_in;
 pub mod outbox;
@@ -33,6 +34,7 @@ use omnidesk_app::phone_events::PhoneEvents;
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_app::webhook::WebhookNotifier;
+use omnidesk_domain::canned::CannedResponses;
 use omnidesk_domain::desk::{AgentDesk, DeskPorts as AgentDeskPorts};
 use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::memory::MemoryContactCenter;
@@ -49,6 +51,9 @@ pub use backend::DeskPorts;
 pub use callbacks::{CallbackLog, ReceivedCallback};
 pub use mail_in::MailDrop;
 pub use outbox::OutboxMailer;
+
+/// Where `scripts/console-build.sh` puts the built console, from the repository root.
+pub const DEFAULT_CONSOLE_DIR: &str = "console/dist";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
@@ -99,6 +104,8 @@ pub struct LocalDesk {
     sweeper: Option<SweeperHandler>,
     /// The survey pages and sender, when the config has `[survey]`.
     pub surveys: Option<surveys::Surveys>,
+    /// The built agent console served at `/console/` (default `console/dist`).
+    pub console_dir: PathBuf,
 }
 
 impl LocalDesk {
@@ -235,7 +242,14 @@ impl LocalDesk {
             dispatcher,
             sweeper,
             surveys,
+            console_dir: PathBuf::from(DEFAULT_CONSOLE_DIR),
         }
+    }
+
+    /// Serves the agent console from `dir` instead of `console/dist`.
+    pub fn with_console_dir(mut self, dir: PathBuf) -> Self {
+        self.console_dir = dir;
+        self
     }
 
     /// Every HTTP route: the functions' routers plus the local-only `/local/...` helpers.
@@ -254,10 +268,16 @@ impl LocalDesk {
             .merge(mail_in::router(self.clone()))
             .merge(surveys::router(self.clone()))
             .merge(connect_routes::router(self.clone()))
+            .merge(console::router(self.console_dir.clone()))
             .merge(chat_webhook::router(webhook))
             .merge(agent_api::router(AgentApi {
                 desk: self.agent_desk.clone(),
                 auth: Arc::new(self.config.auth.bearer_tokens()),
+                canned: Arc::new(CannedResponses::new(
+                    self.ports.canned.clone(),
+                    self.clock.clone(),
+                    Arc::new(RandomIds),
+                )),
             }))
     }
 

@@ -53,6 +53,9 @@ struct ServeArgs {
     /// With [email]: every mail the desk sends is written here as an `.eml` file.
     #[arg(long, value_name = "DIR", default_value = "local-mail/outbox")]
     outbox: PathBuf,
+    /// The built agent console, served at /console/ (scripts/console-build.sh builds it).
+    #[arg(long, value_name = "DIR", default_value = omnidesk_local::DEFAULT_CONSOLE_DIR)]
+    console_dir: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -175,9 +178,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             let folders = MailFolders { outbox: cli.serve.outbox, mail_in: Some(cli.serve.mail_in) };
             let desk = LocalDesk::with_mail_folders(config, Arc::new(SystemClock), ports, folders)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+                .with_console_dir(cli.serve.console_dir.clone());
             let desk = Arc::new(desk);
             let address = SocketAddr::from((Ipv4Addr::LOCALHOST, cli.serve.port));
+            if omnidesk_local::console::is_built(&cli.serve.console_dir) {
+                let url = format!("http://{address}/console/");
+                tracing::info!(%url, "local.console");
+            } else {
+                let hint = omnidesk_local::console::NOT_BUILT;
+                tracing::warn!(dir = %cli.serve.console_dir.display(), hint, "local.console_not_built");
+                eprintln!("omnidesk-local: {hint}");
+            }
             let listener =
                 tokio::net::TcpListener::bind(address).await.map_err(|e| format!("{address}: {e}"))?;
             tracing::info!(%address, "local.listening");

@@ -254,6 +254,15 @@ async fn request_counts_refuse_over_the_limit_per_fixed_window_like_the_memory_t
     assert!(limiter.count_request("chat-inbox:web", 3, minute, at(60)).await.unwrap(), "a new window");
 }
 
+#[tokio::test]
+async fn canned_store_contract_holds_on_dynamodb() {
+    let Some(endpoint) = endpoint() else { return };
+    let clients = Clients::new(&sdk(&endpoint).await);
+    let table = unique("table");
+    create_table(&clients, &table).await;
+    omnidesk_domain::canned::check_store_contract(&clients.store(&table), "moto").await;
+}
+
 async fn create_table(clients: &Clients, table: &str) {
     let attribute = |name: &str| {
         AttributeDefinition::builder()

@@ -3,6 +3,7 @@
 //! dispatcher) that the Lambda functions and the local desk run unchanged.
 
 pub mod assignment;
+pub mod canned;
 pub mod cursor;
 pub mod desk;
 pub mod dispatch;

@@ -104,7 +104,57 @@ impl TicketFilter {
             && self.category.as_ref().is_none_or(|c| ticket.category.as_ref() == Some(c))
             && self.tag.as_ref().is_none_or(|t| ticket.tags.contains(t))
             && self.breached.is_none_or(|b| ticket.sla.breached() == b)
-            && self.due_before.is_none_or(|by| ticket.due_at.is_some_and(|due| due <= by))
+            && self.due_before.is_none_or(|by| next_sla_instant(ticket).is_some_and(|due| due <= by))
+    }
+}
+
+/// The next warning or deadline of a running SLA timer. Not `ticket.due_at`: that also
+/// holds a solved ticket's survey and alert retries, which are not at risk of breaching.
+fn next_sla_instant(ticket: &Ticket) -> Option<Timestamp> {
+    ticket.sla.timers.iter().filter_map(|timer| timer.next_instant()).min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Channel, CustomerId, TicketNumber};
+    use crate::sla::{Timer, TimerKind, TimerState};
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(second).unwrap()
+    }
+
+    #[test]
+    fn breaching_soon_counts_running_sla_timers_not_a_solved_tickets_due_survey() {
+        let filter = TicketFilter { due_before: Some(at(1_790_003_600)), ..TicketFilter::default() };
+        let (mut ticket, _) = Ticket::open(
+            TicketNumber(1),
+            Channel::Chat,
+            "hi".into(),
+            CustomerId::new("cus_1"),
+            None,
+            at(1_790_000_000),
+        );
+        // Solved: no timer runs, but its survey is due within the hour.
+        ticket.due_at = Some(at(1_790_001_000));
+        assert!(!filter.matches(&ticket));
+        ticket.sla.timers.push(Timer {
+            kind: TimerKind::FirstReply,
+            cycle: 0,
+            target_minutes: 30,
+            started_at: at(1_790_000_000),
+            paused_seconds: 0,
+            paused_at: None,
+            due_at: at(1_790_001_800),
+            warn_at: None,
+            state: TimerState::Running,
+            warned: false,
+            breached_at: None,
+            met_at: None,
+        });
+        assert!(filter.matches(&ticket));
+        ticket.sla.timers[0].due_at = at(1_790_007_200);
+        assert!(!filter.matches(&ticket), "due after the horizon");
     }
 }
 

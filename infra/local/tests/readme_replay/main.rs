@@ -26,8 +26,9 @@ use desk::{Desk, README_ADDRESS};
 const README: &str = include_str!("../../../../README.md");
 
 /// Blocks not replayed, by section, and why.
-const NOT_REPLAYED: [(&str, &str); 2] = [
+const NOT_REPLAYED: [(&str, &str); 3] = [
     ("Quick start", "starts a desk and runs the test suite; the replay starts its own desk"),
+    ("The agent console", "builds with npm and starts a desk; scripts/browser-test.sh runs the console"),
     ("Deploying", "needs an AWS account"),
 ];
 

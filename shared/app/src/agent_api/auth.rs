@@ -53,7 +53,7 @@ impl Role {
         match action {
             Action::Read => true,
             Action::Work => self >= Role::Agent,
-            Action::MergeCustomers | Action::Export => self >= Role::Supervisor,
+            Action::MergeCustomers | Action::Export | Action::ManageCanned => self >= Role::Supervisor,
             Action::Erase => self == Role::Admin,
         }
     }
@@ -67,6 +67,8 @@ pub enum Action {
     Work,
     MergeCustomers,
     Export,
+    /// Add, change and delete canned responses.
+    ManageCanned,
     Erase,
 }
 
@@ -198,13 +200,13 @@ mod tests {
     fn roles_allow_what_the_issue_says() {
         use Action::*;
         let table = [
-            (Role::Analyst, [true, false, false, false, false]),
-            (Role::Agent, [true, true, false, false, false]),
-            (Role::Supervisor, [true, true, true, true, false]),
-            (Role::Admin, [true, true, true, true, true]),
+            (Role::Analyst, [true, false, false, false, false, false]),
+            (Role::Agent, [true, true, false, false, false, false]),
+            (Role::Supervisor, [true, true, true, true, true, false]),
+            (Role::Admin, [true, true, true, true, true, true]),
         ];
         for (role, allowed) in table {
-            let got = [Read, Work, MergeCustomers, Export, Erase].map(|a| role.may(a));
+            let got = [Read, Work, MergeCustomers, Export, ManageCanned, Erase].map(|a| role.may(a));
             assert_eq!(got, allowed, "{role:?}");
         }
     }

@@ -70,6 +70,20 @@ impl<S: Send + Sync> FromRequestParts<S> for PathIds {
     }
 }
 
+/// A route's three path parameters (ticket, message, attachment), failing like [`PathId`].
+pub struct PathTriple(pub String, pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathTriple {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<(String, String, String)>::from_request_parts(parts, state).await {
+            Ok(Path((a, b, c))) => Ok(PathTriple(a, b, c)),
+            Err(_) => Err(ApiError::not_found("no such attachment")),
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = ApiError;
 

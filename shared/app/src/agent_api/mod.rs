@@ -6,6 +6,8 @@
 mod agents;
 pub mod auth;
 mod callbacks;
+mod canned;
+mod conditional;
 mod customers;
 mod extract;
 mod tickets;
@@ -16,6 +18,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::routing::{get, post, put};
+use omnidesk_domain::canned::CannedResponses;
 use omnidesk_domain::desk::{AgentDesk, DeskError, DeskPorts, Staff};
 use omnidesk_domain::lifecycle::LifecycleError;
 use omnidesk_domain::ports::StoreError;
@@ -32,6 +35,8 @@ pub const MAX_AGENT_BODY_BYTES: usize = 256 * 1024;
 pub struct AgentApi {
     pub desk: Arc<AgentDesk>,
     pub auth: Arc<dyn Authenticator>,
+    /// The canned responses supervisors keep for replies.
+    pub canned: Arc<CannedResponses>,
 }
 
 /// The router as the `agent-api` Lambda serves it alone: an unknown path answers 404 in the
@@ -51,6 +56,7 @@ pub fn router(api: AgentApi) -> Router {
         .route("/v1/tickets/{number}/assignment", post(tickets::assign))
         .route("/v1/tickets/{number}/merge", post(tickets::merge))
         .route("/v1/tickets/{number}/callbacks", post(callbacks::request))
+        .route("/v1/tickets/{number}/messages/{message}/attachments/{index}", get(tickets::attachment))
         .route("/v1/customers", get(customers::find))
         .route("/v1/customers/{id}", get(customers::view))
         .route("/v1/customers/{id}/merge", post(customers::merge))
@@ -60,7 +66,10 @@ pub fn router(api: AgentApi) -> Router {
         .route("/v1/agents", get(agents::list))
         .route("/v1/agents/me", get(agents::own))
         .route("/v1/agents/me/presence", put(agents::presence))
+        .route("/v1/canned-responses", get(canned::list).post(canned::create))
+        .route("/v1/canned-responses/{id}", put(canned::update).delete(canned::delete))
         .layer(DefaultBodyLimit::max(MAX_AGENT_BODY_BYTES))
+        .layer(axum::middleware::from_fn(conditional::etag))
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(api)
 }
@@ -150,11 +159,16 @@ mod tests {
     fn analyst_api() -> AgentApi {
         let clock = Arc::new(ManualClock::new(Timestamp::from_second(1_795_424_400).unwrap()));
         let store = Arc::new(MemoryStore::new());
-        let ports = omnidesk_domain::memory::desk_ports(store, clock);
+        let ports = omnidesk_domain::memory::desk_ports(store, clock.clone());
         let who = Principal { user: "ana".into(), role: Role::Analyst };
         AgentApi {
             desk: Arc::new(AgentDesk::new(ports, None, EmailRules::default())),
             auth: Arc::new(BearerTokens::new([(TOKEN.to_owned(), who)])),
+            canned: Arc::new(CannedResponses::new(
+                Arc::new(omnidesk_domain::canned::MemoryCannedStore::default()),
+                clock,
+                Arc::new(omnidesk_domain::memory::SequentialIds::default()),
+            )),
         }
     }
 
@@ -210,5 +224,32 @@ mod tests {
         let (status, body) = call("POST", "/v1/tickets/1/notes").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(body["error"]["message"], "the analyst role may not do this");
+    }
+
+    async fn get_with(uri: &str, if_none_match: Option<&str>) -> axum::response::Response {
+        let mut request = Request::get(uri).header("authorization", format!("Bearer {TOKEN}"));
+        if let Some(tag) = if_none_match {
+            request = request.header("if-none-match", tag);
+        }
+        api().oneshot(request.body(Body::empty()).unwrap()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn list_routes_answer_304_to_the_etag_of_an_unchanged_answer() {
+        let first = get_with("/v1/tickets?status=open", None).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        let tag = first.headers().get("etag").expect("an ETag").to_str().unwrap().to_owned();
+        assert_eq!(first.headers()["cache-control"], "private, no-cache");
+        let again = get_with("/v1/tickets?status=open", Some(&tag)).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(again.headers()["etag"], tag.as_str());
+        let body = axum::body::to_bytes(again.into_body(), 1024).await.unwrap();
+        assert!(body.is_empty());
+        // Another tag (an older answer) gets the whole answer.
+        assert_eq!(get_with("/v1/tickets?status=open", Some("\"stale\"")).await.status(), StatusCode::OK);
+        // Errors carry no tag.
+        let error = get_with("/v1/tickets", None).await;
+        assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+        assert!(error.headers().get("etag").is_none());
     }
 }

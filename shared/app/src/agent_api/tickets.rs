@@ -7,13 +7,13 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
-use omnidesk_domain::desk::{MergeScope, ReplyOutcome, TicketPatch, TicketView};
+use omnidesk_domain::desk::{AttachmentLink, MergeScope, ReplyOutcome, TicketPatch, TicketView};
 use omnidesk_domain::model::{Channel, CustomerId, Priority, Status, Ticket, TicketNumber};
 use omnidesk_domain::query::{AssigneeFilter, TicketFilter, page_size};
 use omnidesk_domain::system::later;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{self, PathId, ticket_number};
+use super::extract::{self, PathId, PathTriple, ticket_number};
 use super::{Action, Api, Caller};
 use crate::error::ApiError;
 
@@ -235,4 +235,17 @@ pub(super) async fn merge(
         MergeScope::SameCustomer
     };
     Ok(Json(api.desk.merge(&staff, source, TicketNumber(input.into), scope).await?))
+}
+
+/// `GET /v1/tickets/{number}/messages/{message}/attachments/{index}`: a short-lived link to
+/// the file (the console starts the download with it).
+pub(super) async fn attachment(
+    State(api): Api,
+    caller: Caller,
+    PathTriple(number, message, index): PathTriple,
+) -> Result<Json<AttachmentLink>, ApiError> {
+    caller.may(Action::Read)?;
+    let number = ticket_number(&number)?;
+    let index = index.parse::<usize>().map_err(|_| ApiError::not_found("no such attachment"))?;
+    Ok(Json(api.desk.attachment_link(number, &message, index).await?))
 }

@@ -7,6 +7,7 @@
 //! a response carries none (see [`capacity`]).
 
 mod agents;
+mod canned;
 mod capacity;
 mod codec;
 mod customers;

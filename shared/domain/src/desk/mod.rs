@@ -8,6 +8,7 @@
 //! role are the edge's business; here every caller is a signed-in member of staff.
 
 mod agents;
+mod attachments;
 mod callback;
 mod customers;
 mod erasure;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use attachments::{ATTACHMENT_LINK_TTL, AttachmentLink};
 pub use callback::CallbackOutcome;
 pub use customers::{CustomerView, MergeCandidate, MergedCustomers};
 pub use erasure::{ERASED_TEXT, ERASURE_TOMBSTONE_TTL, ErasureReport, MAX_ERASURE_PASSES, QueuesReached};
