@@ -3,6 +3,7 @@
 //! dispatcher) that the Lambda functions and the local desk run unchanged.
 
 pub mod assignment;
+pub mod bot;
 pub mod cursor;
 pub mod desk;
 pub mod dispatch;
@@ -10,6 +11,7 @@ pub mod email;
 pub mod envelope;
 pub mod faults;
 pub mod inbound;
+pub mod kb;
 pub mod lifecycle;
 pub mod log_id;
 pub mod mail_auth;

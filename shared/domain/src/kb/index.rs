@@ -1,0 +1,325 @@
+//! The search index: BM25 over title and body (the title counts more), synonyms from the
+//! config, one-letter typo correction for English words, and a preferred language with
+//! fallback to the other. Built from the published articles; read-only once built.
+
+use std::collections::HashMap;
+
+use super::article::{Article, Language};
+use super::text::{Term, terms};
+
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+/// Weight of a term a synonym or a typo correction added, next to one the customer typed.
+const EXPANSION_WEIGHT: f32 = 0.7;
+/// How much an unknown term counts against a match in [`Hit::confidence`]: a word no article
+/// uses says the question is about something else, but Chinese bigrams that straddle two
+/// words ("递到") are unknown without meaning anything.
+const UNKNOWN_WORD_WEIGHT: f32 = 1.0;
+const UNKNOWN_BIGRAM_WEIGHT: f32 = 0.25;
+
+/// Tuning, from the config's `[kb]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSettings {
+    /// How much a title term counts next to a body term.
+    pub title_boost: f32,
+    pub synonyms: Synonyms,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        Self { title_boost: 2.5, synonyms: Synonyms::default() }
+    }
+}
+
+/// Groups of words that mean the same to a customer (快递/物流/包裹, refund/退款).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Synonyms {
+    /// Each group as the term lists of its members.
+    groups: Vec<Vec<Vec<String>>>,
+}
+
+impl Synonyms {
+    pub fn new(groups: &[Vec<String>]) -> Self {
+        let groups = groups
+            .iter()
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|member| terms(member).into_iter().filter(|t| t.weight >= 1.0).map(|t| t.text).collect())
+                    .filter(|member: &Vec<String>| !member.is_empty())
+                    .collect()
+            })
+            .collect();
+        Self { groups }
+    }
+
+    /// The terms of every other member of a group one of whose members `query` holds.
+    fn expand(&self, query: &[Term]) -> Vec<Term> {
+        let mut added = Vec::new();
+        for group in &self.groups {
+            let present = |member: &Vec<String>| member.iter().all(|t| query.iter().any(|q| &q.text == t));
+            if group.iter().any(present) {
+                for member in group.iter().filter(|m| !present(m)) {
+                    added.extend(member.iter().map(|t| Term { text: t.clone(), weight: EXPANSION_WEIGHT }));
+                }
+            }
+        }
+        added
+    }
+}
+
+struct Doc {
+    slug: String,
+    title: String,
+    snippet: String,
+    language: Language,
+    title_len: f32,
+    body_len: f32,
+}
+
+#[derive(Clone, Copy)]
+struct Posting {
+    doc: u32,
+    title_tf: f32,
+    body_tf: f32,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub slug: String,
+    pub title: String,
+    /// The article's opening, as plain text: the bot's short answer.
+    pub snippet: String,
+    pub language: Language,
+    /// BM25 score: compares hits of one query only.
+    pub score: f32,
+    /// How much of the question the article covers, 0–1 (terms weighted by rarity): what the
+    /// bot and the mail suggestions compare with their thresholds.
+    pub confidence: f32,
+}
+
+pub struct SearchIndex {
+    docs: Vec<Doc>,
+    vocabulary: HashMap<String, u32>,
+    postings: Vec<Vec<Posting>>,
+    avg_title: f32,
+    avg_body: f32,
+    settings: SearchSettings,
+}
+
+impl SearchIndex {
+    /// Indexes the published articles among `articles`.
+    pub fn build(articles: &[Article], settings: SearchSettings) -> SearchIndex {
+        let mut index = SearchIndex {
+            docs: Vec::new(),
+            vocabulary: HashMap::new(),
+            postings: Vec::new(),
+            avg_title: 1.0,
+            avg_body: 1.0,
+            settings,
+        };
+        let (mut title_total, mut body_total) = (0.0, 0.0);
+        for article in articles.iter().filter(|a| a.is_published()) {
+            let doc = index.docs.len() as u32;
+            let title_terms = terms(&article.title);
+            let mut body_text = article.body.clone();
+            for extra in article.tags.iter().chain(article.category.iter()) {
+                body_text.push('\n');
+                body_text.push_str(extra);
+            }
+            let body_terms = terms(&body_text);
+            let mut counts: HashMap<&str, (f32, f32)> = HashMap::new();
+            for t in &title_terms {
+                counts.entry(&t.text).or_default().0 += 1.0;
+            }
+            for t in &body_terms {
+                counts.entry(&t.text).or_default().1 += 1.0;
+            }
+            for (text, (title_tf, body_tf)) in counts {
+                let next = index.vocabulary.len() as u32;
+                let id = *index.vocabulary.entry(text.to_owned()).or_insert(next);
+                if id == next {
+                    index.postings.push(Vec::new());
+                }
+                index.postings[id as usize].push(Posting { doc, title_tf, body_tf });
+            }
+            title_total += title_terms.len() as f32;
+            body_total += body_terms.len() as f32;
+            index.docs.push(Doc {
+                slug: article.slug.clone(),
+                title: article.title.clone(),
+                snippet: super::snippet::snippet(&article.body),
+                language: article.language,
+                title_len: title_terms.len() as f32,
+                body_len: body_terms.len() as f32,
+            });
+        }
+        let n = index.docs.len().max(1) as f32;
+        index.avg_title = (title_total / n).max(1.0);
+        index.avg_body = (body_total / n).max(1.0);
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    fn idf(&self, df: usize) -> f32 {
+        let n = self.docs.len() as f32;
+        let df = df as f32;
+        ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+    }
+
+    /// The known vocabulary word one edit away from an unknown English word (two for long
+    /// words), preferring the most common.
+    fn correct(&self, word: &str) -> Option<String> {
+        let len = word.chars().count();
+        if len < 4 || !word.chars().all(|c| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        let max = if len >= 8 { 2 } else { 1 };
+        self.vocabulary
+            .iter()
+            .filter(|(known, _)| known.len().abs_diff(word.len()) <= max && known.is_ascii())
+            .filter_map(|(known, id)| {
+                let d = edit_distance(word, known, max)?;
+                Some((d, std::cmp::Reverse(self.postings[*id as usize].len()), known))
+            })
+            .min()
+            .map(|(_, _, known)| known.clone())
+    }
+
+    /// The query's terms with their ids: typed ones (and typo corrections), then what synonyms
+    /// add (`false`), repeats merged.
+    fn query_terms(&self, query: &str) -> Vec<(Term, Option<u32>, bool)> {
+        let mut typed = Vec::new();
+        for term in terms(query) {
+            if self.vocabulary.contains_key(&term.text) {
+                typed.push(term);
+            } else if let Some(fixed) = self.correct(&term.text) {
+                typed.push(Term { text: fixed, weight: EXPANSION_WEIGHT });
+            } else {
+                typed.push(term);
+            }
+        }
+        let expanded = self.settings.synonyms.expand(&typed);
+        let mut merged: Vec<(Term, Option<u32>, bool)> = Vec::new();
+        let tagged = typed.into_iter().map(|t| (t, true)).chain(expanded.into_iter().map(|t| (t, false)));
+        for (term, is_typed) in tagged {
+            match merged.iter_mut().find(|(t, _, _)| t.text == term.text) {
+                Some((t, _, _)) => t.weight = t.weight.max(term.weight),
+                None => {
+                    let id = self.vocabulary.get(&term.text).copied();
+                    merged.push((term, id, is_typed));
+                }
+            }
+        }
+        merged
+    }
+
+    /// The best `limit` articles for `query`: those in `language` first; if none matches in
+    /// it, the other language's (a fallback). `None` language: the question's own.
+    pub fn search(&self, query: &str, language: Option<Language>, limit: usize) -> (Vec<Hit>, bool) {
+        let language = language.unwrap_or_else(|| super::text::detect_language(query));
+        let hits = self.search_in(query, Some(language), limit);
+        if !hits.is_empty() || limit == 0 {
+            return (hits, false);
+        }
+        (self.search_in(query, None, limit), true)
+    }
+
+    fn search_in(&self, query: &str, language: Option<Language>, limit: usize) -> Vec<Hit> {
+        let query = self.query_terms(query);
+        let unknown_idf = self.idf(0);
+        // Typed terms only: what synonyms add must not make a question look better covered.
+        let mut total = 0.0;
+        for (term, id, typed) in &query {
+            if !typed {
+                continue;
+            }
+            total += match id {
+                Some(id) => term.weight * self.idf(self.postings[*id as usize].len()),
+                None if term.text.chars().count() == 2 && !term.text.is_ascii() => {
+                    term.weight * unknown_idf * UNKNOWN_BIGRAM_WEIGHT
+                }
+                None => term.weight * unknown_idf * UNKNOWN_WORD_WEIGHT,
+            };
+        }
+        let mut scores: HashMap<u32, (f32, f32)> = HashMap::new();
+        for (term, id, _) in &query {
+            let Some(id) = id else { continue };
+            let postings = &self.postings[*id as usize];
+            let idf = self.idf(postings.len());
+            for p in postings {
+                let doc = &self.docs[p.doc as usize];
+                if language.is_some_and(|l| l != doc.language) {
+                    continue;
+                }
+                let tf = self.settings.title_boost * p.title_tf / (1.0 - B + B * doc.title_len / self.avg_title)
+                    + p.body_tf / (1.0 - B + B * doc.body_len / self.avg_body);
+                let entry = scores.entry(p.doc).or_default();
+                entry.0 += term.weight * idf * tf * (K1 + 1.0) / (tf + K1);
+                entry.1 += term.weight * idf;
+            }
+        }
+        let mut hits: Vec<Hit> = scores
+            .into_iter()
+            .map(|(doc, (score, covered))| {
+                let d = &self.docs[doc as usize];
+                Hit {
+                    slug: d.slug.clone(),
+                    title: d.title.clone(),
+                    snippet: d.snippet.clone(),
+                    language: d.language,
+                    score,
+                    confidence: if total > 0.0 { (covered / total).min(1.0) } else { 0.0 },
+                }
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.slug.cmp(&b.slug)));
+        hits.truncate(limit);
+        hits
+    }
+}
+
+/// Damerau–Levenshtein (adjacent swaps count one) up to `max`; `None` beyond it.
+fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev2 = vec![0usize; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+            row_min = row_min.min(cur[j]);
+        }
+        if row_min > max {
+            return None;
+        }
+        prev2 = std::mem::replace(&mut prev, cur);
+    }
+    (prev[b.len()] <= max).then_some(prev[b.len()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    #[test]
+    fn edit_distance_counts_swaps_as_one() {
+        assert_eq!(edit_distance("retrun", "return", 1), Some(1));
+        assert_eq!(edit_distance("refnd", "refund", 1), Some(1));
+        assert_eq!(edit_distance("parcel", "cancel", 2), None);
+    }
+}

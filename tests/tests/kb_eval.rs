@@ -1,0 +1,116 @@
+//! The knowledge base's evaluation: every question of `tests/kb/eval.tsv` searched against the
+//! example articles with the example config's synonyms and the bot's threshold. Prints top-1,
+//! top-3 and the false-answer rate for the dev half (odd rows, the only ones looked at while
+//! tuning), the held-out half (even rows) and the whole set; README BENCHMARKS holds them.
+
+use jiff::Timestamp;
+use omnidesk_app::config::DeskConfig;
+use omnidesk_app::kb::seed;
+use omnidesk_domain::kb::{Hit, SearchIndex};
+
+const EVAL: &str = include_str!("../kb/eval.tsv");
+const ARTICLES: &str = include_str!("../../infra/local/kb/articles.toml");
+const CONFIG: &str = include_str!("../../infra/local/omnidesk.example.toml");
+
+struct Question<'a> {
+    row: usize,
+    label: &'a str,
+    text: &'a str,
+}
+
+fn questions() -> Vec<Question<'static>> {
+    EVAL.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .enumerate()
+        .map(|(row, line)| {
+            let mut cols = line.splitn(3, '\t');
+            let _lang = cols.next().unwrap_or_default();
+            let label = cols.next().unwrap_or_default();
+            let text = cols.next().unwrap_or_default();
+            Question { row: row + 1, label, text }
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Score {
+    answerable: usize,
+    top1: usize,
+    top3: usize,
+    wrong_answer: usize,
+    none: usize,
+    false_answer: usize,
+}
+
+impl Score {
+    fn add(&mut self, label: &str, hits: &[Hit], threshold: f32) {
+        let answered = hits.first().filter(|h| h.confidence >= threshold);
+        if label == "none" {
+            self.none += 1;
+            self.false_answer += usize::from(answered.is_some());
+            return;
+        }
+        self.answerable += 1;
+        match answered {
+            Some(hit) if hit.slug == label => self.top1 += 1,
+            Some(_) => self.wrong_answer += 1,
+            None => {}
+        }
+        self.top3 += usize::from(hits.iter().take(3).any(|h| h.slug == label));
+    }
+
+    fn line(&self, name: &str) -> String {
+        let pct = |n: usize, d: usize| 100.0 * n as f64 / d.max(1) as f64;
+        format!(
+            "{name:<9} {:>3} answerable: top-1 {:5.1}%  top-3 {:5.1}%  wrong article {:4.1}% | {:>2} none: false answers {:4.1}%",
+            self.answerable,
+            pct(self.top1, self.answerable),
+            pct(self.top3, self.answerable),
+            pct(self.wrong_answer, self.answerable),
+            self.none,
+            pct(self.false_answer, self.none),
+        )
+    }
+
+    fn top1_rate(&self) -> f64 {
+        self.top1 as f64 / self.answerable.max(1) as f64
+    }
+
+    fn false_rate(&self) -> f64 {
+        self.false_answer as f64 / self.none.max(1) as f64
+    }
+}
+
+#[test]
+fn evaluation_set_reports_top1_top3_and_false_answers() {
+    let config = DeskConfig::from_toml(CONFIG).expect("example config");
+    let kb = config.kb.as_ref().expect("example config has [kb]");
+    let threshold = config.bot.as_ref().map(|b| b.min_confidence).expect("example config has [bot]");
+    let articles = seed::parse(ARTICLES, "seed", Timestamp::UNIX_EPOCH).expect("example articles");
+    let index = SearchIndex::build(&articles, kb.search_settings());
+    let questions = questions();
+    assert!(questions.len() >= 200, "the set has {} questions", questions.len());
+    let (mut dev, mut held_out, mut all, mut zh, mut en) =
+        (Score::default(), Score::default(), Score::default(), Score::default(), Score::default());
+    let verbose = std::env::var_os("KB_EVAL_VERBOSE").is_some();
+    for q in &questions {
+        let (hits, _) = index.search(q.text, None, 3);
+        if q.row % 2 == 1 { &mut dev } else { &mut held_out }.add(q.label, &hits, threshold);
+        all.add(q.label, &hits, threshold);
+        if q.text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)) { &mut zh } else { &mut en }
+            .add(q.label, &hits, threshold);
+        // Only the dev half is ever printed question by question.
+        if verbose && q.row % 2 == 1 {
+            let top = hits.first().map(|h| format!("{} {:.2}", h.slug, h.confidence)).unwrap_or_default();
+            let ok = hits.first().filter(|h| h.confidence >= threshold).map(|h| h.slug.as_str()).unwrap_or("none")
+                == q.label;
+            println!("{} {:>3} {:<28} {:<34} {}", if ok { " " } else { "✗" }, q.row, q.label, top, q.text);
+        }
+    }
+    println!("knowledge-base evaluation, {} questions, threshold {threshold}", questions.len());
+    for (name, score) in [("dev", &dev), ("held-out", &held_out), ("zh", &zh), ("en", &en), ("all", &all)] {
+        println!("{}", score.line(name));
+    }
+    assert!(all.top1_rate() > 0.0, "search answers nothing");
+    let _ = (all.false_rate(), held_out.top1_rate());
+}
