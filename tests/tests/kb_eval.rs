@@ -101,10 +101,26 @@ fn evaluation_set_reports_top1_top3_and_false_answers() {
             .add(q.label, &hits, threshold);
         // Only the dev half is ever printed question by question.
         if verbose && q.row % 2 == 1 {
-            let top = hits.first().map(|h| format!("{} {:.2}", h.slug, h.confidence)).unwrap_or_default();
+            let top = hits.first().map(|h| format!("{} {:.2} {:.2}", h.slug, h.confidence, h.score)).unwrap_or_default();
             let ok = hits.first().filter(|h| h.confidence >= threshold).map(|h| h.slug.as_str()).unwrap_or("none")
                 == q.label;
-            println!("{} {:>3} {:<28} {:<34} {}", if ok { " " } else { "✗" }, q.row, q.label, top, q.text);
+            println!("{}\t{}\t{}\t{}\t{}", if ok { "ok" } else { "✗" }, q.row, q.label, top, q.text);
+        }
+    }
+    if let Ok(query) = std::env::var("KB_EVAL_QUERY") {
+        for hit in index.search(&query, None, 5).0 {
+            println!("query {query:?}: {} score {:.2} confidence {:.2}", hit.slug, hit.score, hit.confidence);
+        }
+    }
+    // The threshold is chosen on the dev half only.
+    if std::env::var_os("KB_EVAL_SWEEP").is_some() {
+        for step in 6..=20 {
+            let t = step as f32 * 0.025;
+            let mut score = Score::default();
+            for q in questions.iter().filter(|q| q.row % 2 == 1) {
+                score.add(q.label, &index.search(q.text, None, 3).0, t);
+            }
+            println!("{}", score.line(&format!("dev@{t:.2}")));
         }
     }
     println!("knowledge-base evaluation, {} questions, threshold {threshold}", questions.len());

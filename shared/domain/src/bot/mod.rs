@@ -22,7 +22,7 @@ pub const MAX_BOT_ANSWERS: usize = 2;
 /// The second question the bot finds nothing for goes to a person.
 pub const MAX_UNANSWERED: u8 = 2;
 /// Confidence an article needs before the bot answers with it, unless configured.
-pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.55;
+pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.4;
 
 /// Where the bot stands in one conversation; kept on the ticket.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,9 +8,14 @@ use super::article::{Article, Language};
 use super::text::{Term, terms};
 
 const K1: f32 = 1.2;
-const B: f32 = 0.75;
-/// Weight of a term a synonym or a typo correction added, next to one the customer typed.
+/// The BM25 score at which a hit's evidence counts about two thirds (see [`confidence`]).
+const SCORE_SCALE: f32 = 4.0;
+const B: f32 = 0.4;
+/// Weight of a typo's correction, next to a word the customer typed right.
 const EXPANSION_WEIGHT: f32 = 0.7;
+/// Weight of a term a synonym added: it helps an article that uses another word for the
+/// same thing, but must not outweigh the words the customer chose.
+const SYNONYM_WEIGHT: f32 = 0.4;
 /// How much an unknown term counts against a match in [`Hit::confidence`]: a word no article
 /// uses says the question is about something else, but Chinese bigrams that straddle two
 /// words ("递到") are unknown without meaning anything.
@@ -53,15 +58,19 @@ impl Synonyms {
         Self { groups }
     }
 
-    /// The terms of every other member of a group one of whose members `query` holds.
-    fn expand(&self, query: &[Term]) -> Vec<Term> {
+    /// The terms of every other member of a group one of whose members `query` holds, each
+    /// with the position in `query` of the word that brought it in.
+    fn expand(&self, query: &[Term]) -> Vec<(Term, usize)> {
         let mut added = Vec::new();
         for group in &self.groups {
-            let present = |member: &Vec<String>| member.iter().all(|t| query.iter().any(|q| &q.text == t));
-            if group.iter().any(present) {
-                for member in group.iter().filter(|m| !present(m)) {
-                    added.extend(member.iter().map(|t| Term { text: t.clone(), weight: EXPANSION_WEIGHT }));
-                }
+            let position = |member: &Vec<String>| -> Option<usize> {
+                let positions: Option<Vec<usize>> =
+                    member.iter().map(|t| query.iter().position(|q| &q.text == t)).collect();
+                positions.and_then(|p| p.into_iter().min())
+            };
+            let Some(origin) = group.iter().find_map(position) else { continue };
+            for member in group.iter().filter(|m| position(m).is_none()) {
+                added.extend(member.iter().map(|t| (Term { text: t.clone(), weight: SYNONYM_WEIGHT }, origin)));
             }
         }
         added
@@ -94,8 +103,9 @@ pub struct Hit {
     pub language: Language,
     /// BM25 score: compares hits of one query only.
     pub score: f32,
-    /// How much of the question the article covers, 0–1 (terms weighted by rarity): what the
-    /// bot and the mail suggestions compare with their thresholds.
+    /// How sure the match is, 0–1: how much of the question the article covers (terms weighted
+    /// by rarity) and how strong the evidence is. What the bot and the mail suggestions
+    /// compare with their thresholds.
     pub confidence: f32,
 }
 
@@ -183,9 +193,13 @@ impl SearchIndex {
             return None;
         }
         let max = if len >= 8 { 2 } else { 1 };
+        // Typos rarely change the first letter; requiring it keeps real words ("much") from
+        // being "corrected" into unrelated ones.
+        let first = word.chars().next();
         self.vocabulary
             .iter()
             .filter(|(known, _)| known.len().abs_diff(word.len()) <= max && known.is_ascii())
+            .filter(|(known, _)| known.chars().next() == first)
             .filter_map(|(known, id)| {
                 let d = edit_distance(word, known, max)?;
                 Some((d, std::cmp::Reverse(self.postings[*id as usize].len()), known))
@@ -194,9 +208,11 @@ impl SearchIndex {
             .map(|(_, _, known)| known.clone())
     }
 
-    /// The query's terms with their ids: typed ones (and typo corrections), then what synonyms
-    /// add (`false`), repeats merged.
-    fn query_terms(&self, query: &str) -> Vec<(Term, Option<u32>, bool)> {
+    /// The query's terms with their ids and the concept each belongs to: a typed word (or its
+    /// typo's correction) is a concept of its own, and what synonyms add joins the concept of
+    /// the word that brought it in. Also each concept's weight, for [`Hit::confidence`].
+    fn query_terms(&self, query: &str) -> (Vec<(Term, Option<u32>, usize)>, Vec<f32>) {
+        let unknown_idf = self.idf(0);
         let mut typed = Vec::new();
         for term in terms(query) {
             if self.vocabulary.contains_key(&term.text) {
@@ -208,18 +224,33 @@ impl SearchIndex {
             }
         }
         let expanded = self.settings.synonyms.expand(&typed);
-        let mut merged: Vec<(Term, Option<u32>, bool)> = Vec::new();
-        let tagged = typed.into_iter().map(|t| (t, true)).chain(expanded.into_iter().map(|t| (t, false)));
-        for (term, is_typed) in tagged {
-            match merged.iter_mut().find(|(t, _, _)| t.text == term.text) {
-                Some((t, _, _)) => t.weight = t.weight.max(term.weight),
-                None => {
-                    let id = self.vocabulary.get(&term.text).copied();
-                    merged.push((term, id, is_typed));
-                }
+        let mut merged: Vec<(Term, Option<u32>, usize)> = Vec::new();
+        let mut concepts: Vec<f32> = Vec::new();
+        for term in typed {
+            if merged.iter().any(|(t, _, _)| t.text == term.text) {
+                continue;
             }
+            let id = self.vocabulary.get(&term.text).copied();
+            concepts.push(match id {
+                Some(id) => term.weight * self.idf(self.postings[id as usize].len()),
+                None if term.text.chars().count() == 2 && !term.text.is_ascii() => {
+                    term.weight * unknown_idf * UNKNOWN_BIGRAM_WEIGHT
+                }
+                None => term.weight * unknown_idf * UNKNOWN_WORD_WEIGHT,
+            });
+            merged.push((term, id, concepts.len() - 1));
         }
-        merged
+        for (term, origin) in expanded {
+            if merged.iter().any(|(t, _, _)| t.text == term.text) {
+                continue;
+            }
+            // `origin` indexes the typed terms before merging; find its concept by text.
+            let concept = merged.iter().position(|(t, _, _)| t.text == term.text).unwrap_or(origin);
+            let concept = concept.min(concepts.len().saturating_sub(1));
+            let id = self.vocabulary.get(&term.text).copied();
+            merged.push((term, id, concept));
+        }
+        (merged, concepts)
     }
 
     /// The best `limit` articles for `query`: those in `language` first; if none matches in
@@ -234,24 +265,11 @@ impl SearchIndex {
     }
 
     fn search_in(&self, query: &str, language: Option<Language>, limit: usize) -> Vec<Hit> {
-        let query = self.query_terms(query);
-        let unknown_idf = self.idf(0);
-        // Typed terms only: what synonyms add must not make a question look better covered.
-        let mut total = 0.0;
-        for (term, id, typed) in &query {
-            if !typed {
-                continue;
-            }
-            total += match id {
-                Some(id) => term.weight * self.idf(self.postings[*id as usize].len()),
-                None if term.text.chars().count() == 2 && !term.text.is_ascii() => {
-                    term.weight * unknown_idf * UNKNOWN_BIGRAM_WEIGHT
-                }
-                None => term.weight * unknown_idf * UNKNOWN_WORD_WEIGHT,
-            };
-        }
-        let mut scores: HashMap<u32, (f32, f32)> = HashMap::new();
-        for (term, id, _) in &query {
+        let (query, concepts) = self.query_terms(query);
+        let total: f32 = concepts.iter().sum();
+        // Per article: its score and which concepts it covers.
+        let mut scores: HashMap<u32, (f32, Vec<bool>)> = HashMap::new();
+        for (term, id, concept) in &query {
             let Some(id) = id else { continue };
             let postings = &self.postings[*id as usize];
             let idf = self.idf(postings.len());
@@ -262,22 +280,25 @@ impl SearchIndex {
                 }
                 let tf = self.settings.title_boost * p.title_tf / (1.0 - B + B * doc.title_len / self.avg_title)
                     + p.body_tf / (1.0 - B + B * doc.body_len / self.avg_body);
-                let entry = scores.entry(p.doc).or_default();
+                let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![false; concepts.len()]));
                 entry.0 += term.weight * idf * tf * (K1 + 1.0) / (tf + K1);
-                entry.1 += term.weight * idf;
+                if let Some(covered) = entry.1.get_mut(*concept) {
+                    *covered = true;
+                }
             }
         }
         let mut hits: Vec<Hit> = scores
             .into_iter()
             .map(|(doc, (score, covered))| {
                 let d = &self.docs[doc as usize];
+                let covered: f32 = concepts.iter().zip(&covered).filter(|(_, c)| **c).map(|(w, _)| w).sum();
                 Hit {
                     slug: d.slug.clone(),
                     title: d.title.clone(),
                     snippet: d.snippet.clone(),
                     language: d.language,
                     score,
-                    confidence: if total > 0.0 { (covered / total).min(1.0) } else { 0.0 },
+                    confidence: confidence(if total > 0.0 { covered / total } else { 0.0 }, score),
                 }
             })
             .collect();
@@ -285,6 +306,13 @@ impl SearchIndex {
         hits.truncate(limit);
         hits
     }
+}
+
+/// How sure a hit is: the share of the question it covers, discounted when the evidence is
+/// thin (a low BM25 score: one common word matched). Both matter: "where is my order" is
+/// short but fully covered; a long question half covered by strong terms is still a match.
+fn confidence(coverage: f32, score: f32) -> f32 {
+    (coverage.clamp(0.0, 1.0).sqrt() * (1.0 - (-score / SCORE_SCALE).exp())).clamp(0.0, 1.0)
 }
 
 /// Damerau–Levenshtein (adjacent swaps count one) up to `max`; `None` beyond it.

@@ -16,7 +16,7 @@ pub struct Term {
 
 /// Weight of a single Han character next to a bigram: it rescues a word written with one
 /// character changed, but says little on its own.
-pub const UNIGRAM_WEIGHT: f32 = 0.3;
+pub const UNIGRAM_WEIGHT: f32 = 0.15;
 
 const EN_STOPWORDS: &[&str] = &[
     "a", "about", "am", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "do", "does",
@@ -24,11 +24,19 @@ const EN_STOPWORDS: &[&str] = &[
     "into", "is", "it", "its", "just", "me", "my", "of", "on", "or", "our", "please", "pls", "plz", "so",
     "that", "the", "their", "them", "then", "there", "this", "to", "u", "us", "was", "we", "what", "when",
     "where", "which", "who", "why", "will", "with", "would", "you", "your", "yours", "thanks", "thank", "dear",
-    "still", "yet", "any", "some", "one", "all", "should", "need", "want", "know", "tell", "help", "there",
+    "still", "yet", "any", "some", "one", "all", "should", "need", "want", "know", "tell", "help", "much",
+    "many", "cant", "can't", "dont", "don't", "didnt", "didn't", "not", "no", "yes", "ok", "thing", "something",
+    "anything", "way", "also", "really", "very", "lol", "now", "like", "able", "possible", "via", "anyone",
 ];
 
 /// Han characters that carry no topic on their own (particles, pronouns).
-const ZH_STOP_CHARS: &str = "的了吗呢吧啊呀么我你您他她它们是在有和就都也还要想请问个这那哪吗嘛哦喔呃噢";
+const ZH_STOP_CHARS: &str = "的了吗呢吧啊呀么我你您他她它们是在有和就都也还要想请问个这那哪吗嘛哦喔呃噢怎";
+
+/// Bigrams that only make a sentence a question ("怎么", "可以"): they name no topic.
+const ZH_STOP_BIGRAMS: &[&str] = &[
+    "怎么", "什么", "如何", "为什", "怎样", "哪里", "哪儿", "可以", "能不", "不能", "是不", "一下", "请问", "怎办",
+    "么办", "时候", "多少",
+];
 
 fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
@@ -98,8 +106,11 @@ pub fn terms(text: &str) -> Vec<Term> {
             }
             if let Some(next) = chars.get(i + 1) {
                 // A bigram of two stop characters ("我的", "是不") names no topic.
-                if !(ZH_STOP_CHARS.contains(*c) && ZH_STOP_CHARS.contains(*next)) {
-                    out.push(Term { text: format!("{c}{next}"), weight: 1.0 });
+                let bigram = format!("{c}{next}");
+                if !(ZH_STOP_CHARS.contains(*c) && ZH_STOP_CHARS.contains(*next))
+                    && !ZH_STOP_BIGRAMS.contains(&bigram.as_str())
+                {
+                    out.push(Term { text: bigram, weight: 1.0 });
                 }
             }
         }
