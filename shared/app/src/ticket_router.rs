@@ -8,7 +8,9 @@ use omnidesk_domain::desk::{AgentDesk, DeskError, ErasureJobMessage, JobRun};
 use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
 use omnidesk_domain::ports::BlobStore;
-use omnidesk_domain::router::{RouterPorts, TicketRouter};
+use omnidesk_domain::bot::default_detectors;
+use omnidesk_domain::kb::Catalogue;
+use omnidesk_domain::router::{ChatBot, RouterPorts, TicketRouter};
 
 use crate::config::DeskConfig;
 use crate::sqs_batch::{RecordError, process_batch};
@@ -40,6 +42,15 @@ impl RouterHandler {
             Err(error) => tracing::error!(%error, "router.sla_config_invalid"),
         }
         Self { router, blobs: None, erasures: None }
+    }
+
+    /// Lets the chat bot answer in the inboxes `[bot]` names, from `catalogue`'s articles.
+    pub fn with_bot(mut self, config: &DeskConfig, catalogue: Arc<Catalogue>) -> Self {
+        if let Some(rules) = config.bot_rules() {
+            let bot = ChatBot { rules, detectors: default_detectors(), catalogue };
+            self.router = self.router.with_bot(Arc::new(bot));
+        }
+        self
     }
 
     /// Reads messages queued by pointer from `blobs` (the email channel's bucket).

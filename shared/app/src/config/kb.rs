@@ -141,7 +141,7 @@ callback_url = "http://127.0.0.1:3000/cb"
         assert_eq!(error_of("[bot]\ninboxes = [\"web\"]\n"), "bot: needs a [kb] section (its answers link to the help centre)");
         assert_eq!(error_of(&format!("{kb}synonyms = [[\"快递\"]]\n")), "kb.synonyms[0]: 2–20 words");
         assert_eq!(error_of("[kb]\npublic_url = \"http://help.example\"\n"), "kb.public_url: must be https (plain http only to 127.0.0.1, ::1 or localhost)");
-        assert_eq!(error_of(&format!("{kb}[bot]\ninboxes = [\"web\"]\nverbose = true\n")).split(':').next(), Some("bot"));
+        assert_eq!(error_of(&format!("{kb}[bot]\ninboxes = [\"web\"]\nverbose = true\n")).split(':').next(), Some("bot.verbose"));
     }
 
     #[test]

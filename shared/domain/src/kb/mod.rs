@@ -3,6 +3,7 @@
 
 mod article;
 mod catalogue;
+mod editor;
 mod fold;
 mod index;
 mod snippet;
@@ -14,6 +15,7 @@ pub use article::{
     MAX_QUERY_CHARS, MAX_TAGS, MAX_TITLE_CHARS, valid_slug,
 };
 pub use catalogue::Catalogue;
+pub use editor::KbEditor;
 pub use index::{Hit, SearchIndex, SearchSettings, Synonyms};
 pub use snippet::snippet;
 pub use store::ArticleStore;
