@@ -101,9 +101,13 @@ fn evaluation_set_reports_top1_top3_and_false_answers() {
             .add(q.label, &hits, threshold);
         // Only the dev half is ever printed question by question.
         if verbose && q.row % 2 == 1 {
-            let top = hits.first().map(|h| format!("{} {:.2} {:.2}", h.slug, h.confidence, h.score)).unwrap_or_default();
-            let ok = hits.first().filter(|h| h.confidence >= threshold).map(|h| h.slug.as_str()).unwrap_or("none")
-                == q.label;
+            let top = hits
+                .first()
+                .map(|h| format!("{} {:.2} {:.2}", h.slug, h.confidence, h.score))
+                .unwrap_or_default();
+            let ok =
+                hits.first().filter(|h| h.confidence >= threshold).map(|h| h.slug.as_str()).unwrap_or("none")
+                    == q.label;
             println!("{}\t{}\t{}\t{}\t{}", if ok { "ok" } else { "✗" }, q.row, q.label, top, q.text);
         }
     }

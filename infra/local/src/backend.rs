@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use omnidesk_app::config::DeskConfig;
-use omnidesk_aws::Clients;
+use omnidesk_aws::{Clients, DynamoArticles};
 use omnidesk_domain::faults::{FaultPlan, Faulty};
+use omnidesk_domain::kb::ArticleStore;
 use omnidesk_domain::memory::{
-    MemoryBlobStore, MemoryCallNotes, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings,
+    MemoryArticles, MemoryBlobStore, MemoryCallNotes, MemoryQueue, MemoryRateLimiter, MemoryStore,
+    QueueSettings,
 };
 use omnidesk_domain::phone::ports::{CallNotes, CallerDirectory};
 use omnidesk_domain::ports::{
@@ -39,6 +41,8 @@ pub struct DeskPorts {
     /// The phone channel's caller lookup and per-contact notes.
     pub callers: Arc<dyn CallerDirectory>,
     pub call_notes: Arc<dyn CallNotes>,
+    /// Knowledge-base articles: in memory, or on the table (large bodies in the blob store).
+    pub articles: Arc<dyn ArticleStore>,
     /// Only in memory: the store that can list every ticket for `/local/tickets`.
     pub memory: Option<Arc<MemoryStore>>,
     /// Blobs in memory: their signed links are served at `/local/blobs/{key}`. (On S3 the
@@ -77,6 +81,7 @@ impl DeskPorts {
             inbound,
             outbound,
             blobs: blobs.clone(),
+            articles: Arc::new(MemoryArticles::default()),
             memory: Some(store),
             memory_blobs: Some(blobs),
         }
@@ -101,7 +106,9 @@ impl DeskPorts {
             (None, Some(memory)) => memory.clone(),
             (None, None) => Arc::new(MemoryBlobStore::default()),
         };
+        let articles: Arc<dyn ArticleStore> = Arc::new(DynamoArticles::new((*store).clone(), blobs.clone()));
         let ports = Self {
+            articles,
             tickets: store.clone(),
             customers: store.clone(),
             idempotency: store.clone(),

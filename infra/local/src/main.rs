@@ -177,6 +177,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let desk = LocalDesk::with_mail_folders(config, Arc::new(SystemClock), ports, folders)
                 .map_err(|e| e.to_string())?;
             let desk = Arc::new(desk);
+            match desk.seed_example_articles().await {
+                Ok(added) => tracing::info!(added, "kb.seeded"),
+                Err(error) => tracing::warn!(%error, "kb.seed_failed"),
+            }
             let address = SocketAddr::from((Ipv4Addr::LOCALHOST, cli.serve.port));
             let listener =
                 tokio::net::TcpListener::bind(address).await.map_err(|e| format!("{address}: {e}"))?;

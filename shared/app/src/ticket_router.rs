@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use omnidesk_domain::bot::default_detectors;
 use omnidesk_domain::desk::{AgentDesk, DeskError, ErasureJobMessage, JobRun};
 use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
-use omnidesk_domain::ports::BlobStore;
-use omnidesk_domain::bot::default_detectors;
 use omnidesk_domain::kb::Catalogue;
+use omnidesk_domain::ports::BlobStore;
 use omnidesk_domain::router::{ChatBot, RouterPorts, TicketRouter};
 
 use crate::config::DeskConfig;

@@ -8,6 +8,8 @@ pub mod auth;
 mod callbacks;
 mod customers;
 mod extract;
+mod kb;
+pub(crate) use extract::query;
 mod tickets;
 
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use omnidesk_domain::lifecycle::LifecycleError;
 use omnidesk_domain::ports::StoreError;
 
 pub use auth::{Action, Authenticator, BearerTokens, ClaimsAuthenticator, Principal, Role, VerifiedClaims};
+pub use kb::{KbApi, kb_router};
 
 use crate::config::DeskConfig;
 use crate::error::{self, ApiError};

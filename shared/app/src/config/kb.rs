@@ -96,7 +96,11 @@ impl KbConfig {
 
 impl BotConfig {
     /// Checks the inboxes exist and the threshold; a bot needs a `[kb]` for its links.
-    pub(super) fn validate(&self, inboxes: &BTreeSet<&str>, kb: Option<&KbConfig>) -> Result<(), ConfigError> {
+    pub(super) fn validate(
+        &self,
+        inboxes: &BTreeSet<&str>,
+        kb: Option<&KbConfig>,
+    ) -> Result<(), ConfigError> {
         for (i, inbox) in self.inboxes.iter().enumerate() {
             if !inboxes.contains(inbox.as_str()) {
                 return Err(invalid(format!("bot.inboxes[{i}]"), format!("no chat inbox {inbox:?}")));
@@ -136,17 +140,33 @@ callback_url = "http://127.0.0.1:3000/cb"
     #[test]
     fn config_validation_names_the_bad_bot_or_kb_field() {
         let kb = "[kb]\npublic_url = \"http://127.0.0.1:3000\"\n";
-        assert_eq!(error_of(&format!("{kb}[bot]\ninboxes = [\"web\", \"shop\"]\n")), "bot.inboxes[1]: no chat inbox \"shop\"");
-        assert_eq!(error_of(&format!("{kb}[bot]\ninboxes = [\"web\"]\nmin_confidence = 1.5\n")), "bot.min_confidence: must be between 0 and 1");
-        assert_eq!(error_of("[bot]\ninboxes = [\"web\"]\n"), "bot: needs a [kb] section (its answers link to the help centre)");
+        assert_eq!(
+            error_of(&format!("{kb}[bot]\ninboxes = [\"web\", \"shop\"]\n")),
+            "bot.inboxes[1]: no chat inbox \"shop\""
+        );
+        assert_eq!(
+            error_of(&format!("{kb}[bot]\ninboxes = [\"web\"]\nmin_confidence = 1.5\n")),
+            "bot.min_confidence: must be between 0 and 1"
+        );
+        assert_eq!(
+            error_of("[bot]\ninboxes = [\"web\"]\n"),
+            "bot: needs a [kb] section (its answers link to the help centre)"
+        );
         assert_eq!(error_of(&format!("{kb}synonyms = [[\"快递\"]]\n")), "kb.synonyms[0]: 2–20 words");
-        assert_eq!(error_of("[kb]\npublic_url = \"http://help.example\"\n"), "kb.public_url: must be https (plain http only to 127.0.0.1, ::1 or localhost)");
-        assert_eq!(error_of(&format!("{kb}[bot]\ninboxes = [\"web\"]\nverbose = true\n")).split(':').next(), Some("bot.verbose"));
+        assert_eq!(
+            error_of("[kb]\npublic_url = \"http://help.example\"\n"),
+            "kb.public_url: must be https (plain http only to 127.0.0.1, ::1 or localhost)"
+        );
+        assert_eq!(
+            error_of(&format!("{kb}[bot]\ninboxes = [\"web\"]\nverbose = true\n")).split(':').next(),
+            Some("bot.verbose")
+        );
     }
 
     #[test]
     fn the_bot_is_off_in_inboxes_outside_its_list() {
-        let config = DeskConfig::from_toml(&format!("{BASE}[kb]\npublic_url = \"http://127.0.0.1:3000\"\n")).unwrap();
+        let config =
+            DeskConfig::from_toml(&format!("{BASE}[kb]\npublic_url = \"http://127.0.0.1:3000\"\n")).unwrap();
         assert!(config.bot_rules().is_none());
         let extra = "[kb]\npublic_url = \"http://127.0.0.1:3000\"\n[bot]\ninboxes = [\"web\"]\n";
         let rules = DeskConfig::from_toml(&format!("{BASE}{extra}")).unwrap().bot_rules().unwrap();

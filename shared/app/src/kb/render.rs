@@ -57,7 +57,9 @@ mod tests {
 
     #[test]
     fn markup_in_articles_is_shown_never_run() {
-        let html = markdown_to_html("Hi <script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))");
+        let html = markdown_to_html(
+            "Hi <script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))",
+        );
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
@@ -66,6 +68,9 @@ mod tests {
 
     #[test]
     fn markdown_renders() {
-        assert_eq!(markdown_to_html("**bold** [a](https://x.example)"), "<p><strong>bold</strong> <a href=\"https://x.example\">a</a></p>\n");
+        assert_eq!(
+            markdown_to_html("**bold** [a](https://x.example)"),
+            "<p><strong>bold</strong> <a href=\"https://x.example\">a</a></p>\n"
+        );
     }
 }

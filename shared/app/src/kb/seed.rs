@@ -37,12 +37,12 @@ pub enum SeedError {
 
 /// The published articles a seed file describes (validated like any article).
 pub fn parse(text: &str, by: &str, now: Timestamp) -> Result<Vec<Article>, SeedError> {
-    let deserializer = toml::Deserializer::parse(text).map_err(|e| SeedError::Parse(e.message().to_owned()))?;
-    let file: SeedFile = serde_path_to_error::deserialize(deserializer)
-        .map_err(|e| {
-            let path = e.path().to_string();
-            SeedError::Parse(format!("{path}: {}", e.into_inner().message()))
-        })?;
+    let deserializer =
+        toml::Deserializer::parse(text).map_err(|e| SeedError::Parse(e.message().to_owned()))?;
+    let file: SeedFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        SeedError::Parse(format!("{path}: {}", e.into_inner().message()))
+    })?;
     file.articles
         .into_iter()
         .enumerate()
@@ -54,8 +54,8 @@ pub fn parse(text: &str, by: &str, now: Timestamp) -> Result<Vec<Article>, SeedE
                 category: seed.category,
                 tags: seed.tags,
             };
-            let mut article =
-                Article::draft(&seed.slug, input, by, now).map_err(|source| SeedError::Article { index, source })?;
+            let mut article = Article::draft(&seed.slug, input, by, now)
+                .map_err(|source| SeedError::Article { index, source })?;
             article.publish(by, now);
             Ok(article)
         })

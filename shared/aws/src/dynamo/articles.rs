@@ -53,7 +53,11 @@ impl DynamoArticles {
         Self { store, bodies }
     }
 
-    fn put(&self, item: Item, condition: Option<(&'static str, Option<u64>)>) -> Result<TransactWriteItem, StoreError> {
+    fn put(
+        &self,
+        item: Item,
+        condition: Option<(&'static str, Option<u64>)>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut put = Put::builder().table_name(self.store.table()).set_item(Some(item));
         if let Some((expression, version)) = condition {
             put = put.condition_expression(expression);
@@ -81,11 +85,9 @@ impl DynamoArticles {
             // Decoded with a placeholder body, then the body from S3.
             item.insert("body".to_owned(), AttributeValue::S(String::new()));
             let mut article: Article = decode("article", item)?;
-            let bytes = self
-                .bodies
-                .get(key)
-                .await?
-                .ok_or_else(|| StoreError::Corrupt(format!("article {} names a missing body", article.slug)))?;
+            let bytes = self.bodies.get(key).await?.ok_or_else(|| {
+                StoreError::Corrupt(format!("article {} names a missing body", article.slug))
+            })?;
             article.body = String::from_utf8(bytes)
                 .map_err(|_| StoreError::Corrupt(format!("article {} body is not UTF-8", article.slug)))?;
             return Ok(article);
@@ -123,7 +125,11 @@ impl ArticleStore for DynamoArticles {
             Some(version) => ("#v = :v", Some(version)),
         };
         let mut writes = vec![self.put(item, Some(condition))?];
-        let audit_item = keys::with_key(encode("audit entry", audit)?, PK.to_owned(), audit_sk(&audit.slug, audit.version));
+        let audit_item = keys::with_key(
+            encode("audit entry", audit)?,
+            PK.to_owned(),
+            audit_sk(&audit.slug, audit.version),
+        );
         writes.push(self.put(audit_item, None)?);
         if published_changed {
             let update = Update::builder()

@@ -19,9 +19,24 @@ fn article(slug: &str, language: Language, title: &str, body: &str) -> Article {
 fn index() -> SearchIndex {
     SearchIndex::build(
         &[
-            article("returns", Language::En, "How to return an item", "Return any item within 30 days for a refund."),
-            article("return-labels", Language::En, "Return labels", "Print a return label from your orders page to return an item."),
-            article("delivery-times", Language::En, "Delivery times", "Standard delivery takes 3 to 5 working days."),
+            article(
+                "returns",
+                Language::En,
+                "How to return an item",
+                "Return any item within 30 days for a refund.",
+            ),
+            article(
+                "return-labels",
+                Language::En,
+                "Return labels",
+                "Print a return label from your orders page to return an item.",
+            ),
+            article(
+                "delivery-times",
+                Language::En,
+                "Delivery times",
+                "Standard delivery takes 3 to 5 working days.",
+            ),
             article("tuihuo", Language::ZhCn, "如何退货", "收货后30天内可以申请退货退款。"),
         ],
         SearchSettings::default(),

@@ -35,7 +35,12 @@ impl Catalogue {
         let articles = self.store.published().await?;
         let started = std::time::Instant::now();
         let index = Arc::new(SearchIndex::build(&articles, self.settings.clone()));
-        tracing::info!(articles = index.len(), version, ms = started.elapsed().as_millis() as u64, "kb.index_built");
+        tracing::info!(
+            articles = index.len(),
+            version,
+            ms = started.elapsed().as_millis() as u64,
+            "kb.index_built"
+        );
         if let Ok(mut guard) = self.current.write() {
             *guard = Some((version, index.clone()));
         }

@@ -47,7 +47,13 @@ impl KbEditor {
         }
     }
 
-    pub async fn edit(&self, slug: &str, version: u64, input: ArticleInput, by: &str) -> Result<Article, KbError> {
+    pub async fn edit(
+        &self,
+        slug: &str,
+        version: u64,
+        input: ArticleInput,
+        by: &str,
+    ) -> Result<Article, KbError> {
         let mut article = self.at_version(slug, version).await?;
         article.edit(input, by, self.clock.now())?;
         // An edit of a published article changes what search finds.
@@ -80,8 +86,15 @@ impl KbEditor {
         Ok(article)
     }
 
-    async fn save(&self, article: Article, from: u64, action: KbAction, changes_search: bool) -> Result<Article, KbError> {
-        match self.store.save(&article, Some(from), &KbAuditEntry::of(&article, action), changes_search).await {
+    async fn save(
+        &self,
+        article: Article,
+        from: u64,
+        action: KbAction,
+        changes_search: bool,
+    ) -> Result<Article, KbError> {
+        match self.store.save(&article, Some(from), &KbAuditEntry::of(&article, action), changes_search).await
+        {
             Ok(()) => Ok(article),
             Err(StoreError::Conflict(_)) => {
                 let actual = self.store.article(&article.slug).await?.map_or(0, |a| a.version);

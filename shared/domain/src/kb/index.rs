@@ -50,7 +50,9 @@ impl Synonyms {
             .map(|group| {
                 group
                     .iter()
-                    .map(|member| terms(member).into_iter().filter(|t| t.weight >= 1.0).map(|t| t.text).collect())
+                    .map(|member| {
+                        terms(member).into_iter().filter(|t| t.weight >= 1.0).map(|t| t.text).collect()
+                    })
                     .filter(|member: &Vec<String>| !member.is_empty())
                     .collect()
             })
@@ -70,7 +72,9 @@ impl Synonyms {
             };
             let Some(origin) = group.iter().find_map(position) else { continue };
             for member in group.iter().filter(|m| position(m).is_none()) {
-                added.extend(member.iter().map(|t| (Term { text: t.clone(), weight: SYNONYM_WEIGHT }, origin)));
+                added.extend(
+                    member.iter().map(|t| (Term { text: t.clone(), weight: SYNONYM_WEIGHT }, origin)),
+                );
             }
         }
         added
@@ -278,7 +282,8 @@ impl SearchIndex {
                 if language.is_some_and(|l| l != doc.language) {
                     continue;
                 }
-                let tf = self.settings.title_boost * p.title_tf / (1.0 - B + B * doc.title_len / self.avg_title)
+                let tf = self.settings.title_boost * p.title_tf
+                    / (1.0 - B + B * doc.title_len / self.avg_title)
                     + p.body_tf / (1.0 - B + B * doc.body_len / self.avg_body);
                 let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![false; concepts.len()]));
                 entry.0 += term.weight * idf * tf * (K1 + 1.0) / (tf + K1);

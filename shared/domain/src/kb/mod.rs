@@ -16,10 +16,10 @@ pub use article::{
 };
 pub use catalogue::Catalogue;
 pub use editor::KbEditor;
+pub use fold::simplified as fold_char;
 pub use index::{Hit, SearchIndex, SearchSettings, Synonyms};
 pub use snippet::snippet;
 pub use store::ArticleStore;
-pub use fold::simplified as fold_char;
 pub use text::{Term, detect_language, terms};
 
 #[cfg(test)]

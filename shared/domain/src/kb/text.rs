@@ -19,14 +19,118 @@ pub struct Term {
 pub const UNIGRAM_WEIGHT: f32 = 0.15;
 
 const EN_STOPWORDS: &[&str] = &[
-    "a", "about", "am", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "do", "does",
-    "did", "for", "from", "get", "got", "had", "has", "have", "hi", "hello", "hey", "how", "i", "if", "im", "in",
-    "into", "is", "it", "its", "just", "me", "my", "of", "on", "or", "our", "please", "pls", "plz", "so",
-    "that", "the", "their", "them", "then", "there", "this", "to", "u", "us", "was", "we", "what", "when",
-    "where", "which", "who", "why", "will", "with", "would", "you", "your", "yours", "thanks", "thank", "dear",
-    "still", "yet", "any", "some", "one", "all", "should", "need", "want", "know", "tell", "help", "much",
-    "many", "cant", "can't", "dont", "don't", "didnt", "didn't", "not", "no", "yes", "ok", "thing", "something",
-    "anything", "way", "also", "really", "very", "lol", "now", "like", "able", "possible", "via", "anyone",
+    "a",
+    "about",
+    "am",
+    "an",
+    "and",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "but",
+    "by",
+    "can",
+    "could",
+    "do",
+    "does",
+    "did",
+    "for",
+    "from",
+    "get",
+    "got",
+    "had",
+    "has",
+    "have",
+    "hi",
+    "hello",
+    "hey",
+    "how",
+    "i",
+    "if",
+    "im",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "just",
+    "me",
+    "my",
+    "of",
+    "on",
+    "or",
+    "our",
+    "please",
+    "pls",
+    "plz",
+    "so",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "this",
+    "to",
+    "u",
+    "us",
+    "was",
+    "we",
+    "what",
+    "when",
+    "where",
+    "which",
+    "who",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "thanks",
+    "thank",
+    "dear",
+    "still",
+    "yet",
+    "any",
+    "some",
+    "one",
+    "all",
+    "should",
+    "need",
+    "want",
+    "know",
+    "tell",
+    "help",
+    "much",
+    "many",
+    "cant",
+    "can't",
+    "dont",
+    "don't",
+    "didnt",
+    "didn't",
+    "not",
+    "no",
+    "yes",
+    "ok",
+    "thing",
+    "something",
+    "anything",
+    "way",
+    "also",
+    "really",
+    "very",
+    "lol",
+    "now",
+    "like",
+    "able",
+    "possible",
+    "via",
+    "anyone",
 ];
 
 /// Han characters that carry no topic on their own (particles, pronouns).
@@ -34,8 +138,8 @@ const ZH_STOP_CHARS: &str = "的了吗呢吧啊呀么我你您他她它们是在
 
 /// Bigrams that only make a sentence a question ("怎么", "可以"): they name no topic.
 const ZH_STOP_BIGRAMS: &[&str] = &[
-    "怎么", "什么", "如何", "为什", "怎样", "哪里", "哪儿", "可以", "能不", "不能", "是不", "一下", "请问", "怎办",
-    "么办", "时候", "多少",
+    "怎么", "什么", "如何", "为什", "怎样", "哪里", "哪儿", "可以", "能不", "不能", "是不", "一下", "请问",
+    "怎办", "么办", "时候", "多少",
 ];
 
 fn is_han(c: char) -> bool {
@@ -69,7 +173,9 @@ pub(crate) fn stem(word: &str) -> String {
         w[..n - 3].to_owned()
     } else if strip("ed", 5) {
         w[..n - 2].to_owned()
-    } else if strip("es", 5) && (w.ends_with("sses") || w.ends_with("xes") || w.ends_with("ches") || w.ends_with("shes")) {
+    } else if strip("es", 5)
+        && (w.ends_with("sses") || w.ends_with("xes") || w.ends_with("ches") || w.ends_with("shes"))
+    {
         w[..n - 2].to_owned()
     } else if strip("s", 4) && !w.ends_with("ss") && !w.ends_with("us") {
         w[..n - 1].to_owned()
@@ -78,7 +184,12 @@ pub(crate) fn stem(word: &str) -> String {
     };
     // "shipped"/"shipping" → "shipp" → "ship"; "cancelled" → "cancell" → "cancel".
     let bytes = stemmed.as_bytes();
-    if stemmed.len() >= 4 && bytes[bytes.len() - 1] == bytes[bytes.len() - 2] && !stemmed.ends_with("ss") && !stemmed.ends_with("ee") && !stemmed.ends_with("oo") {
+    if stemmed.len() >= 4
+        && bytes[bytes.len() - 1] == bytes[bytes.len() - 2]
+        && !stemmed.ends_with("ss")
+        && !stemmed.ends_with("ee")
+        && !stemmed.ends_with("oo")
+    {
         stemmed[..stemmed.len() - 1].to_owned()
     } else {
         stemmed
@@ -92,7 +203,9 @@ pub fn terms(text: &str) -> Vec<Term> {
     let mut word = String::new();
     let flush_word = |word: &mut String, out: &mut Vec<Term>| {
         if !word.is_empty() {
-            if !EN_STOPWORDS.contains(&word.as_str()) && !(word.len() == 1 && !word.as_bytes()[0].is_ascii_digit()) {
+            if !EN_STOPWORDS.contains(&word.as_str())
+                && !(word.len() == 1 && !word.as_bytes()[0].is_ascii_digit())
+            {
                 out.push(Term { text: stem(word), weight: 1.0 });
             }
             word.clear();
@@ -156,7 +269,10 @@ mod tests {
 
     #[test]
     fn english_drops_stopwords_and_stems() {
-        assert_eq!(texts("Where is my parcel? Returns returned returning"), ["parcel", "return", "return", "return"]);
+        assert_eq!(
+            texts("Where is my parcel? Returns returned returning"),
+            ["parcel", "return", "return", "return"]
+        );
         assert_eq!(texts("shipping shipped cancelled"), ["ship", "ship", "cancel"]);
     }
 

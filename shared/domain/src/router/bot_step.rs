@@ -124,7 +124,8 @@ impl TicketRouter {
                 (texts.answer(hit, &link), note, OutboundKind::BotAnswer)
             }
             BotDecision::Reprompt { best } => {
-                let note = format!("Bot found no article good enough ({intent}); {}.", closest(best.as_ref()));
+                let note =
+                    format!("Bot found no article good enough ({intent}); {}.", closest(best.as_ref()));
                 (texts.reprompt(), note, OutboundKind::BotMessage)
             }
             BotDecision::Helped { article } => {

@@ -4,8 +4,28 @@ use super::keywords::any;
 use super::{Intent, IntentDetector, Utterance};
 
 const KEYWORDS: &[&str] = &[
-    "投诉", "举报", "骗子", "骗人", "垃圾", "太差", "差评", "气死", "愤怒", "律师", "消协", "12315", "complaint",
-    "complain", "scam", "fraud", "lawyer", "ridiculous", "unacceptable", "worst", "furious", "disgusting",
+    "投诉",
+    "举报",
+    "骗子",
+    "骗人",
+    "垃圾",
+    "太差",
+    "差评",
+    "气死",
+    "愤怒",
+    "律师",
+    "消协",
+    "12315",
+    "complaint",
+    "complain",
+    "scam",
+    "fraud",
+    "lawyer",
+    "ridiculous",
+    "unacceptable",
+    "worst",
+    "furious",
+    "disgusting",
 ];
 
 pub struct Complaint;

@@ -6,7 +6,8 @@ fn intent(text: &str, awaiting: bool) -> Intent {
 
 #[test]
 fn handoff_words_in_chinese_and_english_ask_for_a_person() {
-    for text in ["转人工", "人工", "轉人工客服", "I want a human", "Talk to a person please", "AGENT"] {
+    for text in ["转人工", "人工", "轉人工客服", "I want a human", "Talk to a person please", "AGENT"]
+    {
         assert_eq!(intent(text, false), Intent::Handoff, "{text}");
     }
 }
