@@ -10,7 +10,7 @@ use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
 use omnidesk_domain::kb::Catalogue;
 use omnidesk_domain::ports::BlobStore;
-use omnidesk_domain::router::{ChatBot, RouterPorts, TicketRouter};
+use omnidesk_domain::router::{ChatBot, MailSuggestions, RouterPorts, TicketRouter};
 
 use crate::config::DeskConfig;
 use crate::sqs_batch::{RecordError, process_batch};
@@ -44,8 +44,16 @@ impl RouterHandler {
         Self { router, blobs: None, erasures: None }
     }
 
-    /// Lets the chat bot answer in the inboxes `[bot]` names, from `catalogue`'s articles.
+    /// Lets the chat bot answer in the inboxes `[bot]` names, from `catalogue`'s articles;
+    /// Mail acknowledgements list up to three articles that score well (`kb.suggest_min_confidence`).
     pub fn with_bot(mut self, config: &DeskConfig, catalogue: Arc<Catalogue>) -> Self {
+        if let Some(kb) = config.kb.as_ref().filter(|kb| kb.suggest_min_confidence > 0.0) {
+            self.router = self.router.with_suggestions(Arc::new(MailSuggestions {
+                catalogue: catalogue.clone(),
+                min_confidence: kb.suggest_min_confidence,
+                base_url: kb.base_url().to_owned(),
+            }));
+        }
         if let Some(rules) = config.bot_rules() {
             let bot = ChatBot { rules, detectors: default_detectors(), catalogue };
             self.router = self.router.with_bot(Arc::new(bot));

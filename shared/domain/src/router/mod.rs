@@ -11,6 +11,7 @@ pub mod email;
 mod erased;
 pub mod participants;
 pub mod phone;
+mod suggestions;
 mod team_routing;
 pub(crate) use team_routing::team_staff;
 pub mod threading;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 pub use bot_step::{ChatBot, SELF_SERVED_TAG};
 pub use customers::resolve_customer;
 pub use email::{EmailRules, EmailTemplate};
+pub use suggestions::{MAX_SUGGESTIONS, MailSuggestions};
 pub use unreadable::UNREADABLE_TAG;
 
 use crate::assignment::Routing;
@@ -151,6 +153,8 @@ pub struct TicketRouter {
     phone: PhoneRules,
     /// Answers chat questions from the knowledge base in the inboxes it is enabled for.
     bot: Option<Arc<ChatBot>>,
+    /// Articles listed in mail acknowledgements.
+    suggestions: Option<Arc<MailSuggestions>>,
 }
 
 /// A message to a closed ticket: the follow-up's origin, and the thread key that led there.
@@ -177,7 +181,13 @@ impl TicketRouter {
             sla: None,
             phone: PhoneRules::default(),
             bot: None,
+            suggestions: None,
         }
+    }
+
+    pub fn with_suggestions(mut self, suggestions: Arc<MailSuggestions>) -> Self {
+        self.suggestions = Some(suggestions);
+        self
     }
 
     pub fn with_bot(mut self, bot: Arc<ChatBot>) -> Self {
