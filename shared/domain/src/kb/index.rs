@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::article::{Article, Language};
-use super::text::{Term, terms};
+use super::text::{Segmentation, Term, terms_in};
 
 const K1: f32 = 1.2;
 /// The BM25 score at which a hit's evidence counts about two thirds (see [`confidence`]).
@@ -28,11 +28,13 @@ pub struct SearchSettings {
     /// How much a title term counts next to a body term.
     pub title_boost: f32,
     pub synonyms: Synonyms,
+    /// How Chinese is cut into terms; the desk uses bigrams (README BENCHMARKS).
+    pub segmentation: Segmentation,
 }
 
 impl Default for SearchSettings {
     fn default() -> Self {
-        Self { title_boost: 2.5, synonyms: Synonyms::default() }
+        Self { title_boost: 2.5, synonyms: Synonyms::default(), segmentation: Segmentation::Bigrams }
     }
 }
 
@@ -45,13 +47,18 @@ pub struct Synonyms {
 
 impl Synonyms {
     pub fn new(groups: &[Vec<String>]) -> Self {
+        Self::segmented(groups, Segmentation::Bigrams)
+    }
+
+    /// The groups, their members cut into terms as `segmentation` says.
+    pub fn segmented(groups: &[Vec<String>], segmentation: Segmentation) -> Self {
         let groups = groups
             .iter()
             .map(|group| {
                 group
                     .iter()
                     .map(|member| {
-                        terms(member).into_iter().filter(|t| t.weight >= 1.0).map(|t| t.text).collect()
+                        terms_in(member, segmentation).into_iter().filter(|t| t.weight >= 1.0).map(|t| t.text).collect()
                     })
                     .filter(|member: &Vec<String>| !member.is_empty())
                     .collect()
@@ -136,13 +143,14 @@ impl SearchIndex {
         let (mut title_total, mut body_total) = (0.0, 0.0);
         for article in articles.iter().filter(|a| a.is_published()) {
             let doc = index.docs.len() as u32;
-            let title_terms = terms(&article.title);
+            let segmentation = index.settings.segmentation;
+            let title_terms = terms_in(&article.title, segmentation);
             let mut body_text = article.body.clone();
             for extra in article.tags.iter().chain(article.category.iter()) {
                 body_text.push('\n');
                 body_text.push_str(extra);
             }
-            let body_terms = terms(&body_text);
+            let body_terms = terms_in(&body_text, segmentation);
             let mut counts: HashMap<&str, (f32, f32)> = HashMap::new();
             for t in &title_terms {
                 counts.entry(&t.text).or_default().0 += 1.0;
@@ -218,7 +226,7 @@ impl SearchIndex {
     fn query_terms(&self, query: &str) -> (Vec<(Term, Option<u32>, usize)>, Vec<f32>) {
         let unknown_idf = self.idf(0);
         let mut typed = Vec::new();
-        for term in terms(query) {
+        for term in terms_in(query, self.settings.segmentation) {
             if self.vocabulary.contains_key(&term.text) {
                 typed.push(term);
             } else if let Some(fixed) = self.correct(&term.text) {

@@ -20,7 +20,7 @@ pub use fold::simplified as fold_char;
 pub use index::{Hit, SearchIndex, SearchSettings, Synonyms};
 pub use snippet::snippet;
 pub use store::ArticleStore;
-pub use text::{Term, detect_language, terms};
+pub use text::{Segmentation, Term, detect_language, terms, terms_in};
 
 #[cfg(test)]
 mod tests;
