@@ -139,7 +139,12 @@ fn evaluation_set_reports_top1_top3_and_false_answers() {
 /// The same evaluation with Chinese cut by jieba-rs (its default dictionary) instead of
 /// character bigrams: articles, questions and synonyms pre-segmented into words. The
 /// threshold is each segmenter's best on the dev half with no false answers there.
-fn compare_with_jieba(config: &DeskConfig, articles: &[Article], questions: &[Question<'_>], bigram_threshold: f32) {
+fn compare_with_jieba(
+    config: &DeskConfig,
+    articles: &[Article],
+    questions: &[Question<'_>],
+    bigram_threshold: f32,
+) {
     let started = std::time::Instant::now();
     let jieba = jieba_rs::Jieba::new();
     let dictionary_ms = started.elapsed().as_millis();
@@ -184,7 +189,10 @@ fn compare_with_jieba(config: &DeskConfig, articles: &[Article], questions: &[Qu
         }
         all.add(q.label, &hits, best.1);
     }
-    println!("jieba-rs words instead of bigrams (dictionary loaded in {dictionary_ms} ms; bigram threshold {bigram_threshold}, jieba's {:.3}):", best.1);
+    println!(
+        "jieba-rs words instead of bigrams (dictionary loaded in {dictionary_ms} ms; bigram threshold {bigram_threshold}, jieba's {:.3}):",
+        best.1
+    );
     for (name, score) in [("held-out", &held_out), ("zh", &zh), ("all", &all)] {
         println!("{}", score.line(name));
     }

@@ -47,7 +47,10 @@ async fn main() -> Result<(), Error> {
     // Erasure runs as a job: queued here, run by ticket-router off the request path.
     let desk = agent_api::desk(&config, ports).with_erasure_queue(Arc::new(aws.inbound_queue()?));
     let api = AgentApi { desk: Arc::new(desk), auth: Arc::new(ClaimsAuthenticator) };
-    let kb = KbApi { editor: Arc::new(KbEditor::new(articles, Arc::new(SystemClock))), auth: Arc::new(ClaimsAuthenticator) };
+    let kb = KbApi {
+        editor: Arc::new(KbEditor::new(articles, Arc::new(SystemClock))),
+        auth: Arc::new(ClaimsAuthenticator),
+    };
     let app = agent_api::lambda_router(api)
         .merge(agent_api::kb_router(kb))
         .layer(axum::middleware::map_request(attach_claims));

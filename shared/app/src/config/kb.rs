@@ -85,7 +85,11 @@ impl KbConfig {
     }
 
     pub fn search_settings(&self) -> SearchSettings {
-        SearchSettings { title_boost: self.title_boost, synonyms: Synonyms::new(&self.synonyms), ..Default::default() }
+        SearchSettings {
+            title_boost: self.title_boost,
+            synonyms: Synonyms::new(&self.synonyms),
+            ..Default::default()
+        }
     }
 
     /// The public URL without a trailing slash.

@@ -58,7 +58,11 @@ impl Synonyms {
                 group
                     .iter()
                     .map(|member| {
-                        terms_in(member, segmentation).into_iter().filter(|t| t.weight >= 1.0).map(|t| t.text).collect()
+                        terms_in(member, segmentation)
+                            .into_iter()
+                            .filter(|t| t.weight >= 1.0)
+                            .map(|t| t.text)
+                            .collect()
                     })
                     .filter(|member: &Vec<String>| !member.is_empty())
                     .collect()
@@ -87,6 +91,9 @@ impl Synonyms {
         added
     }
 }
+
+/// A query term, its vocabulary id (`None`: no article uses it) and its concept.
+type QueryTerm = (Term, Option<u32>, usize);
 
 struct Doc {
     slug: String,
@@ -223,7 +230,7 @@ impl SearchIndex {
     /// The query's terms with their ids and the concept each belongs to: a typed word (or its
     /// typo's correction) is a concept of its own, and what synonyms add joins the concept of
     /// the word that brought it in. Also each concept's weight, for [`Hit::confidence`].
-    fn query_terms(&self, query: &str) -> (Vec<(Term, Option<u32>, usize)>, Vec<f32>) {
+    fn query_terms(&self, query: &str) -> (Vec<QueryTerm>, Vec<f32>) {
         let unknown_idf = self.idf(0);
         let mut typed = Vec::new();
         for term in terms_in(query, self.settings.segmentation) {
@@ -236,7 +243,7 @@ impl SearchIndex {
             }
         }
         let expanded = self.settings.synonyms.expand(&typed);
-        let mut merged: Vec<(Term, Option<u32>, usize)> = Vec::new();
+        let mut merged: Vec<QueryTerm> = Vec::new();
         let mut concepts: Vec<f32> = Vec::new();
         for term in typed {
             if merged.iter().any(|(t, _, _)| t.text == term.text) {

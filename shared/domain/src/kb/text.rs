@@ -171,10 +171,9 @@ pub(crate) fn stem(word: &str) -> String {
         format!("{}y", &w[..n - 3])
     } else if strip("ing", 6) {
         w[..n - 3].to_owned()
-    } else if strip("ed", 5) {
-        w[..n - 2].to_owned()
-    } else if strip("es", 5)
-        && (w.ends_with("sses") || w.ends_with("xes") || w.ends_with("ches") || w.ends_with("shes"))
+    } else if strip("ed", 5)
+        || (strip("es", 5)
+            && (w.ends_with("sses") || w.ends_with("xes") || w.ends_with("ches") || w.ends_with("shes")))
     {
         w[..n - 2].to_owned()
     } else if strip("s", 4) && !w.ends_with("ss") && !w.ends_with("us") {
@@ -219,9 +218,9 @@ pub fn terms_in(text: &str, segmentation: Segmentation) -> Vec<Term> {
     let mut word = String::new();
     let flush_word = |word: &mut String, out: &mut Vec<Term>| {
         if !word.is_empty() {
-            if !EN_STOPWORDS.contains(&word.as_str())
-                && !(word.len() == 1 && !word.as_bytes()[0].is_ascii_digit())
-            {
+            // A single letter names nothing ("a", "M" of a size aside); a digit may.
+            let single_letter = word.len() == 1 && !word.as_bytes()[0].is_ascii_digit();
+            if !EN_STOPWORDS.contains(&word.as_str()) && !single_letter {
                 out.push(Term { text: stem(word), weight: 1.0 });
             }
             word.clear();
@@ -230,7 +229,8 @@ pub fn terms_in(text: &str, segmentation: Segmentation) -> Vec<Term> {
     let flush_han = |han: &mut String, out: &mut Vec<Term>| {
         if segmentation == Segmentation::Words {
             let word = std::mem::take(han);
-            let stop = word.chars().all(|c| ZH_STOP_CHARS.contains(c)) || ZH_STOP_BIGRAMS.contains(&word.as_str());
+            let stop =
+                word.chars().all(|c| ZH_STOP_CHARS.contains(c)) || ZH_STOP_BIGRAMS.contains(&word.as_str());
             if !word.is_empty() && !stop {
                 out.push(Term { text: word, weight: 1.0 });
             }
@@ -244,9 +244,8 @@ pub fn terms_in(text: &str, segmentation: Segmentation) -> Vec<Term> {
             if let Some(next) = chars.get(i + 1) {
                 // A bigram of two stop characters ("我的", "是不") names no topic.
                 let bigram = format!("{c}{next}");
-                if !(ZH_STOP_CHARS.contains(*c) && ZH_STOP_CHARS.contains(*next))
-                    && !ZH_STOP_BIGRAMS.contains(&bigram.as_str())
-                {
+                let both_stop = ZH_STOP_CHARS.contains(*c) && ZH_STOP_CHARS.contains(*next);
+                if !both_stop && !ZH_STOP_BIGRAMS.contains(&bigram.as_str()) {
                     out.push(Term { text: bigram, weight: 1.0 });
                 }
             }
