@@ -276,3 +276,37 @@ pub async fn the_help_centre_answers_bad_input_clearly_and_never_runs_markup(bac
     assert!(search.status().is_success());
     assert!(!search.text().await.expect("page").contains("<script"));
 }
+
+pub async fn a_mail_acknowledgement_suggests_up_to_three_articles_that_score_well(backend: &Backend) {
+    let extra = format!("{BOT}\n[email]\naddress = \"support@desk.example\"\n");
+    let desk = TestDesk::start_configured(backend, &extra).await;
+    desk.desk.seed_example_articles().await.expect("seed");
+    let mail = "From: Ana <ana@example.com>\r\nTo: support@desk.example\r\nMessage-ID: <kb-mail-1@example.com>\r\n\
+                Subject: How do I return an item?\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+                I want to return the jacket I bought.\r\n";
+    let response = desk
+        .http
+        .post(desk.url("/local/email"))
+        .header("content-type", "message/rfc822")
+        .body(mail)
+        .send()
+        .await
+        .expect("desk answers");
+    assert_eq!(response.status().as_u16(), 202);
+    let acknowledged = eventually(backend.patience(), || async {
+        match desk.ticket(1).await {
+            Some(_) => desk.messages(TicketNumber(1)).await.len() >= 2,
+            None => false,
+        }
+    })
+    .await;
+    assert!(acknowledged, "the mail was acknowledged");
+    let thread = desk.messages(TicketNumber(1)).await;
+    let ack = thread
+        .iter()
+        .find(|m| m.text.contains("These articles may answer your question"))
+        .expect("suggestions");
+    assert!(ack.text.contains("/v1/kb/articles/return-policy.html"), "{}", ack.text);
+    let listed = ack.text.lines().filter(|l| l.starts_with("- ")).count();
+    assert!((1..=3).contains(&listed), "{}", ack.text);
+}

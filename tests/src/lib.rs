@@ -399,6 +399,7 @@ macro_rules! all_scenarios {
             a_third_question_goes_to_a_person_never_a_third_bot_answer,
             an_article_edited_and_published_is_found_by_the_next_search,
             the_help_centre_answers_bad_input_clearly_and_never_runs_markup,
+            a_mail_acknowledgement_suggests_up_to_three_articles_that_score_well,
         );
     };
 }
