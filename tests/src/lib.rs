@@ -8,6 +8,7 @@ pub mod email_corpus;
 pub mod email_scenarios;
 pub mod hygiene_scenarios;
 pub mod identity_scenarios;
+pub mod kb_scenarios;
 pub mod phone_accounting;
 pub mod phone_scenarios;
 pub mod privacy_scenarios;
@@ -396,6 +397,13 @@ macro_rules! all_scenarios {
             an_abandoned_call_delivered_three_times_in_shuffled_order_is_one_ticket_and_one_callback_task,
             an_after_hours_missed_call_gets_its_callback_task_at_the_next_business_minute,
             an_agent_asks_for_a_callback_and_a_stale_version_queues_none,
+            a_question_gets_a_bot_answer_and_yes_solves_it_as_self_served,
+            a_bot_answer_then_talk_to_a_person_reaches_the_team_queue_with_the_whole_exchange,
+            zhuan_ren_gong_as_the_first_message_goes_straight_to_a_person,
+            a_third_question_goes_to_a_person_never_a_third_bot_answer,
+            an_article_edited_and_published_is_found_by_the_next_search,
+            the_help_centre_answers_bad_input_clearly_and_never_runs_markup,
+            a_mail_acknowledgement_suggests_up_to_three_articles_that_score_well,
         );
     };
 }

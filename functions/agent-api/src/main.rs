@@ -8,13 +8,15 @@ use axum::body::Body;
 use axum::http::Request;
 use lambda_http::request::RequestContext;
 use lambda_http::{Error, RequestExt};
-use omnidesk_app::agent_api::{self, AgentApi, ClaimsAuthenticator, VerifiedClaims};
+use omnidesk_app::agent_api::{self, AgentApi, ClaimsAuthenticator, KbApi, VerifiedClaims};
 use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::telemetry::{self, LogFormat};
-use omnidesk_aws::AwsEnvironment;
+use omnidesk_aws::{AwsEnvironment, DynamoArticles};
 use omnidesk_domain::canned::CannedResponses;
 use omnidesk_domain::desk::DeskPorts;
+use omnidesk_domain::kb::KbEditor;
 use omnidesk_domain::memory::MemoryBlobStore;
+use omnidesk_domain::ports::BlobStore;
 use omnidesk_domain::system::{RandomIds, SystemClock};
 
 #[tokio::main]
@@ -27,6 +29,11 @@ async fn main() -> Result<(), Error> {
         DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
     let store = Arc::new(aws.store()?);
     let canned = Arc::new(CannedResponses::new(store.clone(), Arc::new(SystemClock), Arc::new(RandomIds)));
+    let blobs: Arc<dyn BlobStore> = match aws.blobs() {
+        Ok(blobs) => Arc::new(blobs),
+        Err(_) => Arc::new(MemoryBlobStore::default()),
+    };
+    let articles = Arc::new(DynamoArticles::new((*store).clone(), blobs.clone()));
     let ports = DeskPorts {
         tickets: store.clone(),
         customers: store.clone(),
@@ -35,17 +42,20 @@ async fn main() -> Result<(), Error> {
         idempotency: store,
         outbound: Arc::new(aws.outbound_queue()?),
         // Without the email channel there is no mail bucket, and nothing to erase there.
-        blobs: match aws.blobs() {
-            Ok(blobs) => Arc::new(blobs),
-            Err(_) => Arc::new(MemoryBlobStore::default()),
-        },
+        blobs,
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };
     // Erasure runs as a job: queued here, run by ticket-router off the request path.
     let desk = agent_api::desk(&config, ports).with_erasure_queue(Arc::new(aws.inbound_queue()?));
     let api = AgentApi { desk: Arc::new(desk), auth: Arc::new(ClaimsAuthenticator), canned };
-    let app = agent_api::lambda_router(api).layer(axum::middleware::map_request(attach_claims));
+    let kb = KbApi {
+        editor: Arc::new(KbEditor::new(articles, Arc::new(SystemClock))),
+        auth: Arc::new(ClaimsAuthenticator),
+    };
+    let app = agent_api::lambda_router(api)
+        .merge(agent_api::kb_router(kb))
+        .layer(axum::middleware::map_request(attach_claims));
     lambda_http::run(app).await
 }
 

@@ -10,8 +10,9 @@ use omnidesk_app::agent_api;
 use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_app::ticket_router::RouterHandler;
-use omnidesk_aws::AwsEnvironment;
+use omnidesk_aws::{AwsEnvironment, DynamoArticles};
 use omnidesk_domain::desk::DeskPorts;
+use omnidesk_domain::kb::Catalogue;
 use omnidesk_domain::memory::MemoryBlobStore;
 use omnidesk_domain::ports::BlobStore;
 use omnidesk_domain::router::RouterPorts;
@@ -52,13 +53,19 @@ async fn main() -> Result<(), Error> {
         tickets: store.clone(),
         customers: store.clone(),
         agents,
-        idempotency: store,
+        idempotency: store.clone(),
         outbound,
         blobs,
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };
-    let handler = handler.with_erasures(Arc::new(agent_api::desk(&config, desk)));
+    let articles = Arc::new(DynamoArticles::new((*store).clone(), desk.blobs.clone()));
+    let mut handler = handler.with_erasures(Arc::new(agent_api::desk(&config, desk)));
+    // The chat bot, in the inboxes `[bot]` names: its index is built from the published
+    // articles on the first chat message and kept while the catalogue version stands.
+    if let Some(kb) = &config.kb {
+        handler = handler.with_bot(&config, Arc::new(Catalogue::new(articles, kb.search_settings())));
+    }
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(handler.handle(event.payload).await)

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use omnidesk_app::config::DeskConfig;
-use omnidesk_aws::Clients;
+use omnidesk_aws::{Clients, DynamoArticles};
 use omnidesk_domain::canned::{CannedStore, MemoryCannedStore};
 use omnidesk_domain::faults::{FaultPlan, Faulty};
+use omnidesk_domain::kb::ArticleStore;
 use omnidesk_domain::memory::{
-    MemoryBlobStore, MemoryCallNotes, MemoryQueue, MemoryRateLimiter, MemoryStore, QueueSettings,
+    MemoryArticles, MemoryBlobStore, MemoryCallNotes, MemoryQueue, MemoryRateLimiter, MemoryStore,
+    QueueSettings,
 };
 use omnidesk_domain::phone::ports::{CallNotes, CallerDirectory};
 use omnidesk_domain::ports::{
@@ -42,6 +44,8 @@ pub struct DeskPorts {
     pub call_notes: Arc<dyn CallNotes>,
     /// The canned responses supervisors keep.
     pub canned: Arc<dyn CannedStore>,
+    /// Knowledge-base articles: in memory, or on the table (large bodies in the blob store).
+    pub articles: Arc<dyn ArticleStore>,
     /// Only in memory: the store that can list every ticket for `/local/tickets`.
     pub memory: Option<Arc<MemoryStore>>,
     /// Blobs in memory: their signed links are served at `/local/blobs/{key}`. (On S3 the
@@ -81,6 +85,7 @@ impl DeskPorts {
             inbound,
             outbound,
             blobs: blobs.clone(),
+            articles: Arc::new(MemoryArticles::default()),
             memory: Some(store),
             memory_blobs: Some(blobs),
         }
@@ -105,7 +110,9 @@ impl DeskPorts {
             (None, Some(memory)) => memory.clone(),
             (None, None) => Arc::new(MemoryBlobStore::default()),
         };
+        let articles: Arc<dyn ArticleStore> = Arc::new(DynamoArticles::new((*store).clone(), blobs.clone()));
         let ports = Self {
+            articles,
             tickets: store.clone(),
             customers: store.clone(),
             idempotency: store.clone(),

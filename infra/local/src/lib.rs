@@ -22,12 +22,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use omnidesk_app::agent_api::{self, AgentApi};
+use omnidesk_app::agent_api::{self, AgentApi, KbApi};
 use omnidesk_app::callback_tasks::CallbackNotifier;
 use omnidesk_app::chat_callback::ChatCallbackNotifier;
 use omnidesk_app::chat_webhook::{self, ChatWebhook};
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::email_inbound::EmailInbound;
+use omnidesk_app::kb::help_centre::{self, HelpCentre};
+use omnidesk_app::kb::seed;
 use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::phone_events::PhoneEvents;
@@ -37,6 +39,7 @@ use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_domain::canned::CannedResponses;
 use omnidesk_domain::desk::{AgentDesk, DeskPorts as AgentDeskPorts};
 use omnidesk_domain::dispatch::DispatcherPorts;
+use omnidesk_domain::kb::{Catalogue, KbEditor};
 use omnidesk_domain::memory::MemoryContactCenter;
 use omnidesk_domain::phone::flow::ContactFlow;
 use omnidesk_domain::ports::{AgentStore, Clock, OutboundNotifier, QueueError};
@@ -106,7 +109,20 @@ pub struct LocalDesk {
     pub surveys: Option<surveys::Surveys>,
     /// The built agent console served at `/console/` (default `console/dist`).
     pub console_dir: PathBuf,
+    /// The knowledge base's search and editor, when the config has `[kb]`.
+    pub kb: Option<LocalKb>,
 }
+
+/// The knowledge base of the local desk: one catalogue (the search index) for the bot and the
+/// help centre, and the editor behind the agent routes.
+pub struct LocalKb {
+    pub catalogue: Arc<Catalogue>,
+    pub editor: Arc<KbEditor>,
+}
+
+/// The example articles seeded at start (published), also what the evaluation set is
+/// labelled against.
+pub const EXAMPLE_ARTICLES: &str = include_str!("../kb/articles.toml");
 
 impl LocalDesk {
     /// A desk on `ports` that sends chat callbacks over HTTP, as in production, and mail (with
@@ -173,6 +189,14 @@ impl LocalDesk {
             },
         )
         .with_blobs(ports.blobs.clone());
+        let kb = config.kb.as_ref().map(|kb| LocalKb {
+            catalogue: Arc::new(Catalogue::new(ports.articles.clone(), kb.search_settings())),
+            editor: Arc::new(KbEditor::new(ports.articles.clone(), clock.clone())),
+        });
+        let router = match &kb {
+            Some(kb) => router.with_bot(&config, kb.catalogue.clone()),
+            None => router,
+        };
         let agent_desk = Arc::new(
             omnidesk_app::agent_api::desk(
                 &config,
@@ -243,6 +267,7 @@ impl LocalDesk {
             sweeper,
             surveys,
             console_dir: PathBuf::from(DEFAULT_CONSOLE_DIR),
+            kb,
         }
     }
 
@@ -250,6 +275,16 @@ impl LocalDesk {
     pub fn with_console_dir(mut self, dir: PathBuf) -> Self {
         self.console_dir = dir;
         self
+    }
+
+    /// Stores the example articles that are not stored yet (with `[kb]`): a restart or a
+    /// second desk on the same table seeds nothing twice. Returns how many were added.
+    pub async fn seed_example_articles(&self) -> Result<usize, String> {
+        if self.kb.is_none() {
+            return Ok(0);
+        }
+        let articles = seed::parse(EXAMPLE_ARTICLES, "seed", self.clock.now()).map_err(|e| e.to_string())?;
+        seed::seed(&*self.ports.articles, &articles).await.map_err(|e| e.to_string())
     }
 
     /// Every HTTP route: the functions' routers plus the local-only `/local/...` helpers.
@@ -279,6 +314,17 @@ impl LocalDesk {
                     Arc::new(RandomIds),
                 )),
             }))
+            .merge(self.kb_routes())
+    }
+
+    /// The help centre and the agents' article routes, with `[kb]`.
+    fn kb_routes(&self) -> Router {
+        let (Some(kb), Some(config)) = (&self.kb, &self.config.kb) else { return Router::new() };
+        let help = HelpCentre::new(kb.catalogue.clone(), self.clock.clone(), config.base_url());
+        Router::new().merge(help_centre::router(help)).merge(agent_api::kb_router(KbApi {
+            editor: kb.editor.clone(),
+            auth: Arc::new(self.config.auth.bearer_tokens()),
+        }))
     }
 
     /// One poll of the inbound queue through the router handler.

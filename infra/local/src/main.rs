@@ -181,6 +181,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .with_console_dir(cli.serve.console_dir.clone());
             let desk = Arc::new(desk);
+            match desk.seed_example_articles().await {
+                Ok(added) => tracing::info!(added, "kb.seeded"),
+                Err(error) => tracing::warn!(%error, "kb.seed_failed"),
+            }
             let address = SocketAddr::from((Ipv4Addr::LOCALHOST, cli.serve.port));
             if omnidesk_local::console::is_built(&cli.serve.console_dir) {
                 let url = format!("http://{address}/console/");

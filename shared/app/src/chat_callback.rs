@@ -27,6 +27,10 @@ pub struct ChatCallback {
     pub visitor_id: Option<String>,
     pub kind: OutboundKind,
     pub text: String,
+    /// Buttons a widget may show under a bot answer ("yes", "talk to a person"); sending one
+    /// back as the customer's next message is the answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
     pub sent_at: jiff::Timestamp,
 }
 
@@ -115,6 +119,10 @@ impl OutboundNotifier for ChatCallbackNotifier {
             visitor_id: visitor_id.clone(),
             kind: job.kind,
             text: job.text.clone(),
+            choices: match job.kind {
+                OutboundKind::BotAnswer => omnidesk_domain::bot::choices_for(&job.text),
+                _ => Vec::new(),
+            },
             sent_at: self.clock.now(),
         };
         // Only a function that never resolved its secrets lacks one: a deployment error,

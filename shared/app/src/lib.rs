@@ -11,6 +11,7 @@ pub mod chat_webhook;
 pub mod config;
 pub mod email_inbound;
 pub mod error;
+pub mod kb;
 pub mod outbound_channels;
 pub mod outbound_dispatcher;
 pub mod phone_events;

@@ -4,11 +4,13 @@
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use omnidesk_domain::bot::default_detectors;
 use omnidesk_domain::desk::{AgentDesk, DeskError, ErasureJobMessage, JobRun};
 use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
+use omnidesk_domain::kb::Catalogue;
 use omnidesk_domain::ports::BlobStore;
-use omnidesk_domain::router::{RouterPorts, TicketRouter};
+use omnidesk_domain::router::{ChatBot, MailSuggestions, RouterPorts, TicketRouter};
 
 use crate::config::DeskConfig;
 use crate::sqs_batch::{RecordError, process_batch};
@@ -40,6 +42,23 @@ impl RouterHandler {
             Err(error) => tracing::error!(%error, "router.sla_config_invalid"),
         }
         Self { router, blobs: None, erasures: None }
+    }
+
+    /// Lets the chat bot answer in the inboxes `[bot]` names, from `catalogue`'s articles;
+    /// Mail acknowledgements list up to three articles that score well (`kb.suggest_min_confidence`).
+    pub fn with_bot(mut self, config: &DeskConfig, catalogue: Arc<Catalogue>) -> Self {
+        if let Some(kb) = config.kb.as_ref().filter(|kb| kb.suggest_min_confidence > 0.0) {
+            self.router = self.router.with_suggestions(Arc::new(MailSuggestions {
+                catalogue: catalogue.clone(),
+                min_confidence: kb.suggest_min_confidence,
+                base_url: kb.base_url().to_owned(),
+            }));
+        }
+        if let Some(rules) = config.bot_rules() {
+            let bot = ChatBot { rules, detectors: default_detectors(), catalogue };
+            self.router = self.router.with_bot(Arc::new(bot));
+        }
+        self
     }
 
     /// Reads messages queued by pointer from `blobs` (the email channel's bucket).

@@ -42,7 +42,9 @@ pub use config_object::{
     CONFIG_BUCKET, CONFIG_KEY, CONFIG_VERSION, ConfigLocation, ConfigObject, ConfigObjectError,
 };
 #[cfg(feature = "dynamodb")]
-pub use dynamo::{DynamoStore, MAX_TRANSACTION_WRITES, TABLE_INDEXES, TableIndex};
+pub use dynamo::{
+    DynamoArticles, DynamoStore, INLINE_BODY_BYTES, MAX_TRANSACTION_WRITES, TABLE_INDEXES, TableIndex,
+};
 pub use https::https_client;
 pub use meter::{Capacity, MeterInterceptor, MeterSnapshot, RequestMeter};
 pub use s3::S3BlobStore;

@@ -4,6 +4,7 @@
 
 pub mod assignment;
 pub mod canned;
+pub mod bot;
 pub mod cursor;
 pub mod desk;
 pub mod dispatch;
@@ -11,6 +12,7 @@ pub mod email;
 pub mod envelope;
 pub mod faults;
 pub mod inbound;
+pub mod kb;
 pub mod lifecycle;
 pub mod log_id;
 pub mod mail_auth;

@@ -134,6 +134,7 @@ impl Ticket {
             sla: Default::default(),
             due_at: None,
             survey: None,
+            bot: None,
         };
         let event = ticket.record(
             Actor::Customer(requester.clone()),

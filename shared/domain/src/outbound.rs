@@ -43,6 +43,11 @@ impl OutboundJob {
         format!("{inbound_key}:ack")
     }
 
+    /// The chat bot's answer to an inbound message (one per message).
+    pub fn bot_id(inbound_key: &str) -> String {
+        format!("{inbound_key}:bot")
+    }
+
     /// The survey of `ticket` (one per ticket: a retried or racing send names the same one).
     pub fn survey_id(ticket: TicketNumber) -> String {
         format!("survey:{}", ticket.0)
@@ -72,6 +77,10 @@ pub enum OutboundKind {
     Survey,
     /// A callback for agents: a Connect task in the team's queue.
     Callback,
+    /// The chat bot's answer from the knowledge base, with "did this help?" choices.
+    BotAnswer,
+    /// Anything else the chat bot says (rephrase, glad it helped, passing you to a person).
+    BotMessage,
 }
 
 /// Where a job goes: a chat conversation, a mail, or (SLA alerts) a JSON POST to an on-call

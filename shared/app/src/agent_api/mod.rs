@@ -10,6 +10,8 @@ mod canned;
 mod conditional;
 mod customers;
 mod extract;
+mod kb;
+pub(crate) use extract::query;
 mod tickets;
 
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use omnidesk_domain::lifecycle::LifecycleError;
 use omnidesk_domain::ports::StoreError;
 
 pub use auth::{Action, Authenticator, BearerTokens, ClaimsAuthenticator, Principal, Role, VerifiedClaims};
+pub use kb::{KbApi, kb_router};
 
 use crate::config::DeskConfig;
 use crate::error::{self, ApiError};

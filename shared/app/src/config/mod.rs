@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 mod deployed;
 mod email;
+mod kb;
 mod phone;
 mod secret;
 mod sla;
@@ -22,6 +23,7 @@ mod survey;
 
 pub use deployed::Runtime;
 pub use email::{EmailConfig, TemplateConfig};
+pub use kb::{BotConfig, KbConfig};
 pub use omnidesk_domain::sla::SlaConfig;
 pub use phone::PhoneConfig;
 pub use secret::Secret;
@@ -77,6 +79,12 @@ pub struct DeskConfig {
     /// The phone channel (Amazon Connect); absent: its defaults.
     #[serde(default)]
     pub phone: Option<PhoneConfig>,
+    /// The knowledge base's search and public help centre; absent: no help centre.
+    #[serde(default)]
+    pub kb: Option<KbConfig>,
+    /// The chat bot; absent or no inboxes: no bot anywhere.
+    #[serde(default)]
+    pub bot: Option<BotConfig>,
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
@@ -345,6 +353,13 @@ impl DeskConfig {
         if let Some(email) = &self.email {
             email.validate()?;
         }
+        if let Some(kb) = &self.kb {
+            kb.validate()?;
+        }
+        if let Some(bot) = &self.bot {
+            let inboxes = self.chat_inboxes.iter().map(|i| i.id.as_str()).collect();
+            bot.validate(&inboxes, self.kb.as_ref())?;
+        }
         self.routing()?;
         staff::validate(&self.agents, &self.auth, self.routing.as_ref())?;
         self.sla_policies()?;
@@ -359,6 +374,12 @@ impl DeskConfig {
             }
         }
         Ok(())
+    }
+
+    /// The bot's rules, if a `[bot]` names inboxes (validation made sure `[kb]` is there).
+    pub fn bot_rules(&self) -> Option<omnidesk_domain::bot::BotRules> {
+        let (bot, kb) = (self.bot.as_ref()?, self.kb.as_ref()?);
+        (!bot.inboxes.is_empty()).then(|| bot.rules(kb))
     }
 
     /// The validated routing rules, if the file has a `[routing]` section.

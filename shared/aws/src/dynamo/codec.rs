@@ -190,6 +190,7 @@ mod tests {
             sla: Default::default(),
             due_at: None,
             survey: None,
+            bot: None,
         });
         roundtrip(Message {
             id: MessageId::new("msg_1"),

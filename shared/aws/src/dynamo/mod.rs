@@ -8,6 +8,7 @@
 
 mod agents;
 mod canned;
+mod articles;
 mod capacity;
 mod codec;
 mod customers;
@@ -44,6 +45,7 @@ const MAX_BATCH_GET_KEYS: usize = 100;
 /// DynamoDB's limit on the writes in one TransactWriteItems.
 pub const MAX_TRANSACTION_WRITES: usize = 100;
 
+pub use articles::{DynamoArticles, INLINE_BODY_BYTES};
 pub use indexes::{TABLE_INDEXES, TableIndex};
 
 /// The AWS twin of `omnidesk_domain::memory::MemoryStore`: tickets with their messages and

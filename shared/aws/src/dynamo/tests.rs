@@ -73,6 +73,7 @@ fn ticket(version: u64) -> Ticket {
         sla: Default::default(),
         due_at: None,
         survey: None,
+        bot: None,
     }
 }
 

@@ -200,6 +200,7 @@ mod tests {
             },
             due_at: Some(at(30 * 60 - 360)),
             survey: None,
+            bot: None,
         }
     }
 

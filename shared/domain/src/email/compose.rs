@@ -67,7 +67,9 @@ pub fn is_automatic(kind: OutboundKind) -> bool {
         OutboundKind::Acknowledgement
         | OutboundKind::SlaAlert
         | OutboundKind::Survey
-        | OutboundKind::Callback => true,
+        | OutboundKind::Callback
+        | OutboundKind::BotAnswer
+        | OutboundKind::BotMessage => true,
         OutboundKind::AgentReply => false,
     }
 }

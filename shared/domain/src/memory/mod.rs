@@ -3,6 +3,7 @@
 //! too often moves to the dead-letter queue — so tests and the local desk exercise the same
 //! edge cases as AWS.
 
+mod articles;
 mod blobs;
 mod clock;
 mod ids;
@@ -14,6 +15,7 @@ mod queue;
 mod secrets;
 mod store;
 
+pub use articles::MemoryArticles;
 pub use blobs::{LOCAL_BLOB_PATH, LinkError, MemoryBlobStore};
 pub use clock::ManualClock;
 pub use ids::SequentialIds;

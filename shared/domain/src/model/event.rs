@@ -130,6 +130,25 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scheduled_for: Option<Timestamp>,
     },
+    /// The chat bot answered with a knowledge-base article. `confidence` in percent.
+    BotAnswered {
+        intent: String,
+        article: String,
+        confidence: u8,
+    },
+    /// The customer said the bot's answer helped: solved as self-served.
+    BotHelped {
+        intent: String,
+        article: String,
+    },
+    /// The bot handed the conversation to a person; `reason` says why, `article` is the last
+    /// one it gave.
+    BotHandoff {
+        intent: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        article: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -156,6 +175,9 @@ impl EventKind {
             EventKind::Erased => "erased",
             EventKind::Call { .. } => "call",
             EventKind::Callback { .. } => "callback",
+            EventKind::BotAnswered { .. } => "bot_answered",
+            EventKind::BotHelped { .. } => "bot_helped",
+            EventKind::BotHandoff { .. } => "bot_handoff",
         }
     }
 }

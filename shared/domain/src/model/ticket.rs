@@ -172,4 +172,7 @@ pub struct Ticket {
     /// (see `crate::survey`). Its due instant joins `due_at`, so it lives on the same index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survey: Option<crate::survey::SurveyState>,
+    /// The chat bot's place in the conversation, while it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<crate::bot::BotState>,
 }

@@ -61,6 +61,7 @@ impl TicketRouter {
                 return Ok(None);
             }
         };
+        let text = text + &self.suggestions(inbound, email).await;
         let ack = self.system_message(ticket.number, text, now);
         let job = email::reply_job(&self.email, inbound, email, to, ticket, &ack);
         Ok(Some((ack, job)))

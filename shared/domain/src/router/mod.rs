@@ -4,12 +4,14 @@
 //! however often the message is delivered.
 
 mod acknowledgement;
+mod bot_step;
 mod bounces;
 mod customers;
 pub mod email;
 mod erased;
 pub mod participants;
 pub mod phone;
+mod suggestions;
 mod team_routing;
 pub(crate) use team_routing::team_staff;
 pub mod threading;
@@ -22,8 +24,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use bot_step::{ChatBot, SELF_SERVED_TAG};
 pub use customers::resolve_customer;
 pub use email::{EmailRules, EmailTemplate};
+pub use suggestions::{MAX_SUGGESTIONS, MailSuggestions};
 pub use unreadable::UNREADABLE_TAG;
 
 use crate::assignment::Routing;
@@ -147,6 +151,10 @@ pub struct TicketRouter {
     sla: Option<Arc<SlaPolicies>>,
     /// Callback targets for missed calls.
     phone: PhoneRules,
+    /// Answers chat questions from the knowledge base in the inboxes it is enabled for.
+    bot: Option<Arc<ChatBot>>,
+    /// Articles listed in mail acknowledgements.
+    suggestions: Option<Arc<MailSuggestions>>,
 }
 
 /// A message to a closed ticket: the follow-up's origin, and the thread key that led there.
@@ -172,7 +180,19 @@ impl TicketRouter {
             routing: None,
             sla: None,
             phone: PhoneRules::default(),
+            bot: None,
+            suggestions: None,
         }
+    }
+
+    pub fn with_suggestions(mut self, suggestions: Arc<MailSuggestions>) -> Self {
+        self.suggestions = Some(suggestions);
+        self
+    }
+
+    pub fn with_bot(mut self, bot: Arc<ChatBot>) -> Self {
+        self.bot = Some(bot);
+        self
     }
 
     pub fn with_phone_rules(mut self, rules: PhoneRules) -> Self {
@@ -329,7 +349,7 @@ impl TicketRouter {
                 self.open_ticket(inbound, customer, Some(previous), claim_own, now).await
             }
             Some(Merged::Continue(found)) => {
-                self.continue_ticket(inbound, customer, found.ticket, claim_own, now)
+                self.continue_ticket(inbound, customer, found.ticket, claim_own, now).await
             }
         }
     }
@@ -349,7 +369,7 @@ impl TicketRouter {
         Ok(holder.is_none())
     }
 
-    fn continue_ticket(
+    async fn continue_ticket(
         &self,
         inbound: &InboundMessage,
         customer: &CustomerId,
@@ -369,7 +389,18 @@ impl TicketRouter {
             }
             participants::flag_mail(&mut ticket, &mut message, inbound, email, standing);
         }
-        let events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
+        let mut events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
+        let mut messages = vec![message];
+        let mut outbound = Vec::new();
+        if let Some(turn) = self.bot_turn(inbound, Some(&ticket)).await? {
+            if turn.hands_off() {
+                events.extend(self.hand_to_team(inbound, customer, &mut ticket, now).await?);
+            }
+            let effects = self.apply_bot_turn(turn, inbound, &mut ticket, now)?;
+            events.extend(effects.events);
+            messages.extend(effects.messages);
+            outbound.extend(effects.outbound);
+        }
         if let Some(sla) = &self.sla {
             // The tier was remembered when the ticket opened.
             sla.apply(&mut ticket, &events, None);
@@ -389,18 +420,18 @@ impl TicketRouter {
         }
         let outcome = RouteOutcome {
             ticket: ticket.number,
-            message: message.id.clone(),
+            message: messages[0].id.clone(),
             customer: customer.clone(),
             opened: false,
             follow_up_of: None,
-            outbound: Vec::new(),
+            outbound,
             duplicate: false,
             dropped: false,
         };
         let commit = TicketCommit {
             ticket,
             expected_version,
-            messages: vec![message],
+            messages,
             events,
             thread_claims,
             idempotency: Some(self.record(inbound, &outcome, now)),
@@ -454,10 +485,21 @@ impl TicketRouter {
         }
         let mut events = vec![created];
         events.extend(ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?);
-        events.extend(self.route_to_team(inbound, customer, &mut ticket, now).await?);
+        let bot_turn = self.bot_turn(inbound, None).await?;
+        // While the bot holds the conversation the ticket stays out of the team's queue.
+        if !bot_turn.as_ref().is_some_and(|turn| turn.holds()) {
+            events.extend(self.route_to_team(inbound, customer, &mut ticket, now).await?);
+        }
         let mut messages = vec![message];
         let mut outbound = Vec::new();
-        if let Some((ack, job)) = self.acknowledgement(inbound, customer, &ticket, now).await? {
+        if let Some(turn) = bot_turn {
+            // The bot's words stand in for the acknowledgement; they carry the ticket number
+            // when a person takes over.
+            let effects = self.apply_bot_turn(turn, inbound, &mut ticket, now)?;
+            events.extend(effects.events);
+            messages.extend(effects.messages);
+            outbound.extend(effects.outbound);
+        } else if let Some((ack, job)) = self.acknowledgement(inbound, customer, &ticket, now).await? {
             if let Destination::Email(mail) = &job.destination {
                 // A reply naming only our mail (In-Reply-To without References) still threads.
                 let key = ThreadKey::email_message(&mail.message_id);

@@ -71,7 +71,7 @@ impl TicketRouter {
         let mut plan = match joined {
             Some(ticket) => {
                 let number = ticket.number;
-                let mut plan = self.continue_ticket(inbound, customer, ticket, false, now)?;
+                let mut plan = self.continue_ticket(inbound, customer, ticket, false, now).await?;
                 plan.commit.thread_claims.push(ThreadClaim { key, ticket: number, replaces: None });
                 plan
             }

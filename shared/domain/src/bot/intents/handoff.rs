@@ -1,0 +1,35 @@
+//! A request for a person.
+
+use super::keywords::any;
+use super::{Intent, IntentDetector, Utterance};
+
+const KEYWORDS: &[&str] = &[
+    "人工",
+    "转人工",
+    "真人",
+    "客服人员",
+    "人工客服",
+    "找客服",
+    "活人",
+    "接人工",
+    "agent",
+    "human",
+    "a person",
+    "real person",
+    "live person",
+    "talk to someone",
+    "speak to someone",
+    "representative",
+    "operator",
+    "talk to a person",
+    "speak to a person",
+    "customer service rep",
+];
+
+pub struct HandoffRequest;
+
+impl IntentDetector for HandoffRequest {
+    fn detect(&self, utterance: &Utterance<'_>) -> Option<Intent> {
+        any(utterance.text, KEYWORDS).then_some(Intent::Handoff)
+    }
+}

@@ -1,0 +1,169 @@
+//! The chat bot, as pure decisions: given the conversation so far and the customer's new
+//! message, answer with an article, note that it helped, or hand the customer to a person.
+//! The router applies the decision in its own commit ([`crate::router`]); nothing here
+//! writes. Rules: never more than [`MAX_BOT_ANSWERS`] answers before a person, never the
+//! same article twice, a person at once on request, on a complaint, on "no", or on the
+//! second question the bot cannot answer.
+
+pub mod intents;
+mod reply;
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+pub use intents::{FeedbackAnswer, Intent, IntentDetector, classify, default_detectors};
+pub use reply::{BotTexts, choices_for};
+
+use crate::kb::{Hit, Language, SearchIndex};
+
+/// At most this many bot answers in one conversation; the next question goes to a person.
+pub const MAX_BOT_ANSWERS: usize = 2;
+/// The second question the bot finds nothing for goes to a person.
+pub const MAX_UNANSWERED: u8 = 2;
+/// Confidence an article needs before the bot answers with it, unless configured.
+pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.4;
+
+/// Where the bot stands in one conversation; kept on the ticket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotState {
+    /// The articles answered, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answered: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unanswered: u8,
+    /// The last answer asked "did this help?".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting: bool,
+    /// Helped or handed to a person: the bot says nothing more here.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub done: bool,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+/// Why a conversation went to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandoffReason {
+    Requested,
+    Complaint,
+    NotHelped,
+    AnswerLimit,
+    Unanswered,
+    /// A configured intent the bot does not answer itself.
+    Intent,
+}
+
+impl HandoffReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandoffReason::Requested => "requested",
+            HandoffReason::Complaint => "complaint",
+            HandoffReason::NotHelped => "not_helped",
+            HandoffReason::AnswerLimit => "answer_limit",
+            HandoffReason::Unanswered => "unanswered",
+            HandoffReason::Intent => "intent",
+        }
+    }
+}
+
+/// What the bot does with one message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BotDecision {
+    /// Answer with this article and ask whether it helped.
+    Answer { hit: Hit },
+    /// Nothing good enough found, first time: ask to rephrase (or ask for a person). `best`
+    /// is what came closest, for the agent's note.
+    Reprompt { best: Option<Hit> },
+    /// "Yes, it helped": the ticket is solved as self-served.
+    Helped { article: String },
+    /// A person takes over.
+    Handoff { reason: HandoffReason, article: Option<String>, best: Option<Hit> },
+}
+
+/// The bot's settings, from the config's `[bot]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BotRules {
+    /// The chat inboxes the bot answers in; every other inbox has none.
+    pub inboxes: BTreeSet<String>,
+    pub min_confidence: f32,
+    /// Where article links point: `<help_centre_url>/v1/kb/articles/<slug>.html`.
+    pub help_centre_url: String,
+}
+
+impl BotRules {
+    pub fn enabled_for(&self, inbox: &str) -> bool {
+        self.inboxes.contains(inbox)
+    }
+}
+
+/// The decision for one message, which `intent` classified, with `index` to search.
+pub fn decide(
+    state: &BotState,
+    intent: &Intent,
+    text: &str,
+    index: &SearchIndex,
+    min_confidence: f32,
+) -> BotDecision {
+    let last = state.answered.last().cloned();
+    let handoff = |reason| BotDecision::Handoff { reason, article: last.clone(), best: None };
+    match intent {
+        Intent::Handoff => handoff(HandoffReason::Requested),
+        Intent::Complaint => handoff(HandoffReason::Complaint),
+        Intent::Feedback(FeedbackAnswer::No) => handoff(HandoffReason::NotHelped),
+        Intent::Feedback(FeedbackAnswer::Yes) => match last {
+            Some(article) => BotDecision::Helped { article },
+            None => handoff(HandoffReason::NotHelped),
+        },
+        Intent::Named(_) => handoff(HandoffReason::Intent),
+        Intent::Question => {
+            let best = best_new_article(state, text, index, min_confidence);
+            if state.answered.len() >= MAX_BOT_ANSWERS {
+                return BotDecision::Handoff { reason: HandoffReason::AnswerLimit, article: last, best };
+            }
+            match best {
+                Some(hit) if hit.confidence >= min_confidence => BotDecision::Answer { hit },
+                best if state.unanswered + 1 >= MAX_UNANSWERED => {
+                    BotDecision::Handoff { reason: HandoffReason::Unanswered, article: last, best }
+                }
+                best => BotDecision::Reprompt { best },
+            }
+        }
+    }
+}
+
+/// The best article for `text` the customer has not been given yet.
+fn best_new_article(state: &BotState, text: &str, index: &SearchIndex, _min: f32) -> Option<Hit> {
+    let (hits, _) = index.search(text, None, MAX_BOT_ANSWERS + 3);
+    hits.into_iter().find(|hit| !state.answered.contains(&hit.slug))
+}
+
+/// The state after `decision`.
+pub fn next_state(state: &BotState, decision: &BotDecision) -> BotState {
+    let mut next = state.clone();
+    match decision {
+        BotDecision::Answer { hit } => {
+            next.answered.push(hit.slug.clone());
+            next.awaiting = true;
+        }
+        BotDecision::Reprompt { .. } => {
+            next.unanswered += 1;
+            next.awaiting = false;
+        }
+        BotDecision::Helped { .. } | BotDecision::Handoff { .. } => {
+            next.awaiting = false;
+            next.done = true;
+        }
+    }
+    next
+}
+
+/// The language the bot answers in: the message's, else the article's.
+pub fn reply_language(text: &str) -> Language {
+    crate::kb::detect_language(text)
+}
+
+#[cfg(test)]
+mod tests;

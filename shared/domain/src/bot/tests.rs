@@ -1,0 +1,109 @@
+use jiff::Timestamp;
+
+use super::*;
+use crate::kb::{Article, ArticleInput, SearchSettings};
+
+fn article(slug: &str, language: Language, title: &str, body: &str) -> Article {
+    let input = ArticleInput {
+        title: title.into(),
+        body: body.into(),
+        language,
+        category: None,
+        tags: Default::default(),
+    };
+    let mut a = Article::draft(slug, input, "li", Timestamp::UNIX_EPOCH).unwrap();
+    a.publish("li", Timestamp::UNIX_EPOCH);
+    a
+}
+
+fn index() -> SearchIndex {
+    SearchIndex::build(
+        &[
+            article(
+                "returns",
+                Language::En,
+                "How to return an item",
+                "Return any item within 30 days for a refund.",
+            ),
+            article(
+                "return-labels",
+                Language::En,
+                "Return labels",
+                "Print a return label from your orders page to return an item.",
+            ),
+            article(
+                "delivery-times",
+                Language::En,
+                "Delivery times",
+                "Standard delivery takes 3 to 5 working days.",
+            ),
+            article("tuihuo", Language::ZhCn, "如何退货", "收货后30天内可以申请退货退款。"),
+        ],
+        SearchSettings::default(),
+    )
+}
+
+fn question(state: &BotState, text: &str) -> BotDecision {
+    let intent = classify(&default_detectors(), text, state.awaiting);
+    decide(state, &intent, text, &index(), DEFAULT_MIN_CONFIDENCE)
+}
+
+#[test]
+fn a_known_question_is_answered_with_its_article() {
+    let BotDecision::Answer { hit } = question(&BotState::default(), "how do I return an item?") else {
+        panic!("expected an answer")
+    };
+    assert_eq!(hit.slug, "returns");
+}
+
+#[test]
+fn the_same_article_is_never_given_twice() {
+    let state = BotState { answered: vec!["returns".into()], ..Default::default() };
+    match question(&state, "how do I return an item?") {
+        BotDecision::Answer { hit } => assert_ne!(hit.slug, "returns"),
+        other => assert!(matches!(other, BotDecision::Reprompt { .. } | BotDecision::Handoff { .. })),
+    }
+}
+
+#[test]
+fn a_third_question_goes_to_a_person_never_a_third_answer() {
+    let state = BotState { answered: vec!["returns".into(), "tuihuo".into()], ..Default::default() };
+    assert!(matches!(
+        question(&state, "how long is delivery"),
+        BotDecision::Handoff { reason: HandoffReason::AnswerLimit, .. }
+    ));
+}
+
+#[test]
+fn a_handoff_word_first_goes_straight_to_a_person() {
+    assert!(matches!(
+        question(&BotState::default(), "转人工"),
+        BotDecision::Handoff { reason: HandoffReason::Requested, .. }
+    ));
+}
+
+#[test]
+fn yes_after_an_answer_is_helped_and_no_is_a_handoff() {
+    let state = BotState { answered: vec!["returns".into()], awaiting: true, ..Default::default() };
+    assert_eq!(question(&state, "yes"), BotDecision::Helped { article: "returns".into() });
+    assert!(matches!(question(&state, "no"), BotDecision::Handoff { reason: HandoffReason::NotHelped, .. }));
+}
+
+#[test]
+fn the_second_unanswered_question_goes_to_a_person() {
+    let first = question(&BotState::default(), "what is the weather on mars");
+    assert!(matches!(first, BotDecision::Reprompt { .. }), "{first:?}");
+    let state = next_state(&BotState::default(), &first);
+    assert!(matches!(
+        question(&state, "do you sell telescopes"),
+        BotDecision::Handoff { reason: HandoffReason::Unanswered, .. }
+    ));
+}
+
+#[test]
+fn a_complaint_goes_to_a_person() {
+    assert!(matches!(
+        question(&BotState::default(), "我要投诉,退货太慢"),
+        BotDecision::Handoff { reason: HandoffReason::Complaint, .. }
+    ));
+}

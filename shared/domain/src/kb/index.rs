@@ -1,0 +1,373 @@
+//! The search index: BM25 over title and body (the title counts more), synonyms from the
+//! config, one-letter typo correction for English words, and a preferred language with
+//! fallback to the other. Built from the published articles; read-only once built.
+
+use std::collections::HashMap;
+
+use super::article::{Article, Language};
+use super::text::{Segmentation, Term, terms_in};
+
+const K1: f32 = 1.2;
+/// The BM25 score at which a hit's evidence counts about two thirds (see [`confidence`]).
+const SCORE_SCALE: f32 = 4.0;
+const B: f32 = 0.4;
+/// Weight of a typo's correction, next to a word the customer typed right.
+const EXPANSION_WEIGHT: f32 = 0.7;
+/// Weight of a term a synonym added: it helps an article that uses another word for the
+/// same thing, but must not outweigh the words the customer chose.
+const SYNONYM_WEIGHT: f32 = 0.4;
+/// How much an unknown term counts against a match in [`Hit::confidence`]: a word no article
+/// uses says the question is about something else, but Chinese bigrams that straddle two
+/// words ("递到") are unknown without meaning anything.
+const UNKNOWN_WORD_WEIGHT: f32 = 1.0;
+const UNKNOWN_BIGRAM_WEIGHT: f32 = 0.25;
+
+/// Tuning, from the config's `[kb]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSettings {
+    /// How much a title term counts next to a body term.
+    pub title_boost: f32,
+    pub synonyms: Synonyms,
+    /// How Chinese is cut into terms; the desk uses bigrams (README BENCHMARKS).
+    pub segmentation: Segmentation,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        Self { title_boost: 2.5, synonyms: Synonyms::default(), segmentation: Segmentation::Bigrams }
+    }
+}
+
+/// Groups of words that mean the same to a customer (快递/物流/包裹, refund/退款).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Synonyms {
+    /// Each group as the term lists of its members.
+    groups: Vec<Vec<Vec<String>>>,
+}
+
+impl Synonyms {
+    pub fn new(groups: &[Vec<String>]) -> Self {
+        Self::segmented(groups, Segmentation::Bigrams)
+    }
+
+    /// The groups, their members cut into terms as `segmentation` says.
+    pub fn segmented(groups: &[Vec<String>], segmentation: Segmentation) -> Self {
+        let groups = groups
+            .iter()
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|member| {
+                        terms_in(member, segmentation)
+                            .into_iter()
+                            .filter(|t| t.weight >= 1.0)
+                            .map(|t| t.text)
+                            .collect()
+                    })
+                    .filter(|member: &Vec<String>| !member.is_empty())
+                    .collect()
+            })
+            .collect();
+        Self { groups }
+    }
+
+    /// The terms of every other member of a group one of whose members `query` holds, each
+    /// with the position in `query` of the word that brought it in.
+    fn expand(&self, query: &[Term]) -> Vec<(Term, usize)> {
+        let mut added = Vec::new();
+        for group in &self.groups {
+            let position = |member: &Vec<String>| -> Option<usize> {
+                let positions: Option<Vec<usize>> =
+                    member.iter().map(|t| query.iter().position(|q| &q.text == t)).collect();
+                positions.and_then(|p| p.into_iter().min())
+            };
+            let Some(origin) = group.iter().find_map(position) else { continue };
+            for member in group.iter().filter(|m| position(m).is_none()) {
+                added.extend(
+                    member.iter().map(|t| (Term { text: t.clone(), weight: SYNONYM_WEIGHT }, origin)),
+                );
+            }
+        }
+        added
+    }
+}
+
+/// A query term, its vocabulary id (`None`: no article uses it) and its concept.
+type QueryTerm = (Term, Option<u32>, usize);
+
+struct Doc {
+    slug: String,
+    title: String,
+    snippet: String,
+    language: Language,
+    title_len: f32,
+    body_len: f32,
+}
+
+#[derive(Clone, Copy)]
+struct Posting {
+    doc: u32,
+    title_tf: f32,
+    body_tf: f32,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub slug: String,
+    pub title: String,
+    /// The article's opening, as plain text: the bot's short answer.
+    pub snippet: String,
+    pub language: Language,
+    /// BM25 score: compares hits of one query only.
+    pub score: f32,
+    /// How sure the match is, 0–1: how much of the question the article covers (terms weighted
+    /// by rarity) and how strong the evidence is. What the bot and the mail suggestions
+    /// compare with their thresholds.
+    pub confidence: f32,
+}
+
+pub struct SearchIndex {
+    docs: Vec<Doc>,
+    vocabulary: HashMap<String, u32>,
+    postings: Vec<Vec<Posting>>,
+    avg_title: f32,
+    avg_body: f32,
+    settings: SearchSettings,
+}
+
+impl SearchIndex {
+    /// Indexes the published articles among `articles`.
+    pub fn build(articles: &[Article], settings: SearchSettings) -> SearchIndex {
+        let mut index = SearchIndex {
+            docs: Vec::new(),
+            vocabulary: HashMap::new(),
+            postings: Vec::new(),
+            avg_title: 1.0,
+            avg_body: 1.0,
+            settings,
+        };
+        let (mut title_total, mut body_total) = (0.0, 0.0);
+        for article in articles.iter().filter(|a| a.is_published()) {
+            let doc = index.docs.len() as u32;
+            let segmentation = index.settings.segmentation;
+            let title_terms = terms_in(&article.title, segmentation);
+            let mut body_text = article.body.clone();
+            for extra in article.tags.iter().chain(article.category.iter()) {
+                body_text.push('\n');
+                body_text.push_str(extra);
+            }
+            let body_terms = terms_in(&body_text, segmentation);
+            let mut counts: HashMap<&str, (f32, f32)> = HashMap::new();
+            for t in &title_terms {
+                counts.entry(&t.text).or_default().0 += 1.0;
+            }
+            for t in &body_terms {
+                counts.entry(&t.text).or_default().1 += 1.0;
+            }
+            for (text, (title_tf, body_tf)) in counts {
+                let next = index.vocabulary.len() as u32;
+                let id = *index.vocabulary.entry(text.to_owned()).or_insert(next);
+                if id == next {
+                    index.postings.push(Vec::new());
+                }
+                index.postings[id as usize].push(Posting { doc, title_tf, body_tf });
+            }
+            title_total += title_terms.len() as f32;
+            body_total += body_terms.len() as f32;
+            index.docs.push(Doc {
+                slug: article.slug.clone(),
+                title: article.title.clone(),
+                snippet: super::snippet::snippet(&article.body),
+                language: article.language,
+                title_len: title_terms.len() as f32,
+                body_len: body_terms.len() as f32,
+            });
+        }
+        let n = index.docs.len().max(1) as f32;
+        index.avg_title = (title_total / n).max(1.0);
+        index.avg_body = (body_total / n).max(1.0);
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    fn idf(&self, df: usize) -> f32 {
+        let n = self.docs.len() as f32;
+        let df = df as f32;
+        ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+    }
+
+    /// The known vocabulary word one edit away from an unknown English word (two for long
+    /// words), preferring the most common.
+    fn correct(&self, word: &str) -> Option<String> {
+        let len = word.chars().count();
+        if len < 4 || !word.chars().all(|c| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        let max = if len >= 8 { 2 } else { 1 };
+        // Typos rarely change the first letter; requiring it keeps real words ("much") from
+        // being "corrected" into unrelated ones.
+        let first = word.chars().next();
+        self.vocabulary
+            .iter()
+            .filter(|(known, _)| known.len().abs_diff(word.len()) <= max && known.is_ascii())
+            .filter(|(known, _)| known.chars().next() == first)
+            .filter_map(|(known, id)| {
+                let d = edit_distance(word, known, max)?;
+                Some((d, std::cmp::Reverse(self.postings[*id as usize].len()), known))
+            })
+            .min()
+            .map(|(_, _, known)| known.clone())
+    }
+
+    /// The query's terms with their ids and the concept each belongs to: a typed word (or its
+    /// typo's correction) is a concept of its own, and what synonyms add joins the concept of
+    /// the word that brought it in. Also each concept's weight, for [`Hit::confidence`].
+    fn query_terms(&self, query: &str) -> (Vec<QueryTerm>, Vec<f32>) {
+        let unknown_idf = self.idf(0);
+        let mut typed = Vec::new();
+        for term in terms_in(query, self.settings.segmentation) {
+            if self.vocabulary.contains_key(&term.text) {
+                typed.push(term);
+            } else if let Some(fixed) = self.correct(&term.text) {
+                typed.push(Term { text: fixed, weight: EXPANSION_WEIGHT });
+            } else {
+                typed.push(term);
+            }
+        }
+        let expanded = self.settings.synonyms.expand(&typed);
+        let mut merged: Vec<QueryTerm> = Vec::new();
+        let mut concepts: Vec<f32> = Vec::new();
+        for term in typed {
+            if merged.iter().any(|(t, _, _)| t.text == term.text) {
+                continue;
+            }
+            let id = self.vocabulary.get(&term.text).copied();
+            concepts.push(match id {
+                Some(id) => term.weight * self.idf(self.postings[id as usize].len()),
+                None if term.text.chars().count() == 2 && !term.text.is_ascii() => {
+                    term.weight * unknown_idf * UNKNOWN_BIGRAM_WEIGHT
+                }
+                None => term.weight * unknown_idf * UNKNOWN_WORD_WEIGHT,
+            });
+            merged.push((term, id, concepts.len() - 1));
+        }
+        for (term, origin) in expanded {
+            if merged.iter().any(|(t, _, _)| t.text == term.text) {
+                continue;
+            }
+            // `origin` indexes the typed terms before merging; find its concept by text.
+            let concept = merged.iter().position(|(t, _, _)| t.text == term.text).unwrap_or(origin);
+            let concept = concept.min(concepts.len().saturating_sub(1));
+            let id = self.vocabulary.get(&term.text).copied();
+            merged.push((term, id, concept));
+        }
+        (merged, concepts)
+    }
+
+    /// The best `limit` articles for `query`: those in `language` first; if none matches in
+    /// it, the other language's (a fallback). `None` language: the question's own.
+    pub fn search(&self, query: &str, language: Option<Language>, limit: usize) -> (Vec<Hit>, bool) {
+        let language = language.unwrap_or_else(|| super::text::detect_language(query));
+        let hits = self.search_in(query, Some(language), limit);
+        if !hits.is_empty() || limit == 0 {
+            return (hits, false);
+        }
+        (self.search_in(query, None, limit), true)
+    }
+
+    fn search_in(&self, query: &str, language: Option<Language>, limit: usize) -> Vec<Hit> {
+        let (query, concepts) = self.query_terms(query);
+        let total: f32 = concepts.iter().sum();
+        // Per article: its score and which concepts it covers.
+        let mut scores: HashMap<u32, (f32, Vec<bool>)> = HashMap::new();
+        for (term, id, concept) in &query {
+            let Some(id) = id else { continue };
+            let postings = &self.postings[*id as usize];
+            let idf = self.idf(postings.len());
+            for p in postings {
+                let doc = &self.docs[p.doc as usize];
+                if language.is_some_and(|l| l != doc.language) {
+                    continue;
+                }
+                let tf = self.settings.title_boost * p.title_tf
+                    / (1.0 - B + B * doc.title_len / self.avg_title)
+                    + p.body_tf / (1.0 - B + B * doc.body_len / self.avg_body);
+                let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![false; concepts.len()]));
+                entry.0 += term.weight * idf * tf * (K1 + 1.0) / (tf + K1);
+                if let Some(covered) = entry.1.get_mut(*concept) {
+                    *covered = true;
+                }
+            }
+        }
+        let mut hits: Vec<Hit> = scores
+            .into_iter()
+            .map(|(doc, (score, covered))| {
+                let d = &self.docs[doc as usize];
+                let covered: f32 = concepts.iter().zip(&covered).filter(|(_, c)| **c).map(|(w, _)| w).sum();
+                Hit {
+                    slug: d.slug.clone(),
+                    title: d.title.clone(),
+                    snippet: d.snippet.clone(),
+                    language: d.language,
+                    score,
+                    confidence: confidence(if total > 0.0 { covered / total } else { 0.0 }, score),
+                }
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.slug.cmp(&b.slug)));
+        hits.truncate(limit);
+        hits
+    }
+}
+
+/// How sure a hit is: the share of the question it covers, discounted when the evidence is
+/// thin (a low BM25 score: one common word matched). Both matter: "where is my order" is
+/// short but fully covered; a long question half covered by strong terms is still a match.
+fn confidence(coverage: f32, score: f32) -> f32 {
+    (coverage.clamp(0.0, 1.0).sqrt() * (1.0 - (-score / SCORE_SCALE).exp())).clamp(0.0, 1.0)
+}
+
+/// Damerau–Levenshtein (adjacent swaps count one) up to `max`; `None` beyond it.
+fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev2 = vec![0usize; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+            row_min = row_min.min(cur[j]);
+        }
+        if row_min > max {
+            return None;
+        }
+        prev2 = std::mem::replace(&mut prev, cur);
+    }
+    (prev[b.len()] <= max).then_some(prev[b.len()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    #[test]
+    fn edit_distance_counts_swaps_as_one() {
+        assert_eq!(edit_distance("retrun", "return", 1), Some(1));
+        assert_eq!(edit_distance("refnd", "refund", 1), Some(1));
+        assert_eq!(edit_distance("parcel", "cancel", 1), None);
+    }
+}

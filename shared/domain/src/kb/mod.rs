@@ -1,0 +1,26 @@
+//! The knowledge base: articles agents keep current, their store (a port with a memory twin),
+//! and the search that finds them for the help centre, the chat bot and mail suggestions.
+
+mod article;
+mod catalogue;
+mod editor;
+mod fold;
+mod index;
+mod snippet;
+mod store;
+mod text;
+
+pub use article::{
+    Article, ArticleInput, ArticleStatus, KbAction, KbAuditEntry, KbError, Language, MAX_BODY_BYTES,
+    MAX_QUERY_CHARS, MAX_TAGS, MAX_TITLE_CHARS, valid_slug,
+};
+pub use catalogue::Catalogue;
+pub use editor::KbEditor;
+pub use fold::simplified as fold_char;
+pub use index::{Hit, SearchIndex, SearchSettings, Synonyms};
+pub use snippet::snippet;
+pub use store::ArticleStore;
+pub use text::{Segmentation, Term, detect_language, terms, terms_in};
+
+#[cfg(test)]
+mod tests;

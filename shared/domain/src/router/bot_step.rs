@@ -1,0 +1,246 @@
+//! The chat bot's step in routing a chat message: the decision comes from
+//! [`crate::bot::decide`]; this applies it inside the router's one commit — the bot's
+//! message (and its delivery), an internal note of what matched and how well, the
+//! `bot_*` event, solving a self-served ticket or putting it in its team's queue.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::{RouteError, TicketRouter};
+use crate::bot::{self, BotDecision, BotRules, BotState, BotTexts, Intent, IntentDetector};
+use crate::inbound::{InboundMessage, Source};
+use crate::kb::Catalogue;
+use crate::model::{
+    Actor, AuthorKind, ChannelRef, CustomerId, Direction, EventKind, Message, MessageId, Status, Ticket,
+    TicketEvent, Visibility,
+};
+use crate::outbound::{Destination, OutboundJob, OutboundKind};
+
+/// Tag of a ticket the bot solved: self-served.
+pub const SELF_SERVED_TAG: &str = "self_served";
+
+/// The bot the router consults: its rules, its intents and the knowledge base.
+pub struct ChatBot {
+    pub rules: BotRules,
+    pub detectors: Vec<Box<dyn IntentDetector>>,
+    pub catalogue: Arc<Catalogue>,
+}
+
+/// The bot's decision on one message, before it is applied.
+pub(super) struct BotTurn {
+    intent: Intent,
+    decision: BotDecision,
+    state: BotState,
+}
+
+impl BotTurn {
+    /// The ticket goes to a person now (and so is routed to its team).
+    pub(super) fn hands_off(&self) -> bool {
+        matches!(self.decision, BotDecision::Handoff { .. })
+    }
+
+    /// The bot keeps the conversation: the ticket waits outside the team's queue.
+    pub(super) fn holds(&self) -> bool {
+        matches!(self.decision, BotDecision::Answer { .. } | BotDecision::Reprompt { .. })
+    }
+}
+
+/// What applying a turn adds to the commit.
+pub(super) struct BotEffects {
+    pub messages: Vec<Message>,
+    pub events: Vec<TicketEvent>,
+    pub outbound: Option<OutboundJob>,
+}
+
+impl TicketRouter {
+    /// The bot's turn on a chat message, if its inbox has the bot and the conversation is
+    /// still the bot's (a new ticket, or one the bot holds).
+    pub(super) async fn bot_turn(
+        &self,
+        inbound: &InboundMessage,
+        ticket: Option<&Ticket>,
+    ) -> Result<Option<BotTurn>, RouteError> {
+        let (Some(bot), Source::Chat { inbox, .. }) = (&self.bot, &inbound.source) else {
+            return Ok(None);
+        };
+        if !bot.rules.enabled_for(inbox) {
+            return Ok(None);
+        }
+        let state = match ticket {
+            None => BotState::default(),
+            Some(ticket) => match &ticket.bot {
+                Some(state) if !state.done && ticket.assignee.is_none() => state.clone(),
+                _ => return Ok(None),
+            },
+        };
+        let intent = bot::classify(&bot.detectors, &inbound.text, state.awaiting);
+        let index = match bot.catalogue.index().await {
+            Ok(index) => index,
+            // Without its articles the bot steps aside: a person answers, nothing is lost.
+            Err(error) => {
+                tracing::warn!(%error, "bot.catalogue_unavailable");
+                return Ok(None);
+            }
+        };
+        let decision = bot::decide(&state, &intent, &inbound.text, &index, bot.rules.min_confidence);
+        Ok(Some(BotTurn { intent, decision, state }))
+    }
+
+    /// Applies `turn` to `ticket`: its state, status, tags, events, the note and the message.
+    pub(super) fn apply_bot_turn(
+        &self,
+        turn: BotTurn,
+        inbound: &InboundMessage,
+        ticket: &mut Ticket,
+        now: Timestamp,
+    ) -> Result<BotEffects, RouteError> {
+        let Some(bot) = &self.bot else {
+            return Ok(BotEffects { messages: Vec::new(), events: Vec::new(), outbound: None });
+        };
+        let texts = BotTexts::new(bot::reply_language(&inbound.text));
+        let intent = turn.intent.name().to_owned();
+        ticket.bot = Some(bot::next_state(&turn.state, &turn.decision));
+        let mut events = Vec::new();
+        let (text, note, kind) = match &turn.decision {
+            BotDecision::Answer { hit } => {
+                let link = format!("{}/v1/kb/articles/{}.html", bot.rules.help_centre_url, hit.slug);
+                events.push(ticket.record(
+                    Actor::System,
+                    EventKind::BotAnswered {
+                        intent: intent.clone(),
+                        article: hit.slug.clone(),
+                        confidence: percent(hit.confidence),
+                    },
+                    now,
+                ));
+                let note = format!(
+                    "Bot answered ({intent}) with article {} \"{}\", confidence {}%, score {:.2}.",
+                    hit.slug,
+                    hit.title,
+                    percent(hit.confidence),
+                    hit.score
+                );
+                (texts.answer(hit, &link), note, OutboundKind::BotAnswer)
+            }
+            BotDecision::Reprompt { best } => {
+                let note =
+                    format!("Bot found no article good enough ({intent}); {}.", closest(best.as_ref()));
+                (texts.reprompt(), note, OutboundKind::BotMessage)
+            }
+            BotDecision::Helped { article } => {
+                events.push(ticket.record(
+                    Actor::System,
+                    EventKind::BotHelped { intent: intent.clone(), article: article.clone() },
+                    now,
+                ));
+                let mut tags = ticket.tags.clone();
+                tags.insert(SELF_SERVED_TAG.to_owned());
+                events.extend(ticket.set_tags(&Actor::System, tags, now)?);
+                events.extend(ticket.set_status(&Actor::System, Status::Solved, now)?);
+                let note = format!("Bot: the customer said article {article} helped; solved as self-served.");
+                (texts.helped(ticket.number), note, OutboundKind::BotMessage)
+            }
+            BotDecision::Handoff { reason, article, best } => {
+                events.push(ticket.record(
+                    Actor::System,
+                    EventKind::BotHandoff {
+                        intent: intent.clone(),
+                        reason: reason.as_str().to_owned(),
+                        article: article.clone(),
+                    },
+                    now,
+                ));
+                let note = format!(
+                    "Bot handed over to a person: {} (intent {intent}); last article {}; {}.",
+                    reason.as_str(),
+                    article.as_deref().unwrap_or("none"),
+                    closest(best.as_ref())
+                );
+                (texts.handoff(ticket.number), note, OutboundKind::BotMessage)
+            }
+        };
+        let note = self.bot_message(ticket, note, Visibility::Internal, now);
+        events.extend(ticket.add_message(&Actor::System, &note, now)?);
+        let reply = self.bot_message(ticket, text, Visibility::Public, now);
+        events.extend(ticket.add_message(&Actor::System, &reply, now)?);
+        let outbound = chat_job(inbound, &reply, kind);
+        tracing::info!(ticket = ticket.number.0, intent = %intent, decision = decision_name(&turn.decision), "bot.turn");
+        Ok(BotEffects { messages: vec![note, reply], events, outbound })
+    }
+
+    fn bot_message(&self, ticket: &Ticket, text: String, visibility: Visibility, now: Timestamp) -> Message {
+        Message {
+            id: MessageId::from_token(&self.ports.ids.token()),
+            ticket: ticket.number,
+            direction: Direction::Outbound,
+            author: AuthorKind::System,
+            author_id: Some("bot".to_owned()),
+            visibility,
+            text,
+            attachments: Vec::new(),
+            channel_ref: ChannelRef::None,
+            created_at: now,
+            flags: Default::default(),
+        }
+    }
+
+    /// Puts a ticket the bot hands over into its team's queue (and to an agent, if one is
+    /// free), as a new ticket without the bot would have been.
+    pub(super) async fn hand_to_team(
+        &self,
+        inbound: &InboundMessage,
+        customer: &CustomerId,
+        ticket: &mut Ticket,
+        now: Timestamp,
+    ) -> Result<Vec<TicketEvent>, RouteError> {
+        if ticket.team.is_some() {
+            return Ok(Vec::new());
+        }
+        self.route_to_team(inbound, customer, ticket, now).await
+    }
+}
+
+fn percent(confidence: f32) -> u8 {
+    (confidence.clamp(0.0, 1.0) * 100.0).round() as u8
+}
+
+fn closest(best: Option<&crate::kb::Hit>) -> String {
+    match best {
+        Some(hit) => format!(
+            "closest article {} at confidence {}%, score {:.2}",
+            hit.slug,
+            percent(hit.confidence),
+            hit.score
+        ),
+        None => "no article matched at all".to_owned(),
+    }
+}
+
+fn decision_name(decision: &BotDecision) -> &'static str {
+    match decision {
+        BotDecision::Answer { .. } => "answer",
+        BotDecision::Reprompt { .. } => "reprompt",
+        BotDecision::Helped { .. } => "helped",
+        BotDecision::Handoff { .. } => "handoff",
+    }
+}
+
+fn chat_job(inbound: &InboundMessage, message: &Message, kind: OutboundKind) -> Option<OutboundJob> {
+    let Source::Chat { inbox, conversation_id, .. } = &inbound.source else { return None };
+    Some(OutboundJob {
+        // Derived from the inbound key: every retry of this message names the same delivery.
+        id: OutboundJob::bot_id(&inbound.idempotency_key),
+        ticket: message.ticket,
+        message: message.id.clone(),
+        kind,
+        destination: Destination::Chat {
+            inbox: inbox.clone(),
+            conversation_id: conversation_id.clone(),
+            visitor_id: inbound.sender.chat_visitor.clone(),
+        },
+        text: message.text.clone(),
+        created_at: message.created_at,
+        survey: None,
+    })
+}
