@@ -3,6 +3,7 @@
 //! sign requests, observe the desk through its ports, and wait (boundedly) for effects.
 
 pub mod agent_scenarios;
+pub mod analytics_month;
 pub mod config_gen;
 pub mod email_corpus;
 pub mod email_scenarios;

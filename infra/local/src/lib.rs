@@ -4,6 +4,7 @@
 //! calls. With an `[email]` section, mail comes in by `POST /local/email` or a watched folder
 //! and goes out as `.eml` files in an outbox folder.
 
+pub mod analytics;
 pub mod backend;
 mod blob_links;
 mod callbacks;
@@ -99,6 +100,8 @@ pub struct LocalDesk {
     sweeper: Option<SweeperHandler>,
     /// The survey pages and sender, when the config has `[survey]`.
     pub surveys: Option<surveys::Surveys>,
+    /// The analytics export, when the desk runs with `--export DIR` ([`LocalDesk::export_to`]).
+    pub analytics: Option<analytics::Analytics>,
 }
 
 impl LocalDesk {
@@ -235,7 +238,15 @@ impl LocalDesk {
             dispatcher,
             sweeper,
             surveys,
+            analytics: None,
         }
+    }
+
+    /// Writes the analytics export into `dir` on the rollup's schedule; needs `[analytics]`.
+    pub fn export_to(&mut self, dir: &std::path::Path) -> Result<(), String> {
+        self.analytics =
+            Some(analytics::Analytics::build(&self.config, &self.ports, self.clock.clone(), dir)?);
+        Ok(())
     }
 
     /// Every HTTP route: the functions' routers plus the local-only `/local/...` helpers.
@@ -253,6 +264,7 @@ impl LocalDesk {
             .merge(callbacks::router(self.callbacks.clone()))
             .merge(mail_in::router(self.clone()))
             .merge(surveys::router(self.clone()))
+            .merge(analytics::router(self.clone()))
             .merge(connect_routes::router(self.clone()))
             .merge(chat_webhook::router(webhook))
             .merge(agent_api::router(AgentApi {
@@ -301,6 +313,10 @@ impl LocalDesk {
         if self.surveys.is_some() {
             let every = Duration::from_millis(self.config.local.survey_interval_ms);
             tasks.push(tokio::spawn(surveys::send_forever(self.clone(), every)));
+        }
+        if self.analytics.is_some() {
+            let every = Duration::from_millis(self.config.local.export_interval_ms);
+            tasks.push(tokio::spawn(analytics::export_forever(self.clone(), every)));
         }
         if self.sweeper.is_some() {
             let desk = self.clone();

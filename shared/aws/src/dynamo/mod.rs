@@ -10,6 +10,7 @@ mod agents;
 mod capacity;
 mod codec;
 mod customers;
+mod event_log;
 mod idempotency;
 mod indexes;
 mod keys;

@@ -5,6 +5,7 @@
 
 mod blobs;
 mod clock;
+mod export;
 mod ids;
 mod limiter;
 mod mailer;
@@ -16,6 +17,7 @@ mod store;
 
 pub use blobs::{LOCAL_BLOB_PATH, LinkError, MemoryBlobStore};
 pub use clock::ManualClock;
+pub use export::{MemoryEventLog, MemoryExport};
 pub use ids::SequentialIds;
 pub use limiter::MemoryRateLimiter;
 pub use mailer::MemoryMailer;
