@@ -4,7 +4,9 @@
 # customer's path: a chat ticket is solved, the survey goes out, the link opens on a phone-
 # sized screen, a rating is tapped, a comment typed, the form sent; then the recorded answer
 # is checked through the desk and screenshots are kept under
-# $CARGO_TARGET_DIR/test-artifacts/survey/ (outside the clone).
+# $CARGO_TARGET_DIR/test-artifacts/survey/ (outside the clone). Then the KPI report: the
+# desk's analytics export runs, /local/report renders in Chromium, the test checks every
+# chart is there and keeps a screenshot in $CARGO_TARGET_DIR/test-artifacts/report/.
 #
 # Installs Chromium with scripts/system-deps.sh if it is missing. Starts omnidesk-local (in
 # memory, on a free port) and Chromium by PID and stops both by PID, also on failure; the
@@ -46,7 +48,7 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 base="http://127.0.0.1:$port"
 sed "s/127.0.0.1:3000/127.0.0.1:$port/g" infra/local/omnidesk.example.toml > "$work/desk.toml"
 "$desk_bin" --config "$work/desk.toml" --port "$port" \
-    --mail-in "$work/mail-in" --outbox "$work/outbox" > "$work/desk.log" 2>&1 &
+    --mail-in "$work/mail-in" --outbox "$work/outbox" --export "$work/export" > "$work/desk.log" 2>&1 &
 desk_pid=$!
 for _ in $(seq 100); do curl -sf "$base/local/dead-letters" >/dev/null && break; sleep 0.1; done
 
@@ -106,4 +108,22 @@ if [[ "$rating" != 4 || "$comment" != "Fast and friendly, 谢谢!" || "$answers"
 fi
 echo "browser-test: answer recorded (rating 4, comment kept, one survey_answered event)"
 echo "browser-test: screenshots in $artifacts: $(cd "$artifacts" && ls)"
-echo "1 passed, 0 failed"
+
+# The KPI report of the export, as a person opens it: every chart drawn, nothing external.
+report_artifacts="$CARGO_TARGET_DIR/test-artifacts/report"
+mkdir -p "$report_artifacts"
+curl -sf -X POST "$base/local/export/run" >/dev/null
+[[ -s "$work/export/report.html" ]] || { echo "browser-test: no report.html beside the export" >&2; exit 1; }
+report_flags=(--headless=new --no-sandbox --disable-gpu --no-first-run --disable-background-networking
+    --disable-component-update --disable-sync --user-data-dir="$work/report-profile" --window-size=800,2200)
+"$chromium_bin" "${report_flags[@]}" --dump-dom "$base/local/report" > "$work/report.dom" 2>"$work/report.log"
+for chart in chart-volume chart-times chart-sla chart-csat chart-complaints chart-categories; do
+    grep -q "id=\"$chart\"" "$work/report.dom" ||
+        { echo "browser-test: the report has no $chart" >&2; exit 1; }
+done
+[[ "$(grep -o '<polyline fill="none" stroke="[^"]*" stroke-width="2" points="[0-9]' "$work/report.dom" | wc -l)" -ge 5 ]] || { echo "browser-test: the report's lines are missing" >&2; exit 1; }
+"$chromium_bin" "${report_flags[@]}" --screenshot="$report_artifacts/kpi-report.png" "$base/local/report" \
+    >>"$work/report.log" 2>&1
+[[ -s "$report_artifacts/kpi-report.png" ]] || { echo "browser-test: no report screenshot" >&2; exit 1; }
+echo "browser-test: KPI report rendered with its 6 charts; screenshot $report_artifacts/kpi-report.png"
+echo "2 passed, 0 failed"

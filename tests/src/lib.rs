@@ -4,6 +4,7 @@
 
 pub mod agent_scenarios;
 pub mod analytics_month;
+pub mod analytics_scenarios;
 pub mod config_gen;
 pub mod email_corpus;
 pub mod email_scenarios;
@@ -393,6 +394,7 @@ macro_rules! all_scenarios {
             an_abandoned_call_delivered_three_times_in_shuffled_order_is_one_ticket_and_one_callback_task,
             an_after_hours_missed_call_gets_its_callback_task_at_the_next_business_minute,
             an_agent_asks_for_a_callback_and_a_stale_version_queues_none,
+            chats_are_exported_from_the_event_log_with_customers_as_pseudonyms,
         );
     };
 }

@@ -193,7 +193,7 @@ async fn late_event_rewrites_only_its_windows() {
     let changed: Vec<&String> =
         after.iter().filter(|(name, bytes)| before.get(*name) != Some(bytes)).map(|(n, _)| n).collect();
     let hour = |at: Timestamp| format!("{}", at.strftime("dt=%Y-%m-%d/part-%H.parquet"));
-    let expected = vec![
+    let expected = [
         format!("table=kpi_hourly/{}", hour(at)),
         format!("table=ticket_events/{}", hour(at)),
         format!("table=tickets/{}", hour(ticket.created)),

@@ -6,8 +6,10 @@
 
 mod encode;
 mod inspect;
+mod read;
 mod sink;
 
 pub use encode::{CREATED_BY, encode};
 pub use inspect::text_values;
+pub use read::read_kpis;
 pub use sink::{BlobSink, FolderSink};

@@ -14,8 +14,10 @@ mod event_row;
 pub mod facts;
 pub mod kpi;
 pub mod pseudonym;
+pub mod report;
 mod rollup;
 pub mod rows;
+pub mod spikes;
 
 pub use rollup::{
     Progress, Rollup, RollupError, RollupPorts, RollupReport, RollupSettings, WATERMARK, hour_floor,
