@@ -513,3 +513,16 @@ pub fn same_results(a: &Value, b: &Value) -> bool {
         _ => a == b,
     }
 }
+
+/// Runs `scripts/duckdb-queries.py` with `python` over the export in `export`, with the SQL
+/// of infra/athena/queries.sql; its JSON on stdout.
+pub fn duckdb_queries(python: &std::path::Path, export: &std::path::Path) -> std::process::Output {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::process::Command::new(python)
+        .arg(root.join("scripts/duckdb-queries.py"))
+        .arg(export)
+        .arg(root.join("infra/athena/queries.sql"))
+        .arg("--json")
+        .output()
+        .expect("python runs")
+}

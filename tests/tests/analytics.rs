@@ -13,7 +13,7 @@ use omnidesk_domain::memory::{ManualClock, MemoryEventLog, MemoryExport, MemoryS
 use omnidesk_domain::model::{Actor, EventKind, TicketEvent};
 use omnidesk_domain::ports::CustomerStore;
 use omnidesk_export::{FolderSink, text_values};
-use omnidesk_tests::analytics_month::{Month, expected_kpis, generate, same_results};
+use omnidesk_tests::analytics_month::{Month, duckdb_queries, expected_kpis, generate, same_results};
 
 const KEY: &[u8] = b"analytics-test-pseudonym-key-0123";
 
@@ -81,10 +81,6 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// The project venv's Python with DuckDB, or `None` (then the DuckDB check is skipped,
 /// unless the test script asked for every tier).
 fn duckdb_python() -> Option<PathBuf> {
@@ -120,14 +116,7 @@ async fn month_of_events_kpis_queried_by_duckdb_equal_the_generators_own() {
     assert_eq!(report.events, month.events.len());
     assert_eq!(report.tickets, month.truth.len());
     let Some(python) = duckdb_python() else { return };
-    let root = repo_root();
-    let output = Command::new(python)
-        .arg(root.join("scripts/duckdb-queries.py"))
-        .arg(&dir)
-        .arg(root.join("infra/athena/queries.sql"))
-        .arg("--json")
-        .output()
-        .expect("python runs");
+    let output = duckdb_queries(&python, &dir);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let actual: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON from the script");
     let expected = expected_kpis(&month);
