@@ -15,18 +15,26 @@ use crate::ports::{StoreError, TicketStore};
 /// computes them on write.
 #[derive(Default)]
 pub struct MemoryEventLog {
-    events: Mutex<BTreeMap<TicketNumber, Vec<TicketEvent>>>,
+    events: Mutex<Log>,
+}
+
+/// By ticket (the trails) and by hour (the index), as the table keeps them.
+#[derive(Default)]
+struct Log {
+    by_ticket: BTreeMap<TicketNumber, Vec<TicketEvent>>,
+    by_hour: BTreeMap<Timestamp, Vec<TicketEvent>>,
 }
 
 impl MemoryEventLog {
     pub fn append(&self, events: impl IntoIterator<Item = TicketEvent>) {
-        let mut stored = self.lock();
+        let mut log = self.lock();
         for event in events {
-            stored.entry(event.ticket).or_default().push(event);
+            log.by_hour.entry(hour_floor(event.at)).or_default().push(event.clone());
+            log.by_ticket.entry(event.ticket).or_default().push(event);
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<TicketNumber, Vec<TicketEvent>>> {
+    fn lock(&self) -> MutexGuard<'_, Log> {
         self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
@@ -34,11 +42,11 @@ impl MemoryEventLog {
 #[async_trait]
 impl EventLog for MemoryEventLog {
     async fn events_in_hour(&self, hour: Timestamp) -> Result<Vec<TicketEvent>, StoreError> {
-        Ok(self.lock().values().flatten().filter(|e| hour_floor(e.at) == hour).cloned().collect())
+        Ok(self.lock().by_hour.get(&hour).cloned().unwrap_or_default())
     }
 
     async fn trail(&self, ticket: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
-        let mut trail = self.lock().get(&ticket).cloned().unwrap_or_default();
+        let mut trail = self.lock().by_ticket.get(&ticket).cloned().unwrap_or_default();
         trail.sort_by_key(|e| e.seq);
         Ok(trail)
     }
