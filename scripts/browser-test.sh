@@ -12,6 +12,9 @@
 #    (console/tests/): chat and email tickets end to end, a conflict keeping the draft,
 #    roles, hostile mail, axe-core on every main screen; screenshots and the benchmark
 #    figures under $CARGO_TARGET_DIR/test-artifacts/console/.
+# 3. The KPI report: the desk's analytics export runs, /local/report renders in Chromium,
+#    the test checks every chart is there and keeps a screenshot in
+#    $CARGO_TARGET_DIR/test-artifacts/report/.
 #
 # Installs Chromium with scripts/system-deps.sh if it is missing. Starts omnidesk-local (in
 # memory, on a free port) and Chromium by PID and stops both by PID, also on failure; the
@@ -54,7 +57,8 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 base="http://127.0.0.1:$port"
 sed "s/127.0.0.1:3000/127.0.0.1:$port/g" infra/local/omnidesk.example.toml > "$work/desk.toml"
 "$desk_bin" --config "$work/desk.toml" --port "$port" \
-    --mail-in "$work/mail-in" --outbox "$work/outbox" --console-dir console/dist > "$work/desk.log" 2>&1 &
+    --mail-in "$work/mail-in" --outbox "$work/outbox" --console-dir console/dist --export "$work/export" \
+    > "$work/desk.log" 2>&1 &
 desk_pid=$!
 for _ in $(seq 100); do curl -sf "$base/local/dead-letters" >/dev/null && break; sleep 0.1; done
 
@@ -124,3 +128,21 @@ mkdir -p "$console_artifacts" "$work/outbox"
     OMNIDESK_CONFIG="$work/desk.toml" CONSOLE_ARTIFACTS="$console_artifacts" CHROMIUM="$chromium_bin" \
     npx --no-install playwright test) || { echo "browser-test: console tests failed; desk log:" >&2; tail -30 "$work/desk.log" >&2; exit 1; }
 echo "browser-test: console screenshots and benchmark in $console_artifacts: $(cd "$console_artifacts" && ls | tr "\n" " ")"
+
+# The KPI report of the export, as a person opens it: every chart drawn, nothing external.
+report_artifacts="$CARGO_TARGET_DIR/test-artifacts/report"
+mkdir -p "$report_artifacts"
+curl -sf -X POST "$base/local/export/run" >/dev/null
+[[ -s "$work/export/report.html" ]] || { echo "browser-test: no report.html beside the export" >&2; exit 1; }
+report_flags=(--headless=new --no-sandbox --disable-gpu --no-first-run --disable-background-networking
+    --disable-component-update --disable-sync --user-data-dir="$work/report-profile" --window-size=800,2200)
+"$chromium_bin" "${report_flags[@]}" --dump-dom "$base/local/report" > "$work/report.dom" 2>"$work/report.log"
+for chart in chart-volume chart-times chart-sla chart-csat chart-complaints chart-categories; do
+    grep -q "id=\"$chart\"" "$work/report.dom" ||
+        { echo "browser-test: the report has no $chart" >&2; exit 1; }
+done
+[[ "$(grep -o '<polyline fill="none" stroke="[^"]*" stroke-width="2" points="[0-9]' "$work/report.dom" | wc -l)" -ge 5 ]] || { echo "browser-test: the report's lines are missing" >&2; exit 1; }
+"$chromium_bin" "${report_flags[@]}" --screenshot="$report_artifacts/kpi-report.png" "$base/local/report" \
+    >>"$work/report.log" 2>&1
+[[ -s "$report_artifacts/kpi-report.png" ]] || { echo "browser-test: no report screenshot" >&2; exit 1; }
+echo "browser-test: KPI report rendered with its 6 charts; screenshot $report_artifacts/kpi-report.png"

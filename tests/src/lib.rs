@@ -3,6 +3,8 @@
 //! sign requests, observe the desk through its ports, and wait (boundedly) for effects.
 
 pub mod agent_scenarios;
+pub mod analytics_month;
+pub mod analytics_scenarios;
 pub mod config_gen;
 pub mod email_corpus;
 pub mod email_scenarios;
@@ -404,6 +406,7 @@ macro_rules! all_scenarios {
             an_article_edited_and_published_is_found_by_the_next_search,
             the_help_centre_answers_bad_input_clearly_and_never_runs_markup,
             a_mail_acknowledgement_suggests_up_to_three_articles_that_score_well,
+            chats_are_exported_from_the_event_log_with_customers_as_pseudonyms,
         );
     };
 }

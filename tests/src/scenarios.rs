@@ -13,6 +13,7 @@ use omnidesk_domain::model::{AuthorKind, TicketNumber};
 use omnidesk_domain::ports::QueueMessage;
 
 pub use crate::agent_scenarios::*;
+pub use crate::analytics_scenarios::*;
 pub use crate::email_scenarios::*;
 pub use crate::hygiene_scenarios::*;
 pub use crate::identity_scenarios::*;

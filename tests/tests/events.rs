@@ -23,7 +23,8 @@ use omnidesk_domain::envelope::open;
 use omnidesk_domain::inbound::InboundMessage;
 use omnidesk_domain::memory::MemoryCallNotes;
 use omnidesk_domain::memory::{
-    ManualClock, MemoryBlobStore, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier, SequentialIds,
+    ManualClock, MemoryBlobStore, MemoryExport, MemoryQueue, MemoryStore, QueueSettings, RecordingNotifier,
+    SequentialIds,
 };
 use omnidesk_domain::model::{Channel, Customer, CustomerId, Identity};
 use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind};
@@ -371,6 +372,8 @@ async fn every_sample_event_runs_through_its_handler() {
             "ticket-router/erasure-job.json" => ticket_router_erasure_job().await,
             "outbound-dispatcher/sqs-batch.json" => outbound_dispatcher_sqs_batch().await,
             "sla-sweeper/schedule.json" => sla_sweeper_schedule().await,
+            "analytics-rollup/schedule.json" => analytics_rollup_schedule().await,
+            "analytics-rollup/backfill.json" => analytics_rollup_backfill().await,
             "survey-sender/schedule.json" => {
                 survey_sender_schedule().await;
             }
@@ -384,7 +387,59 @@ async fn every_sample_event_runs_through_its_handler() {
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 19);
+    assert_eq!(files.len(), 21);
+}
+
+/// The router's sample conversation, then the rollup as `events/analytics-rollup/<file>`
+/// invokes it a day later; returns what it exported.
+async fn analytics_rollup(file: &str) -> (omnidesk_domain::analytics::RollupReport, Arc<MemoryExport>) {
+    use omnidesk_domain::analytics::RollupPorts;
+
+    let config = example_config();
+    let clock = clock();
+    let store = Arc::new(MemoryStore::new());
+    let outbound = Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default()));
+    let router = RouterHandler::new(
+        &config,
+        omnidesk_domain::memory::router_ports(store.clone(), outbound, clock.clone()),
+    );
+    let batch: SqsEvent = serde_json::from_str(&read("ticket-router/sqs-batch.json")).expect("SQS event");
+    assert!(router.handle(batch).await.batch_item_failures.is_empty());
+    clock.set(clock.now() + jiff::SignedDuration::from_hours(20));
+    let export = Arc::new(MemoryExport::default());
+    let ports = RollupPorts {
+        log: store.clone(),
+        customers: Some(store.clone()),
+        sink: export.clone(),
+        watermarks: store,
+        clock,
+    };
+    let rollup = omnidesk_app::analytics_rollup::rollup(&config, ports)
+        .expect("a valid [analytics]")
+        .expect("the example config has [analytics] with its key");
+    let handler = omnidesk_app::analytics_rollup::RollupHandler::new(rollup);
+    let payload: serde_json::Value = serde_json::from_str(&read(file)).expect("JSON");
+    let report = handler.handle(payload).await.unwrap_or_else(|e| panic!("{file}: {e}"));
+    (report, export)
+}
+
+/// The 15-minute schedule's first run exports the last day: the sample ticket and its events.
+async fn analytics_rollup_schedule() {
+    let (report, export) = analytics_rollup("analytics-rollup/schedule.json").await;
+    assert_eq!(report.tickets, 1, "{report:?}");
+    assert!(report.events > 0);
+    let files = export.files();
+    assert!(files.keys().any(|f| f.starts_with("table=ticket_events/dt=2026-11-23/")), "{:?}", files.keys());
+    assert!(files.keys().any(|f| f.starts_with("table=tickets/dt=2026-11-23/")));
+    assert!(files.keys().any(|f| f.starts_with("table=kpi_hourly/dt=2026-11-23/")));
+}
+
+/// A backfill invocation exports the day it names.
+async fn analytics_rollup_backfill() {
+    let (report, export) = analytics_rollup("analytics-rollup/backfill.json").await;
+    assert_eq!(report.hours, 24, "{report:?}");
+    assert_eq!(report.tickets, 1);
+    assert!(export.files().keys().all(|f| f.contains("/dt=2026-11-23/")));
 }
 
 /// The sample survey link's ticket: the router's sample conversation, solved at the samples'

@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use omnidesk_app::config::DeskConfig;
 use omnidesk_aws::{Clients, DynamoArticles};
+use omnidesk_domain::analytics::EventLog;
 use omnidesk_domain::canned::{CannedStore, MemoryCannedStore};
 use omnidesk_domain::faults::{FaultPlan, Faulty};
 use omnidesk_domain::kb::ArticleStore;
@@ -31,8 +32,10 @@ pub struct DeskPorts {
     pub limiter: Arc<dyn RateLimiter>,
     /// Presence and last assignment; the profiles come from the config (`DeskConfig::roster`).
     pub agents: Arc<dyn AgentActivityStore>,
-    /// The SLA sweeper's watermark.
+    /// The SLA sweeper's, survey sender's and analytics rollup's watermarks.
     pub watermarks: Arc<dyn Watermarks>,
+    /// The ticket event log by hour, for the analytics export.
+    pub event_log: Arc<dyn EventLog>,
     pub inbound: Arc<dyn Queue>,
     pub outbound: Arc<dyn Queue>,
     pub inbound_dead_letter: Arc<dyn Queue>,
@@ -77,6 +80,7 @@ impl DeskPorts {
             limiter: Arc::new(MemoryRateLimiter::default()),
             agents: store.clone(),
             watermarks: store.clone(),
+            event_log: store.clone(),
             callers: store.clone(),
             call_notes: Arc::new(MemoryCallNotes::default()),
             canned: Arc::new(MemoryCannedStore::default()),
@@ -121,6 +125,7 @@ impl DeskPorts {
             callers: store.clone(),
             call_notes: store.clone(),
             canned: store.clone(),
+            event_log: store.clone(),
             watermarks: store,
             inbound: queue(&provisioned.inbound_queue_url),
             outbound: queue(&provisioned.outbound_queue_url),

@@ -4,6 +4,7 @@
 //! calls. With an `[email]` section, mail comes in by `POST /local/email` or a watched folder
 //! and goes out as `.eml` files in an outbox folder.
 
+pub mod analytics;
 pub mod backend;
 mod blob_links;
 mod callbacks;
@@ -111,6 +112,8 @@ pub struct LocalDesk {
     pub console_dir: PathBuf,
     /// The knowledge base's search and editor, when the config has `[kb]`.
     pub kb: Option<LocalKb>,
+    /// The analytics export, when the desk runs with `--export DIR` ([`LocalDesk::export_to`]).
+    pub analytics: Option<analytics::Analytics>,
 }
 
 /// The knowledge base of the local desk: one catalogue (the search index) for the bot and the
@@ -268,6 +271,7 @@ impl LocalDesk {
             surveys,
             console_dir: PathBuf::from(DEFAULT_CONSOLE_DIR),
             kb,
+            analytics: None,
         }
     }
 
@@ -287,6 +291,13 @@ impl LocalDesk {
         seed::seed(&*self.ports.articles, &articles).await.map_err(|e| e.to_string())
     }
 
+    /// Writes the analytics export into `dir` on the rollup's schedule; needs `[analytics]`.
+    pub fn export_to(&mut self, dir: &std::path::Path) -> Result<(), String> {
+        self.analytics =
+            Some(analytics::Analytics::build(&self.config, &self.ports, self.clock.clone(), dir)?);
+        Ok(())
+    }
+
     /// Every HTTP route: the functions' routers plus the local-only `/local/...` helpers.
     pub fn http_router(self: &Arc<Self>) -> Router {
         let webhook = ChatWebhook {
@@ -302,6 +313,7 @@ impl LocalDesk {
             .merge(callbacks::router(self.callbacks.clone()))
             .merge(mail_in::router(self.clone()))
             .merge(surveys::router(self.clone()))
+            .merge(analytics::router(self.clone()))
             .merge(connect_routes::router(self.clone()))
             .merge(console::router(self.console_dir.clone()))
             .merge(chat_webhook::router(webhook))
@@ -367,6 +379,10 @@ impl LocalDesk {
         if self.surveys.is_some() {
             let every = Duration::from_millis(self.config.local.survey_interval_ms);
             tasks.push(tokio::spawn(surveys::send_forever(self.clone(), every)));
+        }
+        if self.analytics.is_some() {
+            let every = Duration::from_millis(self.config.local.export_interval_ms);
+            tasks.push(tokio::spawn(analytics::export_forever(self.clone(), every)));
         }
         if self.sweeper.is_some() {
             let desk = self.clone();

@@ -14,6 +14,8 @@ use omnidesk_domain::system::SystemClock;
 use omnidesk_local::provision::ProvisionOptions;
 use omnidesk_local::{DeskPorts, LocalDesk, MailFolders, backend, config_push};
 
+mod export;
+
 const DEFAULT_CONFIG: &str = "infra/local/omnidesk.example.toml";
 /// Used when the default file is not found (running from another directory).
 const EXAMPLE_CONFIG: &str = include_str!("../omnidesk.example.toml");
@@ -56,6 +58,10 @@ struct ServeArgs {
     /// The built agent console, served at /console/ (scripts/console-build.sh builds it).
     #[arg(long, value_name = "DIR", default_value = omnidesk_local::DEFAULT_CONSOLE_DIR)]
     console_dir: PathBuf,
+    /// With [analytics]: write the analytics export (Parquet, Hive partitions) into DIR
+    /// every `local.export_interval_ms` (15 minutes, as analytics-rollup on AWS).
+    #[arg(long, value_name = "DIR")]
+    export: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -77,6 +83,19 @@ enum Command {
     /// Check a configuration by the deployed functions' rules, or push it to the stack.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Backfill the analytics export from a desk's table (moto or AWS, `--aws-endpoint`):
+    /// every hour from SINCE to UNTIL (default now), with a progress bar.
+    Export {
+        /// The first instant (RFC 3339, e.g. 2026-11-01T00:00:00Z) or day (2026-11-01, UTC).
+        #[arg(long)]
+        since: String,
+        /// The end (exclusive); default now.
+        #[arg(long)]
+        until: Option<String>,
+        /// Where the Parquet files go.
+        #[arg(long, value_name = "DIR", default_value = "export")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -144,6 +163,9 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
     match command {
         Command::Config(_) => Ok(()),
+        Command::Export { since, until, dir } => {
+            export::backfill(&config, &cli.serve, &since, until.as_deref(), &dir).await
+        }
         Command::Sign { inbox, body, at } => {
             let inbox = config
                 .inboxes()
@@ -177,9 +199,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                 tracing::info!(%mail_in, %outbox, "local.email_channel");
             }
             let folders = MailFolders { outbox: cli.serve.outbox, mail_in: Some(cli.serve.mail_in) };
-            let desk = LocalDesk::with_mail_folders(config, Arc::new(SystemClock), ports, folders)
+            let mut desk = LocalDesk::with_mail_folders(config, Arc::new(SystemClock), ports, folders)
                 .map_err(|e| e.to_string())?
                 .with_console_dir(cli.serve.console_dir.clone());
+            if let Some(dir) = &cli.serve.export {
+                desk.export_to(dir)?;
+                tracing::info!(dir = %dir.display(), "local.analytics_export");
+            }
             let desk = Arc::new(desk);
             match desk.seed_example_articles().await {
                 Ok(added) => tracing::info!(added, "kb.seeded"),

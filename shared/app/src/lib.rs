@@ -4,6 +4,7 @@
 //! of the AWS SDK and the Lambda runtime; only the event types come from `aws_lambda_events`.
 
 pub mod agent_api;
+pub mod analytics_rollup;
 pub mod body;
 pub mod callback_tasks;
 pub mod chat_callback;

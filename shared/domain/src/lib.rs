@@ -2,6 +2,7 @@
 //! ports every adapter implements, their in-memory twins, and the workflows (router,
 //! dispatcher) that the Lambda functions and the local desk run unchanged.
 
+pub mod analytics;
 pub mod assignment;
 pub mod canned;
 pub mod bot;

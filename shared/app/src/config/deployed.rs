@@ -58,6 +58,12 @@ pub(super) fn check_runtime(config: &DeskConfig, runtime: Runtime) -> Result<(),
             return Err(invalid("survey.base_url", LOOPBACK));
         }
     }
+    if config.analytics.as_ref().is_some_and(|a| a.pseudonym_key.reference().is_none()) {
+        return Err(invalid(
+            "analytics.pseudonym_key",
+            "on AWS a secret is a reference (sm:<name>), never the value",
+        ));
+    }
     let escalations = config.sla.iter().flat_map(|sla| sla.escalations.iter());
     for (i, rule) in escalations.enumerate() {
         if rule.notify_webhook.as_deref().is_some_and(is_loopback) {
@@ -160,8 +166,35 @@ impl DeskConfig {
         Ok(())
     }
 
+    /// Resolves the analytics pseudonym key only (analytics-rollup: its role may read that
+    /// secret and no other).
+    pub async fn resolve_analytics_secrets(
+        &mut self,
+        resolver: &dyn SecretResolver,
+    ) -> Result<(), ConfigError> {
+        let Some(analytics) = self.analytics.as_mut() else { return Ok(()) };
+        let secret = analytics.key_mut();
+        let Some(reference) = secret.reference().cloned() else { return Ok(()) };
+        let value = resolver
+            .resolve(&reference)
+            .await
+            .map_err(|error| invalid("analytics.pseudonym_key", error.to_string()))?;
+        super::analytics::check_key(Some(&reference), &value)?;
+        secret.set_resolved(value);
+        Ok(())
+    }
+
     /// Refuses references nobody resolved: the local desk in memory has no secret store.
     pub(super) fn require_secret_values(&self) -> Result<(), ConfigError> {
+        if let Some(analytics) = &self.analytics
+            && let (Some(reference), None) =
+                (analytics.pseudonym_key.reference(), analytics.pseudonym_key.value())
+        {
+            return Err(invalid(
+                "analytics.pseudonym_key",
+                format!("{reference} is resolved on AWS only; give the local desk the value itself"),
+            ));
+        }
         if let Some(survey) = &self.survey {
             for (name, secret) in survey.secrets() {
                 if let (Some(reference), None) = (secret.reference(), secret.value()) {

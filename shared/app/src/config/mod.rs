@@ -12,6 +12,7 @@ use omnidesk_domain::assignment::{Routing, RoutingConfig};
 use omnidesk_domain::router::{Acknowledgements, DEFAULT_ACKNOWLEDGEMENT};
 use serde::Deserialize;
 
+mod analytics;
 mod deployed;
 mod email;
 mod kb;
@@ -21,6 +22,7 @@ mod sla;
 mod staff;
 mod survey;
 
+pub use analytics::AnalyticsConfig;
 pub use deployed::Runtime;
 pub use email::{EmailConfig, TemplateConfig};
 pub use kb::{BotConfig, KbConfig};
@@ -76,6 +78,10 @@ pub struct DeskConfig {
     /// Satisfaction surveys; absent: none are sent.
     #[serde(default)]
     pub survey: Option<SurveyConfig>,
+    /// The analytics rollup (Parquet export); absent: analytics-rollup refuses to start and
+    /// the local desk exports nothing.
+    #[serde(default)]
+    pub analytics: Option<AnalyticsConfig>,
     /// The phone channel (Amazon Connect); absent: its defaults.
     #[serde(default)]
     pub phone: Option<PhoneConfig>,
@@ -240,6 +246,10 @@ pub struct LocalConfig {
     /// How often the local desk runs the survey sender (Lambda: every 5 minutes).
     #[serde(default = "default_survey_interval_ms")]
     pub survey_interval_ms: u64,
+    /// How often the local desk runs the analytics rollup with `--export DIR` (Lambda: every
+    /// 15 minutes).
+    #[serde(default = "default_export_interval_ms")]
+    pub export_interval_ms: u64,
 }
 
 impl Default for LocalConfig {
@@ -250,6 +260,7 @@ impl Default for LocalConfig {
             poll_interval_ms: default_poll_interval_ms(),
             sla_sweep_interval_ms: default_sweep_interval_ms(),
             survey_interval_ms: default_survey_interval_ms(),
+            export_interval_ms: default_export_interval_ms(),
         }
     }
 }
@@ -265,6 +276,9 @@ fn default_poll_interval_ms() -> u64 {
 }
 fn default_survey_interval_ms() -> u64 {
     10_000
+}
+fn default_export_interval_ms() -> u64 {
+    15 * 60 * 1000
 }
 fn default_sweep_interval_ms() -> u64 {
     sla::DEFAULT_SWEEP_INTERVAL_MS
@@ -338,11 +352,17 @@ impl DeskConfig {
         if self.delivery.attempts == 0 {
             return Err(invalid("delivery.attempts", "must be at least 1"));
         }
+        if self.local.export_interval_ms == 0 {
+            return Err(invalid("local.export_interval_ms", "must be at least 1"));
+        }
         if self.local.survey_interval_ms == 0 {
             return Err(invalid("local.survey_interval_ms", "must be at least 1"));
         }
         if let Some(survey) = &self.survey {
             survey.validate()?;
+        }
+        if let Some(analytics) = &self.analytics {
+            analytics.validate()?;
         }
         if self.local.sla_sweep_interval_ms == 0 {
             return Err(invalid("local.sla_sweep_interval_ms", "must be at least 1"));

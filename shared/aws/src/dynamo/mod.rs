@@ -12,6 +12,7 @@ mod articles;
 mod capacity;
 mod codec;
 mod customers;
+mod event_log;
 mod idempotency;
 mod indexes;
 mod keys;

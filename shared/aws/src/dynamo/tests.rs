@@ -454,9 +454,10 @@ async fn a_transaction_without_reported_capacity_is_estimated_at_two_units_per_i
     store.commit(commit()).await.unwrap();
     let snapshot = meter.snapshot();
     // Ticket, event, thread claim and idempotency record, each under 1 KB, written twice; the
-    // ticket also goes into its status and requester lists (no team, nobody assigned).
-    assert_eq!(snapshot.dynamodb_wcu, 10.0);
-    assert_eq!(snapshot.estimated_wcu, 10.0);
+    // ticket also goes into its status and requester lists (no team, nobody assigned), and
+    // the events item into the analytics event log.
+    assert_eq!(snapshot.dynamodb_wcu, 11.0);
+    assert_eq!(snapshot.estimated_wcu, 11.0);
     assert_eq!(snapshot.dynamodb_rcu, 0.0);
 }
 
@@ -480,8 +481,8 @@ async fn a_ticket_commit_that_changes_no_index_key_writes_only_the_whole_item_in
     store.commit(reply.clone()).await.unwrap();
     let after_reply = meter.snapshot().since(&after_first);
     // The ticket and the event, twice each; of the indexes only by_requester, which projects
-    // whole items (the phone lookup).
-    assert_eq!(after_reply.dynamodb_wcu, 4.0 + 1.0);
+    // whole items (the phone lookup), and the new events item's entry in the event log.
+    assert_eq!(after_reply.dynamodb_wcu, 4.0 + 1.0 + 1.0);
 
     // A status change moves the by_status entry (a delete and a put) and rewrites by_requester's.
     let mut status = reply;
@@ -490,7 +491,7 @@ async fn a_ticket_commit_that_changes_no_index_key_writes_only_the_whole_item_in
     status.events[0].seq = 4;
     let mark = meter.snapshot();
     store.commit(status).await.unwrap();
-    assert_eq!(meter.snapshot().since(&mark).dynamodb_wcu, 4.0 + 2.0 + 1.0);
+    assert_eq!(meter.snapshot().since(&mark).dynamodb_wcu, 4.0 + 2.0 + 1.0 + 1.0);
 }
 
 #[tokio::test]

@@ -151,7 +151,16 @@ impl TicketStore for DynamoStore {
             let rewritten = if item.contains_key(EVENT_BATCH) {
                 let mut batch: EventBatch = decode(format_args!("events of ticket {number}"), item)?;
                 let changed = replace_events(&mut batch.events, &replacements);
-                changed.then(|| encode(format_args!("events of ticket {number}"), &batch)).transpose()?
+                let first_at = batch.events.first().map(|e| e.at);
+                let item =
+                    changed.then(|| encode(format_args!("events of ticket {number}"), &batch)).transpose()?;
+                // Rewritten whole: it stays in its hour of the event log.
+                item.map(|mut item| {
+                    if let Some(at) = first_at {
+                        super::event_log::index_events(&mut item, at);
+                    }
+                    item
+                })
             } else {
                 let event: TicketEvent = decode(format_args!("event of ticket {number}"), item)?;
                 let mut single = vec![event];
@@ -228,7 +237,8 @@ impl DynamoStore {
         }
         if let Some(first) = commit.events.first() {
             let batch = EventBatch { events: commit.events.clone() };
-            let item = encode(format_args!("events of ticket {number}"), &batch)?;
+            let mut item = encode(format_args!("events of ticket {number}"), &batch)?;
+            super::event_log::index_events(&mut item, first.at);
             let sk = keys::event_sk(first.seq);
             writes.push(self.conditional_put(keys::with_key(item, pk.clone(), sk), Condition::absent())?);
         }

@@ -90,6 +90,12 @@ impl MemoryStore {
         )
     }
 
+    /// Every event of every ticket: the analytics event log of the local desk, which reads
+    /// hours of it (the AWS store reads its sparse hour index instead).
+    pub fn all_events(&self) -> Vec<TicketEvent> {
+        self.lock().events.values().flatten().cloned().collect()
+    }
+
     /// Every customer, for tests.
     pub fn all_customers(&self) -> Vec<Customer> {
         let mut customers: Vec<_> = self.lock().customers.values().cloned().collect();

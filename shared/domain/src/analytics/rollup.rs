@@ -1,0 +1,326 @@
+//! The rollup workflow: which hours to export, reading them from the event log, and writing
+//! each window's file. A scheduled run exports from its watermark (less a lookback, so an
+//! event committed just after its hour was read still lands) to a little before now; a
+//! backfill exports any window and leaves the watermark alone. Every file is a function of
+//! the log and the run's end, so a rerun — after a crash halfway, or twice by mistake —
+//! writes the same files under the same names.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::event_row::event_row;
+use super::facts::{self, Moment, TicketFacts};
+use super::kpi;
+use super::pseudonym::Pseudonyms;
+use super::rows::{Table, TableRows, TicketRow, Window};
+use super::{EventLog, ExportError, ExportSink};
+use crate::model::{CustomerId, TicketEvent, TicketNumber};
+use crate::ports::{Clock, CustomerStore, StoreError, Watermarks};
+use crate::sla::SlaPolicies;
+
+/// The rollup's watermark: the end of the last range a scheduled run exported.
+pub const WATERMARK: &str = "analytics-rollup";
+const HOUR: SignedDuration = SignedDuration::from_hours(1);
+/// Hours exported per step: a backfill reports progress and bounds memory per day.
+const HOURS_PER_STEP: usize = 24;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RollupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error("invalid window: {0}")]
+    Window(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct RollupSettings {
+    /// Events younger than this are left for the next run: commits in flight settle.
+    pub settle: Duration,
+    /// How far behind its watermark a scheduled run starts again.
+    pub lookback: Duration,
+    /// Where the first scheduled run starts (before it, use a backfill).
+    pub first_run: Duration,
+    /// The most one scheduled run exports; a run far behind catches up over several.
+    pub max_span: Duration,
+    /// A ticket with one of these as category or tag is a complaint (any case).
+    pub complaint_markers: Vec<String>,
+}
+
+impl Default for RollupSettings {
+    fn default() -> Self {
+        Self {
+            settle: Duration::from_secs(120),
+            lookback: Duration::from_secs(3600),
+            first_run: Duration::from_secs(24 * 3600),
+            max_span: Duration::from_secs(7 * 24 * 3600),
+            complaint_markers: vec![String::from("complaint")],
+        }
+    }
+}
+
+pub struct RollupPorts {
+    pub log: Arc<dyn EventLog>,
+    /// For the requester's tier; none: the column stays empty.
+    pub customers: Option<Arc<dyn CustomerStore>>,
+    pub sink: Arc<dyn ExportSink>,
+    pub watermarks: Arc<dyn Watermarks>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RollupReport {
+    pub hours: usize,
+    pub events: usize,
+    pub tickets: usize,
+    /// Files written or removed.
+    pub files: usize,
+}
+
+/// Told after every step of a run (a day of hours).
+pub trait Progress: Send + Sync {
+    fn advanced(&self, hours_done: usize, hours_total: usize);
+}
+
+pub struct Rollup {
+    ports: RollupPorts,
+    settings: RollupSettings,
+    policies: Arc<SlaPolicies>,
+    pseudonyms: Pseudonyms,
+}
+
+/// The start of the UTC hour holding `at`.
+pub fn hour_floor(at: Timestamp) -> Timestamp {
+    let second = at.as_second().div_euclid(3600) * 3600;
+    Timestamp::from_second(second).unwrap_or(at)
+}
+
+fn later(at: Timestamp, by: Duration) -> Timestamp {
+    SignedDuration::try_from(by).ok().and_then(|d| at.checked_add(d).ok()).unwrap_or(Timestamp::MAX)
+}
+
+fn earlier(at: Timestamp, by: Duration) -> Timestamp {
+    SignedDuration::try_from(by).ok().and_then(|d| at.checked_sub(d).ok()).unwrap_or(Timestamp::MIN)
+}
+
+/// What a run has read and folded so far.
+#[derive(Default)]
+struct Run {
+    /// Where trails are folded to.
+    horizon: Timestamp,
+    report: RollupReport,
+    folded: HashMap<TicketNumber, Option<(TicketFacts, Vec<Moment>)>>,
+    /// Creation hours of tickets touched by the run: their `tickets` files are rewritten.
+    created_hours: BTreeSet<Timestamp>,
+    tiers: HashMap<CustomerId, Option<String>>,
+}
+
+impl Rollup {
+    pub fn new(ports: RollupPorts, settings: RollupSettings, policies: Arc<SlaPolicies>, key: &[u8]) -> Self {
+        Self { ports, settings, policies, pseudonyms: Pseudonyms::new(key) }
+    }
+
+    pub fn settings(&self) -> &RollupSettings {
+        &self.settings
+    }
+
+    /// The scheduled run: from the watermark (less the lookback) to now less the settle
+    /// time, then the watermark moves to where it stopped.
+    pub async fn run(&self) -> Result<RollupReport, RollupError> {
+        let end = earlier(self.ports.clock.now(), self.settings.settle);
+        let mark = self.ports.watermarks.watermark(WATERMARK).await?;
+        let from = match mark {
+            Some(mark) => earlier(mark, self.settings.lookback),
+            None => earlier(end, self.settings.first_run),
+        };
+        let to = end.min(later(from, self.settings.max_span));
+        if to <= from {
+            return Ok(RollupReport::default());
+        }
+        let report = self.export(from, to, None).await?;
+        if mark.is_none_or(|mark| mark < to) {
+            self.ports.watermarks.advance_watermark(WATERMARK, mark, to).await?;
+        }
+        tracing::info!(
+            hours = report.hours,
+            events = report.events,
+            files = report.files,
+            "analytics.rolled_up"
+        );
+        Ok(report)
+    }
+
+    /// Exports every hour overlapping `[from, to)` (to at most now less the settle time):
+    /// the files of those hours, and the `tickets` files of every ticket with an event in
+    /// them.
+    pub async fn backfill(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        progress: Option<&dyn Progress>,
+    ) -> Result<RollupReport, RollupError> {
+        let to = to.min(earlier(self.ports.clock.now(), self.settings.settle));
+        if to <= from {
+            return Err(RollupError::Window(format!("{from} is not before {to}")));
+        }
+        self.export(from, to, progress).await
+    }
+
+    async fn export(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        progress: Option<&dyn Progress>,
+    ) -> Result<RollupReport, RollupError> {
+        let mut hours = Vec::new();
+        let mut hour = hour_floor(from);
+        while hour < to {
+            hours.push(hour);
+            hour = hour.checked_add(HOUR).map_err(|e| RollupError::Window(e.to_string()))?;
+        }
+        // Trails fold to now (less the settle time), whatever the window: a `tickets` row is
+        // the ticket's latest state, and a moment depends only on what came before it.
+        let horizon = earlier(self.ports.clock.now(), self.settings.settle).max(to);
+        let mut run = Run { horizon, ..Run::default() };
+        for (step, chunk) in hours.chunks(HOURS_PER_STEP).enumerate() {
+            self.export_hours(chunk, to, &mut run).await?;
+            if let Some(progress) = progress {
+                progress.advanced((step * HOURS_PER_STEP + chunk.len()).min(hours.len()), hours.len());
+            }
+        }
+        let created_hours = std::mem::take(&mut run.created_hours);
+        for hour in created_hours {
+            self.export_tickets(hour, &mut run).await?;
+        }
+        run.report.hours = hours.len();
+        Ok(run.report)
+    }
+
+    /// The `ticket_events` and `kpi_hourly` files of `hours`.
+    async fn export_hours(
+        &self,
+        hours: &[Timestamp],
+        to: Timestamp,
+        run: &mut Run,
+    ) -> Result<(), RollupError> {
+        let mut by_hour = BTreeMap::new();
+        for &hour in hours {
+            let mut events = self.events_in(hour, to).await?;
+            events.sort_by_key(|e| (e.at, e.ticket, e.seq));
+            for event in &events {
+                self.fold(event.ticket, run).await?;
+            }
+            run.report.events += events.len();
+            by_hour.insert(hour, events);
+        }
+        for (hour, events) in by_hour {
+            let rows = events.iter().map(|e| event_row(e, &self.pseudonyms)).collect();
+            self.write(Window { table: Table::TicketEvents, hour }, TableRows::Events(rows), run).await?;
+            let end = hour.checked_add(HOUR).map_err(|e| RollupError::Window(e.to_string()))?;
+            let tickets: BTreeSet<TicketNumber> = events.iter().map(|e| e.ticket).collect();
+            let moments = tickets
+                .iter()
+                .filter_map(|n| run.folded.get(n).and_then(Option::as_ref))
+                .flat_map(|(_, moments)| moments.iter().filter(|m| m.at >= hour && m.at < end));
+            let rows = kpi::hourly(hour, moments);
+            self.write(Window { table: Table::KpiHourly, hour }, TableRows::Kpi(rows), run).await?;
+        }
+        Ok(())
+    }
+
+    /// The `tickets` file of the tickets created in the hour starting at `hour`.
+    async fn export_tickets(&self, hour: Timestamp, run: &mut Run) -> Result<(), RollupError> {
+        let created: BTreeSet<TicketNumber> = self
+            .events_in(hour, run.horizon)
+            .await?
+            .iter()
+            .filter(|e| e.kind.name() == "created")
+            .map(|e| e.ticket)
+            .collect();
+        let mut rows = Vec::with_capacity(created.len());
+        for number in created {
+            self.fold(number, run).await?;
+            let Some(Some((facts, _))) = run.folded.get(&number) else { continue };
+            let facts = facts.clone();
+            let tier = self.tier(facts.requester.as_ref(), run).await?;
+            rows.push(self.ticket_row(&facts, tier));
+        }
+        run.report.tickets += rows.len();
+        self.write(Window { table: Table::Tickets, hour }, TableRows::Tickets(rows), run).await
+    }
+
+    async fn events_in(&self, hour: Timestamp, to: Timestamp) -> Result<Vec<TicketEvent>, RollupError> {
+        let end = hour.checked_add(HOUR).map_err(|e| RollupError::Window(e.to_string()))?;
+        let mut events = self.ports.log.events_in_hour(hour).await?;
+        events.retain(|e| e.at >= hour && e.at < end && e.at < to);
+        Ok(events)
+    }
+
+    /// Reads and folds a ticket's trail once per run.
+    async fn fold(&self, number: TicketNumber, run: &mut Run) -> Result<(), RollupError> {
+        if run.folded.contains_key(&number) {
+            return Ok(());
+        }
+        let mut trail = self.ports.log.trail(number).await?;
+        trail.sort_by_key(|e| e.seq);
+        let folded = facts::fold(&trail, run.horizon, &self.policies, &self.settings.complaint_markers);
+        if let Some(created) = folded.as_ref().and_then(|(facts, _)| facts.created_at) {
+            run.created_hours.insert(hour_floor(created));
+        }
+        run.folded.insert(number, folded);
+        Ok(())
+    }
+
+    async fn tier(
+        &self,
+        requester: Option<&CustomerId>,
+        run: &mut Run,
+    ) -> Result<Option<String>, RollupError> {
+        let (Some(customers), Some(id)) = (&self.ports.customers, requester) else { return Ok(None) };
+        if let Some(tier) = run.tiers.get(id) {
+            return Ok(tier.clone());
+        }
+        let tier = customers.customer(id).await?.and_then(|c| c.tier);
+        run.tiers.insert(id.clone(), tier.clone());
+        Ok(tier)
+    }
+
+    fn ticket_row(&self, facts: &TicketFacts, tier: Option<String>) -> TicketRow {
+        let created_at = facts.created_at.unwrap_or(Timestamp::UNIX_EPOCH);
+        TicketRow {
+            ticket: i64::try_from(facts.number.0).unwrap_or(i64::MAX),
+            channel: facts.channel_name().to_owned(),
+            team: facts.team.clone(),
+            agent: facts.agent.clone(),
+            category: facts.category.clone(),
+            priority: facts.priority.as_str().to_owned(),
+            tier,
+            status: facts.status.as_str().to_owned(),
+            requester: facts.requester.as_ref().map(|id| self.pseudonyms.of(id.as_str())),
+            created_at,
+            first_reply_at: facts.first_reply_at,
+            solved_at: facts.solved_at,
+            updated_at: facts.updated_at.unwrap_or(created_at),
+            first_reply_seconds: facts.first_reply_seconds,
+            resolution_seconds: facts.resolution_seconds,
+            sla_breached: facts.sla_breached,
+            sla_met: facts.sla_met(),
+            reopen_count: i64::from(facts.reopen_count),
+            replies_until_solved: facts.replies_until_solved.map(i64::from),
+            first_contact_resolution: facts.first_contact_resolution(),
+            csat: facts.csat.map(i64::from),
+            complaint: facts.is_complaint(&self.settings.complaint_markers),
+        }
+    }
+
+    async fn write(&self, window: Window, rows: TableRows, run: &mut Run) -> Result<(), RollupError> {
+        self.ports.sink.replace(&window, &rows).await?;
+        run.report.files += 1;
+        Ok(())
+    }
+}
