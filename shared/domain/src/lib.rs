@@ -28,5 +28,6 @@ pub mod sla;
 pub mod survey;
 pub mod system;
 pub mod text;
+pub mod ticket_numbers;
 
 pub use model::*;

@@ -352,7 +352,7 @@ async fn release_of_a_finished_key_changes_nothing_and_succeeds() {
 async fn numbers_come_from_the_counter() {
     let rule = mock!(Client::update_item)
         .match_requests(|request| {
-            request.update_expression() == Some("ADD #v :one")
+            request.update_expression() == Some("ADD #v :count")
                 && request.expression_attribute_names().and_then(|names| names.get("#v")).map(String::as_str)
                     == Some("value")
         })

@@ -45,16 +45,16 @@ const THREAD_TICKET: &str = "ticket";
 
 #[async_trait]
 impl TicketStore for DynamoStore {
-    async fn allocate_number(&self) -> Result<TicketNumber, StoreError> {
+    async fn allocate_numbers(&self, count: u64) -> Result<TicketNumber, StoreError> {
         let output = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(keys::key(keys::COUNTER_PK.to_owned(), keys::COUNTER_SK)))
             // ADD creates the counter at 0 on first use, so no setup step is needed.
-            .update_expression("ADD #v :one")
+            .update_expression("ADD #v :count")
             .expression_attribute_names("#v", COUNTER_VALUE)
-            .expression_attribute_values(":one", number_attr(1))
+            .expression_attribute_values(":count", number_attr(count.max(1)))
             .return_values(ReturnValue::UpdatedNew)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()

@@ -42,6 +42,7 @@ use crate::ports::{
 };
 use crate::sla::SlaPolicies;
 use crate::system::later;
+use crate::ticket_numbers::NumberLease;
 use participants::Standing;
 use threading::Merged;
 
@@ -147,6 +148,8 @@ pub struct TicketRouter {
     sla: Option<Arc<SlaPolicies>>,
     /// Callback targets for missed calls.
     phone: PhoneRules,
+    /// This process's block of ticket numbers.
+    numbers: NumberLease,
 }
 
 /// A message to a closed ticket: the follow-up's origin, and the thread key that led there.
@@ -172,6 +175,7 @@ impl TicketRouter {
             routing: None,
             sla: None,
             phone: PhoneRules::default(),
+            numbers: NumberLease::default(),
         }
     }
 
@@ -403,7 +407,7 @@ impl TicketRouter {
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
         let follow_up_of = previous.as_ref().filter(|p| p.linked).map(|p| p.of);
-        let number = self.ports.tickets.allocate_number().await?;
+        let number = self.numbers.next(&*self.ports.tickets).await?;
         let (mut ticket, created) = Ticket::open(
             number,
             inbound.channel(),
