@@ -136,8 +136,8 @@ fn queue_down(reason: String) -> QueueError {
 
 #[async_trait]
 impl<T: TicketStore + ?Sized> TicketStore for Faulty<T> {
-    async fn allocate_number(&self) -> Result<TicketNumber, StoreError> {
-        self.plan.run(|| self.inner.allocate_number(), store_down).await
+    async fn allocate_numbers(&self, count: u64) -> Result<TicketNumber, StoreError> {
+        self.plan.run(|| self.inner.allocate_numbers(count), store_down).await
     }
     async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
         self.plan.run(|| self.inner.ticket(number), store_down).await

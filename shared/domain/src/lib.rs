@@ -32,5 +32,6 @@ pub mod sla;
 pub mod survey;
 pub mod system;
 pub mod text;
+pub mod ticket_numbers;
 
 pub use model::*;

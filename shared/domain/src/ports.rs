@@ -143,7 +143,12 @@ pub struct TicketCommit {
 #[async_trait]
 pub trait TicketStore: Send + Sync {
     /// The next number from the atomic counter. Numbers lost to failed commits leave gaps.
-    async fn allocate_number(&self) -> Result<TicketNumber, StoreError>;
+    async fn allocate_number(&self) -> Result<TicketNumber, StoreError> {
+        self.allocate_numbers(1).await
+    }
+    /// Takes `count` consecutive numbers from the atomic counter in one step and returns the
+    /// last; the block is the caller's alone (see [`crate::ticket_numbers`]).
+    async fn allocate_numbers(&self, count: u64) -> Result<TicketNumber, StoreError>;
     async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError>;
     /// The thread, oldest first.
     async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError>;

@@ -1,8 +1,9 @@
-//! The analytics event log: each events item (one commit's events) carries `log_hour`, the
-//! UTC hour of its first event, and the sparse `event_log` GSI holds exactly those items, so
-//! the rollup reads one hour of the log with one Query (paged) — cost grows with the events
-//! exported, never with the table. Items project whole: they are written once per commit
-//! and rewritten only by an erasure, so the index costs one write per commit.
+//! The analytics event log: the item holding one commit's events (an events item, or the
+//! message item they ride on) carries `log_hour`, the UTC hour of its first event, and the
+//! sparse `event_log` GSI holds exactly those items, so the rollup reads one hour of the log
+//! with one Query (paged) — cost grows with the events exported, never with the table. The
+//! index projects the event list only (no message text); an entry is written once per commit
+//! and again only by an erasure.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};

@@ -34,19 +34,28 @@ pub(crate) const BY_ASSIGNEE: TableIndex = TableIndex {
     projected: &["status"],
     all: false,
 };
-pub(crate) const BY_REQUESTER: TableIndex =
-    TableIndex { name: "by_requester", hash: "list_requester", range: "list_at", projected: &[], all: true };
+pub(crate) const BY_REQUESTER: TableIndex = TableIndex {
+    name: "by_requester",
+    hash: "list_requester",
+    range: "list_at",
+    projected: &CALLER_ATTRIBUTES,
+    all: false,
+};
 
-// `by_requester` projects whole items: the phone's contact flow must answer within Connect's
-// few seconds in two reads (the caller's identity claim, then one Query returning the
-// customer and their newest tickets, see `phone.rs`), which a keys-only entry cannot give.
-// A customer's tickets change less often than a team's or the open queue's.
+/// What the phone's contact flow reads on `by_requester`: it must answer within Connect's
+/// few seconds in two reads (the caller's identity claim, then one Query returning the
+/// customer and their newest tickets, see `phone.rs`), which a keys-only entry cannot give.
+/// Of a ticket: status, team, priority, language, merged_into and created_at; of the
+/// customer: name and tier. None of these changes on a reply, a note or an SLA step, so
+/// those write no entry (whole items projected, every ticket write rewrote it).
+pub(crate) const CALLER_ATTRIBUTES: [&str; 8] =
+    ["status", "team", "priority", "language", "merged_into", "created_at", "name", "tier"];
 
-// `event_log` projects whole items: the analytics rollup reads the events themselves, and an
-// events item is written once per commit (rewritten only by an erasure), so ALL costs no
-// rewrite a keys-only entry would save.
+// `event_log` projects the event list only: the analytics rollup reads the events
+// themselves, and the item holding a commit's events may be a message item (see
+// `tickets.rs`), whose text must neither travel into the index nor cost its units there.
 pub(crate) const EVENT_LOG: TableIndex =
-    TableIndex { name: "event_log", hash: "log_hour", range: "sk", projected: &[], all: true };
+    TableIndex { name: "event_log", hash: "log_hour", range: "sk", projected: &["events"], all: false };
 
 /// Every global secondary index of the table.
 pub const TABLE_INDEXES: [TableIndex; 6] = [TIMERS, BY_STATUS, BY_TEAM, BY_ASSIGNEE, BY_REQUESTER, EVENT_LOG];

@@ -147,18 +147,39 @@ impl DynamoStore {
     /// Every item of partition `pk` whose sort key starts with `prefix`, in sort-key order,
     /// following pagination to the end.
     async fn query_prefix(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let values = [(":prefix", prefix)];
+        self.query_sort_keys(pk, "#pk = :pk AND begins_with(#sk, :prefix)", &values).await
+    }
+
+    /// Every item of partition `pk` whose sort key lies between `from` and `to` (both
+    /// included), in sort-key order, following pagination to the end.
+    async fn query_range(&self, pk: String, from: &str, to: &str) -> Result<Vec<Item>, StoreError> {
+        let values = [(":from", from), (":to", to)];
+        self.query_sort_keys(pk, "#pk = :pk AND #sk BETWEEN :from AND :to", &values).await
+    }
+
+    async fn query_sort_keys(
+        &self,
+        pk: String,
+        condition: &'static str,
+        values: &[(&str, &str)],
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start_key: Option<Item> = None;
         loop {
+            let mut attribute_values: HashMap<String, AttributeValue> = values
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), AttributeValue::S((*value).to_owned())))
+                .collect();
+            attribute_values.insert(":pk".to_owned(), AttributeValue::S(pk.clone()));
             let output = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .key_condition_expression(condition)
                 .expression_attribute_names("#pk", PK)
                 .expression_attribute_names("#sk", keys::SK)
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+                .set_expression_attribute_values(Some(attribute_values))
                 // Consistent like the in-memory store: a thread read right after a commit
                 // shows that commit's messages.
                 .consistent_read(true)

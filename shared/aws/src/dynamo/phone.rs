@@ -6,23 +6,28 @@
 //!   `by_requester`, which holds the customer's tickets and, sorted after them, the customer
 //!   item itself when it holds a phone number (it carries `list_requester` and `list_at =
 //!   "~customer"`): newest first, the first item is the customer and the next ones their
-//!   newest tickets. Customers without a number stay off the index (an entry costs a write
-//!   unit on every write of the item).
+//!   newest tickets. The index projects only what the flow reads of them
+//!   ([`super::indexes`]), so the entries are decoded as that, not as whole records.
+//!   Customers without a number stay off the index (an entry costs a write unit whenever
+//!   a projected attribute of the item changes).
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use jiff::Timestamp;
-use omnidesk_domain::model::{Customer, CustomerId, Identity};
-use omnidesk_domain::phone::ports::{CallNote, CallNotes, CallerDirectory, CallerRecord};
+use omnidesk_domain::model::{Customer, CustomerId, Identity, Priority, Status, TicketNumber};
+use omnidesk_domain::phone::ports::{
+    CallNote, CallNotes, CallerDirectory, CallerProfile, CallerRecord, CallerTicket,
+};
 use omnidesk_domain::ports::{CustomerStore, StoreError, key_digest};
+use serde::Deserialize;
 
 use super::DynamoStore;
 use super::capacity::{Access, item_size, read_units, write_units};
 use super::codec::{decode, encode, epoch_seconds, read_epoch_seconds, string_attr, ttl_seconds};
 use super::keys::{self, Item};
 use super::lists::{CUSTOMER_LIST_AT, LIST_AT, LIST_REQUESTER};
-use super::ticket_item::read_ticket;
-use crate::errors::store_error;
+use super::ticket_item::times_as_text;
+use crate::errors::{corrupt, store_error};
 use crate::meter::Capacity;
 
 const NOTE_SK: &str = "CALL";
@@ -108,17 +113,63 @@ impl CallerDirectory for DynamoStore {
         self.record_capacity("Query", Access::Read, output.consumed_capacity.as_slice(), || {
             Capacity::read(read_units(items.iter().map(item_size).sum()) / 2.0)
         });
-        let mut customer: Option<Customer> = None;
+        let mut customer: Option<CallerProfile> = None;
         let mut tickets = Vec::new();
         for item in items {
             let is_customer =
                 item.get(keys::SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(keys::CUSTOMER_SK);
             if is_customer {
-                customer = Some(decode(format_args!("customer {id}"), item)?);
+                let entry: CustomerEntry = decode(format_args!("customer {id}"), item)?;
+                customer = Some(CallerProfile { name: entry.name, tier: entry.tier });
             } else {
-                tickets.push(read_ticket("caller's ticket", item)?);
+                tickets.push(caller_ticket(item)?);
             }
         }
         Ok(Some(CallerRecord { customer, customer_id: id, tickets }))
     }
+}
+
+/// A customer's entry on `by_requester` (other attributes of a whole item are ignored).
+#[derive(Deserialize)]
+struct CustomerEntry {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    tier: Option<String>,
+}
+
+/// A ticket's entry on `by_requester`; absent attributes read as the ticket's defaults,
+/// as in [`super::ticket_item`].
+#[derive(Deserialize)]
+struct TicketEntry {
+    status: Status,
+    #[serde(default)]
+    team: Option<String>,
+    #[serde(default)]
+    priority: Priority,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    merged_into: Option<TicketNumber>,
+    created_at: Timestamp,
+}
+
+fn caller_ticket(mut item: Item) -> Result<CallerTicket, StoreError> {
+    let pk = item.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    let number = pk
+        .strip_prefix("T#")
+        .and_then(|n| n.parse().ok())
+        .map(TicketNumber)
+        .ok_or_else(|| corrupt("caller's ticket", format_args!("key {pk:?} is not a ticket's")))?;
+    times_as_text(&format_args!("caller's ticket {number}"), &mut item)?;
+    let entry: TicketEntry = decode(format_args!("caller's ticket {number}"), item)?;
+    Ok(CallerTicket {
+        number,
+        status: entry.status,
+        team: entry.team,
+        priority: entry.priority,
+        language: entry.language,
+        merged_into: entry.merged_into,
+        created_at: entry.created_at,
+    })
 }

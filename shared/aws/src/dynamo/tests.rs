@@ -24,8 +24,8 @@ use omnidesk_domain::ports::{
     ThreadKey, TicketCommit, TicketStore,
 };
 use omnidesk_domain::{
-    Actor, Channel, Customer, CustomerId, EventKind, Identity, Priority, Status, Ticket, TicketEvent,
-    TicketNumber,
+    Actor, AuthorKind, Channel, ChannelRef, Customer, CustomerId, Direction, EventKind, Identity, Message,
+    MessageId, Priority, Status, Ticket, TicketEvent, TicketNumber, Visibility,
 };
 
 use super::DynamoStore;
@@ -353,7 +353,7 @@ async fn release_of_a_finished_key_changes_nothing_and_succeeds() {
 async fn numbers_come_from_the_counter() {
     let rule = mock!(Client::update_item)
         .match_requests(|request| {
-            request.update_expression() == Some("ADD #v :one")
+            request.update_expression() == Some("ADD #v :count")
                 && request.expression_attribute_names().and_then(|names| names.get("#v")).map(String::as_str)
                     == Some("value")
         })
@@ -379,7 +379,7 @@ async fn events_follow_pagination_to_the_end() {
         .match_requests(|request| {
             request.exclusive_start_key().is_none()
                 && request.consistent_read() == Some(true)
-                && request.key_condition_expression() == Some("#pk = :pk AND begins_with(#sk, :prefix)")
+                && request.key_condition_expression() == Some("#pk = :pk AND #sk BETWEEN :from AND :to")
         })
         .then_output(|| {
             QueryOutput::builder()
@@ -462,7 +462,7 @@ async fn a_transaction_without_reported_capacity_is_estimated_at_two_units_per_i
 }
 
 #[tokio::test]
-async fn a_ticket_commit_that_changes_no_index_key_writes_only_the_whole_item_index_entry() {
+async fn a_ticket_commit_that_changes_no_index_key_nor_projected_attribute_writes_no_index_entry() {
     let empty = || TransactWriteItemsOutput::builder().set_consumed_capacity(Some(Vec::new())).build();
     let first = mock!(Client::transact_write_items).then_output(empty);
     let second = mock!(Client::transact_write_items).then_output(empty);
@@ -480,11 +480,13 @@ async fn a_ticket_commit_that_changes_no_index_key_writes_only_the_whole_item_in
     reply.idempotency = None;
     store.commit(reply.clone()).await.unwrap();
     let after_reply = meter.snapshot().since(&after_first);
-    // The ticket and the event, twice each; of the indexes only by_requester, which projects
-    // whole items (the phone lookup), and the new events item's entry in the event log.
-    assert_eq!(after_reply.dynamodb_wcu, 4.0 + 1.0 + 1.0);
+    // The ticket and the event, twice each; of the indexes only the event log's entry for the
+    // item holding the commit's events (by_requester projects only what the phone lookup
+    // reads, which a reply does not change).
+    assert_eq!(after_reply.dynamodb_wcu, 4.0 + 1.0);
 
-    // A status change moves the by_status entry (a delete and a put) and rewrites by_requester's.
+    // A status change moves the by_status entry (a delete and a put) and rewrites
+    // by_requester's (status is projected there).
     let mut status = reply;
     status.ticket = Ticket { status: Status::Open, ..ticket(4) };
     status.expected_version = Some(3);
@@ -533,6 +535,144 @@ async fn a_commits_events_are_one_item_and_read_back_in_order_with_single_event_
     let events = store(&[&query]).events(TicketNumber(1042)).await.unwrap();
     let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [1, 2, 3]);
+}
+
+fn customer_message(seq: u64) -> (Message, TicketEvent) {
+    let message = Message {
+        id: MessageId::new(format!("msg_{seq}")),
+        ticket: TicketNumber(1042),
+        direction: Direction::Inbound,
+        author: AuthorKind::Customer,
+        author_id: Some("cus_1".into()),
+        visibility: Visibility::Public,
+        text: "Where is my parcel? It was due on Monday.".into(),
+        attachments: Vec::new(),
+        channel_ref: ChannelRef::Chat {
+            inbox: "web".into(),
+            conversation_id: "conv-1".into(),
+            message_id: "m1".into(),
+        },
+        created_at: now() + Duration::from_secs(seq),
+        flags: BTreeSet::new(),
+    };
+    let event = TicketEvent {
+        ticket: TicketNumber(1042),
+        seq,
+        at: message.created_at,
+        actor: Actor::System,
+        kind: EventKind::MessageIn { message: message.id.clone() },
+    };
+    (message, event)
+}
+
+fn put_items(writes: &[aws_sdk_dynamodb::types::TransactWriteItem]) -> Vec<Item> {
+    writes.iter().filter_map(|w| w.put()).map(|p| p.item().clone()).collect()
+}
+
+fn sort_key(item: &Item) -> &str {
+    item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_customer_message_and_its_message_in_event_are_one_write() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let commit_rule = mock!(Client::transact_write_items)
+        .match_requests(move |request| {
+            record.lock().unwrap().push(request.transact_items().to_vec());
+            true
+        })
+        .then_output(|| TransactWriteItemsOutput::builder().build());
+    let (message, event) = customer_message(2);
+    let mut commit = commit();
+    commit.messages = vec![message.clone()];
+    commit.events = vec![event.clone()];
+    store(&[&commit_rule]).commit(commit).await.unwrap();
+    let items = put_items(&seen.lock().unwrap()[0]);
+    let sort_keys: Vec<&str> = items.iter().map(sort_key).collect();
+    assert!(!sort_keys.iter().any(|sk| sk.starts_with("E#")), "no event item of its own: {sort_keys:?}");
+    let stored = items.iter().find(|item| sort_key(item).starts_with("M#")).unwrap().clone();
+    assert!(stored.contains_key("events"));
+    assert!(super::capacity::item_size(&stored) <= 1024, "the message with its event is one write unit");
+
+    // Both read back: the message without the list, the events from the message item, in
+    // order with an older commit's event item.
+    let mut older: Item = super::codec::encode(
+        "events",
+        &serde_json::json!({"events": [TicketEvent {
+            seq: 1,
+            ..commit_event()
+        }]}),
+    )
+    .unwrap();
+    older.insert("pk".into(), s("T#1042"));
+    older.insert("sk".into(), s("E#000000000001"));
+    let (for_messages, for_events) = (stored.clone(), stored);
+    let messages =
+        mock!(Client::query).then_output(move || QueryOutput::builder().items(for_messages.clone()).build());
+    let events = mock!(Client::query)
+        .then_output(move || QueryOutput::builder().items(older.clone()).items(for_events.clone()).build());
+    let store = store(&[&messages, &events]);
+    assert_eq!(store.messages(TicketNumber(1042)).await.unwrap(), vec![message]);
+    let seqs: Vec<u64> = store.events(TicketNumber(1042)).await.unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2]);
+}
+
+fn commit_event() -> TicketEvent {
+    commit().events[0].clone()
+}
+
+#[tokio::test]
+async fn events_too_big_to_ride_on_a_message_keep_an_item_of_their_own() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let commit_rule = mock!(Client::transact_write_items)
+        .match_requests(move |request| {
+            record.lock().unwrap().push(request.transact_items().to_vec());
+            true
+        })
+        .then_output(|| TransactWriteItemsOutput::builder().build());
+    // A message that fills its write unit: adding the event would start a second one, which
+    // costs as much as the event item and saves nothing.
+    let (mut message, event) = customer_message(2);
+    message.text.clear();
+    let mut bare = super::codec::encode("message", &message).unwrap();
+    bare.insert("pk".into(), s("T#1042"));
+    bare.insert("sk".into(), s(&format!("M#{:.9}#{}", message.created_at, message.id)));
+    message.text = "x".repeat(1020 - super::capacity::item_size(&bare));
+    let mut commit = commit();
+    commit.messages = vec![message];
+    commit.events = vec![event];
+    store(&[&commit_rule]).commit(commit).await.unwrap();
+    let items = put_items(&seen.lock().unwrap()[0]);
+    assert!(items.iter().any(|item| sort_key(item) == "E#000000000002"));
+    assert!(items.iter().all(|item| !sort_key(item).starts_with("M#") || !item.contains_key("events")));
+}
+
+#[tokio::test]
+async fn rewriting_an_erased_message_keeps_the_events_stored_on_it() {
+    let (message, event) = customer_message(2);
+    let mut stored: Item = super::codec::encode("message", &message).unwrap();
+    stored.insert("pk".into(), s("T#1042"));
+    stored.insert("sk".into(), s(&format!("M#{:.9}#{}", message.created_at, message.id)));
+    let list =
+        super::codec::encode("events", &serde_json::json!({"events": [event]})).unwrap()["events"].clone();
+    stored.insert("events".into(), list.clone());
+    let query =
+        mock!(Client::query).then_output(move || QueryOutput::builder().items(stored.clone()).build());
+    let written = Arc::new(Mutex::new(None));
+    let record = written.clone();
+    let put = mock!(Client::put_item)
+        .match_requests(move |request| {
+            *record.lock().unwrap() = Some(request.item().cloned().unwrap_or_default());
+            true
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    let erased = Message { text: "[erased]".into(), ..message };
+    store(&[&query, &put]).rewrite_messages(TicketNumber(1042), &[erased]).await.unwrap();
+    let item = written.lock().unwrap().clone().unwrap();
+    assert_eq!(item["text"], s("[erased]"));
+    assert_eq!(item["events"], list);
 }
 
 #[tokio::test]

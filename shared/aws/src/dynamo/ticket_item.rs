@@ -1,5 +1,5 @@
-//! A ticket as a table item, kept small: every ticket write and each of its index entries
-//! (indexes project the whole item) costs one write unit per KB started, so attributes that
+//! A ticket as a table item, kept small: every ticket write costs one write unit per KB
+//! started, so attributes that
 //! say nothing are left out, and times are stored as whole nanoseconds since the epoch (a
 //! number of about 11 bytes, where the RFC 3339 text takes 30). Reading back gives the same
 //! ticket: an absent attribute reads as the field's default (`None`, empty, zero, false), and
@@ -42,8 +42,14 @@ pub(crate) fn ticket_item(ticket: &Ticket) -> Result<Item, StoreError> {
 
 /// The ticket an item holds, its keys and index attributes ignored.
 pub(crate) fn read_ticket(what: impl Display, mut item: Item) -> Result<Ticket, StoreError> {
-    convert_times(&mut item, |value| to_text(&what, value))?;
+    times_as_text(&what, &mut item)?;
     decode(what, item)
+}
+
+/// Turns the stored times of a ticket item (or of part of one, an index entry) back into
+/// the text the model reads.
+pub(crate) fn times_as_text(what: &impl Display, item: &mut Item) -> Result<(), StoreError> {
+    convert_times(item, |value| to_text(what, value))
 }
 
 /// Applies `convert` to every time attribute of the ticket, its SLA state and its timers.

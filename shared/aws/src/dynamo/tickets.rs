@@ -1,5 +1,6 @@
-//! Tickets, their threads and audit trails (each commit's events in one item), thread keys
-//! and the ticket-number counter.
+//! Tickets, their threads and audit trails (each commit's events in one list: inside one of
+//! the commit's message items, or an item of their own), thread keys and the ticket-number
+//! counter.
 
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use omnidesk_domain::query::{TicketFilter, TicketPage};
 use omnidesk_domain::{Message, Ticket, TicketEvent, TicketNumber};
 use serde::{Deserialize, Serialize};
 
-use super::capacity::{Access, item_size, write_units};
+use super::capacity::{Access, item_size, value_size, write_units};
 use super::codec::{decode, encode, number_attr, read_u64};
 use super::idempotency::{done_item, not_done_condition};
 use super::keys::{self, Item};
@@ -26,27 +27,34 @@ const COUNTER_VALUE: &str = "value";
 /// The list attribute of an [`EventBatch`] item.
 const EVENT_BATCH: &str = "events";
 
-/// A commit's events in one item, `E#<first seq>`: they are written at once and read back
-/// together, and an item of a few hundred bytes costs one write unit where each event on
-/// its own cost one (two, in the commit's transaction) — a new ticket's commit holds four.
+/// A commit's events in one list: they are written at once and read back together, and a
+/// list of a few hundred bytes costs one write unit where each event on its own cost one (two,
+/// in the commit's transaction) — a new ticket's commit holds four. The list rides on one of
+/// the commit's message items (attribute `events`) when that adds fewer write units than an
+/// item of its own (`E#<first seq>`) would cost: a customer's message and its `message_in`
+/// event are then one write (see [`place_events`]).
 #[derive(Serialize, Deserialize)]
 struct EventBatch {
     events: Vec<TicketEvent>,
 }
+/// The sort keys of a ticket's event items and message items, the two kinds that can hold
+/// events: `E#…` sorts before `M#…`, and the ticket item (`TICKET`) after both.
+const EVENTS_FROM: &str = keys::EVENT_PREFIX;
+const EVENTS_TO: &str = "M$";
 const THREAD_TICKET: &str = "ticket";
 
 #[async_trait]
 impl TicketStore for DynamoStore {
-    async fn allocate_number(&self) -> Result<TicketNumber, StoreError> {
+    async fn allocate_numbers(&self, count: u64) -> Result<TicketNumber, StoreError> {
         let output = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(keys::key(keys::COUNTER_PK.to_owned(), keys::COUNTER_SK)))
             // ADD creates the counter at 0 on first use, so no setup step is needed.
-            .update_expression("ADD #v :one")
+            .update_expression("ADD #v :count")
             .expression_attribute_names("#v", COUNTER_VALUE)
-            .expression_attribute_values(":one", number_attr(1))
+            .expression_attribute_values(":count", number_attr(count.max(1)))
             .return_values(ReturnValue::UpdatedNew)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
@@ -68,21 +76,31 @@ impl TicketStore for DynamoStore {
 
     async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError> {
         let items = self.query_prefix(keys::ticket_pk(number), keys::MESSAGE_PREFIX).await?;
-        items.into_iter().map(|item| decode(format_args!("message of ticket {number}"), item)).collect()
+        items
+            .into_iter()
+            .map(|mut item| {
+                item.remove(EVENT_BATCH);
+                decode(format_args!("message of ticket {number}"), item)
+            })
+            .collect()
     }
 
     async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
-        let items = self.query_prefix(keys::ticket_pk(number), keys::EVENT_PREFIX).await?;
+        // One Query over the event items and the message items: a commit's events sit in
+        // either (messages without events are read and passed over).
+        let items = self.query_range(keys::ticket_pk(number), EVENTS_FROM, EVENTS_TO).await?;
         let mut events = Vec::with_capacity(items.len());
-        for item in items {
-            if item.contains_key(EVENT_BATCH) {
-                let batch: EventBatch = decode(format_args!("events of ticket {number}"), item)?;
+        for mut item in items {
+            let is_message = item_sk(&item).is_some_and(|sk| sk.starts_with(keys::MESSAGE_PREFIX));
+            if let Some(batch) = take_batch(number, &mut item)? {
                 events.extend(batch.events);
-            } else {
+            } else if !is_message {
                 // One event per item, as commits stored them before batches.
                 events.push(decode(format_args!("event of ticket {number}"), item)?);
             }
         }
+        // Batches on message items come in the messages' order, not the events'.
+        events.sort_by_key(|event| event.seq);
         Ok(events)
     }
 
@@ -125,9 +143,23 @@ impl TicketStore for DynamoStore {
 
     async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError> {
         let pk = keys::ticket_pk(number);
+        // A message item may carry its commit's events, filed in the event log: the rewrite
+        // keeps both as stored.
+        let mut stored_events: HashMap<String, Vec<(String, AttributeValue)>> = HashMap::new();
+        for mut item in self.query_prefix(pk.clone(), keys::MESSAGE_PREFIX).await? {
+            let Some(sk) = item_sk(&item).map(str::to_owned) else { continue };
+            let kept: Vec<(String, AttributeValue)> = [EVENT_BATCH, super::event_log::LOG_HOUR]
+                .into_iter()
+                .filter_map(|name| item.remove(name).map(|value| (name.to_owned(), value)))
+                .collect();
+            if !kept.is_empty() {
+                stored_events.insert(sk, kept);
+            }
+        }
         for message in messages {
-            let item = encode(format_args!("message of ticket {number}"), message)?;
+            let mut item = encode(format_args!("message of ticket {number}"), message)?;
             let sk = keys::message_sk(message.created_at, &message.id);
+            item.extend(stored_events.remove(&sk).unwrap_or_default());
             // Only over a stored message: erasure must not create one.
             let exists = Condition::new("attribute_exists(#pk)").name("#pk", keys::PK);
             match self.put_if(keys::with_key(item, pk.clone(), sk), exists).await {
@@ -142,25 +174,28 @@ impl TicketStore for DynamoStore {
         let pk = keys::ticket_pk(number);
         let replacements: HashMap<u64, &TicketEvent> =
             events.iter().map(|event| (event.seq, event)).collect();
-        // Events sit in batch items (one per commit) or, stored before batches, one per item:
-        // each stored item is rewritten whole, in the form it has, if any of its events changed.
-        for item in self.query_prefix(pk.clone(), keys::EVENT_PREFIX).await? {
-            let Some(AttributeValue::S(sk)) = item.get(keys::SK).cloned() else {
+        // Events sit in batches (one per commit, on a message item or an item of their own)
+        // or, stored before batches, one per item: each stored item is rewritten whole, in the
+        // form it has (a message item with its message), if any of its events changed.
+        for mut item in self.query_range(pk.clone(), EVENTS_FROM, EVENTS_TO).await? {
+            let Some(sk) = item_sk(&item).map(str::to_owned) else {
                 return Err(StoreError::Corrupt(format!("an event item of ticket {number} has no sort key")));
             };
-            let rewritten = if item.contains_key(EVENT_BATCH) {
-                let mut batch: EventBatch = decode(format_args!("events of ticket {number}"), item)?;
+            let rewritten = if let Some(mut batch) = take_batch(number, &mut item)? {
                 let changed = replace_events(&mut batch.events, &replacements);
-                let first_at = batch.events.first().map(|e| e.at);
-                let item =
-                    changed.then(|| encode(format_args!("events of ticket {number}"), &batch)).transpose()?;
-                // Rewritten whole: it stays in its hour of the event log.
-                item.map(|mut item| {
-                    if let Some(at) = first_at {
-                        super::event_log::index_events(&mut item, at);
-                    }
-                    item
-                })
+                if changed {
+                    let list = encode(format_args!("events of ticket {number}"), &batch)?
+                        .remove(EVENT_BATCH)
+                        .ok_or_else(|| {
+                            StoreError::Corrupt(format!("events of ticket {number} encode as no list"))
+                        })?;
+                    item.insert(EVENT_BATCH.to_owned(), list);
+                    Some(item)
+                } else {
+                    None
+                }
+            } else if sk.starts_with(keys::MESSAGE_PREFIX) {
+                None
             } else {
                 let event: TicketEvent = decode(format_args!("event of ticket {number}"), item)?;
                 let mut single = vec![event];
@@ -230,17 +265,28 @@ impl DynamoStore {
         )?);
 
         // Messages and events go under the committed ticket's partition, as in memory.
+        let mut message_items = Vec::with_capacity(commit.messages.len());
         for message in &commit.messages {
             let item = encode(format_args!("message of ticket {number}"), message)?;
             let sk = keys::message_sk(message.created_at, &message.id);
-            writes.push(self.conditional_put(keys::with_key(item, pk.clone(), sk), Condition::absent())?);
+            message_items.push(keys::with_key(item, pk.clone(), sk));
         }
+        let mut event_item = None;
+        let first_at = commit.events.first().map(|e| e.at);
         if let Some(first) = commit.events.first() {
             let batch = EventBatch { events: commit.events.clone() };
-            let mut item = encode(format_args!("events of ticket {number}"), &batch)?;
-            super::event_log::index_events(&mut item, first.at);
-            let sk = keys::event_sk(first.seq);
-            writes.push(self.conditional_put(keys::with_key(item, pk.clone(), sk), Condition::absent())?);
+            let item = encode(format_args!("events of ticket {number}"), &batch)?;
+            event_item = Some(keys::with_key(item, pk.clone(), keys::event_sk(first.seq)));
+        }
+        let event_item = event_item.and_then(|item| place_events(&mut message_items, item));
+        for mut item in message_items.into_iter().chain(event_item) {
+            // Whichever item holds the events is filed in their hour of the event log.
+            if let Some(at) = first_at
+                && item.contains_key(EVENT_BATCH)
+            {
+                super::event_log::index_events(&mut item, at);
+            }
+            writes.push(self.conditional_put(item, Condition::absent())?);
         }
         for claim in &commit.thread_claims {
             writes.push(self.conditional_put(thread_item(claim), thread_condition(claim))?);
@@ -251,6 +297,41 @@ impl DynamoStore {
         }
         Ok(writes)
     }
+}
+
+/// Moves the commit's event list onto the message item where it adds the fewest write units,
+/// if that is fewer than its own item (`events`, keyed `E#<first seq>`) costs; otherwise
+/// gives the event item back, to be written on its own.
+fn place_events(messages: &mut [Item], events: Item) -> Option<Item> {
+    let Some(list) = events.get(EVENT_BATCH) else { return Some(events) };
+    let list_bytes = EVENT_BATCH.len() + value_size(list);
+    let alone = write_units(item_size(&events));
+    let added = |message: &Item| {
+        let size = item_size(message);
+        write_units(size + list_bytes) - write_units(size)
+    };
+    let best = messages.iter_mut().min_by(|a, b| added(a).total_cmp(&added(b)));
+    match best {
+        Some(message) if added(message) < alone => {
+            let mut events = events;
+            if let Some(list) = events.remove(EVENT_BATCH) {
+                message.insert(EVENT_BATCH.to_owned(), list);
+            }
+            None
+        }
+        _ => Some(events),
+    }
+}
+
+/// Takes the event list out of an item (an event item or a message item), if it holds one.
+fn take_batch(number: TicketNumber, item: &mut Item) -> Result<Option<EventBatch>, StoreError> {
+    let Some(list) = item.remove(EVENT_BATCH) else { return Ok(None) };
+    let batch = Item::from([(EVENT_BATCH.to_owned(), list)]);
+    decode(format_args!("events of ticket {number}"), batch).map(Some)
+}
+
+fn item_sk(item: &Item) -> Option<&str> {
+    item.get(keys::SK).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
 fn thread_item(claim: &ThreadClaim) -> Item {

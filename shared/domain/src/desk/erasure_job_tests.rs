@@ -104,8 +104,8 @@ struct LateWrite {
 
 #[async_trait]
 impl TicketStore for LateWrite {
-    async fn allocate_number(&self) -> Result<TicketNumber, StoreError> {
-        self.inner.allocate_number().await
+    async fn allocate_numbers(&self, count: u64) -> Result<TicketNumber, StoreError> {
+        self.inner.allocate_numbers(count).await
     }
     async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
         self.inner.ticket(number).await

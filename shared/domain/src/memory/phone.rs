@@ -9,7 +9,10 @@ use jiff::Timestamp;
 
 use super::MemoryStore;
 use crate::model::Identity;
-use crate::phone::ports::{CallNote, CallNotes, CallerDirectory, CallerRecord, ContactCenter, TaskRequest};
+use crate::phone::ports::{
+    CallNote, CallNotes, CallerDirectory, CallerProfile, CallerRecord, CallerTicket, ContactCenter,
+    TaskRequest,
+};
 use crate::ports::{CustomerStore, NotifyError, StoreError, TicketStore};
 use crate::query::TicketFilter;
 
@@ -19,9 +22,10 @@ impl CallerDirectory for MemoryStore {
         let Some(id) = self.customer_by_identity(identity).await? else {
             return Ok(None);
         };
-        let customer = self.customer(&id).await?;
+        let customer = self.customer(&id).await?.as_ref().map(CallerProfile::from);
         let filter = TicketFilter { requester: Some(id.clone()), ..TicketFilter::default() };
         let tickets = self.list(&filter, recent.max(1), None).await?.tickets;
+        let tickets = tickets.iter().map(CallerTicket::from).collect();
         Ok(Some(CallerRecord { customer, customer_id: id, tickets }))
     }
 }

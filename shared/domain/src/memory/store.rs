@@ -106,9 +106,9 @@ impl MemoryStore {
 
 #[async_trait]
 impl TicketStore for MemoryStore {
-    async fn allocate_number(&self) -> Result<TicketNumber, StoreError> {
+    async fn allocate_numbers(&self, count: u64) -> Result<TicketNumber, StoreError> {
         let mut state = self.lock();
-        state.counter += 1;
+        state.counter += count.max(1);
         Ok(TicketNumber(state.counter))
     }
 

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::ports::{CallNote, CallNotes, CallerDirectory, CallerRecord};
+use super::ports::{CallNote, CallNotes, CallerDirectory, CallerRecord, CallerTicket};
 use super::{Caller, PhoneRules};
 use crate::assignment::{Routing, TicketFacts};
-use crate::model::{Channel, Identity, Priority, Ticket};
+use crate::model::{Channel, Identity, Priority};
 use crate::ports::{Clock, StoreError};
 use crate::sla::SlaPolicies;
 use crate::system::later;
@@ -291,7 +291,7 @@ impl ContactFlow {
 }
 
 /// The newest unfinished ticket that is not merged away.
-fn open_ticket(tickets: &[Ticket]) -> Option<&Ticket> {
+fn open_ticket(tickets: &[CallerTicket]) -> Option<&CallerTicket> {
     tickets
         .iter()
         .filter(|t| t.status.is_unfinished() && t.merged_into.is_none())

@@ -5,17 +5,58 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Customer, Identity, Ticket, TicketNumber};
+use crate::model::{Customer, CustomerId, Identity, Priority, Status, Ticket, TicketNumber};
 use crate::outbound::CallbackTask;
 use crate::ports::{NotifyError, StoreError};
 
-/// A known caller: the customer record (absent if it could not be read in the same request)
-/// and their newest tickets, newest first.
+/// A known caller: what the contact flow needs of the customer (absent if it could not be
+/// be read in the same request) and of their newest tickets, newest first. Only these fields:
+/// on DynamoDB they are what the `by_requester` index projects, so a ticket write that
+/// changes none of them writes no index entry (ARCHITECTURE.md §4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallerRecord {
-    pub customer: Option<Customer>,
-    pub customer_id: crate::model::CustomerId,
-    pub tickets: Vec<Ticket>,
+    pub customer: Option<CallerProfile>,
+    pub customer_id: CustomerId,
+    pub tickets: Vec<CallerTicket>,
+}
+
+/// The caller's name and tier.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallerProfile {
+    pub name: Option<String>,
+    pub tier: Option<String>,
+}
+
+impl From<&Customer> for CallerProfile {
+    fn from(customer: &Customer) -> Self {
+        Self { name: customer.name.clone(), tier: customer.tier.clone() }
+    }
+}
+
+/// One of the caller's tickets, as far as the flow routes by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerTicket {
+    pub number: TicketNumber,
+    pub status: Status,
+    pub team: Option<String>,
+    pub priority: Priority,
+    pub language: Option<String>,
+    pub merged_into: Option<TicketNumber>,
+    pub created_at: Timestamp,
+}
+
+impl From<&Ticket> for CallerTicket {
+    fn from(ticket: &Ticket) -> Self {
+        Self {
+            number: ticket.number,
+            status: ticket.status,
+            team: ticket.team.clone(),
+            priority: ticket.priority,
+            language: ticket.language.clone(),
+            merged_into: ticket.merged_into,
+            created_at: ticket.created_at,
+        }
+    }
 }
 
 /// Finds the customer holding a phone identity and their newest tickets in at most two

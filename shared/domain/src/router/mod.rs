@@ -46,6 +46,7 @@ use crate::ports::{
 };
 use crate::sla::SlaPolicies;
 use crate::system::later;
+use crate::ticket_numbers::NumberLease;
 use participants::Standing;
 use threading::Merged;
 
@@ -155,6 +156,8 @@ pub struct TicketRouter {
     bot: Option<Arc<ChatBot>>,
     /// Articles listed in mail acknowledgements.
     suggestions: Option<Arc<MailSuggestions>>,
+    /// This process's block of ticket numbers.
+    numbers: NumberLease,
 }
 
 /// A message to a closed ticket: the follow-up's origin, and the thread key that led there.
@@ -182,6 +185,7 @@ impl TicketRouter {
             phone: PhoneRules::default(),
             bot: None,
             suggestions: None,
+            numbers: NumberLease::default(),
         }
     }
 
@@ -448,7 +452,7 @@ impl TicketRouter {
         now: Timestamp,
     ) -> Result<Plan, RouteError> {
         let follow_up_of = previous.as_ref().filter(|p| p.linked).map(|p| p.of);
-        let number = self.ports.tickets.allocate_number().await?;
+        let number = self.numbers.next(&*self.ports.tickets).await?;
         let (mut ticket, created) = Ticket::open(
             number,
             inbound.channel(),

@@ -120,8 +120,8 @@ struct Yielding(Arc<MemoryStore>);
 
 #[async_trait]
 impl TicketStore for Yielding {
-    async fn allocate_number(&self) -> Result<TicketNumber, StoreError> {
-        self.0.allocate_number().await
+    async fn allocate_numbers(&self, count: u64) -> Result<TicketNumber, StoreError> {
+        self.0.allocate_numbers(count).await
     }
     async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
         tokio::task::yield_now().await;
