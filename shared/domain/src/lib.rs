@@ -4,8 +4,8 @@
 
 pub mod analytics;
 pub mod assignment;
-pub mod canned;
 pub mod bot;
+pub mod canned;
 pub mod cursor;
 pub mod desk;
 pub mod dispatch;

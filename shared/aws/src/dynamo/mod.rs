@@ -7,8 +7,8 @@
 //! a response carries none (see [`capacity`]).
 
 mod agents;
-mod canned;
 mod articles;
+mod canned;
 mod capacity;
 mod codec;
 mod customers;
