@@ -33,7 +33,12 @@ async fn main() -> Result<(), Error> {
         Ok(blobs) => Arc::new(blobs),
         Err(_) => Arc::new(MemoryBlobStore::default()),
     };
-    let articles = Arc::new(DynamoArticles::new((*store).clone(), blobs.clone()));
+    // Large article bodies go to the mail bucket when there is one, else stay in their items.
+    let bucket: Option<Arc<dyn BlobStore>> = match aws.blobs() {
+        Ok(blobs) => Some(Arc::new(blobs)),
+        Err(_) => None,
+    };
+    let articles = Arc::new(DynamoArticles::new((*store).clone(), bucket));
     let ports = DeskPorts {
         tickets: store.clone(),
         customers: store.clone(),

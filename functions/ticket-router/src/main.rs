@@ -41,14 +41,15 @@ async fn main() -> Result<(), Error> {
     // Mail too large for a queue message waits in the mail bucket (only with email on); an
     // erasure deletes raw mail and attachments there. Without email there is no bucket, and
     // nothing to delete.
-    let blobs: Arc<dyn BlobStore> = match aws.blobs() {
+    let bucket: Option<Arc<dyn BlobStore>> = match aws.blobs() {
         Ok(blobs) => {
             let blobs = Arc::new(blobs);
             handler = handler.with_blobs(blobs.clone());
-            blobs
+            Some(blobs)
         }
-        Err(_) => Arc::new(MemoryBlobStore::default()),
+        Err(_) => None,
     };
+    let blobs: Arc<dyn BlobStore> = bucket.clone().unwrap_or_else(|| Arc::new(MemoryBlobStore::default()));
     let desk = DeskPorts {
         tickets: store.clone(),
         customers: store.clone(),
@@ -59,7 +60,7 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };
-    let articles = Arc::new(DynamoArticles::new((*store).clone(), desk.blobs.clone()));
+    let articles = Arc::new(DynamoArticles::new((*store).clone(), bucket));
     let mut handler = handler.with_erasures(Arc::new(agent_api::desk(&config, desk)));
     // The chat bot, in the inboxes `[bot]` names: its index is built from the published
     // articles on the first chat message and kept while the catalogue version stands.

@@ -114,7 +114,8 @@ impl DeskPorts {
             (None, Some(memory)) => memory.clone(),
             (None, None) => Arc::new(MemoryBlobStore::default()),
         };
-        let articles: Arc<dyn ArticleStore> = Arc::new(DynamoArticles::new((*store).clone(), blobs.clone()));
+        let articles: Arc<dyn ArticleStore> =
+            Arc::new(DynamoArticles::new((*store).clone(), Some(blobs.clone())));
         let ports = Self {
             articles,
             tickets: store.clone(),

@@ -263,6 +263,40 @@ async fn canned_store_contract_holds_on_dynamodb() {
     omnidesk_domain::canned::check_store_contract(&clients.store(&table), "moto").await;
 }
 
+#[tokio::test]
+async fn a_large_article_body_goes_to_the_bucket_and_without_one_stays_in_its_item() {
+    use std::sync::Arc;
+
+    use omnidesk_aws::DynamoArticles;
+    use omnidesk_domain::kb::{ArticleInput, KbEditor, Language};
+    use omnidesk_domain::system::SystemClock;
+
+    let Some(endpoint) = endpoint() else { return };
+    let clients = Clients::new(&sdk(&endpoint).await);
+    let table = unique("table");
+    create_table(&clients, &table).await;
+    let bucket = unique("kb");
+    clients.s3().create_bucket().bucket(&bucket).send().await.unwrap();
+    let body = "Returns within 30 days. ".repeat(4_000); // ~96 KB, over the inline limit
+    assert!(body.len() > omnidesk_aws::INLINE_BODY_BYTES);
+    let input = || ArticleInput {
+        title: "Returns".into(),
+        body: body.clone(),
+        language: Language::En,
+        category: None,
+        tags: Default::default(),
+    };
+    let with_bucket: Option<Arc<dyn BlobStore>> = Some(Arc::new(clients.blobs(&bucket)));
+    for (slug, bodies) in [("with-bucket", with_bucket), ("without-bucket", None)] {
+        let articles = Arc::new(DynamoArticles::new(clients.store(&table), bodies.clone()));
+        let editor = KbEditor::new(articles, Arc::new(SystemClock));
+        editor.create(slug, input(), "sue").await.expect("saved");
+        assert_eq!(editor.article(slug).await.expect("read back").body, body, "{slug}");
+        let in_bucket = clients.blobs(&bucket).get(&format!("kb/{slug}/v1.md")).await.unwrap();
+        assert_eq!(in_bucket.is_some(), bodies.is_some(), "{slug}: body in the bucket");
+    }
+}
+
 async fn create_table(clients: &Clients, table: &str) {
     let attribute = |name: &str| {
         AttributeDefinition::builder()

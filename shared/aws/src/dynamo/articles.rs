@@ -41,15 +41,17 @@ fn body_key(article: &Article) -> String {
     format!("kb/{}/v{}.md", article.slug, article.version)
 }
 
-/// The articles on the table, large bodies in `bodies` (the mail bucket on AWS).
+/// The articles on the table, large bodies in `bodies` (the mail bucket on AWS). Without a
+/// bucket (a desk without the email channel) every body stays in its item: the editor's
+/// limit (`MAX_BODY_BYTES`, 200 KiB) fits DynamoDB's 400 KB item, only at a higher read cost.
 #[derive(Clone)]
 pub struct DynamoArticles {
     store: DynamoStore,
-    bodies: Arc<dyn BlobStore>,
+    bodies: Option<Arc<dyn BlobStore>>,
 }
 
 impl DynamoArticles {
-    pub fn new(store: DynamoStore, bodies: Arc<dyn BlobStore>) -> Self {
+    pub fn new(store: DynamoStore, bodies: Option<Arc<dyn BlobStore>>) -> Self {
         Self { store, bodies }
     }
 
@@ -85,7 +87,10 @@ impl DynamoArticles {
             // Decoded with a placeholder body, then the body from S3.
             item.insert("body".to_owned(), AttributeValue::S(String::new()));
             let mut article: Article = decode("article", item)?;
-            let bytes = self.bodies.get(key).await?.ok_or_else(|| {
+            let bodies = self.bodies.as_ref().ok_or_else(|| {
+                StoreError::Corrupt(format!("article {} names a body, and there is no bucket", article.slug))
+            })?;
+            let bytes = bodies.get(key).await?.ok_or_else(|| {
                 StoreError::Corrupt(format!("article {} names a missing body", article.slug))
             })?;
             article.body = String::from_utf8(bytes)
@@ -113,9 +118,9 @@ impl ArticleStore for DynamoArticles {
         published_changed: bool,
     ) -> Result<(), StoreError> {
         let mut item = encode("article", article)?;
-        if article.body.len() > INLINE_BODY_BYTES {
+        if let Some(bodies) = self.bodies.as_ref().filter(|_| article.body.len() > INLINE_BODY_BYTES) {
             let key = body_key(article);
-            self.bodies.put(&key, article.body.as_bytes().to_vec(), "text/markdown; charset=utf-8").await?;
+            bodies.put(&key, article.body.as_bytes().to_vec(), "text/markdown; charset=utf-8").await?;
             item.remove("body");
             item.insert(BODY_KEY.to_owned(), AttributeValue::S(key));
         }
