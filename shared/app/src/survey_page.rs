@@ -3,6 +3,7 @@
 //! fieldset of labelled radio buttons, a labelled comment, the page language declared). Every
 //! text a person typed is escaped. The strings come from `omnidesk_domain::survey::texts`.
 
+use omnidesk_domain::markup::escape;
 use omnidesk_domain::model::TicketNumber;
 use omnidesk_domain::survey::MAX_COMMENT_CHARS;
 use omnidesk_domain::survey::texts::{Lang, Texts};
@@ -120,21 +121,6 @@ fn document(lang: Lang, title: &str, body: &str) -> String {
         lang.tag(),
         escape(title)
     )
-}
-
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 /// Standard base64 with padding (the CSP hash source's form).

@@ -17,6 +17,7 @@ pub mod kb;
 pub mod lifecycle;
 pub mod log_id;
 pub mod mail_auth;
+pub mod markup;
 pub mod memory;
 pub mod model;
 pub mod outbound;

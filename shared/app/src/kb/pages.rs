@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use super::help_centre::{PublicArticle, SearchAnswer};
-use super::render::escape;
+use omnidesk_domain::markup::escape;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;padding:1rem;line-height:1.6;color:#111;\
 background:#fff}main{max-width:40rem;margin:0 auto}h1{font-size:1.5rem}input{font:inherit;padding:.5rem;\

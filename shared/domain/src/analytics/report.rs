@@ -13,6 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::hour_floor;
 use super::rows::KpiRow;
 use super::spikes::{Spike, SpikeRules, spike_starts};
+use crate::markup::escape;
 
 /// Days the report covers.
 pub const REPORT_DAYS: i64 = 30;
@@ -22,21 +23,6 @@ const HEIGHT: f64 = 180.0;
 const LEFT: f64 = 48.0;
 const BOTTOM: f64 = 22.0;
 const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn day_of(at: Timestamp) -> String {
     at.to_zoned(TimeZone::UTC).date().to_string()

@@ -11,6 +11,7 @@
 use mail_builder::MessageBuilder;
 use mail_builder::headers::raw::Raw;
 
+use crate::markup::escape;
 use crate::outbound::{EmailDestination, OutboundJob, OutboundKind};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,21 +86,6 @@ fn html_body(text: &str, language: &str) -> String {
     }
     html.push_str("</body></html>");
     html
-}
-
-pub(crate) fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]

@@ -148,7 +148,7 @@ pub fn survey_mail_html(
     links: &crate::outbound::SurveyLinks,
     language: &str,
 ) -> String {
-    use crate::email::compose::escape;
+    use crate::markup::escape;
     let lang = Lang::from_tag(Some(language));
     let t = lang.texts();
     let mut html = format!(
