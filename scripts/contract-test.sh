@@ -30,9 +30,10 @@ token="contract-admin-token-0123456789"
 inbox="web"
 secret="contract-test-secret-0123456789"
 
-# The whole workspace, as the test run builds it: `-p omnidesk-local` alone unifies features
-# differently and rebuilds the AWS SDK crates (minutes on two cores) for the same binary.
-cargo build --workspace --locked
+# The whole workspace with every target, as the test run builds it, so this build is warm
+# after it: `-p omnidesk-local` alone, or without `--all-targets` (no dev-dependencies), unifies
+# features differently and rebuilds the AWS SDK crates (four minutes on two cores).
+cargo build --workspace --all-targets --locked
 desk_bin="$CARGO_TARGET_DIR/debug/omnidesk-local"
 
 work="$(mktemp -d)"
