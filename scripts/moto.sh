@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts moto_server (from the project venv) on a free 127.0.0.1 port for the moto test tier.
+# Starts moto_server (from the project venv, through scripts/moto_server.py) on a free 127.0.0.1 port for the moto test tier.
 #
 #   source scripts/moto.sh          # starts it; exports OMNIDESK_MOTO_ENDPOINT and MOTO_PID
 #   moto_stop                       # stops it by PID (the test script traps this on exit)
@@ -20,7 +20,8 @@ moto_stop() {
 
 _moto_log="${OMNIDESK_CACHE:-$HOME/.cache/omnidesk}/moto.log"
 _moto_port="$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-moto_server -H 127.0.0.1 -p "$_moto_port" >"$_moto_log" 2>&1 &
+# moto_server, with DynamoDB transactions isolated as in AWS (scripts/moto_server.py says why).
+python "$_moto_root/scripts/moto_server.py" -H 127.0.0.1 -p "$_moto_port" >"$_moto_log" 2>&1 &
 MOTO_PID=$!
 export MOTO_PID
 export OMNIDESK_MOTO_ENDPOINT="http://127.0.0.1:$_moto_port"
