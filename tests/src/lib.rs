@@ -278,7 +278,12 @@ impl TestDesk {
 
     /// Waits until both work queues are empty.
     pub async fn drained(&self) -> bool {
-        eventually(self.backend.patience(), || async {
+        self.drained_within(self.backend.patience()).await
+    }
+
+    /// As `drained`, with a patience of the caller's (a storm's retries take longer).
+    pub async fn drained_within(&self, patience: Duration) -> bool {
+        eventually(patience, || async {
             let d = self.depths().await;
             d.inbound.total() == 0 && d.outbound.total() == 0
         })
