@@ -30,10 +30,11 @@ token="contract-admin-token-0123456789"
 inbox="web"
 secret="contract-test-secret-0123456789"
 
-# The whole workspace with every target, as the test run builds it, so this build is warm
-# after it: `-p omnidesk-local` alone, or without `--all-targets` (no dev-dependencies), unifies
-# features differently and rebuilds the AWS SDK crates (four minutes on two cores).
-cargo build --workspace --all-targets --locked
+# The desk binary as the test run builds it (the README replay runs it), so this is a no-op
+# after the tests: `cargo build -p omnidesk-local`, or `cargo build --workspace` (no
+# dev-dependencies), unifies features differently and rebuilds the AWS SDK crates (four
+# minutes on two cores), and `--all-targets` links every function's binary besides.
+cargo test --workspace --locked --no-run
 desk_bin="$CARGO_TARGET_DIR/debug/omnidesk-local"
 
 work="$(mktemp -d)"
