@@ -74,7 +74,7 @@ async fn social_webhook(file: &str) {
     let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
     let config = example_config().social.expect("the example config has [social]");
     let webhook = SocialWebhook { config: Arc::new(config), inbound: inbound.clone(), clock };
-    let response = social::router(webhook).oneshot(request).await.unwrap();
+    let response = social::service(webhook).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK, "{file}");
     let quiet = ["handshake", "subscribe", "status", "topic-created", "ping"];
     let expected = if quiet.iter().any(|q| file.contains(q)) { 0 } else { 1 };

@@ -25,5 +25,5 @@ async fn main() -> Result<(), Error> {
         inbound: Arc::new(aws.inbound_queue()?),
         clock: Arc::new(SystemClock),
     };
-    lambda_http::run(social::router(webhook)).await
+    lambda_http::run(social::service(webhook)).await
 }

@@ -44,9 +44,13 @@ pub fn router(webhook: SocialWebhook) -> Router {
         .merge(meta::routes())
         .merge(forum::routes())
         .layer(DefaultBodyLimit::max(MAX_SOCIAL_BODY_BYTES))
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .fallback(error::not_found)
         .with_state(webhook)
+}
+
+/// [`router`] alone, as social-webhook serves it: unknown routes answer in the desk's error
+/// shape. (The local desk merges the routes with others and has its own fallback.)
+pub fn service(webhook: SocialWebhook) -> Router {
+    router(webhook).method_not_allowed_fallback(error::method_not_allowed).fallback(error::not_found)
 }
 
 /// The query string as pairs (names may hold dots, as Meta's `hub.mode`).
