@@ -155,6 +155,19 @@ impl SocialConfig {
         all
     }
 
+    /// The platforms' API addresses, with the name of their field.
+    pub fn urls(&self) -> Vec<(String, &str)> {
+        let mut all: Vec<(String, &str)> = self
+            .wechat
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (format!("social.wechat[{i}].api_base"), a.api_base.as_str()))
+            .collect();
+        all.extend(self.meta.as_ref().map(|m| ("social.meta.api_base".to_owned(), m.api_base.as_str())));
+        all.extend(self.forum.as_ref().map(|f| ("social.forum.base_url".to_owned(), f.base_url.as_str())));
+        all
+    }
+
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
         let mut all = Vec::new();
         for (i, a) in self.wechat.iter_mut().enumerate() {
@@ -267,5 +280,20 @@ app_secret = "0123456789abcdef0123456789abcdef"
         assert!(error_of(&reference).contains("social.wechat[0].token"), "{}", error_of(&reference));
         let bad_id = GOOD.replace("id = \"shop\"", "id = \"Shop!\"");
         assert!(error_of(&bad_id).contains("social.wechat[0].id"));
+    }
+
+    #[test]
+    fn social_secrets_on_aws_are_references_and_their_apis_not_loopback() {
+        use crate::config::Runtime;
+        let literal = DeskConfig::parse(GOOD, Runtime::Aws).unwrap_err().to_string();
+        assert!(literal.contains("social.wechat[0].token"), "{literal}");
+        let referenced = GOOD
+            .replace("\"pamtest\"", "\"sm:omnidesk/social/token\"")
+            .replace("\"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\"", "\"sm:omnidesk/social/aes\"")
+            .replace("\"0123456789abcdef0123456789abcdef\"", "\"sm:omnidesk/social/app\"");
+        assert!(DeskConfig::parse(&referenced, Runtime::Aws).is_ok());
+        let loopback = format!("{referenced}api_base = \"http://127.0.0.1:3000/fake\"\n");
+        let error = DeskConfig::parse(&loopback, Runtime::Aws).unwrap_err().to_string();
+        assert!(error.contains("social.wechat[0].api_base"), "{error}");
     }
 }
