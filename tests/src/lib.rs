@@ -17,6 +17,7 @@ pub mod privacy_scenarios;
 pub mod receiver;
 pub mod scenarios;
 pub mod sla_scenarios;
+pub mod social_scenarios;
 pub mod stats;
 pub mod survey_scenarios;
 
@@ -412,6 +413,12 @@ macro_rules! all_scenarios {
             the_help_centre_answers_bad_input_clearly_and_never_runs_markup,
             a_mail_acknowledgement_suggests_up_to_three_articles_that_score_well,
             chats_are_exported_from_the_event_log_with_customers_as_pseudonyms,
+            wechat_pushes_plain_and_safe_mode_make_one_message_each_and_bad_ones_write_nothing,
+            a_wechat_reply_inside_the_window_is_sent_once_and_outside_it_is_refused_where_the_agent_sees_it,
+            meta_batches_redelivered_are_one_message_each_and_a_messenger_reply_is_sent_once,
+            a_forum_question_is_a_public_ticket_and_a_staff_answer_on_the_forum_solves_it,
+            a_customer_who_chats_and_then_writes_on_wechat_stays_two_customers,
+            a_hundred_concurrent_wechat_replies_from_two_containers_fetch_the_token_once,
         );
     };
 }

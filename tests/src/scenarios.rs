@@ -21,6 +21,7 @@ pub use crate::kb_scenarios::*;
 pub use crate::phone_scenarios::*;
 pub use crate::privacy_scenarios::*;
 pub use crate::sla_scenarios::an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once;
+pub use crate::social_scenarios::*;
 pub use crate::survey_scenarios::*;
 use crate::{
     Backend, INBOX, MAX_RECEIVE_COUNT, THROTTLED_INBOX, THROTTLED_PER_MINUTE, TestDesk, chat_body,

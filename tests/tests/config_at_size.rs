@@ -194,7 +194,7 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
     // Each function's init: read the object once, parse by the AWS rules, resolve secrets
     // only where the function uses them.
     let functions = template_functions();
-    assert_eq!(functions.len(), 10, "{functions:?}");
+    assert_eq!(functions.len(), 11, "{functions:?}");
     let resolver = clients.secrets();
     for (function, resolves) in &functions {
         let started = Instant::now();
@@ -204,7 +204,9 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
         // pseudonym key only: never an inbox secret.
         let survey = function.starts_with("survey-");
         let analytics = function == "analytics-rollup";
-        let own_key = survey || analytics;
+        // social-webhook resolves the platforms' secrets ([social]) only.
+        let social = function == "social-webhook";
+        let own_key = survey || analytics || social;
         let secrets = (*resolves && !own_key).then_some(&resolver as &dyn SecretResolver);
         let mut config =
             DeskConfig::deployed(&text, secrets).await.unwrap_or_else(|e| panic!("{function}: {e}"));
@@ -213,6 +215,9 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
         }
         if analytics {
             config.resolve_analytics_secrets(&resolver).await.unwrap_or_else(|e| panic!("{function}: {e}"));
+        }
+        if social && let Some(platforms) = config.social.as_mut() {
+            platforms.resolve(&resolver).await.unwrap_or_else(|e| panic!("{function}: {e}"));
         }
         let total = started.elapsed();
         assert_is_the_generated_desk(&config);
@@ -233,7 +238,9 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
     }
     let mut resolving: Vec<&str> = functions
         .iter()
-        .filter(|(f, resolves)| *resolves && !f.starts_with("survey-") && f != "analytics-rollup")
+        .filter(|(f, resolves)| {
+            *resolves && !f.starts_with("survey-") && f != "analytics-rollup" && f != "social-webhook"
+        })
         .map(|(f, _)| f.as_str())
         .collect();
     resolving.sort_unstable();

@@ -16,6 +16,7 @@ use omnidesk_app::email_inbound::{EmailInbound, Ingested, RAW_MAIL_PREFIX};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::phone_events::{PhoneAnswer, PhoneEvents};
 use omnidesk_app::sla_sweeper::SweeperHandler;
+use omnidesk_app::social::{self, SocialWebhook};
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_domain::desk::{ErasureStatus, Staff};
 use omnidesk_domain::dispatch::DispatcherPorts;
@@ -63,6 +64,21 @@ async fn chat_webhook_post_message() {
     let response = chat_webhook::router(webhook).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     assert_eq!(inbound.len(), 1);
+}
+
+/// A platform's webhook delivery through social-webhook's router: its status, and how many
+/// messages it queued (events nobody answers queue none).
+async fn social_webhook(file: &str) {
+    let request = lambda_http::request::from_str(&read(file)).expect("API Gateway v2 event");
+    let clock = clock();
+    let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
+    let config = example_config().social.expect("the example config has [social]");
+    let webhook = SocialWebhook { config: Arc::new(config), inbound: inbound.clone(), clock };
+    let response = social::service(webhook).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{file}");
+    let quiet = ["handshake", "subscribe", "status", "topic-created", "ping"];
+    let expected = if quiet.iter().any(|q| file.contains(q)) { 0 } else { 1 };
+    assert_eq!(inbound.len(), expected, "{file}");
 }
 
 /// The agent console's list, as the HTTP API hands it over after its JWT authorizer: the
@@ -381,13 +397,14 @@ async fn every_sample_event_runs_through_its_handler() {
             "survey-web/post-answer.json" => survey_web_post_answer().await,
             "phone-events/contact-flow.json" => phone_events_contact_flow().await,
             "phone-events/contact-event-disconnected-abandoned.json" => phone_events_abandoned_call().await,
+            social if social.starts_with("social-webhook/") => social_webhook(social).await,
             phone if phone.starts_with("phone-events/contact-event-") => {
                 phone_events_contact_event(phone).await
             }
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 21);
+    assert_eq!(files.len(), 39);
 }
 
 /// The router's sample conversation, then the rollup as `events/analytics-rollup/<file>`

@@ -2,7 +2,8 @@
 //! delivers each job once. The workflow is `omnidesk_domain::dispatch`; the senders are
 //! `omnidesk_app::chat_callback` (chat), `omnidesk_app::outbound_channels` (mail, SESv2) and
 //! `omnidesk_app::webhook` (SLA alerts to on-call URLs) and `omnidesk_app::callback_tasks`
-//! (callbacks as Amazon Connect tasks, when the stack has the phone channel).
+//! (callbacks as Amazon Connect tasks, when the stack has the phone channel) and
+//! `omnidesk_app::social::send` (WeChat, Meta and forum replies, with `[social]`).
 
 use std::sync::Arc;
 
@@ -13,12 +14,14 @@ use omnidesk_app::chat_callback::ChatCallbackNotifier;
 use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
 use omnidesk_app::outbound_dispatcher::{DispatcherHandler, batch_budget};
+use omnidesk_app::social::send::{self, SocialNotifier, WechatIssuer};
+use omnidesk_app::social::token::SharedToken;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_aws::AwsEnvironment;
 use omnidesk_aws_connect::ConnectTasks;
 use omnidesk_domain::dispatch::DispatcherPorts;
-use omnidesk_domain::ports::OutboundNotifier;
+use omnidesk_domain::ports::{IdSource, OutboundNotifier};
 use omnidesk_domain::system::{RandomIds, SystemClock};
 
 #[tokio::main]
@@ -26,8 +29,12 @@ async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let aws = AwsEnvironment::load().await?;
     // The inbox secrets, resolved once per container; the role may read only those.
-    let config =
+    let mut config =
         DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
+    // The platforms' API credentials, for social replies.
+    if let Some(social) = config.social.as_mut() {
+        social.resolve(&aws.secrets()).await?;
+    }
     let store = Arc::new(aws.store()?);
     let clock = Arc::new(SystemClock);
     let chat = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())?;
@@ -47,6 +54,14 @@ async fn main() -> Result<(), Error> {
     // jobs are dead-lettered, where someone sees them.
     if let Some(tasks) = ConnectTasks::from_env(&aws.clients()) {
         notifier = notifier.with_callbacks(Arc::new(CallbackNotifier::new(Arc::new(tasks))));
+    }
+    // Social replies; WeChat's access token is shared with every container through the table.
+    if let Some(social) = config.social.clone() {
+        let http = send::http_client()?;
+        let issuer = Arc::new(WechatIssuer { http: http.clone() });
+        let tokens = SharedToken::new(store.clone(), clock.clone(), issuer, RandomIds.token());
+        notifier =
+            notifier.with_social(Arc::new(SocialNotifier::new(http, Arc::new(social), Arc::new(tokens))));
     }
     let handler = &DispatcherHandler::new(DispatcherPorts {
         idempotency: store,

@@ -16,6 +16,7 @@ pub mod mail_in;
 pub mod outbox;
 pub mod poller;
 pub mod provision;
+pub mod social_fakes;
 pub mod surveys;
 
 use std::path::PathBuf;
@@ -35,6 +36,9 @@ use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::phone_events::PhoneEvents;
 use omnidesk_app::sla_sweeper::SweeperHandler;
+use omnidesk_app::social::send::{self, SocialNotifier, WechatIssuer};
+use omnidesk_app::social::token::SharedToken;
+use omnidesk_app::social::{self, SocialWebhook};
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_domain::canned::CannedResponses;
@@ -43,7 +47,7 @@ use omnidesk_domain::dispatch::DispatcherPorts;
 use omnidesk_domain::kb::{Catalogue, KbEditor};
 use omnidesk_domain::memory::MemoryContactCenter;
 use omnidesk_domain::phone::flow::ContactFlow;
-use omnidesk_domain::ports::{AgentStore, Clock, OutboundNotifier, QueueError};
+use omnidesk_domain::ports::{AgentStore, Clock, IdSource, OutboundNotifier, QueueError};
 use omnidesk_domain::request_blocks::RequestBlocks;
 use omnidesk_domain::router::RouterPorts;
 use omnidesk_domain::sla::{SweepError, SweepReport, SweeperPorts};
@@ -114,6 +118,8 @@ pub struct LocalDesk {
     pub kb: Option<LocalKb>,
     /// The analytics export, when the desk runs with `--export DIR` ([`LocalDesk::export_to`]).
     pub analytics: Option<analytics::Analytics>,
+    /// The platforms' stand-ins that social replies go to (with the example config).
+    pub social_fakes: Arc<social_fakes::FakePlatforms>,
 }
 
 /// The knowledge base of the local desk: one catalogue (the search index) for the bot and the
@@ -151,11 +157,18 @@ impl LocalDesk {
         let webhook = WebhookNotifier::new(clock.clone(), &config.delivery)
             .map_err(|e| LocalError::Http(e.to_string()))?;
         let contact_center = Arc::new(MemoryContactCenter::default());
-        let notifier = Arc::new(
-            ChannelNotifier::new(Arc::new(chat), email)
-                .with_webhook(Arc::new(webhook))
-                .with_callbacks(Arc::new(CallbackNotifier::new(contact_center.clone()))),
-        );
+        let mut channels = ChannelNotifier::new(Arc::new(chat), email)
+            .with_webhook(Arc::new(webhook))
+            .with_callbacks(Arc::new(CallbackNotifier::new(contact_center.clone())));
+        if let Some(social) = &config.social {
+            let http = send::http_client().map_err(|e| LocalError::Http(e.to_string()))?;
+            let issuer = Arc::new(WechatIssuer { http: http.clone() });
+            let tokens =
+                SharedToken::new(ports.idempotency.clone(), clock.clone(), issuer, RandomIds.token());
+            let notifier = SocialNotifier::new(http, Arc::new(social.clone()), Arc::new(tokens));
+            channels = channels.with_social(Arc::new(notifier));
+        }
+        let notifier = Arc::new(channels);
         Ok(Self::build(config, clock, ports, notifier, folders, contact_center))
     }
 
@@ -272,6 +285,7 @@ impl LocalDesk {
             console_dir: PathBuf::from(DEFAULT_CONSOLE_DIR),
             kb,
             analytics: None,
+            social_fakes: Arc::default(),
         }
     }
 
@@ -317,6 +331,8 @@ impl LocalDesk {
             .merge(connect_routes::router(self.clone()))
             .merge(console::router(self.console_dir.clone()))
             .merge(chat_webhook::router(webhook))
+            .merge(social_fakes::router(self.social_fakes.clone()))
+            .merge(self.social_routes())
             .merge(agent_api::router(AgentApi {
                 desk: self.agent_desk.clone(),
                 auth: Arc::new(self.config.auth.bearer_tokens()),
@@ -327,6 +343,16 @@ impl LocalDesk {
                 )),
             }))
             .merge(self.kb_routes())
+    }
+
+    /// The platforms' webhooks, with `[social]`.
+    fn social_routes(&self) -> Router {
+        let Some(social) = &self.config.social else { return Router::new() };
+        social::router(SocialWebhook {
+            config: Arc::new(social.clone()),
+            inbound: self.ports.inbound.clone(),
+            clock: self.clock.clone(),
+        })
     }
 
     /// The help centre and the agents' article routes, with `[kb]`.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::signature::sign;
+use omnidesk_app::social::{meta, wechat_crypto};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_domain::system::SystemClock;
 use omnidesk_local::provision::ProvisionOptions;
@@ -76,6 +77,22 @@ enum Command {
         /// The file holding the exact request body.
         #[arg(long)]
         body: PathBuf,
+        /// Unix seconds to sign at (default: now).
+        #[arg(long)]
+        at: Option<i64>,
+    },
+    /// Sign a request as a social platform would: WeChat's query (`signature`, `timestamp`,
+    /// `nonce`), Meta's `X-Hub-Signature-256` or the forum's `X-Discourse-Event-Signature`.
+    SignSocial {
+        /// `wechat`, `meta` or `forum`.
+        #[arg(long)]
+        platform: String,
+        /// The WeChat account (`[[social.wechat]] id`).
+        #[arg(long)]
+        account: Option<String>,
+        /// The file holding the exact request body (Meta and the forum sign it).
+        #[arg(long)]
+        body: Option<PathBuf>,
         /// Unix seconds to sign at (default: now).
         #[arg(long)]
         at: Option<i64>,
@@ -177,6 +194,41 @@ async fn run(cli: Cli) -> Result<(), String> {
             let secret =
                 inbox.signing_key().ok_or_else(|| "the inbox's secret is not resolved".to_owned())?;
             println!("X-Omnidesk-Signature: {}", sign(secret, at, &body));
+            Ok(())
+        }
+        Command::SignSocial { platform, account, body, at } => {
+            let social = config.social.as_ref().ok_or("the config has no [social]")?;
+            let body = match &body {
+                Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
+                None => Vec::new(),
+            };
+            let at = at.unwrap_or_else(|| jiff::Timestamp::now().as_second());
+            let value = |secret: &omnidesk_app::config::Secret| secret.value().unwrap_or_default().to_owned();
+            match platform.as_str() {
+                "wechat" => {
+                    let id = account.ok_or("--account names the WeChat account")?;
+                    let account = social
+                        .wechat
+                        .iter()
+                        .find(|a| a.id == id)
+                        .ok_or(format!("no WeChat account {id:?}"))?;
+                    let (timestamp, nonce) = (at.to_string(), format!("{}", at % 1_000_000_007));
+                    let signature = wechat_crypto::signature(&[&value(&account.token), &timestamp, &nonce]);
+                    println!("signature={signature}&timestamp={timestamp}&nonce={nonce}");
+                }
+                "meta" => {
+                    let app = social.meta.as_ref().ok_or("the config has no [social.meta]")?;
+                    println!("X-Hub-Signature-256: {}", meta::sign(value(&app.app_secret).as_bytes(), &body));
+                }
+                "forum" => {
+                    let forum = social.forum.as_ref().ok_or("the config has no [social.forum]")?;
+                    println!(
+                        "X-Discourse-Event-Signature: {}",
+                        meta::sign(value(&forum.webhook_secret).as_bytes(), &body)
+                    );
+                }
+                other => return Err(format!("--platform {other:?}: wechat, meta or forum")),
+            }
             Ok(())
         }
         Command::Serve => {

@@ -18,6 +18,7 @@ pub mod outbound_dispatcher;
 pub mod phone_events;
 pub mod signature;
 pub mod sla_sweeper;
+pub mod social;
 pub mod sqs_batch;
 pub mod survey_page;
 pub mod survey_sender;

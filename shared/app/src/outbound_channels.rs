@@ -18,16 +18,23 @@ pub struct ChannelNotifier {
     email: Option<Arc<dyn OutboundNotifier>>,
     webhook: Option<Arc<dyn OutboundNotifier>>,
     callbacks: Option<Arc<dyn OutboundNotifier>>,
+    social: Option<Arc<dyn OutboundNotifier>>,
 }
 
 impl ChannelNotifier {
     pub fn new(chat: Arc<dyn OutboundNotifier>, email: Option<Arc<dyn OutboundNotifier>>) -> Self {
-        Self { chat, email, webhook: None, callbacks: None }
+        Self { chat, email, webhook: None, callbacks: None, social: None }
     }
 
     /// Delivers SLA alerts to on-call webhooks (see [`crate::webhook`]).
     pub fn with_webhook(mut self, webhook: Arc<dyn OutboundNotifier>) -> Self {
         self.webhook = Some(webhook);
+        self
+    }
+
+    /// Answers on social platforms (see [`crate::social::send`]).
+    pub fn with_social(mut self, social: Arc<dyn OutboundNotifier>) -> Self {
+        self.social = Some(social);
         self
     }
 
@@ -54,6 +61,10 @@ impl OutboundNotifier for ChannelNotifier {
             Destination::Callback(_) => match &self.callbacks {
                 Some(callbacks) => callbacks.deliver(job).await,
                 None => Err(NotifyError::Permanent("the phone channel is not configured".into())),
+            },
+            Destination::Social(_) => match &self.social {
+                Some(social) => social.deliver(job).await,
+                None => Err(NotifyError::Permanent("no social platform is configured".into())),
             },
         }
     }

@@ -10,6 +10,7 @@ use crate::envelope::Versioned;
 use crate::mail_auth::MailAuth;
 use crate::model::{AttachmentRef, Channel, ChannelRef, Identity};
 use crate::ports::ThreadKey;
+use crate::social::SocialSource;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboundMessage {
@@ -58,9 +59,15 @@ impl Versioned for InboundPointer {
 // One per inbound message, never in a collection: a box would save nothing worth a heap hop.
 #[allow(clippy::large_enum_variant)]
 pub enum Source {
-    Chat { inbox: String, conversation_id: String, message_id: String },
+    Chat {
+        inbox: String,
+        conversation_id: String,
+        message_id: String,
+    },
     Email(EmailSource),
     Phone(PhoneSource),
+    /// WeChat, Meta's messaging apps or the community forum (see [`crate::social`]).
+    Social(SocialSource),
 }
 
 /// One Amazon Connect contact event of a call, as the phone channel read it. Every event of
@@ -264,6 +271,12 @@ impl InboundMessage {
         format!("phone:{contact_id}:{event_type}:{}", at.as_millisecond())
     }
 
+    /// One message (or event) of a social platform: the platform's retries carry the same
+    /// id, so they route once.
+    pub fn social_idempotency_key(network: &str, message_id: &str) -> String {
+        format!("social:{network}:{message_id}")
+    }
+
     /// An unreadable mail has no sender to key on: its raw bytes are the key.
     pub fn unreadable_email_idempotency_key(raw: &[u8]) -> String {
         format!("email:raw:{}", hex::encode(Sha256::digest(raw)))
@@ -292,6 +305,7 @@ impl InboundMessage {
             Source::Chat { .. } => Channel::Chat,
             Source::Email(_) => Channel::Email,
             Source::Phone(_) => Channel::Phone,
+            Source::Social(_) => Channel::Social,
         }
     }
 
@@ -302,6 +316,7 @@ impl InboundMessage {
             Source::Chat { inbox, conversation_id, .. } => ThreadKey::chat(inbox, conversation_id),
             Source::Email(email) => ThreadKey::email_message(&email.message_id),
             Source::Phone(phone) => ThreadKey::phone_contact(&phone.contact_id),
+            Source::Social(social) => ThreadKey::social(&social.network(), &social.conversation),
         }
     }
 
@@ -321,6 +336,12 @@ impl InboundMessage {
                 raw_key: email.raw_key.clone(),
             },
             Source::Phone(phone) => ChannelRef::Phone { contact_id: phone.contact_id.clone() },
+            Source::Social(social) => ChannelRef::Social {
+                platform: social.platform,
+                account: social.account.clone(),
+                conversation: social.conversation.clone(),
+                message_id: social.message_id.clone(),
+            },
         }
     }
 
@@ -337,6 +358,13 @@ impl InboundMessage {
         identities.extend(self.sender.phone.as_deref().and_then(|p| Identity::phone(p).ok()));
         if let (Source::Chat { inbox, .. }, Some(visitor)) = (&self.source, &self.sender.chat_visitor) {
             identities.extend(Identity::chat_visitor(inbox, visitor).ok());
+        }
+        // The platform's own id for the person: never anything they typed.
+        if let Source::Social(social) = &self.source {
+            identities.push(Identity::Social { network: social.network(), handle: social.user.clone() });
+            if let Some(union) = &social.union_id {
+                identities.push(Identity::Social { network: "wechat-union".into(), handle: union.clone() });
+            }
         }
         identities
     }
@@ -369,7 +397,7 @@ impl InboundMessage {
     pub fn authenticated(&self) -> bool {
         match &self.source {
             Source::Email(email) => email.auth.authenticated(),
-            Source::Chat { .. } | Source::Phone(_) => true,
+            Source::Chat { .. } | Source::Phone(_) | Source::Social(_) => true,
         }
     }
 

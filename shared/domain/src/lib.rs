@@ -30,6 +30,7 @@ pub mod roster;
 pub mod router;
 pub mod secrets;
 pub mod sla;
+pub mod social;
 pub mod survey;
 pub mod system;
 pub mod text;

@@ -99,6 +99,20 @@ pub enum Destination {
     },
     /// A Connect task asking the team to call the customer back.
     Callback(CallbackTask),
+    /// A message on a social platform (WeChat, Messenger, Instagram, WhatsApp, the forum).
+    Social(SocialDestination),
+}
+
+/// Where on a platform a reply goes: the account it goes out from and the conversation (the
+/// user's platform id; the topic on the forum).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocialDestination {
+    pub platform: crate::social::Platform,
+    pub account: String,
+    pub conversation: String,
+    /// The customer's message being answered (a forum reply quotes its post).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
 }
 
 /// A callback task (StartTaskContact on Amazon Connect), scheduled or at once.

@@ -89,6 +89,11 @@ impl ThreadKey {
         Self(format!("phone:contact:{contact_id}"))
     }
 
+    /// A social conversation (a WeChat or Meta user of an account, a forum topic).
+    pub fn social(network: &str, conversation: &str) -> Self {
+        Self(format!("social:{network}:{conversation}"))
+    }
+
     /// The token of a ticket's reply address, `support+<token>@domain`.
     pub fn email_token(token: &str) -> Self {
         Self(format!("email:token:{token}"))

@@ -58,6 +58,18 @@ pub(super) fn check_runtime(config: &DeskConfig, runtime: Runtime) -> Result<(),
             return Err(invalid("survey.base_url", LOOPBACK));
         }
     }
+    if let Some(social) = &config.social {
+        for (field, secret) in social.secrets() {
+            if secret.reference().is_none() {
+                return Err(invalid(field, "on AWS a secret is a reference (sm:<name>), never the value"));
+            }
+        }
+        for (field, url) in social.urls() {
+            if is_loopback(url) {
+                return Err(invalid(field, LOOPBACK));
+            }
+        }
+    }
     if config.analytics.as_ref().is_some_and(|a| a.pseudonym_key.reference().is_none()) {
         return Err(invalid(
             "analytics.pseudonym_key",

@@ -19,6 +19,7 @@ mod kb;
 mod phone;
 mod secret;
 mod sla;
+mod social;
 mod staff;
 mod survey;
 
@@ -29,6 +30,7 @@ pub use kb::{BotConfig, KbConfig};
 pub use omnidesk_domain::sla::SlaConfig;
 pub use phone::PhoneConfig;
 pub use secret::Secret;
+pub use social::{ForumConfig, MetaApp, SocialConfig, WechatAccount};
 pub use staff::{AgentConfig, AuthConfig, TokenConfig};
 pub use survey::SurveyConfig;
 
@@ -91,6 +93,9 @@ pub struct DeskConfig {
     /// The chat bot; absent or no inboxes: no bot anywhere.
     #[serde(default)]
     pub bot: Option<BotConfig>,
+    /// WeChat, Meta's messaging apps and the community forum; absent: none.
+    #[serde(default)]
+    pub social: Option<SocialConfig>,
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
@@ -290,6 +295,9 @@ impl DeskConfig {
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
         let config = Self::parse(text, Runtime::LocalDesk)?;
         config.require_secret_values()?;
+        if let Some(social) = &config.social {
+            social.require_values()?;
+        }
         Ok(config)
     }
 
@@ -348,6 +356,9 @@ impl DeskConfig {
             if let Some(text) = &inbox.acknowledgement {
                 validate_template(&field("acknowledgement"), text)?;
             }
+        }
+        if let Some(social) = &self.social {
+            social.validate()?;
         }
         if self.delivery.attempts == 0 {
             return Err(invalid("delivery.attempts", "must be at least 1"));

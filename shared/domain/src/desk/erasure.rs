@@ -363,6 +363,10 @@ fn inbound_keys(message: &Message, customer: &Customer) -> Vec<String> {
                 _ => None,
             })
             .collect(),
+        ChannelRef::Social { platform, account, message_id, .. } => {
+            let network = crate::social::network(*platform, account);
+            vec![InboundMessage::social_idempotency_key(&network, message_id)]
+        }
         // A call's records hold ticket and message ids and callback jobs (no personal
         // data, nothing sent to the customer): nothing to forget.
         ChannelRef::Phone { .. } | ChannelRef::None => Vec::new(),
@@ -373,6 +377,7 @@ pub(super) fn is_erased(message: &Message) -> bool {
     let ids_kept = match &message.channel_ref {
         ChannelRef::Email { message_id, raw_key, .. } => raw_key.is_some() || !is_digest(message_id),
         ChannelRef::Chat { conversation_id, .. } => !is_digest(conversation_id),
+        ChannelRef::Social { conversation, .. } => !is_digest(conversation),
         // Connect's contact id names a call, not a person.
         ChannelRef::Phone { .. } | ChannelRef::None => false,
     };
@@ -432,6 +437,12 @@ fn erase_message(message: Message) -> Message {
         ChannelRef::Chat { inbox, conversation_id, message_id } => ChannelRef::Chat {
             inbox,
             conversation_id: digest(&conversation_id),
+            message_id: digest(&message_id),
+        },
+        ChannelRef::Social { platform, account, conversation, message_id } => ChannelRef::Social {
+            platform,
+            account,
+            conversation: digest(&conversation),
             message_id: digest(&message_id),
         },
         other @ (ChannelRef::Phone { .. } | ChannelRef::None) => other,

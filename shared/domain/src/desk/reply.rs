@@ -11,12 +11,15 @@ use sha2::{Digest, Sha256};
 use super::{AgentDesk, DeskError, Staff};
 use crate::envelope::seal;
 use crate::model::{
-    AuthorKind, Channel, ChannelRef, Customer, Direction, Identity, Message, MessageId, Ticket, TicketNumber,
-    Visibility,
+    AuthorKind, Channel, ChannelRef, Customer, Direction, Identity, Message, MessageFlag, MessageId, Ticket,
+    TicketNumber, Visibility,
 };
-use crate::outbound::{Destination, EmailDestination, MAX_MAIL_RECIPIENTS, OutboundJob, OutboundKind};
+use crate::outbound::{
+    Destination, EmailDestination, MAX_MAIL_RECIPIENTS, OutboundJob, OutboundKind, SocialDestination,
+};
 use crate::ports::{IdempotencyRecord, ThreadClaim, ThreadKey, TicketCommit};
 use crate::router::IDEMPOTENCY_TTL;
+use crate::social::{OutsideWindow, check_window};
 use crate::system::later;
 use crate::text;
 
@@ -35,6 +38,9 @@ pub enum Delivery {
     Internal,
     /// The ticket's channel has no way back to the customer (e.g. no address known).
     Undeliverable,
+    /// The platform's reply window had closed: kept on the ticket, flagged
+    /// `outside_window`, never sent; the ticket stays open.
+    OutsideWindow,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +50,9 @@ pub struct ReplyOutcome {
     /// The ticket's version after the reply.
     pub version: u64,
     pub delivery: Delivery,
+    /// Why the reply did not go out, when it did not (shown to the agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
 }
 
 impl AgentDesk {
@@ -81,7 +90,9 @@ impl AgentDesk {
         let mut ticket = self.load_at(number, version).await?;
         Self::refuse_text_after_erasure(&ticket, if internal { "notes" } else { "replies" })?;
         let expected = ticket.version;
-        let message = Message {
+        let refusal = if internal { None } else { self.outside_window(&ticket, now).await? };
+        let internal = internal || refusal.is_some();
+        let mut message = Message {
             id: MessageId::from_token(&self.ports.ids.token()),
             ticket: number,
             direction: Direction::Outbound,
@@ -94,6 +105,11 @@ impl AgentDesk {
             created_at: now,
             flags: Default::default(),
         };
+        if refusal.is_some() {
+            // Kept as it was written, but not as an answer to the customer: it counts for no
+            // SLA target and leaves the ticket open.
+            message.flags.insert(MessageFlag::OutsideWindow);
+        }
         let events = ticket.add_message(&staff.actor(), &message, now)?;
         let job = if internal {
             None
@@ -112,12 +128,21 @@ impl AgentDesk {
             )));
         }
         let delivery = match (&job, internal) {
+            _ if refusal.is_some() => Delivery::OutsideWindow,
             (_, true) => Delivery::Internal,
             (Some(_), false) => Delivery::Queued,
             (None, false) => Delivery::Undeliverable,
         };
-        let outcome =
-            ReplyOutcome { ticket: number, message: message.id.clone(), version: ticket.version, delivery };
+        if let Some(reason) = &refusal {
+            tracing::info!(ticket = number.0, %reason, "reply.outside_window");
+        }
+        let outcome = ReplyOutcome {
+            ticket: number,
+            message: message.id.clone(),
+            version: ticket.version,
+            delivery,
+            refusal: refusal.map(|r| r.to_string()),
+        };
         let idempotency = match key {
             Some(key) => Some(IdempotencyRecord {
                 key,
@@ -214,7 +239,18 @@ impl AgentDesk {
                 let reference = last_inbound.clone().find(|r| matches!(r, ChannelRef::Email { .. }));
                 to.map(|to| Destination::Email(self.email_destination(ticket, message, to, reference)))
             }
-            Channel::Phone | Channel::Social => None,
+            Channel::Social => last_inbound.clone().find_map(|r| match r {
+                ChannelRef::Social { platform, account, conversation, message_id } => {
+                    Some(Destination::Social(SocialDestination {
+                        platform: *platform,
+                        account: account.clone(),
+                        conversation: conversation.clone(),
+                        in_reply_to: Some(message_id.clone()),
+                    }))
+                }
+                _ => None,
+            }),
+            Channel::Phone => None,
         };
         Ok(destination.map(|destination| OutboundJob {
             id: OutboundJob::reply_id(&message.id),
@@ -226,6 +262,24 @@ impl AgentDesk {
             created_at: message.created_at,
             survey: None,
         }))
+    }
+
+    /// Whether the platform of a social ticket would refuse a reply now: its window runs from
+    /// the customer's last message there.
+    async fn outside_window(
+        &self,
+        ticket: &Ticket,
+        now: Timestamp,
+    ) -> Result<Option<OutsideWindow>, DeskError> {
+        if ticket.channel != Channel::Social {
+            return Ok(None);
+        }
+        let thread = self.ports.tickets.messages(ticket.number).await?;
+        let last = thread.iter().rev().find_map(|m| match (&m.direction, &m.channel_ref) {
+            (Direction::Inbound, ChannelRef::Social { platform, .. }) => Some((*platform, m.created_at)),
+            _ => None,
+        });
+        Ok(last.and_then(|(platform, at)| check_window(platform, at, now).err()))
     }
 
     fn email_destination(

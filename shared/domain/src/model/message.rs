@@ -64,6 +64,9 @@ pub enum MessageFlag {
     ThirdParty,
     /// A mail whose sender did not authenticate: its From is a hint, not an identity.
     Unauthenticated,
+    /// An agent's reply the platform would no longer take (its reply window had closed):
+    /// kept on the ticket, never sent.
+    OutsideWindow,
 }
 
 /// How the message is known on its channel, for threading and de-duplication.
@@ -92,6 +95,13 @@ pub enum ChannelRef {
     /// A phone call: Amazon Connect's contact id.
     Phone {
         contact_id: String,
+    },
+    /// A social platform's message: replies go back to `conversation` on `account`.
+    Social {
+        platform: crate::social::Platform,
+        account: String,
+        conversation: String,
+        message_id: String,
     },
     None,
 }

@@ -31,6 +31,9 @@ impl TicketRouter {
             Source::Email(email) => self.email_acknowledgement(inbound, email, customer, ticket, now).await,
             // The caller heard the flow's greeting; nothing to send.
             Source::Phone(_) => Ok(None),
+            // Platforms limit what the desk may send (WeChat: five messages per 48 hours);
+            // an automatic "we received it" would spend the agent's budget.
+            Source::Social(_) => Ok(None),
         }
     }
 

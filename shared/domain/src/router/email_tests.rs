@@ -61,7 +61,7 @@ pub(super) fn mail(message_id: &str, from: &str, subject: &str, text: &str) -> I
 fn email_mut(inbound: &mut InboundMessage) -> &mut EmailSource {
     match &mut inbound.source {
         Source::Email(email) => email,
-        Source::Chat { .. } | Source::Phone(_) => unreachable!("built as email"),
+        Source::Chat { .. } | Source::Phone(_) | Source::Social(_) => unreachable!("built as email"),
     }
 }
 

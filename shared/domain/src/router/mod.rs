@@ -9,6 +9,7 @@ mod bounces;
 mod customers;
 pub mod email;
 mod erased;
+mod forum;
 pub mod participants;
 pub mod phone;
 mod suggestions;
@@ -236,6 +237,12 @@ impl TicketRouter {
         };
         if let Some(dropped) = dropped {
             return Ok(dropped);
+        }
+        // Staff answering on the forum are no customers: no customer record is made for them.
+        if let Source::Social(social) = &inbound.source
+            && social.staff
+        {
+            return self.route_forum_answer(inbound, social, now).await;
         }
         // Written after its customer was erased: a new contact (see `plan_call`).
         on_call = on_call.filter(|ticket| ticket.erased_at.is_none());
@@ -486,6 +493,12 @@ impl TicketRouter {
             if email.unreadable.is_some() {
                 ticket.tags.insert(UNREADABLE_TAG.to_owned());
             }
+        }
+        if let Source::Social(social) = &inbound.source
+            && social.platform.is_public()
+        {
+            // Agents must know that their answer is read by everyone.
+            ticket.tags.insert(crate::social::PUBLIC_TAG.to_owned());
         }
         let mut events = vec![created];
         events.extend(ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?);

@@ -27,7 +27,7 @@ impl TicketRouter {
             if routing.uses_customer_tier() { self.ports.customers.customer(customer).await? } else { None };
         let language = match &inbound.source {
             Source::Email(email) => Some(email.language.as_str()),
-            Source::Chat { .. } | Source::Phone(_) => None,
+            Source::Chat { .. } | Source::Phone(_) | Source::Social(_) => None,
         };
         let choice = routing.choose_team(&TicketFacts::of(ticket, &inbound.text, record.as_ref(), language));
         let mut events = Vec::new();

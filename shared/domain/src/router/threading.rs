@@ -40,7 +40,9 @@ pub async fn find_ticket(
 ) -> Result<Option<Found>, StoreError> {
     match &inbound.source {
         // A call's key is its contact id (see `router::phone`).
-        Source::Chat { .. } | Source::Phone(_) => by_key(tickets, inbound.thread_key()).await,
+        Source::Chat { .. } | Source::Phone(_) | Source::Social(_) => {
+            by_key(tickets, inbound.thread_key()).await
+        }
         Source::Email(email) => find_email_ticket(tickets, inbound, email, customer).await,
     }
 }
@@ -107,7 +109,9 @@ pub async fn find_by_keys(
     inbound: &InboundMessage,
 ) -> Result<Option<Found>, StoreError> {
     match &inbound.source {
-        Source::Chat { .. } | Source::Phone(_) => by_key(tickets, inbound.thread_key()).await,
+        Source::Chat { .. } | Source::Phone(_) | Source::Social(_) => {
+            by_key(tickets, inbound.thread_key()).await
+        }
         Source::Email(email) => find_email_by_keys(tickets, email).await,
     }
 }

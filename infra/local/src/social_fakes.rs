@@ -1,0 +1,123 @@
+//! Stand-ins for the platforms' APIs the desk answers through: WeChat's token and
+//! customer-service message endpoints, Graph's Send API (Messenger, Instagram, WhatsApp) and
+//! Discourse's `POST /posts.json`, under `/local/fake/...`. `GET /local/social/sent` shows
+//! what they received and how many WeChat tokens were issued. The example config points
+//! `[social]` here; tests serve the same router on a port of their own.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// Sends kept; older ones are dropped (a long-running desk stays bounded).
+const MAX_KEPT: usize = 1000;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FakeSend {
+    pub platform: String,
+    /// The WeChat OpenID, PSID, IGSID, wa_id or forum topic.
+    pub to: String,
+    pub text: String,
+}
+
+#[derive(Default)]
+pub struct FakePlatforms {
+    sent: Mutex<Vec<FakeSend>>,
+    tokens_issued: AtomicUsize,
+}
+
+impl FakePlatforms {
+    pub fn sent(&self) -> Vec<FakeSend> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn tokens_issued(&self) -> usize {
+        self.tokens_issued.load(Ordering::SeqCst)
+    }
+
+    fn keep(&self, send: FakeSend) {
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        if sent.len() >= MAX_KEPT {
+            sent.remove(0);
+        }
+        sent.push(send);
+    }
+
+    /// Only the latest token works, as on WeChat (give or take its five-minute overlap).
+    fn current_token(&self) -> String {
+        format!("local-token-{}", self.tokens_issued())
+    }
+}
+
+pub fn router(fakes: Arc<FakePlatforms>) -> Router {
+    Router::new()
+        .route("/local/social/sent", get(list))
+        .route("/local/fake/wechat/cgi-bin/token", get(wechat_token))
+        .route("/local/fake/wechat/cgi-bin/message/custom/send", post(wechat_send))
+        .route("/local/fake/graph/me/messages", post(messenger_send))
+        .route("/local/fake/graph/{phone_number_id}/messages", post(whatsapp_send))
+        .route("/local/fake/forum/posts.json", post(forum_post))
+        .with_state(fakes)
+}
+
+async fn list(State(fakes): State<Arc<FakePlatforms>>) -> Json<Value> {
+    Json(json!({"wechat_tokens_issued": fakes.tokens_issued(), "sent": fakes.sent()}))
+}
+
+async fn wechat_token(State(fakes): State<Arc<FakePlatforms>>) -> Json<Value> {
+    let n = fakes.tokens_issued.fetch_add(1, Ordering::SeqCst) + 1;
+    Json(json!({"access_token": format!("local-token-{n}"), "expires_in": 7200}))
+}
+
+fn text_at(body: &Value, pointer: &str) -> String {
+    body.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+async fn wechat_send(
+    State(fakes): State<Arc<FakePlatforms>>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    if query.get("access_token") != Some(&fakes.current_token()) {
+        return Json(json!({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}));
+    }
+    fakes.keep(FakeSend {
+        platform: "wechat".into(),
+        to: text_at(&body, "/touser"),
+        text: text_at(&body, "/text/content"),
+    });
+    Json(json!({"errcode": 0, "errmsg": "ok"}))
+}
+
+async fn messenger_send(State(fakes): State<Arc<FakePlatforms>>, Json(body): Json<Value>) -> Json<Value> {
+    let to = text_at(&body, "/recipient/id");
+    fakes.keep(FakeSend {
+        platform: "messenger".into(),
+        to: to.clone(),
+        text: text_at(&body, "/message/text"),
+    });
+    Json(json!({"recipient_id": to, "message_id": "m_local"}))
+}
+
+async fn whatsapp_send(
+    State(fakes): State<Arc<FakePlatforms>>,
+    Path(_phone_number_id): Path<String>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    fakes.keep(FakeSend {
+        platform: "whatsapp".into(),
+        to: text_at(&body, "/to"),
+        text: text_at(&body, "/text/body"),
+    });
+    Json(json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.local"}]}))
+}
+
+async fn forum_post(State(fakes): State<Arc<FakePlatforms>>, Json(body): Json<Value>) -> Json<Value> {
+    let topic = body.get("topic_id").map(Value::to_string).unwrap_or_default();
+    fakes.keep(FakeSend { platform: "forum".into(), to: topic.clone(), text: text_at(&body, "/raw") });
+    Json(json!({"id": 1, "topic_id": body.get("topic_id")}))
+}

@@ -1,0 +1,507 @@
+//! Social channels end to end on both backends: WeChat (plaintext and safe mode, retries,
+//! the 48-hour window, the shared access token), Meta's Graph webhook, the Discourse forum,
+//! and identities that never link on what anyone typed.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use omnidesk_app::social::meta::sign as hub_sign;
+use omnidesk_app::social::wechat_crypto::{aes_key, encrypt, signature};
+use omnidesk_domain::model::{Identity, MessageFlag, TicketNumber};
+use omnidesk_domain::ports::ThreadKey;
+use omnidesk_local::social_fakes::{self, FakePlatforms};
+use reqwest::Method;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::agent_scenarios::{AGENT, STAFF};
+use crate::{Backend, TestDesk, eventually, now, settle};
+
+pub const WECHAT_TOKEN: &str = "wechattoken42";
+pub const WECHAT_AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+pub const WECHAT_APP_ID: &str = "wxb11529c136998cb6";
+const META_SECRET: &str = "meta-app-secret-for-tests";
+const FORUM_SECRET: &str = "forum-webhook-secret-for-tests";
+const OPENID: &str = "oUser-anna-openid";
+
+/// The platforms' APIs on a loopback port of the test's own, stopped when dropped.
+pub struct FakeServer {
+    pub fakes: Arc<FakePlatforms>,
+    pub address: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl FakeServer {
+    pub async fn start() -> Self {
+        let fakes = Arc::new(FakePlatforms::default());
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind a loopback port");
+        let address = listener.local_addr().expect("bound address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = social_fakes::router(fakes.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Self { fakes, address, stop: Some(stop) }
+    }
+
+    /// `[social]` pointing every platform at this server.
+    pub fn config(&self) -> String {
+        let base = format!("http://{}/local/fake", self.address);
+        format!(
+            r#"
+[[social.wechat]]
+id = "shop"
+app_id = "{WECHAT_APP_ID}"
+token = "{WECHAT_TOKEN}"
+encoding_aes_key = "{WECHAT_AES_KEY}"
+app_secret = "wechat-app-secret-for-tests"
+api_base = "{base}/wechat"
+
+[social.meta]
+app_secret = "{META_SECRET}"
+verify_token = "verify-me"
+page_token = "page-token-for-tests"
+whatsapp_token = "whatsapp-token-for-tests"
+api_base = "{base}/graph"
+
+[social.forum]
+base_url = "{base}/forum"
+webhook_secret = "{FORUM_SECRET}"
+api_key = "forum-api-key-for-tests"
+api_username = "support-bot"
+"#
+        )
+    }
+
+    pub fn sent_to(&self, platform: &str) -> usize {
+        self.fakes.sent().iter().filter(|s| s.platform == platform).count()
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A text message as WeChat pushes it.
+pub fn wechat_text(msg_id: u64, from: &str, text: &str, created: i64) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[gh_shop]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
+         <CreateTime>{created}</CreateTime><MsgType><![CDATA[text]]></MsgType>\
+         <Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
+}
+
+/// The query WeChat signs a push with, at `at` (unix seconds).
+pub fn wechat_query(at: i64) -> String {
+    let nonce = "1320562132";
+    format!("signature={}&timestamp={at}&nonce={nonce}", signature(&[WECHAT_TOKEN, &at.to_string(), nonce]))
+}
+
+impl TestDesk {
+    async fn start_social(backend: &Backend) -> (Self, FakeServer) {
+        let fake = FakeServer::start().await;
+        let desk = Self::start_configured(backend, &format!("{STAFF}\n{}", fake.config())).await;
+        (desk, fake)
+    }
+
+    async fn post_wechat(&self, query: &str, body: String) -> (u16, String) {
+        let response = self
+            .http
+            .post(self.url(&format!("/v1/social/wechat/shop?{query}")))
+            .header("content-type", "text/xml")
+            .body(body)
+            .send()
+            .await
+            .expect("desk answers");
+        (response.status().as_u16(), response.text().await.unwrap_or_default())
+    }
+
+    async fn post_signed(
+        &self,
+        path: &str,
+        header: &str,
+        secret: &str,
+        body: &str,
+        extra: &[(&str, &str)],
+    ) -> u16 {
+        let mut request = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .header(header, hub_sign(secret.as_bytes(), body.as_bytes()))
+            .body(body.to_owned());
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("desk answers").status().as_u16()
+    }
+
+    async fn social_ticket(&self, network: &str, conversation: &str) -> Option<TicketNumber> {
+        let key = ThreadKey::social(network, conversation);
+        self.observe.tickets.thread_ticket(&key).await.expect("read thread")
+    }
+}
+
+/// Issue 21, WeChat: the handshake echoes; a push answers `success`; three retries of one
+/// MsgId and a safe-mode message make two ticket messages; a wrong signature, a stale
+/// timestamp, malformed XML, an oversized body and a tampered ciphertext write nothing.
+pub async fn wechat_pushes_plain_and_safe_mode_make_one_message_each_and_bad_ones_write_nothing(
+    backend: &Backend,
+) {
+    let (desk, _fake) = TestDesk::start_social(backend).await;
+    let at = now();
+    let handshake = desk
+        .http
+        .get(desk.url(&format!("/v1/social/wechat/shop?{}&echostr=4375120948345356249", wechat_query(at))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(handshake.status().as_u16(), 200);
+    assert_eq!(handshake.text().await.unwrap(), "4375120948345356249");
+
+    for _ in 0..3 {
+        let (status, body) = desk
+            .post_wechat(&wechat_query(at), wechat_text(6054768590064713728, OPENID, "我的包裹在哪里？", at))
+            .await;
+        assert_eq!((status, body.as_str()), (200, "success"));
+    }
+    let inner = wechat_text(6054768590064713729, OPENID, "还有发票", at);
+    let key = aes_key(WECHAT_AES_KEY).unwrap();
+    let encrypted = encrypt(&key, b"aaaabbbbccccdddd", &inner, WECHAT_APP_ID);
+    let nonce = "1320562132";
+    let msg_signature = signature(&[WECHAT_TOKEN, &at.to_string(), nonce, &encrypted]);
+    let safe_query = format!("{}&encrypt_type=aes&msg_signature={msg_signature}", wechat_query(at));
+    let safe_body = format!(
+        "<xml><ToUserName><![CDATA[gh_shop]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+    );
+    assert_eq!(desk.post_wechat(&safe_query, safe_body).await.0, 200);
+
+    // What must write nothing.
+    let wrong = format!("signature={}&timestamp={at}&nonce={nonce}", "0".repeat(40));
+    assert_eq!(desk.post_wechat(&wrong, wechat_text(1, OPENID, "x", at)).await.0, 403);
+    assert_eq!(desk.post_wechat(&wechat_query(at - 3600), wechat_text(2, OPENID, "x", at)).await.0, 403);
+    assert_eq!(desk.post_wechat(&wechat_query(at), "<xml><MsgType>text".into()).await.0, 400);
+    let huge = wechat_text(3, OPENID, &"长".repeat(100_000), at);
+    assert_eq!(desk.post_wechat(&wechat_query(at), huge).await.0, 413);
+    // A character of the last block: its padding and AppID no longer decrypt.
+    let mut tampered = encrypted.clone().into_bytes();
+    let at_end = tampered.len() - 6;
+    tampered[at_end] = if tampered[at_end] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let tampered_body = format!("<xml><Encrypt><![CDATA[{tampered}]]></Encrypt></xml>");
+    assert_eq!(
+        desk.post_wechat(&safe_query, tampered_body.clone()).await.0,
+        403,
+        "msg_signature no longer matches"
+    );
+    let resigned = signature(&[WECHAT_TOKEN, &at.to_string(), nonce, &tampered]);
+    let resigned_query = format!("{}&encrypt_type=aes&msg_signature={resigned}", wechat_query(at));
+    assert_eq!(
+        desk.post_wechat(&resigned_query, tampered_body).await.0,
+        403,
+        "does not decrypt to this account's message"
+    );
+
+    assert!(desk.drained().await);
+    let ticket = desk.social_ticket("wechat:shop", OPENID).await.expect("one ticket for the OpenID");
+    let texts: Vec<String> = desk.messages(ticket).await.into_iter().map(|m| m.text).collect();
+    assert_eq!(texts, ["我的包裹在哪里？", "还有发票"]);
+    assert_eq!(desk.ticket(2).await, None, "nothing else was written");
+}
+
+/// Issue 21: a reply inside WeChat's 48 hours reaches the fake API exactly once (one token
+/// fetched); outside it the agent API says why, the ticket shows the flagged reply, stays
+/// open, and nothing is sent.
+pub async fn a_wechat_reply_inside_the_window_is_sent_once_and_outside_it_is_refused_where_the_agent_sees_it(
+    backend: &Backend,
+) {
+    let (desk, fake) = TestDesk::start_social(backend).await;
+    let at = now();
+    assert_eq!(
+        desk.post_wechat(&wechat_query(at), wechat_text(1001, OPENID, "退货怎么办？", at)).await.0,
+        200
+    );
+    let three_days_ago = at - 3 * 24 * 3600;
+    assert_eq!(
+        desk.post_wechat(&wechat_query(at), wechat_text(1002, "oUser-old", "发票", three_days_ago)).await.0,
+        200
+    );
+    assert!(desk.drained().await);
+    let fresh = desk.social_ticket("wechat:shop", OPENID).await.expect("ticket");
+    let old = desk.social_ticket("wechat:shop", "oUser-old").await.expect("ticket");
+
+    let (status, reply) = desk
+        .api(
+            Method::POST,
+            &format!("/v1/tickets/{}/replies", fresh.0),
+            Some(AGENT),
+            Some(json!({"text": "请在订单页申请退货"})),
+        )
+        .await;
+    assert_eq!((status, reply["delivery"].as_str()), (201, Some("queued")), "{reply}");
+    assert!(eventually(backend.patience(), || async { fake.sent_to("wechat") == 1 }).await);
+
+    let (status, refused) = desk
+        .api(
+            Method::POST,
+            &format!("/v1/tickets/{}/replies", old.0),
+            Some(AGENT),
+            Some(json!({"text": "发票已开"})),
+        )
+        .await;
+    assert_eq!((status, refused["delivery"].as_str()), (201, Some("outside_window")), "{refused}");
+    assert!(refused["refusal"].as_str().unwrap_or_default().contains("48 hours"), "{refused}");
+    assert!(desk.drained().await);
+    settle(backend).await;
+    assert_eq!(fake.sent_to("wechat"), 1, "exactly one send; the refused reply never left");
+    assert_eq!(fake.fakes.tokens_issued(), 1);
+    let kept = desk.messages(old).await;
+    assert!(kept.iter().any(|m| m.text == "发票已开" && m.flags.contains(&MessageFlag::OutsideWindow)));
+    let ticket = desk.ticket(old.0).await.unwrap();
+    assert_ne!(ticket.status.as_str(), "pending", "the ticket waits on the desk, not the customer");
+}
+
+/// Issue 21, Meta: the verify handshake; a signed batch with a Messenger message, an echo and
+/// a WhatsApp message, delivered twice, is one ticket message each; a wrong signature or
+/// malformed JSON writes nothing; a Messenger reply reaches the Send API once.
+pub async fn meta_batches_redelivered_are_one_message_each_and_a_messenger_reply_is_sent_once(
+    backend: &Backend,
+) {
+    let (desk, fake) = TestDesk::start_social(backend).await;
+    let challenge =
+        desk.http
+            .get(desk.url(
+                "/v1/social/meta?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444",
+            ))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(challenge.status().as_u16(), 200);
+    assert_eq!(challenge.text().await.unwrap(), "1158201444");
+    let wrong = desk
+        .http
+        .get(desk.url("/v1/social/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 403);
+
+    let ms = now() * 1000;
+    let messenger = json!({"object": "page", "entry": [
+        {"id": "page-1", "time": ms, "messaging": [{"sender": {"id": "psid-7"}, "recipient": {"id": "page-1"}, "timestamp": ms, "message": {"mid": "m_1", "text": "Is the blue one in stock?"}}]},
+        {"id": "page-1", "time": ms, "messaging": [{"sender": {"id": "page-1"}, "recipient": {"id": "psid-7"}, "timestamp": ms, "message": {"mid": "m_2", "text": "echo", "is_echo": true}}]}
+    ]})
+    .to_string();
+    let whatsapp = json!({"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+        "contacts": [{"profile": {"name": "Sheena"}, "wa_id": "16505551234"}],
+        "messages": [{"from": "16505551234", "id": "wamid.A1", "timestamp": now().to_string(), "type": "text", "text": {"body": "Another colour?"}}]}}]}]})
+    .to_string();
+    for _ in 0..2 {
+        assert_eq!(
+            desk.post_signed("/v1/social/meta", "x-hub-signature-256", META_SECRET, &messenger, &[]).await,
+            200
+        );
+        assert_eq!(
+            desk.post_signed("/v1/social/meta", "x-hub-signature-256", META_SECRET, &whatsapp, &[]).await,
+            200
+        );
+    }
+    assert_eq!(
+        desk.post_signed("/v1/social/meta", "x-hub-signature-256", "not-the-secret", &messenger, &[]).await,
+        401
+    );
+    assert_eq!(
+        desk.post_signed("/v1/social/meta", "x-hub-signature-256", META_SECRET, "{\"object\":", &[]).await,
+        400
+    );
+    assert!(desk.drained().await);
+    let ticket = desk.social_ticket("messenger:page-1", "psid-7").await.expect("a Messenger ticket");
+    assert_eq!(desk.messages(ticket).await.len(), 1);
+    let whatsapp_ticket =
+        desk.social_ticket("whatsapp:106540352242922", "16505551234").await.expect("a WhatsApp ticket");
+    assert_eq!(desk.messages(whatsapp_ticket).await.len(), 1);
+
+    let (status, reply) = desk
+        .api(
+            Method::POST,
+            &format!("/v1/tickets/{}/replies", ticket.0),
+            Some(AGENT),
+            Some(json!({"text": "Yes, in all sizes."})),
+        )
+        .await;
+    assert_eq!((status, reply["delivery"].as_str()), (201, Some("queued")), "{reply}");
+    assert!(eventually(backend.patience(), || async { fake.sent_to("messenger") == 1 }).await);
+    assert!(desk.drained().await);
+    settle(backend).await;
+    assert_eq!(fake.sent_to("messenger"), 1);
+}
+
+fn forum_post(id: u64, topic: u64, number: u64, user: (i64, &str), staff: bool, raw: &str) -> String {
+    json!({"post": {
+        "id": id, "topic_id": topic, "post_number": number, "post_type": 1, "raw": raw,
+        "username": user.1, "user_id": user.0, "topic_title": "Parcel stuck in customs",
+        "topic_archetype": "regular", "staff": staff, "admin": false, "moderator": false,
+        "created_at": jiff::Timestamp::from_second(now()).unwrap().to_string(),
+    }})
+    .to_string()
+}
+
+/// Issue 21, forum: a customer's question is a public ticket (tagged `public`) whose agent
+/// reply goes to the topic; a staff answer on the forum solves it; a staff answer on a
+/// topic without a ticket makes none; a wrong signature writes nothing.
+pub async fn a_forum_question_is_a_public_ticket_and_a_staff_answer_on_the_forum_solves_it(
+    backend: &Backend,
+) {
+    let (desk, fake) = TestDesk::start_social(backend).await;
+    let created = [("x-discourse-event", "post_created"), ("x-discourse-event-type", "post")];
+    let question = forum_post(501, 77, 1, (12, "anna"), false, "It has not moved for a week.");
+    assert_eq!(
+        desk.post_signed(
+            "/v1/social/forum",
+            "x-discourse-event-signature",
+            FORUM_SECRET,
+            &question,
+            &created
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        desk.post_signed(
+            "/v1/social/forum",
+            "x-discourse-event-signature",
+            "wrong-secret-0000",
+            &question,
+            &created
+        )
+        .await,
+        401
+    );
+    assert!(desk.drained().await);
+    let ticket = desk.social_ticket("forum:forum", "77").await.expect("the question is a ticket");
+    let stored = desk.ticket(ticket.0).await.unwrap();
+    assert!(stored.tags.contains("public"), "{:?}", stored.tags);
+
+    let (status, reply) = desk
+        .api(
+            Method::POST,
+            &format!("/v1/tickets/{}/replies", ticket.0),
+            Some(AGENT),
+            Some(json!({"text": "Customs released it today."})),
+        )
+        .await;
+    assert_eq!((status, reply["delivery"].as_str()), (201, Some("queued")), "{reply}");
+    assert!(eventually(backend.patience(), || async { fake.sent_to("forum") == 1 }).await);
+
+    let answer = forum_post(502, 77, 2, (3, "maria"), true, "Confirmed, it is on its way.");
+    assert_eq!(
+        desk.post_signed("/v1/social/forum", "x-discourse-event-signature", FORUM_SECRET, &answer, &created)
+            .await,
+        200
+    );
+    let elsewhere = forum_post(601, 88, 2, (3, "maria"), true, "Answered.");
+    assert_eq!(
+        desk.post_signed(
+            "/v1/social/forum",
+            "x-discourse-event-signature",
+            FORUM_SECRET,
+            &elsewhere,
+            &created
+        )
+        .await,
+        200
+    );
+    assert!(desk.drained().await);
+    let solved = desk.ticket(ticket.0).await.unwrap();
+    assert_eq!(solved.status.as_str(), "solved");
+    assert_eq!(desk.social_ticket("forum:forum", "88").await, None, "a staff answer alone makes no ticket");
+    assert_eq!(desk.ticket(ticket.0 + 1).await, None);
+}
+
+/// Issue 21: the same person chatting and then writing on WeChat is two customers until an
+/// agent merges them: the name they typed links nothing.
+pub async fn a_customer_who_chats_and_then_writes_on_wechat_stays_two_customers(backend: &Backend) {
+    let (desk, _fake) = TestDesk::start_social(backend).await;
+    let chat = json!({"message_id": "m-21", "conversation_id": "c-21", "visitor": {"id": "v-21", "name": "Anna", "email": "anna@example.com"}, "text": "Hello, I am Anna, OpenID oUser-anna-openid"});
+    assert_eq!(desk.post_chat(crate::INBOX, chat.to_string().as_bytes(), Some(now())).await.0, 202);
+    let at = now();
+    let text = "I am Anna, anna@example.com, visitor v-21";
+    assert_eq!(desk.post_wechat(&wechat_query(at), wechat_text(2101, OPENID, text, at)).await.0, 200);
+    assert!(desk.drained().await);
+    let chatting = desk.customer_of_visitor("v-21").await.expect("the chat customer");
+    let identity = Identity::Social { network: "wechat:shop".into(), handle: OPENID.into() };
+    let on_wechat =
+        desk.observe.customers.customer_by_identity(&identity).await.unwrap().expect("the WeChat customer");
+    assert_ne!(chatting, on_wechat);
+}
+
+/// Issue 21: WeChat's access token is fetched once for 100 concurrent replies sent by two
+/// dispatcher containers sharing the desk's table, and fetched again (once) when its period
+/// ends, an hour before the token would expire.
+pub async fn a_hundred_concurrent_wechat_replies_from_two_containers_fetch_the_token_once(backend: &Backend) {
+    use omnidesk_app::social::send::{self, SocialNotifier, WechatIssuer};
+    use omnidesk_app::social::token::SharedToken;
+    use omnidesk_domain::memory::ManualClock;
+    use omnidesk_domain::model::MessageId;
+    use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind, SocialDestination};
+    use omnidesk_domain::ports::OutboundNotifier;
+    use omnidesk_domain::social::Platform;
+
+    let fake = FakeServer::start().await;
+    let desk = TestDesk::start_configured(backend, &fake.config()).await;
+    let social = Arc::new(desk.desk.config.social.clone().expect("[social]"));
+    let start = jiff::Timestamp::from_second(now()).unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let container = |name: &str| {
+        let http = send::http_client().expect("client");
+        let issuer = Arc::new(WechatIssuer { http: http.clone() });
+        let tokens =
+            SharedToken::new(desk.observe.idempotency.clone(), clock.clone(), issuer, name.to_owned());
+        Arc::new(SocialNotifier::new(http, social.clone(), Arc::new(tokens)))
+    };
+    let containers = [container("container-a"), container("container-b")];
+    let job = |i: usize| OutboundJob {
+        id: format!("reply:{i}"),
+        ticket: TicketNumber(1),
+        message: MessageId::new(format!("msg_{i}")),
+        kind: OutboundKind::AgentReply,
+        destination: Destination::Social(SocialDestination {
+            platform: Platform::Wechat,
+            account: "shop".into(),
+            conversation: format!("oUser-{i}"),
+            in_reply_to: None,
+        }),
+        text: format!("reply {i}"),
+        created_at: start,
+        survey: None,
+    };
+    let send_all = |range: std::ops::Range<usize>| {
+        let mut set = tokio::task::JoinSet::new();
+        for i in range {
+            let notifier = containers[i % 2].clone();
+            let job = job(i);
+            set.spawn(async move { notifier.deliver(&job).await });
+        }
+        set
+    };
+    let results = send_all(0..100).join_all().await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(fake.fakes.tokens_issued(), 1, "one token for 100 replies on two containers");
+    assert_eq!(fake.sent_to("wechat"), 100);
+
+    clock.set(start + jiff::SignedDuration::from_secs(3600));
+    let results = send_all(100..110).join_all().await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(fake.fakes.tokens_issued(), 2, "refreshed once, an hour into its two");
+    assert_eq!(fake.sent_to("wechat"), 110, "the fake takes only the newest token: every reply used it");
+}
