@@ -194,7 +194,7 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
     // Each function's init: read the object once, parse by the AWS rules, resolve secrets
     // only where the function uses them.
     let functions = template_functions();
-    assert_eq!(functions.len(), 11, "{functions:?}");
+    assert_eq!(functions.len(), 12, "{functions:?}");
     let resolver = clients.secrets();
     for (function, resolves) in &functions {
         let started = Instant::now();

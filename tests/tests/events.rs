@@ -395,6 +395,8 @@ async fn every_sample_event_runs_through_its_handler() {
             }
             "survey-web/get-survey.json" => survey_web_get_survey().await,
             "survey-web/post-answer.json" => survey_web_post_answer().await,
+            "help-centre/search.json" => help_centre_search().await,
+            "help-centre/get-article.json" => help_centre_get_article().await,
             "phone-events/contact-flow.json" => phone_events_contact_flow().await,
             "phone-events/contact-event-disconnected-abandoned.json" => phone_events_abandoned_call().await,
             social if social.starts_with("social-webhook/") => social_webhook(social).await,
@@ -404,7 +406,45 @@ async fn every_sample_event_runs_through_its_handler() {
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 39);
+    assert_eq!(files.len(), 41);
+}
+
+/// The help centre over the example articles, as help-centre's main wires it.
+async fn help_centre() -> axum::Router {
+    use omnidesk_app::kb::{help_centre, seed};
+    use omnidesk_domain::kb::Catalogue;
+    use omnidesk_domain::memory::MemoryArticles;
+    let config = example_config();
+    let kb = config.kb.as_ref().expect("[kb]");
+    let articles =
+        seed::parse(include_str!("../../infra/local/kb/articles.toml"), "seed", Timestamp::UNIX_EPOCH)
+            .unwrap();
+    let store = Arc::new(MemoryArticles::default());
+    seed::seed(store.as_ref(), &articles).await.unwrap();
+    let catalogue = Arc::new(Catalogue::new(store, kb.search_settings()));
+    help_centre::router(help_centre::HelpCentre::new(catalogue, clock(), kb.base_url()))
+}
+
+/// A customer's search in Chinese, as JSON: the return article first.
+async fn help_centre_search() {
+    let request =
+        lambda_http::request::from_str(&read("help-centre/search.json")).expect("API Gateway v2 event");
+    let response = help_centre().await.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["results"][0]["slug"], "return-policy-zh", "{json}");
+}
+
+/// An article page opened from a bot answer's link: HTML, cacheable.
+async fn help_centre_get_article() {
+    let request =
+        lambda_http::request::from_str(&read("help-centre/get-article.json")).expect("API Gateway v2 event");
+    let response = help_centre().await.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["cache-control"].to_str().unwrap().starts_with("public"));
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("七天无理由退货"));
 }
 
 /// The router's sample conversation, then the rollup as `events/analytics-rollup/<file>`

@@ -2,6 +2,7 @@
 //! example articles with the example config's synonyms and the bot's threshold. Prints top-1,
 //! top-3 and the false-answer rate for the dev half (odd rows, the only ones looked at while
 //! tuning), the held-out half (even rows) and the whole set; README BENCHMARKS holds them.
+//! It fails only on a clear regression of the whole set (see [`TOP1_FLOOR`]).
 
 use jiff::Timestamp;
 use omnidesk_app::config::DeskConfig;
@@ -11,6 +12,10 @@ use omnidesk_domain::kb::{Article, Hit, SearchIndex, SearchSettings, Segmentatio
 const EVAL: &str = include_str!("../kb/eval.tsv");
 const ARTICLES: &str = include_str!("../../infra/local/kb/articles.toml");
 const CONFIG: &str = include_str!("../../infra/local/omnidesk.example.toml");
+/// Below these the search has clearly regressed: the whole set scored top-1 84.4 % and
+/// 12.0 % false answers when they were set (74.8 % and 19.3 % before the fielded ranking).
+const TOP1_FLOOR: f64 = 0.80;
+const FALSE_ANSWER_CEILING: f64 = 0.16;
 
 struct Question<'a> {
     row: usize,
@@ -82,7 +87,7 @@ impl Score {
 }
 
 #[test]
-fn evaluation_set_reports_top1_top3_and_false_answers() {
+fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
     let config = DeskConfig::from_toml(CONFIG).expect("example config");
     let kb = config.kb.as_ref().expect("example config has [kb]");
     let threshold = config.bot.as_ref().map(|b| b.min_confidence).expect("example config has [bot]");
@@ -131,9 +136,13 @@ fn evaluation_set_reports_top1_top3_and_false_answers() {
     for (name, score) in [("dev", &dev), ("held-out", &held_out), ("zh", &zh), ("en", &en), ("all", &all)] {
         println!("{}", score.line(name));
     }
-    assert!(all.top1_rate() > 0.0, "search answers nothing");
     compare_with_jieba(&config, &articles, &questions, threshold);
-    let _ = (all.false_rate(), held_out.top1_rate());
+    assert!(all.top1_rate() >= TOP1_FLOOR, "top-1 fell to {:.1} %", 100.0 * all.top1_rate());
+    assert!(
+        all.false_rate() <= FALSE_ANSWER_CEILING,
+        "false answers rose to {:.1} %",
+        100.0 * all.false_rate()
+    );
 }
 
 /// The same evaluation with Chinese cut by jieba-rs (its default dictionary) instead of

@@ -34,8 +34,10 @@ fn default_title_boost() -> f32 {
     SearchSettings::default().title_boost
 }
 
+/// Stricter than the bot's threshold: a mail lists articles beside a person's answer, and
+/// mail is long, so its stray words lower every article's coverage less than one would think.
 fn default_suggest_confidence() -> f32 {
-    0.7
+    0.4
 }
 
 #[derive(Debug, Clone, Deserialize)]

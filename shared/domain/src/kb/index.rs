@@ -1,6 +1,8 @@
-//! The search index: BM25 over title and body (the title counts more), synonyms from the
-//! config, one-letter typo correction for English words, and a preferred language with
-//! fallback to the other. Built from the published articles; read-only once built.
+//! The search index: BM25 over three fields (title, tags with the category, body), each
+//! saturating on its own so a title match adds to a body match instead of drowning in it;
+//! synonyms from the config, one-letter typo correction for English words, and a preferred
+//! language with fallback to the other. Built from the published articles; read-only once
+//! built.
 
 use std::collections::HashMap;
 
@@ -13,14 +15,26 @@ const SCORE_SCALE: f32 = 4.0;
 const B: f32 = 0.4;
 /// Weight of a typo's correction, next to a word the customer typed right.
 const EXPANSION_WEIGHT: f32 = 0.7;
+/// How much a tag (or the category) term counts next to a body term: tags are what agents
+/// chose to describe the article.
+const TAGS_BOOST: f32 = 1.5;
+/// How much of a question's word a match only in an article's body covers in
+/// [`Hit::confidence`]: bodies mention much in passing ("press", "Black Friday"); a match in
+/// the title or the tags says the article is about it.
+const BODY_ONLY_COVERAGE: f32 = 0.45;
 /// Weight of a term a synonym added: it helps an article that uses another word for the
 /// same thing, but must not outweigh the words the customer chose.
 const SYNONYM_WEIGHT: f32 = 0.4;
 /// How much an unknown term counts against a match in [`Hit::confidence`]: a word no article
-/// uses says the question is about something else, but Chinese bigrams that straddle two
-/// words ("递到") are unknown without meaning anything.
-const UNKNOWN_WORD_WEIGHT: f32 = 1.0;
-const UNKNOWN_BIGRAM_WEIGHT: f32 = 0.25;
+/// uses says the question is about something else ("gift cards", "耳机保修"); but a Chinese
+/// bigram next to a known one most likely straddles two words ("递到" in "快递到了") and
+/// means nothing, and a bigram in a run of unknown ones is only part of an unknown word.
+const UNKNOWN_WORD_WEIGHT: f32 = 1.5;
+const UNKNOWN_BIGRAM_WEIGHT: f32 = 0.5;
+const UNKNOWN_STRADDLE_WEIGHT: f32 = 0.25;
+/// Confidence grows with coverage to this power: between the square root (half the question
+/// covered looks 71 % sure) and linear (a long question with one stray word looks unsure).
+const COVERAGE_EXPONENT: f32 = 0.75;
 
 /// Tuning, from the config's `[kb]` section.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,17 +72,23 @@ impl Synonyms {
                 group
                     .iter()
                     .map(|member| {
-                        terms_in(member, segmentation)
-                            .into_iter()
-                            .filter(|t| t.weight >= 1.0)
-                            .map(|t| t.text)
-                            .collect()
+                        let terms = terms_in(member, segmentation);
+                        // A one-character member ("换") is its character; in longer ones the
+                        // single characters only repeat the bigrams.
+                        let whole = terms.iter().any(|t| t.weight >= 1.0);
+                        terms.into_iter().filter(|t| !whole || t.weight >= 1.0).map(|t| t.text).collect()
                     })
                     .filter(|member: &Vec<String>| !member.is_empty())
                     .collect()
             })
             .collect();
         Self { groups }
+    }
+
+    /// Every single-term member: words a customer's typo may have meant although no
+    /// article uses them ("pacakge" → "package", which brings in "parcel").
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.groups.iter().flatten().filter(|m| m.len() == 1).map(|m| m[0].as_str())
     }
 
     /// The terms of every other member of a group one of whose members `query` holds, each
@@ -101,6 +121,7 @@ struct Doc {
     snippet: String,
     language: Language,
     title_len: f32,
+    tags_len: f32,
     body_len: f32,
 }
 
@@ -108,6 +129,7 @@ struct Doc {
 struct Posting {
     doc: u32,
     title_tf: f32,
+    tags_tf: f32,
     body_tf: f32,
 }
 
@@ -132,6 +154,7 @@ pub struct SearchIndex {
     vocabulary: HashMap<String, u32>,
     postings: Vec<Vec<Posting>>,
     avg_title: f32,
+    avg_tags: f32,
     avg_body: f32,
     settings: SearchSettings,
 }
@@ -144,36 +167,41 @@ impl SearchIndex {
             vocabulary: HashMap::new(),
             postings: Vec::new(),
             avg_title: 1.0,
+            avg_tags: 1.0,
             avg_body: 1.0,
             settings,
         };
-        let (mut title_total, mut body_total) = (0.0, 0.0);
+        let (mut title_total, mut tags_total, mut body_total) = (0.0, 0.0, 0.0);
         for article in articles.iter().filter(|a| a.is_published()) {
             let doc = index.docs.len() as u32;
             let segmentation = index.settings.segmentation;
             let title_terms = terms_in(&article.title, segmentation);
+            // Tags one per line, so no bigram straddles two of them.
+            let tags_text: Vec<&str> = article.tags.iter().map(String::as_str).collect();
+            let tags_terms = terms_in(&tags_text.join("\n"), segmentation);
+            // The category is broad ("Orders"): it counts like body text.
             let mut body_text = article.body.clone();
-            for extra in article.tags.iter().chain(article.category.iter()) {
+            if let Some(category) = &article.category {
                 body_text.push('\n');
-                body_text.push_str(extra);
+                body_text.push_str(category);
             }
             let body_terms = terms_in(&body_text, segmentation);
-            let mut counts: HashMap<&str, (f32, f32)> = HashMap::new();
-            for t in &title_terms {
-                counts.entry(&t.text).or_default().0 += 1.0;
+            let mut counts: HashMap<&str, [f32; 3]> = HashMap::new();
+            for (field, terms) in [&title_terms, &tags_terms, &body_terms].into_iter().enumerate() {
+                for t in terms {
+                    counts.entry(&t.text).or_default()[field] += 1.0;
+                }
             }
-            for t in &body_terms {
-                counts.entry(&t.text).or_default().1 += 1.0;
-            }
-            for (text, (title_tf, body_tf)) in counts {
+            for (text, [title_tf, tags_tf, body_tf]) in counts {
                 let next = index.vocabulary.len() as u32;
                 let id = *index.vocabulary.entry(text.to_owned()).or_insert(next);
                 if id == next {
                     index.postings.push(Vec::new());
                 }
-                index.postings[id as usize].push(Posting { doc, title_tf, body_tf });
+                index.postings[id as usize].push(Posting { doc, title_tf, tags_tf, body_tf });
             }
             title_total += title_terms.len() as f32;
+            tags_total += tags_terms.len() as f32;
             body_total += body_terms.len() as f32;
             index.docs.push(Doc {
                 slug: article.slug.clone(),
@@ -181,11 +209,13 @@ impl SearchIndex {
                 snippet: super::snippet::snippet(&article.body),
                 language: article.language,
                 title_len: title_terms.len() as f32,
+                tags_len: tags_terms.len() as f32,
                 body_len: body_terms.len() as f32,
             });
         }
         let n = index.docs.len().max(1) as f32;
         index.avg_title = (title_total / n).max(1.0);
+        index.avg_tags = (tags_total / n).max(1.0);
         index.avg_body = (body_total / n).max(1.0);
         index
     }
@@ -215,16 +245,21 @@ impl SearchIndex {
         // Typos rarely change the first letter; requiring it keeps real words ("much") from
         // being "corrected" into unrelated ones.
         let first = word.chars().next();
-        self.vocabulary
-            .iter()
+        let known =
+            self.vocabulary.iter().map(|(known, id)| (known.as_str(), self.postings[*id as usize].len()));
+        // A word only the synonyms know must be long enough not to be a different short
+        // word one letter away ("logo" is not "log in").
+        let synonyms = self.settings.synonyms.words().filter(|_| len >= 5).map(|w| (w, 0));
+        known
+            .chain(synonyms)
             .filter(|(known, _)| known.len().abs_diff(word.len()) <= max && known.is_ascii())
             .filter(|(known, _)| known.chars().next() == first)
-            .filter_map(|(known, id)| {
+            .filter_map(|(known, df)| {
                 let d = edit_distance(word, known, max)?;
-                Some((d, std::cmp::Reverse(self.postings[*id as usize].len()), known))
+                Some((d, std::cmp::Reverse(df), known))
             })
             .min()
-            .map(|(_, _, known)| known.clone())
+            .map(|(_, _, known)| known.to_owned())
     }
 
     /// The query's terms with their ids and the concept each belongs to: a typed word (or its
@@ -234,7 +269,8 @@ impl SearchIndex {
         let unknown_idf = self.idf(0);
         let mut typed = Vec::new();
         for term in terms_in(query, self.settings.segmentation) {
-            if self.vocabulary.contains_key(&term.text) {
+            let synonym = || self.settings.synonyms.words().any(|w| w == term.text);
+            if self.vocabulary.contains_key(&term.text) || synonym() {
                 typed.push(term);
             } else if let Some(fixed) = self.correct(&term.text) {
                 typed.push(Term { text: fixed, weight: EXPANSION_WEIGHT });
@@ -243,29 +279,39 @@ impl SearchIndex {
             }
         }
         let expanded = self.settings.synonyms.expand(&typed);
+        let known = |t: &Term| self.vocabulary.contains_key(&t.text);
         let mut merged: Vec<QueryTerm> = Vec::new();
         let mut concepts: Vec<f32> = Vec::new();
-        for term in typed {
-            if merged.iter().any(|(t, _, _)| t.text == term.text) {
+        // The concept of each typed term (a repeated term joins its first occurrence's).
+        let mut typed_concept = Vec::with_capacity(typed.len());
+        for (i, term) in typed.iter().enumerate() {
+            if let Some(&(_, _, concept)) = merged.iter().find(|(t, _, _)| t.text == term.text) {
+                typed_concept.push(concept);
                 continue;
             }
             let id = self.vocabulary.get(&term.text).copied();
             concepts.push(match id {
                 Some(id) => term.weight * self.idf(self.postings[id as usize].len()),
-                None if term.text.chars().count() == 2 && !term.text.is_ascii() => {
-                    term.weight * unknown_idf * UNKNOWN_BIGRAM_WEIGHT
+                None if is_han_bigram(term) => {
+                    // Next to a known bigram, an unknown one most likely straddles two words
+                    // ("递到" in "快递到了"); in a run of unknown ones, it is a word no
+                    // article uses ("耳机保修").
+                    let before = typed[..i].iter().rev().find(|t| is_han_bigram(t));
+                    let after = typed[i + 1..].iter().find(|t| is_han_bigram(t));
+                    let straddles = before.into_iter().chain(after).any(known);
+                    let weight = if straddles { UNKNOWN_STRADDLE_WEIGHT } else { UNKNOWN_BIGRAM_WEIGHT };
+                    term.weight * unknown_idf * weight
                 }
                 None => term.weight * unknown_idf * UNKNOWN_WORD_WEIGHT,
             });
-            merged.push((term, id, concepts.len() - 1));
+            typed_concept.push(concepts.len() - 1);
+            merged.push((term.clone(), id, concepts.len() - 1));
         }
         for (term, origin) in expanded {
             if merged.iter().any(|(t, _, _)| t.text == term.text) {
                 continue;
             }
-            // `origin` indexes the typed terms before merging; find its concept by text.
-            let concept = merged.iter().position(|(t, _, _)| t.text == term.text).unwrap_or(origin);
-            let concept = concept.min(concepts.len().saturating_sub(1));
+            let Some(&concept) = typed_concept.get(origin) else { continue };
             let id = self.vocabulary.get(&term.text).copied();
             merged.push((term, id, concept));
         }
@@ -286,8 +332,8 @@ impl SearchIndex {
     fn search_in(&self, query: &str, language: Option<Language>, limit: usize) -> Vec<Hit> {
         let (query, concepts) = self.query_terms(query);
         let total: f32 = concepts.iter().sum();
-        // Per article: its score and which concepts it covers.
-        let mut scores: HashMap<u32, (f32, Vec<bool>)> = HashMap::new();
+        // Per article: its score and how much of each concept it covers.
+        let mut scores: HashMap<u32, (f32, Vec<f32>)> = HashMap::new();
         for (term, id, concept) in &query {
             let Some(id) = id else { continue };
             let postings = &self.postings[*id as usize];
@@ -297,13 +343,14 @@ impl SearchIndex {
                 if language.is_some_and(|l| l != doc.language) {
                     continue;
                 }
-                let tf = self.settings.title_boost * p.title_tf
-                    / (1.0 - B + B * doc.title_len / self.avg_title)
-                    + p.body_tf / (1.0 - B + B * doc.body_len / self.avg_body);
-                let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![false; concepts.len()]));
-                entry.0 += term.weight * idf * tf * (K1 + 1.0) / (tf + K1);
+                let fields = self.settings.title_boost * saturate(p.title_tf, doc.title_len / self.avg_title)
+                    + TAGS_BOOST * saturate(p.tags_tf, doc.tags_len / self.avg_tags)
+                    + saturate(p.body_tf, doc.body_len / self.avg_body);
+                let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![0.0; concepts.len()]));
+                entry.0 += term.weight * idf * fields;
+                let credit = if p.title_tf + p.tags_tf > 0.0 { 1.0 } else { BODY_ONLY_COVERAGE };
                 if let Some(covered) = entry.1.get_mut(*concept) {
-                    *covered = true;
+                    *covered = covered.max(credit);
                 }
             }
         }
@@ -311,7 +358,7 @@ impl SearchIndex {
             .into_iter()
             .map(|(doc, (score, covered))| {
                 let d = &self.docs[doc as usize];
-                let covered: f32 = concepts.iter().zip(&covered).filter(|(_, c)| **c).map(|(w, _)| w).sum();
+                let covered: f32 = concepts.iter().zip(&covered).map(|(w, c)| w * c).sum();
                 Hit {
                     slug: d.slug.clone(),
                     title: d.title.clone(),
@@ -328,11 +375,24 @@ impl SearchIndex {
     }
 }
 
+/// A Chinese character bigram (the only two-character non-ASCII terms).
+fn is_han_bigram(term: &Term) -> bool {
+    !term.text.is_ascii() && term.text.chars().count() == 2
+}
+
+/// BM25's saturating term frequency in one field, `relative_len` its length over the average.
+fn saturate(tf: f32, relative_len: f32) -> f32 {
+    if tf <= 0.0 {
+        return 0.0;
+    }
+    tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * relative_len))
+}
+
 /// How sure a hit is: the share of the question it covers, discounted when the evidence is
 /// thin (a low BM25 score: one common word matched). Both matter: "where is my order" is
 /// short but fully covered; a long question half covered by strong terms is still a match.
 fn confidence(coverage: f32, score: f32) -> f32 {
-    (coverage.clamp(0.0, 1.0).sqrt() * (1.0 - (-score / SCORE_SCALE).exp())).clamp(0.0, 1.0)
+    (coverage.clamp(0.0, 1.0).powf(COVERAGE_EXPONENT) * (1.0 - (-score / SCORE_SCALE).exp())).clamp(0.0, 1.0)
 }
 
 /// Damerau–Levenshtein (adjacent swaps count one) up to `max`; `None` beyond it.

@@ -104,3 +104,104 @@ fn an_empty_or_stopword_query_finds_nothing_and_a_huge_one_does_not_panic() {
     let huge = "退货 returns ".repeat(2_000);
     assert!(!index.search(&huge, None, 3).0.is_empty());
 }
+
+fn published(slug: &str, title: &str, body: &str, tags: &[&str]) -> Article {
+    let mut input = input(title, body, Language::En);
+    input.tags = tags.iter().map(|t| (*t).to_owned()).collect();
+    let mut a = Article::draft(slug, input, "li", Timestamp::UNIX_EPOCH).unwrap();
+    a.publish("li", Timestamp::UNIX_EPOCH);
+    a
+}
+
+fn faq() -> Vec<Article> {
+    vec![
+        published(
+            "shipping-fees",
+            "Shipping fees and free shipping",
+            "Shipping is free on orders over $49; standard shipping costs $5.99, express shipping $12.99.",
+            &["postage"],
+        ),
+        published(
+            "cancel-order",
+            "How to cancel an order",
+            "Cancel until dispatch. If the order has already shipped, refuse it.",
+            &["cancel"],
+        ),
+        published(
+            "payment-methods",
+            "Payment methods",
+            "We take Visa, Mastercard and PayPal. Press Pay to finish.",
+            &["credit card", "pay"],
+        ),
+        published(
+            "track",
+            "Where is my parcel?",
+            "Press Track in My orders to see your parcel.",
+            &["tracking"],
+        ),
+    ]
+}
+
+#[test]
+fn a_title_match_adds_to_a_body_match_instead_of_drowning_in_it() {
+    // Each field saturates apart: an article titled "Returns" beats one that only repeats
+    // the word in its body.
+    let articles = [
+        published("returns", "Returns", "Returns are free within 30 days of delivery.", &[]),
+        published("delivery", "Delivery", "returns returns returns returns returns returns", &[]),
+    ];
+    let index = SearchIndex::build(&articles, SearchSettings::default());
+    let hits = index.search("returns", None, 3).0;
+    assert_eq!(hits[0].slug, "returns", "{hits:?}");
+}
+
+#[test]
+fn a_word_no_article_uses_leaves_the_match_unsure() {
+    // "gift" is in no article: matching "card" alone must look far less sure than a
+    // question the article answers.
+    let index = SearchIndex::build(&faq(), SearchSettings::default());
+    let gift = index.search("do you do gift cards", None, 3).0;
+    let pay = index.search("can i pay by credit card", None, 3).0;
+    assert_eq!(pay[0].slug, "payment-methods");
+    let gift = gift.first().map_or(0.0, |h| h.confidence);
+    assert!(gift < 0.4 * pay[0].confidence, "gift cards {gift}, credit card {}", pay[0].confidence);
+}
+
+#[test]
+fn a_word_met_only_in_passing_in_a_body_covers_less_than_one_in_the_title() {
+    let index = SearchIndex::build(&faq(), SearchSettings::default());
+    // "visa" only in a body, "parcel" in a title: both the whole question.
+    let visa = index.search("visa", None, 3).0;
+    let parcel = index.search("parcel", None, 3).0;
+    assert!(visa[0].confidence < 0.7 * parcel[0].confidence, "{visa:?} {parcel:?}");
+}
+
+#[test]
+fn a_typo_of_a_word_only_the_synonyms_know_is_corrected_and_expanded() {
+    let synonyms = Synonyms::new(&[vec!["parcel".to_owned(), "package".to_owned()]]);
+    let index = SearchIndex::build(&faq(), SearchSettings { synonyms, ..SearchSettings::default() });
+    // No article says "package"; "pacakge" is one swap from it, and it means "parcel".
+    let hits = index.search("wheres my pacakge", None, 3).0;
+    assert_eq!(hits.first().map(|h| h.slug.as_str()), Some("track"), "{hits:?}");
+}
+
+#[test]
+fn an_unknown_chinese_word_counts_against_a_match_more_than_a_straddling_bigram() {
+    let mut a = Article::draft(
+        "refund-zh",
+        input("退款多久到账?", "退货签收后 3 个工作日内退款。", Language::ZhCn),
+        "li",
+        Timestamp::UNIX_EPOCH,
+    )
+    .unwrap();
+    a.publish("li", Timestamp::UNIX_EPOCH);
+    let index = SearchIndex::build(&[a], SearchSettings::default());
+    // "耳机保修" is a run of bigrams no article knows: a question about something else.
+    let warranty = index.search("耳机保修多久", None, 3).0;
+    // "款多" straddles 退款|多久: it means nothing.
+    let refund = index.search("退款多久", None, 3).0;
+    assert!(
+        refund[0].confidence > 2.0 * warranty.first().map_or(0.0, |h| h.confidence),
+        "{refund:?} {warranty:?}"
+    );
+}

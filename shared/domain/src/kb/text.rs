@@ -131,6 +131,43 @@ const EN_STOPWORDS: &[&str] = &[
     "possible",
     "via",
     "anyone",
+    // Contractions as customers type them, without the apostrophe.
+    "whats",
+    "wheres",
+    "hows",
+    "hasnt",
+    "havent",
+    "isnt",
+    "wasnt",
+    "arent",
+    "wont",
+    "doesnt",
+    "ive",
+    "youre",
+    "thats",
+    "theres",
+    "ur",
+    "guys",
+    // Words that join a sentence but name nothing an article is about.
+    "over",
+    "after",
+    "again",
+    "since",
+    "only",
+    "other",
+    "another",
+    "same",
+    "once",
+    "too",
+    "more",
+    "than",
+    "here",
+    "out",
+    "up",
+    "ever",
+    "every",
+    "each",
+    "let",
 ];
 
 /// Han characters that carry no topic on their own (particles, pronouns).
@@ -139,7 +176,7 @@ const ZH_STOP_CHARS: &str = "的了吗呢吧啊呀么我你您他她它们是在
 /// Bigrams that only make a sentence a question ("怎么", "可以"): they name no topic.
 const ZH_STOP_BIGRAMS: &[&str] = &[
     "怎么", "什么", "如何", "为什", "怎样", "哪里", "哪儿", "可以", "能不", "不能", "是不", "一下", "请问",
-    "怎办", "么办", "时候", "多少",
+    "怎办", "么办", "时候", "多少", "不了", "没有",
 ];
 
 fn is_han(c: char) -> bool {
@@ -165,6 +202,10 @@ pub fn detect_language(text: &str) -> Language {
 /// "returning" meet "return".
 pub(crate) fn stem(word: &str) -> String {
     let w = word.trim_end_matches("'s");
+    // The endings are English; slicing other scripts by bytes could split a character.
+    if !w.is_ascii() {
+        return w.to_owned();
+    }
     let n = w.len();
     let strip = |suffix: &str, min: usize| n >= min && w.ends_with(suffix);
     let stemmed = if strip("ies", 5) {
@@ -189,6 +230,9 @@ pub(crate) fn stem(word: &str) -> String {
         && !stemmed.ends_with("ee")
         && !stemmed.ends_with("oo")
     {
+        stemmed[..stemmed.len() - 1].to_owned()
+    } else if stemmed.len() >= 4 && stemmed.ends_with('e') && !stemmed.ends_with("ee") {
+        // "arrive", "arrived", "arriving" → "arriv": the silent e goes with the ending.
         stemmed[..stemmed.len() - 1].to_owned()
     } else {
         stemmed
@@ -220,7 +264,12 @@ pub fn terms_in(text: &str, segmentation: Segmentation) -> Vec<Term> {
         if !word.is_empty() {
             // A single letter names nothing ("a", "M" of a size aside); a digit may.
             let single_letter = word.len() == 1 && !word.as_bytes()[0].is_ascii_digit();
-            if !EN_STOPWORDS.contains(&word.as_str()) && !single_letter {
+            // "where's" and "wheres" are the same word to a customer.
+            let bare = word.replace('\'', "");
+            if !EN_STOPWORDS.contains(&word.as_str())
+                && !EN_STOPWORDS.contains(&bare.as_str())
+                && !single_letter
+            {
                 out.push(Term { text: stem(word), weight: 1.0 });
             }
             word.clear();
@@ -291,12 +340,24 @@ mod tests {
     }
 
     #[test]
+    fn a_silent_e_goes_like_the_ending_it_precedes() {
+        assert_eq!(texts("arrive arrived arriving"), ["arriv", "arriv", "arriv"]);
+        assert_eq!(texts("size sizes sized"), ["siz", "siz", "siz"]);
+    }
+
+    #[test]
     fn english_drops_stopwords_and_stems() {
         assert_eq!(
             texts("Where is my parcel? Returns returned returning"),
             ["parcel", "return", "return", "return"]
         );
         assert_eq!(texts("shipping shipped cancelled"), ["ship", "ship", "cancel"]);
+    }
+
+    #[test]
+    fn words_in_other_scripts_are_not_cut_inside_a_character() {
+        // U+1000 ends in the bytes 80 80, which looked like a doubled letter.
+        assert_eq!(texts("abc\u{1000}"), ["abc\u{1000}"]);
     }
 
     #[test]
