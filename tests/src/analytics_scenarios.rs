@@ -28,6 +28,7 @@ pub async fn chats_are_exported_from_the_event_log_with_customers_as_pseudonyms(
         sink: export.clone(),
         watermarks: t.observe.watermarks.clone(),
         clock: clock.clone(),
+        alerting: None,
     };
     // Nothing to settle: the commits are done.
     let settings = RollupSettings { settle: Duration::ZERO, ..RollupSettings::default() };

@@ -4,7 +4,7 @@
 //! local desk and the moto tests link it as it is.
 //!
 //! Each client but S3 (the configuration object) is behind a feature of its own (`dynamodb`,
-//! `sqs`, `sesv2`, `secrets`; see Cargo.toml), so a function built alone compiles and links
+//! `sqs`, `sesv2`, `secrets`, `sns`; see Cargo.toml), so a function built alone compiles and links
 //! only the clients it calls.
 //!
 //! [`RequestMeter`] counts what a workload costs: HTTP attempts per service and operation,
@@ -27,6 +27,8 @@ mod secrets;
 #[cfg(feature = "sesv2")]
 mod ses;
 mod settings;
+#[cfg(feature = "sns")]
+mod sns;
 #[cfg(feature = "sqs")]
 mod sqs;
 
@@ -52,6 +54,8 @@ pub use s3::S3BlobStore;
 pub use secrets::SecretsManagerResolver;
 #[cfg(feature = "sesv2")]
 pub use ses::SesMailer;
+#[cfg(feature = "sns")]
+pub use sns::SnsAlerts;
 pub use settings::{
     AwsSettings, BLOB_BUCKET, INBOUND_QUEUE_URL, OUTBOUND_QUEUE_URL, SettingsError, TABLE_NAME,
 };
