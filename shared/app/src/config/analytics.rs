@@ -200,3 +200,40 @@ pub(super) fn check_key(
     }
     super::check_secret_value("analytics.pseudonym_key", reference, value)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{ConfigError, DeskConfig};
+
+    fn with_spikes(lines: &str) -> Result<DeskConfig, ConfigError> {
+        DeskConfig::from_toml(&format!(
+            "[analytics]\npseudonym_key = \"analytics-key-0123456789\"\n[analytics.spikes]\n{lines}\n"
+        ))
+    }
+
+    #[test]
+    fn spike_thresholds_come_from_config_with_the_shipped_defaults() {
+        let config = with_spikes("min_count = 12\nratio = 4.0\nnotify_webhook = \"https://oncall.example/spikes\"")
+            .expect("a valid config");
+        let spikes = &config.analytics.expect("[analytics]").spikes;
+        let rules = spikes.rules();
+        assert_eq!((rules.min_count, rules.ratio, rules.baseline_weeks), (12, 4.0, 4));
+        assert!(spikes.alert);
+    }
+
+    #[test]
+    fn bad_spike_thresholds_name_their_field() {
+        for (line, field) in [
+            ("min_count = 0", "analytics.spikes.min_count"),
+            ("ratio = 0.5", "analytics.spikes.ratio"),
+            ("p_value = 1.5", "analytics.spikes.p_value"),
+            ("baseline_weeks = 40", "analytics.spikes.baseline_weeks"),
+            ("warm_up_weeks = 6", "analytics.spikes.warm_up_weeks"),
+            ("notify_webhook = \"ftp://oncall.example\"", "analytics.spikes.notify_webhook"),
+            ("treshold = 3", "analytics.spikes"),
+        ] {
+            let error = with_spikes(line).expect_err(line).to_string();
+            assert!(error.contains(field), "{line}: {error}");
+        }
+    }
+}
