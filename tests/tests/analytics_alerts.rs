@@ -13,7 +13,9 @@ use omnidesk_domain::analytics::alerts::{AlertSender, SpikeAlerting, WebhookAler
 use omnidesk_domain::analytics::spikes::SpikeRules;
 use omnidesk_domain::analytics::{Rollup, RollupError, RollupPorts, RollupSettings};
 use omnidesk_domain::envelope::open;
-use omnidesk_domain::memory::{ManualClock, MemoryAlerts, MemoryEventLog, MemoryExport, MemoryQueue, MemoryStore, QueueSettings};
+use omnidesk_domain::memory::{
+    ManualClock, MemoryAlerts, MemoryEventLog, MemoryExport, MemoryQueue, MemoryStore, QueueSettings,
+};
 use omnidesk_domain::model::{Actor, Channel, CustomerId, EventKind, TicketEvent, TicketNumber};
 use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind};
 use omnidesk_tests::Backend;
@@ -42,7 +44,11 @@ fn burst(first: u64, count: u64, hour: Timestamp) -> Vec<TicketEvent> {
         let customer = CustomerId::new(format!("cus_burst_{i}"));
         let kinds = [
             EventKind::Created { channel, requester: customer.clone(), follow_up_of: None },
-            EventKind::Escalated { from_team: None, to_team: Some("shipping".into()), reason: "routing".into() },
+            EventKind::Escalated {
+                from_team: None,
+                to_team: Some("shipping".into()),
+                reason: "routing".into(),
+            },
             EventKind::Category { from: None, to: Some("delivery".into()) },
         ];
         for (seq, kind) in kinds.into_iter().enumerate() {
@@ -126,10 +132,18 @@ async fn a_burst_alerts_ops_and_the_webhook_once_across_reruns_and_later_runs() 
     let alert = &sent[0];
     assert_eq!((alert.spike.dimension.as_str(), alert.spike.value.as_str()), ("category", "delivery"));
     assert_eq!(alert.spike.hour, burst_hour());
-    assert!(alert.spike.count >= 20 && alert.spike.baseline * 3.0 <= f64::from(alert.spike.count), "{alert:?}");
+    assert!(
+        alert.spike.count >= 20 && alert.spike.baseline * 3.0 <= f64::from(alert.spike.count),
+        "{alert:?}"
+    );
     assert_eq!(alert.samples.len(), 5, "{alert:?}");
     let text = alert.text();
-    for part in ["category \"delivery\"", &format!("{} new tickets", alert.spike.count), "usually", &alert.samples[0].to_string()] {
+    for part in [
+        "category \"delivery\"",
+        &format!("{} new tickets", alert.spike.count),
+        "usually",
+        &alert.samples[0].to_string(),
+    ] {
         assert!(text.contains(part), "{part} in {text}");
     }
     let jobs = webhook_jobs(&desk);

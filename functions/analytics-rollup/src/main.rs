@@ -37,7 +37,8 @@ async fn main() -> Result<(), Error> {
         .filter(|arn| !arn.is_empty())
         .map(|arn| Arc::new(aws.clients().spike_alerts(&arn)) as Arc<dyn AlertSender>);
     let outbound = aws.outbound_queue().ok().map(|queue| Arc::new(queue) as Arc<dyn Queue>);
-    let wiring = AlertWiring { history: sink.clone(), sent: store.clone(), ops, outbound, clock: clock.clone() };
+    let wiring =
+        AlertWiring { history: sink.clone(), sent: store.clone(), ops, outbound, clock: clock.clone() };
     let ports = RollupPorts {
         log: store.clone(),
         customers: Some(store.clone()),

@@ -104,10 +104,7 @@ pub struct AlertWiring {
 
 /// The spike alerting `[analytics.spikes]` asks for: `None` without `[analytics]`, with
 /// `alert = false`, or with nowhere to send.
-pub fn spike_alerting(
-    config: &crate::config::DeskConfig,
-    wiring: AlertWiring,
-) -> Option<SpikeAlerting> {
+pub fn spike_alerting(config: &crate::config::DeskConfig, wiring: AlertWiring) -> Option<SpikeAlerting> {
     let spikes = &config.analytics.as_ref()?.spikes;
     if !spikes.alert {
         return None;

@@ -54,11 +54,11 @@ pub use s3::S3BlobStore;
 pub use secrets::SecretsManagerResolver;
 #[cfg(feature = "sesv2")]
 pub use ses::SesMailer;
-#[cfg(feature = "sns")]
-pub use sns::SnsAlerts;
 pub use settings::{
     AwsSettings, BLOB_BUCKET, INBOUND_QUEUE_URL, OUTBOUND_QUEUE_URL, SettingsError, TABLE_NAME,
 };
+#[cfg(feature = "sns")]
+pub use sns::SnsAlerts;
 #[cfg(feature = "sqs")]
 pub use sqs::{MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_QUEUE_MESSAGE_BYTES, SqsQueue};
 

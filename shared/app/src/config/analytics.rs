@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use omnidesk_domain::analytics::RollupSettings;
-use omnidesk_domain::analytics::spikes::SpikeRules;
 use omnidesk_domain::analytics::pseudonym::MIN_KEY_BYTES;
+use omnidesk_domain::analytics::spikes::SpikeRules;
 use serde::Deserialize;
 
 use super::{ConfigError, Secret, invalid};
@@ -114,7 +114,10 @@ impl SpikesConfig {
             return Err(invalid("analytics.spikes.p_value", "must lie between 0 and 1 (exclusive)"));
         }
         if !(1..=MAX_BASELINE_WEEKS).contains(&self.baseline_weeks) {
-            return Err(invalid("analytics.spikes.baseline_weeks", format!("must be 1–{MAX_BASELINE_WEEKS}")));
+            return Err(invalid(
+                "analytics.spikes.baseline_weeks",
+                format!("must be 1–{MAX_BASELINE_WEEKS}"),
+            ));
         }
         if self.warm_up_weeks > self.baseline_weeks {
             return Err(invalid("analytics.spikes.warm_up_weeks", "must not exceed baseline_weeks"));
@@ -213,8 +216,9 @@ mod tests {
 
     #[test]
     fn spike_thresholds_come_from_config_with_the_shipped_defaults() {
-        let config = with_spikes("min_count = 12\nratio = 4.0\nnotify_webhook = \"https://oncall.example/spikes\"")
-            .expect("a valid config");
+        let config =
+            with_spikes("min_count = 12\nratio = 4.0\nnotify_webhook = \"https://oncall.example/spikes\"")
+                .expect("a valid config");
         let spikes = &config.analytics.expect("[analytics]").spikes;
         let rules = spikes.rules();
         assert_eq!((rules.min_count, rules.ratio, rules.baseline_weeks), (12, 4.0, 4));

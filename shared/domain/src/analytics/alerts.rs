@@ -50,8 +50,12 @@ impl SpikeAlert {
 
     /// One line for a mail subject: ASCII only (SNS refuses anything else), under 100 characters.
     pub fn subject(&self) -> String {
-        let value: String =
-            self.spike.value.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
+        let value: String = self
+            .spike
+            .value
+            .chars()
+            .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+            .collect();
         let subject = format!(
             "omnidesk spike: {} {} - {} tickets, usually {:.1}",
             self.spike.dimension, value, self.spike.count, self.spike.baseline
@@ -173,7 +177,9 @@ impl SpikeAlerting {
         let series = created_series(&rows);
         let mut alerts = Vec::new();
         for ((dimension, value), counts) in &series {
-            for spike in spike_starts(dimension, value, counts, first_hour, hours.iter().copied(), &self.rules) {
+            for spike in
+                spike_starts(dimension, value, counts, first_hour, hours.iter().copied(), &self.rules)
+            {
                 let samples = fresh
                     .created
                     .get(&(spike.hour, *dimension, value.clone()))
@@ -257,7 +263,11 @@ impl AlertSender for WebhookAlerts {
     }
 
     async fn send(&self, alert: &SpikeAlert) -> Result<(), AlertError> {
-        self.outbound.send(seal(&self.job(alert))).await.map(|_| ()).map_err(|e| AlertError::Unavailable(e.to_string()))
+        self.outbound
+            .send(seal(&self.job(alert)))
+            .await
+            .map(|_| ())
+            .map_err(|e| AlertError::Unavailable(e.to_string()))
     }
 }
 
@@ -282,7 +292,9 @@ mod tests {
     #[test]
     fn alert_text_names_category_count_baseline_and_sample_tickets() {
         let text = alert("billing").text();
-        for part in ["category \"billing\"", "42 new tickets", "2026-12-07 02:00 UTC", "usually 3.2", "#7, #9"] {
+        for part in
+            ["category \"billing\"", "42 new tickets", "2026-12-07 02:00 UTC", "usually 3.2", "#7, #9"]
+        {
             assert!(text.contains(part), "{part} in {text}");
         }
     }
