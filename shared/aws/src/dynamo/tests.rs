@@ -889,7 +889,10 @@ fn commit_at(version: u64, at: Timestamp) -> TicketCommit {
     }
 }
 
-fn recording_commits(count: usize) -> (Vec<Rule>, Arc<Mutex<Vec<Vec<Item>>>>) {
+/// The items each recorded transaction put.
+type Recorded = Arc<Mutex<Vec<Vec<Item>>>>;
+
+fn recording_commits(count: usize) -> (Vec<Rule>, Recorded) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let rules = (0..count)
         .map(|_| {
@@ -926,7 +929,7 @@ async fn only_a_tickets_first_commit_in_each_hour_files_an_event_log_entry() {
     let next = now() + Duration::from_secs(3600);
     store.commit(commit_at(4, next)).await.unwrap();
     let writes = seen.lock().unwrap().clone();
-    assert_eq!(filed_hours(&writes[0]), [hour.clone()]);
+    assert_eq!(filed_hours(&writes[0]), std::slice::from_ref(&hour));
     assert_eq!(filed_hours(&writes[1]), Vec::<String>::new(), "a second commit in the hour files nothing");
     assert_eq!(filed_hours(&writes[2]), [super::event_log::hour_key(next)]);
     // The ticket item says where it was last filed, so another reader of it knows too.
