@@ -58,6 +58,7 @@ fn main() {
         sink: Arc::new(FolderSink::new(&dir)),
         watermarks: store,
         clock: Arc::new(ManualClock::new(year.end + SignedDuration::from_hours(24))),
+        alerting: None,
     };
     let rollup = Rollup::new(
         ports,

@@ -28,6 +28,7 @@ pub async fn chats_are_exported_from_the_event_log_with_customers_as_pseudonyms(
         sink: export.clone(),
         watermarks: t.observe.watermarks.clone(),
         clock: clock.clone(),
+        alerting: None,
     };
     // Nothing to settle: the commits are done.
     let settings = RollupSettings { settle: Duration::ZERO, ..RollupSettings::default() };
@@ -58,6 +59,23 @@ pub async fn chats_are_exported_from_the_event_log_with_customers_as_pseudonyms(
         })
         .count();
     assert_eq!(created, 2);
+    // Every event of both tickets is exported, not only those of the commit that filed each
+    // ticket in the hour's event log (on DynamoDB, only a ticket's first commit of an hour is).
+    let exported = files
+        .values()
+        .map(|rows| match rows {
+            TableRows::Events(rows) => rows.len(),
+            _ => 0,
+        })
+        .sum::<usize>();
+    let mut stored = 0;
+    for ticket in &tickets {
+        let number =
+            omnidesk_domain::model::TicketNumber(u64::try_from(ticket.ticket).expect("a ticket number"));
+        stored += t.observe.tickets.events(number).await.expect("the trail").len();
+    }
+    assert!(stored > 4, "several commits per ticket: {stored} events");
+    assert_eq!(exported, stored);
     let dump = format!("{files:?}");
     for personal in
         ["visitor-alice@example.com", "visitor-bob", "Where is my parcel?", "Refund please", "cus_"]

@@ -51,6 +51,7 @@ fn rollup(desk: &Desk, month: &Month, sink: Arc<dyn ExportSink>) -> Rollup {
         sink,
         watermarks: desk.store.clone(),
         clock: desk.clock.clone(),
+        alerting: None,
     };
     Rollup::new(ports, RollupSettings::default(), Arc::new(month.policies.clone()), KEY)
 }

@@ -470,6 +470,7 @@ async fn analytics_rollup(file: &str) -> (omnidesk_domain::analytics::RollupRepo
         sink: export.clone(),
         watermarks: store,
         clock,
+        alerting: None,
     };
     let rollup = omnidesk_app::analytics_rollup::rollup(&config, ports)
         .expect("a valid [analytics]")

@@ -3,7 +3,9 @@
 //! export_interval_ms`), and `POST /local/export/run` runs it now — with `?since=<RFC 3339>`
 //! as a backfill from then to now. DuckDB reads DIR as it is (README "Analytics"). After each
 //! run the KPI report of the last 30 days is written beside the export (`DIR/report.html`)
-//! and `GET /local/report` serves it.
+//! and `GET /local/report` serves it. Spike alerts go to the in-memory twin of the ops topic
+//! (logged as `analytics.spike_alerted`) and, with `[analytics.spikes] notify_webhook`, through
+//! the outbound queue to that webhook, as on AWS.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,11 +17,12 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiff::Timestamp;
-use omnidesk_app::analytics_rollup;
+use omnidesk_app::analytics_rollup::{self, AlertWiring};
 use omnidesk_app::config::DeskConfig;
 use omnidesk_app::error::ApiError;
 use omnidesk_domain::analytics::spikes::SpikeRules;
 use omnidesk_domain::analytics::{Rollup, RollupPorts, RollupReport, report};
+use omnidesk_domain::memory::MemoryAlerts;
 use omnidesk_domain::ports::Clock;
 use omnidesk_export::{FolderSink, read_kpis};
 use serde::Deserialize;
@@ -30,6 +33,9 @@ use crate::{DeskPorts, LocalDesk};
 pub struct Analytics {
     pub rollup: Rollup,
     pub dir: PathBuf,
+    /// The ops topic's twin: every spike alert sent.
+    pub alerts: Arc<MemoryAlerts>,
+    rules: SpikeRules,
 }
 
 impl Analytics {
@@ -40,15 +46,26 @@ impl Analytics {
         clock: Arc<dyn Clock>,
         dir: &Path,
     ) -> Result<Self, String> {
+        let sink = Arc::new(FolderSink::new(dir));
+        let alerts = Arc::new(MemoryAlerts::named("sns"));
+        let wiring = AlertWiring {
+            history: sink.clone(),
+            sent: ports.idempotency.clone(),
+            ops: Some(alerts.clone()),
+            outbound: Some(ports.outbound.clone()),
+            clock: clock.clone(),
+        };
         let rollup_ports = RollupPorts {
             log: ports.event_log.clone(),
             customers: Some(ports.customers.clone()),
-            sink: Arc::new(FolderSink::new(dir)),
+            sink,
             watermarks: ports.watermarks.clone(),
             clock,
+            alerting: analytics_rollup::spike_alerting(config, wiring),
         };
+        let rules = config.analytics.as_ref().map(|a| a.spikes.rules()).unwrap_or_default();
         match analytics_rollup::rollup(config, rollup_ports).map_err(|e| e.to_string())? {
-            Some(rollup) => Ok(Self { rollup, dir: dir.to_owned() }),
+            Some(rollup) => Ok(Self { rollup, dir: dir.to_owned(), alerts, rules }),
             None => {
                 Err(String::from("--export needs an [analytics] section with a pseudonym_key in the config"))
             }
@@ -73,7 +90,7 @@ impl Analytics {
                 }
             }
         }
-        Ok(report::render(&rows, now, &SpikeRules::default()))
+        Ok(report::render(&rows, now, &self.rules))
     }
 
     /// Writes `report.html` beside the export (a temporary file renamed, as the tables are).

@@ -5,8 +5,12 @@
 //! scheduled run needs: a late, repeated or missed invocation changes only how much the
 //! next run catches up.
 
+use std::sync::Arc;
+
 use jiff::{SignedDuration, Timestamp};
+use omnidesk_domain::analytics::alerts::{AlertSender, KpiHistory, SpikeAlerting, WebhookAlerts};
 use omnidesk_domain::analytics::{Rollup, RollupError, RollupReport};
+use omnidesk_domain::ports::{Clock, IdempotencyStore, Queue};
 use serde::Deserialize;
 
 /// A backfill longer than this is split by the operator: one invocation must finish within
@@ -85,4 +89,34 @@ pub fn rollup(
         ),
     };
     Ok(Some(Rollup::new(ports, analytics.settings(), policies, key)))
+}
+
+/// What spike alerting needs besides the configuration: where the exported KPI rows are read
+/// back, where sent alerts are remembered, the ops destination (the SNS topic on AWS, a
+/// memory twin locally) and the outbound queue for `notify_webhook`.
+pub struct AlertWiring {
+    pub history: Arc<dyn KpiHistory>,
+    pub sent: Arc<dyn IdempotencyStore>,
+    pub ops: Option<Arc<dyn AlertSender>>,
+    pub outbound: Option<Arc<dyn Queue>>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The spike alerting `[analytics.spikes]` asks for: `None` without `[analytics]`, with
+/// `alert = false`, or with nowhere to send.
+pub fn spike_alerting(config: &crate::config::DeskConfig, wiring: AlertWiring) -> Option<SpikeAlerting> {
+    let spikes = &config.analytics.as_ref()?.spikes;
+    if !spikes.alert {
+        return None;
+    }
+    let mut senders: Vec<Arc<dyn AlertSender>> = wiring.ops.into_iter().collect();
+    if let (Some(url), Some(outbound)) = (&spikes.notify_webhook, wiring.outbound) {
+        senders.push(Arc::new(WebhookAlerts::new(outbound, url.clone(), wiring.clock)));
+    }
+    (!senders.is_empty()).then(|| SpikeAlerting {
+        rules: spikes.rules(),
+        history: wiring.history,
+        senders,
+        sent: wiring.sent,
+    })
 }

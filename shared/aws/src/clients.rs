@@ -107,6 +107,17 @@ impl Clients {
         crate::secrets::SecretsManagerResolver::new(self.secretsmanager())
     }
 
+    #[cfg(feature = "sns")]
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        client!(aws_sdk_sns, self)
+    }
+
+    /// Spike alerts to the SNS topic `topic_arn`.
+    #[cfg(feature = "sns")]
+    pub fn spike_alerts(&self, topic_arn: &str) -> crate::sns::SnsAlerts {
+        crate::sns::SnsAlerts::new(self.sns(), topic_arn)
+    }
+
     /// The desk configuration object at `location`.
     pub fn config_object(&self, location: ConfigLocation) -> ConfigObject {
         ConfigObject::new(self.s3(), location)

@@ -4,7 +4,7 @@
 //! local desk and the moto tests link it as it is.
 //!
 //! Each client but S3 (the configuration object) is behind a feature of its own (`dynamodb`,
-//! `sqs`, `sesv2`, `secrets`; see Cargo.toml), so a function built alone compiles and links
+//! `sqs`, `sesv2`, `secrets`, `sns`; see Cargo.toml), so a function built alone compiles and links
 //! only the clients it calls.
 //!
 //! [`RequestMeter`] counts what a workload costs: HTTP attempts per service and operation,
@@ -27,6 +27,8 @@ mod secrets;
 #[cfg(feature = "sesv2")]
 mod ses;
 mod settings;
+#[cfg(feature = "sns")]
+mod sns;
 #[cfg(feature = "sqs")]
 mod sqs;
 
@@ -55,6 +57,8 @@ pub use ses::SesMailer;
 pub use settings::{
     AwsSettings, BLOB_BUCKET, INBOUND_QUEUE_URL, OUTBOUND_QUEUE_URL, SettingsError, TABLE_NAME,
 };
+#[cfg(feature = "sns")]
+pub use sns::SnsAlerts;
 #[cfg(feature = "sqs")]
 pub use sqs::{MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_QUEUE_MESSAGE_BYTES, SqsQueue};
 

@@ -73,6 +73,8 @@ pub enum OutboundKind {
     AgentReply,
     /// An SLA warning or breach, to a team mailbox or an on-call webhook.
     SlaAlert,
+    /// An unusual volume of one category or channel (analytics), to an on-call webhook.
+    SpikeAlert,
     /// The satisfaction survey of a solved ticket.
     Survey,
     /// A callback for agents: a Connect task in the team's queue.

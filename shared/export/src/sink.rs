@@ -1,15 +1,22 @@
 //! Where encoded windows go. Both replace a window's file whole and remove it when the
 //! window has no rows; neither ever leaves half a file under the final name (S3 puts are
-//! atomic; the folder writes a temporary file and renames it).
+//! atomic; the folder writes a temporary file and renames it). Both read `kpi_hourly` files
+//! back for the spike baselines.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use omnidesk_domain::analytics::{ExportError, ExportSink, TableRows, Window};
+use jiff::Timestamp;
+use omnidesk_domain::analytics::alerts::KpiHistory;
+use omnidesk_domain::analytics::{ExportError, ExportSink, KpiRow, Table, TableRows, Window};
 use omnidesk_domain::ports::BlobStore;
 
-use crate::encode;
+use crate::{encode, read_kpis};
+
+fn kpi_window(hour: Timestamp) -> Window {
+    Window { table: Table::KpiHourly, hour }
+}
 
 const CONTENT_TYPE: &str = "application/vnd.apache.parquet";
 
@@ -73,5 +80,29 @@ impl ExportSink for FolderSink {
         let partial = path.with_extension("parquet.partial");
         std::fs::write(&partial, bytes).map_err(failed)?;
         std::fs::rename(&partial, &path).map_err(failed)
+    }
+}
+
+#[async_trait]
+impl KpiHistory for BlobSink {
+    async fn kpi_rows(&self, hour: Timestamp) -> Result<Vec<KpiRow>, ExportError> {
+        let key = format!("{}{}", self.prefix, kpi_window(hour).path());
+        match self.blobs.get(&key).await {
+            Ok(Some(bytes)) => read_kpis(&bytes),
+            Ok(None) => Ok(Vec::new()),
+            Err(e) => Err(ExportError::Unavailable(e.to_string())),
+        }
+    }
+}
+
+#[async_trait]
+impl KpiHistory for FolderSink {
+    async fn kpi_rows(&self, hour: Timestamp) -> Result<Vec<KpiRow>, ExportError> {
+        let path = self.root.join(kpi_window(hour).path());
+        match std::fs::read(&path) {
+            Ok(bytes) => read_kpis(&bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(ExportError::Unavailable(format!("{}: {e}", path.display()))),
+        }
     }
 }

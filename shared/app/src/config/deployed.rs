@@ -76,6 +76,10 @@ pub(super) fn check_runtime(config: &DeskConfig, runtime: Runtime) -> Result<(),
             "on AWS a secret is a reference (sm:<name>), never the value",
         ));
     }
+    let spike_webhook = config.analytics.as_ref().and_then(|a| a.spikes.notify_webhook.as_deref());
+    if spike_webhook.is_some_and(is_loopback) {
+        return Err(invalid("analytics.spikes.notify_webhook", LOOPBACK));
+    }
     let escalations = config.sla.iter().flat_map(|sla| sla.escalations.iter());
     for (i, rule) in escalations.enumerate() {
         if rule.notify_webhook.as_deref().is_some_and(is_loopback) {

@@ -56,11 +56,13 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     meter: Option<Arc<RequestMeter>>,
+    /// Which commit is a ticket's first of the hour (see `event_log`).
+    filed: Arc<event_log::FiledHours>,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), meter: None }
+        Self { client, table: table.into(), meter: None, filed: Arc::default() }
     }
 
     /// Sums every call's consumed capacity into `meter`. (Requests are counted by the

@@ -480,10 +480,10 @@ async fn a_ticket_commit_that_changes_no_index_key_nor_projected_attribute_write
     reply.idempotency = None;
     store.commit(reply.clone()).await.unwrap();
     let after_reply = meter.snapshot().since(&after_first);
-    // The ticket and the event, twice each; of the indexes only the event log's entry for the
-    // item holding the commit's events (by_requester projects only what the phone lookup
-    // reads, which a reply does not change).
-    assert_eq!(after_reply.dynamodb_wcu, 4.0 + 1.0);
+    // The ticket and the event, twice each, and no index entry: by_requester projects only
+    // what the phone lookup reads, which a reply does not change, and the event log holds
+    // the ticket for this hour already (its first commit filed it).
+    assert_eq!(after_reply.dynamodb_wcu, 4.0);
 
     // A status change moves the by_status entry (a delete and a put) and rewrites
     // by_requester's (status is projected there).
@@ -493,7 +493,7 @@ async fn a_ticket_commit_that_changes_no_index_key_nor_projected_attribute_write
     status.events[0].seq = 4;
     let mark = meter.snapshot();
     store.commit(status).await.unwrap();
-    assert_eq!(meter.snapshot().since(&mark).dynamodb_wcu, 4.0 + 2.0 + 1.0 + 1.0);
+    assert_eq!(meter.snapshot().since(&mark).dynamodb_wcu, 4.0 + 2.0 + 1.0);
 }
 
 #[tokio::test]
@@ -876,4 +876,94 @@ async fn a_counter_contended_on_every_attempt_is_a_conflict() {
     let result = store.try_acquire("k", "mine", 2, HOUR, now()).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
     assert!(rules.iter().all(|rule| rule.num_calls() == 1));
+}
+
+/// A commit of ticket 1042 at `version` (from `version - 1`) with one event at `at`.
+fn commit_at(version: u64, at: Timestamp) -> TicketCommit {
+    let event = TicketEvent { seq: version, at, ..commit_event() };
+    TicketCommit {
+        ticket: ticket(version),
+        expected_version: Some(version - 1),
+        events: vec![event],
+        ..commit()
+    }
+}
+
+/// The items each recorded transaction put.
+type Recorded = Arc<Mutex<Vec<Vec<Item>>>>;
+
+fn recording_commits(count: usize) -> (Vec<Rule>, Recorded) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let rules = (0..count)
+        .map(|_| {
+            let record = seen.clone();
+            mock!(Client::transact_write_items)
+                .match_requests(move |request| {
+                    record.lock().unwrap().push(put_items(request.transact_items()));
+                    true
+                })
+                .then_output(|| TransactWriteItemsOutput::builder().build())
+        })
+        .collect();
+    (rules, seen)
+}
+
+fn filed_hours(items: &[Item]) -> Vec<String> {
+    items.iter().filter_map(|item| item.get("log_hour")).map(|v| v.as_s().unwrap().clone()).collect()
+}
+
+fn ticket_filed(items: &[Item]) -> Option<String> {
+    let ticket = items.iter().find(|item| sort_key(item) == "TICKET")?;
+    ticket.get("log_filed").map(|v| v.as_s().unwrap().clone())
+}
+
+#[tokio::test]
+async fn only_a_tickets_first_commit_in_each_hour_files_an_event_log_entry() {
+    let (rules, seen) = recording_commits(3);
+    let store = store(&rules.iter().collect::<Vec<_>>());
+    let hour = super::event_log::hour_key(now());
+    store.commit(commit_at(2, now())).await.unwrap();
+    // Later in the same hour: the ticket is filed there already.
+    store.commit(commit_at(3, now() + Duration::from_secs(60))).await.unwrap();
+    // The next hour: filed again, under it.
+    let next = now() + Duration::from_secs(3600);
+    store.commit(commit_at(4, next)).await.unwrap();
+    let writes = seen.lock().unwrap().clone();
+    assert_eq!(filed_hours(&writes[0]), std::slice::from_ref(&hour));
+    assert_eq!(filed_hours(&writes[1]), Vec::<String>::new(), "a second commit in the hour files nothing");
+    assert_eq!(filed_hours(&writes[2]), [super::event_log::hour_key(next)]);
+    // The ticket item says where it was last filed, so another reader of it knows too.
+    assert_eq!(ticket_filed(&writes[1]), Some(hour));
+    assert_eq!(ticket_filed(&writes[2]), Some(super::event_log::hour_key(next)));
+}
+
+#[tokio::test]
+async fn a_commit_from_a_version_the_store_did_not_see_files_its_events_again() {
+    // Another container committed version 2: this store knows nothing of it and files once more
+    // (an extra entry, never a missing one).
+    let (rules, seen) = recording_commits(2);
+    let store = store(&rules.iter().collect::<Vec<_>>());
+    store.commit(commit_at(2, now())).await.unwrap();
+    store.commit(commit_at(4, now() + Duration::from_secs(60))).await.unwrap();
+    let writes = seen.lock().unwrap().clone();
+    assert_eq!(filed_hours(&writes[1]).len(), 1);
+}
+
+#[tokio::test]
+async fn a_ticket_read_with_its_filed_hour_is_not_filed_again_in_that_hour() {
+    let hour = super::event_log::hour_key(now());
+    let mut item = super::ticket_item::ticket_item(&ticket(2)).unwrap();
+    item.insert("pk".into(), s("T#1042"));
+    item.insert("sk".into(), s("TICKET"));
+    item.insert("log_filed".into(), s(&hour));
+    let read = mock!(Client::get_item)
+        .then_output(move || GetItemOutput::builder().set_item(Some(item.clone())).build());
+    let (mut rules, seen) = recording_commits(1);
+    rules.insert(0, read);
+    let store = store(&rules.iter().collect::<Vec<_>>());
+    assert_eq!(store.ticket(TicketNumber(1042)).await.unwrap().map(|t| t.version), Some(2));
+    store.commit(commit_at(3, now() + Duration::from_secs(60))).await.unwrap();
+    let writes = seen.lock().unwrap().clone();
+    assert!(filed_hours(&writes[0]).is_empty());
+    assert_eq!(ticket_filed(&writes[0]), Some(hour));
 }

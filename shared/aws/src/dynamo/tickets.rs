@@ -71,7 +71,11 @@ impl TicketStore for DynamoStore {
 
     async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
         let item = self.get_item(keys::ticket_pk(number), keys::TICKET_SK).await?;
-        item.map(|item| read_ticket(format_args!("ticket {number}"), item)).transpose()
+        let Some(item) = item else { return Ok(None) };
+        let filed = item.get(super::event_log::LOG_FILED).and_then(|v| v.as_s().ok()).cloned();
+        let ticket = read_ticket(format_args!("ticket {number}"), item)?;
+        self.filed.remember(number, ticket.version, filed);
+        Ok(Some(ticket))
     }
 
     async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError> {
@@ -124,8 +128,11 @@ impl TicketStore for DynamoStore {
     }
 
     async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError> {
-        let writes = self.commit_writes(commit)?;
-        self.transact(writes).await
+        let (number, version) = (commit.ticket.number, commit.ticket.version);
+        let (writes, filed) = self.commit_writes(commit)?;
+        self.transact(writes).await?;
+        self.filed.remember(number, version, filed);
+        Ok(())
     }
 
     async fn list(
@@ -239,8 +246,12 @@ fn replace_events(stored: &mut [TicketEvent], replacements: &HashMap<u64, &Ticke
 
 impl DynamoStore {
     /// The commit as one transaction; each write carries the condition that makes a
-    /// concurrent or repeated commit fail as a whole.
-    fn commit_writes(&self, commit: TicketCommit) -> Result<Vec<TransactWriteItem>, StoreError> {
+    /// concurrent or repeated commit fail as a whole. Also the hour the ticket item now says
+    /// its events were last filed in.
+    fn commit_writes(
+        &self,
+        commit: TicketCommit,
+    ) -> Result<(Vec<TransactWriteItem>, Option<String>), StoreError> {
         let number = commit.ticket.number;
         let pk = keys::ticket_pk(number);
         let mut writes = Vec::with_capacity(
@@ -256,7 +267,12 @@ impl DynamoStore {
                 Condition::new("#v = :expected").name("#v", VERSION).value(":expected", number_attr(expected))
             }
         };
+        // Only the ticket's first commit in an hour files its events in the event log.
+        let hour = commit.events.first().map(|e| super::event_log::hour_key(e.at));
+        let known = self.filed.filed(number, commit.expected_version);
+        let (file, filed) = super::event_log::filing(known, hour.clone());
         let mut ticket = super::ticket_item::ticket_item(&commit.ticket)?;
+        super::event_log::mark_filed(&mut ticket, filed.as_deref());
         super::lists::add_list_attributes(&mut ticket, &commit.ticket);
         super::timers::index_ticket(&mut ticket, commit.ticket.due_at);
         writes.push(self.conditional_put(
@@ -272,7 +288,6 @@ impl DynamoStore {
             message_items.push(keys::with_key(item, pk.clone(), sk));
         }
         let mut event_item = None;
-        let first_at = commit.events.first().map(|e| e.at);
         if let Some(first) = commit.events.first() {
             let batch = EventBatch { events: commit.events.clone() };
             let item = encode(format_args!("events of ticket {number}"), &batch)?;
@@ -281,10 +296,10 @@ impl DynamoStore {
         let event_item = event_item.and_then(|item| place_events(&mut message_items, item));
         for mut item in message_items.into_iter().chain(event_item) {
             // Whichever item holds the events is filed in their hour of the event log.
-            if let Some(at) = first_at
+            if let Some(hour) = hour.as_deref().filter(|_| file)
                 && item.contains_key(EVENT_BATCH)
             {
-                super::event_log::index_events(&mut item, at);
+                super::event_log::index_events(&mut item, hour);
             }
             writes.push(self.conditional_put(item, Condition::absent())?);
         }
@@ -295,7 +310,7 @@ impl DynamoStore {
             // Taken only if nobody finished this key; our own lease may be overwritten.
             writes.push(self.conditional_put(done_item(record)?, not_done_condition())?);
         }
-        Ok(writes)
+        Ok((writes, filed))
     }
 }
 

@@ -10,6 +10,7 @@
 //!   [`kpi`]: the hourly KPIs; [`pseudonym`]: keyed hashes for customer ids.
 //! - [`Rollup`]: the workflow, incremental from a watermark or over a backfill window.
 
+pub mod alerts;
 mod event_row;
 pub mod facts;
 pub mod kpi;

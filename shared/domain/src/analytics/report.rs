@@ -12,7 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::hour_floor;
 use super::rows::KpiRow;
-use super::spikes::{Spike, SpikeRules, spike_starts};
+use super::spikes::{NO_CATEGORY, Spike, SpikeRules, created_series, spike_starts};
 use crate::markup::escape;
 
 /// Days the report covers.
@@ -58,13 +58,10 @@ pub fn render(rows: &[KpiRow], now: Timestamp, rules: &SpikeRules) -> String {
         (0..REPORT_DAYS).map(|d| day_of(from + SignedDuration::from_hours(24 * d))).collect();
     let mut by_day: BTreeMap<String, Day> = days.iter().map(|d| (d.clone(), Day::default())).collect();
     let mut categories: BTreeMap<String, i64> = BTreeMap::new();
-    let mut series: BTreeMap<(&str, String), BTreeMap<Timestamp, u32>> = BTreeMap::new();
+    let series = created_series(rows);
     let first_hour = rows.iter().map(|r| r.hour).min().unwrap_or(from);
     for row in rows {
-        let category = row.category.clone().unwrap_or_else(|| String::from("(none)"));
-        let created = u32::try_from(row.created).unwrap_or(0);
-        *series.entry(("category", category.clone())).or_default().entry(row.hour).or_default() += created;
-        *series.entry(("channel", row.channel.clone())).or_default().entry(row.hour).or_default() += created;
+        let category = row.category.clone().unwrap_or_else(|| String::from(NO_CATEGORY));
         if row.hour < from || row.hour >= until {
             continue;
         }

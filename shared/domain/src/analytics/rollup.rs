@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::alerts::{Fresh, SpikeAlerting};
 use super::event_row::event_row;
-use super::facts::{self, Moment, TicketFacts};
+use super::facts::{self, Moment, MomentKind, TicketFacts};
 use super::kpi;
 use super::pseudonym::Pseudonyms;
 use super::rows::{Table, TableRows, TicketRow, Window};
@@ -23,6 +24,9 @@ use crate::sla::SlaPolicies;
 
 /// The rollup's watermark: the end of the last range a scheduled run exported.
 pub const WATERMARK: &str = "analytics-rollup";
+/// The first hour the export holds, as far as spike baselines go: set by the first run that
+/// alerts, moved back by a backfill.
+pub const HISTORY: &str = "analytics-history";
 const HOUR: SignedDuration = SignedDuration::from_hours(1);
 /// Hours exported per step: a backfill reports progress and bounds memory per day.
 const HOURS_PER_STEP: usize = 24;
@@ -35,6 +39,10 @@ pub enum RollupError {
     Export(#[from] ExportError),
     #[error("invalid window: {0}")]
     Window(String),
+    /// The export is written and the watermark moved; sending alerts failed, and the next
+    /// run that still reads the hour retries them.
+    #[error("spike alerts not sent: {0}")]
+    Alerts(String),
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +78,8 @@ pub struct RollupPorts {
     pub sink: Arc<dyn ExportSink>,
     pub watermarks: Arc<dyn Watermarks>,
     pub clock: Arc<dyn Clock>,
+    /// Spike alerts after each scheduled run; none: spikes are only marked on the report.
+    pub alerting: Option<SpikeAlerting>,
 }
 
 /// What one run did.
@@ -80,6 +90,8 @@ pub struct RollupReport {
     pub tickets: usize,
     /// Files written or removed.
     pub files: usize,
+    /// Spike alerts delivered (one per spike and destination).
+    pub alerts: usize,
 }
 
 /// Told after every step of a run (a day of hours).
@@ -118,6 +130,8 @@ struct Run {
     /// Creation hours of tickets touched by the run: their `tickets` files are rewritten.
     created_hours: BTreeSet<Timestamp>,
     tiers: HashMap<CustomerId, Option<String>>,
+    /// Kept only when the run alerts.
+    fresh: Option<Fresh>,
 }
 
 impl Rollup {
@@ -142,17 +156,54 @@ impl Rollup {
         if to <= from {
             return Ok(RollupReport::default());
         }
-        let report = self.export(from, to, None).await?;
+        let alerting = self.ports.alerting.as_ref();
+        let (mut report, fresh) = self.export(from, to, None, alerting.is_some()).await?;
         if mark.is_none_or(|mark| mark < to) {
             self.ports.watermarks.advance_watermark(WATERMARK, mark, to).await?;
+        }
+        if let (Some(alerting), Some(fresh)) = (alerting, fresh) {
+            report.alerts = self.alert(alerting, from, to, &fresh).await?;
         }
         tracing::info!(
             hours = report.hours,
             events = report.events,
             files = report.files,
+            alerts = report.alerts,
             "analytics.rolled_up"
         );
         Ok(report)
+    }
+
+    /// Sends the spikes that start in the run's hours.
+    async fn alert(
+        &self,
+        alerting: &SpikeAlerting,
+        from: Timestamp,
+        to: Timestamp,
+        fresh: &Fresh,
+    ) -> Result<usize, RollupError> {
+        let first_hour = self.history_from(from).await?;
+        let hours: Vec<Timestamp> = fresh.kpi.keys().copied().filter(|h| *h < to).collect();
+        let alerts = alerting.spikes(&hours, fresh, first_hour).await?;
+        let outcome = alerting.send(&alerts, self.ports.clock.now()).await?;
+        if !outcome.failed.is_empty() {
+            return Err(RollupError::Alerts(outcome.failed.join("; ")));
+        }
+        Ok(outcome.sent)
+    }
+
+    /// The start of the history spike baselines may use, moved back to `from`'s hour when the
+    /// export now starts earlier.
+    async fn history_from(&self, from: Timestamp) -> Result<Timestamp, RollupError> {
+        let from = hour_floor(from);
+        let mark = self.ports.watermarks.watermark(HISTORY).await?;
+        match mark {
+            Some(mark) if mark <= from => Ok(mark),
+            _ => {
+                self.ports.watermarks.advance_watermark(HISTORY, mark, from).await?;
+                Ok(from)
+            }
+        }
     }
 
     /// Exports every hour overlapping `[from, to)` (to at most now less the settle time):
@@ -168,7 +219,12 @@ impl Rollup {
         if to <= from {
             return Err(RollupError::Window(format!("{from} is not before {to}")));
         }
-        self.export(from, to, progress).await
+        let (report, _) = self.export(from, to, progress, false).await?;
+        if self.ports.alerting.is_some() {
+            // The baselines may now reach back this far.
+            self.history_from(from).await?;
+        }
+        Ok(report)
     }
 
     async fn export(
@@ -176,7 +232,8 @@ impl Rollup {
         from: Timestamp,
         to: Timestamp,
         progress: Option<&dyn Progress>,
-    ) -> Result<RollupReport, RollupError> {
+        alerting: bool,
+    ) -> Result<(RollupReport, Option<Fresh>), RollupError> {
         let mut hours = Vec::new();
         let mut hour = hour_floor(from);
         while hour < to {
@@ -186,7 +243,7 @@ impl Rollup {
         // Trails fold to now (less the settle time), whatever the window: a `tickets` row is
         // the ticket's latest state, and a moment depends only on what came before it.
         let horizon = earlier(self.ports.clock.now(), self.settings.settle).max(to);
-        let mut run = Run { horizon, ..Run::default() };
+        let mut run = Run { horizon, fresh: alerting.then(Fresh::default), ..Run::default() };
         for (step, chunk) in hours.chunks(HOURS_PER_STEP).enumerate() {
             self.export_hours(chunk, to, &mut run).await?;
             if let Some(progress) = progress {
@@ -198,7 +255,7 @@ impl Rollup {
             self.export_tickets(hour, &mut run).await?;
         }
         run.report.hours = hours.len();
-        Ok(run.report)
+        Ok((run.report, run.fresh))
     }
 
     /// The `ticket_events` and `kpi_hourly` files of `hours`.
@@ -223,11 +280,18 @@ impl Rollup {
             self.write(Window { table: Table::TicketEvents, hour }, TableRows::Events(rows), run).await?;
             let end = hour.checked_add(HOUR).map_err(|e| RollupError::Window(e.to_string()))?;
             let tickets: BTreeSet<TicketNumber> = events.iter().map(|e| e.ticket).collect();
-            let moments = tickets
+            let moments: Vec<&Moment> = tickets
                 .iter()
                 .filter_map(|n| run.folded.get(n).and_then(Option::as_ref))
-                .flat_map(|(_, moments)| moments.iter().filter(|m| m.at >= hour && m.at < end));
-            let rows = kpi::hourly(hour, moments);
+                .flat_map(|(_, moments)| moments.iter().filter(|m| m.at >= hour && m.at < end))
+                .collect();
+            let rows = kpi::hourly(hour, moments.iter().copied());
+            if let Some(fresh) = run.fresh.as_mut() {
+                for m in moments.iter().filter(|m| matches!(m.kind, MomentKind::Created)) {
+                    fresh.created(hour, m.ticket, &m.channel, m.category.as_deref());
+                }
+                fresh.kpi.insert(hour, rows.clone());
+            }
             self.write(Window { table: Table::KpiHourly, hour }, TableRows::Kpi(rows), run).await?;
         }
         Ok(())

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::rows::KpiRow;
+
 const WEEK: SignedDuration = SignedDuration::from_hours(24 * 7);
 
 /// The thresholds (`[analytics.spikes]`).
@@ -43,6 +45,26 @@ pub struct Spike {
     pub count: u32,
     pub baseline: f64,
     pub p_value: f64,
+}
+
+/// Hourly counts of new tickets per key: `("category", name)` (`(none)` for tickets without
+/// one) and `("channel", name)`.
+pub type Series = BTreeMap<(&'static str, String), BTreeMap<Timestamp, u32>>;
+
+/// The label of tickets without a category.
+pub const NO_CATEGORY: &str = "(none)";
+
+/// The series of new tickets per category and per channel, from `kpi_hourly` rows: what the
+/// report marks and what the alerts send are computed from the same counts.
+pub fn created_series<'a>(rows: impl IntoIterator<Item = &'a KpiRow>) -> Series {
+    let mut series = Series::new();
+    for row in rows {
+        let category = row.category.clone().unwrap_or_else(|| String::from(NO_CATEGORY));
+        let created = u32::try_from(row.created).unwrap_or(0);
+        *series.entry(("category", category)).or_default().entry(row.hour).or_default() += created;
+        *series.entry(("channel", row.channel.clone())).or_default().entry(row.hour).or_default() += created;
+    }
+    series
 }
 
 /// `P(X >= k)` for `X ~ Poisson(mean)`, summed in log space so large counts do not overflow.

@@ -67,6 +67,7 @@ pub fn is_automatic(kind: OutboundKind) -> bool {
     match kind {
         OutboundKind::Acknowledgement
         | OutboundKind::SlaAlert
+        | OutboundKind::SpikeAlert
         | OutboundKind::Survey
         | OutboundKind::Callback
         | OutboundKind::BotAnswer

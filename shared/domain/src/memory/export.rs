@@ -1,5 +1,6 @@
 //! Twins of the analytics ports: an event log held in a list (tests append late events to
-//! it) and an export that keeps each window's rows under its file name.
+//! it), an export that keeps each window's rows under its file name (and reads its
+//! `kpi_hourly` rows back), and an alert sender that keeps what it was sent.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -7,7 +8,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::analytics::{EventLog, ExportError, ExportSink, TableRows, Window, hour_floor};
+use crate::analytics::alerts::{AlertError, AlertSender, KpiHistory, SpikeAlert};
+use crate::analytics::{EventLog, ExportError, ExportSink, KpiRow, Table, TableRows, Window, hour_floor};
 use crate::model::{TicketEvent, TicketNumber};
 use crate::ports::{StoreError, TicketStore};
 
@@ -99,6 +101,61 @@ impl ExportSink for MemoryExport {
         } else {
             files.insert(window.path(), rows.clone());
         }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl KpiHistory for MemoryExport {
+    async fn kpi_rows(&self, hour: Timestamp) -> Result<Vec<KpiRow>, ExportError> {
+        let path = Window { table: Table::KpiHourly, hour }.path();
+        match self.files.lock().unwrap_or_else(|p| p.into_inner()).get(&path) {
+            Some(TableRows::Kpi(rows)) => Ok(rows.clone()),
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Keeps every alert it is sent; can be told to fail (a topic that is down).
+pub struct MemoryAlerts {
+    name: &'static str,
+    sent: Mutex<Vec<SpikeAlert>>,
+    failing: Mutex<bool>,
+}
+
+impl MemoryAlerts {
+    /// A sender remembered under `name` (each sender's deliveries are remembered apart).
+    pub fn named(name: &'static str) -> Self {
+        Self { name, sent: Mutex::new(Vec::new()), failing: Mutex::new(false) }
+    }
+
+    pub fn sent(&self) -> Vec<SpikeAlert> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// While `failing`, every send fails as unavailable.
+    pub fn set_failing(&self, failing: bool) {
+        *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = failing;
+    }
+}
+
+impl Default for MemoryAlerts {
+    fn default() -> Self {
+        Self::named("memory")
+    }
+}
+
+#[async_trait]
+impl AlertSender for MemoryAlerts {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn send(&self, alert: &SpikeAlert) -> Result<(), AlertError> {
+        if *self.failing.lock().unwrap_or_else(|p| p.into_inner()) {
+            return Err(AlertError::Unavailable(String::from("injected failure")));
+        }
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).push(alert.clone());
         Ok(())
     }
 }

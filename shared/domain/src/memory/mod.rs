@@ -19,7 +19,7 @@ mod store;
 pub use articles::MemoryArticles;
 pub use blobs::{LOCAL_BLOB_PATH, LinkError, MemoryBlobStore};
 pub use clock::ManualClock;
-pub use export::{MemoryEventLog, MemoryExport};
+pub use export::{MemoryAlerts, MemoryEventLog, MemoryExport};
 pub use ids::SequentialIds;
 pub use limiter::MemoryRateLimiter;
 pub use mailer::MemoryMailer;
