@@ -23,7 +23,7 @@ use omnidesk_domain::mail_auth::MailAuth;
 use omnidesk_domain::memory::{MemoryStore, RecordingNotifier};
 use omnidesk_domain::model::{Channel, CustomerId, Priority, Ticket, TicketNumber};
 use omnidesk_domain::outbound::Destination;
-use omnidesk_domain::ports::{Clock, Queue, TicketCommit, TicketStore};
+use omnidesk_domain::ports::{Clock, TicketCommit, TicketStore};
 use omnidesk_local::{DeskPorts, LocalDesk};
 use omnidesk_tests::test_config_with;
 
@@ -298,12 +298,13 @@ impl Sim {
         }
     }
 
-    /// `due` tickets opened 24 minutes before `minute`, their first-reply warnings falling
-    /// due within it: written straight into the store, as the router left them then.
+    /// `due` tickets opened 25 minutes before `minute`, their first-reply warnings falling
+    /// due within the minute before it: written straight into the store, as the router left
+    /// them then, for the step's sweep.
     async fn seed_due(&mut self, minute: Timestamp, due: usize) {
         let policies = self.desk.config.sla_policies().ok().flatten().expect("[sla]");
         for i in 0..due {
-            let opened = minute - SignedDuration::from_mins(24)
+            let opened = minute - SignedDuration::from_mins(25)
                 + SignedDuration::from_millis((i as i64 * 59_000) / due.max(1) as i64);
             self.tickets_seeded += 1;
             let number = TicketNumber(10_000_000_000 + self.tickets_seeded);
@@ -385,8 +386,8 @@ impl Sim {
         for tick in 0..ticks {
             let now = start + SignedDuration::try_from(TICK * tick as u32).unwrap_or_default();
             self.clock.set(now);
-            // The minute's sweep, a second into the step (its schedule fires every minute).
-            if measure && tick == 1_000 / TICK.as_millis() as u64 {
+            // The minute's sweep, half a second into the step (its schedule fires every minute).
+            if measure && tick == 500 / TICK.as_millis() as u64 {
                 self.clock.sweeping(Some(now));
                 let t = Instant::now();
                 if let Some(Ok(swept)) = self.desk.sweep_sla().await {
@@ -417,7 +418,7 @@ impl Sim {
             replies += rate * REPLY_SHARE * TICK.as_secs_f64();
             while replies >= 1.0 {
                 replies -= 1.0;
-                let Some(number) = self.recent_ticket().await else { break };
+                let Some(number) = self.recent_ticket().await else { continue };
                 let staff = Staff(format!("agent-{:03}", self.rng.below(AGENTS)));
                 let t = Instant::now();
                 let result = self

@@ -46,6 +46,9 @@ struct State {
     /// The sparse due index, as the `timers` GSI: (minute bucket, due_at, ticket) for every
     /// ticket with a `due_at`, kept in step with the ticket on each commit.
     due: BTreeSet<(Timestamp, Timestamp, TicketNumber)>,
+    /// Tickets by assignee, as the `by_assignee` index: a load count reads one agent's, not
+    /// every ticket (a peak-season simulation holds hundreds of thousands).
+    assigned: HashMap<String, BTreeSet<TicketNumber>>,
     watermarks: HashMap<String, Timestamp>,
 }
 
@@ -204,8 +207,11 @@ impl TicketStore for MemoryStore {
         self.heat.index_read(crate::partitions::index::BY_ASSIGNEE, &[agent.to_owned()], 1);
         let state = self.lock();
         let load = state
-            .tickets
-            .values()
+            .assigned
+            .get(agent)
+            .into_iter()
+            .flatten()
+            .filter_map(|number| state.tickets.get(number))
             .filter(|t| t.assignee.as_deref() == Some(agent) && t.status.is_unfinished())
             .count();
         Ok(u32::try_from(load).unwrap_or(u32::MAX))
@@ -294,6 +300,14 @@ impl TicketStore for MemoryStore {
         }
         if let Some(due) = commit.ticket.due_at {
             state.due.insert((bucket_of(due), due, number));
+        }
+        if let Some(old) = state.tickets.get(&number).and_then(|t| t.assignee.clone())
+            && let Some(held) = state.assigned.get_mut(&old)
+        {
+            held.remove(&number);
+        }
+        if let Some(agent) = &commit.ticket.assignee {
+            state.assigned.entry(agent.clone()).or_default().insert(number);
         }
         state.tickets.insert(number, commit.ticket);
         state.messages.entry(number).or_default().extend(commit.messages);
