@@ -156,7 +156,7 @@ fn config() -> String {
 
 fn inbound(conversation: &Conversation, n: u64, at: Timestamp) -> InboundMessage {
     let id = conversation.id;
-    let text = if id % 7 == 0 {
+    let text = if id.is_multiple_of(7) {
         "I want a refund for order 88123"
     } else {
         "Where is my parcel? 我的包裹在哪里？"
