@@ -230,15 +230,18 @@ fn list_at(entry: &Item) -> &str {
     entry.get(LIST_AT).and_then(|v| v.as_s().ok()).map_or("", String::as_str)
 }
 
-/// The cursor: the last `list_at` read, as the table holds it.
+/// The cursor: the last `list_at` read, as hex (it holds `#` and `:`, which a URL's query
+/// would cut or escape).
 fn encode_cursor(list_at: &str) -> String {
-    list_at.to_owned()
+    hex::encode(list_at)
 }
 
 /// A `list_at` as [`add_list_attributes`] writes it (`<created_at, 9 decimals>#<20 digits>`),
 /// or `BadCursor`: whatever the client sends goes no further than this shape.
 fn decode_cursor(cursor: &str) -> Result<String, StoreError> {
     let bad = || StoreError::Invalid(QueryError::BadCursor.to_string());
+    let cursor = hex::decode(cursor).map_err(|_| bad())?;
+    let cursor = String::from_utf8(cursor).map_err(|_| bad())?;
     let (at, number) = cursor.split_once('#').ok_or_else(bad)?;
     let at: jiff::Timestamp = at.parse().map_err(|_| bad())?;
     if number.len() != 20 || !number.bytes().all(|b| b.is_ascii_digit()) {
@@ -258,7 +261,9 @@ mod tests {
     #[test]
     fn a_cursor_is_a_list_position_and_nothing_else() {
         let position = "2026-12-06T10:00:00.000000000Z#00000000000000001042";
-        assert_eq!(decode_cursor(&encode_cursor(position)).unwrap(), position);
+        let cursor = encode_cursor(position);
+        assert!(cursor.bytes().all(|b| b.is_ascii_hexdigit()), "URL-safe: {cursor}");
+        assert_eq!(decode_cursor(&cursor).unwrap(), position);
         let foreign = [
             "",
             "7b22706b223a22542331227d",
@@ -268,7 +273,9 @@ mod tests {
             "~customer",
         ];
         for cursor in foreign {
-            assert!(decode_cursor(cursor).is_err(), "{cursor}");
+            assert!(decode_cursor(&hex::encode(cursor)).is_err(), "{cursor}");
         }
+        assert!(decode_cursor("zz").is_err());
+        assert!(decode_cursor(position).is_err(), "not hex");
     }
 }
