@@ -94,6 +94,12 @@ impl DynamoStore {
         }
         let output = request.send().await.map_err(|e| store_error("UpdateItem", e))?;
         self.record_capacity("UpdateItem", Access::Write, output.consumed_capacity.as_slice(), || estimate);
+        self.heat(
+            omnidesk_domain::heat::TABLE,
+            AGENTS_PK,
+            omnidesk_domain::heat::Access::Write,
+            estimate.write,
+        );
         Ok(())
     }
 }

@@ -96,7 +96,9 @@ pub(crate) fn index_entries(item: &Item) -> Vec<Option<IndexEntry>> {
         .map(|index| {
             let hash = item.get(index.hash)?;
             let range = item.get(index.range)?;
-            let key = format!("{hash:?}/{range:?}");
+            // The hash key's text first: the partition the entry lives in (see `entry_partition`).
+            let partition = hash.as_s().map_or_else(|_| format!("{hash:?}"), String::clone);
+            let key = format!("{partition}{PARTITION_END}{range:?}");
             let mut whole = key.clone();
             let mut bytes = index.hash.len() + value_size(hash) + index.range.len() + value_size(range);
             let mut names: Vec<&str> = if index.all {
@@ -123,48 +125,82 @@ pub(crate) fn fingerprints(entries: Vec<Option<IndexEntry>>) -> IndexFingerprint
     entries.into_iter().map(|entry| entry.map(IndexEntry::fingerprint)).collect()
 }
 
+/// Ends the partition (hash key text) at the start of an entry's key.
+const PARTITION_END: char = '\u{0}';
+
+/// The partition (hash key) of an index entry's key.
+fn entry_partition(key: &str) -> &str {
+    key.split(PARTITION_END).next().unwrap_or(key)
+}
+
 /// The index writes of replacing an item whose entries were `old` (`None`: no such item) by
 /// one whose entries are `new`.
+#[cfg(test)]
 pub(crate) fn index_write_units(old: Option<&IndexFingerprints>, new: &[Option<IndexEntry>]) -> f64 {
-    new.iter()
-        .enumerate()
-        .map(|(i, new)| {
-            let old = old.and_then(|old| old.get(i)).and_then(Option::as_ref);
-            match (old, new) {
-                (None, None) => 0.0,
-                (None, Some(new)) => write_units(new.bytes),
-                (Some(_), None) => 1.0,
-                (Some((key, _)), Some(new)) if *key != new.key => 1.0 + write_units(new.bytes),
-                (Some((_, whole)), Some(new)) if *whole != new.whole => write_units(new.bytes),
-                (Some(_), Some(_)) => 0.0,
+    index_writes(old, new).iter().map(|write| write.units).sum()
+}
+
+/// One index entry written (put or deleted): the index, its partition and the units.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IndexWrite {
+    pub(crate) index: &'static str,
+    pub(crate) partition: String,
+    pub(crate) units: f64,
+}
+
+/// Each index entry write of replacing an item whose entries were `old` by one whose entries
+/// are `new`: a delete from the old entry's partition, a put into the new one's.
+pub(crate) fn index_writes(old: Option<&IndexFingerprints>, new: &[Option<IndexEntry>]) -> Vec<IndexWrite> {
+    let mut writes = Vec::new();
+    for (i, new) in new.iter().enumerate() {
+        let index = TABLE_INDEXES[i].name;
+        let old = old.and_then(|old| old.get(i)).and_then(Option::as_ref);
+        let write =
+            |key: &str, units| IndexWrite { index, partition: entry_partition(key).to_owned(), units };
+        match (old, new) {
+            (None, None) => {}
+            (None, Some(new)) => writes.push(write(&new.key, write_units(new.bytes))),
+            (Some((key, _)), None) => writes.push(write(key, 1.0)),
+            (Some((key, _)), Some(new)) if *key != new.key => {
+                writes.push(write(key, 1.0));
+                writes.push(write(&new.key, write_units(new.bytes)));
             }
-        })
-        .sum()
+            (Some((_, whole)), Some(new)) if *whole != new.whole => {
+                writes.push(write(&new.key, write_units(new.bytes)))
+            }
+            (Some(_), Some(_)) => {}
+        }
+    }
+    writes
 }
 
 /// The write units of a TransactWriteItems on the table, from the items it carries (their
 /// index writes apart: see [`index_write_units`]).
 pub(crate) fn transaction_units(writes: &[TransactWriteItem]) -> Capacity {
-    let units: f64 = writes
-        .iter()
-        .map(|write| {
-            let bytes = if let Some(put) = write.put() {
-                item_size(put.item())
-            } else if let Some(update) = write.update() {
-                // The new item is not in the request: its key and new values are a lower bound.
-                item_size(update.key()) + update.expression_attribute_values().map_or(0, values_size)
-            } else if let Some(delete) = write.delete() {
-                item_size(delete.key())
-            } else if let Some(check) = write.condition_check() {
-                // A condition check is billed as a write of the checked item.
-                item_size(check.key())
-            } else {
-                0
-            };
-            write_units(bytes)
-        })
-        .sum();
-    Capacity::write(units * TRANSACTION_FACTOR)
+    Capacity::write(writes.iter().map(|write| transaction_write(write).1).sum())
+}
+
+/// One write of a transaction: the partition key it writes and its units (twice the write's).
+pub(crate) fn transaction_write(write: &TransactWriteItem) -> (String, f64) {
+    let (key, bytes) = if let Some(put) = write.put() {
+        (put.item(), item_size(put.item()))
+    } else if let Some(update) = write.update() {
+        // The new item is not in the request: its key and new values are a lower bound.
+        (update.key(), item_size(update.key()) + update.expression_attribute_values().map_or(0, values_size))
+    } else if let Some(delete) = write.delete() {
+        (delete.key(), item_size(delete.key()))
+    } else if let Some(check) = write.condition_check() {
+        // A condition check is billed as a write of the checked item.
+        (check.key(), item_size(check.key()))
+    } else {
+        return (String::new(), 0.0);
+    };
+    (partition_of(key), write_units(bytes) * TRANSACTION_FACTOR)
+}
+
+/// An item's partition key as text.
+pub(crate) fn partition_of(item: &Item) -> String {
+    item.get(PK).and_then(|pk| pk.as_s().ok()).cloned().unwrap_or_default()
 }
 
 /// An item's size as DynamoDB counts it: attribute names plus values.

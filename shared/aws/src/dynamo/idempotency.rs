@@ -81,6 +81,15 @@ impl IdempotencyStore for DynamoStore {
     async fn complete(&self, record: IdempotencyRecord) -> Result<(), StoreError> {
         let item = done_item(&record)?;
         let estimate = self.estimate(|| Capacity::write(write_units(item_size(&item))));
+        if self.metered() {
+            let pk = keys::idempotency_pk(&record.key);
+            self.heat(
+                omnidesk_domain::heat::TABLE,
+                &pk,
+                omnidesk_domain::heat::Access::Write,
+                estimate.write,
+            );
+        }
         let output = self
             .client
             .put_item()

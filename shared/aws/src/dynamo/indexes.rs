@@ -9,6 +9,8 @@
 //! of a write). `by_assignee` also carries `status`, for the load count of the assignment
 //! rule, which must not read every ticket an agent ever held.
 
+use omnidesk_domain::partitions::index;
+
 /// One global secondary index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableIndex {
@@ -22,20 +24,20 @@ pub struct TableIndex {
 }
 
 pub(crate) const TIMERS: TableIndex =
-    TableIndex { name: "timers", hash: "timer_bucket", range: "timer_due", projected: &[], all: false };
+    TableIndex { name: index::TIMERS, hash: "timer_bucket", range: "timer_due", projected: &[], all: false };
 pub(crate) const BY_STATUS: TableIndex =
-    TableIndex { name: "by_status", hash: "list_status", range: "list_at", projected: &[], all: false };
+    TableIndex { name: index::BY_STATUS, hash: "list_status", range: "list_at", projected: &[], all: false };
 pub(crate) const BY_TEAM: TableIndex =
-    TableIndex { name: "by_team", hash: "list_team", range: "list_at", projected: &[], all: false };
+    TableIndex { name: index::BY_TEAM, hash: "list_team", range: "list_at", projected: &[], all: false };
 pub(crate) const BY_ASSIGNEE: TableIndex = TableIndex {
-    name: "by_assignee",
+    name: index::BY_ASSIGNEE,
     hash: "list_assignee",
     range: "list_at",
     projected: &["status"],
     all: false,
 };
 pub(crate) const BY_REQUESTER: TableIndex = TableIndex {
-    name: "by_requester",
+    name: index::BY_REQUESTER,
     hash: "list_requester",
     range: "list_at",
     projected: &CALLER_ATTRIBUTES,

@@ -119,7 +119,7 @@ impl RateLimiter for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(keys::key(pk, keys::RATE_SK)))
+            .set_key(Some(keys::key(pk.clone(), keys::RATE_SK)))
             .update_expression("ADD #n :count SET #ttl = :ttl")
             .condition_expression("attribute_not_exists(#n) OR #n <= :room")
             .expression_attribute_names("#n", REQUEST_COUNT)
@@ -133,6 +133,9 @@ impl RateLimiter for DynamoStore {
             .map_err(|e| store_error("UpdateItem", e));
         // The counter is its key, a number and the TTL: one write unit, refused or not.
         let units = || Capacity::write(1.0);
+        if self.metered() {
+            self.heat(omnidesk_domain::heat::TABLE, &pk, omnidesk_domain::heat::Access::Write, 1.0);
+        }
         match result {
             Ok(output) => {
                 self.record_capacity("UpdateItem", Access::Write, output.consumed_capacity.as_slice(), units);

@@ -37,8 +37,9 @@ use omnidesk_domain::ports::StoreError;
 
 use crate::errors::{build_error, store_error};
 use crate::meter::{Capacity, IndexFingerprints, RequestMeter};
-use capacity::{Access, item_size, read_units, transaction_units, write_units};
+use capacity::{Access, IndexWrite, item_size, partition_of, read_units, transaction_units, write_units};
 use keys::{Item, PK};
+use omnidesk_domain::heat::{self, Access as HeatAccess};
 
 /// DynamoDB's limit on the keys of one BatchGetItem.
 const MAX_BATCH_GET_KEYS: usize = 100;
@@ -79,6 +80,7 @@ impl DynamoStore {
     /// One item by key, read consistently: request paths decide on what they read, so they
     /// must see every write that finished before.
     async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let partition = if self.meter.is_some() { pk.clone() } else { String::new() };
         let output = self
             .client
             .get_item()
@@ -89,9 +91,11 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| store_error("GetItem", e))?;
+        let units = read_units(output.item.as_ref().map_or(0, item_size));
         self.record_capacity("GetItem", Access::Read, output.consumed_capacity.as_slice(), || {
-            Capacity::read(read_units(output.item.as_ref().map_or(0, item_size)))
+            Capacity::read(units)
         });
+        self.heat(heat::TABLE, &partition, HeatAccess::Read, units);
         Ok(output.item)
     }
 
@@ -128,6 +132,12 @@ impl DynamoStore {
                     },
                 );
                 for item in items {
+                    self.heat(
+                        heat::TABLE,
+                        &partition_of(&item),
+                        HeatAccess::Read,
+                        read_units(item_size(&item)),
+                    );
                     found.insert(key_of(&item), item);
                 }
                 pending = output
@@ -191,10 +201,12 @@ impl DynamoStore {
                 .await
                 .map_err(|e| store_error("Query", e))?;
             let page = output.items.as_deref().unwrap_or_default();
+            let units = read_units(page.iter().map(item_size).sum());
+            // One rounding per page, over the summed item sizes.
             self.record_capacity("Query", Access::Read, output.consumed_capacity.as_slice(), || {
-                // One rounding per page, over the summed item sizes.
-                Capacity::read(read_units(page.iter().map(item_size).sum()))
+                Capacity::read(units)
             });
+            self.heat(heat::TABLE, &pk, HeatAccess::Read, units);
             items.extend(output.items.unwrap_or_default());
             match output.last_evaluated_key {
                 Some(next) if !next.is_empty() => start_key = Some(next),
@@ -212,13 +224,17 @@ impl DynamoStore {
             )));
         }
         // The writes move into the request; size them first, and only when someone counts.
-        let (index_units, indexed) =
-            self.index_writes(writes.iter().filter_map(|w| w.put()).map(|p| p.item()));
+        let indexes = self.index_writes(writes.iter().filter_map(|w| w.put()).map(|p| p.item()));
+        let index_units = indexes.units;
         let estimate = self.estimate(|| {
             let mut units = transaction_units(&writes);
             units.write += index_units;
             units
         });
+        let partitions: Vec<(String, f64)> = match &self.meter {
+            Some(_) => writes.iter().map(capacity::transaction_write).collect(),
+            None => Vec::new(),
+        };
         let output = self
             .client
             .transact_write_items()
@@ -230,14 +246,20 @@ impl DynamoStore {
             // carries no capacity: it goes uncounted (the request itself is counted).
             .map_err(|e| store_error("TransactWriteItems", e))?;
         self.record_capacity("TransactWriteItems", Access::Write, output.consumed_capacity(), || estimate);
-        self.remember_index_entries(indexed);
+        for (partition, units) in partitions {
+            self.heat(heat::TABLE, &partition, HeatAccess::Write, units);
+        }
+        self.remember_index_entries(indexes);
         Ok(())
     }
 
     /// One PutItem guarded by `condition`; `Conflict` if the condition fails.
     async fn put_if(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
-        let (index_units, indexed) = self.index_writes([&item]);
-        let estimate = self.estimate(|| Capacity::write(write_units(item_size(&item)) + index_units));
+        let indexes = self.index_writes([&item]);
+        let index_units = indexes.units;
+        let item_units = self.estimate(|| Capacity::write(write_units(item_size(&item)))).write;
+        let estimate = Capacity::write(item_units + index_units);
+        let partition = partition_of(&item);
         let result = self
             .client
             .put_item()
@@ -255,15 +277,15 @@ impl DynamoStore {
                 self.record_capacity("PutItem", Access::Write, output.consumed_capacity.as_slice(), || {
                     estimate
                 });
-                self.remember_index_entries(indexed);
+                self.heat(heat::TABLE, &partition, HeatAccess::Write, item_units);
+                self.remember_index_entries(indexes);
                 Ok(())
             }
             Err(conflict @ StoreError::Conflict(_)) => {
                 // A lost condition is billed as a write too (of the item, not of indexes), and
                 // its error reports no capacity.
-                self.record_capacity("PutItem", Access::Write, &[], || {
-                    Capacity::write(estimate.write - index_units)
-                });
+                self.record_capacity("PutItem", Access::Write, &[], || Capacity::write(item_units));
+                self.heat(heat::TABLE, &partition, HeatAccess::Write, item_units);
                 Err(conflict)
             }
             Err(other) => Err(other),
@@ -282,6 +304,15 @@ impl DynamoStore {
             .map_err(|e| build_error("TransactWriteItems", e))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
+}
+
+/// What a write does to the indexes, known before it is sent and booked once it succeeded.
+#[derive(Default)]
+struct IndexChanges {
+    units: f64,
+    /// Per item written, its entries after the write.
+    indexed: Vec<(String, IndexFingerprints)>,
+    writes: Vec<IndexWrite>,
 }
 
 /// An item's table key, for a batch read.
@@ -352,30 +383,43 @@ impl DynamoStore {
     /// For a metered store, the units of the index writes that writing `items` causes (see
     /// [`capacity`]), and what they leave in the indexes, for [`Self::remember_index_entries`]
     /// once the write succeeded.
-    fn index_writes<'a>(
-        &self,
-        items: impl IntoIterator<Item = &'a Item>,
-    ) -> (f64, Vec<(String, IndexFingerprints)>) {
-        let Some(meter) = &self.meter else { return (0.0, Vec::new()) };
-        let mut units = 0.0;
-        let mut indexed = Vec::new();
+    fn index_writes<'a>(&self, items: impl IntoIterator<Item = &'a Item>) -> IndexChanges {
+        let mut changes = IndexChanges::default();
+        let Some(meter) = &self.meter else { return changes };
         for item in items {
             let name = format!("{}/{:?}/{:?}", self.table, item.get(PK), item.get(keys::SK));
             let entries = capacity::index_entries(item);
             let old = meter.index_entries(&name);
-            units += capacity::index_write_units(old.as_ref(), &entries);
+            let writes = capacity::index_writes(old.as_ref(), &entries);
+            changes.units += writes.iter().map(|write| write.units).sum::<f64>();
+            changes.writes.extend(writes);
             if old.is_some() || entries.iter().any(Option::is_some) {
-                indexed.push((name, capacity::fingerprints(entries)));
+                changes.indexed.push((name, capacity::fingerprints(entries)));
             }
         }
-        (units, indexed)
+        changes
     }
 
-    fn remember_index_entries(&self, indexed: Vec<(String, IndexFingerprints)>) {
+    /// Once a write succeeded: what it left in the indexes, and its index writes' heat.
+    fn remember_index_entries(&self, changes: IndexChanges) {
         if let Some(meter) = &self.meter {
-            for (name, entries) in indexed {
+            for (name, entries) in changes.indexed {
                 meter.remember_index_entries(name, entries);
             }
+            for write in changes.writes {
+                meter.heat().record(write.index, &write.partition, HeatAccess::Write, write.units);
+            }
+        }
+    }
+
+    fn metered(&self) -> bool {
+        self.meter.is_some()
+    }
+
+    /// Books `units` on partition `key` of `scope` (the table or an index), if metered.
+    pub(crate) fn heat(&self, scope: &str, key: &str, access: HeatAccess, units: f64) {
+        if let Some(meter) = &self.meter {
+            meter.heat().record(scope, key, access, units);
         }
     }
 

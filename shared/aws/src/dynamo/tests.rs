@@ -967,3 +967,59 @@ async fn a_ticket_read_with_its_filed_hour_is_not_filed_again_in_that_hour() {
     assert!(filed_hours(&writes[0]).is_empty());
     assert_eq!(ticket_filed(&writes[0]), Some(hour));
 }
+/// Which partitions of which scope (table or index) a heat report saw written.
+fn written(heat: &omnidesk_domain::heat::PartitionHeat) -> BTreeSet<(String, String)> {
+    let report = heat.report(usize::MAX);
+    report
+        .scopes
+        .iter()
+        .filter(|scope| scope.access == omnidesk_domain::heat::Access::Write)
+        .flat_map(|scope| scope.hottest.iter().map(|key| (scope.scope.clone(), key.key.clone())))
+        .collect()
+}
+
+#[tokio::test]
+async fn partition_heat_books_each_write_on_the_partitions_the_memory_twin_names() {
+    use omnidesk_domain::memory::MemoryStore;
+    let empty = || TransactWriteItemsOutput::builder().set_consumed_capacity(Some(Vec::new())).build();
+    let first = mock!(Client::transact_write_items).then_output(empty);
+    let second = mock!(Client::transact_write_items).then_output(empty);
+    let (store, meter) = metered(&[&first, &second]);
+    let twin_heat = omnidesk_domain::heat::PartitionHeat::new(Arc::new(omnidesk_domain::system::SystemClock));
+    let twin = {
+        let twin = MemoryStore::new();
+        twin.record_heat(twin_heat.clone());
+        twin
+    };
+
+    // A new ticket in a team with a due timer, then its status change.
+    let mut open = commit();
+    open.expected_version = None;
+    open.ticket.team = Some("frontline".into());
+    open.ticket.due_at = Some(now() + Duration::from_secs(1_800));
+    let mut moved = open.clone();
+    moved.expected_version = Some(2);
+    moved.ticket = Ticket { status: Status::Open, version: 3, ..open.ticket.clone() };
+    moved.events[0].seq = 3;
+    moved.thread_claims.clear();
+    moved.idempotency = None;
+    for commit in [open, moved] {
+        store.commit(commit.clone()).await.unwrap();
+        twin.commit(commit).await.unwrap();
+    }
+
+    let adapter = written(meter.heat());
+    assert_eq!(adapter, written(&twin_heat));
+    let number = TicketNumber(1042);
+    for (scope, key) in [
+        ("table", "T#1042".to_owned()),
+        ("by_status", omnidesk_domain::partitions::status_key(Status::New, number)),
+        ("by_status", omnidesk_domain::partitions::status_key(Status::Open, number)),
+        ("by_team", omnidesk_domain::partitions::team_key("frontline", number)),
+        ("by_requester", "cus_1".to_owned()),
+        ("timers", omnidesk_domain::partitions::timer_key(now() + Duration::from_secs(1_800), number)),
+        ("event_log", "2026-09-21T14".to_owned()),
+    ] {
+        assert!(adapter.contains(&(scope.to_owned(), key.clone())), "{scope} {key} in {adapter:?}");
+    }
+}

@@ -214,7 +214,7 @@ mod tests {
     fn stored(ticket: &Ticket) -> Item {
         let mut item = ticket_item(ticket).unwrap();
         add_list_attributes(&mut item, ticket);
-        index_ticket(&mut item, ticket.due_at);
+        index_ticket(&mut item, ticket.number, ticket.due_at);
         keys::with_key(item, keys::ticket_pk(ticket.number), keys::TICKET_SK.to_owned())
     }
 

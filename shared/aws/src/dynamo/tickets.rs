@@ -66,6 +66,7 @@ impl TicketStore for DynamoStore {
             let key = keys::key(keys::COUNTER_PK.to_owned(), keys::COUNTER_SK);
             Capacity::write(write_units(item_size(&key) + item_size(&attributes)))
         });
+        self.heat(omnidesk_domain::heat::TABLE, keys::COUNTER_PK, omnidesk_domain::heat::Access::Write, 1.0);
         Ok(TicketNumber(read_u64(&attributes, COUNTER_VALUE, "ticket counter")?))
     }
 
@@ -274,7 +275,7 @@ impl DynamoStore {
         let mut ticket = super::ticket_item::ticket_item(&commit.ticket)?;
         super::event_log::mark_filed(&mut ticket, filed.as_deref());
         super::lists::add_list_attributes(&mut ticket, &commit.ticket);
-        super::timers::index_ticket(&mut ticket, commit.ticket.due_at);
+        super::timers::index_ticket(&mut ticket, number, commit.ticket.due_at);
         writes.push(self.conditional_put(
             keys::with_key(ticket, pk.clone(), keys::TICKET_SK.to_owned()),
             ticket_condition,

@@ -8,11 +8,20 @@
 //! the sizes of the items it wrote or read, by DynamoDB's published rules. Estimated units
 //! are kept apart ([`MeterSnapshot::estimated_rcu`], [`MeterSnapshot::estimated_wcu`]), so a
 //! report can say which figures are measured.
+//!
+//! Partition heat: the store also books every request's units on the partition keys it
+//! touches (the table's, and each index entry it writes or reads), estimated from item sizes
+//! (a response reports one total per call), on a [`PartitionHeat`] ([`RequestMeter::heat`]):
+//! the hottest keys' units over sliding one-second windows, for the table and per index.
 
 mod interceptor;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use omnidesk_domain::heat::PartitionHeat;
+use omnidesk_domain::ports::Clock;
+use omnidesk_domain::system::SystemClock;
 
 pub use interceptor::MeterInterceptor;
 
@@ -40,7 +49,7 @@ impl Capacity {
 
 /// A thread-safe tally shared (as `Arc<RequestMeter>`) by every client built with it. One
 /// uncontended lock per HTTP attempt: nothing next to a network round trip.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RequestMeter {
     tally: Mutex<Tally>,
     estimate_always: bool,
@@ -48,6 +57,7 @@ pub struct RequestMeter {
     /// write left them: an index entry is billed only when it changes, so pricing a write
     /// needs what it replaces. Only items with index entries are kept.
     index_entries: Mutex<HashMap<String, IndexFingerprints>>,
+    heat: Arc<PartitionHeat>,
 }
 
 /// Per index of the table, the key and the whole of an item's entry (`None`: not in it).
@@ -68,7 +78,16 @@ impl RequestMeter {
     /// Trusts the capacity a response reports and estimates only where it reports none:
     /// right for AWS.
     pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
+        Arc::new(Self::build(false, Arc::new(SystemClock)))
+    }
+
+    fn build(estimate_always: bool, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            tally: Mutex::default(),
+            estimate_always,
+            index_entries: Mutex::default(),
+            heat: PartitionHeat::new(clock),
+        }
     }
 
     /// Ignores reported capacity and estimates every call from item sizes. For emulators
@@ -76,7 +95,18 @@ impl RequestMeter {
     /// (GetItem 0.5, UpdateItem 0.5, PutItem/DeleteItem/Query 1.0) and none for
     /// TransactWriteItems.
     pub fn estimating() -> Arc<Self> {
-        Arc::new(Self { estimate_always: true, ..Self::default() })
+        Self::estimating_at(Arc::new(SystemClock))
+    }
+
+    /// An estimating meter whose partition heat takes its time from `clock` (a run in
+    /// simulated time, or a test).
+    pub fn estimating_at(clock: Arc<dyn Clock>) -> Arc<Self> {
+        Arc::new(Self::build(true, clock))
+    }
+
+    /// The units per partition key, for the table and each index.
+    pub fn heat(&self) -> &Arc<PartitionHeat> {
+        &self.heat
     }
 
     /// Counts one request. The SDK clients count through [`MeterInterceptor`]; this is for
@@ -135,6 +165,7 @@ impl RequestMeter {
         tally.calls.clear();
         tally.total = Capacity::default();
         tally.estimated = Capacity::default();
+        self.heat.reset();
     }
 
     /// The index entries the last metered write of `item` (`table/pk/sk`) left, if any.

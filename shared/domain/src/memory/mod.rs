@@ -7,6 +7,7 @@ mod articles;
 mod blobs;
 mod clock;
 mod export;
+mod heat;
 mod ids;
 mod limiter;
 mod mailer;

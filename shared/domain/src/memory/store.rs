@@ -16,12 +16,16 @@ use crate::query::{QueryError, TicketFilter, TicketPage};
 use crate::sla::sweeper::bucket_of;
 use crate::system::later;
 
+use super::heat::{self, HeatBook};
+
 /// The single DynamoDB table in memory: tickets with their messages and events, thread keys,
 /// customers with identity claims, idempotency records. One lock makes each commit atomic,
 /// as TransactWriteItems is.
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// Where the partitions the table would use are booked, if a simulation attached one.
+    heat: HeatBook,
 }
 
 #[derive(Default)]
@@ -42,6 +46,9 @@ struct State {
     /// The sparse due index, as the `timers` GSI: (minute bucket, due_at, ticket) for every
     /// ticket with a `due_at`, kept in step with the ticket on each commit.
     due: BTreeSet<(Timestamp, Timestamp, TicketNumber)>,
+    /// Tickets by assignee, as the `by_assignee` index: a load count reads one agent's, not
+    /// every ticket (a peak-season simulation holds hundreds of thousands).
+    assigned: HashMap<String, BTreeSet<TicketNumber>>,
     watermarks: HashMap<String, Timestamp>,
 }
 
@@ -54,6 +61,12 @@ enum IdempotencyEntry {
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Books on `heat` what each operation would read and write on the table, partition by
+    /// partition (see [`crate::heat`]).
+    pub fn record_heat(&self, heat: std::sync::Arc<crate::heat::PartitionHeat>) {
+        self.heat.attach(heat);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -109,15 +122,23 @@ impl TicketStore for MemoryStore {
     async fn allocate_numbers(&self, count: u64) -> Result<TicketNumber, StoreError> {
         let mut state = self.lock();
         state.counter += count.max(1);
+        self.heat.write(heat::COUNTER_PK, 0);
         Ok(TicketNumber(state.counter))
     }
 
     async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
-        Ok(self.lock().tickets.get(&number).cloned())
+        let ticket = self.lock().tickets.get(&number).cloned();
+        if self.heat.on().is_some() {
+            self.heat.read(&heat::ticket_pk(number), ticket.as_ref().map_or(0, heat::size_of));
+        }
+        Ok(ticket)
     }
 
     async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError> {
         let mut messages = self.lock().messages.get(&number).cloned().unwrap_or_default();
+        if self.heat.on().is_some() {
+            self.heat.read(&heat::ticket_pk(number), heat::size_of(&messages));
+        }
         // The order of the table's sort key (time, then id), not the order of the commits:
         // a message routed late still takes its place by when it was sent.
         messages.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
@@ -129,12 +150,14 @@ impl TicketStore for MemoryStore {
     }
 
     async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError> {
+        self.heat.read(&format!("THREAD#{}", key.digest()), 0);
         Ok(self.lock().threads.get(&key.digest()).copied())
     }
 
     async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
         let mut state = self.lock();
         let key = claim.key.digest();
+        self.heat.write(&format!("THREAD#{key}"), 0);
         match (state.threads.get(&key).copied(), claim.replaces) {
             (Some(current), _) if current == claim.ticket => Ok(()),
             (None, None) => {
@@ -155,7 +178,7 @@ impl TicketStore for MemoryStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<TicketPage, StoreError> {
-        filter.index().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let index = filter.index().map_err(|e| StoreError::Invalid(e.to_string()))?;
         let after = cursor.map(parse_cursor).transpose()?;
         let state = self.lock();
         let mut selected: Vec<&Ticket> = state
@@ -169,14 +192,26 @@ impl TicketStore for MemoryStore {
         let more = selected.len() > limit;
         selected.truncate(limit);
         let cursor = if more { selected.last().map(|t| format_cursor(&list_position(t))) } else { None };
+        if self.heat.on().is_some() {
+            // Every shard is read for a page's worth of entries, then the page's tickets.
+            let (index, keys) = heat::list_keys(&index);
+            self.heat.index_read(index, &keys, limit);
+            for ticket in &selected {
+                self.heat.read(&heat::ticket_pk(ticket.number), heat::size_of(*ticket));
+            }
+        }
         Ok(TicketPage { tickets: selected.into_iter().cloned().collect(), cursor })
     }
 
     async fn assigned_load(&self, agent: &str) -> Result<u32, StoreError> {
+        self.heat.index_read(crate::partitions::index::BY_ASSIGNEE, &[agent.to_owned()], 1);
         let state = self.lock();
         let load = state
-            .tickets
-            .values()
+            .assigned
+            .get(agent)
+            .into_iter()
+            .flatten()
+            .filter_map(|number| state.tickets.get(number))
             .filter(|t| t.assignee.as_deref() == Some(agent) && t.status.is_unfinished())
             .count();
         Ok(u32::try_from(load).unwrap_or(u32::MAX))
@@ -218,12 +253,21 @@ impl TicketStore for MemoryStore {
         let bucket = bucket_of(bucket);
         let from = (bucket, Timestamp::MIN, TicketNumber(0));
         let to = (bucket, up_to, TicketNumber(u64::MAX));
-        Ok(state
+        let due: Vec<Ticket> = state
             .due
             .range(from..=to)
             .take(limit)
             .filter_map(|(_, _, number)| state.tickets.get(number).cloned())
-            .collect())
+            .collect();
+        if self.heat.on().is_some() {
+            // The sub-buckets are read in parallel, each for its share of the due entries.
+            let keys = heat::timer_keys(bucket);
+            self.heat.index_read(crate::partitions::index::TIMERS, &keys, due.len().div_ceil(keys.len()));
+            for ticket in &due {
+                self.heat.read(&heat::ticket_pk(ticket.number), heat::size_of(ticket));
+            }
+        }
+        Ok(due)
     }
 
     async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError> {
@@ -250,11 +294,20 @@ impl TicketStore for MemoryStore {
             return Err(StoreError::Conflict(format!("{} is already done", Hashed(&record.key))));
         }
 
+        self.heat.commit(state.tickets.get(&number), &commit);
         if let Some(old) = state.tickets.get(&number).and_then(|t| t.due_at) {
             state.due.remove(&(bucket_of(old), old, number));
         }
         if let Some(due) = commit.ticket.due_at {
             state.due.insert((bucket_of(due), due, number));
+        }
+        if let Some(old) = state.tickets.get(&number).and_then(|t| t.assignee.clone())
+            && let Some(held) = state.assigned.get_mut(&old)
+        {
+            held.remove(&number);
+        }
+        if let Some(agent) = &commit.ticket.assignee {
+            state.assigned.entry(agent.clone()).or_default().insert(number);
         }
         state.tickets.insert(number, commit.ticket);
         state.messages.entry(number).or_default().extend(commit.messages);
@@ -312,10 +365,15 @@ impl Watermarks for MemoryStore {
 #[async_trait]
 impl CustomerStore for MemoryStore {
     async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
-        Ok(self.lock().customers.get(id).cloned())
+        let customer = self.lock().customers.get(id).cloned();
+        if self.heat.on().is_some() {
+            self.heat.read(&format!("C#{id}"), customer.as_ref().map_or(0, heat::size_of));
+        }
+        Ok(customer)
     }
 
     async fn customer_by_identity(&self, identity: &Identity) -> Result<Option<CustomerId>, StoreError> {
+        self.heat.read(&format!("ID#{}", identity.claim_key()), 0);
         Ok(self.lock().claims.get(&identity.claim_key()).cloned())
     }
 
@@ -329,6 +387,11 @@ impl CustomerStore for MemoryStore {
         }
         for identity in &customer.identities {
             state.claims.insert(identity.claim_key(), customer.id.clone());
+            self.heat.table(&format!("ID#{}", identity.claim_key()), crate::heat::Access::Write, 2.0);
+        }
+        if self.heat.on().is_some() {
+            let units = 2.0 * heat::write_units(heat::size_of(customer));
+            self.heat.table(&format!("C#{}", customer.id), crate::heat::Access::Write, units);
         }
         state.customers.insert(customer.id.clone(), customer.clone());
         Ok(())
@@ -368,6 +431,7 @@ impl CustomerStore for MemoryStore {
                 customer.id, stored.version
             )));
         }
+        self.heat.write(&format!("C#{}", customer.id), heat::size_of(customer));
         // Identities are the claims' business: keep the stored list.
         let identities = std::mem::take(&mut stored.identities);
         *stored = Customer { identities, ..customer.clone() };
@@ -431,19 +495,24 @@ impl CustomerStore for MemoryStore {
 #[async_trait]
 impl AgentActivityStore for MemoryStore {
     async fn activities(&self) -> Result<BTreeMap<String, AgentActivity>, StoreError> {
-        Ok(self.lock().agents.clone())
+        let agents = self.lock().agents.clone();
+        self.heat.read(heat::AGENTS_PK, agents.len() * 100);
+        Ok(agents)
     }
 
     async fn activity(&self, id: &str) -> Result<Option<AgentActivity>, StoreError> {
+        self.heat.read(heat::AGENTS_PK, 0);
         Ok(self.lock().agents.get(id).copied())
     }
 
     async fn set_presence(&self, id: &str, presence: Presence) -> Result<(), StoreError> {
+        self.heat.write(heat::AGENTS_PK, 0);
         self.lock().agents.entry(id.to_owned()).or_default().presence = presence;
         Ok(())
     }
 
     async fn touch_assigned(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.heat.write(heat::AGENTS_PK, 0);
         self.lock().agents.entry(id.to_owned()).or_default().last_assigned_at = Some(at);
         Ok(())
     }
@@ -452,6 +521,7 @@ impl AgentActivityStore for MemoryStore {
 #[async_trait]
 impl IdempotencyStore for MemoryStore {
     async fn result(&self, key: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
+        self.heat.read(&format!("IDEM#{}", key_digest(key)), 0);
         Ok(match self.lock().idempotency.get(&key_digest(key)) {
             Some(IdempotencyEntry::Done { result, expires_at }) if *expires_at > now => Some(result.clone()),
             _ => None,
@@ -465,6 +535,7 @@ impl IdempotencyStore for MemoryStore {
         now: Timestamp,
         lease: Duration,
     ) -> Result<Idempotency, StoreError> {
+        self.heat.write(&format!("IDEM#{}", key_digest(key)), 0);
         let mut state = self.lock();
         match state.idempotency.get(&key_digest(key)) {
             Some(IdempotencyEntry::Done { result, expires_at }) if *expires_at > now => {
@@ -481,6 +552,7 @@ impl IdempotencyStore for MemoryStore {
     }
 
     async fn complete(&self, record: IdempotencyRecord) -> Result<(), StoreError> {
+        self.heat.write(&format!("IDEM#{}", key_digest(&record.key)), heat::size_of(&record.result));
         let entry = IdempotencyEntry::Done { result: record.result, expires_at: record.expires_at };
         self.lock().idempotency.insert(key_digest(&record.key), entry);
         Ok(())
