@@ -8,6 +8,8 @@
 //! ticket `n` goes under `<key>#<n mod shards>`; a list reads every shard and merges them
 //! newest first, the sweeper reads a minute's sub-buckets in parallel. A ticket stays on its
 //! shard all its life, so a status change moves its entry between `open#3` and `pending#3`.
+//! The analytics event log's hour is sharded the same way (`2026-11-23T14#3`): at a sale's
+//! peak a thousand tickets a second file their first commit of the hour under it.
 
 use jiff::Timestamp;
 
@@ -20,6 +22,8 @@ pub const STATUS_SHARDS: u64 = 10;
 pub const TEAM_SHARDS: u64 = 10;
 /// Sub-buckets of each minute on `timers`.
 pub const TIMER_SHARDS: u64 = 10;
+/// Shards of each hour on `event_log` (a ticket's first commit in an hour files there).
+pub const EVENT_LOG_SHARDS: u64 = 10;
 
 /// The table's indexes by name, as template.yaml declares them.
 pub mod index {
@@ -72,6 +76,17 @@ pub fn timer_key(at: Timestamp, number: TicketNumber) -> String {
 /// Every sub-bucket of the minute `at` falls in.
 pub fn timer_keys(at: Timestamp) -> Vec<String> {
     all_shards(&bucket_key(at), TIMER_SHARDS)
+}
+
+/// Ticket `number`'s key on `event_log` for the hour `hour` (`2026-11-23T14`), e.g.
+/// `2026-11-23T14#3`.
+pub fn event_log_key(hour: &str, number: TicketNumber) -> String {
+    sharded(hour, number, EVENT_LOG_SHARDS)
+}
+
+/// Every `event_log` key of the hour `hour`.
+pub fn event_log_keys(hour: &str) -> Vec<String> {
+    all_shards(hour, EVENT_LOG_SHARDS)
 }
 
 /// A ticket's hash key on each index it belongs to, `None` where it has no entry.

@@ -1,8 +1,9 @@
 //! The analytics event log, filed per ticket-hour: a ticket's first commit in each UTC hour
 //! files the item holding its events (an events item, or the message item they ride on)
-//! under `log_hour`, the hour of its first event, and the sparse `event_log` GSI holds
-//! exactly those items. The rollup reads an hour with one Query (paged) for the tickets filed
-//! in it (and in the hour before, for a commit spanning the hour's start), then each ticket's
+//! under `log_hour`, the hour of its first event on the ticket's shard of it
+//! (`2026-11-23T14#3`, see `omnidesk_domain::partitions`), and the sparse `event_log` GSI
+//! holds exactly those items. The rollup reads an hour with one Query (paged) per shard, in
+//! parallel, for the tickets filed in it (and in the hour before, for a commit spanning the hour's start), then each ticket's
 //! events of the hour from its own partition — a Query it makes anyway to fold the ticket.
 //! So the index costs one write per ticket-hour instead of one per commit, and a run's
 //! reads still grow with the tickets exported, never with the table.
@@ -19,10 +20,12 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use futures_util::future::try_join_all;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use omnidesk_domain::analytics::{EventLog, hour_floor};
 use omnidesk_domain::model::{TicketEvent, TicketNumber};
+use omnidesk_domain::partitions;
 use omnidesk_domain::ports::{StoreError, TicketStore};
 
 use super::DynamoStore;
@@ -44,9 +47,18 @@ pub(crate) fn hour_key(at: Timestamp) -> String {
     hour_floor(at).to_zoned(TimeZone::UTC).strftime("%Y-%m-%dT%H").to_string()
 }
 
-/// Files an events item under `hour` (the hour key of its first event).
-pub(crate) fn index_events(item: &mut Item, hour: &str) {
-    item.insert(LOG_HOUR.to_owned(), string_attr(hour));
+/// Files an events item of `ticket` under `hour` (the hour key of its first event), on the
+/// ticket's shard of that hour.
+pub(crate) fn index_events(item: &mut Item, hour: &str, ticket: TicketNumber) {
+    item.insert(LOG_HOUR.to_owned(), string_attr(&partitions::event_log_key(hour, ticket)));
+}
+
+/// Every key of the log's `hour`: its shards, and the hour itself, under which stacks filed
+/// before the log was sharded.
+fn hour_keys(hour: &str) -> Vec<String> {
+    let mut keys = partitions::event_log_keys(hour);
+    keys.push(hour.to_owned());
+    keys
 }
 
 /// Per ticket, the version and `log_filed` this store last read or wrote.
@@ -105,7 +117,7 @@ pub(crate) fn mark_filed(ticket: &mut Item, filed: Option<&str>) {
 }
 
 impl DynamoStore {
-    /// The tickets with an entry filed under `hour`.
+    /// The tickets with an entry filed under the log key `hour` (one shard of an hour).
     async fn query_log_hour(&self, hour: &str) -> Result<BTreeSet<TicketNumber>, StoreError> {
         let mut tickets = BTreeSet::new();
         let mut start_key: Option<Item> = None;
@@ -150,8 +162,9 @@ impl EventLog for DynamoStore {
         // A commit filed under the previous hour may hold events of this one (it spanned
         // the hour's start): read both, keep this hour's.
         let previous = hour.checked_sub(SignedDuration::from_hours(1)).unwrap_or(hour);
-        let mut tickets = self.query_log_hour(&hour_key(previous)).await?;
-        tickets.extend(self.query_log_hour(&hour_key(hour)).await?);
+        let keys: Vec<String> = [previous, hour].iter().flat_map(|h| hour_keys(&hour_key(*h))).collect();
+        let filed = try_join_all(keys.iter().map(|key| self.query_log_hour(key))).await?;
+        let tickets: BTreeSet<TicketNumber> = filed.into_iter().flatten().collect();
         let mut events = Vec::new();
         for ticket in tickets {
             events.extend(self.events(ticket).await?.into_iter().filter(|e| hour_floor(e.at) == hour));

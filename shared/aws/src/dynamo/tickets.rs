@@ -300,7 +300,7 @@ impl DynamoStore {
             if let Some(hour) = hour.as_deref().filter(|_| file)
                 && item.contains_key(EVENT_BATCH)
             {
-                super::event_log::index_events(&mut item, hour);
+                super::event_log::index_events(&mut item, hour, number);
             }
             writes.push(self.conditional_put(item, Condition::absent())?);
         }

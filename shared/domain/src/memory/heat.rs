@@ -4,7 +4,8 @@
 //! [`PartitionHeat`], so a load simulation in memory reports the heat the table would see.
 //! Sizes are those of the records' JSON, close to their item sizes.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -12,7 +13,7 @@ use serde::Serialize;
 use crate::analytics::hour_floor;
 use crate::heat::{Access, PartitionHeat, TABLE};
 use crate::model::{Ticket, TicketNumber};
-use crate::partitions::{TicketIndexKeys, index};
+use crate::partitions::{TicketIndexKeys, event_log_key, index};
 use crate::ports::TicketCommit;
 
 const WRITE_UNIT_BYTES: usize = 1024;
@@ -43,16 +44,27 @@ pub(crate) fn size_of(value: &impl Serialize) -> usize {
 
 /// The heat map a memory store books on, if any.
 #[derive(Default)]
-pub(crate) struct HeatBook(std::sync::OnceLock<Arc<PartitionHeat>>);
+pub(crate) struct HeatBook {
+    heat: std::sync::OnceLock<Arc<PartitionHeat>>,
+    /// Per ticket, the hour its events were last filed in the event log: as in the adapter,
+    /// only a ticket's first commit in an hour writes an `event_log` entry.
+    filed: Mutex<HashMap<TicketNumber, String>>,
+}
 
 impl HeatBook {
     pub(crate) fn attach(&self, heat: Arc<PartitionHeat>) {
         // Attached once, before the store is used; a second attach keeps the first.
-        let _ = self.0.set(heat);
+        let _ = self.heat.set(heat);
     }
 
     pub(crate) fn on(&self) -> Option<&PartitionHeat> {
-        self.0.get().map(Arc::as_ref)
+        self.heat.get().map(Arc::as_ref)
+    }
+
+    /// Whether `ticket`'s commit in `hour` is its first there (and so files in the log).
+    fn first_in_hour(&self, ticket: TicketNumber, hour: &str) -> bool {
+        let mut filed = self.filed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        filed.insert(ticket, hour.to_owned()).is_none_or(|before| before != hour)
     }
 
     pub(crate) fn table(&self, key: &str, access: Access, units: f64) {
@@ -115,7 +127,11 @@ impl HeatBook {
         index_writes(heat, old, &commit.ticket);
         if let (Some(first), Some(bytes)) = (commit.events.first(), events) {
             let hour = hour_floor(first.at).strftime("%Y-%m-%dT%H").to_string();
-            heat.record(index::EVENT_LOG, &hour, Access::Write, write_units(bytes));
+            let number = commit.ticket.number;
+            if self.first_in_hour(number, &hour) {
+                let key = event_log_key(&hour, number);
+                heat.record(index::EVENT_LOG, &key, Access::Write, write_units(bytes));
+            }
         }
     }
 }
@@ -220,7 +236,7 @@ mod tests {
             store.commit(commit).await.unwrap();
         }
         let report = heat.report(1);
-        for scope in [index::BY_STATUS, index::BY_TEAM, index::TIMERS] {
+        for scope in [index::BY_STATUS, index::BY_TEAM, index::TIMERS, index::EVENT_LOG] {
             let written = report.scope(scope, Access::Write).unwrap();
             assert!(
                 written.utilisation() < 0.8,
