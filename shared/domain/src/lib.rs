@@ -20,6 +20,7 @@ pub mod mail_auth;
 pub mod markup;
 pub mod memory;
 pub mod model;
+pub mod orders;
 pub mod outbound;
 pub mod phone;
 pub mod ports;
