@@ -58,3 +58,6 @@ pub trait Orders: Send + Sync {
     /// The order named `name` (as the shop shows it, e.g. `#1001`), whoever placed it.
     async fn order(&self, name: &str) -> Result<Option<Order>, OrdersError>;
 }
+
+#[cfg(test)]
+mod tests;

@@ -209,6 +209,3 @@ pub struct TicketOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returned: Option<super::ReturnCase>,
 }
-
-/// Orders linked to one ticket at most; more names in one message are ignored.
-pub const MAX_LINKED_ORDERS: usize = 10;
