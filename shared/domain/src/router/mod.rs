@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 pub use bot_step::{ChatBot, SELF_SERVED_TAG};
 pub use customers::resolve_customer;
 pub use email::{EmailRules, EmailTemplate};
-pub use order_step::{MAX_LINKED_ORDERS, OrderLookup};
+pub use order_step::{MAX_LINKED_ORDERS, OrderLookup, link as link_order};
 pub use suggestions::{MAX_SUGGESTIONS, MailSuggestions};
 pub use unreadable::UNREADABLE_TAG;
 

@@ -59,7 +59,7 @@ impl TicketRouter {
 }
 
 /// Adds `name` to the ticket's orders; the event, if it is new and there is room.
-pub(crate) fn link(ticket: &mut Ticket, name: String, now: Timestamp) -> Option<TicketEvent> {
+pub fn link(ticket: &mut Ticket, name: String, now: Timestamp) -> Option<TicketEvent> {
     let orders = ticket.order.get_or_insert_default();
     if orders.linked.contains(&name) || orders.linked.len() >= MAX_LINKED_ORDERS {
         return None;
