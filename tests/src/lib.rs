@@ -11,6 +11,7 @@ pub mod email_scenarios;
 pub mod hygiene_scenarios;
 pub mod identity_scenarios;
 pub mod kb_scenarios;
+pub mod orders_scenarios;
 pub mod phone_accounting;
 pub mod phone_scenarios;
 pub mod privacy_scenarios;
@@ -407,6 +408,10 @@ macro_rules! all_scenarios {
             the_help_centre_answers_bad_input_clearly_and_never_runs_markup,
             a_mail_acknowledgement_suggests_up_to_three_articles_that_score_well,
             chats_are_exported_from_the_event_log_with_customers_as_pseudonyms,
+            order_status_in_chat_answers_one_order_and_asks_which_of_two,
+            a_stranger_naming_someone_elses_order_sees_nothing_and_a_shop_down_hands_to_a_person,
+            a_late_parcel_webhook_delivered_three_times_opens_one_ticket_with_one_mail,
+            a_return_goes_through_every_state_over_the_agent_api_and_bad_steps_are_refused,
         );
     };
 }

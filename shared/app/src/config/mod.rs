@@ -18,6 +18,7 @@ mod email;
 mod kb;
 mod phone;
 mod secret;
+mod shop;
 mod sla;
 mod staff;
 mod survey;
@@ -29,6 +30,7 @@ pub use kb::{BotConfig, KbConfig};
 pub use omnidesk_domain::sla::SlaConfig;
 pub use phone::PhoneConfig;
 pub use secret::Secret;
+pub use shop::{OrderNumbersConfig, ReturnsConfig, ShopConfig, ShopKind};
 pub use staff::{AgentConfig, AuthConfig, TokenConfig};
 pub use survey::SurveyConfig;
 
@@ -91,6 +93,9 @@ pub struct DeskConfig {
     /// The chat bot; absent or no inboxes: no bot anywhere.
     #[serde(default)]
     pub bot: Option<BotConfig>,
+    /// The shop's orders: order status, proactive notices, returns; absent: none of them.
+    #[serde(default)]
+    pub shop: Option<ShopConfig>,
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
@@ -250,6 +255,10 @@ pub struct LocalConfig {
     /// 15 minutes).
     #[serde(default = "default_export_interval_ms")]
     pub export_interval_ms: u64,
+    /// Serve a fake shop with example orders at `/local/shop` (point `[shop] url` at
+    /// `http://127.0.0.1:<port>/local/shop`): order status, notices and returns without a shop.
+    #[serde(default)]
+    pub fake_shop: bool,
 }
 
 impl Default for LocalConfig {
@@ -261,6 +270,7 @@ impl Default for LocalConfig {
             sla_sweep_interval_ms: default_sweep_interval_ms(),
             survey_interval_ms: default_survey_interval_ms(),
             export_interval_ms: default_export_interval_ms(),
+            fake_shop: false,
         }
     }
 }
@@ -375,6 +385,9 @@ impl DeskConfig {
         }
         if let Some(kb) = &self.kb {
             kb.validate()?;
+        }
+        if let Some(shop) = &self.shop {
+            shop.validate()?;
         }
         if let Some(bot) = &self.bot {
             let inboxes = self.chat_inboxes.iter().map(|i| i.id.as_str()).collect();

@@ -12,7 +12,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-pub use intents::{FeedbackAnswer, Intent, IntentDetector, ORDER_STATUS, OrderStatus, classify, default_detectors};
+pub use intents::{
+    FeedbackAnswer, Intent, IntentDetector, ORDER_STATUS, OrderStatus, classify, default_detectors,
+};
 pub use reply::{BotTexts, choices_for};
 
 use crate::kb::{Hit, Language, SearchIndex};

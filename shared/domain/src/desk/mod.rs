@@ -39,9 +39,9 @@ pub use erasure_job::{
     ERASURE_JOB_TTL, ErasureJob, ErasureJobMessage, ErasureStatus, JobRun, MAX_ERASURE_ATTEMPTS, check_job_id,
 };
 pub use orders::{NoticeOutcome, ShopDesk};
-pub use returns::{ReturnOutcome, StartReturn};
 pub use privacy::{CustomerExport, EXPORT_LINK_TTL, ExportedFile, ExportedMessage, TicketExport};
 pub use reply::{Delivery, ReplyOutcome};
+pub use returns::{ReturnOutcome, StartReturn};
 pub use tickets::{MergeScope, TicketPatch, TicketView};
 
 use crate::assignment::Routing;

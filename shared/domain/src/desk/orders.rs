@@ -16,8 +16,8 @@ use crate::model::{
     MessageId, Ticket, TicketNumber, Visibility,
 };
 use crate::orders::{
-    Contact, NoticeRules, Order, OrderSignal, OrderTexts, Orders, OrdersError, Problem, ReturnRules, notice_key,
-    problems,
+    Contact, NoticeRules, Order, OrderSignal, OrderTexts, Orders, OrdersError, Problem, ReturnRules,
+    notice_key, problems,
 };
 use crate::outbound::OutboundJob;
 use crate::ports::{IdempotencyRecord, StoreError, ThreadClaim, ThreadKey, TicketCommit};
@@ -94,7 +94,12 @@ impl AgentDesk {
         Ok(outcomes)
     }
 
-    async fn notice(&self, order: &Order, problem: Problem, now: Timestamp) -> Result<NoticeOutcome, DeskError> {
+    async fn notice(
+        &self,
+        order: &Order,
+        problem: Problem,
+        now: Timestamp,
+    ) -> Result<NoticeOutcome, DeskError> {
         let key = notice_key(&order.name, problem);
         if let Some(done) = self.notice_done(&key, now).await? {
             return Ok(done);
@@ -102,13 +107,22 @@ impl AgentDesk {
         let Some(Contact::Email(address)) = order.contact() else {
             // A phone-only order: an agent calls; a ticket without a message still says so.
             tracing::info!(order = %order.name, "orders.notice_without_email");
-            return Err(DeskError::Unsendable(format!("order {} has no email address to write to", order.name)));
+            return Err(DeskError::Unsendable(format!(
+                "order {} has no email address to write to",
+                order.name
+            )));
         };
         let customer = self.customer_for(&address, now).await?;
         let number = self.ports.tickets.allocate_number().await?;
         let texts = OrderTexts::new(Language::En);
-        let (mut ticket, created) =
-            Ticket::open(number, Channel::Email, texts.notice_subject(&order.name, problem), customer, None, now);
+        let (mut ticket, created) = Ticket::open(
+            number,
+            Channel::Email,
+            texts.notice_subject(&order.name, problem),
+            customer,
+            None,
+            now,
+        );
         let token = self.ports.ids.token();
         ticket.reply_token = Some(token.clone());
         let mut events = vec![created];
@@ -137,13 +151,18 @@ impl AgentDesk {
             job.id = format!("notice:{}:{}", order.name, problem.as_str());
             job
         });
-        let outcome = NoticeOutcome { order: order.name.clone(), problem, ticket: number, job, repeat: false };
+        let outcome =
+            NoticeOutcome { order: order.name.clone(), problem, ticket: number, job, repeat: false };
         let commit = TicketCommit {
             ticket,
             expected_version: None,
             messages: vec![message],
             events,
-            thread_claims: vec![ThreadClaim { key: ThreadKey::email_token(&token), ticket: number, replaces: None }],
+            thread_claims: vec![ThreadClaim {
+                key: ThreadKey::email_token(&token),
+                ticket: number,
+                replaces: None,
+            }],
             idempotency: Some(IdempotencyRecord {
                 key: key.clone(),
                 result: serde_json::to_value(&outcome).unwrap_or_default(),
@@ -186,13 +205,18 @@ impl AgentDesk {
     /// The customer holding `address`, created if nobody does: the shop vouches for the
     /// address its order was placed with.
     async fn customer_for(&self, address: &str, now: Timestamp) -> Result<CustomerId, DeskError> {
-        let identity = Identity::email(address).map_err(|e| DeskError::Invalid(format!("order email: {e}")))?;
+        let identity =
+            Identity::email(address).map_err(|e| DeskError::Invalid(format!("order email: {e}")))?;
         for _ in 0..3 {
             if let Some(id) = self.ports.customers.customer_by_identity(&identity).await? {
                 return Ok(id);
             }
-            let customer =
-                Customer::new(CustomerId::from_token(&self.ports.ids.token()), None, vec![identity.clone()], now);
+            let customer = Customer::new(
+                CustomerId::from_token(&self.ports.ids.token()),
+                None,
+                vec![identity.clone()],
+                now,
+            );
             match self.ports.customers.create(&customer).await {
                 Ok(()) => return Ok(customer.id),
                 Err(StoreError::Conflict(_)) => continue,

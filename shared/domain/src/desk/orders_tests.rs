@@ -10,8 +10,8 @@ use super::*;
 use crate::memory::{ManualClock, MemoryStore};
 use crate::model::{Channel, Customer, CustomerId, EventKind, Identity, Ticket, TicketNumber};
 use crate::orders::{
-    FinancialStatus, FulfillmentStatus, MemoryOrders, NoticeRules, Order, OrderLine, OrderSignal, ReturnAction,
-    ReturnRules, ReturnState, Shipment, ShipmentStatus,
+    FinancialStatus, FulfillmentStatus, MemoryOrders, NoticeRules, Order, OrderLine, OrderSignal,
+    ReturnAction, ReturnRules, ReturnState, Shipment, ShipmentStatus,
 };
 use crate::ports::{CustomerStore, TicketCommit, TicketStore};
 use crate::sla::{EscalationSpec, SlaConfig, TimerKind};
@@ -33,7 +33,13 @@ fn order(name: &str, status: ShipmentStatus, delivered: Option<i64>, promised: O
         cancelled: false,
         financial: FinancialStatus::Paid,
         fulfillment: FulfillmentStatus::Fulfilled,
-        lines: vec![OrderLine { id: "l1".into(), title: "Teapot".into(), quantity: 1, sku: None, category: None }],
+        lines: vec![OrderLine {
+            id: "l1".into(),
+            title: "Teapot".into(),
+            quantity: 1,
+            sku: None,
+            category: None,
+        }],
         shipments: vec![Shipment {
             status,
             carrier: Some("SF Express".into()),
@@ -137,11 +143,14 @@ async fn a_parcel_on_time_or_delivered_sends_no_notice() {
 async fn a_return_goes_through_every_state_with_an_event_and_a_message_each() {
     let f = fixture(None);
     let number = mei_ticket(&f).await;
-    let start = StartReturn { order: "#1002".into(), line: "l1".into(), reason: "too small".into(), damaged: false };
+    let start =
+        StartReturn { order: "#1002".into(), line: "l1".into(), reason: "too small".into(), damaged: false };
     let outcome = f.desk.start_return(&staff(), number, &start).await.unwrap();
     assert_eq!(outcome.allowed, [ReturnAction::Approve, ReturnAction::Reject]);
     let mut version = outcome.version;
-    for action in [ReturnAction::Approve, ReturnAction::SendLabel, ReturnAction::Receive, ReturnAction::Refund] {
+    for action in
+        [ReturnAction::Approve, ReturnAction::SendLabel, ReturnAction::Receive, ReturnAction::Refund]
+    {
         version = f.desk.return_step(&staff(), number, action, None, Some(version)).await.unwrap().version;
     }
     let ticket = f.store.ticket(number).await.unwrap().unwrap();
@@ -157,7 +166,10 @@ async fn a_return_goes_through_every_state_with_an_event_and_a_message_each() {
         .map(|e| e.kind.name())
         .filter(|n| n.starts_with("return_") || *n == "refunded")
         .collect();
-    assert_eq!(names, ["return_requested", "return_approved", "return_label_sent", "return_received", "refunded"]);
+    assert_eq!(
+        names,
+        ["return_requested", "return_approved", "return_label_sent", "return_received", "refunded"]
+    );
     assert_eq!(f.store.messages(number).await.unwrap().len(), 5, "the customer is told at each step");
 }
 
@@ -165,11 +177,14 @@ async fn a_return_goes_through_every_state_with_an_event_and_a_message_each() {
 async fn an_invalid_return_transition_is_a_conflict_naming_the_allowed_ones() {
     let f = fixture(None);
     let number = mei_ticket(&f).await;
-    let start = StartReturn { order: "#1002".into(), line: "l1".into(), reason: "too small".into(), damaged: false };
+    let start =
+        StartReturn { order: "#1002".into(), line: "l1".into(), reason: "too small".into(), damaged: false };
     f.desk.start_return(&staff(), number, &start).await.unwrap();
     let refused = f.desk.return_step(&staff(), number, ReturnAction::Refund, None, None).await;
     match refused {
-        Err(DeskError::Conflict(message)) => assert!(message.contains("allowed: approve, reject"), "{message}"),
+        Err(DeskError::Conflict(message)) => {
+            assert!(message.contains("allowed: approve, reject"), "{message}")
+        }
         other => panic!("expected a conflict, got {other:?}"),
     }
 }
@@ -178,7 +193,12 @@ async fn an_invalid_return_transition_is_a_conflict_naming_the_allowed_ones() {
 async fn a_return_outside_the_window_is_refused_with_the_rule() {
     let f = fixture(None);
     let number = mei_ticket(&f).await;
-    let start = StartReturn { order: "#1003".into(), line: "l1".into(), reason: "changed my mind".into(), damaged: false };
+    let start = StartReturn {
+        order: "#1003".into(),
+        line: "l1".into(),
+        reason: "changed my mind".into(),
+        damaged: false,
+    };
     match f.desk.start_return(&staff(), number, &start).await {
         Err(DeskError::Refused(rule)) => assert!(rule.contains("within 30 days of delivery"), "{rule}"),
         other => panic!("expected a refusal, got {other:?}"),
@@ -209,7 +229,8 @@ async fn a_missed_return_approval_deadline_breaches_and_escalates() {
     };
     let f = fixture(Some(sla.clone()));
     let number = mei_ticket(&f).await;
-    let start = StartReturn { order: "#1002".into(), line: "l1".into(), reason: "too small".into(), damaged: false };
+    let start =
+        StartReturn { order: "#1002".into(), line: "l1".into(), reason: "too small".into(), damaged: false };
     f.desk.start_return(&staff(), number, &start).await.unwrap();
     let mut ticket = f.store.ticket(number).await.unwrap().unwrap();
     let timer = ticket.sla.timer(TimerKind::ReturnStep).expect("the approval step runs a timer");

@@ -59,7 +59,9 @@ impl AgentDesk {
         let mut ticket = self.load(number).await?;
         Self::refuse_text_after_erasure(&ticket, "returns")?;
         if ticket.order.as_ref().is_some_and(|o| o.returned.is_some()) {
-            return Err(DeskError::Conflict(format!("ticket {number} already runs a return; open another ticket")));
+            return Err(DeskError::Conflict(format!(
+                "ticket {number} already runs a return; open another ticket"
+            )));
         }
         let order = shop
             .orders
@@ -84,7 +86,8 @@ impl AgentDesk {
         let ask = ReturnRequest { line: &request.line, reason: &reason, damaged: request.damaged, photos };
         let case = shop.returns.open(&order, &ask, now).map_err(|e| DeskError::Refused(e.to_string()))?;
         let expected = ticket.version;
-        let mut events: Vec<TicketEvent> = crate::router::link_order(&mut ticket, order.name.clone(), now).into_iter().collect();
+        let mut events: Vec<TicketEvent> =
+            crate::router::link_order(&mut ticket, order.name.clone(), now).into_iter().collect();
         events.push(ticket.record(
             staff.actor(),
             EventKind::ReturnRequested {
@@ -124,13 +127,15 @@ impl AgentDesk {
         let Some(case) = ticket.order.as_mut().and_then(|o| o.returned.as_mut()) else {
             return Err(DeskError::NotFound(format!("a return on ticket {number}")));
         };
-        let kind = case.apply(action, reason.as_deref(), now).map_err(|e| DeskError::Conflict(e.to_string()))?;
+        let kind =
+            case.apply(action, reason.as_deref(), now).map_err(|e| DeskError::Conflict(e.to_string()))?;
         if action == ReturnAction::Refund {
             // The shop's own word on the refund, when it answers; the step stands either way.
             match shop.orders.order(&case.order).await {
                 Ok(Some(order)) => {
-                    case.refund_status =
-                        serde_json::to_value(order.financial).ok().and_then(|v| v.as_str().map(str::to_owned));
+                    case.refund_status = serde_json::to_value(order.financial)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned));
                 }
                 Ok(None) => {}
                 Err(error) => tracing::warn!(%error, ticket = number.0, "orders.refund_status_unread"),

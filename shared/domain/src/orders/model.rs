@@ -187,7 +187,8 @@ impl Order {
 
     /// The contact the shop would write to: its email, else its phone.
     pub fn contact(&self) -> Option<Contact> {
-        if let Some(Identity::Email { address }) = self.email.as_deref().and_then(|e| Identity::email(e).ok()) {
+        if let Some(Identity::Email { address }) = self.email.as_deref().and_then(|e| Identity::email(e).ok())
+        {
             return Some(Contact::Email(address));
         }
         self.phone.clone().map(Contact::Phone)

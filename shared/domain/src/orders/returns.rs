@@ -176,7 +176,9 @@ pub enum ReturnRefusal {
     UnknownLine(String, String),
     #[error("order {0} has not been delivered yet: returns open on delivery")]
     NotDelivered(String),
-    #[error("returns are accepted within {window} days of delivery; order {order} was delivered {days} days ago")]
+    #[error(
+        "returns are accepted within {window} days of delivery; order {order} was delivered {days} days ago"
+    )]
     OutsideWindow { order: String, window: u32, days: i64 },
     #[error("{category} items cannot be returned")]
     NotReturnable { category: String },
@@ -230,10 +232,15 @@ impl ReturnRules {
         let line = order
             .line(request.line)
             .ok_or_else(|| ReturnRefusal::UnknownLine(order.name.clone(), request.line.to_owned()))?;
-        let delivered = order.delivered_at().ok_or_else(|| ReturnRefusal::NotDelivered(order.name.clone()))?;
+        let delivered =
+            order.delivered_at().ok_or_else(|| ReturnRefusal::NotDelivered(order.name.clone()))?;
         let days = now.duration_since(delivered).as_secs() / 86_400;
         if days > i64::from(self.window_days) {
-            return Err(ReturnRefusal::OutsideWindow { order: order.name.clone(), window: self.window_days, days });
+            return Err(ReturnRefusal::OutsideWindow {
+                order: order.name.clone(),
+                window: self.window_days,
+                days,
+            });
         }
         if let Some(category) = line.category.as_deref().map(str::to_lowercase)
             && self.non_returnable.contains(&category)

@@ -15,14 +15,21 @@ pub(crate) fn order(id: &str, name: &str, email: &str, day: i64, status: Shipmen
         cancelled: false,
         financial: FinancialStatus::Paid,
         fulfillment: FulfillmentStatus::Fulfilled,
-        lines: vec![OrderLine { id: "l1".into(), title: "Teapot".into(), quantity: 1, sku: None, category: None }],
+        lines: vec![OrderLine {
+            id: "l1".into(),
+            title: "Teapot".into(),
+            quantity: 1,
+            sku: None,
+            category: None,
+        }],
         shipments: vec![Shipment {
             status,
             carrier: Some("SF Express".into()),
             tracking_number: Some(format!("SF{id}")),
             tracking_url: None,
             promised_at: None,
-            delivered_at: (status == ShipmentStatus::Delivered).then(|| Timestamp::from_second(day * 86_400).unwrap()),
+            delivered_at: (status == ShipmentStatus::Delivered)
+                .then(|| Timestamp::from_second(day * 86_400).unwrap()),
         }],
     }
 }
@@ -69,7 +76,10 @@ async fn order_status_when_the_shop_is_down_is_unavailable() {
     let shop = shop();
     shop.set_down(true);
     assert_eq!(answer_for(&shop, &email("mei@example.com"), &[]).await, OrderAnswer::Unavailable);
-    assert_eq!(answer_for(&shop, &email("mei@example.com"), &["#1001".into()]).await, OrderAnswer::Unavailable);
+    assert_eq!(
+        answer_for(&shop, &email("mei@example.com"), &["#1001".into()]).await,
+        OrderAnswer::Unavailable
+    );
 }
 
 #[tokio::test]

@@ -31,7 +31,8 @@ impl OrderTexts {
         } else {
             format!("Order {}: {}.", order.name, self.order_state(order))
         };
-        let items: Vec<String> = order.lines.iter().map(|l| format!("{} × {}", l.title, l.quantity)).collect();
+        let items: Vec<String> =
+            order.lines.iter().map(|l| format!("{} × {}", l.title, l.quantity)).collect();
         if !items.is_empty() {
             text.push_str(&if zh {
                 format!("\n商品:{}", items.join("、"))
@@ -53,7 +54,11 @@ impl OrderTexts {
             }
             if let (Some(promised), None) = (shipment.promised_at, shipment.delivered_at) {
                 let day = promised.strftime("%Y-%m-%d");
-                text.push_str(&if zh { format!(",预计 {day} 送达") } else { format!(", expected {day}") });
+                text.push_str(&if zh {
+                    format!(",预计 {day} 送达")
+                } else {
+                    format!(", expected {day}")
+                });
             }
         }
         text.push_str(if zh {
@@ -87,22 +92,76 @@ impl OrderTexts {
         let zh = self.language == Language::ZhCn;
         match status {
             ShipmentStatus::LabelPrinted | ShipmentStatus::Confirmed => {
-                if zh { "已交给快递" } else { "handed to the carrier" }
+                if zh {
+                    "已交给快递"
+                } else {
+                    "handed to the carrier"
+                }
             }
-            ShipmentStatus::InTransit => if zh { "运输中" } else { "in transit" },
-            ShipmentStatus::OutForDelivery => if zh { "派送中" } else { "out for delivery" },
-            ShipmentStatus::AttemptedDelivery => if zh { "投递未成功" } else { "delivery attempted" },
-            ShipmentStatus::ReadyForPickup => if zh { "待取件" } else { "ready for pickup" },
-            ShipmentStatus::Delayed => if zh { "延误" } else { "delayed" },
-            ShipmentStatus::Delivered => if zh { "已签收" } else { "delivered" },
-            ShipmentStatus::Failure => if zh { "运输异常" } else { "a delivery problem" },
-            ShipmentStatus::Other => if zh { "处理中" } else { "in progress" },
+            ShipmentStatus::InTransit => {
+                if zh {
+                    "运输中"
+                } else {
+                    "in transit"
+                }
+            }
+            ShipmentStatus::OutForDelivery => {
+                if zh {
+                    "派送中"
+                } else {
+                    "out for delivery"
+                }
+            }
+            ShipmentStatus::AttemptedDelivery => {
+                if zh {
+                    "投递未成功"
+                } else {
+                    "delivery attempted"
+                }
+            }
+            ShipmentStatus::ReadyForPickup => {
+                if zh {
+                    "待取件"
+                } else {
+                    "ready for pickup"
+                }
+            }
+            ShipmentStatus::Delayed => {
+                if zh {
+                    "延误"
+                } else {
+                    "delayed"
+                }
+            }
+            ShipmentStatus::Delivered => {
+                if zh {
+                    "已签收"
+                } else {
+                    "delivered"
+                }
+            }
+            ShipmentStatus::Failure => {
+                if zh {
+                    "运输异常"
+                } else {
+                    "a delivery problem"
+                }
+            }
+            ShipmentStatus::Other => {
+                if zh {
+                    "处理中"
+                } else {
+                    "in progress"
+                }
+            }
         }
     }
 
     pub fn choose(&self, names: &[String]) -> String {
         match self.language {
-            Language::ZhCn => format!("您有几个未完成的订单:{}。请问是哪一个?回复订单号即可。", names.join("、")),
+            Language::ZhCn => {
+                format!("您有几个未完成的订单:{}。请问是哪一个?回复订单号即可。", names.join("、"))
+            }
             Language::En => format!(
                 "You have several open orders: {}. Which one do you mean? Reply with its number.",
                 names.join(", ")
@@ -144,7 +203,9 @@ impl OrderTexts {
             (Language::ZhCn, Problem::Late) => format!("您的订单 {order} 延误了"),
             (Language::ZhCn, Problem::Exception) => format!("您的订单 {order} 运输异常"),
             (Language::En, Problem::Late) => format!("Your order {order} is running late"),
-            (Language::En, Problem::Exception) => format!("A problem with the delivery of your order {order}"),
+            (Language::En, Problem::Exception) => {
+                format!("A problem with the delivery of your order {order}")
+            }
         }
     }
 
@@ -180,12 +241,18 @@ impl OrderTexts {
     pub fn return_step(&self, order: &str, state: ReturnState, reason: Option<&str>) -> String {
         let zh = self.language == Language::ZhCn;
         match state {
-            ReturnState::Requested if zh => format!("已收到订单 {order} 的退换货申请,我们会在 1 个工作日内审核。"),
+            ReturnState::Requested if zh => {
+                format!("已收到订单 {order} 的退换货申请,我们会在 1 个工作日内审核。")
+            }
             ReturnState::Requested => {
-                format!("We received your return request for order {order} and will review it within one business day.")
+                format!(
+                    "We received your return request for order {order} and will review it within one business day."
+                )
             }
             ReturnState::Approved if zh => format!("订单 {order} 的退换货申请已通过,退货标签稍后发送给您。"),
-            ReturnState::Approved => format!("Your return for order {order} is approved; the return label follows."),
+            ReturnState::Approved => {
+                format!("Your return for order {order} is approved; the return label follows.")
+            }
             ReturnState::Rejected if zh => {
                 format!("抱歉,订单 {order} 的退换货申请未通过:{}。", reason.unwrap_or("不符合退货规则"))
             }
@@ -197,7 +264,9 @@ impl OrderTexts {
             ReturnState::LabelSent => {
                 format!("The return label for order {order} is on its way: print it and send the item back.")
             }
-            ReturnState::Received if zh => format!("我们已收到订单 {order} 的退货,将在 3 个工作日内处理退款或换货。"),
+            ReturnState::Received if zh => {
+                format!("我们已收到订单 {order} 的退货,将在 3 个工作日内处理退款或换货。")
+            }
             ReturnState::Received => format!(
                 "We received the item from order {order}; the refund or exchange follows within three business days."
             ),

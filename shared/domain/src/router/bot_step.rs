@@ -284,7 +284,8 @@ fn order_reply(
                 EventKind::BotHandoff { intent: intent.to_owned(), reason: reason.to_owned(), article: None },
                 now,
             ));
-            let note = format!("Bot handed over to a person: {reason} (intent {intent}); no order data shown.");
+            let note =
+                format!("Bot handed over to a person: {reason} (intent {intent}); no order data shown.");
             let text = match other {
                 OrderAnswer::NotYours => texts.not_yours(ticket.number),
                 OrderAnswer::NoOrders => texts.no_orders(ticket.number),

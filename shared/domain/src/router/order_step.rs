@@ -28,7 +28,12 @@ impl TicketRouter {
     }
 
     /// Links `ticket` to the orders `inbound` names; an `order_linked` event per new one.
-    pub(super) fn link_orders(&self, inbound: &InboundMessage, ticket: &mut Ticket, now: Timestamp) -> Vec<TicketEvent> {
+    pub(super) fn link_orders(
+        &self,
+        inbound: &InboundMessage,
+        ticket: &mut Ticket,
+        now: Timestamp,
+    ) -> Vec<TicketEvent> {
         let Some(lookup) = &self.orders else { return Vec::new() };
         let mut names = match &inbound.source {
             Source::Email(email) => lookup.patterns.find(&email.subject),

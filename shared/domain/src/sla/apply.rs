@@ -252,10 +252,7 @@ impl SlaPolicies {
             return;
         };
         let targets = policy.targets;
-        ticket
-            .sla
-            .timers
-            .retain(|t| !t.is_live() || t.kind.has_own_target() || targets.of(t.kind).is_some());
+        ticket.sla.timers.retain(|t| !t.is_live() || t.kind.has_own_target() || targets.of(t.kind).is_some());
         for timer in ticket.sla.timers.iter_mut().filter(|t| t.is_live()) {
             if let Some(target) = targets.of(timer.kind) {
                 timer.target_minutes = target;

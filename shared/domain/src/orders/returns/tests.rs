@@ -55,8 +55,7 @@ fn a_return_goes_through_every_state_and_each_step_is_an_event() {
     let mut case = rules().open(&delivered_order(1), &request("l1"), at_day(5)).unwrap();
     assert_eq!(case.state, ReturnState::Requested);
     let steps = [ReturnAction::Approve, ReturnAction::SendLabel, ReturnAction::Receive, ReturnAction::Refund];
-    let names: Vec<&str> =
-        steps.iter().map(|a| case.apply(*a, None, at_day(6)).unwrap().name()).collect();
+    let names: Vec<&str> = steps.iter().map(|a| case.apply(*a, None, at_day(6)).unwrap().name()).collect();
     assert_eq!(names, ["return_approved", "return_label_sent", "return_received", "refunded"]);
     assert!(case.state.is_final());
 }
