@@ -17,7 +17,7 @@ use crate::model::{
 };
 use crate::orders::{
     Contact, NoticeRules, Order, OrderSignal, OrderTexts, Orders, OrdersError, Problem, ReturnRules,
-    notice_key, problems,
+    notice_key, orders_of_all, problems,
 };
 use crate::outbound::OutboundJob;
 use crate::ports::{IdempotencyRecord, StoreError, ThreadClaim, ThreadKey, TicketCommit};
@@ -60,16 +60,7 @@ impl AgentDesk {
     pub async fn customer_orders(&self, id: &CustomerId) -> Result<Vec<Order>, DeskError> {
         let shop = self.shop()?;
         let customer = self.customer(id).await?;
-        let mut found: Vec<Order> = Vec::new();
-        for contact in Contact::of_identities(&customer.identities) {
-            for order in shop.orders.orders_of(&contact).await? {
-                if !found.iter().any(|o| o.id == order.id) {
-                    found.push(order);
-                }
-            }
-        }
-        found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-        Ok(found)
+        Ok(orders_of_all(&*shop.orders, &Contact::of_identities(&customer.identities)).await?)
     }
 
     /// The orders of a ticket's requester.

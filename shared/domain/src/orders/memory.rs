@@ -61,7 +61,7 @@ impl Orders for MemoryOrders {
         self.answer()?;
         let mut found: Vec<Order> =
             self.lock().iter().filter(|o| o.belongs_to(std::slice::from_ref(contact))).cloned().collect();
-        found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        found.sort_by_key(|order| std::cmp::Reverse(order.created_at));
         found.truncate(MAX_ORDERS_PER_LOOKUP);
         Ok(found)
     }

@@ -22,7 +22,7 @@ pub use numbers::{OrderPatterns, PatternError};
 pub use returns::{
     ReturnAction, ReturnCase, ReturnRefusal, ReturnRequest, ReturnRules, ReturnState, TransitionError,
 };
-pub use status::{OrderAnswer, answer_for};
+pub use status::{OrderAnswer, answer_for, orders_of_all};
 pub use texts::OrderTexts;
 
 use async_trait::async_trait;

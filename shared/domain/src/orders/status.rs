@@ -2,7 +2,7 @@
 //! verified contact details only. A named order that is not theirs gets the same answer as
 //! one that does not exist, so nobody learns whether someone else's order number is real.
 
-use super::{Contact, Order, Orders};
+use super::{Contact, Order, Orders, OrdersError};
 
 /// What the bot can say about the customer's orders.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,23 +46,13 @@ pub async fn answer_for(orders: &dyn Orders, contacts: &[Contact], named: &[Stri
             }
         };
     }
-    let mut found: Vec<Order> = Vec::new();
-    for contact in contacts {
-        match orders.orders_of(contact).await {
-            Ok(list) => {
-                for order in list {
-                    if !found.iter().any(|o| o.id == order.id) {
-                        found.push(order);
-                    }
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "orders.lookup_failed");
-                return OrderAnswer::Unavailable;
-            }
+    let found = match orders_of_all(orders, contacts).await {
+        Ok(found) => found,
+        Err(error) => {
+            tracing::warn!(%error, "orders.lookup_failed");
+            return OrderAnswer::Unavailable;
         }
-    }
-    found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    };
     let open: Vec<&Order> = found.iter().filter(|o| o.is_open()).collect();
     match (open.as_slice(), found.first()) {
         ([one], _) => OrderAnswer::Status((*one).clone()),
@@ -70,4 +60,18 @@ pub async fn answer_for(orders: &dyn Orders, contacts: &[Contact], named: &[Stri
         ([], None) => OrderAnswer::NoOrders,
         (several, _) => OrderAnswer::Choose(several.iter().map(|o| o.name.clone()).collect()),
     }
+}
+
+/// The orders placed with any of `contacts`, each once, newest first.
+pub async fn orders_of_all(orders: &dyn Orders, contacts: &[Contact]) -> Result<Vec<Order>, OrdersError> {
+    let mut found: Vec<Order> = Vec::new();
+    for contact in contacts {
+        for order in orders.orders_of(contact).await? {
+            if !found.iter().any(|o| o.id == order.id) {
+                found.push(order);
+            }
+        }
+    }
+    found.sort_by_key(|order| std::cmp::Reverse(order.created_at));
+    Ok(found)
 }
