@@ -57,7 +57,9 @@ async fn main() {
     let shop = FakeShop::new(example_orders(Timestamp::now()), KEY).start(0).await.expect("fake shop");
     let http = ShopHttp::new(Duration::from_secs(2), 3).expect("client");
     let shopify: Arc<dyn Orders> = Arc::new(ShopifyOrders::new(http, &shop.url, "2025-01", KEY));
-    println!("order-status lookups, {ROUNDS} questions each, fake Shopify on 127.0.0.1 (HTTP/1.1, keep-alive)");
+    println!(
+        "order-status lookups, {ROUNDS} questions each, fake Shopify on 127.0.0.1 (HTTP/1.1, keep-alive)"
+    );
     measure("cold cache, \"where is my order?\" (by email)", false, shopify.clone(), &[]).await;
     measure("warm cache, \"where is my order?\" (by email)", true, shopify.clone(), &[]).await;
     measure("cold cache, \"#1005\" (by name)", false, shopify.clone(), &["#1005".into()]).await;

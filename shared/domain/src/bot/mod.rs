@@ -41,6 +41,10 @@ pub struct BotState {
     /// Helped or handed to a person: the bot says nothing more here.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub done: bool,
+    /// The bot asked which of the customer's orders they mean. Also keeps the state from
+    /// being all defaults, which a store that leaves out empty attributes reads back as none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub choosing: bool,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -168,6 +172,7 @@ fn best_new_article(state: &BotState, text: &str, index: &SearchIndex, _min: f32
 /// The state after `decision`.
 pub fn next_state(state: &BotState, decision: &BotDecision) -> BotState {
     let mut next = state.clone();
+    next.choosing = matches!(decision, BotDecision::Order { answer: OrderAnswer::Choose(_) });
     match decision {
         BotDecision::Answer { hit } => {
             next.answered.push(hit.slug.clone());
