@@ -11,6 +11,7 @@ pub mod email_scenarios;
 pub mod hygiene_scenarios;
 pub mod identity_scenarios;
 pub mod kb_scenarios;
+pub mod orders_scenarios;
 pub mod phone_accounting;
 pub mod phone_scenarios;
 pub mod privacy_scenarios;
@@ -419,6 +420,10 @@ macro_rules! all_scenarios {
             a_forum_question_is_a_public_ticket_and_a_staff_answer_on_the_forum_solves_it,
             a_customer_who_chats_and_then_writes_on_wechat_stays_two_customers,
             a_hundred_concurrent_wechat_replies_from_two_containers_fetch_the_token_once,
+            order_status_in_chat_answers_one_order_and_asks_which_of_two,
+            a_stranger_naming_someone_elses_order_sees_nothing_and_a_shop_down_hands_to_a_person,
+            a_late_parcel_webhook_delivered_three_times_opens_one_ticket_with_one_mail,
+            a_return_goes_through_every_state_over_the_agent_api_and_bad_steps_are_refused,
         );
     };
 }

@@ -18,6 +18,7 @@ pub use crate::email_scenarios::*;
 pub use crate::hygiene_scenarios::*;
 pub use crate::identity_scenarios::*;
 pub use crate::kb_scenarios::*;
+pub use crate::orders_scenarios::*;
 pub use crate::phone_scenarios::*;
 pub use crate::privacy_scenarios::*;
 pub use crate::sla_scenarios::an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once;

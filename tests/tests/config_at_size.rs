@@ -206,7 +206,9 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
         let analytics = function == "analytics-rollup";
         // social-webhook resolves the platforms' secrets ([social]) only.
         let social = function == "social-webhook";
-        let own_key = survey || analytics || social;
+        // ticket-router resolves the shop's token only (order status), never an inbox secret.
+        let shop_only = function == "ticket-router";
+        let own_key = survey || analytics || social || shop_only;
         let secrets = (*resolves && !own_key).then_some(&resolver as &dyn SecretResolver);
         let mut config =
             DeskConfig::deployed(&text, secrets).await.unwrap_or_else(|e| panic!("{function}: {e}"));
@@ -218,6 +220,9 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
         }
         if social && let Some(platforms) = config.social.as_mut() {
             platforms.resolve(&resolver).await.unwrap_or_else(|e| panic!("{function}: {e}"));
+        }
+        if shop_only {
+            config.resolve_shop_secrets(&resolver).await.unwrap_or_else(|e| panic!("{function}: {e}"));
         }
         let total = started.elapsed();
         assert_is_the_generated_desk(&config);
@@ -239,7 +244,11 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
     let mut resolving: Vec<&str> = functions
         .iter()
         .filter(|(f, resolves)| {
-            *resolves && !f.starts_with("survey-") && f != "analytics-rollup" && f != "social-webhook"
+            *resolves
+                && !f.starts_with("survey-")
+                && f != "analytics-rollup"
+                && f != "social-webhook"
+                && f != "ticket-router"
         })
         .map(|(f, _)| f.as_str())
         .collect();

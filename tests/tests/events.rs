@@ -15,6 +15,9 @@ use omnidesk_app::config::DeskConfig;
 use omnidesk_app::email_inbound::{EmailInbound, Ingested, RAW_MAIL_PREFIX};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::phone_events::{PhoneAnswer, PhoneEvents};
+use omnidesk_app::shop::Shop;
+use omnidesk_app::shop::fake::example_orders;
+use omnidesk_app::shop::webhook::{self as shop_webhook, ShopWebhook};
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::social::{self, SocialWebhook};
 use omnidesk_app::ticket_router::RouterHandler;
@@ -28,6 +31,7 @@ use omnidesk_domain::memory::{
     SequentialIds,
 };
 use omnidesk_domain::model::{Channel, Customer, CustomerId, Identity};
+use omnidesk_domain::orders::MemoryOrders;
 use omnidesk_domain::outbound::{Destination, OutboundJob, OutboundKind};
 use omnidesk_domain::phone::flow::ContactFlow;
 use omnidesk_domain::ports::{BlobStore, Clock, CustomerStore, Queue, TicketStore};
@@ -79,6 +83,20 @@ async fn social_webhook(file: &str) {
     let quiet = ["handshake", "subscribe", "status", "topic-created", "ping"];
     let expected = if quiet.iter().any(|q| file.contains(q)) { 0 } else { 1 };
     assert_eq!(inbound.len(), expected, "{file}");
+}
+
+/// A Shopify `fulfillments/update` webhook, signed with the example config's webhook secret.
+async fn chat_webhook_shop_webhook() {
+    let request = lambda_http::request::from_str(&read("chat-webhook/shop-fulfillment-update.json"))
+        .expect("API Gateway v2 event");
+    let clock = clock();
+    let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
+    let config = example_config();
+    let secret = config.shop.as_ref().and_then(|s| s.webhook_secret.value()).map(str::to_owned);
+    let webhook = ShopWebhook { inbound: inbound.clone(), secret, clock };
+    let response = shop_webhook::router(webhook).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(inbound.len(), 1);
 }
 
 /// The agent console's list, as the HTTP API hands it over after its JWT authorizer: the
@@ -155,6 +173,34 @@ async fn ticket_router_erasure_job() {
     let response = handler.handle(event).await;
     assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
     assert_eq!(desk.erasure_job(&customer.id, &job.id).await.unwrap(), done);
+}
+
+/// The signal a shop webhook queued: the router reads the order (3 days late in the example
+/// shop) and writes to its customer once, however often the message comes.
+async fn ticket_router_order_signal() {
+    let event: SqsEvent = serde_json::from_str(&read("ticket-router/order-signal.json")).expect("SQS event");
+    let clock = clock();
+    let config = example_config();
+    let store = Arc::new(MemoryStore::new());
+    let outbound = Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default()));
+    let orders = Arc::new(MemoryOrders::new(example_orders(clock.now())));
+    let shop = Shop::over(orders, config.shop.as_ref().expect("[shop]"), clock.clone()).unwrap();
+    let mut ports = omnidesk_domain::memory::desk_ports(store.clone(), clock.clone());
+    ports.outbound = outbound.clone();
+    let desk = Arc::new(agent_api::desk(&config, ports).with_shop(shop.desk.clone()));
+    let handler = RouterHandler::new(
+        &config,
+        omnidesk_domain::memory::router_ports(store.clone(), outbound.clone(), clock),
+    )
+    .with_shop(&shop)
+    .with_erasures(desk);
+    for _ in 0..2 {
+        let response = handler.handle(event.clone()).await;
+        assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
+    }
+    assert_eq!(store.all_tickets().len(), 1, "one proactive ticket");
+    // Each delivery queues the notice's one job again; the dispatcher sends a job id once.
+    assert!(!outbound.is_empty(), "the notice is queued");
 }
 
 async fn outbound_dispatcher_sqs_batch() {
@@ -386,6 +432,8 @@ async fn every_sample_event_runs_through_its_handler() {
             "email-inbound/ses-receipt.json" => email_inbound_ses_receipt().await,
             "ticket-router/sqs-batch.json" => ticket_router_sqs_batch().await,
             "ticket-router/erasure-job.json" => ticket_router_erasure_job().await,
+            "ticket-router/order-signal.json" => ticket_router_order_signal().await,
+            "chat-webhook/shop-fulfillment-update.json" => chat_webhook_shop_webhook().await,
             "outbound-dispatcher/sqs-batch.json" => outbound_dispatcher_sqs_batch().await,
             "sla-sweeper/schedule.json" => sla_sweeper_schedule().await,
             "analytics-rollup/schedule.json" => analytics_rollup_schedule().await,
@@ -406,7 +454,7 @@ async fn every_sample_event_runs_through_its_handler() {
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 41);
+    assert_eq!(files.len(), 43);
 }
 
 /// The help centre over the example articles, as help-centre's main wires it.

@@ -10,6 +10,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Error, RequestExt};
 use omnidesk_app::agent_api::{self, AgentApi, ClaimsAuthenticator, KbApi, VerifiedClaims};
 use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
+use omnidesk_app::shop::Shop;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::{AwsEnvironment, DynamoArticles};
 use omnidesk_domain::canned::CannedResponses;
@@ -25,8 +26,10 @@ async fn main() -> Result<(), Error> {
     let aws = AwsEnvironment::load().await?;
     // The inbox secrets, resolved once per container: every container derives the same key
     // for the list cursors it signs, so a page handed out by one opens in another.
-    let config =
+    let mut config =
         DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
+    // With `[shop]`: the token, for the order lists and returns.
+    config.resolve_shop_secrets(&aws.secrets()).await?;
     let store = Arc::new(aws.store()?);
     let canned = Arc::new(CannedResponses::new(store.clone(), Arc::new(SystemClock), Arc::new(RandomIds)));
     let blobs: Arc<dyn BlobStore> = match aws.blobs() {
@@ -52,7 +55,10 @@ async fn main() -> Result<(), Error> {
         ids: Arc::new(RandomIds),
     };
     // Erasure runs as a job: queued here, run by ticket-router off the request path.
-    let desk = agent_api::desk(&config, ports).with_erasure_queue(Arc::new(aws.inbound_queue()?));
+    let mut desk = agent_api::desk(&config, ports).with_erasure_queue(Arc::new(aws.inbound_queue()?));
+    if let Some(shop) = &config.shop {
+        desk = desk.with_shop(Shop::from_config(shop, Arc::new(SystemClock))?.desk);
+    }
     let api = AgentApi { desk: Arc::new(desk), auth: Arc::new(ClaimsAuthenticator), canned };
     let kb = KbApi {
         editor: Arc::new(KbEditor::new(articles, Arc::new(SystemClock))),

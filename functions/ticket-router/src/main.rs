@@ -8,6 +8,7 @@ use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use omnidesk_app::agent_api;
 use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
+use omnidesk_app::shop::Shop;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_aws::{AwsEnvironment, DynamoArticles};
@@ -22,8 +23,15 @@ use omnidesk_domain::system::{RandomIds, SystemClock};
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let aws = AwsEnvironment::load().await?;
-    // No secrets: this function's role may read none.
-    let config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, None).await?;
+    // No inbox secrets: with `[shop]`, only the shop's token (for order status and notices).
+    let mut config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, None).await?;
+    if config.shop.is_some() {
+        config.resolve_shop_secrets(&aws.secrets()).await?;
+    }
+    let shop = match &config.shop {
+        Some(shop) => Some(Shop::from_config(shop, Arc::new(SystemClock))?),
+        None => None,
+    };
     let store = Arc::new(aws.store()?);
     let outbound = Arc::new(aws.outbound_queue()?);
     let agents = Arc::new(config.roster(store.clone()));
@@ -38,6 +46,9 @@ async fn main() -> Result<(), Error> {
         ids: Arc::new(RandomIds),
     };
     let mut handler = RouterHandler::new(&config, ports);
+    if let Some(shop) = &shop {
+        handler = handler.with_shop(shop);
+    }
     // Mail too large for a queue message waits in the mail bucket (only with email on); an
     // erasure deletes raw mail and attachments there. Without email there is no bucket, and
     // nothing to delete.
@@ -61,7 +72,12 @@ async fn main() -> Result<(), Error> {
         ids: Arc::new(RandomIds),
     };
     let articles = Arc::new(DynamoArticles::new((*store).clone(), bucket));
-    let mut handler = handler.with_erasures(Arc::new(agent_api::desk(&config, desk)));
+    // Erasure jobs and shop signals run on the desk.
+    let mut desk = agent_api::desk(&config, desk);
+    if let Some(shop) = &shop {
+        desk = desk.with_shop(shop.desk.clone());
+    }
+    let mut handler = handler.with_erasures(Arc::new(desk));
     // The chat bot, in the inboxes `[bot]` names: its index is built from the published
     // articles on the first chat message and kept while the catalogue version stands.
     if let Some(kb) = &config.kb {

@@ -35,6 +35,9 @@ use omnidesk_app::kb::seed;
 use omnidesk_app::outbound_channels::{ChannelNotifier, MailNotifier};
 use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::phone_events::PhoneEvents;
+use omnidesk_app::shop::Shop;
+use omnidesk_app::shop::fake::{FakeShop, example_orders};
+use omnidesk_app::shop::webhook::{self as shop_webhook, ShopWebhook};
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::social::send::{self, SocialNotifier, WechatIssuer};
 use omnidesk_app::social::token::SharedToken;
@@ -120,6 +123,10 @@ pub struct LocalDesk {
     pub analytics: Option<analytics::Analytics>,
     /// The platforms' stand-ins that social replies go to (with the example config).
     pub social_fakes: Arc<social_fakes::FakePlatforms>,
+    /// The shop's orders, with `[shop]`: the router's and the desk's one cached adapter.
+    pub shop: Option<Shop>,
+    /// The fake shop served at `/local/shop`, with `[local] fake_shop`.
+    pub fake_shop: Option<Arc<FakeShop>>,
 }
 
 /// The knowledge base of the local desk: one catalogue (the search index) for the bot and the
@@ -213,22 +220,36 @@ impl LocalDesk {
             Some(kb) => router.with_bot(&config, kb.catalogue.clone()),
             None => router,
         };
-        let agent_desk = Arc::new(
-            omnidesk_app::agent_api::desk(
-                &config,
-                AgentDeskPorts {
-                    tickets: ports.tickets.clone(),
-                    customers: ports.customers.clone(),
-                    agents: agents.clone(),
-                    idempotency: ports.idempotency.clone(),
-                    outbound: ports.outbound.clone(),
-                    blobs: ports.blobs.clone(),
-                    clock: clock.clone(),
-                    ids: Arc::new(RandomIds),
-                },
-            )
-            .with_erasure_queue(ports.inbound.clone()),
-        );
+        // A loaded config was validated already; an unresolved token only in a hand-built one.
+        let shop = config.shop.as_ref().and_then(|shop| match Shop::from_config(shop, clock.clone()) {
+            Ok(shop) => Some(shop),
+            Err(error) => {
+                tracing::error!(%error, "local.shop_unavailable");
+                None
+            }
+        });
+        let router = match &shop {
+            Some(shop) => router.with_shop(shop),
+            None => router,
+        };
+        let agent_desk = omnidesk_app::agent_api::desk(
+            &config,
+            AgentDeskPorts {
+                tickets: ports.tickets.clone(),
+                customers: ports.customers.clone(),
+                agents: agents.clone(),
+                idempotency: ports.idempotency.clone(),
+                outbound: ports.outbound.clone(),
+                blobs: ports.blobs.clone(),
+                clock: clock.clone(),
+                ids: Arc::new(RandomIds),
+            },
+        )
+        .with_erasure_queue(ports.inbound.clone());
+        let agent_desk = Arc::new(match &shop {
+            Some(shop) => agent_desk.with_shop(shop.desk.clone()),
+            None => agent_desk,
+        });
         // Erasure jobs run where they do on AWS: in the router, off the inbound queue.
         let router = router.with_erasures(agent_desk.clone());
         let dispatcher_ports = DispatcherPorts {
@@ -268,6 +289,7 @@ impl LocalDesk {
             ports.inbound.clone(),
             clock.clone(),
         ));
+        let fake_shop = fake_shop(&config, clock.as_ref());
         Self {
             config,
             clock,
@@ -286,6 +308,8 @@ impl LocalDesk {
             kb,
             analytics: None,
             social_fakes: Arc::default(),
+            fake_shop,
+            shop,
         }
     }
 
@@ -343,6 +367,22 @@ impl LocalDesk {
                 )),
             }))
             .merge(self.kb_routes())
+            .merge(self.shop_routes())
+    }
+
+    /// The shop webhook routes, with `[shop]` (on AWS the chat-webhook function serves them),
+    /// and with `[local] fake_shop` the fake shop itself at `/local/shop`.
+    fn shop_routes(&self) -> Router {
+        let Some(shop) = &self.config.shop else { return Router::new() };
+        let webhook = shop_webhook::router(ShopWebhook {
+            inbound: self.ports.inbound.clone(),
+            secret: shop.webhook_secret.value().map(str::to_owned),
+            clock: self.clock.clone(),
+        });
+        match &self.fake_shop {
+            Some(fake) => webhook.nest("/local/shop", fake.router()),
+            None => webhook,
+        }
     }
 
     /// The platforms' webhooks, with `[social]`.
@@ -447,6 +487,13 @@ impl LocalDesk {
         }
         Ok(result?)
     }
+}
+
+/// The fake shop of `[local] fake_shop`, with the example orders placed relative to now and
+/// `[shop] token` as its key.
+fn fake_shop(config: &DeskConfig, clock: &dyn Clock) -> Option<Arc<FakeShop>> {
+    let shop = config.shop.as_ref().filter(|_| config.local.fake_shop)?;
+    Some(FakeShop::new(example_orders(clock.now()), shop.token.value().unwrap_or_default()))
 }
 
 async fn poll_forever<F, Fut>(queue: &str, interval: Duration, mut poll: F)

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use omnidesk_app::config::DeskConfig;
+use omnidesk_app::shop::webhook::sign_shopify;
 use omnidesk_app::signature::sign;
 use omnidesk_app::social::{meta, wechat_crypto};
 use omnidesk_app::telemetry::{self, LogFormat};
@@ -69,11 +70,15 @@ struct ServeArgs {
 enum Command {
     /// Run the desk (the default).
     Serve,
-    /// Print the X-Omnidesk-Signature header for a request body.
+    /// Print the X-Omnidesk-Signature header for a request body (or, with --shopify, the
+    /// X-Shopify-Hmac-Sha256 header a shop webhook carries, from `[shop] webhook_secret`).
     Sign {
         /// The chat inbox whose secret signs.
+        #[arg(long, required_unless_present = "shopify")]
+        inbox: Option<String>,
+        /// Sign as Shopify signs its webhooks.
         #[arg(long)]
-        inbox: String,
+        shopify: bool,
         /// The file holding the exact request body.
         #[arg(long)]
         body: PathBuf,
@@ -183,7 +188,15 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Export { since, until, dir } => {
             export::backfill(&config, &cli.serve, &since, until.as_deref(), &dir).await
         }
-        Command::Sign { inbox, body, at } => {
+        Command::Sign { shopify: true, body, .. } => {
+            let secret = config.shop.as_ref().and_then(|shop| shop.webhook_secret.value());
+            let secret = secret.ok_or_else(|| "no [shop] webhook_secret in the config".to_owned())?;
+            let body = std::fs::read(&body).map_err(|e| format!("{}: {e}", body.display()))?;
+            println!("X-Shopify-Hmac-Sha256: {}", sign_shopify(secret.as_bytes(), &body));
+            Ok(())
+        }
+        Command::Sign { inbox, body, at, .. } => {
+            let inbox = inbox.unwrap_or_default();
             let inbox = config
                 .inboxes()
                 .get(&inbox)

@@ -16,6 +16,7 @@ pub mod kb;
 pub mod outbound_channels;
 pub mod outbound_dispatcher;
 pub mod phone_events;
+pub mod shop;
 pub mod signature;
 pub mod sla_sweeper;
 pub mod social;

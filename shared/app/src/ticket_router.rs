@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use omnidesk_domain::bot::default_detectors;
+use omnidesk_domain::bot::{OrderStatus, default_detectors};
 use omnidesk_domain::desk::{AgentDesk, DeskError, ErasureJobMessage, JobRun};
 use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
 use omnidesk_domain::kb::Catalogue;
+use omnidesk_domain::orders::OrderSignal;
 use omnidesk_domain::ports::BlobStore;
 use omnidesk_domain::router::{ChatBot, MailSuggestions, RouterPorts, TicketRouter};
 
@@ -55,9 +56,20 @@ impl RouterHandler {
             }));
         }
         if let Some(rules) = config.bot_rules() {
-            let bot = ChatBot { rules, detectors: default_detectors(), catalogue };
+            let mut detectors = default_detectors();
+            // With a shop, "where is my order?" is the shop's to answer (see `with_shop`).
+            if let Some(patterns) = config.shop.as_ref().and_then(|shop| shop.patterns().ok()) {
+                detectors.push(Box::new(OrderStatus::new(patterns)));
+            }
+            let bot = ChatBot { rules, detectors, catalogue };
             self.router = self.router.with_bot(Arc::new(bot));
         }
+        self
+    }
+
+    /// Links tickets to the orders their messages name, and answers order status from `shop`.
+    pub fn with_shop(mut self, shop: &crate::shop::Shop) -> Self {
+        self.router = self.router.with_orders(shop.lookup.clone());
         self
     }
 
@@ -85,6 +97,9 @@ impl RouterHandler {
             }
             Err(EnvelopeError::WrongKind { found, .. }) if found == ErasureJobMessage::KIND => {
                 return self.run_erasure(&body).await;
+            }
+            Err(EnvelopeError::WrongKind { found, .. }) if found == OrderSignal::KIND => {
+                return self.check_order(&body).await;
             }
             Err(error) => return Err(RecordError::Poison(error.to_string())),
         };
@@ -117,6 +132,30 @@ impl RouterHandler {
             // The job record expired or never existed: nothing to run, ever.
             Err(DeskError::NotFound(what)) => Err(RecordError::Poison(format!("{what} not found"))),
             Err(error @ (DeskError::Invalid(_) | DeskError::Lifecycle(_))) => {
+                Err(RecordError::Poison(error.to_string()))
+            }
+            Err(error) => Err(RecordError::Retry(error.to_string())),
+        }
+    }
+
+    /// A shop webhook's signal: the order is read again and each problem it has now is
+    /// written to its customer once (the desk's idempotency record per order and problem).
+    async fn check_order(&self, body: &str) -> Result<(), RecordError> {
+        let signal: OrderSignal = open(body).map_err(|e| RecordError::Poison(e.to_string()))?;
+        let Some(desk) = &self.erasures else {
+            return Err(RecordError::Poison("an order signal, but this router has no desk".into()));
+        };
+        match desk.check_order(&signal).await {
+            Ok(outcomes) => {
+                tracing::info!(notices = outcomes.len(), "router.order_checked");
+                Ok(())
+            }
+            // Nothing to write to (a phone-only order): an agent sees the order in its views.
+            Err(DeskError::Unsendable(reason)) => {
+                tracing::info!(%reason, "router.order_notice_unsendable");
+                Ok(())
+            }
+            Err(error @ (DeskError::NotFound(_) | DeskError::Invalid(_) | DeskError::Lifecycle(_))) => {
                 Err(RecordError::Poison(error.to_string()))
             }
             Err(error) => Err(RecordError::Retry(error.to_string())),

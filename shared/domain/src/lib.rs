@@ -21,6 +21,7 @@ pub mod mail_auth;
 pub mod markup;
 pub mod memory;
 pub mod model;
+pub mod orders;
 pub mod outbound;
 pub mod partitions;
 pub mod phone;

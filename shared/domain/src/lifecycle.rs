@@ -135,6 +135,7 @@ impl Ticket {
             due_at: None,
             survey: None,
             bot: None,
+            order: None,
         };
         let event = ticket.record(
             Actor::Customer(requester.clone()),

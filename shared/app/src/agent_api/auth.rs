@@ -53,7 +53,9 @@ impl Role {
         match action {
             Action::Read => true,
             Action::Work => self >= Role::Agent,
-            Action::MergeCustomers | Action::Export | Action::ManageCanned => self >= Role::Supervisor,
+            Action::MergeCustomers | Action::Export | Action::ManageCanned | Action::Refund => {
+                self >= Role::Supervisor
+            }
             Action::Erase => self == Role::Admin,
         }
     }
@@ -70,6 +72,8 @@ pub enum Action {
     /// Add, change and delete canned responses.
     ManageCanned,
     Erase,
+    /// Record a return's refund: money leaves the shop.
+    Refund,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

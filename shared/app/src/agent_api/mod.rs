@@ -11,6 +11,7 @@ mod conditional;
 mod customers;
 mod extract;
 mod kb;
+mod orders;
 pub(crate) use extract::query;
 mod tickets;
 
@@ -60,6 +61,10 @@ pub fn router(api: AgentApi) -> Router {
         .route("/v1/tickets/{number}/merge", post(tickets::merge))
         .route("/v1/tickets/{number}/callbacks", post(callbacks::request))
         .route("/v1/tickets/{number}/messages/{message}/attachments/{index}", get(tickets::attachment))
+        .route("/v1/tickets/{number}/orders", get(orders::of_ticket))
+        .route("/v1/tickets/{number}/returns", post(orders::start_return))
+        .route("/v1/tickets/{number}/returns/{action}", post(orders::step))
+        .route("/v1/customers/{id}/orders", get(orders::of_customer))
         .route("/v1/customers", get(customers::find))
         .route("/v1/customers/{id}", get(customers::view))
         .route("/v1/customers/{id}/merge", post(customers::merge))
@@ -129,6 +134,7 @@ impl From<DeskError> for ApiError {
             DeskError::Invalid(reason) => ApiError::bad_request(reason),
             DeskError::KeyReused(reason) => ApiError::unprocessable(reason),
             DeskError::Unsendable(reason) => ApiError::unprocessable(reason),
+            DeskError::Refused(reason) => ApiError::unprocessable(reason),
             DeskError::Lifecycle(e @ LifecycleError::Closed(_)) => ApiError::conflict(e.to_string()),
             DeskError::Lifecycle(e) => ApiError::bad_request(e.to_string()),
             DeskError::Store(StoreError::Unavailable(reason)) => {

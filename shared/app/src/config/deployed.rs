@@ -80,6 +80,19 @@ pub(super) fn check_runtime(config: &DeskConfig, runtime: Runtime) -> Result<(),
     if spike_webhook.is_some_and(is_loopback) {
         return Err(invalid("analytics.spikes.notify_webhook", LOOPBACK));
     }
+    if let Some(shop) = &config.shop {
+        for (name, secret) in shop.secrets() {
+            if secret.reference().is_none() {
+                return Err(invalid(
+                    format!("shop.{name}"),
+                    "on AWS a secret is a reference (sm:<name>), never the value",
+                ));
+            }
+        }
+        if is_loopback(&shop.url) {
+            return Err(invalid("shop.url", LOOPBACK));
+        }
+    }
     let escalations = config.sla.iter().flat_map(|sla| sla.escalations.iter());
     for (i, rule) in escalations.enumerate() {
         if rule.notify_webhook.as_deref().is_some_and(is_loopback) {
@@ -182,6 +195,23 @@ impl DeskConfig {
         Ok(())
     }
 
+    /// Resolves the shop's token and webhook key only (the functions that read orders or
+    /// take shop webhooks: their roles may read the shop's secrets).
+    pub async fn resolve_shop_secrets(&mut self, resolver: &dyn SecretResolver) -> Result<(), ConfigError> {
+        let Some(shop) = self.shop.as_mut() else { return Ok(()) };
+        for (name, secret) in shop.secrets_mut() {
+            let Some(reference) = secret.reference().cloned() else { continue };
+            let field = format!("shop.{name}");
+            let value = resolver
+                .resolve(&reference)
+                .await
+                .map_err(|error| invalid(field.clone(), error.to_string()))?;
+            super::check_secret_value(&field, Some(&reference), &value)?;
+            secret.set_resolved(value);
+        }
+        Ok(())
+    }
+
     /// Resolves the analytics pseudonym key only (analytics-rollup: its role may read that
     /// secret and no other).
     pub async fn resolve_analytics_secrets(
@@ -219,6 +249,14 @@ impl DeskConfig {
                         format!("{reference} is resolved on AWS only; give the local desk the value itself"),
                     ));
                 }
+            }
+        }
+        for (name, secret) in self.shop.iter().flat_map(|shop| shop.secrets()) {
+            if let (Some(reference), None) = (secret.reference(), secret.value()) {
+                return Err(invalid(
+                    format!("shop.{name}"),
+                    format!("{reference} is resolved on AWS only; give the local desk the value itself"),
+                ));
             }
         }
         for (i, inbox) in self.chat_inboxes.iter().enumerate() {

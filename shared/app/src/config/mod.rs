@@ -18,6 +18,7 @@ mod email;
 mod kb;
 mod phone;
 mod secret;
+mod shop;
 mod sla;
 mod social;
 mod staff;
@@ -31,6 +32,7 @@ pub use omnidesk_domain::sla::SlaConfig;
 pub use phone::PhoneConfig;
 pub use secret::Secret;
 pub use social::{ForumConfig, MetaApp, SocialConfig, WechatAccount};
+pub use shop::{OrderNumbersConfig, ReturnsConfig, ShopConfig, ShopKind};
 pub use staff::{AgentConfig, AuthConfig, TokenConfig};
 pub use survey::SurveyConfig;
 
@@ -96,6 +98,9 @@ pub struct DeskConfig {
     /// WeChat, Meta's messaging apps and the community forum; absent: none.
     #[serde(default)]
     pub social: Option<SocialConfig>,
+    /// The shop's orders: order status, proactive notices, returns; absent: none of them.
+    #[serde(default)]
+    pub shop: Option<ShopConfig>,
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
@@ -255,6 +260,10 @@ pub struct LocalConfig {
     /// 15 minutes).
     #[serde(default = "default_export_interval_ms")]
     pub export_interval_ms: u64,
+    /// Serve a fake shop with example orders at `/local/shop` (point `[shop] url` at
+    /// `http://127.0.0.1:<port>/local/shop`): order status, notices and returns without a shop.
+    #[serde(default)]
+    pub fake_shop: bool,
 }
 
 impl Default for LocalConfig {
@@ -266,6 +275,7 @@ impl Default for LocalConfig {
             sla_sweep_interval_ms: default_sweep_interval_ms(),
             survey_interval_ms: default_survey_interval_ms(),
             export_interval_ms: default_export_interval_ms(),
+            fake_shop: false,
         }
     }
 }
@@ -386,6 +396,9 @@ impl DeskConfig {
         }
         if let Some(kb) = &self.kb {
             kb.validate()?;
+        }
+        if let Some(shop) = &self.shop {
+            shop.validate()?;
         }
         if let Some(bot) = &self.bot {
             let inboxes = self.chat_inboxes.iter().map(|i| i.id.as_str()).collect();

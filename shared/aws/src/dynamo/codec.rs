@@ -191,6 +191,7 @@ mod tests {
             due_at: None,
             survey: None,
             bot: None,
+            order: None,
         });
         roundtrip(Message {
             id: MessageId::new("msg_1"),

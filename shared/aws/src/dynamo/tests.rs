@@ -74,6 +74,7 @@ fn ticket(version: u64) -> Ticket {
         due_at: None,
         survey: None,
         bot: None,
+        order: None,
     }
 }
 

@@ -207,6 +207,7 @@ mod tests {
             due_at: Some(at(30 * 60 - 360)),
             survey: None,
             bot: None,
+            order: None,
         }
     }
 

@@ -12,10 +12,13 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-pub use intents::{FeedbackAnswer, Intent, IntentDetector, classify, default_detectors};
+pub use intents::{
+    FeedbackAnswer, Intent, IntentDetector, ORDER_STATUS, OrderStatus, classify, default_detectors,
+};
 pub use reply::{BotTexts, choices_for};
 
 use crate::kb::{Hit, Language, SearchIndex};
+use crate::orders::OrderAnswer;
 
 /// At most this many bot answers in one conversation; the next question goes to a person.
 pub const MAX_BOT_ANSWERS: usize = 2;
@@ -39,6 +42,10 @@ pub struct BotState {
     /// Helped or handed to a person: the bot says nothing more here.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub done: bool,
+    /// The bot asked which of the customer's orders they mean. Also keeps the state from
+    /// being all defaults, which a store that leaves out empty attributes reads back as none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub choosing: bool,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -55,6 +62,12 @@ pub enum HandoffReason {
     Unanswered,
     /// A configured intent the bot does not answer itself.
     Intent,
+    /// Order status: the named order is not the customer's (nothing was shown).
+    OrderNotYours,
+    /// Order status: no orders under the customer's contact details.
+    NoOrders,
+    /// Order status: the shop did not answer.
+    ShopUnavailable,
 }
 
 impl HandoffReason {
@@ -66,6 +79,9 @@ impl HandoffReason {
             HandoffReason::AnswerLimit => "answer_limit",
             HandoffReason::Unanswered => "unanswered",
             HandoffReason::Intent => "intent",
+            HandoffReason::OrderNotYours => "order_not_yours",
+            HandoffReason::NoOrders => "no_orders",
+            HandoffReason::ShopUnavailable => "shop_unavailable",
         }
     }
 }
@@ -82,6 +98,19 @@ pub enum BotDecision {
     Helped { article: String },
     /// A person takes over.
     Handoff { reason: HandoffReason, article: Option<String>, best: Option<Hit> },
+    /// The shop's word on the customer's orders (`order_status`); see [`order_decision`].
+    Order { answer: OrderAnswer },
+}
+
+/// Why an order-status answer goes to a person; `None` for the status itself and for
+/// "which order?", which keep the conversation with the bot.
+pub fn order_handoff(answer: &OrderAnswer) -> Option<HandoffReason> {
+    match answer {
+        OrderAnswer::Status(_) | OrderAnswer::Choose(_) => None,
+        OrderAnswer::NotYours => Some(HandoffReason::OrderNotYours),
+        OrderAnswer::NoOrders => Some(HandoffReason::NoOrders),
+        OrderAnswer::Unavailable => Some(HandoffReason::ShopUnavailable),
+    }
 }
 
 /// The bot's settings, from the config's `[bot]` section.
@@ -144,6 +173,7 @@ fn best_new_article(state: &BotState, text: &str, index: &SearchIndex, _min: f32
 /// The state after `decision`.
 pub fn next_state(state: &BotState, decision: &BotDecision) -> BotState {
     let mut next = state.clone();
+    next.choosing = matches!(decision, BotDecision::Order { answer: OrderAnswer::Choose(_) });
     match decision {
         BotDecision::Answer { hit } => {
             next.answered.push(hit.slug.clone());
@@ -154,6 +184,16 @@ pub fn next_state(state: &BotState, decision: &BotDecision) -> BotState {
             next.awaiting = false;
         }
         BotDecision::Helped { .. } | BotDecision::Handoff { .. } => {
+            next.awaiting = false;
+            next.done = true;
+        }
+        BotDecision::Order { answer: OrderAnswer::Status(order) } => {
+            // "yes" then solves it as self-served, like an article that helped.
+            next.answered.push(format!("order:{}", order.name));
+            next.awaiting = true;
+        }
+        BotDecision::Order { answer: OrderAnswer::Choose(_) } => next.awaiting = false,
+        BotDecision::Order { .. } => {
             next.awaiting = false;
             next.done = true;
         }

@@ -107,3 +107,13 @@ fn a_complaint_goes_to_a_person() {
         BotDecision::Handoff { reason: HandoffReason::Complaint, .. }
     ));
 }
+
+#[test]
+fn asking_which_order_leaves_a_state_that_is_not_all_defaults() {
+    let choose = BotDecision::Order { answer: OrderAnswer::Choose(vec!["#1005".into(), "#1006".into()]) };
+    let next = next_state(&BotState::default(), &choose);
+    assert!(next.choosing && !next.done);
+    assert_ne!(next, BotState::default(), "an empty state is dropped by stores that omit empty attributes");
+    let json = serde_json::to_value(&next).unwrap();
+    assert_eq!(json, serde_json::json!({"choosing": true}));
+}

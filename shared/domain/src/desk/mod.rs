@@ -15,10 +15,14 @@ mod erasure;
 mod erasure_job;
 #[cfg(test)]
 mod erasure_job_tests;
+mod orders;
+#[cfg(test)]
+mod orders_tests;
 mod privacy;
 #[cfg(test)]
 mod privacy_tests;
 mod reply;
+mod returns;
 #[cfg(test)]
 mod tests;
 mod tickets;
@@ -34,8 +38,10 @@ pub use erasure::{ERASED_TEXT, ERASURE_TOMBSTONE_TTL, ErasureReport, MAX_ERASURE
 pub use erasure_job::{
     ERASURE_JOB_TTL, ErasureJob, ErasureJobMessage, ErasureStatus, JobRun, MAX_ERASURE_ATTEMPTS, check_job_id,
 };
+pub use orders::{NoticeOutcome, ShopDesk};
 pub use privacy::{CustomerExport, EXPORT_LINK_TTL, ExportedFile, ExportedMessage, TicketExport};
 pub use reply::{Delivery, ReplyOutcome};
+pub use returns::{ReturnOutcome, StartReturn};
 pub use tickets::{MergeScope, TicketPatch, TicketView};
 
 use crate::assignment::Routing;
@@ -65,6 +71,10 @@ pub enum DeskError {
     /// Well-formed, but the message cannot go out as asked (e.g. too many recipients).
     #[error("{0}")]
     Unsendable(String),
+    /// Well-formed, but a business rule says no (e.g. a return outside its window); the
+    /// message names the rule.
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),
     #[error(transparent)]
@@ -115,6 +125,8 @@ pub struct AgentDesk {
     erasure_queue: Option<Arc<dyn Queue>>,
     /// Target of a requested callback's SLA timer (`phone.callback_minutes`).
     callback_minutes: u32,
+    /// The shop: order lists, proactive notices and returns; none without a `[shop]`.
+    shop: Option<Arc<orders::ShopDesk>>,
 }
 
 /// Who is acting: the signed-in user's login.
@@ -142,6 +154,7 @@ impl AgentDesk {
             cursors,
             erasure_queue: None,
             callback_minutes: crate::phone::DEFAULT_CALLBACK_MINUTES,
+            shop: None,
         }
     }
 
@@ -170,6 +183,12 @@ impl AgentDesk {
     /// Schedules a satisfaction survey when a ticket is solved.
     pub fn with_survey(mut self, rules: Arc<SurveyRules>) -> Self {
         self.survey = Some(rules);
+        self
+    }
+
+    /// Lists orders, sends proactive notices and runs returns with `shop`.
+    pub fn with_shop(mut self, shop: Arc<orders::ShopDesk>) -> Self {
+        self.shop = Some(shop);
         self
     }
 

@@ -208,7 +208,7 @@ impl AgentDesk {
 
     /// The delivery of `message` on the ticket's channel, to where the customer last wrote
     /// from in `thread`; `None` when there is no way back.
-    async fn reply_job(
+    pub(super) async fn reply_job(
         &self,
         ticket: &Ticket,
         message: &Message,

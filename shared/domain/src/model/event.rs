@@ -149,6 +149,42 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         article: Option<String>,
     },
+    /// The ticket concerns this shop order (named in a message, or answered on by the bot).
+    OrderLinked {
+        order: String,
+    },
+    /// The desk wrote to the customer first about a problem with an order (`late`,
+    /// `exception`); once per order and problem.
+    ProactiveNotice {
+        order: String,
+        problem: String,
+    },
+    /// A return of one order line was requested; `reason` is the customer's category of
+    /// reason (`damaged` or `other`), never their words.
+    ReturnRequested {
+        order: String,
+        line: String,
+        reason: String,
+    },
+    ReturnApproved {
+        order: String,
+    },
+    ReturnRejected {
+        order: String,
+        reason: String,
+    },
+    ReturnLabelSent {
+        order: String,
+    },
+    ReturnReceived {
+        order: String,
+    },
+    Refunded {
+        order: String,
+    },
+    Exchanged {
+        order: String,
+    },
 }
 
 impl EventKind {
@@ -178,6 +214,15 @@ impl EventKind {
             EventKind::BotAnswered { .. } => "bot_answered",
             EventKind::BotHelped { .. } => "bot_helped",
             EventKind::BotHandoff { .. } => "bot_handoff",
+            EventKind::OrderLinked { .. } => "order_linked",
+            EventKind::ProactiveNotice { .. } => "proactive_notice",
+            EventKind::ReturnRequested { .. } => "return_requested",
+            EventKind::ReturnApproved { .. } => "return_approved",
+            EventKind::ReturnRejected { .. } => "return_rejected",
+            EventKind::ReturnLabelSent { .. } => "return_label_sent",
+            EventKind::ReturnReceived { .. } => "return_received",
+            EventKind::Refunded { .. } => "refunded",
+            EventKind::Exchanged { .. } => "exchanged",
         }
     }
 }

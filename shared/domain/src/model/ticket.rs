@@ -175,4 +175,7 @@ pub struct Ticket {
     /// The chat bot's place in the conversation, while it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bot: Option<crate::bot::BotState>,
+    /// The shop orders this ticket concerns, and the return it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<crate::orders::TicketOrder>,
 }

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::{RouteError, TicketRouter};
-use crate::bot::{self, BotDecision, BotRules, BotState, BotTexts, Intent, IntentDetector};
+use crate::bot::{self, BotDecision, BotRules, BotState, BotTexts, Intent, IntentDetector, ORDER_STATUS};
 use crate::inbound::{InboundMessage, Source};
 use crate::kb::Catalogue;
 use crate::model::{
     Actor, AuthorKind, ChannelRef, CustomerId, Direction, EventKind, Message, MessageId, Status, Ticket,
     TicketEvent, Visibility,
 };
+use crate::orders::{OrderAnswer, OrderTexts};
 use crate::outbound::{Destination, OutboundJob, OutboundKind};
 
 /// Tag of a ticket the bot solved: self-served.
@@ -37,12 +38,20 @@ pub(super) struct BotTurn {
 impl BotTurn {
     /// The ticket goes to a person now (and so is routed to its team).
     pub(super) fn hands_off(&self) -> bool {
-        matches!(self.decision, BotDecision::Handoff { .. })
+        match &self.decision {
+            BotDecision::Handoff { .. } => true,
+            BotDecision::Order { answer } => bot::order_handoff(answer).is_some(),
+            _ => false,
+        }
     }
 
     /// The bot keeps the conversation: the ticket waits outside the team's queue.
     pub(super) fn holds(&self) -> bool {
-        matches!(self.decision, BotDecision::Answer { .. } | BotDecision::Reprompt { .. })
+        match &self.decision {
+            BotDecision::Answer { .. } | BotDecision::Reprompt { .. } => true,
+            BotDecision::Order { answer } => bot::order_handoff(answer).is_none(),
+            _ => false,
+        }
     }
 }
 
@@ -59,6 +68,7 @@ impl TicketRouter {
     pub(super) async fn bot_turn(
         &self,
         inbound: &InboundMessage,
+        customer: &CustomerId,
         ticket: Option<&Ticket>,
     ) -> Result<Option<BotTurn>, RouteError> {
         let (Some(bot), Source::Chat { inbox, .. }) = (&self.bot, &inbound.source) else {
@@ -75,6 +85,11 @@ impl TicketRouter {
             },
         };
         let intent = bot::classify(&bot.detectors, &inbound.text, state.awaiting);
+        // Order status is the shop's to answer, with or without articles.
+        if let (Intent::Named(ORDER_STATUS), Some(lookup)) = (&intent, &self.orders) {
+            let answer = self.order_answer(lookup, customer, &inbound.text).await?;
+            return Ok(Some(BotTurn { intent, decision: BotDecision::Order { answer }, state }));
+        }
         let index = match bot.catalogue.index().await {
             Ok(index) => index,
             // Without its articles the bot steps aside: a person answers, nothing is lost.
@@ -159,6 +174,11 @@ impl TicketRouter {
                 );
                 (texts.handoff(ticket.number), note, OutboundKind::BotMessage)
             }
+            BotDecision::Order { answer } => {
+                let language = bot::reply_language(&inbound.text);
+                let (text, note, kind) = order_reply(answer, ticket, &intent, language, &mut events, now);
+                (text, note, kind)
+            }
         };
         let note = self.bot_message(ticket, note, Visibility::Internal, now);
         events.extend(ticket.add_message(&Actor::System, &note, now)?);
@@ -223,6 +243,56 @@ fn decision_name(decision: &BotDecision) -> &'static str {
         BotDecision::Reprompt { .. } => "reprompt",
         BotDecision::Helped { .. } => "helped",
         BotDecision::Handoff { .. } => "handoff",
+        BotDecision::Order { .. } => "order",
+    }
+}
+
+/// The bot's words, note and events for an order-status answer; nothing about an order that
+/// is not the customer's reaches the text or the note.
+fn order_reply(
+    answer: &OrderAnswer,
+    ticket: &mut Ticket,
+    intent: &str,
+    language: crate::kb::Language,
+    events: &mut Vec<TicketEvent>,
+    now: Timestamp,
+) -> (String, String, OutboundKind) {
+    let texts = OrderTexts::new(language);
+    match answer {
+        OrderAnswer::Status(order) => {
+            events.extend(super::order_step::link(ticket, order.name.clone(), now));
+            events.push(ticket.record(
+                Actor::System,
+                EventKind::BotAnswered {
+                    intent: intent.to_owned(),
+                    article: format!("order:{}", order.name),
+                    confidence: 100,
+                },
+                now,
+            ));
+            let note = format!("Bot answered the status of order {} from the shop.", order.name);
+            (texts.status(order), note, OutboundKind::BotAnswer)
+        }
+        OrderAnswer::Choose(names) => {
+            let note = format!("Bot asked which order: {}.", names.join(", "));
+            (texts.choose(names), note, OutboundKind::BotMessage)
+        }
+        other => {
+            let reason = bot::order_handoff(other).map_or("order", |r| r.as_str());
+            events.push(ticket.record(
+                Actor::System,
+                EventKind::BotHandoff { intent: intent.to_owned(), reason: reason.to_owned(), article: None },
+                now,
+            ));
+            let note =
+                format!("Bot handed over to a person: {reason} (intent {intent}); no order data shown.");
+            let text = match other {
+                OrderAnswer::NotYours => texts.not_yours(ticket.number),
+                OrderAnswer::NoOrders => texts.no_orders(ticket.number),
+                _ => texts.unavailable(ticket.number),
+            };
+            (text, note, OutboundKind::BotMessage)
+        }
     }
 }
 

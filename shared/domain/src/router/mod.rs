@@ -10,6 +10,7 @@ mod customers;
 pub mod email;
 mod erased;
 mod forum;
+mod order_step;
 pub mod participants;
 pub mod phone;
 mod suggestions;
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 pub use bot_step::{ChatBot, SELF_SERVED_TAG};
 pub use customers::resolve_customer;
 pub use email::{EmailRules, EmailTemplate};
+pub use order_step::{MAX_LINKED_ORDERS, OrderLookup, link as link_order};
 pub use suggestions::{MAX_SUGGESTIONS, MailSuggestions};
 pub use unreadable::UNREADABLE_TAG;
 
@@ -157,6 +159,8 @@ pub struct TicketRouter {
     bot: Option<Arc<ChatBot>>,
     /// Articles listed in mail acknowledgements.
     suggestions: Option<Arc<MailSuggestions>>,
+    /// The shop: order numbers link tickets, the bot answers order status.
+    orders: Option<Arc<OrderLookup>>,
     /// This process's block of ticket numbers.
     numbers: NumberLease,
 }
@@ -186,6 +190,7 @@ impl TicketRouter {
             phone: PhoneRules::default(),
             bot: None,
             suggestions: None,
+            orders: None,
             numbers: NumberLease::default(),
         }
     }
@@ -401,9 +406,10 @@ impl TicketRouter {
             participants::flag_mail(&mut ticket, &mut message, inbound, email, standing);
         }
         let mut events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
+        events.extend(self.link_orders(inbound, &mut ticket, now));
         let mut messages = vec![message];
         let mut outbound = Vec::new();
-        if let Some(turn) = self.bot_turn(inbound, Some(&ticket)).await? {
+        if let Some(turn) = self.bot_turn(inbound, customer, Some(&ticket)).await? {
             if turn.hands_off() {
                 events.extend(self.hand_to_team(inbound, customer, &mut ticket, now).await?);
             }
@@ -502,7 +508,8 @@ impl TicketRouter {
         }
         let mut events = vec![created];
         events.extend(ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?);
-        let bot_turn = self.bot_turn(inbound, None).await?;
+        events.extend(self.link_orders(inbound, &mut ticket, now));
+        let bot_turn = self.bot_turn(inbound, customer, None).await?;
         // While the bot holds the conversation the ticket stays out of the team's queue.
         if !bot_turn.as_ref().is_some_and(|turn| turn.holds()) {
             events.extend(self.route_to_team(inbound, customer, &mut ticket, now).await?);

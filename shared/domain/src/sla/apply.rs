@@ -104,6 +104,31 @@ impl SlaPolicies {
         self.refresh_due(ticket, at);
     }
 
+    /// Starts the timer of a return's new step: `minutes` of business time on the ticket's
+    /// calendar from `at`; the previous step's timer is met first. `None`: the step has no
+    /// target, and only the previous step's timer is met.
+    pub fn start_return_step(&self, ticket: &mut Ticket, minutes: Option<u32>, at: Timestamp) {
+        if ticket.sla.calendar.is_none() {
+            let policy = self.policy_for(ticket, ticket.sla.customer_tier.as_deref());
+            ticket.sla.calendar = Some(self.calendar_name_for(ticket, policy));
+        }
+        let current = ticket.sla.timer_mut(TimerKind::ReturnStep);
+        let cycle = current.as_ref().map_or(0, |t| t.cycle + 1);
+        if let Some(timer) = current
+            && (timer.is_live() || (timer.state == TimerState::Breached && timer.met_at.is_none()))
+        {
+            timer.met_at = Some(at);
+            timer.paused_at = None;
+            if timer.state != TimerState::Breached {
+                timer.state = TimerState::Met;
+            }
+        }
+        if let Some(minutes) = minutes {
+            self.start_timer(ticket, TimerKind::ReturnStep, minutes, at, cycle);
+        }
+        self.refresh_due(ticket, at);
+    }
+
     fn start_timer(&self, ticket: &mut Ticket, kind: TimerKind, target: u32, at: Timestamp, cycle: u32) {
         let mut timer = Timer {
             kind,
@@ -166,7 +191,8 @@ impl SlaPolicies {
         match to {
             Status::Solved | Status::Closed => {
                 ticket.sla.timers.retain(|t| {
-                    matches!(t.kind, TimerKind::Resolution | TimerKind::Callback) || !t.is_live()
+                    matches!(t.kind, TimerKind::Resolution | TimerKind::Callback | TimerKind::ReturnStep)
+                        || !t.is_live()
                 });
                 for timer in
                     ticket.sla.timers.iter_mut().filter(|t| t.is_live() || t.state == TimerState::Breached)
@@ -222,14 +248,11 @@ impl SlaPolicies {
         ticket.sla.calendar = Some(calendar.clone());
         // A callback's target is its own: a new policy leaves it as it is.
         let Some(policy) = policy else {
-            ticket.sla.timers.retain(|t| !t.is_live() || t.kind == TimerKind::Callback);
+            ticket.sla.timers.retain(|t| !t.is_live() || t.kind.has_own_target());
             return;
         };
         let targets = policy.targets;
-        ticket
-            .sla
-            .timers
-            .retain(|t| !t.is_live() || t.kind == TimerKind::Callback || targets.of(t.kind).is_some());
+        ticket.sla.timers.retain(|t| !t.is_live() || t.kind.has_own_target() || targets.of(t.kind).is_some());
         for timer in ticket.sla.timers.iter_mut().filter(|t| t.is_live()) {
             if let Some(target) = targets.of(timer.kind) {
                 timer.target_minutes = target;

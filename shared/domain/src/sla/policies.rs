@@ -31,7 +31,7 @@ impl Targets {
             TimerKind::NextReply => self.next_reply,
             TimerKind::Resolution => self.resolution,
             // Its target comes with the callback (phone config), never from a policy.
-            TimerKind::Callback => None,
+            TimerKind::Callback | TimerKind::ReturnStep => None,
         }
     }
 }

@@ -20,6 +20,9 @@ pub enum TimerKind {
     /// From a callback's scheduled time (a missed call) to an agent reaching the caller:
     /// its target is `phone.callback_minutes`, not a policy's.
     Callback,
+    /// The current step of a return (approve the request, refund after receipt): its target
+    /// is the return rules', not a policy's (`crate::orders::ReturnRules`).
+    ReturnStep,
 }
 
 impl TimerKind {
@@ -29,7 +32,14 @@ impl TimerKind {
             TimerKind::NextReply => "next_reply",
             TimerKind::Resolution => "resolution",
             TimerKind::Callback => "callback",
+            TimerKind::ReturnStep => "return_step",
         }
+    }
+
+    /// A timer whose target comes with what started it (a callback, a return step), so a
+    /// policy change leaves it alone.
+    pub fn has_own_target(self) -> bool {
+        matches!(self, TimerKind::Callback | TimerKind::ReturnStep)
     }
 
     /// Words for alert texts.
@@ -39,6 +49,7 @@ impl TimerKind {
             TimerKind::NextReply => "next reply",
             TimerKind::Resolution => "resolution",
             TimerKind::Callback => "callback",
+            TimerKind::ReturnStep => "return step",
         }
     }
 }

@@ -7,10 +7,12 @@ mod complaint;
 mod feedback;
 mod handoff;
 mod keywords;
+mod order_status;
 
 pub use complaint::Complaint;
 pub use feedback::{Feedback, FeedbackAnswer};
 pub use handoff::HandoffRequest;
+pub use order_status::{ORDER_STATUS, OrderStatus};
 
 /// What the customer's message is.
 #[derive(Debug, Clone, PartialEq, Eq)]
