@@ -50,7 +50,7 @@ pub(crate) fn hour_key(at: Timestamp) -> String {
 /// Files an events item of `ticket` under `hour` (the hour key of its first event), on the
 /// ticket's shard of that hour.
 pub(crate) fn index_events(item: &mut Item, hour: &str, ticket: TicketNumber) {
-    item.insert(LOG_HOUR.to_owned(), string_attr(&partitions::event_log_key(hour, ticket)));
+    item.insert(LOG_HOUR.to_owned(), string_attr(partitions::event_log_key(hour, ticket)));
 }
 
 /// Every key of the log's `hour`: its shards, and the hour itself, under which stacks filed
