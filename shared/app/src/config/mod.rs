@@ -31,8 +31,8 @@ pub use kb::{BotConfig, KbConfig};
 pub use omnidesk_domain::sla::SlaConfig;
 pub use phone::PhoneConfig;
 pub use secret::Secret;
-pub use social::{ForumConfig, MetaApp, SocialConfig, WechatAccount};
 pub use shop::{OrderNumbersConfig, ReturnsConfig, ShopConfig, ShopKind};
+pub use social::{ForumConfig, MetaApp, SocialConfig, WechatAccount};
 pub use staff::{AgentConfig, AuthConfig, TokenConfig};
 pub use survey::SurveyConfig;
 
