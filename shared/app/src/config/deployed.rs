@@ -182,34 +182,14 @@ impl DeskConfig {
     /// survey secret and no inbox secret).
     pub async fn resolve_survey_secrets(&mut self, resolver: &dyn SecretResolver) -> Result<(), ConfigError> {
         let Some(survey) = self.survey.as_mut() else { return Ok(()) };
-        for (name, secret) in survey.secrets_mut() {
-            let Some(reference) = secret.reference().cloned() else { continue };
-            let field = format!("survey.{name}");
-            let value = resolver
-                .resolve(&reference)
-                .await
-                .map_err(|error| invalid(field.clone(), error.to_string()))?;
-            super::check_secret_value(&field, Some(&reference), &value)?;
-            secret.set_resolved(value);
-        }
-        Ok(())
+        resolve_section("survey", survey.secrets_mut(), resolver).await
     }
 
     /// Resolves the shop's token and webhook key only (the functions that read orders or
     /// take shop webhooks: their roles may read the shop's secrets).
     pub async fn resolve_shop_secrets(&mut self, resolver: &dyn SecretResolver) -> Result<(), ConfigError> {
         let Some(shop) = self.shop.as_mut() else { return Ok(()) };
-        for (name, secret) in shop.secrets_mut() {
-            let Some(reference) = secret.reference().cloned() else { continue };
-            let field = format!("shop.{name}");
-            let value = resolver
-                .resolve(&reference)
-                .await
-                .map_err(|error| invalid(field.clone(), error.to_string()))?;
-            super::check_secret_value(&field, Some(&reference), &value)?;
-            secret.set_resolved(value);
-        }
-        Ok(())
+        resolve_section("shop", shop.secrets_mut(), resolver).await
     }
 
     /// Resolves the analytics pseudonym key only (analytics-rollup: its role may read that
@@ -271,6 +251,23 @@ impl DeskConfig {
         }
         Ok(())
     }
+}
+
+/// Resolves the references among one section's named secrets (`section.name` in errors).
+async fn resolve_section<'a>(
+    section: &str,
+    secrets: impl IntoIterator<Item = (&'static str, &'a mut Secret)>,
+    resolver: &dyn SecretResolver,
+) -> Result<(), ConfigError> {
+    for (name, secret) in secrets {
+        let Some(reference) = secret.reference().cloned() else { continue };
+        let field = format!("{section}.{name}");
+        let value =
+            resolver.resolve(&reference).await.map_err(|error| invalid(field.clone(), error.to_string()))?;
+        super::check_secret_value(&field, Some(&reference), &value)?;
+        secret.set_resolved(value);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

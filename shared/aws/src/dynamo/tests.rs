@@ -1020,7 +1020,7 @@ async fn partition_heat_books_each_write_on_the_partitions_the_memory_twin_names
         ("by_team", omnidesk_domain::partitions::team_key("frontline", number)),
         ("by_requester", "cus_1".to_owned()),
         ("timers", omnidesk_domain::partitions::timer_key(now() + Duration::from_secs(1_800), number)),
-        ("event_log", "2026-09-21T14".to_owned()),
+        ("event_log", omnidesk_domain::partitions::event_log_key("2026-09-21T14", number)),
     ] {
         assert!(adapter.contains(&(scope.to_owned(), key.clone())), "{scope} {key} in {adapter:?}");
     }
