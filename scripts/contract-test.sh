@@ -34,7 +34,7 @@ secret="contract-test-secret-0123456789"
 # after the tests: `cargo build -p omnidesk-local`, or `cargo build --workspace` (no
 # dev-dependencies), unifies features differently and rebuilds the AWS SDK crates (four
 # minutes on two cores), and `--all-targets` links every function's binary besides.
-cargo test --workspace --locked --no-run
+cargo test --workspace --locked --no-run --quiet
 desk_bin="$CARGO_TARGET_DIR/debug/omnidesk-local"
 
 work="$(mktemp -d)"
