@@ -3,8 +3,9 @@
 //! under `log_hour`, the hour of its first event on the ticket's shard of it
 //! (`2026-11-23T14#3`, see `omnidesk_domain::partitions`), and the sparse `event_log` GSI
 //! holds exactly those items. The rollup reads an hour with one Query (paged) per shard, in
-//! parallel, for the tickets filed in it (and in the hour before, for a commit spanning the hour's start), then each ticket's
-//! events of the hour from its own partition — a Query it makes anyway to fold the ticket.
+//! parallel, for the tickets filed in it (and in the hour before, for a commit spanning the
+//! hour's start), then each ticket's events of the hour from its own partition — a Query it
+//! makes anyway to fold the ticket.
 //! So the index costs one write per ticket-hour instead of one per commit, and a run's
 //! reads still grow with the tickets exported, never with the table.
 //!
