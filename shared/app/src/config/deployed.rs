@@ -253,21 +253,35 @@ impl DeskConfig {
     }
 }
 
-/// Resolves the references among one section's named secrets (`section.name` in errors).
+/// Resolves the references among `secrets` (each with its full field name, for errors), and
+/// holds each value to `check` (field, reference, value).
+pub(super) async fn resolve_fields<'a>(
+    secrets: impl IntoIterator<Item = (String, &'a mut Secret)>,
+    resolver: &dyn SecretResolver,
+    check: impl Fn(&str, &SecretRef, &str) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
+    for (field, secret) in secrets {
+        let Some(reference) = secret.reference().cloned() else { continue };
+        let value =
+            resolver.resolve(&reference).await.map_err(|error| invalid(field.clone(), error.to_string()))?;
+        check(&field, &reference, &value)?;
+        secret.set_resolved(value);
+    }
+    Ok(())
+}
+
+/// [`resolve_fields`] for one section's named secrets (`section.name`), each value at least
+/// the minimum secret length.
 async fn resolve_section<'a>(
     section: &str,
     secrets: impl IntoIterator<Item = (&'static str, &'a mut Secret)>,
     resolver: &dyn SecretResolver,
 ) -> Result<(), ConfigError> {
-    for (name, secret) in secrets {
-        let Some(reference) = secret.reference().cloned() else { continue };
-        let field = format!("{section}.{name}");
-        let value =
-            resolver.resolve(&reference).await.map_err(|error| invalid(field.clone(), error.to_string()))?;
-        super::check_secret_value(&field, Some(&reference), &value)?;
-        secret.set_resolved(value);
-    }
-    Ok(())
+    let named = secrets.into_iter().map(|(name, secret)| (format!("{section}.{name}"), secret));
+    resolve_fields(named, resolver, |field, reference, value| {
+        super::check_secret_value(field, Some(reference), value)
+    })
+    .await
 }
 
 #[cfg(test)]

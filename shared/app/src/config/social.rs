@@ -198,16 +198,10 @@ impl SocialConfig {
     /// Reads every referenced secret of `[social]` (social-webhook and outbound-dispatcher:
     /// only their roles may read them).
     pub async fn resolve(&mut self, resolver: &dyn SecretResolver) -> Result<(), ConfigError> {
-        for (field, secret) in self.secrets_mut() {
-            let Some(reference) = secret.reference().cloned() else { continue };
-            let value = resolver
-                .resolve(&reference)
-                .await
-                .map_err(|error| invalid(field.clone(), error.to_string()))?;
-            check_value(&field, &value)?;
-            secret.set_resolved(value);
-        }
-        Ok(())
+        super::deployed::resolve_fields(self.secrets_mut(), resolver, |field, _, value| {
+            check_value(field, value)
+        })
+        .await
     }
 
     /// Refuses references nobody resolved (the local desk has no secret store).
