@@ -43,11 +43,15 @@ replay_bin="$(cargo test --workspace --locked --no-run --message-format=json 2>/
 replay_log="$(mktemp)"
 (cd infra/local && exec "$replay_bin" --exact "$replay_test" >"$replay_log" 2>&1) &
 replay_pid=$!
+# The replay bounds itself (every command has a timeout) and stops its own desks, so on any
+# failure from here on (moto not starting included) it is waited for, never orphaned.
+stop_background() {
+    if declare -F moto_stop >/dev/null; then moto_stop; fi
+    wait "$replay_pid" 2>/dev/null || true
+}
+trap stop_background EXIT
 # shellcheck source=moto.sh
 source scripts/moto.sh
-# The replay bounds itself (every command has a timeout) and stops its own desks.
-stop_background() { moto_stop; wait "$replay_pid" 2>/dev/null || true; }
-trap stop_background EXIT
 export OMNIDESK_REQUIRE_MOTO=1
 cargo test --workspace --locked -- --skip "$replay_test"
 moto_stop
