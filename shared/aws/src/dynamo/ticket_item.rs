@@ -108,12 +108,13 @@ fn to_text(what: &impl Display, value: &mut AttributeValue) -> Result<(), StoreE
     Ok(())
 }
 
-/// Null, or a container with nothing in it.
+/// Null, or a list or set with nothing in it. An empty map is kept: it may be a state that
+/// is there with every field at its default (`bot`, `survey`, `order`), which must not read
+/// back as no state at all.
 fn is_empty(value: &AttributeValue) -> bool {
     match value {
         AttributeValue::Null(_) => true,
         AttributeValue::L(list) => list.is_empty(),
-        AttributeValue::M(map) => map.is_empty(),
         AttributeValue::Ss(set) => set.is_empty(),
         _ => false,
     }
@@ -250,6 +251,15 @@ mod tests {
             let read = read_ticket("ticket", stored(&ticket)).unwrap();
             assert_eq!(read, ticket);
         }
+    }
+
+    #[test]
+    fn a_state_with_every_field_at_its_default_reads_back_as_present() {
+        let mut ticket = full_desk_ticket();
+        ticket.bot = Some(Default::default());
+        ticket.survey = Some(Default::default());
+        ticket.order = Some(Default::default());
+        assert_eq!(read_ticket("ticket", stored(&ticket)).unwrap(), ticket);
     }
 
     #[test]

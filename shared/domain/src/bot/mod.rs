@@ -42,8 +42,7 @@ pub struct BotState {
     /// Helped or handed to a person: the bot says nothing more here.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub done: bool,
-    /// The bot asked which of the customer's orders they mean. Also keeps the state from
-    /// being all defaults, which a store that leaves out empty attributes reads back as none.
+    /// The bot asked which of the customer's orders they mean.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub choosing: bool,
 }
