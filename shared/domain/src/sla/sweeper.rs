@@ -12,9 +12,14 @@
 //! - buckets stay open for [`GRACE`] after they end (the index is eventually consistent and
 //!   clocks drift); the watermark moves only past buckets read completely without failure,
 //!   so after downtime the next runs catch up every missed minute, [`SweepLimits`] at a time.
+//!
+//! A bucket's tickets are swept [`SweepLimits::concurrency`] at a time: at peak, 20,000
+//! timers fall due in one minute, and one commit after another would not finish within it.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use futures_util::{StreamExt, stream};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -44,11 +49,23 @@ pub struct SweepLimits {
     pub max_tickets: usize,
     /// Where the very first run starts, before any watermark exists.
     pub first_run_lookback: Duration,
+    /// Tickets of one bucket swept at the same time.
+    pub concurrency: usize,
+    /// No new bucket is started after the run has taken this long (wall time), so a run
+    /// that meets a slow store still ends within the function's timeout.
+    pub max_run: Duration,
 }
 
 impl Default for SweepLimits {
     fn default() -> Self {
-        Self { max_buckets: 240, max_tickets: 1_000, first_run_lookback: Duration::from_secs(2 * 3600) }
+        Self {
+            max_buckets: 240,
+            // A peak minute's due timers (20,000 at 1×) and then some, in one run.
+            max_tickets: 30_000,
+            first_run_lookback: Duration::from_secs(2 * 3600),
+            concurrency: 32,
+            max_run: Duration::from_secs(30),
+        }
     }
 }
 
@@ -87,6 +104,19 @@ pub struct SweepReport {
     pub failures: usize,
     /// The watermark after the run.
     pub watermark: Option<Timestamp>,
+}
+
+impl SweepReport {
+    /// Adds what one ticket's sweep did.
+    fn absorb(&mut self, part: &SweepReport) {
+        self.tickets_changed += part.tickets_changed;
+        self.breaches += part.breaches;
+        self.warnings += part.warnings;
+        self.escalations += part.escalations;
+        self.alerts_queued += part.alerts_queued;
+        self.conflicts += part.conflicts;
+        self.failures += part.failures;
+    }
 }
 
 pub struct SlaSweeper {
@@ -138,8 +168,9 @@ impl SlaSweeper {
         let mut closed = watermark;
         let mut clean = true;
         let mut budget = self.limits.max_tickets;
+        let started = Instant::now();
         for _ in 0..self.limits.max_buckets {
-            if bucket > current || budget == 0 {
+            if bucket > current || budget == 0 || started.elapsed() >= self.limits.max_run {
                 break;
             }
             let due = match self.ports.tickets.due_tickets(bucket, now, budget + 1).await {
@@ -153,10 +184,19 @@ impl SlaSweeper {
             report.buckets_read += 1;
             report.items_read += due.len();
             let complete = due.len() <= budget;
-            for ticket in due.into_iter().take(budget) {
-                budget -= 1;
-                let number = ticket.number;
-                if let Err(error) = self.process(ticket, now, &mut report).await {
+            let taken: Vec<Ticket> = due.into_iter().take(budget).collect();
+            budget -= taken.len();
+            let mut swept = stream::iter(taken)
+                .map(|ticket| async move {
+                    let number = ticket.number;
+                    let mut part = SweepReport::default();
+                    let outcome = self.process(ticket, now, &mut part).await;
+                    (number, outcome, part)
+                })
+                .buffer_unordered(self.limits.concurrency.max(1));
+            while let Some((number, outcome, part)) = swept.next().await {
+                report.absorb(&part);
+                if let Err(error) = outcome {
                     tracing::warn!(ticket = number.0, %error, "sla.sweep_failed");
                     report.failures += 1;
                     clean = false;

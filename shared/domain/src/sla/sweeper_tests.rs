@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
@@ -239,6 +240,33 @@ async fn a_run_stops_at_its_limits_and_the_next_continues_where_it_stopped() {
     let first = desk.sweeper().with_limits(limits).run().await.unwrap();
     let second = desk.sweeper().with_limits(limits).run().await.unwrap();
     assert_eq!((first.breaches, second.breaches), (3, 2));
+}
+
+#[tokio::test]
+async fn a_peak_minute_of_due_tickets_is_swept_in_one_run_each_ticket_once() {
+    let desk = Desk::new(sh(MONDAY, 9, 0));
+    for number in 1..=1_500 {
+        desk.open(number, Priority::Urgent).await;
+    }
+    desk.clock.set(sh(MONDAY, 10, 30));
+    let first = desk.sweeper().run().await.unwrap();
+    let second = desk.sweeper().run().await.unwrap();
+    assert_eq!((first.breaches, first.failures), (1_500, 0));
+    assert_eq!(second.breaches, 0);
+}
+
+#[tokio::test]
+async fn a_run_out_of_time_starts_no_bucket_and_the_next_run_catches_up() {
+    let desk = Desk::new(sh(MONDAY, 9, 0));
+    for number in 1..=3 {
+        desk.open(number, Priority::Urgent).await;
+    }
+    desk.clock.set(sh(MONDAY, 10, 30));
+    let spent = SweepLimits { max_run: Duration::ZERO, ..SweepLimits::default() };
+    let first = desk.sweeper().with_limits(spent).run().await.unwrap();
+    assert_eq!((first.buckets_read, first.breaches), (0, 0));
+    let second = desk.sweeper().run().await.unwrap();
+    assert_eq!(second.breaches, 3);
 }
 
 /// A queue that can be switched off.
