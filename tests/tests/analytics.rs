@@ -2,16 +2,17 @@
 //! with infra/athena/queries.sql from the exported Parquet equal the generator's own; reruns,
 //! late events and a run killed halfway write the same files; no personal data leaves.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use omnidesk_domain::analytics::{ExportSink, Rollup, RollupPorts, RollupSettings, hour_floor};
+use omnidesk_domain::analytics::{EventLog, ExportSink, Rollup, RollupPorts, RollupSettings, hour_floor};
 use omnidesk_domain::memory::{ManualClock, MemoryEventLog, MemoryExport, MemoryStore};
-use omnidesk_domain::model::{Actor, EventKind, TicketEvent};
-use omnidesk_domain::ports::CustomerStore;
+use omnidesk_domain::model::{Actor, EventKind, TicketEvent, TicketNumber};
+use omnidesk_domain::ports::{CustomerStore, StoreError};
 use omnidesk_export::{FolderSink, text_values};
 use omnidesk_tests::analytics_month::{Month, duckdb_queries, expected_kpis, generate, same_results};
 
@@ -45,8 +46,12 @@ async fn desk(month: &Month) -> Desk {
 }
 
 fn rollup(desk: &Desk, month: &Month, sink: Arc<dyn ExportSink>) -> Rollup {
+    rollup_on(desk.log.clone(), desk, month, sink)
+}
+
+fn rollup_on(log: Arc<dyn EventLog>, desk: &Desk, month: &Month, sink: Arc<dyn ExportSink>) -> Rollup {
     let ports = RollupPorts {
-        log: desk.log.clone(),
+        log,
         customers: Some(desk.store.clone()),
         sink,
         watermarks: desk.store.clone(),
@@ -127,6 +132,47 @@ async fn month_of_events_kpis_queried_by_duckdb_equal_the_generators_own() {
     }
     assert_eq!(actual.as_object().map(|o| o.len()), expected.as_object().map(|o| o.len()));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The event log, counting the trails read, by ticket.
+struct CountingLog {
+    inner: Arc<MemoryEventLog>,
+    reads: Mutex<HashMap<TicketNumber, usize>>,
+}
+
+#[async_trait]
+impl EventLog for CountingLog {
+    async fn tickets_in_hour(&self, hour: Timestamp) -> Result<BTreeSet<TicketNumber>, StoreError> {
+        self.inner.tickets_in_hour(hour).await
+    }
+
+    async fn trail(&self, ticket: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
+        *self.reads.lock().expect("counter").entry(ticket).or_default() += 1;
+        self.inner.trail(ticket).await
+    }
+}
+
+/// On DynamoDB a trail is a Query: reading it once per hour, again to fold it and again for
+/// the `tickets` file tripled the rollup's reads of a busy hour.
+#[tokio::test]
+async fn a_backfill_reads_a_tickets_trail_once_per_day_it_has_events_in() {
+    let month = generate(7, month_start(), 7, 1.0);
+    let desk = desk(&month).await;
+    let log = Arc::new(CountingLog { inner: desk.log.clone(), reads: Mutex::default() });
+    let rollup = rollup_on(log.clone(), &desk, &month, Arc::new(MemoryExport::default()));
+    rollup.backfill(month.start, month.end, None).await.expect("the rollup");
+    // The rollup works a day of hours at a time, from the window's first hour.
+    let first = hour_floor(month.start);
+    let mut days: HashMap<TicketNumber, BTreeSet<i64>> = HashMap::new();
+    for event in month.events.iter().filter(|e| e.at >= first && e.at < month.end) {
+        days.entry(event.ticket).or_default().insert(event.at.duration_since(first).as_secs() / 86_400);
+    }
+    let reads = log.reads.lock().expect("counter").clone();
+    assert!(!reads.is_empty());
+    for (ticket, count) in reads {
+        let active = days.get(&ticket).map_or(1, BTreeSet::len);
+        assert!(count <= active, "ticket {ticket} read {count} times, active on {active} days");
+    }
 }
 
 #[tokio::test]

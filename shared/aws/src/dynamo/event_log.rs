@@ -159,18 +159,13 @@ impl DynamoStore {
 
 #[async_trait]
 impl EventLog for DynamoStore {
-    async fn events_in_hour(&self, hour: Timestamp) -> Result<Vec<TicketEvent>, StoreError> {
+    async fn tickets_in_hour(&self, hour: Timestamp) -> Result<BTreeSet<TicketNumber>, StoreError> {
         // A commit filed under the previous hour may hold events of this one (it spanned
-        // the hour's start): read both, keep this hour's.
+        // the hour's start): name the tickets of both.
         let previous = hour.checked_sub(SignedDuration::from_hours(1)).unwrap_or(hour);
         let keys: Vec<String> = [previous, hour].iter().flat_map(|h| hour_keys(&hour_key(*h))).collect();
         let filed = try_join_all(keys.iter().map(|key| self.query_log_hour(key))).await?;
-        let tickets: BTreeSet<TicketNumber> = filed.into_iter().flatten().collect();
-        let mut events = Vec::new();
-        for ticket in tickets {
-            events.extend(self.events(ticket).await?.into_iter().filter(|e| hour_floor(e.at) == hour));
-        }
-        Ok(events)
+        Ok(filed.into_iter().flatten().collect())
     }
 
     async fn trail(&self, ticket: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {

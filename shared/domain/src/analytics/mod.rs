@@ -25,6 +25,8 @@ pub use rollup::{
 };
 pub use rows::{EventRow, KpiRow, Table, TableRows, TicketRow, Window};
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use jiff::Timestamp;
 
@@ -35,8 +37,9 @@ use crate::ports::StoreError;
 /// instant (`at`), which is their commit's clock: a run reads only the hours it exports.
 #[async_trait]
 pub trait EventLog: Send + Sync {
-    /// Every event whose `at` lies in the hour starting at `hour`, in any order.
-    async fn events_in_hour(&self, hour: Timestamp) -> Result<Vec<TicketEvent>, StoreError>;
+    /// Every ticket with an event whose `at` lies in the hour starting at `hour` (it may name
+    /// a few more: the rollup keeps only the hour's events of their trails).
+    async fn tickets_in_hour(&self, hour: Timestamp) -> Result<BTreeSet<TicketNumber>, StoreError>;
     /// A ticket's whole trail, by `seq`.
     async fn trail(&self, ticket: TicketNumber) -> Result<Vec<TicketEvent>, StoreError>;
 }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::{StreamExt, TryStreamExt, stream};
 use jiff::{SignedDuration, Timestamp};
 
 use super::alerts::{Fresh, SpikeAlerting};
@@ -30,6 +31,8 @@ pub const HISTORY: &str = "analytics-history";
 const HOUR: SignedDuration = SignedDuration::from_hours(1);
 /// Hours exported per step: a backfill reports progress and bounds memory per day.
 const HOURS_PER_STEP: usize = 24;
+/// Trails read at the same time: an hour at peak names about 40,000 tickets.
+const TRAIL_READS: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RollupError {
@@ -127,6 +130,9 @@ struct Run {
     horizon: Timestamp,
     report: RollupReport,
     folded: HashMap<TicketNumber, Option<(TicketFacts, Vec<Moment>)>>,
+    /// The trails the current step has read: each is read once per step, for its events in
+    /// every hour of the step and for its facts.
+    trails: HashMap<TicketNumber, Vec<TicketEvent>>,
     /// Creation hours of tickets touched by the run: their `tickets` files are rewritten.
     created_hours: BTreeSet<Timestamp>,
     tiers: HashMap<CustomerId, Option<String>>,
@@ -246,6 +252,7 @@ impl Rollup {
         let mut run = Run { horizon, fresh: alerting.then(Fresh::default), ..Run::default() };
         for (step, chunk) in hours.chunks(HOURS_PER_STEP).enumerate() {
             self.export_hours(chunk, to, &mut run).await?;
+            run.trails.clear();
             if let Some(progress) = progress {
                 progress.advanced((step * HOURS_PER_STEP + chunk.len()).min(hours.len()), hours.len());
             }
@@ -267,10 +274,26 @@ impl Rollup {
     ) -> Result<(), RollupError> {
         let mut by_hour = BTreeMap::new();
         for &hour in hours {
-            let mut events = self.events_in(hour, to).await?;
+            let end = hour.checked_add(HOUR).map_err(|e| RollupError::Window(e.to_string()))?;
+            let tickets = self.ports.log.tickets_in_hour(hour).await?;
+            let unread: Vec<TicketNumber> =
+                tickets.iter().copied().filter(|n| !run.trails.contains_key(n)).collect();
+            run.trails.extend(self.read_trails(unread).await?);
+            let mut events: Vec<TicketEvent> = tickets
+                .iter()
+                .filter_map(|n| run.trails.get(n))
+                .flatten()
+                .filter(|e| e.at >= hour && e.at < end && e.at < to)
+                .cloned()
+                .collect();
             events.sort_by_key(|e| (e.at, e.ticket, e.seq));
-            for event in &events {
-                self.fold(event.ticket, run).await?;
+            let touched: BTreeSet<TicketNumber> = events.iter().map(|e| e.ticket).collect();
+            for number in touched {
+                // Out of the map while it folds, which needs the run.
+                if let Some(trail) = run.trails.remove(&number) {
+                    self.fold(number, &trail, run);
+                    run.trails.insert(number, trail);
+                }
             }
             run.report.events += events.len();
             by_hour.insert(hour, events);
@@ -299,17 +322,19 @@ impl Rollup {
 
     /// The `tickets` file of the tickets created in the hour starting at `hour`.
     async fn export_tickets(&self, hour: Timestamp, run: &mut Run) -> Result<(), RollupError> {
-        let created: BTreeSet<TicketNumber> = self
-            .events_in(hour, run.horizon)
-            .await?
-            .iter()
-            .filter(|e| e.kind.name() == "created")
-            .map(|e| e.ticket)
-            .collect();
-        let mut rows = Vec::with_capacity(created.len());
-        for number in created {
-            self.fold(number, run).await?;
+        let tickets = self.ports.log.tickets_in_hour(hour).await?;
+        let unfolded: Vec<TicketNumber> =
+            tickets.iter().copied().filter(|n| !run.folded.contains_key(n)).collect();
+        for (number, trail) in self.read_trails(unfolded).await? {
+            self.fold(number, &trail, run);
+        }
+        let mut rows = Vec::new();
+        for number in tickets {
             let Some(Some((facts, _))) = run.folded.get(&number) else { continue };
+            // Folded to the horizon, so a creation past it is not there.
+            if facts.created_at.map(hour_floor) != Some(hour) {
+                continue;
+            }
             let facts = facts.clone();
             let tier = self.tier(facts.requester.as_ref(), run).await?;
             rows.push(self.ticket_row(&facts, tier));
@@ -318,26 +343,34 @@ impl Rollup {
         self.write(Window { table: Table::Tickets, hour }, TableRows::Tickets(rows), run).await
     }
 
-    async fn events_in(&self, hour: Timestamp, to: Timestamp) -> Result<Vec<TicketEvent>, RollupError> {
-        let end = hour.checked_add(HOUR).map_err(|e| RollupError::Window(e.to_string()))?;
-        let mut events = self.ports.log.events_in_hour(hour).await?;
-        events.retain(|e| e.at >= hour && e.at < end && e.at < to);
-        Ok(events)
+    /// The trails of `tickets`, sorted by `seq`, [`TRAIL_READS`] read at a time.
+    async fn read_trails(
+        &self,
+        tickets: Vec<TicketNumber>,
+    ) -> Result<Vec<(TicketNumber, Vec<TicketEvent>)>, RollupError> {
+        let log = &self.ports.log;
+        let trails = stream::iter(tickets)
+            .map(|number| async move {
+                let mut trail = log.trail(number).await?;
+                trail.sort_by_key(|e| e.seq);
+                Ok::<_, StoreError>((number, trail))
+            })
+            .buffer_unordered(TRAIL_READS)
+            .try_collect()
+            .await?;
+        Ok(trails)
     }
 
-    /// Reads and folds a ticket's trail once per run.
-    async fn fold(&self, number: TicketNumber, run: &mut Run) -> Result<(), RollupError> {
+    /// Folds a ticket's trail, once per run.
+    fn fold(&self, number: TicketNumber, trail: &[TicketEvent], run: &mut Run) {
         if run.folded.contains_key(&number) {
-            return Ok(());
+            return;
         }
-        let mut trail = self.ports.log.trail(number).await?;
-        trail.sort_by_key(|e| e.seq);
-        let folded = facts::fold(&trail, run.horizon, &self.policies, &self.settings.complaint_markers);
+        let folded = facts::fold(trail, run.horizon, &self.policies, &self.settings.complaint_markers);
         if let Some(created) = folded.as_ref().and_then(|(facts, _)| facts.created_at) {
             run.created_hours.insert(hour_floor(created));
         }
         run.folded.insert(number, folded);
-        Ok(())
     }
 
     async fn tier(

@@ -2,7 +2,7 @@
 //! it), an export that keeps each window's rows under its file name (and reads its
 //! `kpi_hourly` rows back), and an alert sender that keeps what it was sent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -43,8 +43,8 @@ impl MemoryEventLog {
 
 #[async_trait]
 impl EventLog for MemoryEventLog {
-    async fn events_in_hour(&self, hour: Timestamp) -> Result<Vec<TicketEvent>, StoreError> {
-        Ok(self.lock().by_hour.get(&hour).cloned().unwrap_or_default())
+    async fn tickets_in_hour(&self, hour: Timestamp) -> Result<BTreeSet<TicketNumber>, StoreError> {
+        Ok(self.lock().by_hour.get(&hour).into_iter().flatten().map(|e| e.ticket).collect())
     }
 
     async fn trail(&self, ticket: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
@@ -57,8 +57,8 @@ impl EventLog for MemoryEventLog {
 /// The local desk in memory reads its own store's events.
 #[async_trait]
 impl EventLog for super::MemoryStore {
-    async fn events_in_hour(&self, hour: Timestamp) -> Result<Vec<TicketEvent>, StoreError> {
-        Ok(self.all_events().into_iter().filter(|e| hour_floor(e.at) == hour).collect())
+    async fn tickets_in_hour(&self, hour: Timestamp) -> Result<BTreeSet<TicketNumber>, StoreError> {
+        Ok(self.all_events().into_iter().filter(|e| hour_floor(e.at) == hour).map(|e| e.ticket).collect())
     }
 
     async fn trail(&self, ticket: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
