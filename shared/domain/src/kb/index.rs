@@ -147,7 +147,6 @@ pub struct Hit {
     /// by rarity) and how strong the evidence is. What the bot and the mail suggestions
     /// compare with their thresholds.
     pub confidence: f32,
-    pub debug: [f32; 6],
 }
 
 pub struct SearchIndex {
@@ -333,7 +332,6 @@ impl SearchIndex {
     fn search_in(&self, query: &str, language: Option<Language>, limit: usize) -> Vec<Hit> {
         let (query, concepts) = self.query_terms(query);
         let total: f32 = concepts.iter().sum();
-        let unknown_total: f32 = (0..concepts.len()).filter(|c| query.iter().all(|(_, id, cc)| cc != c || id.is_none())).map(|c| concepts[c]).sum();
         // Per article: its score and how much of each concept it covers.
         let mut scores: HashMap<u32, (f32, Vec<f32>)> = HashMap::new();
         for (term, id, concept) in &query {
@@ -360,12 +358,8 @@ impl SearchIndex {
             .into_iter()
             .map(|(doc, (score, covered))| {
                 let d = &self.docs[doc as usize];
-                let strong: f32 = concepts.iter().zip(&covered).filter(|(_, c)| **c >= 1.0).map(|(w, _)| *w).sum();
-                let unknown: f32 = unknown_total;
-                let matched = covered.iter().filter(|c| **c > 0.0).count() as f32;
                 let covered: f32 = concepts.iter().zip(&covered).map(|(w, c)| w * c).sum();
                 Hit {
-                    debug: [covered / total.max(1e-6), strong / total.max(1e-6), unknown / total.max(1e-6), concepts.len() as f32, matched, total],
                     slug: d.slug.clone(),
                     title: d.title.clone(),
                     snippet: d.snippet.clone(),
