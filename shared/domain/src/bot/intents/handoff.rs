@@ -12,6 +12,13 @@ const KEYWORDS: &[&str] = &[
     "找客服",
     "活人",
     "接人工",
+    "经理",
+    "主管",
+    "负责人",
+    "回电",
+    "打电话给我",
+    "给我打电话",
+    "给我回电话",
     "agent",
     "human",
     "a person",
@@ -24,6 +31,12 @@ const KEYWORDS: &[&str] = &[
     "talk to a person",
     "speak to a person",
     "customer service rep",
+    "manager",
+    "supervisor",
+    "call me",
+    "call me back",
+    "ring me",
+    "phone me",
 ];
 
 pub struct HandoffRequest;
