@@ -20,7 +20,8 @@ const EXPANSION_WEIGHT: f32 = 0.7;
 const TAGS_BOOST: f32 = 1.5;
 /// How much of a question's word a match only in an article's body covers in
 /// [`Hit::confidence`]: bodies mention much in passing ("press", "Black Friday"); a match in
-/// the title or the tags says the article is about it.
+/// the title or a whole tag says the article is about it. So does one word of a longer tag
+/// ("card" of "credit card" in "gift card"), no more than a body word.
 const BODY_ONLY_COVERAGE: f32 = 0.45;
 /// Weight of a term a synonym added: it helps an article that uses another word for the
 /// same thing, but must not outweigh the words the customer chose.
@@ -123,6 +124,8 @@ struct Doc {
     title_len: f32,
     tags_len: f32,
     body_len: f32,
+    /// A tag is a phrase: only a question that holds all of it says the article is about it.
+    tags: Vec<TagTerms>,
 }
 
 #[derive(Clone, Copy)]
@@ -131,6 +134,27 @@ struct Posting {
     title_tf: f32,
     tags_tf: f32,
     body_tf: f32,
+}
+
+/// One tag's term ids, sorted.
+struct TagTerms {
+    all: Vec<u32>,
+    /// What a question must hold to ask about the whole tag: its words, or a Chinese tag's
+    /// bigrams (its single characters only repeat them, and a synonym brings in bigrams alone).
+    required: Vec<u32>,
+}
+
+fn tag_terms(tag: &str, segmentation: Segmentation, index: &SearchIndex) -> TagTerms {
+    let terms = terms_in(tag, segmentation);
+    let has_whole = terms.iter().any(|t| t.weight >= 1.0);
+    let ids = |keep: &dyn Fn(&Term) -> bool| {
+        let mut ids: Vec<u32> =
+            terms.iter().filter(|t| keep(t)).filter_map(|t| index.vocabulary.get(&t.text).copied()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    TagTerms { all: ids(&|_| true), required: ids(&|t| !has_whole || t.weight >= 1.0) }
 }
 
 /// One search result.
@@ -200,6 +224,7 @@ impl SearchIndex {
                 }
                 index.postings[id as usize].push(Posting { doc, title_tf, tags_tf, body_tf });
             }
+            let tags: Vec<TagTerms> = article.tags.iter().map(|tag| tag_terms(tag, segmentation, &index)).collect();
             title_total += title_terms.len() as f32;
             tags_total += tags_terms.len() as f32;
             body_total += body_terms.len() as f32;
@@ -211,6 +236,7 @@ impl SearchIndex {
                 title_len: title_terms.len() as f32,
                 tags_len: tags_terms.len() as f32,
                 body_len: body_terms.len() as f32,
+                tags,
             });
         }
         let n = index.docs.len().max(1) as f32;
@@ -332,6 +358,8 @@ impl SearchIndex {
     fn search_in(&self, query: &str, language: Option<Language>, limit: usize) -> Vec<Hit> {
         let (query, concepts) = self.query_terms(query);
         let total: f32 = concepts.iter().sum();
+        let mut query_ids: Vec<u32> = query.iter().filter_map(|(_, id, _)| *id).collect();
+        query_ids.sort_unstable();
         // Per article: its score and how much of each concept it covers.
         let mut scores: HashMap<u32, (f32, Vec<f32>)> = HashMap::new();
         for (term, id, concept) in &query {
@@ -348,7 +376,14 @@ impl SearchIndex {
                     + saturate(p.body_tf, doc.body_len / self.avg_body);
                 let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![0.0; concepts.len()]));
                 entry.0 += term.weight * idf * fields;
-                let credit = if p.title_tf + p.tags_tf > 0.0 { 1.0 } else { BODY_ONLY_COVERAGE };
+                let whole_tag = || {
+                    doc.tags.iter().any(|tag| {
+                        tag.all.binary_search(id).is_ok()
+                            && tag.required.iter().all(|t| query_ids.binary_search(t).is_ok())
+                    })
+                };
+                let credit =
+                    if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) { 1.0 } else { BODY_ONLY_COVERAGE };
                 if let Some(covered) = entry.1.get_mut(*concept) {
                     *covered = covered.max(credit);
                 }
