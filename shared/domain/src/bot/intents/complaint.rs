@@ -32,6 +32,9 @@ const KEYWORDS: &[&str] = &[
     "离谱",
     "过分",
     "忍无可忍",
+    "黑店",
+    "坑爹",
+    "被坑",
     "complaint",
     "complain",
     "scam",
@@ -60,6 +63,12 @@ const KEYWORDS: &[&str] = &[
     "waste of",
     "never again",
     "unprofessional",
+    "not happy",
+    "pathetic",
+    "rip off",
+    "ripped off",
+    "appalling",
+    "outrageous",
 ];
 
 pub struct Complaint;

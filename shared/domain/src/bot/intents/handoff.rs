@@ -19,6 +19,10 @@ const KEYWORDS: &[&str] = &[
     "打电话给我",
     "给我打电话",
     "给我回电话",
+    "人呢",
+    "有人吗",
+    "有没有人",
+    "机器人",
     "agent",
     "human",
     "a person",
@@ -37,6 +41,9 @@ const KEYWORDS: &[&str] = &[
     "call me back",
     "ring me",
     "phone me",
+    "anyone there",
+    "are you a bot",
+    "are you a robot",
 ];
 
 pub struct HandoffRequest;

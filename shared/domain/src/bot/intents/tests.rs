@@ -61,7 +61,14 @@ fn rude_slow_or_disappointing_service_is_a_complaint() {
 
 #[test]
 fn asking_for_a_manager_or_a_call_back_goes_to_a_person() {
-    for text in ["I want to speak to your manager", "please call me on my mobile", "找你们主管", "请给我回电"] {
+    for text in [
+        "I want to speak to your manager",
+        "please call me on my mobile",
+        "找你们主管",
+        "请给我回电",
+        "hello, is anyone there?",
+        "你是机器人吗",
+    ] {
         assert_eq!(intent(text, false), Intent::Handoff, "{text}");
     }
 }
