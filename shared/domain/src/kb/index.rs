@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::article::{Article, Language};
+use super::tag_phrases::TagPhrases;
 use super::text::{Segmentation, Term, terms_in};
 
 const K1: f32 = 1.2;
@@ -124,8 +125,8 @@ struct Doc {
     title_len: f32,
     tags_len: f32,
     body_len: f32,
-    /// A tag is a phrase: only a question that holds all of it says the article is about it.
-    tags: Vec<TagTerms>,
+    /// Its tags' ids in [`TagPhrases`].
+    tags: Vec<u32>,
 }
 
 #[derive(Clone, Copy)]
@@ -134,27 +135,6 @@ struct Posting {
     title_tf: f32,
     tags_tf: f32,
     body_tf: f32,
-}
-
-/// One tag's term ids, sorted.
-struct TagTerms {
-    all: Vec<u32>,
-    /// What a question must hold to ask about the whole tag: its words, or a Chinese tag's
-    /// bigrams (its single characters only repeat them, and a synonym brings in bigrams alone).
-    required: Vec<u32>,
-}
-
-fn tag_terms(tag: &str, segmentation: Segmentation, index: &SearchIndex) -> TagTerms {
-    let terms = terms_in(tag, segmentation);
-    let has_whole = terms.iter().any(|t| t.weight >= 1.0);
-    let ids = |keep: &dyn Fn(&Term) -> bool| {
-        let mut ids: Vec<u32> =
-            terms.iter().filter(|t| keep(t)).filter_map(|t| index.vocabulary.get(&t.text).copied()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-    TagTerms { all: ids(&|_| true), required: ids(&|t| !has_whole || t.weight >= 1.0) }
 }
 
 /// One search result.
@@ -180,6 +160,7 @@ pub struct SearchIndex {
     avg_title: f32,
     avg_tags: f32,
     avg_body: f32,
+    tags: TagPhrases,
     settings: SearchSettings,
 }
 
@@ -193,6 +174,7 @@ impl SearchIndex {
             avg_title: 1.0,
             avg_tags: 1.0,
             avg_body: 1.0,
+            tags: TagPhrases::default(),
             settings,
         };
         let (mut title_total, mut tags_total, mut body_total) = (0.0, 0.0, 0.0);
@@ -224,7 +206,14 @@ impl SearchIndex {
                 }
                 index.postings[id as usize].push(Posting { doc, title_tf, tags_tf, body_tf });
             }
-            let tags: Vec<TagTerms> = article.tags.iter().map(|tag| tag_terms(tag, segmentation, &index)).collect();
+            let tags: Vec<u32> = article
+                .tags
+                .iter()
+                .map(|tag| {
+                    let vocabulary = &index.vocabulary;
+                    index.tags.add(tag, &terms_in(tag, segmentation), |t| vocabulary.get(t).copied())
+                })
+                .collect();
             title_total += title_terms.len() as f32;
             tags_total += tags_terms.len() as f32;
             body_total += body_terms.len() as f32;
@@ -360,6 +349,7 @@ impl SearchIndex {
         let total: f32 = concepts.iter().sum();
         let mut query_ids: Vec<u32> = query.iter().filter_map(|(_, id, _)| *id).collect();
         query_ids.sort_unstable();
+        let whole_tags = self.tags.completed(&query_ids);
         // Per article: its score and how much of each concept it covers.
         let mut scores: HashMap<u32, (f32, Vec<f32>)> = HashMap::new();
         for (term, id, concept) in &query {
@@ -376,14 +366,12 @@ impl SearchIndex {
                     + saturate(p.body_tf, doc.body_len / self.avg_body);
                 let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![0.0; concepts.len()]));
                 entry.0 += term.weight * idf * fields;
-                let whole_tag = || {
-                    doc.tags.iter().any(|tag| {
-                        tag.all.binary_search(id).is_ok()
-                            && tag.required.iter().all(|t| query_ids.binary_search(t).is_ok())
-                    })
+                let whole_tag = || self.tags.covers(&whole_tags, &doc.tags, *id);
+                let credit = if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) {
+                    1.0
+                } else {
+                    BODY_ONLY_COVERAGE
                 };
-                let credit =
-                    if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) { 1.0 } else { BODY_ONLY_COVERAGE };
                 if let Some(covered) = entry.1.get_mut(*concept) {
                     *covered = covered.max(credit);
                 }

@@ -42,10 +42,14 @@ fn with_orders(text: &str) -> Intent {
 
 #[test]
 fn my_parcel_asks_for_order_status_only_with_a_word_of_where_or_when() {
-    for text in ["My package still isn't here yet", "when will my parcel arrive?", "我的包裹在哪", "我的快递还没到"] {
+    for text in
+        ["My package still isn't here yet", "when will my parcel arrive?", "我的包裹在哪", "我的快递还没到"]
+    {
         assert_eq!(with_orders(text), Intent::Named(ORDER_STATUS), "{text}");
     }
-    for text in ["a sock is missing from my parcel", "can I change the address of my delivery", "我的快递盒子破了"] {
+    for text in
+        ["a sock is missing from my parcel", "can I change the address of my delivery", "我的快递盒子破了"]
+    {
         assert_eq!(with_orders(text), Intent::Question, "{text}");
     }
     assert_eq!(with_orders("order #20431 please"), Intent::Named(ORDER_STATUS));
@@ -53,8 +57,13 @@ fn my_parcel_asks_for_order_status_only_with_a_word_of_where_or_when() {
 
 #[test]
 fn rude_slow_or_disappointing_service_is_a_complaint() {
-    for text in ["your driver was really rude to my mum", "Terrible service.", "客服态度差", "等了两天都没人回", "太失望了"]
-    {
+    for text in [
+        "your driver was really rude to my mum",
+        "Terrible service.",
+        "客服态度差",
+        "等了两天都没人回",
+        "太失望了",
+    ] {
         assert_eq!(intent(text, false), Intent::Complaint, "{text}");
     }
 }
