@@ -18,10 +18,16 @@ use omnidesk_domain::kb::{Article, Hit, SearchIndex, SearchSettings, Segmentatio
 const EVAL: &str = include_str!("../kb/eval.tsv");
 const ARTICLES: &str = include_str!("../../infra/local/kb/articles.toml");
 const CONFIG: &str = include_str!("../../infra/local/omnidesk.example.toml");
-/// Below these the bot has clearly regressed: over the whole set it scored top-1 TODO and
-/// TODO false answers when they were set (the search alone: TODO and TODO).
-const TOP1_FLOOR: f64 = 0.80;
-const FALSE_ANSWER_CEILING: f64 = 0.16;
+/// Below these the bot has regressed: over the whole set it scored top-1 84.8 % and 9.3 %
+/// false answers when they were set (84.4 % and 12.0 % before it was measured as the bot,
+/// with tags as phrases and the intents' new words). A little slack, one or two questions,
+/// for the intents other modules add (an intent that takes a question from the search counts
+/// as no answer here).
+const TOP1_FLOOR: f64 = 0.835;
+const FALSE_ANSWER_CEILING: f64 = 0.10;
+/// The search alone (no intents) scored 84.4 % and 10.7 %.
+const SEARCH_TOP1_FLOOR: f64 = 0.835;
+const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.115;
 /// Where the order-status intent's answer is the labelled article's: the shop says where the
 /// customer's own order is.
 const ORDER_ARTICLES: &[&str] = &["track-your-order", "track-your-order-zh"];
@@ -224,13 +230,17 @@ fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
         println!("{}", score.line(&format!("bot {name}")));
     }
     compare_with_jieba(&config, &articles, &questions, threshold);
-    let all = &bot[2];
-    assert!(all.top1_rate() >= TOP1_FLOOR, "top-1 fell to {:.1} %", 100.0 * all.top1_rate());
-    assert!(
-        all.false_rate() <= FALSE_ANSWER_CEILING,
-        "false answers rose to {:.1} %",
-        100.0 * all.false_rate()
-    );
+    for (what, all, top1_floor, false_ceiling) in [
+        ("bot", &bot[2], TOP1_FLOOR, FALSE_ANSWER_CEILING),
+        ("search", &search[2], SEARCH_TOP1_FLOOR, SEARCH_FALSE_ANSWER_CEILING),
+    ] {
+        assert!(all.top1_rate() >= top1_floor, "{what}: top-1 fell to {:.1} %", 100.0 * all.top1_rate());
+        assert!(
+            all.false_rate() <= false_ceiling,
+            "{what}: false answers rose to {:.1} %",
+            100.0 * all.false_rate()
+        );
+    }
 }
 
 /// Candidate thresholds for the bot's confidence.
