@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use omnidesk_domain::bot::{OrderStatus, default_detectors};
+use omnidesk_domain::bot::{IntentDetector, OrderStatus, default_detectors};
 use omnidesk_domain::desk::{AgentDesk, DeskError, ErasureJobMessage, JobRun};
 use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
@@ -15,6 +15,17 @@ use omnidesk_domain::router::{ChatBot, MailSuggestions, RouterPorts, TicketRoute
 
 use crate::config::DeskConfig;
 use crate::sqs_batch::{RecordError, process_batch};
+
+/// The intents the chat bot recognises with `config`, in the order it asks them (the
+/// knowledge-base evaluation classifies its questions with these too).
+pub fn bot_detectors(config: &DeskConfig) -> Vec<Box<dyn IntentDetector>> {
+    let mut detectors = default_detectors();
+    // With a shop, "where is my order?" is the shop's to answer (see `with_shop`).
+    if let Some(patterns) = config.shop.as_ref().and_then(|shop| shop.patterns().ok()) {
+        detectors.push(Box::new(OrderStatus::new(patterns)));
+    }
+    detectors
+}
 
 pub struct RouterHandler {
     router: TicketRouter,
@@ -56,12 +67,7 @@ impl RouterHandler {
             }));
         }
         if let Some(rules) = config.bot_rules() {
-            let mut detectors = default_detectors();
-            // With a shop, "where is my order?" is the shop's to answer (see `with_shop`).
-            if let Some(patterns) = config.shop.as_ref().and_then(|shop| shop.patterns().ok()) {
-                detectors.push(Box::new(OrderStatus::new(patterns)));
-            }
-            let bot = ChatBot { rules, detectors, catalogue };
+            let bot = ChatBot { rules, detectors: bot_detectors(config), catalogue };
             self.router = self.router.with_bot(Arc::new(bot));
         }
         self

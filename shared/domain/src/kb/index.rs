@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::article::{Article, Language};
+use super::tag_phrases::TagPhrases;
 use super::text::{Segmentation, Term, terms_in};
 
 const K1: f32 = 1.2;
@@ -20,7 +21,8 @@ const EXPANSION_WEIGHT: f32 = 0.7;
 const TAGS_BOOST: f32 = 1.5;
 /// How much of a question's word a match only in an article's body covers in
 /// [`Hit::confidence`]: bodies mention much in passing ("press", "Black Friday"); a match in
-/// the title or the tags says the article is about it.
+/// the title or a whole tag says the article is about it. So does one word of a longer tag
+/// ("card" of "credit card" in "gift card"), no more than a body word.
 const BODY_ONLY_COVERAGE: f32 = 0.45;
 /// Weight of a term a synonym added: it helps an article that uses another word for the
 /// same thing, but must not outweigh the words the customer chose.
@@ -123,6 +125,8 @@ struct Doc {
     title_len: f32,
     tags_len: f32,
     body_len: f32,
+    /// Its tags' ids in [`TagPhrases`].
+    tags: Vec<u32>,
 }
 
 #[derive(Clone, Copy)]
@@ -156,6 +160,7 @@ pub struct SearchIndex {
     avg_title: f32,
     avg_tags: f32,
     avg_body: f32,
+    tags: TagPhrases,
     settings: SearchSettings,
 }
 
@@ -169,6 +174,7 @@ impl SearchIndex {
             avg_title: 1.0,
             avg_tags: 1.0,
             avg_body: 1.0,
+            tags: TagPhrases::default(),
             settings,
         };
         let (mut title_total, mut tags_total, mut body_total) = (0.0, 0.0, 0.0);
@@ -200,6 +206,14 @@ impl SearchIndex {
                 }
                 index.postings[id as usize].push(Posting { doc, title_tf, tags_tf, body_tf });
             }
+            let tags: Vec<u32> = article
+                .tags
+                .iter()
+                .map(|tag| {
+                    let vocabulary = &index.vocabulary;
+                    index.tags.add(tag, &terms_in(tag, segmentation), |t| vocabulary.get(t).copied())
+                })
+                .collect();
             title_total += title_terms.len() as f32;
             tags_total += tags_terms.len() as f32;
             body_total += body_terms.len() as f32;
@@ -211,6 +225,7 @@ impl SearchIndex {
                 title_len: title_terms.len() as f32,
                 tags_len: tags_terms.len() as f32,
                 body_len: body_terms.len() as f32,
+                tags,
             });
         }
         let n = index.docs.len().max(1) as f32;
@@ -332,6 +347,9 @@ impl SearchIndex {
     fn search_in(&self, query: &str, language: Option<Language>, limit: usize) -> Vec<Hit> {
         let (query, concepts) = self.query_terms(query);
         let total: f32 = concepts.iter().sum();
+        let mut query_ids: Vec<u32> = query.iter().filter_map(|(_, id, _)| *id).collect();
+        query_ids.sort_unstable();
+        let whole_tags = self.tags.completed(&query_ids);
         // Per article: its score and how much of each concept it covers.
         let mut scores: HashMap<u32, (f32, Vec<f32>)> = HashMap::new();
         for (term, id, concept) in &query {
@@ -348,7 +366,12 @@ impl SearchIndex {
                     + saturate(p.body_tf, doc.body_len / self.avg_body);
                 let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![0.0; concepts.len()]));
                 entry.0 += term.weight * idf * fields;
-                let credit = if p.title_tf + p.tags_tf > 0.0 { 1.0 } else { BODY_ONLY_COVERAGE };
+                let whole_tag = || self.tags.covers(&whole_tags, &doc.tags, *id);
+                let credit = if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) {
+                    1.0
+                } else {
+                    BODY_ONLY_COVERAGE
+                };
                 if let Some(covered) = entry.1.get_mut(*concept) {
                     *covered = covered.max(credit);
                 }

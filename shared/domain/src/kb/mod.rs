@@ -8,6 +8,7 @@ mod fold;
 mod index;
 mod snippet;
 mod store;
+mod tag_phrases;
 mod text;
 
 pub use article::{

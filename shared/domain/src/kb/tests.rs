@@ -205,3 +205,21 @@ fn an_unknown_chinese_word_counts_against_a_match_more_than_a_straddling_bigram(
         "{refund:?} {warranty:?}"
     );
 }
+
+#[test]
+fn a_word_of_a_longer_tag_alone_covers_like_a_body_word() {
+    // A tag is a phrase: "loyalty card" says the article is about that card only when the
+    // whole tag is asked about; "loyalty" alone is a word met in passing. (Counted as a whole
+    // tag match, "loyalty" alone looked 0.42 as sure as the whole tag.)
+    let index = SearchIndex::build(
+        &[
+            published("payments", "Paying for an order", "Pay by card or with points.", &["loyalty card"]),
+            published("returns", "Returns", "Send items back within 30 days.", &[]),
+        ],
+        SearchSettings::default(),
+    );
+    let whole = index.search("loyalty card", None, 3).0;
+    let part = index.search("loyalty", None, 3).0;
+    assert_eq!(whole[0].slug, "payments");
+    assert!(part[0].confidence < 0.3 * whole[0].confidence, "{part:?} {whole:?}");
+}

@@ -33,3 +33,51 @@ fn yes_and_no_count_only_while_the_bot_waits_for_feedback() {
     assert_eq!(intent("yes", false), Intent::Question);
     assert_eq!(intent("yes but how do I return the other one", true), Intent::Question);
 }
+
+fn with_orders(text: &str) -> Intent {
+    let mut detectors = default_detectors();
+    detectors.push(Box::new(OrderStatus::new(crate::orders::OrderPatterns::default())));
+    classify(&detectors, text, false)
+}
+
+#[test]
+fn my_parcel_asks_for_order_status_only_with_a_word_of_where_or_when() {
+    for text in
+        ["My package still isn't here yet", "when will my parcel arrive?", "我的包裹在哪", "我的快递还没到"]
+    {
+        assert_eq!(with_orders(text), Intent::Named(ORDER_STATUS), "{text}");
+    }
+    for text in
+        ["a sock is missing from my parcel", "can I change the address of my delivery", "我的快递盒子破了"]
+    {
+        assert_eq!(with_orders(text), Intent::Question, "{text}");
+    }
+    assert_eq!(with_orders("order #20431 please"), Intent::Named(ORDER_STATUS));
+}
+
+#[test]
+fn rude_slow_or_disappointing_service_is_a_complaint() {
+    for text in [
+        "your driver was really rude to my mum",
+        "Terrible service.",
+        "客服态度差",
+        "等了两天都没人回",
+        "太失望了",
+    ] {
+        assert_eq!(intent(text, false), Intent::Complaint, "{text}");
+    }
+}
+
+#[test]
+fn asking_for_a_manager_or_a_call_back_goes_to_a_person() {
+    for text in [
+        "I want to speak to your manager",
+        "please call me on my mobile",
+        "找你们主管",
+        "请给我回电",
+        "hello, is anyone there?",
+        "你是机器人吗",
+    ] {
+        assert_eq!(intent(text, false), Intent::Handoff, "{text}");
+    }
+}
