@@ -11,6 +11,7 @@ pub mod email;
 mod erased;
 mod forum;
 mod order_step;
+mod return_step;
 pub mod participants;
 pub mod phone;
 mod suggestions;
@@ -516,6 +517,17 @@ impl TicketRouter {
         }
         let mut messages = vec![message];
         let mut outbound = Vec::new();
+        // A mail asking to return a named order: the return starts, and the acknowledgement
+        // says what happened, in the mail's language.
+        let mut mail_return = None;
+        if let (Some(ask), Some(lookup), Source::Email(email)) =
+            (self.mail_return_ask(inbound), self.orders.as_deref(), &inbound.source)
+        {
+            let answer = self.return_answer(lookup, customer, Some(&ticket), &ask).await?;
+            events.extend(self.apply_return(&answer, &ask, customer, &mut ticket, now));
+            let texts = crate::orders::OrderTexts::new(crate::orders::language_of_tag(&email.language));
+            mail_return = Some(texts.return_answer(&answer, number));
+        }
         if let Some(turn) = bot_turn {
             // The bot's words stand in for the acknowledgement; they carry the ticket number
             // when a person takes over.
@@ -523,7 +535,9 @@ impl TicketRouter {
             events.extend(effects.events);
             messages.extend(effects.messages);
             outbound.extend(effects.outbound);
-        } else if let Some((ack, job)) = self.acknowledgement(inbound, customer, &ticket, now).await? {
+        } else if let Some((ack, job)) =
+            self.acknowledgement(inbound, customer, &ticket, mail_return.as_deref(), now).await?
+        {
             if let Destination::Email(mail) = &job.destination {
                 // A reply naming only our mail (In-Reply-To without References) still threads.
                 let key = ThreadKey::email_message(&mail.message_id);
