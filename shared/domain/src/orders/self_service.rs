@@ -186,7 +186,8 @@ async fn find_order(orders: &dyn Orders, contacts: &[Contact], ask: &ReturnAsk) 
     }
 }
 
-/// The line `words` mean: the only one, or the one whose id or title they name.
+/// The line `words` mean: the only one, or the one whose id, title, or a word of its title
+/// (four letters or more) they name — when exactly one line is named.
 pub fn pick_line(order: &Order, words: &str) -> Option<String> {
     if let [only] = order.lines.as_slice() {
         return Some(only.id.clone());
@@ -197,7 +198,11 @@ pub fn pick_line(order: &Order, words: &str) -> Option<String> {
         .iter()
         .filter(|line| {
             let title = line.title.to_lowercase();
-            lower.contains(&line.id.to_lowercase()) || (!title.trim().is_empty() && lower.contains(title.trim()))
+            let title_words: Vec<&str> =
+                title.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 4).collect();
+            lower.contains(&line.id.to_lowercase())
+                || (!title.trim().is_empty() && lower.contains(title.trim()))
+                || (!title_words.is_empty() && mentions(&lower, &title_words))
         })
         .map(|line| line.id.as_str())
         .collect();
@@ -218,6 +223,19 @@ mod tests {
         assert!(!mentions("the returnable policy", RETURN_WORDS));
         assert!(mentions("it arrived chipped", DAMAGE_WORDS));
         assert!(!mentions("unbroken", DAMAGE_WORDS));
+    }
+
+    #[test]
+    fn the_item_is_found_by_a_word_of_its_title_and_only_when_one_item_matches() {
+        use crate::orders::fixtures::{an_order, line};
+        let order = an_order("#1001")
+            .lines(vec![line("1001-1", "Celadon teapot", None), line("1001-2", "Gift card", Some("gift_card"))])
+            .build();
+        assert_eq!(pick_line(&order, "return the teapot please").as_deref(), Some("1001-1"));
+        assert_eq!(pick_line(&order, "the gift card").as_deref(), Some("1001-2"));
+        assert_eq!(pick_line(&order, "1001-2").as_deref(), Some("1001-2"));
+        assert_eq!(pick_line(&order, "return everything"), None);
+        assert_eq!(pick_line(&order, "the teapot and the gift card"), None);
     }
 
     #[test]
