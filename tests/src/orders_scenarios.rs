@@ -310,11 +310,16 @@ pub async fn a_late_parcel_notice_goes_into_the_customers_open_chat_instead_of_a
         assert_eq!(d.webhook("fulfillments/update", &body, Some(signature.clone())).await, 202);
     }
     let texts = d.callbacks("c-li", 2).await;
-    assert!(texts[1].contains("#1003") && texts[1].contains("past its promised delivery date"), "{}", texts[1]);
+    assert!(
+        texts[1].contains("#1003") && texts[1].contains("past its promised delivery date"),
+        "{}",
+        texts[1]
+    );
     settle(&d.t.backend).await;
     settle(&d.t.backend).await;
     assert_eq!(d.callbacks("c-li", 2).await.len(), 2, "one notice in the chat");
-    let notices = d.events(chat).await.iter().filter(|e| matches!(e.kind, EventKind::ProactiveNotice { .. })).count();
+    let notices =
+        d.events(chat).await.iter().filter(|e| matches!(e.kind, EventKind::ProactiveNotice { .. })).count();
     assert_eq!(notices, 1);
     assert_eq!(mail_count(&d.t), 0, "no mail while the chat is open");
     assert!(d.t.ticket(chat.0 + 1).await.is_none(), "no ticket of its own");
@@ -322,8 +327,14 @@ pub async fn a_late_parcel_notice_goes_into_the_customers_open_chat_instead_of_a
 
 impl ShopDesk {
     async fn view(&self, path: &str) -> (u16, Value) {
-        let response =
-            self.t.http.get(self.t.url(path)).header("authorization", SUPERVISOR).send().await.expect("desk answers");
+        let response = self
+            .t
+            .http
+            .get(self.t.url(path))
+            .header("authorization", SUPERVISOR)
+            .send()
+            .await
+            .expect("desk answers");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -342,7 +353,8 @@ pub async fn ticket_and_customer_views_list_recent_orders_and_answer_without_the
     let bo = d.t.ticket_of_conversation("c-bo").await.expect("ticket").0;
     let (status, view) = d.view(&format!("/v1/tickets/{bo}")).await;
     assert_eq!(status, 200, "{view}");
-    let names: Vec<&str> = view["orders"].as_array().expect("orders").iter().filter_map(|o| o["name"].as_str()).collect();
+    let names: Vec<&str> =
+        view["orders"].as_array().expect("orders").iter().filter_map(|o| o["name"].as_str()).collect();
     assert_eq!(names, ["#1006", "#1005"], "{view}");
     assert_eq!(view["orders"][1]["shipments"][0]["tracking_number"], "SF1005");
     assert_eq!(view["orders"][1]["lines"][0]["title"], "Oolong sampler");

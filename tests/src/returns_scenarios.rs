@@ -63,7 +63,9 @@ impl ShopDesk {
     async fn form(&self, fields: &[(&str, &str)]) -> (u16, String) {
         let encode = |s: &str| -> String {
             s.bytes()
-                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                .map(
+                    |b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") },
+                )
                 .collect()
         };
         let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
@@ -85,15 +87,23 @@ impl ShopDesk {
     }
 }
 
-pub async fn a_customer_starts_a_return_in_chat_and_the_rules_refuse_or_ask_for_photos_first(backend: &Backend) {
+pub async fn a_customer_starts_a_return_in_chat_and_the_rules_refuse_or_ask_for_photos_first(
+    backend: &Backend,
+) {
     let d = shop_desk(backend).await;
     d.customer("cus_ada", "v-ada", "ada@example.com").await;
     // A non-returnable line: refused, naming the rule; no return is opened.
-    assert_eq!(d.t.send_chat("r-1", "c-gift", "v-ada", "I want to return the gift card from #1001").await, 202);
+    assert_eq!(
+        d.t.send_chat("r-1", "c-gift", "v-ada", "I want to return the gift card from #1001").await,
+        202
+    );
     let texts = d.callbacks("c-gift", 1).await;
     assert!(texts[0].contains("gift_card items cannot be returned"), "{}", texts[0]);
     // Damage needs photos: the bot asks for them and the request waits.
-    assert_eq!(d.t.send_chat("r-2", "c-broken", "v-ada", "my teapot from #1001 arrived broken, return it").await, 202);
+    assert_eq!(
+        d.t.send_chat("r-2", "c-broken", "v-ada", "my teapot from #1001 arrived broken, return it").await,
+        202
+    );
     let texts = d.callbacks("c-broken", 1).await;
     assert!(texts[0].contains("send photos of the damage"), "{}", texts[0]);
     // A plain request: filed, waiting for approval, with a person and a timer.
@@ -120,8 +130,13 @@ pub async fn a_strangers_return_request_for_someone_elses_order_shows_nothing_an
     let texts = d.callbacks("c-eve", 1).await;
     assert!(texts[0].contains("can't find that order"), "{}", texts[0]);
     // Mail, from her own (authenticated) address.
-    d.post_mail(mail("eve@example.com", "eve-1@mail.example.com", "Return #1001", "Please take the teapot back."))
-        .await;
+    d.post_mail(mail(
+        "eve@example.com",
+        "eve-1@mail.example.com",
+        "Return #1001",
+        "Please take the teapot back.",
+    ))
+    .await;
     let acked = eventually(d.t.backend.patience(), || async {
         outbox(&d.t).iter().any(|m| m.contains("To: eve@example.com"))
     })
@@ -140,7 +155,10 @@ pub async fn a_strangers_return_request_for_someone_elses_order_shows_nothing_an
                 assert!(!mail.contains(secret), "{secret} shown to the stranger: {mail}");
             }
         }
-        assert!(!mail.contains("To: ada@example.com"), "no mail to the order's owner for a wrong address: {mail}");
+        assert!(
+            !mail.contains("To: ada@example.com"),
+            "no mail to the order's owner for a wrong address: {mail}"
+        );
     }
     assert_eq!(mails.len(), 1, "only the acknowledgement of her own mail: {mails:?}");
     assert!(d.returns_requested().await.is_empty(), "no return anywhere");
@@ -154,13 +172,25 @@ pub async fn a_return_keyword_in_a_mail_starts_the_senders_return_and_the_acknow
     backend: &Backend,
 ) {
     let d = shop_desk(backend).await;
-    d.post_mail(mail("ada@example.com", "ada-1@mail.example.com", "Return for #1001", "The teapot is too big.")).await;
+    d.post_mail(mail(
+        "ada@example.com",
+        "ada-1@mail.example.com",
+        "Return for #1001",
+        "The teapot is too big.",
+    ))
+    .await;
     let en = eventually(d.t.backend.patience(), || async {
         outbox(&d.t).iter().any(|m| m.contains("We received your return request for order #1001"))
     })
     .await;
     assert!(en, "English acknowledgement: {:?}", outbox(&d.t));
-    d.post_mail(mail("ada@example.com", "ada-2@mail.example.com", "退货 订单 1001", "礼品卡不想要了 gift card")).await;
+    d.post_mail(mail(
+        "ada@example.com",
+        "ada-2@mail.example.com",
+        "退货 订单 1001",
+        "礼品卡不想要了 gift card",
+    ))
+    .await;
     let zh = eventually(d.t.backend.patience(), || async {
         outbox(&d.t).iter().any(|m| m.contains("抱歉,订单 #1001 无法申请退换货:gift_card 类商品不支持退换货"))
     })
@@ -202,13 +232,16 @@ pub async fn the_help_centre_form_mails_a_signed_link_to_the_orders_address_and_
     // Confirmed twice: one return.
     assert_eq!(d.page(reqwest::Method::POST, &path).await.0, 200);
     assert_eq!(d.page(reqwest::Method::POST, &path).await.0, 200);
-    let started = eventually(d.t.backend.patience(), || async { !d.returns_requested().await.is_empty() }).await;
+    let started =
+        eventually(d.t.backend.patience(), || async { !d.returns_requested().await.is_empty() }).await;
     assert!(started, "following the link starts the return");
     settle(&d.t.backend).await;
     settle(&d.t.backend).await;
     assert_eq!(d.returns_requested().await.len(), 1, "once per link");
     let told = eventually(d.t.backend.patience(), || async {
-        outbox(&d.t).iter().any(|m| m.contains("To: ada@example.com") && m.contains("We received your return request"))
+        outbox(&d.t)
+            .iter()
+            .any(|m| m.contains("To: ada@example.com") && m.contains("We received your return request"))
     })
     .await;
     assert!(told, "the customer is told by mail: {:?}", outbox(&d.t));

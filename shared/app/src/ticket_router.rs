@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use omnidesk_domain::bot::{OrderStatus, ReturnRequestIntent, default_detectors};
-use omnidesk_domain::desk::{AgentDesk, DeskError, ErasureJobMessage, JobRun, ReturnConfirmation, ReturnFormRequest};
+use omnidesk_domain::desk::{
+    AgentDesk, DeskError, ErasureJobMessage, JobRun, ReturnConfirmation, ReturnFormRequest,
+};
 use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
 use omnidesk_domain::kb::Catalogue;
@@ -178,13 +180,21 @@ impl RouterHandler {
             let form: ReturnFormRequest = open(body).map_err(|e| RecordError::Poison(e.to_string()))?;
             desk.return_form(&form).await.map(|outcome| tracing::info!(?outcome, "router.return_form"))
         } else {
-            let confirmation: ReturnConfirmation = open(body).map_err(|e| RecordError::Poison(e.to_string()))?;
-            desk.confirm_return(&confirmation).await.map(|done| tracing::info!(ticket = done.ticket.0, "router.return_confirmed"))
+            let confirmation: ReturnConfirmation =
+                open(body).map_err(|e| RecordError::Poison(e.to_string()))?;
+            desk.confirm_return(&confirmation)
+                .await
+                .map(|done| tracing::info!(ticket = done.ticket.0, "router.return_confirmed"))
         };
         match result {
             Ok(()) => Ok(()),
             // An expired link or a vanished order: nothing to do, ever.
-            Err(error @ (DeskError::NotFound(_) | DeskError::Invalid(_) | DeskError::Lifecycle(_) | DeskError::Unsendable(_))) => {
+            Err(
+                error @ (DeskError::NotFound(_)
+                | DeskError::Invalid(_)
+                | DeskError::Lifecycle(_)
+                | DeskError::Unsendable(_)),
+            ) => {
                 tracing::info!(%error, "router.return_form_dropped");
                 Ok(())
             }

@@ -194,7 +194,10 @@ impl DeskConfig {
 
     /// Resolves the return-link key only (help-centre: its role may read that secret and no
     /// other shop secret).
-    pub async fn resolve_return_link_key(&mut self, resolver: &dyn SecretResolver) -> Result<(), ConfigError> {
+    pub async fn resolve_return_link_key(
+        &mut self,
+        resolver: &dyn SecretResolver,
+    ) -> Result<(), ConfigError> {
         let Some(key) = self.shop.as_mut().and_then(|shop| shop.returns.link_key.as_mut()) else {
             return Ok(());
         };

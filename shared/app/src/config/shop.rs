@@ -212,7 +212,10 @@ impl ShopConfig {
         if self.returns.email_keywords.len() > MAX_PREFIXES
             || self.returns.email_keywords.iter().any(|k| k.trim().is_empty() || k.chars().count() > 40)
         {
-            return Err(invalid("shop.returns.email_keywords", format!("at most {MAX_PREFIXES} words of 1–40 characters")));
+            return Err(invalid(
+                "shop.returns.email_keywords",
+                format!("at most {MAX_PREFIXES} words of 1–40 characters"),
+            ));
         }
         if !(1..=168).contains(&self.returns.link_valid_hours) {
             return Err(invalid("shop.returns.link_valid_hours", "between 1 and 168"));

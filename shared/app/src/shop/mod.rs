@@ -84,7 +84,8 @@ impl Shop {
     /// `shop.returns.link_key` the form stays off.
     pub fn with_return_links(mut self, config: &ShopConfig, help_centre_url: Option<&str>) -> Self {
         let (Some(key), Some(base)) = (config.link_key(), help_centre_url) else { return self };
-        let links = ReturnLinks { key, base_url: base.trim_end_matches('/').to_owned(), valid: config.link_valid() };
+        let links =
+            ReturnLinks { key, base_url: base.trim_end_matches('/').to_owned(), valid: config.link_valid() };
         let desk = ShopDesk {
             orders: self.desk.orders.clone(),
             notices: self.desk.notices.clone(),

@@ -114,7 +114,11 @@ fn limited(form: &ReturnForm, language: Language) -> Result<(), Response> {
     if form.limiter.admit(second, MAX_REQUESTS_PER_SECOND) {
         return Ok(());
     }
-    let text = if zh(language) { "请求过多,请稍后再试。" } else { "Too many requests: try again in a moment." };
+    let text = if zh(language) {
+        "请求过多,请稍后再试。"
+    } else {
+        "Too many requests: try again in a moment."
+    };
     Err(page(StatusCode::TOO_MANY_REQUESTS, language, text, ""))
 }
 
@@ -125,7 +129,8 @@ fn off(language: Language) -> Response {
 
 fn form_html(language: Language, error: Option<&str>, values: &Fields) -> String {
     let t = |en: &'static str, cn: &'static str| if zh(language) { cn } else { en };
-    let error = error.map(|e| format!("<p class=\"note\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let error =
+        error.map(|e| format!("<p class=\"note\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
     format!(
         "{error}<p class=\"note\">{}</p>\
          <form method=\"post\" action=\"/v1/returns/new\">\
@@ -239,7 +244,11 @@ async fn post_form(State(form): State<ReturnForm>, body: Result<Bytes, BytesReje
     };
     if let Err(error) = form.inbound.send(seal(&request)).await {
         tracing::error!(%error, "returns.form_queue_failed");
-        let text = if zh(language) { "暂时无法提交,请稍后再试。" } else { "We could not take the form: try again shortly." };
+        let text = if zh(language) {
+            "暂时无法提交,请稍后再试。"
+        } else {
+            "We could not take the form: try again shortly."
+        };
         return page(StatusCode::SERVICE_UNAVAILABLE, language, text, "");
     }
     tracing::info!("returns.form_queued");
@@ -258,7 +267,9 @@ fn open_link(form: &ReturnForm, token: &str) -> Result<ReturnLink, Response> {
     let Some(key) = &form.key else { return Err(off(Language::En)) };
     match key.verify(token, form.clock.now()) {
         Ok(link) => Ok(link),
-        Err(LinkError::Invalid) => Err(page(StatusCode::NOT_FOUND, Language::En, "No such return link / 链接无效", "")),
+        Err(LinkError::Invalid) => {
+            Err(page(StatusCode::NOT_FOUND, Language::En, "No such return link / 链接无效", ""))
+        }
         Err(LinkError::Expired) => {
             let body = "<p><a href=\"/v1/returns/new\">Send the form again / 重新提交</a></p>";
             Err(page(StatusCode::GONE, Language::En, "This link has expired / 链接已过期", body))
@@ -306,7 +317,11 @@ async fn confirm_link(State(form): State<ReturnForm>, Path(token): Path<String>)
     let language = link_language(&link);
     if let Err(error) = form.inbound.send(seal(&ReturnConfirmation { token })).await {
         tracing::error!(%error, "returns.confirmation_queue_failed");
-        let text = if zh(language) { "暂时无法提交,请稍后再试。" } else { "We could not take it: try again shortly." };
+        let text = if zh(language) {
+            "暂时无法提交,请稍后再试。"
+        } else {
+            "We could not take it: try again shortly."
+        };
         return page(StatusCode::SERVICE_UNAVAILABLE, language, text, "");
     }
     tracing::info!("returns.link_confirmed");

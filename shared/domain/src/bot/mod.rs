@@ -111,7 +111,10 @@ pub enum BotDecision {
 pub fn return_handoff(answer: &ReturnAnswer) -> bool {
     matches!(
         answer,
-        ReturnAnswer::Requested(_) | ReturnAnswer::NotYours | ReturnAnswer::NoOrders | ReturnAnswer::Unavailable
+        ReturnAnswer::Requested(_)
+            | ReturnAnswer::NotYours
+            | ReturnAnswer::NoOrders
+            | ReturnAnswer::Unavailable
     )
 }
 

@@ -10,7 +10,8 @@ use super::orders::NoticeOutcome;
 use super::{AgentDesk, DeskError};
 use crate::envelope::seal;
 use crate::model::{
-    Actor, AuthorKind, Channel, ChannelRef, Direction, EventKind, Identity, Message, MessageId, Ticket, Visibility,
+    Actor, AuthorKind, Channel, ChannelRef, Direction, EventKind, Identity, Message, MessageId, Ticket,
+    Visibility,
 };
 use crate::orders::{Contact, Order, OrderTexts, Problem, conversation_language};
 use crate::ports::{IdempotencyRecord, StoreError, TicketCommit};
@@ -23,7 +24,10 @@ const RECENT_TICKETS: usize = 20;
 
 impl AgentDesk {
     /// The open chat ticket of the customer holding `contact`, with its thread, if any.
-    pub(super) async fn open_chat(&self, contact: &Contact) -> Result<Option<(Ticket, Vec<Message>)>, DeskError> {
+    pub(super) async fn open_chat(
+        &self,
+        contact: &Contact,
+    ) -> Result<Option<(Ticket, Vec<Message>)>, DeskError> {
         let identity = match contact {
             Contact::Email(address) => Identity::email(address),
             Contact::Phone(number) => Identity::phone(number),
@@ -35,7 +39,8 @@ impl AgentDesk {
         let filter = TicketFilter { requester: Some(customer), ..TicketFilter::default() };
         let page = self.ports.tickets.list(&filter, RECENT_TICKETS, None).await?;
         for listed in page.tickets {
-            if listed.channel != Channel::Chat || !listed.status.is_unfinished() || listed.erased_at.is_some() {
+            if listed.channel != Channel::Chat || !listed.status.is_unfinished() || listed.erased_at.is_some()
+            {
                 continue;
             }
             // The index may lag: the ticket as it is now decides.
@@ -44,9 +49,9 @@ impl AgentDesk {
                 continue;
             }
             let thread = self.ports.tickets.messages(ticket.number).await?;
-            let reachable = thread
-                .iter()
-                .any(|m| m.direction == Direction::Inbound && matches!(m.channel_ref, ChannelRef::Chat { .. }));
+            let reachable = thread.iter().any(|m| {
+                m.direction == Direction::Inbound && matches!(m.channel_ref, ChannelRef::Chat { .. })
+            });
             if reachable {
                 return Ok(Some((ticket, thread)));
             }
@@ -65,7 +70,8 @@ impl AgentDesk {
     ) -> Result<NoticeOutcome, DeskError> {
         let expected = ticket.version;
         let texts = OrderTexts::new(conversation_language(&thread, ticket.language.as_deref()));
-        let mut events: Vec<_> = crate::router::link_order(&mut ticket, order.name.clone(), now).into_iter().collect();
+        let mut events: Vec<_> =
+            crate::router::link_order(&mut ticket, order.name.clone(), now).into_iter().collect();
         events.push(ticket.record(
             Actor::System,
             EventKind::ProactiveNotice { order: order.name.clone(), problem: problem.as_str().to_owned() },
@@ -90,7 +96,8 @@ impl AgentDesk {
             job
         });
         let number = ticket.number;
-        let outcome = NoticeOutcome { order: order.name.clone(), problem, ticket: number, job, repeat: false };
+        let outcome =
+            NoticeOutcome { order: order.name.clone(), problem, ticket: number, job, repeat: false };
         let commit = TicketCommit {
             ticket,
             expected_version: Some(expected),

@@ -12,11 +12,11 @@ use crate::model::{
     Actor, AuthorKind, Channel, ChannelRef, Customer, CustomerId, Direction, EventKind, Identity, Message,
     MessageId, Ticket, TicketNumber, Visibility,
 };
-use crate::outbound::{Destination, OutboundJob};
 use crate::orders::fixtures::an_order;
 use crate::orders::{
     MemoryOrders, NoticeRules, Order, OrderSignal, ReturnAction, ReturnRules, ReturnState, ShipmentStatus,
 };
+use crate::outbound::{Destination, OutboundJob};
 use crate::ports::{CustomerStore, TicketCommit, TicketStore};
 use crate::sla::{EscalationSpec, SlaConfig, TimerKind};
 
@@ -77,7 +77,8 @@ async fn mei_ticket_on(f: &Fixture, channel: Channel, text: Option<&str>) -> Tic
     let customer = Customer::new(CustomerId::new("cus_mei"), None, vec![identity], at(START));
     f.store.create(&customer).await.unwrap();
     let number = f.store.allocate_number().await.unwrap();
-    let (mut ticket, created) = Ticket::open(number, channel, "return".into(), customer.id.clone(), None, at(START));
+    let (mut ticket, created) =
+        Ticket::open(number, channel, "return".into(), customer.id.clone(), None, at(START));
     let mut events = vec![created];
     let mut messages = Vec::new();
     if let Some(text) = text {
@@ -102,11 +103,18 @@ async fn mei_ticket_on(f: &Fixture, channel: Channel, text: Option<&str>) -> Tic
             created_at: at(START),
             flags: Default::default(),
         };
-        events.extend(ticket.add_message(&Actor::Customer(customer.id.clone()), &message, at(START)).unwrap());
+        events
+            .extend(ticket.add_message(&Actor::Customer(customer.id.clone()), &message, at(START)).unwrap());
         messages.push(message);
     }
-    let commit =
-        TicketCommit { ticket, expected_version: None, messages, events, thread_claims: Vec::new(), idempotency: None };
+    let commit = TicketCommit {
+        ticket,
+        expected_version: None,
+        messages,
+        events,
+        thread_claims: Vec::new(),
+        idempotency: None,
+    };
     f.store.commit(commit).await.unwrap();
     number
 }
@@ -287,25 +295,44 @@ async fn return_messages_follow_the_conversations_language_at_every_step_in_chin
     // Requested, approved, label sent, received, exchanged; and rejected.
     let zh = step_messages("我要退这个茶壶", false).await;
     assert_eq!(zh.len(), 5);
-    let zh_starts = ["已收到订单 #1002 的退换货申请", "订单 #1002 的退换货申请已通过", "订单 #1002 的退货标签已发送", "我们已收到订单 #1002 的退货", "订单 #1002 的换货已寄出"];
+    let zh_starts = [
+        "已收到订单 #1002 的退换货申请",
+        "订单 #1002 的退换货申请已通过",
+        "订单 #1002 的退货标签已发送",
+        "我们已收到订单 #1002 的退货",
+        "订单 #1002 的换货已寄出",
+    ];
     for (text, start) in zh.iter().zip(zh_starts) {
         assert!(text.starts_with(start), "{text}");
     }
     let en = step_messages("I would like to return the teapot", false).await;
-    let en_starts = ["We received your return request", "Your return for order #1002 is approved", "The return label for order #1002", "We received the item from order #1002", "The replacement for order #1002"];
+    let en_starts = [
+        "We received your return request",
+        "Your return for order #1002 is approved",
+        "The return label for order #1002",
+        "We received the item from order #1002",
+        "The replacement for order #1002",
+    ];
     for (text, start) in en.iter().zip(en_starts) {
         assert!(text.starts_with(start), "{text}");
     }
     let rejected_zh = step_messages("茶壶不想要了", true).await;
     assert!(rejected_zh[1].starts_with("抱歉,订单 #1002 的退换货申请未通过:worn"), "{}", rejected_zh[1]);
     let rejected_en = step_messages("I don't want the teapot", true).await;
-    assert!(rejected_en[1].starts_with("Sorry, your return for order #1002 was not approved: worn"), "{}", rejected_en[1]);
+    assert!(
+        rejected_en[1].starts_with("Sorry, your return for order #1002 was not approved: worn"),
+        "{}",
+        rejected_en[1]
+    );
     let refunded = {
         let f = fixture(None);
         let number = mei_ticket_on(&f, Channel::Chat, Some("退货")).await;
-        let start = StartReturn { order: "#1002".into(), line: "l1".into(), reason: "x".into(), damaged: false };
+        let start =
+            StartReturn { order: "#1002".into(), line: "l1".into(), reason: "x".into(), damaged: false };
         f.desk.start_return(&staff(), number, &start).await.unwrap();
-        for action in [ReturnAction::Approve, ReturnAction::SendLabel, ReturnAction::Receive, ReturnAction::Refund] {
+        for action in
+            [ReturnAction::Approve, ReturnAction::SendLabel, ReturnAction::Receive, ReturnAction::Refund]
+        {
             f.desk.return_step(&staff(), number, action, None, None).await.unwrap();
         }
         f.store.messages(number).await.unwrap().pop().unwrap().text

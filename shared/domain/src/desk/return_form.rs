@@ -98,7 +98,10 @@ impl AgentDesk {
     /// was placed with the address typed.
     pub async fn return_form(&self, form: &ReturnFormRequest) -> Result<FormOutcome, DeskError> {
         let shop = self.shop()?;
-        let links = shop.links.as_ref().ok_or_else(|| DeskError::NotFound("return links (no shop.returns.link_key)".into()))?;
+        let links = shop
+            .links
+            .as_ref()
+            .ok_or_else(|| DeskError::NotFound("return links (no shop.returns.link_key)".into()))?;
         let now = self.ports.clock.now();
         let Some(order) = shop.orders.order(form.order.trim()).await? else {
             tracing::info!("orders.return_form_unknown_order");
@@ -110,7 +113,8 @@ impl AgentDesk {
         };
         // One mail per order and item an hour: the form cannot be used to flood an inbox.
         let hour = now.as_second() / 3600;
-        let throttle = format!("return-form:{}", digest(&[&order.name, &form.item.to_lowercase(), &hour.to_string()]));
+        let throttle =
+            format!("return-form:{}", digest(&[&order.name, &form.item.to_lowercase(), &hour.to_string()]));
         if self.ports.idempotency.result(&throttle, now).await?.is_some() {
             tracing::info!("orders.return_form_throttled");
             return Ok(FormOutcome::Ignored);
@@ -120,19 +124,25 @@ impl AgentDesk {
             item: form.item.clone(),
             reason: form.reason.clone(),
             damaged: form.damaged,
-            language: if language_of_tag(&form.language) == crate::kb::Language::ZhCn { "zh" } else { "en" }.into(),
+            language: if language_of_tag(&form.language) == crate::kb::Language::ZhCn { "zh" } else { "en" }
+                .into(),
             expires: later(now, links.valid).as_second(),
         };
         let texts = OrderTexts::new(language_of_tag(&link.language));
         let (outcome, (subject, text)) = match decide(&order, &link.ask(), &shop.returns, now) {
-            ReturnAnswer::Refused { refusal, .. } => (FormOutcome::Refused, texts.return_refused_mail(&order.name, &refusal)),
+            ReturnAnswer::Refused { refusal, .. } => {
+                (FormOutcome::Refused, texts.return_refused_mail(&order.name, &refusal))
+            }
             ReturnAnswer::ChooseLine { .. } => {
                 let refusal = ReturnRefusal::UnknownLine(order.name.clone(), form.item.clone());
                 (FormOutcome::Refused, texts.return_refused_mail(&order.name, &refusal))
             }
             _ => {
                 let url = format!("{}/v1/returns/confirm/{}", links.base_url, links.key.sign(&link));
-                (FormOutcome::Linked, texts.return_link_mail(&order.name, &form.item, &url, links.valid.as_secs() / 3600))
+                (
+                    FormOutcome::Linked,
+                    texts.return_link_mail(&order.name, &form.item, &url, links.valid.as_secs() / 3600),
+                )
             }
         };
         let id = format!("return-form:{}", digest(&[&throttle, &self.ports.ids.token()]));
@@ -172,24 +182,40 @@ impl AgentDesk {
 
     /// Starts the return a followed link names: a ticket for the order's customer, the
     /// return on it, and a word to them. Once per link.
-    pub async fn confirm_return(&self, confirmation: &ReturnConfirmation) -> Result<ConfirmOutcome, DeskError> {
+    pub async fn confirm_return(
+        &self,
+        confirmation: &ReturnConfirmation,
+    ) -> Result<ConfirmOutcome, DeskError> {
         let shop = self.shop()?;
-        let links = shop.links.as_ref().ok_or_else(|| DeskError::NotFound("return links (no shop.returns.link_key)".into()))?;
+        let links = shop
+            .links
+            .as_ref()
+            .ok_or_else(|| DeskError::NotFound("return links (no shop.returns.link_key)".into()))?;
         let now = self.ports.clock.now();
         let link = links.key.verify(&confirmation.token, now)?;
         let key = link_id(&confirmation.token);
         if let Some(done) = self.confirmed(&key, now).await? {
             return Ok(done);
         }
-        let order = shop.orders.order(&link.order).await?.ok_or_else(|| DeskError::NotFound(format!("order {}", link.order)))?;
+        let order = shop
+            .orders
+            .order(&link.order)
+            .await?
+            .ok_or_else(|| DeskError::NotFound(format!("order {}", link.order)))?;
         let Some(Contact::Email(address)) = order.contact() else {
             return Err(DeskError::Unsendable(format!("order {} has no email address", order.name)));
         };
         let customer = self.customer_for(&address, now).await?;
         let texts = OrderTexts::new(language_of_tag(&link.language));
         let number = self.ports.tickets.allocate_number().await?;
-        let (mut ticket, created) =
-            Ticket::open(number, Channel::Email, texts.return_subject(&order.name), customer.clone(), None, now);
+        let (mut ticket, created) = Ticket::open(
+            number,
+            Channel::Email,
+            texts.return_subject(&order.name),
+            customer.clone(),
+            None,
+            now,
+        );
         ticket.language = Some(link.language.clone());
         let token = self.ports.ids.token();
         ticket.reply_token = Some(token.clone());
@@ -227,7 +253,9 @@ impl AgentDesk {
                     sla.start_return_step(&mut ticket, shop.returns.step_target(case.state), now);
                 }
             }
-            waiting if waiting.waits() => ticket.order.get_or_insert_default().pending_return = Some(ask.clone()),
+            waiting if waiting.waits() => {
+                ticket.order.get_or_insert_default().pending_return = Some(ask.clone())
+            }
             _ => {}
         }
         let reply = Message {
@@ -251,7 +279,11 @@ impl AgentDesk {
             expected_version: None,
             messages: vec![request, reply],
             events,
-            thread_claims: vec![ThreadClaim { key: ThreadKey::email_token(&token), ticket: number, replaces: None }],
+            thread_claims: vec![ThreadClaim {
+                key: ThreadKey::email_token(&token),
+                ticket: number,
+                replaces: None,
+            }],
             idempotency: Some(IdempotencyRecord {
                 key: key.clone(),
                 result: serde_json::to_value(&outcome).unwrap_or_default(),
@@ -280,8 +312,9 @@ impl AgentDesk {
         let Some(stored) = self.ports.idempotency.result(key, now).await? else {
             return Ok(None);
         };
-        let outcome: ConfirmOutcome = serde_json::from_value(stored)
-            .map_err(|e| DeskError::Store(crate::ports::StoreError::Corrupt(format!("return link result: {e}"))))?;
+        let outcome: ConfirmOutcome = serde_json::from_value(stored).map_err(|e| {
+            DeskError::Store(crate::ports::StoreError::Corrupt(format!("return link result: {e}")))
+        })?;
         if let Some(job) = &outcome.job {
             self.ports.outbound.send(seal(job)).await?;
         }

@@ -36,7 +36,13 @@ pub(crate) fn an_order(name: &str) -> OrderBuilder {
 }
 
 pub(crate) fn line(id: &str, title: &str, category: Option<&str>) -> OrderLine {
-    OrderLine { id: id.into(), title: title.into(), quantity: 1, sku: None, category: category.map(str::to_owned) }
+    OrderLine {
+        id: id.into(),
+        title: title.into(),
+        quantity: 1,
+        sku: None,
+        category: category.map(str::to_owned),
+    }
 }
 
 impl OrderBuilder {

@@ -12,14 +12,37 @@ use super::{Contact, Order, Orders, ReturnCase, ReturnRefusal, ReturnRequest, Re
 
 /// Words that ask for a return or an exchange (Chinese anywhere, Latin as whole words).
 pub const RETURN_WORDS: &[&str] = &[
-    "退货", "退换", "换货", "退回", "寄回", "return", "returns", "returning", "exchange", "send back",
-    "send it back", "swap it",
+    "退货",
+    "退换",
+    "换货",
+    "退回",
+    "寄回",
+    "return",
+    "returns",
+    "returning",
+    "exchange",
+    "send back",
+    "send it back",
+    "swap it",
 ];
 
 /// Words that say the item arrived damaged: the rules may then ask for photos.
 pub const DAMAGE_WORDS: &[&str] = &[
-    "破损", "损坏", "坏了", "碎了", "摔坏", "裂了", "有裂", "damaged", "broken", "chipped", "cracked",
-    "smashed", "defective", "faulty", "dented",
+    "破损",
+    "损坏",
+    "坏了",
+    "碎了",
+    "摔坏",
+    "裂了",
+    "有裂",
+    "damaged",
+    "broken",
+    "chipped",
+    "cracked",
+    "smashed",
+    "defective",
+    "faulty",
+    "dented",
 ];
 
 /// Whether `text` holds one of `words`: Chinese as a substring, Latin as whole words.
@@ -155,7 +178,11 @@ pub fn decide(order: &Order, ask: &ReturnAsk, rules: &ReturnRules, now: Timestam
     }
 }
 
-async fn find_order(orders: &dyn Orders, contacts: &[Contact], ask: &ReturnAsk) -> Result<Order, ReturnAnswer> {
+async fn find_order(
+    orders: &dyn Orders,
+    contacts: &[Contact],
+    ask: &ReturnAsk,
+) -> Result<Order, ReturnAnswer> {
     if let Some(name) = &ask.order {
         if contacts.is_empty() {
             return Err(ReturnAnswer::NotYours);
@@ -176,7 +203,8 @@ async fn find_order(orders: &dyn Orders, contacts: &[Contact], ask: &ReturnAsk) 
         tracing::warn!(%error, "orders.lookup_failed");
         ReturnAnswer::Unavailable
     })?;
-    let delivered: Vec<&Order> = found.iter().filter(|o| o.delivered_at().is_some() && !o.cancelled).collect();
+    let delivered: Vec<&Order> =
+        found.iter().filter(|o| o.delivered_at().is_some() && !o.cancelled).collect();
     match (delivered.as_slice(), found.as_slice()) {
         ([one], _) => Ok((*one).clone()),
         ([], [only]) => Ok(only.clone()),
@@ -229,7 +257,10 @@ mod tests {
     fn the_item_is_found_by_a_word_of_its_title_and_only_when_one_item_matches() {
         use crate::orders::fixtures::{an_order, line};
         let order = an_order("#1001")
-            .lines(vec![line("1001-1", "Celadon teapot", None), line("1001-2", "Gift card", Some("gift_card"))])
+            .lines(vec![
+                line("1001-1", "Celadon teapot", None),
+                line("1001-2", "Gift card", Some("gift_card")),
+            ])
             .build();
         assert_eq!(pick_line(&order, "return the teapot please").as_deref(), Some("1001-1"));
         assert_eq!(pick_line(&order, "the gift card").as_deref(), Some("1001-2"));
@@ -240,7 +271,8 @@ mod tests {
 
     #[test]
     fn a_return_ask_gathers_later_messages_and_keeps_its_reason_bounded() {
-        let ask = ReturnAsk::default().and(None, "return please", 0).and(Some("#1001".into()), "it is broken", 2);
+        let ask =
+            ReturnAsk::default().and(None, "return please", 0).and(Some("#1001".into()), "it is broken", 2);
         assert_eq!(ask.order.as_deref(), Some("#1001"));
         assert!(ask.damaged);
         assert_eq!(ask.photos, 2);

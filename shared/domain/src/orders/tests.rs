@@ -3,8 +3,8 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::*;
-use crate::orders::fixtures::an_order;
 use crate::memory::ManualClock;
+use crate::orders::fixtures::an_order;
 
 pub(crate) fn order(id: &str, name: &str, email: &str, day: i64, status: ShipmentStatus) -> Order {
     let placed = Timestamp::from_second(day * 86_400).unwrap();

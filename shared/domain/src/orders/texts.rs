@@ -360,7 +360,13 @@ impl OrderTexts {
     }
 
     /// The help centre form's confirmation mail: the link starts the return.
-    pub fn return_link_mail(&self, order: &str, item: &str, link: &str, valid_hours: u64) -> (String, String) {
+    pub fn return_link_mail(
+        &self,
+        order: &str,
+        item: &str,
+        link: &str,
+        valid_hours: u64,
+    ) -> (String, String) {
         match self.language {
             Language::ZhCn => (
                 format!("请确认订单 {order} 的退换货申请"),
@@ -382,7 +388,10 @@ impl OrderTexts {
         match self.language {
             Language::ZhCn => (
                 format!("订单 {order} 的退换货申请"),
-                format!("您好!\n\n我们收到了订单 {order} 的退换货申请,但无法受理:{}\n\n如有疑问,直接回复此邮件即可。", self.refusal(refusal)),
+                format!(
+                    "您好!\n\n我们收到了订单 {order} 的退换货申请,但无法受理:{}\n\n如有疑问,直接回复此邮件即可。",
+                    self.refusal(refusal)
+                ),
             ),
             Language::En => (
                 format!("Your return request for order {order}"),
@@ -405,8 +414,12 @@ impl OrderTexts {
     /// The customer's request as the form carried it, for the ticket's thread.
     pub fn form_request(&self, item: &str, reason: &str) -> String {
         match self.language {
-            Language::ZhCn => format!("退换货申请(帮助中心表单,已通过邮件链接确认)\n商品:{item}\n原因:{reason}"),
-            Language::En => format!("Return request (help centre form, confirmed by the mailed link)\nItem: {item}\nReason: {reason}"),
+            Language::ZhCn => {
+                format!("退换货申请(帮助中心表单,已通过邮件链接确认)\n商品:{item}\n原因:{reason}")
+            }
+            Language::En => format!(
+                "Return request (help centre form, confirmed by the mailed link)\nItem: {item}\nReason: {reason}"
+            ),
         }
     }
 }

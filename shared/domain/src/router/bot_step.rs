@@ -337,14 +337,20 @@ fn return_reply(
             "Bot filed the customer's return of line {} of order {}; it waits for approval.",
             case.line, case.order
         ),
-        ReturnAnswer::Refused { order, refusal } => format!("Bot refused a return of order {order}: {refusal}."),
+        ReturnAnswer::Refused { order, refusal } => {
+            format!("Bot refused a return of order {order}: {refusal}.")
+        }
         ReturnAnswer::ChooseOrder(names) => format!("Bot asked which order to return: {}.", names.join(", ")),
         ReturnAnswer::ChooseLine { order, .. } => format!("Bot asked which item of order {order} to return."),
         ReturnAnswer::NeedPhotos { order } => format!("Bot asked for photos of the damage (order {order})."),
         other => {
             events.push(ticket.record(
                 Actor::System,
-                EventKind::BotHandoff { intent: intent.to_owned(), reason: other.name().to_owned(), article: None },
+                EventKind::BotHandoff {
+                    intent: intent.to_owned(),
+                    reason: other.name().to_owned(),
+                    article: None,
+                },
                 now,
             ));
             format!("Bot handed over to a person: {} (intent {intent}); no order data shown.", other.name())

@@ -34,11 +34,19 @@ impl TicketRouter {
         }
         let named = lookup.patterns.find(&format!("{}\n{}", email.subject, opening));
         let order = named.into_iter().next()?;
-        Some(ReturnAsk::default().and(Some(order), &format!("{}\n{}", email.subject, inbound.text), photos(inbound)))
+        Some(ReturnAsk::default().and(
+            Some(order),
+            &format!("{}\n{}", email.subject, inbound.text),
+            photos(inbound),
+        ))
     }
 
     /// The return a chat message asks for, continuing the one waiting on `ticket`.
-    pub(super) fn chat_return_ask(&self, inbound: &InboundMessage, ticket: Option<&Ticket>) -> Option<ReturnAsk> {
+    pub(super) fn chat_return_ask(
+        &self,
+        inbound: &InboundMessage,
+        ticket: Option<&Ticket>,
+    ) -> Option<ReturnAsk> {
         let lookup = self.orders.as_deref()?;
         let pending = ticket.and_then(|t| t.order.as_ref()).and_then(|o| o.pending_return.clone());
         let named = lookup.patterns.find(&inbound.text).into_iter().next();
@@ -84,7 +92,8 @@ impl TicketRouter {
         let orders = ticket.order.get_or_insert_default();
         orders.pending_return = answer.waits().then(|| ask.clone());
         let ReturnAnswer::Requested(case) = answer else { return Vec::new() };
-        let mut events: Vec<TicketEvent> = super::order_step::link(ticket, case.order.clone(), now).into_iter().collect();
+        let mut events: Vec<TicketEvent> =
+            super::order_step::link(ticket, case.order.clone(), now).into_iter().collect();
         events.push(ticket.record(
             Actor::Customer(customer.clone()),
             EventKind::ReturnRequested {

@@ -26,7 +26,8 @@ mod tests {
 
     #[test]
     fn return_and_exchange_words_in_either_language_are_the_return_intent() {
-        for text in ["我要退货 #1001", "可以换货吗", "i want to return order #1001", "can i send it back?"] {
+        for text in ["我要退货 #1001", "可以换货吗", "i want to return order #1001", "can i send it back?"]
+        {
             assert_eq!(detect(text), Some(Intent::Named(RETURN_REQUEST)), "{text}");
         }
         assert_eq!(detect("where is my order #1001"), None);
