@@ -317,8 +317,8 @@ impl OrderTexts {
         }
     }
 
-    /// The answer to a customer's own return request; `None` when a return was opened (its
-    /// first step's words, [`Self::return_step`], say so).
+    /// The answer to a customer's own return request; an opened return is told in its first
+    /// step's words ([`Self::return_step`]).
     pub fn return_answer(&self, answer: &ReturnAnswer, ticket: TicketNumber) -> String {
         let zh = self.language == Language::ZhCn;
         match answer {

@@ -419,6 +419,15 @@ impl TicketRouter {
             messages.extend(effects.messages);
             outbound.extend(effects.outbound);
         }
+        // The requester's mail continuing a return that waits (for photos, an item …).
+        if let Some((reply, job, more)) =
+            self.mail_return_continued(inbound, customer, &mut ticket, now).await?
+        {
+            events.extend(more);
+            events.extend(ticket.add_message(&Actor::System, &reply, now)?);
+            messages.push(reply);
+            outbound.extend(job);
+        }
         if let Some(sla) = &self.sla {
             // The tier was remembered when the ticket opened.
             sla.apply(&mut ticket, &events, None);
@@ -655,6 +664,9 @@ mod email_tests;
 
 #[cfg(test)]
 mod order_tests;
+
+#[cfg(test)]
+mod return_tests;
 
 #[cfg(test)]
 mod trust_tests;

@@ -3,8 +3,8 @@
 //! lines next to an order number. The request meets the same rules, events and SLA timer as
 //! an agent's (`crate::desk::returns`); it is only ever about an order placed with the
 //! customer's verified contact details. A request still missing its order, item or photos
-//! waits on the ticket (`TicketOrder::pending_return`), and the customer's next message
-//! continues it.
+//! waits on the ticket (`TicketOrder::pending_return`), and the customer's next message — a
+//! chat message through the bot, or a mail in the thread — continues it.
 
 use jiff::Timestamp;
 
@@ -51,6 +51,36 @@ impl TicketRouter {
         let pending = ticket.and_then(|t| t.order.as_ref()).and_then(|o| o.pending_return.clone());
         let named = lookup.patterns.find(&inbound.text).into_iter().next();
         Some(pending.unwrap_or_default().and(named, &inbound.text, photos(inbound)))
+    }
+
+    /// A mail from the requester on a ticket whose return request waits: the request goes on
+    /// with it (its photos, the order or item it names), and the answer is mailed back in the
+    /// thread. The reply, its delivery and the events.
+    pub(super) async fn mail_return_continued(
+        &self,
+        inbound: &InboundMessage,
+        customer: &CustomerId,
+        ticket: &mut Ticket,
+        now: Timestamp,
+    ) -> Result<
+        Option<(crate::model::Message, Option<crate::outbound::OutboundJob>, Vec<TicketEvent>)>,
+        RouteError,
+    > {
+        let (Some(lookup), Source::Email(email)) = (self.orders.as_deref(), &inbound.source) else {
+            return Ok(None);
+        };
+        if email.automatic.is_some() || ticket.requester != *customer || !Self::return_pending(Some(ticket)) {
+            return Ok(None);
+        }
+        let Some(ask) = self.chat_return_ask(inbound, Some(ticket)) else { return Ok(None) };
+        let answer = self.return_answer(lookup, customer, Some(ticket), &ask).await?;
+        let events = self.apply_return(&answer, &ask, customer, ticket, now);
+        let texts = crate::orders::OrderTexts::new(crate::orders::language_of_tag(&email.language));
+        let reply = self.system_message(ticket.number, texts.return_answer(&answer, ticket.number), now);
+        let job = inbound
+            .from_address()
+            .map(|to| super::email::reply_job(&self.email, inbound, email, to, ticket, &reply));
+        Ok(Some((reply, job, events)))
     }
 
     /// Whether `ticket` waits for more of a customer's return request.
