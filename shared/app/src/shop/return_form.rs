@@ -109,17 +109,18 @@ fn zh(language: Language) -> bool {
     language == Language::ZhCn
 }
 
-fn limited(form: &ReturnForm, language: Language) -> Result<(), Response> {
+/// The 429 page past the container's cap; `None` while under it.
+fn over_limit(form: &ReturnForm, language: Language) -> Option<Response> {
     let second = form.clock.now().as_second().max(0) as u64;
     if form.limiter.admit(second, MAX_REQUESTS_PER_SECOND) {
-        return Ok(());
+        return None;
     }
     let text = if zh(language) {
         "请求过多,请稍后再试。"
     } else {
         "Too many requests: try again in a moment."
     };
-    Err(page(StatusCode::TOO_MANY_REQUESTS, language, text, ""))
+    Some(page(StatusCode::TOO_MANY_REQUESTS, language, text, ""))
 }
 
 fn off(language: Language) -> Response {
@@ -208,7 +209,7 @@ fn check(fields: &Fields, language: Language) -> Option<&'static str> {
 
 async fn new_form(State(form): State<ReturnForm>, RawQuery(raw): RawQuery) -> Response {
     let language = language_of(raw.as_deref());
-    if let Err(response) = limited(&form, language) {
+    if let Some(response) = over_limit(&form, language) {
         return response;
     }
     if form.key.is_none() {
@@ -224,7 +225,7 @@ async fn post_form(State(form): State<ReturnForm>, body: Result<Bytes, BytesReje
     };
     let fields = parse_fields(&body);
     let language = language_of(Some(&format!("lang={}", fields.lang.as_deref().unwrap_or("en"))));
-    if let Err(response) = limited(&form, language) {
+    if let Some(response) = over_limit(&form, language) {
         return response;
     }
     if form.key.is_none() {
@@ -263,18 +264,19 @@ async fn post_form(State(form): State<ReturnForm>, body: Result<Bytes, BytesReje
 }
 
 /// The link's contents, or the page saying why not.
-fn open_link(form: &ReturnForm, token: &str) -> Result<ReturnLink, Response> {
-    let Some(key) = &form.key else { return Err(off(Language::En)) };
-    match key.verify(token, form.clock.now()) {
-        Ok(link) => Ok(link),
+fn open_link(form: &ReturnForm, token: &str) -> Result<ReturnLink, Box<Response>> {
+    let Some(key) = &form.key else { return Err(Box::new(off(Language::En))) };
+    let refused = match key.verify(token, form.clock.now()) {
+        Ok(link) => return Ok(link),
         Err(LinkError::Invalid) => {
-            Err(page(StatusCode::NOT_FOUND, Language::En, "No such return link / 链接无效", ""))
+            page(StatusCode::NOT_FOUND, Language::En, "No such return link / 链接无效", "")
         }
         Err(LinkError::Expired) => {
             let body = "<p><a href=\"/v1/returns/new\">Send the form again / 重新提交</a></p>";
-            Err(page(StatusCode::GONE, Language::En, "This link has expired / 链接已过期", body))
+            page(StatusCode::GONE, Language::En, "This link has expired / 链接已过期", body)
         }
-    }
+    };
+    Err(Box::new(refused))
 }
 
 fn link_language(link: &ReturnLink) -> Language {
@@ -282,12 +284,12 @@ fn link_language(link: &ReturnLink) -> Language {
 }
 
 async fn show_link(State(form): State<ReturnForm>, Path(token): Path<String>) -> Response {
-    if let Err(response) = limited(&form, Language::En) {
+    if let Some(response) = over_limit(&form, Language::En) {
         return response;
     }
     let link = match open_link(&form, &token) {
         Ok(link) => link,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let language = link_language(&link);
     let t = |en: &'static str, cn: &'static str| if zh(language) { cn } else { en };
@@ -307,12 +309,12 @@ async fn show_link(State(form): State<ReturnForm>, Path(token): Path<String>) ->
 }
 
 async fn confirm_link(State(form): State<ReturnForm>, Path(token): Path<String>) -> Response {
-    if let Err(response) = limited(&form, Language::En) {
+    if let Some(response) = over_limit(&form, Language::En) {
         return response;
     }
     let link = match open_link(&form, &token) {
         Ok(link) => link,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let language = link_language(&link);
     if let Err(error) = form.inbound.send(seal(&ReturnConfirmation { token })).await {

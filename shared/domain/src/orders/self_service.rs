@@ -253,6 +253,37 @@ mod tests {
         assert!(!mentions("unbroken", DAMAGE_WORDS));
     }
 
+    #[tokio::test]
+    async fn a_return_asks_which_order_or_for_photos_and_never_names_someone_elses_order() {
+        use crate::orders::MemoryOrders;
+        use crate::orders::fixtures::an_order;
+        let day = |d: i64| Timestamp::from_second(d * 86_400).unwrap();
+        let shop = MemoryOrders::new(vec![
+            an_order("#1001").id("1").created(day(1)).delivered(day(2)).build(),
+            an_order("#1002").id("2").created(day(3)).delivered(day(4)).build(),
+            an_order("#2001").id("3").email("eve@example.com").delivered(day(4)).build(),
+        ]);
+        let mei = [Contact::Email("mei@example.com".into())];
+        let rules = ReturnRules::default();
+        let now = day(6);
+        let ask = |order: Option<&str>, text: &str, photos| {
+            ReturnAsk::default().and(order.map(str::to_owned), text, photos)
+        };
+        let which = answer_return(&shop, &mei, &ask(None, "return it", 0), &rules, now).await;
+        assert_eq!(which, ReturnAnswer::ChooseOrder(vec!["#1002".into(), "#1001".into()]));
+        let broken = answer_return(&shop, &mei, &ask(Some("#1001"), "it is broken", 0), &rules, now).await;
+        assert_eq!(broken, ReturnAnswer::NeedPhotos { order: "#1001".into() });
+        let with_photo =
+            answer_return(&shop, &mei, &ask(Some("#1001"), "it is broken", 1), &rules, now).await;
+        assert!(matches!(with_photo, ReturnAnswer::Requested(case) if case.damaged && case.evidence == 1));
+        let foreign = answer_return(&shop, &mei, &ask(Some("#2001"), "return", 0), &rules, now).await;
+        assert_eq!(foreign, ReturnAnswer::NotYours);
+        let unknown = answer_return(&shop, &mei, &ask(Some("#9999"), "return", 0), &rules, now).await;
+        assert_eq!(unknown, foreign, "someone else's order reads like one that does not exist");
+        let nobody = answer_return(&shop, &[], &ask(Some("#1001"), "return", 0), &rules, now).await;
+        assert_eq!(nobody, ReturnAnswer::NotYours, "no verified details: no order is anyone's");
+    }
+
     #[test]
     fn the_item_is_found_by_a_word_of_its_title_and_only_when_one_item_matches() {
         use crate::orders::fixtures::{an_order, line};
