@@ -62,7 +62,7 @@ impl RouterHandler {
             // With a shop, "where is my order?" is the shop's to answer (see `with_shop`).
             if let Some(patterns) = config.shop.as_ref().and_then(|shop| shop.patterns().ok()) {
                 // Before order status: "return #1001" names an order too.
-                detectors.push(Box::new(ReturnRequestIntent));
+                detectors.push(Box::new(ReturnRequestIntent::new(patterns.clone())));
                 detectors.push(Box::new(OrderStatus::new(patterns)));
             }
             let bot = ChatBot { rules, detectors, catalogue };
