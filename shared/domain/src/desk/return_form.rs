@@ -19,9 +19,12 @@ use crate::model::{
     Actor, AuthorKind, Channel, ChannelRef, Direction, EventKind, Identity, Message, MessageId, Ticket,
     TicketNumber, Visibility,
 };
-use crate::orders::return_link::{LinkError, LinkKey, ReturnLink, link_id};
+use crate::orders::return_link::{LinkError, LinkKey, MAX_ITEM_CHARS, ReturnLink, link_id};
+use crate::orders::returns::MAX_RETURN_REASON_CHARS;
 use crate::orders::self_service::decide;
-use crate::orders::{Contact, Order, OrderTexts, ReturnAnswer, ReturnRefusal, language_of_tag};
+use crate::orders::{
+    Contact, MAX_ORDER_NAME_CHARS, Order, OrderTexts, ReturnAnswer, ReturnRefusal, language_of_tag,
+};
 use crate::outbound::{Destination, EmailDestination, OutboundJob, OutboundKind};
 use crate::ports::{IdempotencyRecord, ThreadClaim, ThreadKey, TicketCommit};
 use crate::router::IDEMPOTENCY_TTL;
@@ -103,6 +106,15 @@ impl AgentDesk {
             .as_ref()
             .ok_or_else(|| DeskError::NotFound("return links (no shop.returns.link_key)".into()))?;
         let now = self.ports.clock.now();
+        // The help centre checked the form; a queued message is held to the same limits.
+        let within = |s: &str, max: usize| s.chars().count() <= max;
+        if !within(&form.order, MAX_ORDER_NAME_CHARS)
+            || !within(&form.email, 254)
+            || !within(&form.item, MAX_ITEM_CHARS)
+            || !within(&form.reason, MAX_RETURN_REASON_CHARS)
+        {
+            return Err(DeskError::Invalid("return form: a field over its limit".into()));
+        }
         let Some(order) = shop.orders.order(form.order.trim()).await? else {
             tracing::info!("orders.return_form_unknown_order");
             return Ok(FormOutcome::Ignored);
