@@ -1,6 +1,7 @@
-//! Returns customers start by mail: a keyword and an order number in the subject start the
-//! return for the sender's order; damage without photos waits for them, and the requester's
-//! reply with a photo files it; someone else's order is never named back.
+//! Returns customers start by mail and in chat: a keyword and an order number in a mail's
+//! subject start the return for the sender's order; damage without photos waits for them, and
+//! the requester's next message (a mail in the thread, a chat message) with a photo files it;
+//! someone else's order is never named back.
 
 use std::sync::Arc;
 
@@ -106,4 +107,53 @@ async fn a_mail_without_the_keyword_or_without_an_order_number_starts_no_return(
     for text in acknowledgement_texts(&h) {
         assert!(!text.contains("return request") && !text.contains("cannot be returned"), "{text}");
     }
+}
+
+/// The router of `h` with the bot in inbox `web` and the shop of [`with_shop`]; a customer
+/// `cus_li` known by chat visitor `v-li` and (verified) `LI`.
+async fn chat_router(h: email_tests::Harness) -> email_tests::Harness {
+    use crate::bot::{BotRules, IntentDetector, OrderStatus, ReturnRequestIntent, default_detectors};
+    use crate::kb::{Catalogue, SearchSettings};
+    use crate::model::{Customer, CustomerId, Identity};
+    let mut detectors: Vec<Box<dyn IntentDetector>> = default_detectors();
+    detectors.push(Box::new(ReturnRequestIntent::new(OrderPatterns::default())));
+    detectors.push(Box::new(OrderStatus::new(OrderPatterns::default())));
+    let articles = Arc::new(crate::memory::MemoryArticles::default());
+    let bot = ChatBot {
+        rules: BotRules {
+            inboxes: ["web".to_owned()].into(),
+            min_confidence: 0.5,
+            help_centre_url: "https://help.example".into(),
+        },
+        detectors,
+        catalogue: Arc::new(Catalogue::new(articles, SearchSettings::default())),
+    };
+    let identities = vec![Identity::chat_visitor("web", "v-li").unwrap(), Identity::email(LI).unwrap()];
+    let customer = Customer::new(CustomerId::new("cus_li"), None, identities, h.clock.now());
+    crate::ports::CustomerStore::create(&*h.store, &customer).await.unwrap();
+    let now = h.clock.now();
+    let router = with_shop(h.router, now).with_bot(Arc::new(bot));
+    email_tests::Harness { router, ..h }
+}
+
+#[tokio::test]
+async fn a_chat_return_for_a_damaged_item_asks_for_photos_and_the_next_message_with_one_files_it() {
+    let h = chat_router(email_tests::harness()).await;
+    let first =
+        super::tests::chat("c1", "conv-li", "v-li", "I want to return my teapot from #1001, it is broken");
+    let outcome = h.router.route(&first).await.unwrap();
+    let texts = acknowledgement_texts(&h);
+    assert!(texts.iter().any(|t| t.contains("send photos of the damage")), "{texts:?}");
+    let mut photo_message = super::tests::chat("c2", "conv-li", "v-li", "here you go");
+    photo_message.attachments = vec![photo()];
+    assert_eq!(h.router.route(&photo_message).await.unwrap().ticket, outcome.ticket);
+    let ticket = h.store.ticket(outcome.ticket).await.unwrap().unwrap();
+    let case = ticket.order.as_ref().and_then(|o| o.returned.clone()).expect("filed with the photo");
+    assert_eq!((case.order.as_str(), case.evidence), ("#1001", 1));
+    assert!(ticket.bot.as_ref().is_some_and(|b| b.done), "filed: a person approves it, the bot is done");
+    let texts = acknowledgement_texts(&h);
+    assert!(
+        texts.iter().any(|t| t.starts_with("We received your return request for order #1001")),
+        "{texts:?}"
+    );
 }
