@@ -1,9 +1,9 @@
 // The ticket screen's side panels, in order. A panel is a function of the ticket's context
-// returning an element (or null to show nothing): a new one (orders, returns, knowledge
-// base, as their routes land) is one function added to PANELS.
+// returning an element (or null to show nothing): a new one is one function added to PANELS.
 
 import type { App } from "./app";
 import { customerPanel } from "./views/customer";
+import { ordersPanel } from "./views/orders";
 import { actionsPanel, assignPanel, eventsPanel, mergePanel, slaPanel } from "./views/ticket_panels";
 import type { TicketView } from "./types";
 
@@ -20,4 +20,4 @@ export interface TicketContext {
 
 export type Panel = (ctx: TicketContext) => HTMLElement | null;
 
-export const PANELS: Panel[] = [slaPanel, actionsPanel, assignPanel, mergePanel, customerPanel, eventsPanel];
+export const PANELS: Panel[] = [slaPanel, actionsPanel, assignPanel, mergePanel, customerPanel, ordersPanel, eventsPanel];

@@ -52,7 +52,21 @@ export interface TicketEvent {
   [more: string]: unknown;
 }
 
-export interface TicketView { ticket: Ticket; messages: Message[]; events: TicketEvent[]; sla: Timer[] }
+export interface Shipment {
+  status: string; carrier?: string; tracking_number?: string; tracking_url?: string; promised_at?: string; delivered_at?: string;
+}
+
+export interface Order {
+  id: string; name: string; created_at: string; cancelled?: boolean; financial: string; fulfillment: string;
+  lines: { id: string; title: string; quantity: number }[];
+  shipments: Shipment[];
+}
+
+export interface TicketView {
+  ticket: Ticket; messages: Message[]; events: TicketEvent[]; sla: Timer[];
+  /** With a shop: the requester's recent orders, or why they are missing. */
+  orders?: Order[]; orders_unavailable?: string;
+}
 
 export interface Identity { kind: string; address?: string; number?: string; inbox?: string; visitor?: string; network?: string; handle?: string }
 

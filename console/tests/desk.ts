@@ -17,14 +17,17 @@ export const SUE = "local-supervisor-token";
 
 export const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-/** A chat message as the provider posts it, signed by the desk's own `sign` command. */
-export async function postChat(conversation: string, visitor: string, text: string, name = "Li Wei"): Promise<void> {
-  const body = JSON.stringify({ message_id: `m-${unique()}`, conversation_id: conversation, visitor: { id: visitor, name }, text });
+/** A chat message as the provider posts it, signed by the desk's own `sign` command. `email`
+ *  and `inbox` play the shop's signed-in account chat, which vouches for the address. */
+export async function postChat(
+  conversation: string, visitor: string, text: string, name = "Li Wei", email?: string, inbox = "web",
+): Promise<void> {
+  const body = JSON.stringify({ message_id: `m-${unique()}`, conversation_id: conversation, visitor: { id: visitor, name, email }, text });
   const file = join(mkdtempSync(join(tmpdir(), "console-chat-")), "body.json");
   writeFileSync(file, body);
-  const header = execFileSync(DESK_BIN, ["--config", DESK_CONFIG, "sign", "--inbox", "web", "--body", file]).toString().trim();
+  const header = execFileSync(DESK_BIN, ["--config", DESK_CONFIG, "sign", "--inbox", inbox, "--body", file]).toString().trim();
   const [, value] = header.split(": ");
-  const response = await fetch(`${BASE}/v1/chat/web/messages`, {
+  const response = await fetch(`${BASE}/v1/chat/${inbox}/messages`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-omnidesk-signature": value },
     body,

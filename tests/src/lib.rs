@@ -16,6 +16,7 @@ pub mod phone_accounting;
 pub mod phone_scenarios;
 pub mod privacy_scenarios;
 pub mod receiver;
+pub mod returns_scenarios;
 pub mod scenarios;
 pub mod sla_scenarios;
 pub mod social_scenarios;
@@ -424,6 +425,12 @@ macro_rules! all_scenarios {
             a_stranger_naming_someone_elses_order_sees_nothing_and_a_shop_down_hands_to_a_person,
             a_late_parcel_webhook_delivered_three_times_opens_one_ticket_with_one_mail,
             a_return_goes_through_every_state_over_the_agent_api_and_bad_steps_are_refused,
+            a_customer_starts_a_return_in_chat_and_the_rules_refuse_or_ask_for_photos_first,
+            a_strangers_return_request_for_someone_elses_order_shows_nothing_and_mails_nobody,
+            a_return_keyword_in_a_mail_starts_the_senders_return_and_the_acknowledgement_says_so_in_their_language,
+            the_help_centre_form_mails_a_signed_link_to_the_orders_address_and_following_it_starts_one_return,
+            a_late_parcel_notice_goes_into_the_customers_open_chat_instead_of_a_mail,
+            ticket_and_customer_views_list_recent_orders_and_answer_without_them_when_the_shop_is_down,
         );
     };
 }

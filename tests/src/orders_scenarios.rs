@@ -52,16 +52,17 @@ attempts = 2
 
 [shop.returns]
 non_returnable = ["gift_card"]
+link_key = "return-link-key-0123456789"
 "#
     )
 }
 
-struct ShopDesk {
-    t: TestDesk,
-    shop: RunningShop,
+pub(crate) struct ShopDesk {
+    pub(crate) t: TestDesk,
+    pub(crate) shop: RunningShop,
 }
 
-async fn shop_desk(backend: &Backend) -> ShopDesk {
+pub(crate) async fn shop_desk(backend: &Backend) -> ShopDesk {
     let shop = FakeShop::new(example_orders(jiff::Timestamp::now()), SHOP_TOKEN);
     let running = shop.start(0).await.expect("fake shop on 127.0.0.1");
     let t = TestDesk::start_configured(backend, &shop_config(&running.url)).await;
@@ -70,14 +71,14 @@ async fn shop_desk(backend: &Backend) -> ShopDesk {
 
 impl ShopDesk {
     /// A shop customer known to the desk by their chat visitor id and their (verified) email.
-    async fn customer(&self, id: &str, visitor: &str, email: &str) {
+    pub(crate) async fn customer(&self, id: &str, visitor: &str, email: &str) {
         let identities =
             vec![Identity::chat_visitor(INBOX, visitor).unwrap(), Identity::email(email).unwrap()];
         let customer = Customer::new(CustomerId::new(id), None, identities, jiff::Timestamp::now());
         self.t.observe.customers.create(&customer).await.expect("customer");
     }
 
-    async fn callbacks(&self, conversation: &str, count: usize) -> Vec<String> {
+    pub(crate) async fn callbacks(&self, conversation: &str, count: usize) -> Vec<String> {
         let of = || {
             let mut seen = Vec::new();
             let mut texts = Vec::new();
@@ -94,11 +95,11 @@ impl ShopDesk {
         of().into_iter().map(|(_, text)| text).collect()
     }
 
-    async fn events(&self, number: TicketNumber) -> Vec<TicketEvent> {
+    pub(crate) async fn events(&self, number: TicketNumber) -> Vec<TicketEvent> {
         self.t.observe.tickets.events(number).await.expect("events")
     }
 
-    async fn webhook(&self, topic: &str, body: &str, signature: Option<String>) -> u16 {
+    pub(crate) async fn webhook(&self, topic: &str, body: &str, signature: Option<String>) -> u16 {
         let mut request = self
             .t
             .http
@@ -112,7 +113,7 @@ impl ShopDesk {
         request.send().await.expect("desk answers").status().as_u16()
     }
 
-    async fn agent(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn agent(&self, path: &str, body: Value) -> (u16, Value) {
         let response = self
             .t
             .http
@@ -234,7 +235,7 @@ pub async fn a_late_parcel_webhook_delivered_three_times_opens_one_ticket_with_o
     assert_eq!(mail_count(&d.t), 1, "one mail");
 }
 
-fn mail_count(t: &TestDesk) -> usize {
+pub(crate) fn mail_count(t: &TestDesk) -> usize {
     std::fs::read_dir(&t.outbox)
         .map(|entries| {
             entries
@@ -294,4 +295,81 @@ pub async fn a_return_goes_through_every_state_over_the_agent_api_and_bad_steps_
     ] {
         assert!(texts.iter().any(|t| t.contains(step)), "{step}: {texts:?}");
     }
+}
+
+pub async fn a_late_parcel_notice_goes_into_the_customers_open_chat_instead_of_a_mail(backend: &Backend) {
+    let d = shop_desk(backend).await;
+    d.customer("cus_li", "v-li", "li@example.com").await;
+    assert_eq!(d.t.send_chat("l-1", "c-li", "v-li", "hello").await, 202);
+    d.callbacks("c-li", 1).await;
+    let chat = d.t.ticket_of_conversation("c-li").await.expect("chat ticket");
+    let body =
+        json!({"id": 3, "name": "#1003.1", "status": "success", "shipment_status": "in_transit"}).to_string();
+    let signature = sign_shopify(WEBHOOK_SECRET.as_bytes(), body.as_bytes());
+    for _ in 0..3 {
+        assert_eq!(d.webhook("fulfillments/update", &body, Some(signature.clone())).await, 202);
+    }
+    let texts = d.callbacks("c-li", 2).await;
+    assert!(
+        texts[1].contains("#1003") && texts[1].contains("past its promised delivery date"),
+        "{}",
+        texts[1]
+    );
+    settle(&d.t.backend).await;
+    settle(&d.t.backend).await;
+    assert_eq!(d.callbacks("c-li", 2).await.len(), 2, "one notice in the chat");
+    let notices =
+        d.events(chat).await.iter().filter(|e| matches!(e.kind, EventKind::ProactiveNotice { .. })).count();
+    assert_eq!(notices, 1);
+    assert_eq!(mail_count(&d.t), 0, "no mail while the chat is open");
+    assert!(d.t.ticket(chat.0 + 1).await.is_none(), "no ticket of its own");
+}
+
+impl ShopDesk {
+    async fn view(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .t
+            .http
+            .get(self.t.url(path))
+            .header("authorization", SUPERVISOR)
+            .send()
+            .await
+            .expect("desk answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+pub async fn ticket_and_customer_views_list_recent_orders_and_answer_without_them_when_the_shop_is_down(
+    backend: &Backend,
+) {
+    let d = shop_desk(backend).await;
+    d.customer("cus_bo", "v-bo", "bo@example.com").await;
+    d.customer("cus_mei", "v-mei", "mei@example.com").await;
+    d.t.send_chat("v-1", "c-bo", "v-bo", "talk to a person").await;
+    d.t.send_chat("v-2", "c-mei", "v-mei", "talk to a person").await;
+    d.callbacks("c-bo", 1).await;
+    d.callbacks("c-mei", 1).await;
+    let bo = d.t.ticket_of_conversation("c-bo").await.expect("ticket").0;
+    let (status, view) = d.view(&format!("/v1/tickets/{bo}")).await;
+    assert_eq!(status, 200, "{view}");
+    let names: Vec<&str> =
+        view["orders"].as_array().expect("orders").iter().filter_map(|o| o["name"].as_str()).collect();
+    assert_eq!(names, ["#1006", "#1005"], "{view}");
+    assert_eq!(view["orders"][1]["shipments"][0]["tracking_number"], "SF1005");
+    assert_eq!(view["orders"][1]["lines"][0]["title"], "Oolong sampler");
+    assert!(view.get("orders_unavailable").is_none());
+    let (status, customer) = d.view("/v1/customers/cus_bo").await;
+    assert_eq!(status, 200);
+    assert_eq!(customer["orders"].as_array().map(Vec::len), Some(2), "{customer}");
+
+    // Mei's orders were never read (nothing cached): with the shop down her views still answer.
+    d.shop.shop.set_mood(Mood::Down);
+    let mei = d.t.ticket_of_conversation("c-mei").await.expect("ticket").0;
+    let (status, view) = d.view(&format!("/v1/tickets/{mei}")).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["orders_unavailable"], "shop_unavailable", "{view}");
+    assert!(view.get("orders").is_none() && view["ticket"]["number"] == mei);
+    let (status, customer) = d.view("/v1/customers/cus_mei").await;
+    assert_eq!((status, customer["orders_unavailable"].as_str()), (200, Some("shop_unavailable")));
 }

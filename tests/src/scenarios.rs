@@ -21,6 +21,7 @@ pub use crate::kb_scenarios::*;
 pub use crate::orders_scenarios::*;
 pub use crate::phone_scenarios::*;
 pub use crate::privacy_scenarios::*;
+pub use crate::returns_scenarios::*;
 pub use crate::sla_scenarios::an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once;
 pub use crate::social_scenarios::*;
 pub use crate::survey_scenarios::*;

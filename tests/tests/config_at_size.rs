@@ -208,7 +208,9 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
         let social = function == "social-webhook";
         // ticket-router resolves the shop's token only (order status), never an inbox secret.
         let shop_only = function == "ticket-router";
-        let own_key = survey || analytics || social || shop_only;
+        // help-centre resolves the return form's link key only.
+        let link_key_only = function == "help-centre";
+        let own_key = survey || analytics || social || shop_only || link_key_only;
         let secrets = (*resolves && !own_key).then_some(&resolver as &dyn SecretResolver);
         let mut config =
             DeskConfig::deployed(&text, secrets).await.unwrap_or_else(|e| panic!("{function}: {e}"));
@@ -223,6 +225,9 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
         }
         if shop_only {
             config.resolve_shop_secrets(&resolver).await.unwrap_or_else(|e| panic!("{function}: {e}"));
+        }
+        if link_key_only {
+            config.resolve_return_link_key(&resolver).await.unwrap_or_else(|e| panic!("{function}: {e}"));
         }
         let total = started.elapsed();
         assert_is_the_generated_desk(&config);
@@ -249,6 +254,7 @@ async fn the_generated_desk_is_pushed_to_a_versioned_bucket_and_read_by_every_fu
                 && f != "analytics-rollup"
                 && f != "social-webhook"
                 && f != "ticket-router"
+                && f != "help-centre"
         })
         .map(|(f, _)| f.as_str())
         .collect();

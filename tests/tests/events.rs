@@ -203,6 +203,74 @@ async fn ticket_router_order_signal() {
     assert!(!outbound.is_empty(), "the notice is queued");
 }
 
+/// A router with the example shop, its return links and a desk, as ticket-router's main
+/// wires them; its store and outbound queue.
+fn shop_router() -> (RouterHandler, Arc<MemoryStore>, Arc<MemoryQueue>) {
+    let clock = clock();
+    let config = example_config();
+    let store = Arc::new(MemoryStore::new());
+    let outbound = Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default()));
+    let orders = Arc::new(MemoryOrders::new(example_orders(clock.now())));
+    let shop_config = config.shop.as_ref().expect("[shop]");
+    let help_centre = config.kb.as_ref().map(|kb| kb.base_url().to_owned());
+    let shop = Shop::over(orders, shop_config, clock.clone())
+        .unwrap()
+        .with_return_links(shop_config, help_centre.as_deref());
+    let mut ports = omnidesk_domain::memory::desk_ports(store.clone(), clock.clone());
+    ports.outbound = outbound.clone();
+    let desk = Arc::new(agent_api::desk(&config, ports).with_shop(shop.desk.clone()));
+    let handler = RouterHandler::new(
+        &config,
+        omnidesk_domain::memory::router_ports(store.clone(), outbound.clone(), clock),
+    )
+    .with_shop(&shop)
+    .with_erasures(desk);
+    (handler, store, outbound)
+}
+
+/// The help centre's form as queued: a link to the order's own address, nothing else.
+async fn ticket_router_return_form() {
+    let event: SqsEvent = serde_json::from_str(&read("ticket-router/return-form.json")).expect("SQS event");
+    let (handler, store, outbound) = shop_router();
+    let response = handler.handle(event).await;
+    assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
+    assert!(store.all_tickets().is_empty(), "the form opens nothing");
+    let queued = outbound.receive(10).await.unwrap();
+    let job: OutboundJob = open(&queued[0].body).unwrap();
+    assert!(matches!(&job.destination, Destination::Email(mail) if mail.to == "ada@example.com"));
+    assert!(job.text.contains("/v1/returns/confirm/"), "{}", job.text);
+}
+
+/// A followed and confirmed link: one ticket with the return, however often it comes.
+async fn ticket_router_return_confirmation() {
+    let event: SqsEvent =
+        serde_json::from_str(&read("ticket-router/return-confirmation.json")).expect("SQS event");
+    let (handler, store, _) = shop_router();
+    for _ in 0..2 {
+        let response = handler.handle(event.clone()).await;
+        assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
+    }
+    let tickets = store.all_tickets();
+    assert_eq!(tickets.len(), 1, "one return per link");
+    let case = tickets[0].order.as_ref().and_then(|o| o.returned.clone()).expect("a return");
+    assert_eq!((case.order.as_str(), case.line.as_str()), ("#1001", "1001-1"));
+}
+
+/// The return form's routes as help-centre serves them: 200, and the request queued as `kind`.
+async fn help_centre_return_form(file: &str, kind: &str) {
+    use omnidesk_app::shop::return_form::{self, ReturnForm};
+    let config = example_config();
+    let key = config.shop.as_ref().and_then(|shop| shop.link_key()).expect("[shop.returns] link_key");
+    let inbound = Arc::new(MemoryQueue::new("inbound", clock(), QueueSettings::default()));
+    let app = return_form::router(ReturnForm::new(inbound.clone(), Some(key), clock()));
+    let request = lambda_http::request::from_str(&read(file)).expect("API Gateway v2 event");
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{file}");
+    let queued = inbound.receive(10).await.unwrap();
+    assert_eq!(queued.len(), 1, "{file}");
+    assert!(queued[0].body.contains(&format!("\"kind\":\"{kind}\"")), "{}", queued[0].body);
+}
+
 async fn outbound_dispatcher_sqs_batch() {
     let event: SqsEvent =
         serde_json::from_str(&read("outbound-dispatcher/sqs-batch.json")).expect("SQS event");
@@ -433,6 +501,14 @@ async fn every_sample_event_runs_through_its_handler() {
             "ticket-router/sqs-batch.json" => ticket_router_sqs_batch().await,
             "ticket-router/erasure-job.json" => ticket_router_erasure_job().await,
             "ticket-router/order-signal.json" => ticket_router_order_signal().await,
+            "ticket-router/return-form.json" => ticket_router_return_form().await,
+            "ticket-router/return-confirmation.json" => ticket_router_return_confirmation().await,
+            "help-centre/post-return-form.json" => {
+                help_centre_return_form("help-centre/post-return-form.json", "return_form").await
+            }
+            "help-centre/confirm-return.json" => {
+                help_centre_return_form("help-centre/confirm-return.json", "return_confirmation").await
+            }
             "chat-webhook/shop-fulfillment-update.json" => chat_webhook_shop_webhook().await,
             "outbound-dispatcher/sqs-batch.json" => outbound_dispatcher_sqs_batch().await,
             "sla-sweeper/schedule.json" => sla_sweeper_schedule().await,
@@ -454,7 +530,7 @@ async fn every_sample_event_runs_through_its_handler() {
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 43);
+    assert_eq!(files.len(), 47);
 }
 
 /// The help centre over the example articles, as help-centre's main wires it.

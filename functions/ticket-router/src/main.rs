@@ -23,13 +23,18 @@ use omnidesk_domain::system::{RandomIds, SystemClock};
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let aws = AwsEnvironment::load().await?;
-    // No inbox secrets: with `[shop]`, only the shop's token (for order status and notices).
+    // No inbox secrets: with `[shop]`, only the shop's (its token for order status and notices,
+    // the return-link key for the help centre form's mails).
     let mut config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, None).await?;
     if config.shop.is_some() {
         config.resolve_shop_secrets(&aws.secrets()).await?;
     }
+    // The help centre form's links point at the help centre (`[kb] public_url`).
+    let help_centre = config.kb.as_ref().map(|kb| kb.base_url().to_owned());
     let shop = match &config.shop {
-        Some(shop) => Some(Shop::from_config(shop, Arc::new(SystemClock))?),
+        Some(shop) => Some(
+            Shop::from_config(shop, Arc::new(SystemClock))?.with_return_links(shop, help_centre.as_deref()),
+        ),
         None => None,
     };
     let store = Arc::new(aws.store()?);

@@ -37,6 +37,7 @@ use omnidesk_app::outbound_dispatcher::DispatcherHandler;
 use omnidesk_app::phone_events::PhoneEvents;
 use omnidesk_app::shop::Shop;
 use omnidesk_app::shop::fake::{FakeShop, example_orders};
+use omnidesk_app::shop::return_form::{self, ReturnForm};
 use omnidesk_app::shop::webhook::{self as shop_webhook, ShopWebhook};
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::social::send::{self, SocialNotifier, WechatIssuer};
@@ -221,8 +222,9 @@ impl LocalDesk {
             None => router,
         };
         // A loaded config was validated already; an unresolved token only in a hand-built one.
+        let help_centre = config.kb.as_ref().map(|kb| kb.base_url().to_owned());
         let shop = config.shop.as_ref().and_then(|shop| match Shop::from_config(shop, clock.clone()) {
-            Ok(shop) => Some(shop),
+            Ok(built) => Some(built.with_return_links(shop, help_centre.as_deref())),
             Err(error) => {
                 tracing::error!(%error, "local.shop_unavailable");
                 None
@@ -399,10 +401,16 @@ impl LocalDesk {
     fn kb_routes(&self) -> Router {
         let (Some(kb), Some(config)) = (&self.kb, &self.config.kb) else { return Router::new() };
         let help = HelpCentre::new(kb.catalogue.clone(), self.clock.clone(), config.base_url());
-        Router::new().merge(help_centre::router(help)).merge(agent_api::kb_router(KbApi {
+        let mut routes = Router::new().merge(help_centre::router(help)).merge(agent_api::kb_router(KbApi {
             editor: kb.editor.clone(),
             auth: Arc::new(self.config.auth.bearer_tokens()),
-        }))
+        }));
+        // The return form, served by help-centre on AWS, with `[shop.returns] link_key`.
+        if let Some(key) = self.config.shop.as_ref().and_then(|shop| shop.link_key()) {
+            let form = ReturnForm::new(self.ports.inbound.clone(), Some(key), self.clock.clone());
+            routes = routes.merge(return_form::router(form));
+        }
+        routes
     }
 
     /// One poll of the inbound queue through the router handler.

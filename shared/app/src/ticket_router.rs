@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use omnidesk_domain::bot::{IntentDetector, OrderStatus, default_detectors};
-use omnidesk_domain::desk::{AgentDesk, DeskError, ErasureJobMessage, JobRun};
+use omnidesk_domain::bot::{IntentDetector, OrderStatus, ReturnRequestIntent, default_detectors};
+use omnidesk_domain::desk::{
+    AgentDesk, DeskError, ErasureJobMessage, JobRun, ReturnConfirmation, ReturnFormRequest,
+};
 use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
 use omnidesk_domain::kb::Catalogue;
@@ -22,6 +24,8 @@ pub fn bot_detectors(config: &DeskConfig) -> Vec<Box<dyn IntentDetector>> {
     let mut detectors = default_detectors();
     // With a shop, "where is my order?" is the shop's to answer (see `with_shop`).
     if let Some(patterns) = config.shop.as_ref().and_then(|shop| shop.patterns().ok()) {
+        // Before order status: "return #1001" names an order too.
+        detectors.push(Box::new(ReturnRequestIntent::new(patterns.clone())));
         detectors.push(Box::new(OrderStatus::new(patterns)));
     }
     detectors
@@ -107,6 +111,11 @@ impl RouterHandler {
             Err(EnvelopeError::WrongKind { found, .. }) if found == OrderSignal::KIND => {
                 return self.check_order(&body).await;
             }
+            Err(EnvelopeError::WrongKind { found, .. })
+                if found == ReturnFormRequest::KIND || found == ReturnConfirmation::KIND =>
+            {
+                return self.return_form(&body, &found).await;
+            }
             Err(error) => return Err(RecordError::Poison(error.to_string())),
         };
         let result = if inbound.is_bounce() {
@@ -163,6 +172,37 @@ impl RouterHandler {
             }
             Err(error @ (DeskError::NotFound(_) | DeskError::Invalid(_) | DeskError::Lifecycle(_))) => {
                 Err(RecordError::Poison(error.to_string()))
+            }
+            Err(error) => Err(RecordError::Retry(error.to_string())),
+        }
+    }
+
+    /// The help centre's return form (a link to mail) or a followed link (a return to start).
+    async fn return_form(&self, body: &str, kind: &str) -> Result<(), RecordError> {
+        let Some(desk) = &self.erasures else {
+            return Err(RecordError::Poison("a return form, but this router has no desk".into()));
+        };
+        let result = if kind == ReturnFormRequest::KIND {
+            let form: ReturnFormRequest = open(body).map_err(|e| RecordError::Poison(e.to_string()))?;
+            desk.return_form(&form).await.map(|outcome| tracing::info!(?outcome, "router.return_form"))
+        } else {
+            let confirmation: ReturnConfirmation =
+                open(body).map_err(|e| RecordError::Poison(e.to_string()))?;
+            desk.confirm_return(&confirmation)
+                .await
+                .map(|done| tracing::info!(ticket = done.ticket.0, "router.return_confirmed"))
+        };
+        match result {
+            Ok(()) => Ok(()),
+            // An expired link or a vanished order: nothing to do, ever.
+            Err(
+                error @ (DeskError::NotFound(_)
+                | DeskError::Invalid(_)
+                | DeskError::Lifecycle(_)
+                | DeskError::Unsendable(_)),
+            ) => {
+                tracing::info!(%error, "router.return_form_dropped");
+                Ok(())
             }
             Err(error) => Err(RecordError::Retry(error.to_string())),
         }

@@ -46,13 +46,16 @@ pub(super) async fn find(
     Ok(Json(api.desk.find_customer(&identity).await?))
 }
 
+/// The customer, their tickets, and their recent orders (`[shop]`).
 pub(super) async fn view(
     State(api): Api,
     caller: Caller,
     PathId(id): PathId,
-) -> Result<Json<CustomerView>, ApiError> {
+) -> Result<Json<super::orders::WithOrders<CustomerView>>, ApiError> {
     caller.may(Action::Read)?;
-    Ok(Json(api.desk.customer_view(&customer_id(&id)?).await?))
+    let id = customer_id(&id)?;
+    let view = api.desk.customer_view(&id).await?;
+    Ok(Json(super::orders::with_orders(&api, &id, view).await))
 }
 
 #[derive(Debug, Deserialize)]

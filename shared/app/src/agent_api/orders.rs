@@ -10,6 +10,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use omnidesk_domain::desk::{ReturnOutcome, StartReturn};
+use std::time::Duration;
+
+use omnidesk_domain::model::CustomerId;
 use omnidesk_domain::orders::{Order, ReturnAction};
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +24,48 @@ use crate::error::ApiError;
 #[derive(Debug, Serialize)]
 pub(super) struct OrdersOut {
     orders: Vec<Order>,
+}
+
+/// Orders listed in a ticket or customer view, newest first.
+pub const MAX_ORDERS_IN_VIEW: usize = 5;
+/// How long a view waits for the shop before answering without orders.
+pub const ORDERS_IN_VIEW_TIMEOUT: Duration = Duration::from_millis(1_500);
+
+/// A view with the requester's recent orders, or why they are missing. Without `[shop]`
+/// neither field is there.
+#[derive(Debug, Serialize)]
+pub(super) struct WithOrders<T> {
+    #[serde(flatten)]
+    pub view: T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orders: Option<Vec<Order>>,
+    /// `shop_unavailable` (the shop failed or throttled us) or `shop_timeout` (no answer
+    /// within [`ORDERS_IN_VIEW_TIMEOUT`]): the view answers anyway.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orders_unavailable: Option<&'static str>,
+}
+
+/// `view` with the recent orders of `customer`, waiting at most [`ORDERS_IN_VIEW_TIMEOUT`].
+pub(super) async fn with_orders<T>(api: &super::AgentApi, customer: &CustomerId, view: T) -> WithOrders<T> {
+    if !api.desk.has_shop() {
+        return WithOrders { view, orders: None, orders_unavailable: None };
+    }
+    let (orders, orders_unavailable) =
+        match tokio::time::timeout(ORDERS_IN_VIEW_TIMEOUT, api.desk.customer_orders(customer)).await {
+            Ok(Ok(mut orders)) => {
+                orders.truncate(MAX_ORDERS_IN_VIEW);
+                (Some(orders), None)
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "agent_api.orders_unavailable");
+                (None, Some("shop_unavailable"))
+            }
+            Err(_) => {
+                tracing::warn!("agent_api.orders_timeout");
+                (None, Some("shop_timeout"))
+            }
+        };
+    WithOrders { view, orders, orders_unavailable }
 }
 
 #[derive(Debug, Default, Deserialize)]

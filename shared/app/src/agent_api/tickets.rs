@@ -117,13 +117,16 @@ async fn own_team(api: &super::AgentApi, caller: &Caller) -> Result<String, ApiE
     agent.teams.into_iter().next().ok_or_else(|| ApiError::bad_request("you are in no team: pass team="))
 }
 
+/// The ticket, its thread, trail and timers, and its requester's recent orders (`[shop]`).
 pub(super) async fn view(
     State(api): Api,
     caller: Caller,
     PathId(number): PathId,
-) -> Result<Json<TicketView>, ApiError> {
+) -> Result<Json<super::orders::WithOrders<TicketView>>, ApiError> {
     caller.may(Action::Read)?;
-    Ok(Json(api.desk.view(ticket_number(&number)?).await?))
+    let view = api.desk.view(ticket_number(&number)?).await?;
+    let requester = view.ticket.requester.clone();
+    Ok(Json(super::orders::with_orders(&api, &requester, view).await))
 }
 
 pub(super) async fn patch(

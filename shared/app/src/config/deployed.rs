@@ -192,6 +192,18 @@ impl DeskConfig {
         resolve_section("shop", shop.secrets_mut(), resolver).await
     }
 
+    /// Resolves the return-link key only (help-centre: its role may read that secret and no
+    /// other shop secret).
+    pub async fn resolve_return_link_key(
+        &mut self,
+        resolver: &dyn SecretResolver,
+    ) -> Result<(), ConfigError> {
+        let Some(key) = self.shop.as_mut().and_then(|shop| shop.returns.link_key.as_mut()) else {
+            return Ok(());
+        };
+        resolve_section("shop", [("returns.link_key", key)], resolver).await
+    }
+
     /// Resolves the analytics pseudonym key only (analytics-rollup: its role may read that
     /// secret and no other).
     pub async fn resolve_analytics_secrets(

@@ -94,6 +94,17 @@ pub struct ReturnsConfig {
     /// Business minutes from receipt to refund or exchange; 0: no timer.
     #[serde(default = "default_refund_minutes")]
     pub refund_within_minutes: u32,
+    /// Words that, in a mail's subject or first lines next to an order number, start a
+    /// return for the sender's order; empty: mail starts none.
+    #[serde(default = "default_email_keywords")]
+    pub email_keywords: Vec<String>,
+    /// Signs the help centre form's confirmation links (`sm:<name>` on AWS); without it the
+    /// form is off.
+    #[serde(default)]
+    pub link_key: Option<Secret>,
+    /// How long a confirmation link works.
+    #[serde(default = "default_link_valid_hours")]
+    pub link_valid_hours: u32,
 }
 
 impl Default for ReturnsConfig {
@@ -104,6 +115,9 @@ impl Default for ReturnsConfig {
             damage_needs_photos: true,
             approve_within_minutes: default_approve_minutes(),
             refund_within_minutes: default_refund_minutes(),
+            email_keywords: default_email_keywords(),
+            link_key: None,
+            link_valid_hours: default_link_valid_hours(),
         }
     }
 }
@@ -137,6 +151,12 @@ fn default_min_digits() -> usize {
 }
 fn default_max_digits() -> usize {
     12
+}
+fn default_email_keywords() -> Vec<String> {
+    ["return", "exchange", "退货", "退换", "换货"].map(str::to_owned).to_vec()
+}
+fn default_link_valid_hours() -> u32 {
+    24
 }
 fn default_window_days() -> u32 {
     30
@@ -189,16 +209,51 @@ impl ShopConfig {
         if !(1..=365).contains(&self.returns.window_days) {
             return Err(invalid("shop.returns.window_days", "between 1 and 365"));
         }
+        if self.returns.email_keywords.len() > MAX_PREFIXES
+            || self.returns.email_keywords.iter().any(|k| k.trim().is_empty() || k.chars().count() > 40)
+        {
+            return Err(invalid(
+                "shop.returns.email_keywords",
+                format!("at most {MAX_PREFIXES} words of 1–40 characters"),
+            ));
+        }
+        if !(1..=168).contains(&self.returns.link_valid_hours) {
+            return Err(invalid("shop.returns.link_valid_hours", "between 1 and 168"));
+        }
+        if let Some(value) = self.returns.link_key.as_ref().and_then(Secret::value)
+            && value.len() < omnidesk_domain::orders::return_link::MIN_KEY_BYTES
+        {
+            return Err(invalid("shop.returns.link_key", "at least 16 bytes"));
+        }
         Ok(())
     }
 
     /// The secret fields with their names.
-    pub fn secrets(&self) -> [(&'static str, &Secret); 2] {
-        [("token", &self.token), ("webhook_secret", &self.webhook_secret)]
+    pub fn secrets(&self) -> Vec<(&'static str, &Secret)> {
+        let mut secrets = vec![("token", &self.token), ("webhook_secret", &self.webhook_secret)];
+        secrets.extend(self.returns.link_key.as_ref().map(|key| ("returns.link_key", key)));
+        secrets
     }
 
-    pub(super) fn secrets_mut(&mut self) -> [(&'static str, &mut Secret); 2] {
-        [("token", &mut self.token), ("webhook_secret", &mut self.webhook_secret)]
+    pub(super) fn secrets_mut(&mut self) -> Vec<(&'static str, &mut Secret)> {
+        let mut secrets = vec![("token", &mut self.token), ("webhook_secret", &mut self.webhook_secret)];
+        secrets.extend(self.returns.link_key.as_mut().map(|key| ("returns.link_key", key)));
+        secrets
+    }
+
+    /// The lower-cased words that start a return from a mail.
+    pub fn email_keywords(&self) -> Vec<String> {
+        self.returns.email_keywords.iter().map(|k| k.trim().to_lowercase()).collect()
+    }
+
+    /// The return-link key, once resolved.
+    pub fn link_key(&self) -> Option<omnidesk_domain::orders::return_link::LinkKey> {
+        let value = self.returns.link_key.as_ref()?.value()?;
+        omnidesk_domain::orders::return_link::LinkKey::new(value.as_bytes())
+    }
+
+    pub fn link_valid(&self) -> Duration {
+        Duration::from_secs(u64::from(self.returns.link_valid_hours) * 3600)
     }
 
     pub fn patterns(&self) -> Result<OrderPatterns, ConfigError> {

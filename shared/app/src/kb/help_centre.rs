@@ -51,13 +51,13 @@ impl HelpCentre {
 
 /// A fixed one-second window per container.
 #[derive(Default)]
-struct SecondWindow {
+pub(crate) struct SecondWindow {
     /// The second (high bits) and the count in it (low 20 bits).
     state: AtomicU64,
 }
 
 impl SecondWindow {
-    fn admit(&self, second: u64, limit: u64) -> bool {
+    pub(crate) fn admit(&self, second: u64, limit: u64) -> bool {
         let mut current = self.state.load(Ordering::Relaxed);
         loop {
             let (at, count) = (current >> 20, current & 0xF_FFFF);

@@ -7,12 +7,13 @@
 pub mod fake;
 pub mod generic;
 mod http;
+pub mod return_form;
 pub mod shopify;
 pub mod webhook;
 
 use std::sync::Arc;
 
-use omnidesk_domain::desk::ShopDesk;
+use omnidesk_domain::desk::{ReturnLinks, ShopDesk};
 use omnidesk_domain::orders::{CachedOrders, Orders};
 use omnidesk_domain::ports::Clock;
 use omnidesk_domain::router::OrderLookup;
@@ -63,13 +64,36 @@ impl Shop {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ShopError> {
         let orders: Arc<dyn Orders> = Arc::new(CachedOrders::with_ttl(adapter, clock, config.cache_ttl()));
-        let lookup = Arc::new(OrderLookup { orders: orders.clone(), patterns: config.patterns()? });
+        let lookup = Arc::new(OrderLookup {
+            orders: orders.clone(),
+            patterns: config.patterns()?,
+            returns: config.return_rules(),
+            email_keywords: config.email_keywords(),
+        });
         let desk = Arc::new(ShopDesk {
             orders: orders.clone(),
             notices: config.notice_rules(),
             returns: config.return_rules(),
+            links: None,
         });
         Ok(Self { orders, lookup, desk })
+    }
+
+    /// Lets the desk mail the help centre form's confirmation links, with `config`'s key and
+    /// validity, pointing at `help_centre_url` (`[kb] public_url`). Without a resolved
+    /// `shop.returns.link_key` the form stays off.
+    pub fn with_return_links(mut self, config: &ShopConfig, help_centre_url: Option<&str>) -> Self {
+        let (Some(key), Some(base)) = (config.link_key(), help_centre_url) else { return self };
+        let links =
+            ReturnLinks { key, base_url: base.trim_end_matches('/').to_owned(), valid: config.link_valid() };
+        let desk = ShopDesk {
+            orders: self.desk.orders.clone(),
+            notices: self.desk.notices.clone(),
+            returns: self.desk.returns.clone(),
+            links: Some(links),
+        };
+        self.desk = Arc::new(desk);
+        self
     }
 }
 

@@ -13,12 +13,13 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 pub use intents::{
-    FeedbackAnswer, Intent, IntentDetector, ORDER_STATUS, OrderStatus, classify, default_detectors,
+    FeedbackAnswer, Intent, IntentDetector, ORDER_STATUS, OrderStatus, RETURN_REQUEST, ReturnRequestIntent,
+    classify, default_detectors,
 };
 pub use reply::{BotTexts, choices_for};
 
 use crate::kb::{Hit, Language, SearchIndex};
-use crate::orders::OrderAnswer;
+use crate::orders::{OrderAnswer, ReturnAnswer};
 
 /// At most this many bot answers in one conversation; the next question goes to a person.
 pub const MAX_BOT_ANSWERS: usize = 2;
@@ -99,6 +100,21 @@ pub enum BotDecision {
     Handoff { reason: HandoffReason, article: Option<String>, best: Option<Hit> },
     /// The shop's word on the customer's orders (`order_status`); see [`order_decision`].
     Order { answer: OrderAnswer },
+    /// The returns workflow's answer to the customer's own return request (`return_request`).
+    Return { answer: ReturnAnswer },
+}
+
+/// Whether a return answer goes to a person: an opened return waits for an agent's approval,
+/// and an order that is not theirs, no orders or the shop down need a person too. A refusal
+/// (naming the rule) and a question back keep the conversation with the bot.
+pub fn return_handoff(answer: &ReturnAnswer) -> bool {
+    matches!(
+        answer,
+        ReturnAnswer::Requested(_)
+            | ReturnAnswer::NotYours
+            | ReturnAnswer::NoOrders
+            | ReturnAnswer::Unavailable
+    )
 }
 
 /// Why an order-status answer goes to a person; `None` for the status itself and for
@@ -195,6 +211,18 @@ pub fn next_state(state: &BotState, decision: &BotDecision) -> BotState {
         BotDecision::Order { .. } => {
             next.awaiting = false;
             next.done = true;
+        }
+        BotDecision::Return { answer } if return_handoff(answer) => {
+            next.awaiting = false;
+            next.done = true;
+        }
+        BotDecision::Return { answer } => {
+            // Waiting for an order, an item or photos: the next message continues the request.
+            next.choosing = answer.waits();
+            next.awaiting = false;
+            if let ReturnAnswer::Refused { order, .. } = answer {
+                next.answered.push(format!("return:{order}"));
+            }
         }
     }
     next

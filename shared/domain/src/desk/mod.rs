@@ -15,6 +15,7 @@ mod erasure;
 mod erasure_job;
 #[cfg(test)]
 mod erasure_job_tests;
+mod notice_chat;
 mod orders;
 #[cfg(test)]
 mod orders_tests;
@@ -22,6 +23,7 @@ mod privacy;
 #[cfg(test)]
 mod privacy_tests;
 mod reply;
+mod return_form;
 mod returns;
 #[cfg(test)]
 mod tests;
@@ -41,6 +43,7 @@ pub use erasure_job::{
 pub use orders::{NoticeOutcome, ShopDesk};
 pub use privacy::{CustomerExport, EXPORT_LINK_TTL, ExportedFile, ExportedMessage, TicketExport};
 pub use reply::{Delivery, ReplyOutcome};
+pub use return_form::{ConfirmOutcome, FormOutcome, ReturnConfirmation, ReturnFormRequest, ReturnLinks};
 pub use returns::{ReturnOutcome, StartReturn};
 pub use tickets::{MergeScope, TicketPatch, TicketView};
 

@@ -1,6 +1,7 @@
 //! The desk's side of the shop: the recent orders of a ticket's or customer's requester for
 //! agents, and proactive notices — a late or failed parcel opens a ticket and writes to the
-//! customer first, once per order and problem (the commit carries an idempotency record keyed
+//! customer first (in their open chat instead, when they have one: `notice_chat`), once per
+//! order and problem (the commit carries an idempotency record keyed
 //! by both, so a webhook delivered three times makes one ticket and one message).
 
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub struct ShopDesk {
     pub orders: Arc<dyn Orders>,
     pub notices: NoticeRules,
     pub returns: ReturnRules,
+    /// Signs the help centre form's confirmation links; none: the form is off.
+    pub links: Option<super::ReturnLinks>,
 }
 
 /// What one notice did; kept with its idempotency key.
@@ -54,6 +57,11 @@ impl From<OrdersError> for DeskError {
 impl AgentDesk {
     pub(super) fn shop(&self) -> Result<&ShopDesk, DeskError> {
         self.shop.as_deref().ok_or_else(|| DeskError::NotFound("a shop (no [shop] is configured)".into()))
+    }
+
+    /// Whether a shop is configured (the views then list orders).
+    pub fn has_shop(&self) -> bool {
+        self.shop.is_some()
     }
 
     /// The recent orders placed with the customer's verified contact details, newest first.
@@ -94,6 +102,12 @@ impl AgentDesk {
         let key = notice_key(&order.name, problem);
         if let Some(done) = self.notice_done(&key, now).await? {
             return Ok(done);
+        }
+        // A customer chatting with us now hears it there rather than by mail.
+        if let Some(contact) = order.contact()
+            && let Some(open) = self.open_chat(&contact).await?
+        {
+            return self.notice_in_chat(order, problem, &key, open, now).await;
         }
         let Some(Contact::Email(address)) = order.contact() else {
             // A phone-only order: an agent calls; a ticket without a message still says so.
@@ -195,7 +209,7 @@ impl AgentDesk {
 
     /// The customer holding `address`, created if nobody does: the shop vouches for the
     /// address its order was placed with.
-    async fn customer_for(&self, address: &str, now: Timestamp) -> Result<CustomerId, DeskError> {
+    pub(super) async fn customer_for(&self, address: &str, now: Timestamp) -> Result<CustomerId, DeskError> {
         let identity =
             Identity::email(address).map_err(|e| DeskError::Invalid(format!("order email: {e}")))?;
         for _ in 0..3 {

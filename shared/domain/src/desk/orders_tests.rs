@@ -8,11 +8,15 @@ use jiff::Timestamp;
 
 use super::*;
 use crate::memory::{ManualClock, MemoryStore};
-use crate::model::{Channel, Customer, CustomerId, EventKind, Identity, Ticket, TicketNumber};
-use crate::orders::{
-    FinancialStatus, FulfillmentStatus, MemoryOrders, NoticeRules, Order, OrderLine, OrderSignal,
-    ReturnAction, ReturnRules, ReturnState, Shipment, ShipmentStatus,
+use crate::model::{
+    Actor, AuthorKind, Channel, ChannelRef, Customer, CustomerId, Direction, EventKind, Identity, Message,
+    MessageId, Ticket, TicketNumber, Visibility,
 };
+use crate::orders::fixtures::an_order;
+use crate::orders::{
+    MemoryOrders, NoticeRules, Order, OrderSignal, ReturnAction, ReturnRules, ReturnState, ShipmentStatus,
+};
+use crate::outbound::{Destination, OutboundJob};
 use crate::ports::{CustomerStore, TicketCommit, TicketStore};
 use crate::sla::{EscalationSpec, SlaConfig, TimerKind};
 
@@ -24,31 +28,14 @@ fn at(seconds: i64) -> Timestamp {
 }
 
 fn order(name: &str, status: ShipmentStatus, delivered: Option<i64>, promised: Option<i64>) -> Order {
-    Order {
-        id: format!("gid-{name}"),
-        name: name.into(),
-        email: Some("mei@example.com".into()),
-        phone: None,
-        created_at: at(START - 20 * DAY),
-        cancelled: false,
-        financial: FinancialStatus::Paid,
-        fulfillment: FulfillmentStatus::Fulfilled,
-        lines: vec![OrderLine {
-            id: "l1".into(),
-            title: "Teapot".into(),
-            quantity: 1,
-            sku: None,
-            category: None,
-        }],
-        shipments: vec![Shipment {
-            status,
-            carrier: Some("SF Express".into()),
-            tracking_number: Some("SF100".into()),
-            tracking_url: None,
-            promised_at: promised.map(at),
-            delivered_at: delivered.map(at),
-        }],
+    let mut order = an_order(name).created(at(START - 20 * DAY)).status(status);
+    if let Some(day) = delivered {
+        order = order.delivered(at(day));
     }
+    if let Some(day) = promised {
+        order = order.promised(at(day));
+    }
+    order.build()
 }
 
 struct Fixture {
@@ -72,7 +59,7 @@ fn fixture(sla: Option<SlaConfig>) -> Fixture {
         non_returnable: BTreeSet::new(),
         ..ReturnRules::default()
     };
-    let shop_desk = ShopDesk { orders: shop.clone(), notices: NoticeRules::default(), returns };
+    let shop_desk = ShopDesk { orders: shop.clone(), notices: NoticeRules::default(), returns, links: None };
     let mut desk = AgentDesk::new(ports, None, EmailRules::default()).with_shop(Arc::new(shop_desk));
     if let Some(config) = sla {
         desk = desk.with_sla(Arc::new(config.validate().unwrap()));
@@ -81,21 +68,55 @@ fn fixture(sla: Option<SlaConfig>) -> Fixture {
 }
 
 async fn mei_ticket(f: &Fixture) -> TicketNumber {
+    mei_ticket_on(f, Channel::Email, None).await
+}
+
+/// Mei's ticket #1 on `channel`, with her message `text` (a chat message on a chat ticket).
+async fn mei_ticket_on(f: &Fixture, channel: Channel, text: Option<&str>) -> TicketNumber {
     let identity = Identity::email("mei@example.com").unwrap();
     let customer = Customer::new(CustomerId::new("cus_mei"), None, vec![identity], at(START));
     f.store.create(&customer).await.unwrap();
-    let (ticket, created) =
-        Ticket::open(TicketNumber(1), Channel::Email, "return".into(), customer.id, None, at(START));
+    let number = f.store.allocate_number().await.unwrap();
+    let (mut ticket, created) =
+        Ticket::open(number, channel, "return".into(), customer.id.clone(), None, at(START));
+    let mut events = vec![created];
+    let mut messages = Vec::new();
+    if let Some(text) = text {
+        let channel_ref = match channel {
+            Channel::Chat => ChannelRef::Chat {
+                inbox: "web".into(),
+                conversation_id: "conv-mei".into(),
+                message_id: "m1".into(),
+            },
+            _ => ChannelRef::None,
+        };
+        let message = Message {
+            id: MessageId::new("m1"),
+            ticket: number,
+            direction: Direction::Inbound,
+            author: AuthorKind::Customer,
+            author_id: Some(customer.id.to_string()),
+            visibility: Visibility::Public,
+            text: text.into(),
+            attachments: Vec::new(),
+            channel_ref,
+            created_at: at(START),
+            flags: Default::default(),
+        };
+        events
+            .extend(ticket.add_message(&Actor::Customer(customer.id.clone()), &message, at(START)).unwrap());
+        messages.push(message);
+    }
     let commit = TicketCommit {
         ticket,
         expected_version: None,
-        messages: Vec::new(),
-        events: vec![created],
+        messages,
+        events,
         thread_claims: Vec::new(),
         idempotency: None,
     };
     f.store.commit(commit).await.unwrap();
-    TicketNumber(1)
+    number
 }
 
 fn signal(order: &str) -> OrderSignal {
@@ -241,4 +262,135 @@ async fn a_missed_return_approval_deadline_breaches_and_escalates() {
     let kinds: Vec<&str> = change.events.iter().map(|e| e.kind.name()).collect();
     assert!(kinds.contains(&"sla_breached") && kinds.contains(&"escalated"), "{kinds:?}");
     assert_eq!(ticket.team.as_deref(), Some("returns-lead"));
+}
+
+/// The customer's words on each step of a return on a ticket where they wrote `text`.
+async fn step_messages(text: &str, reject: bool) -> Vec<String> {
+    let f = fixture(None);
+    let number = mei_ticket_on(&f, Channel::Chat, Some(text)).await;
+    let start =
+        StartReturn { order: "#1002".into(), line: "l1".into(), reason: "too small".into(), damaged: false };
+    f.desk.start_return(&staff(), number, &start).await.unwrap();
+    let steps: &[ReturnAction] = if reject {
+        &[ReturnAction::Reject]
+    } else {
+        &[ReturnAction::Approve, ReturnAction::SendLabel, ReturnAction::Receive, ReturnAction::Exchange]
+    };
+    for action in steps {
+        let reason = (*action == ReturnAction::Reject).then_some("worn");
+        f.desk.return_step(&staff(), number, *action, reason, None).await.unwrap();
+    }
+    f.store
+        .messages(number)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.direction == Direction::Outbound)
+        .map(|m| m.text)
+        .collect()
+}
+
+#[tokio::test]
+async fn return_messages_follow_the_conversations_language_at_every_step_in_chinese_and_english() {
+    // Requested, approved, label sent, received, exchanged; and rejected.
+    let zh = step_messages("我要退这个茶壶", false).await;
+    assert_eq!(zh.len(), 5);
+    let zh_starts = [
+        "已收到订单 #1002 的退换货申请",
+        "订单 #1002 的退换货申请已通过",
+        "订单 #1002 的退货标签已发送",
+        "我们已收到订单 #1002 的退货",
+        "订单 #1002 的换货已寄出",
+    ];
+    for (text, start) in zh.iter().zip(zh_starts) {
+        assert!(text.starts_with(start), "{text}");
+    }
+    let en = step_messages("I would like to return the teapot", false).await;
+    let en_starts = [
+        "We received your return request",
+        "Your return for order #1002 is approved",
+        "The return label for order #1002",
+        "We received the item from order #1002",
+        "The replacement for order #1002",
+    ];
+    for (text, start) in en.iter().zip(en_starts) {
+        assert!(text.starts_with(start), "{text}");
+    }
+    let rejected_zh = step_messages("茶壶不想要了", true).await;
+    assert!(rejected_zh[1].starts_with("抱歉,订单 #1002 的退换货申请未通过:worn"), "{}", rejected_zh[1]);
+    let rejected_en = step_messages("I don't want the teapot", true).await;
+    assert!(
+        rejected_en[1].starts_with("Sorry, your return for order #1002 was not approved: worn"),
+        "{}",
+        rejected_en[1]
+    );
+    let refunded = {
+        let f = fixture(None);
+        let number = mei_ticket_on(&f, Channel::Chat, Some("退货")).await;
+        let start =
+            StartReturn { order: "#1002".into(), line: "l1".into(), reason: "x".into(), damaged: false };
+        f.desk.start_return(&staff(), number, &start).await.unwrap();
+        for action in
+            [ReturnAction::Approve, ReturnAction::SendLabel, ReturnAction::Receive, ReturnAction::Refund]
+        {
+            f.desk.return_step(&staff(), number, action, None, None).await.unwrap();
+        }
+        f.store.messages(number).await.unwrap().pop().unwrap().text
+    };
+    assert!(refunded.starts_with("订单 #1002 的退款已完成"), "{refunded}");
+}
+
+#[tokio::test]
+async fn a_late_parcel_notice_goes_into_the_customers_open_chat_once_instead_of_a_mail() {
+    let f = fixture(None);
+    let chat = mei_ticket_on(&f, Channel::Chat, Some("hello, any news?")).await;
+    for _ in 0..3 {
+        let outcomes = f.desk.check_order(&signal("#1001")).await.unwrap();
+        assert_eq!(outcomes.len(), 1);
+        assert_eq!(outcomes[0].ticket, chat, "said in the open chat, no ticket of its own");
+    }
+    assert!(f.store.ticket(TicketNumber(2)).await.unwrap().is_none());
+    let events = f.store.events(chat).await.unwrap();
+    assert_eq!(events.iter().filter(|e| matches!(e.kind, EventKind::ProactiveNotice { .. })).count(), 1);
+    let jobs: Vec<OutboundJob> = f
+        .desk
+        .ports()
+        .outbound
+        .receive(10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| crate::envelope::open::<OutboundJob>(&r.body).unwrap())
+        .collect();
+    assert!(!jobs.is_empty());
+    for job in &jobs {
+        assert_eq!(job.id, "notice:#1001:late");
+        assert!(
+            matches!(&job.destination, Destination::Chat { conversation_id, .. } if conversation_id == "conv-mei"),
+            "{:?}",
+            job.destination
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_late_parcel_notice_is_mailed_when_the_customers_chat_is_solved() {
+    let f = fixture(None);
+    let chat = mei_ticket_on(&f, Channel::Chat, Some("hello")).await;
+    let mut ticket = f.store.ticket(chat).await.unwrap().unwrap();
+    let expected = ticket.version;
+    let events = ticket.set_status(&Actor::System, crate::model::Status::Solved, at(START)).unwrap();
+    let commit = TicketCommit {
+        ticket,
+        expected_version: Some(expected),
+        messages: Vec::new(),
+        events: events.into_iter().collect(),
+        thread_claims: Vec::new(),
+        idempotency: None,
+    };
+    f.store.commit(commit).await.unwrap();
+    let outcomes = f.desk.check_order(&signal("#1001")).await.unwrap();
+    assert_eq!(outcomes[0].ticket, TicketNumber(2), "a ticket of its own");
+    let job = outcomes[0].job.as_ref().expect("a job");
+    assert!(matches!(&job.destination, Destination::Email(mail) if mail.to == "mei@example.com"));
 }

@@ -1,7 +1,8 @@
-//! Returns and exchanges on a ticket: an agent (or the help centre's form, through the same
-//! call) starts one for a line of the requester's order, checked against the return rules;
+//! Returns and exchanges on a ticket: an agent starts one for a line of the requester's order
+//! (customers start theirs through the router's return step or the help centre's link, on
+//! the same rules), checked against the return rules;
 //! each later step is one allowed transition ([`crate::orders::ReturnCase::apply`]) — an
-//! event, a word to the customer in their language, and the step's SLA timer started (the
+//! event, a word to the customer in the conversation's language, and the step's SLA timer started (the
 //! previous one met). A transition the state does not allow is a conflict naming the ones it
 //! does. The refund status is read back from the shop when the refund is recorded.
 
@@ -9,13 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{AgentDesk, DeskError, Staff};
 use crate::envelope::seal;
-use crate::kb::Language;
 use crate::model::{
     AuthorKind, ChannelRef, Direction, EventKind, Message, MessageId, Ticket, TicketEvent, TicketNumber,
     Visibility,
 };
 use crate::orders::returns::MAX_RETURN_REASON_CHARS;
-use crate::orders::{Contact, OrderTexts, ReturnAction, ReturnRequest, ReturnState};
+use crate::orders::{Contact, OrderTexts, ReturnAction, ReturnRequest, ReturnState, conversation_language};
 use crate::ports::TicketCommit;
 use crate::text;
 
@@ -161,10 +161,8 @@ impl AgentDesk {
         let Some(case) = ticket.order.as_ref().and_then(|o| o.returned.clone()) else {
             return Err(DeskError::NotFound(format!("a return on ticket {}", ticket.number)));
         };
-        let language = match ticket.language.as_deref() {
-            Some(tag) if tag.starts_with("zh") => Language::ZhCn,
-            _ => Language::En,
-        };
+        // The conversation's language, as the bot and the acknowledgement decide it.
+        let language = conversation_language(thread, ticket.language.as_deref());
         let text = OrderTexts::new(language).return_step(&case.order, case.state, reason);
         let message = Message {
             id: MessageId::from_token(&self.ports.ids.token()),

@@ -1,14 +1,17 @@
 //! Orders and after-sale: the shop's orders as the desk sees them, the port that reads them
 //! (Shopify, the generic JSON contract, or the in-memory twin), the per-container cache in
 //! front of it, order numbers in customers' words, the bot's order-status answer, the late
-//! parcel check behind proactive notices, and the returns workflow's rules.
+//! parcel check behind proactive notices, the returns workflow's rules, and the returns
+//! customers start themselves (chat, mail, the help centre's signed link).
 
 mod cache;
 mod memory;
 mod model;
 mod notices;
 pub mod numbers;
+pub mod return_link;
 pub mod returns;
+pub mod self_service;
 pub mod status;
 mod texts;
 
@@ -22,8 +25,9 @@ pub use numbers::{OrderPatterns, PatternError};
 pub use returns::{
     ReturnAction, ReturnCase, ReturnRefusal, ReturnRequest, ReturnRules, ReturnState, TransitionError,
 };
+pub use self_service::{ReturnAnswer, ReturnAsk, answer_return};
 pub use status::{OrderAnswer, answer_for, orders_of_all};
-pub use texts::OrderTexts;
+pub use texts::{OrderTexts, conversation_language, language_of_tag};
 
 use async_trait::async_trait;
 
@@ -59,5 +63,7 @@ pub trait Orders: Send + Sync {
     async fn order(&self, name: &str) -> Result<Option<Order>, OrdersError>;
 }
 
+#[cfg(test)]
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;

@@ -201,12 +201,15 @@ fn same_phone(a: &str, b: &str) -> bool {
     !a.is_empty() && a == b
 }
 
-/// What a ticket knows of orders: the ones its messages named or the bot answered on, and
-/// the return it runs, if it is a return's ticket.
+/// What a ticket knows of orders: the ones its messages named or the bot answered on, the
+/// return it runs, if it is a return's ticket, and a customer's return request still
+/// waiting for an order, an item or photos.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketOrder {
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub linked: BTreeSet<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returned: Option<super::ReturnCase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_return: Option<super::ReturnAsk>,
 }

@@ -4,34 +4,11 @@ use jiff::Timestamp;
 
 use super::*;
 use crate::memory::ManualClock;
+use crate::orders::fixtures::an_order;
 
 pub(crate) fn order(id: &str, name: &str, email: &str, day: i64, status: ShipmentStatus) -> Order {
-    Order {
-        id: id.into(),
-        name: name.into(),
-        email: Some(email.into()),
-        phone: None,
-        created_at: Timestamp::from_second(day * 86_400).unwrap(),
-        cancelled: false,
-        financial: FinancialStatus::Paid,
-        fulfillment: FulfillmentStatus::Fulfilled,
-        lines: vec![OrderLine {
-            id: "l1".into(),
-            title: "Teapot".into(),
-            quantity: 1,
-            sku: None,
-            category: None,
-        }],
-        shipments: vec![Shipment {
-            status,
-            carrier: Some("SF Express".into()),
-            tracking_number: Some(format!("SF{id}")),
-            tracking_url: None,
-            promised_at: None,
-            delivered_at: (status == ShipmentStatus::Delivered)
-                .then(|| Timestamp::from_second(day * 86_400).unwrap()),
-        }],
-    }
+    let placed = Timestamp::from_second(day * 86_400).unwrap();
+    an_order(name).id(id).email(email).created(placed).tracking(&format!("SF{id}")).status(status).build()
 }
 
 fn shop() -> MemoryOrders {

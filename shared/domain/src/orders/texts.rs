@@ -2,9 +2,30 @@
 //! tracking, "which order?", the refusals, the late-parcel notice and each return step.
 //! Order data is shown as data: names, carriers and titles are quoted, never formatted.
 
-use super::{FinancialStatus, Order, Problem, ReturnState, ShipmentStatus};
+use super::{FinancialStatus, Order, Problem, ReturnAnswer, ReturnRefusal, ReturnState, ShipmentStatus};
 use crate::kb::Language;
-use crate::model::TicketNumber;
+use crate::model::{ChannelRef, Direction, Message, TicketNumber};
+
+/// The language a conversation is held in: the customer's latest message decides — a mail's
+/// own language tag, else the same detection the bot uses — and `fallback` (the ticket's
+/// language) when the customer has written nothing yet.
+pub fn conversation_language(thread: &[Message], fallback: Option<&str>) -> Language {
+    let latest = thread.iter().filter(|m| m.direction == Direction::Inbound).max_by_key(|m| m.created_at);
+    if let Some(message) = latest {
+        if let ChannelRef::Email { language: Some(tag), .. } = &message.channel_ref {
+            return language_of_tag(tag);
+        }
+        if !message.text.trim().is_empty() {
+            return crate::kb::detect_language(&message.text);
+        }
+    }
+    fallback.map_or(Language::En, language_of_tag)
+}
+
+/// `zh`, `zh-CN`, `zh-Hans` … are Chinese; anything else English.
+pub fn language_of_tag(tag: &str) -> Language {
+    if tag.to_ascii_lowercase().starts_with("zh") { Language::ZhCn } else { Language::En }
+}
 
 pub struct OrderTexts {
     language: Language,
@@ -276,6 +297,129 @@ impl OrderTexts {
             }
             ReturnState::Exchanged if zh => format!("订单 {order} 的换货已寄出。"),
             ReturnState::Exchanged => format!("The replacement for order {order} is on its way."),
+        }
+    }
+
+    /// A rule's refusal, in the customer's language.
+    pub fn refusal(&self, refusal: &ReturnRefusal) -> String {
+        if self.language == Language::En {
+            return format!("{refusal}.");
+        }
+        match refusal {
+            ReturnRefusal::UnknownLine(order, line) => format!("订单 {order} 中没有商品 {line}。"),
+            ReturnRefusal::NotDelivered(order) => format!("订单 {order} 尚未送达:签收后才能申请退换货。"),
+            ReturnRefusal::OutsideWindow { order, window, days } => {
+                format!("退换货须在签收后 {window} 天内申请;订单 {order} 已签收 {days} 天。")
+            }
+            ReturnRefusal::NotReturnable { category } => format!("{category} 类商品不支持退换货。"),
+            ReturnRefusal::EvidenceRequired => "商品破损需要至少附上一张照片。".to_owned(),
+            ReturnRefusal::AlreadyReturning(order) => format!("订单 {order} 已有一个退换货申请在处理中。"),
+        }
+    }
+
+    /// The answer to a customer's own return request; an opened return is told in its first
+    /// step's words ([`Self::return_step`]).
+    pub fn return_answer(&self, answer: &ReturnAnswer, ticket: TicketNumber) -> String {
+        let zh = self.language == Language::ZhCn;
+        match answer {
+            ReturnAnswer::Requested(case) => self.return_step(&case.order, ReturnState::Requested, None),
+            ReturnAnswer::Refused { order, refusal } if zh => {
+                format!("抱歉,订单 {order} 无法申请退换货:{}", self.refusal(refusal))
+            }
+            ReturnAnswer::Refused { order, refusal } => {
+                format!("Sorry, order {order} cannot be returned: {}", self.refusal(refusal))
+            }
+            ReturnAnswer::ChooseOrder(names) if zh => {
+                format!("您想退换哪个订单的商品?{}。回复订单号即可。", names.join("、"))
+            }
+            ReturnAnswer::ChooseOrder(names) => format!(
+                "Which order would you like to return from? {}. Reply with its number.",
+                names.join(", ")
+            ),
+            ReturnAnswer::ChooseLine { order, lines } => {
+                let titles: Vec<&str> = lines.iter().map(|(_, title)| title.as_str()).collect();
+                if zh {
+                    format!("订单 {order} 中您想退换哪件商品?{}。回复商品名称即可。", titles.join("、"))
+                } else {
+                    format!(
+                        "Which item of order {order} would you like to return? {}. Reply with its name.",
+                        titles.join(", ")
+                    )
+                }
+            }
+            ReturnAnswer::NeedPhotos { order } if zh => {
+                format!("很抱歉商品有破损。请发送破损处的照片,我们收到后即为订单 {order} 提交退换货申请。")
+            }
+            ReturnAnswer::NeedPhotos { order } => format!(
+                "Sorry it arrived damaged. Please send photos of the damage; with them we file the return for order {order}."
+            ),
+            ReturnAnswer::NotYours => self.not_yours(ticket),
+            ReturnAnswer::NoOrders => self.no_orders(ticket),
+            ReturnAnswer::Unavailable => self.unavailable(ticket),
+        }
+    }
+
+    /// The help centre form's confirmation mail: the link starts the return.
+    pub fn return_link_mail(
+        &self,
+        order: &str,
+        item: &str,
+        link: &str,
+        valid_hours: u64,
+    ) -> (String, String) {
+        match self.language {
+            Language::ZhCn => (
+                format!("请确认订单 {order} 的退换货申请"),
+                format!(
+                    "您好!\n\n我们收到了订单 {order} 中「{item}」的退换货申请。如果是您本人提交的,请在 {valid_hours} 小时内打开下面的链接确认:\n\n{link}\n\n如果不是您提交的,请忽略此邮件,什么都不会发生。"
+                ),
+            ),
+            Language::En => (
+                format!("Please confirm the return for order {order}"),
+                format!(
+                    "Hello,\n\nWe received a request to return \"{item}\" from order {order}. If it was you, confirm it within {valid_hours} hours at:\n\n{link}\n\nIf it was not you, ignore this mail: nothing happens."
+                ),
+            ),
+        }
+    }
+
+    /// The help centre form's mail when the rules refuse the request: no link, the rule.
+    pub fn return_refused_mail(&self, order: &str, refusal: &ReturnRefusal) -> (String, String) {
+        match self.language {
+            Language::ZhCn => (
+                format!("订单 {order} 的退换货申请"),
+                format!(
+                    "您好!\n\n我们收到了订单 {order} 的退换货申请,但无法受理:{}\n\n如有疑问,直接回复此邮件即可。",
+                    self.refusal(refusal)
+                ),
+            ),
+            Language::En => (
+                format!("Your return request for order {order}"),
+                format!(
+                    "Hello,\n\nWe received a return request for order {order} but cannot accept it: {}\n\nReply to this mail if you have questions.",
+                    self.refusal(refusal)
+                ),
+            ),
+        }
+    }
+
+    /// The subject of a return's ticket opened from the help centre.
+    pub fn return_subject(&self, order: &str) -> String {
+        match self.language {
+            Language::ZhCn => format!("订单 {order} 退换货"),
+            Language::En => format!("Return for order {order}"),
+        }
+    }
+
+    /// The customer's request as the form carried it, for the ticket's thread.
+    pub fn form_request(&self, item: &str, reason: &str) -> String {
+        match self.language {
+            Language::ZhCn => {
+                format!("退换货申请(帮助中心表单,已通过邮件链接确认)\n商品:{item}\n原因:{reason}")
+            }
+            Language::En => format!(
+                "Return request (help centre form, confirmed by the mailed link)\nItem: {item}\nReason: {reason}"
+            ),
         }
     }
 }

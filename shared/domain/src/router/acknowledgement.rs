@@ -11,12 +11,14 @@ use crate::model::{
 use crate::outbound::{Destination, OutboundJob, OutboundKind};
 
 impl TicketRouter {
-    /// The acknowledgement of a new ticket on its channel, if one may be sent.
+    /// The acknowledgement of a new ticket on its channel, if one may be sent; a mail's
+    /// carries `outcome` too (what its return request did).
     pub(super) async fn acknowledgement(
         &self,
         inbound: &InboundMessage,
         customer: &CustomerId,
         ticket: &Ticket,
+        outcome: Option<&str>,
         now: Timestamp,
     ) -> Result<Option<(Message, OutboundJob)>, RouteError> {
         match &inbound.source {
@@ -28,7 +30,9 @@ impl TicketRouter {
                 let job = chat_acknowledgement_job(inbound, inbox, conversation_id, &ack);
                 Ok(Some((ack, job)))
             }
-            Source::Email(email) => self.email_acknowledgement(inbound, email, customer, ticket, now).await,
+            Source::Email(email) => {
+                self.email_acknowledgement(inbound, email, customer, ticket, outcome, now).await
+            }
             // The caller heard the flow's greeting; nothing to send.
             Source::Phone(_) => Ok(None),
             // Platforms limit what the desk may send (WeChat: five messages per 48 hours);
@@ -43,9 +47,10 @@ impl TicketRouter {
         email: &EmailSource,
         customer: &CustomerId,
         ticket: &Ticket,
+        outcome: Option<&str>,
         now: Timestamp,
     ) -> Result<Option<(Message, OutboundJob)>, RouteError> {
-        let Some(text) = email::acknowledgement_text(&self.email, email, ticket.number) else {
+        let Some(mut text) = email::acknowledgement_text(&self.email, email, ticket.number) else {
             return Ok(None);
         };
         // Only an address we already know can be bouncing.
@@ -64,6 +69,9 @@ impl TicketRouter {
                 return Ok(None);
             }
         };
+        if let Some(outcome) = outcome {
+            text = format!("{text}\n\n{outcome}");
+        }
         let text = text + &self.suggestions(inbound, email).await;
         let ack = self.system_message(ticket.number, text, now);
         let job = email::reply_job(&self.email, inbound, email, to, ticket, &ack);

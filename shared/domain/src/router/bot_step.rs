@@ -8,14 +8,16 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::{RouteError, TicketRouter};
-use crate::bot::{self, BotDecision, BotRules, BotState, BotTexts, Intent, IntentDetector, ORDER_STATUS};
+use crate::bot::{
+    self, BotDecision, BotRules, BotState, BotTexts, Intent, IntentDetector, ORDER_STATUS, RETURN_REQUEST,
+};
 use crate::inbound::{InboundMessage, Source};
 use crate::kb::Catalogue;
 use crate::model::{
     Actor, AuthorKind, ChannelRef, CustomerId, Direction, EventKind, Message, MessageId, Status, Ticket,
     TicketEvent, Visibility,
 };
-use crate::orders::{OrderAnswer, OrderTexts};
+use crate::orders::{OrderAnswer, OrderTexts, ReturnAnswer, ReturnAsk};
 use crate::outbound::{Destination, OutboundJob, OutboundKind};
 
 /// Tag of a ticket the bot solved: self-served.
@@ -33,6 +35,8 @@ pub(super) struct BotTurn {
     intent: Intent,
     decision: BotDecision,
     state: BotState,
+    /// A return request: what the customer asked so far, and who asked.
+    ask: Option<(ReturnAsk, CustomerId)>,
 }
 
 impl BotTurn {
@@ -41,6 +45,7 @@ impl BotTurn {
         match &self.decision {
             BotDecision::Handoff { .. } => true,
             BotDecision::Order { answer } => bot::order_handoff(answer).is_some(),
+            BotDecision::Return { answer } => bot::return_handoff(answer),
             _ => false,
         }
     }
@@ -50,6 +55,7 @@ impl BotTurn {
         match &self.decision {
             BotDecision::Answer { .. } | BotDecision::Reprompt { .. } => true,
             BotDecision::Order { answer } => bot::order_handoff(answer).is_none(),
+            BotDecision::Return { answer } => !bot::return_handoff(answer),
             _ => false,
         }
     }
@@ -85,10 +91,21 @@ impl TicketRouter {
             },
         };
         let intent = bot::classify(&bot.detectors, &inbound.text, state.awaiting);
+        // A return the bot asked more about goes on, unless the customer wants a person.
+        let returning = intent == Intent::Named(RETURN_REQUEST)
+            || (Self::return_pending(ticket) && !matches!(intent, Intent::Handoff | Intent::Complaint));
+        if let (true, Some(lookup)) = (returning, &self.orders)
+            && let Some(ask) = self.chat_return_ask(inbound, ticket)
+        {
+            let answer = self.return_answer(lookup, customer, ticket, &ask).await?;
+            let intent = Intent::Named(RETURN_REQUEST);
+            let decision = BotDecision::Return { answer };
+            return Ok(Some(BotTurn { intent, decision, state, ask: Some((ask, customer.clone())) }));
+        }
         // Order status is the shop's to answer, with or without articles.
         if let (Intent::Named(ORDER_STATUS), Some(lookup)) = (&intent, &self.orders) {
             let answer = self.order_answer(lookup, customer, &inbound.text).await?;
-            return Ok(Some(BotTurn { intent, decision: BotDecision::Order { answer }, state }));
+            return Ok(Some(BotTurn { intent, decision: BotDecision::Order { answer }, state, ask: None }));
         }
         let index = match bot.catalogue.index().await {
             Ok(index) => index,
@@ -99,7 +116,7 @@ impl TicketRouter {
             }
         };
         let decision = bot::decide(&state, &intent, &inbound.text, &index, bot.rules.min_confidence);
-        Ok(Some(BotTurn { intent, decision, state }))
+        Ok(Some(BotTurn { intent, decision, state, ask: None }))
     }
 
     /// Applies `turn` to `ticket`: its state, status, tags, events, the note and the message.
@@ -179,6 +196,13 @@ impl TicketRouter {
                 let (text, note, kind) = order_reply(answer, ticket, &intent, language, &mut events, now);
                 (text, note, kind)
             }
+            BotDecision::Return { answer } => {
+                if let Some((ask, customer)) = &turn.ask {
+                    events.extend(self.apply_return(answer, ask, customer, ticket, now));
+                }
+                let language = bot::reply_language(&inbound.text);
+                return_reply(answer, ticket, &intent, language, &mut events, now)
+            }
         };
         let note = self.bot_message(ticket, note, Visibility::Internal, now);
         events.extend(ticket.add_message(&Actor::System, &note, now)?);
@@ -244,6 +268,7 @@ fn decision_name(decision: &BotDecision) -> &'static str {
         BotDecision::Helped { .. } => "helped",
         BotDecision::Handoff { .. } => "handoff",
         BotDecision::Order { .. } => "order",
+        BotDecision::Return { .. } => "return",
     }
 }
 
@@ -294,6 +319,44 @@ fn order_reply(
             (text, note, OutboundKind::BotMessage)
         }
     }
+}
+
+/// The bot's words, note and events for a customer's return request; an order that is not
+/// theirs is named nowhere, not even in the note.
+fn return_reply(
+    answer: &ReturnAnswer,
+    ticket: &mut Ticket,
+    intent: &str,
+    language: crate::kb::Language,
+    events: &mut Vec<TicketEvent>,
+    now: Timestamp,
+) -> (String, String, OutboundKind) {
+    let text = OrderTexts::new(language).return_answer(answer, ticket.number);
+    let note = match answer {
+        ReturnAnswer::Requested(case) => format!(
+            "Bot filed the customer's return of line {} of order {}; it waits for approval.",
+            case.line, case.order
+        ),
+        ReturnAnswer::Refused { order, refusal } => {
+            format!("Bot refused a return of order {order}: {refusal}.")
+        }
+        ReturnAnswer::ChooseOrder(names) => format!("Bot asked which order to return: {}.", names.join(", ")),
+        ReturnAnswer::ChooseLine { order, .. } => format!("Bot asked which item of order {order} to return."),
+        ReturnAnswer::NeedPhotos { order } => format!("Bot asked for photos of the damage (order {order})."),
+        other => {
+            events.push(ticket.record(
+                Actor::System,
+                EventKind::BotHandoff {
+                    intent: intent.to_owned(),
+                    reason: other.name().to_owned(),
+                    article: None,
+                },
+                now,
+            ));
+            format!("Bot handed over to a person: {} (intent {intent}); no order data shown.", other.name())
+        }
+    };
+    (text, note, OutboundKind::BotMessage)
 }
 
 fn chat_job(inbound: &InboundMessage, message: &Message, kind: OutboundKind) -> Option<OutboundJob> {

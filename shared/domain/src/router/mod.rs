@@ -13,6 +13,7 @@ mod forum;
 mod order_step;
 pub mod participants;
 pub mod phone;
+mod return_step;
 mod suggestions;
 mod team_routing;
 pub(crate) use team_routing::team_staff;
@@ -418,6 +419,15 @@ impl TicketRouter {
             messages.extend(effects.messages);
             outbound.extend(effects.outbound);
         }
+        // The requester's mail continuing a return that waits (for photos, an item …).
+        if let Some((reply, job, more)) =
+            self.mail_return_continued(inbound, customer, &mut ticket, now).await?
+        {
+            events.extend(more);
+            events.extend(ticket.add_message(&Actor::System, &reply, now)?);
+            messages.push(reply);
+            outbound.extend(job);
+        }
         if let Some(sla) = &self.sla {
             // The tier was remembered when the ticket opened.
             sla.apply(&mut ticket, &events, None);
@@ -516,6 +526,17 @@ impl TicketRouter {
         }
         let mut messages = vec![message];
         let mut outbound = Vec::new();
+        // A mail asking to return a named order: the return starts, and the acknowledgement
+        // says what happened, in the mail's language.
+        let mut mail_return = None;
+        if let (Some(ask), Some(lookup), Source::Email(email)) =
+            (self.mail_return_ask(inbound), self.orders.as_deref(), &inbound.source)
+        {
+            let answer = self.return_answer(lookup, customer, Some(&ticket), &ask).await?;
+            events.extend(self.apply_return(&answer, &ask, customer, &mut ticket, now));
+            let texts = crate::orders::OrderTexts::new(crate::orders::language_of_tag(&email.language));
+            mail_return = Some(texts.return_answer(&answer, number));
+        }
         if let Some(turn) = bot_turn {
             // The bot's words stand in for the acknowledgement; they carry the ticket number
             // when a person takes over.
@@ -523,7 +544,9 @@ impl TicketRouter {
             events.extend(effects.events);
             messages.extend(effects.messages);
             outbound.extend(effects.outbound);
-        } else if let Some((ack, job)) = self.acknowledgement(inbound, customer, &ticket, now).await? {
+        } else if let Some((ack, job)) =
+            self.acknowledgement(inbound, customer, &ticket, mail_return.as_deref(), now).await?
+        {
             if let Destination::Email(mail) = &job.destination {
                 // A reply naming only our mail (In-Reply-To without References) still threads.
                 let key = ThreadKey::email_message(&mail.message_id);
@@ -641,6 +664,9 @@ mod email_tests;
 
 #[cfg(test)]
 mod order_tests;
+
+#[cfg(test)]
+mod return_tests;
 
 #[cfg(test)]
 mod trust_tests;

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use super::{RouteError, TicketRouter};
 use crate::inbound::{InboundMessage, Source};
 use crate::model::{Actor, CustomerId, EventKind, Ticket, TicketEvent};
-use crate::orders::{Contact, OrderAnswer, OrderPatterns, Orders, answer_for};
+use crate::orders::{Contact, OrderAnswer, OrderPatterns, Orders, ReturnRules, answer_for};
 
 /// Orders linked to one ticket at most; names past it are left out.
 pub const MAX_LINKED_ORDERS: usize = 10;
@@ -19,6 +19,11 @@ pub struct OrderLookup {
     /// Usually a [`crate::orders::CachedOrders`] over the shop's adapter.
     pub orders: Arc<dyn Orders>,
     pub patterns: OrderPatterns,
+    /// The rules a customer's own return request meets (the agents' too).
+    pub returns: ReturnRules,
+    /// Lower-cased words that, in a mail's subject or first lines next to an order number,
+    /// start a return; empty: mail starts none.
+    pub email_keywords: Vec<String>,
 }
 
 impl TicketRouter {

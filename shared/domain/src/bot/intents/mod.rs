@@ -8,11 +8,13 @@ mod feedback;
 mod handoff;
 mod keywords;
 mod order_status;
+mod return_request;
 
 pub use complaint::Complaint;
 pub use feedback::{Feedback, FeedbackAnswer};
 pub use handoff::HandoffRequest;
 pub use order_status::{ORDER_STATUS, OrderStatus};
+pub use return_request::{RETURN_REQUEST, ReturnRequestIntent};
 
 /// What the customer's message is.
 #[derive(Debug, Clone, PartialEq, Eq)]

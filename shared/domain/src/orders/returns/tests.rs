@@ -3,39 +3,15 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 
 use super::*;
-use crate::orders::{FinancialStatus, FulfillmentStatus, OrderLine, Shipment, ShipmentStatus};
+use crate::orders::fixtures::{an_order, line};
 
 const DAY: i64 = 86_400;
 
 fn delivered_order(delivered_day: i64) -> Order {
-    Order {
-        id: "o1".into(),
-        name: "#1001".into(),
-        email: Some("mei@example.com".into()),
-        phone: None,
-        created_at: Timestamp::from_second(0).unwrap(),
-        cancelled: false,
-        financial: FinancialStatus::Paid,
-        fulfillment: FulfillmentStatus::Fulfilled,
-        lines: vec![
-            OrderLine { id: "l1".into(), title: "Teapot".into(), quantity: 1, sku: None, category: None },
-            OrderLine {
-                id: "l2".into(),
-                title: "Socks".into(),
-                quantity: 2,
-                sku: None,
-                category: Some("Underwear".into()),
-            },
-        ],
-        shipments: vec![Shipment {
-            status: ShipmentStatus::Delivered,
-            carrier: None,
-            tracking_number: None,
-            tracking_url: None,
-            promised_at: None,
-            delivered_at: Some(Timestamp::from_second(delivered_day * DAY).unwrap()),
-        }],
-    }
+    an_order("#1001")
+        .lines(vec![line("l1", "Teapot", None), line("l2", "Socks", Some("Underwear"))])
+        .delivered(Timestamp::from_second(delivered_day * DAY).unwrap())
+        .build()
 }
 
 fn request(line: &str) -> ReturnRequest<'_> {
