@@ -418,6 +418,8 @@ macro_rules! all_scenarios {
             a_wechat_reply_inside_the_window_is_sent_once_and_outside_it_is_refused_where_the_agent_sees_it,
             meta_batches_redelivered_are_one_message_each_and_a_messenger_reply_is_sent_once,
             a_forum_question_is_a_public_ticket_and_a_staff_answer_on_the_forum_solves_it,
+            an_unanswered_forum_question_is_one_ticket_once_its_business_hours_have_passed,
+            a_forum_question_answered_by_staff_first_becomes_no_ticket,
             a_customer_who_chats_and_then_writes_on_wechat_stays_two_customers,
             a_hundred_concurrent_wechat_replies_from_two_containers_fetch_the_token_once,
             order_status_in_chat_answers_one_order_and_asks_which_of_two,

@@ -49,8 +49,13 @@ impl FakeServer {
         Self { fakes, address, stop: Some(stop) }
     }
 
-    /// `[social]` pointing every platform at this server.
+    /// `[social]` pointing every platform at this server; forum questions are tickets at once.
     pub fn config(&self) -> String {
+        self.config_with_forum("answer_within_business_hours = 0")
+    }
+
+    /// [`Self::config`] with `forum` appended to `[social.forum]`.
+    pub fn config_with_forum(&self, forum: &str) -> String {
         let base = format!("http://{}/local/fake", self.address);
         format!(
             r#"
@@ -74,6 +79,7 @@ base_url = "{base}/forum"
 webhook_secret = "{FORUM_SECRET}"
 api_key = "forum-api-key-for-tests"
 api_username = "support-bot"
+{forum}
 "#
         )
     }
@@ -506,4 +512,159 @@ pub async fn a_hundred_concurrent_wechat_replies_from_two_containers_fetch_the_t
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(fake.fakes.tokens_issued(), 2, "refreshed once, an hour into its two");
     assert_eq!(fake.sent_to("wechat"), 110, "the fake takes only the newest token: every reply used it");
+}
+
+/// A forum whose questions wait two business hours (Mon–Fri 09:00–18:00 Shanghai) for staff.
+const FORUM_WAITS: &str = "answer_within_business_hours = 2\ncalendar = \"business\"";
+
+/// A forum post as Discourse sends it, written at `at`.
+fn forum_post_at(id: u64, topic: u64, number: u64, user: (i64, &str), staff: bool, raw: &str, at: jiff::Timestamp) -> String {
+    json!({"post": {
+        "id": id, "topic_id": topic, "post_number": number, "post_type": 1, "raw": raw,
+        "username": user.1, "user_id": user.0, "topic_title": "Parcel stuck in customs",
+        "topic_archetype": "regular", "staff": staff, "admin": false, "moderator": false,
+        "created_at": at.to_string(),
+    }})
+    .to_string()
+}
+
+/// Friday 2026-12-11 19:00 in Shanghai (after the business calendar's close), a week ahead
+/// of the desk's clock, so the clock only ever moves forward.
+fn friday_evening() -> jiff::Timestamp {
+    "2026-12-11T11:00:00Z".parse().expect("an instant")
+}
+
+/// Monday 11:00 Shanghai: 09:00 + the forum's two business hours.
+fn monday_deadline() -> jiff::Timestamp {
+    "2026-12-14T03:00:00Z".parse().expect("an instant")
+}
+
+struct ForumDesk {
+    desk: TestDesk,
+    clock: Arc<crate::sla_scenarios::ShiftedClock>,
+    _fake: FakeServer,
+}
+
+impl ForumDesk {
+    async fn start(backend: &Backend) -> Self {
+        let fake = FakeServer::start().await;
+        let clock = Arc::new(crate::sla_scenarios::ShiftedClock::default());
+        clock.shift(jiff::Timestamp::now().duration_until(friday_evening()));
+        let extra = format!("{STAFF}\n{}", fake.config_with_forum(FORUM_WAITS));
+        let desk = TestDesk::start_with(backend, None, &extra, clock.clone()).await;
+        Self { desk, clock, _fake: fake }
+    }
+
+    fn now(&self) -> jiff::Timestamp {
+        omnidesk_domain::ports::Clock::now(&*self.clock)
+    }
+
+    async fn post(&self, body: &str) {
+        let created = [("x-discourse-event", "post_created")];
+        let status = self
+            .desk
+            .post_signed("/v1/social/forum", "x-discourse-event-signature", FORUM_SECRET, body, &created)
+            .await;
+        assert_eq!(status, 200);
+    }
+
+    /// Moves the clock to `at` and the sweeper's watermark to shortly before it, as if the
+    /// sweeper had run every minute in between (reading every minute of a weekend on moto
+    /// would take the test its whole patience).
+    async fn jump_to(&self, at: jiff::Timestamp) {
+        self.clock.shift(self.now().duration_until(at));
+        let before = at - jiff::SignedDuration::from_mins(10);
+        let watermarks = &self.desk.observe.watermarks;
+        for _ in 0..5 {
+            let current = watermarks.watermark(omnidesk_domain::sla::sweeper::WATERMARK).await.expect("watermark");
+            if current.is_some_and(|w| w >= before) {
+                return;
+            }
+            match watermarks.advance_watermark(omnidesk_domain::sla::sweeper::WATERMARK, current, before).await {
+                Ok(()) => return,
+                Err(omnidesk_domain::ports::StoreError::Conflict(_)) => {}
+                Err(other) => panic!("watermark: {other}"),
+            }
+        }
+        panic!("the watermark kept moving");
+    }
+
+    async fn sweep(&self) -> omnidesk_domain::sla::SweepReport {
+        self.desk.desk.sweep_sla().await.expect("a sweeper runs for the forum").expect("sweep")
+    }
+
+    async fn question(&self, topic: u64) -> Option<omnidesk_domain::forum_watch::PendingQuestion> {
+        let key = ThreadKey::social("forum:forum", &topic.to_string());
+        self.desk.observe.forum_questions.question(&key).await.expect("read question")
+    }
+}
+
+/// Issue 21, forum: a question nobody from staff answers is a ticket only once its forum's
+/// business hours have passed: asked on Friday evening, it is not due on Monday at 10:59
+/// (two business hours from Monday's opening) and is one public ticket, carrying every post
+/// so far, after 11:00 however often the sweeper runs; a staff answer then solves it.
+pub async fn an_unanswered_forum_question_is_one_ticket_once_its_business_hours_have_passed(backend: &Backend) {
+    let f = ForumDesk::start(backend).await;
+    let at = f.now();
+    f.post(&forum_post_at(701, 90, 1, (12, "anna"), false, "It has not moved for a week.", at)).await;
+    // A minute later (the thread reads in the order posts were written), and redelivered.
+    let reply_at = at + jiff::SignedDuration::from_mins(1);
+    f.post(&forum_post_at(702, 90, 2, (13, "li"), false, "Mine too, since Monday.", reply_at)).await;
+    f.post(&forum_post_at(702, 90, 2, (13, "li"), false, "Mine too, since Monday.", reply_at)).await;
+    assert!(f.desk.drained().await);
+    let question = f.question(90).await.expect("the question waits");
+    assert_eq!(question.due_at, Some(monday_deadline()), "two business hours from Monday 09:00");
+    assert_eq!(question.posts.len(), 2);
+    assert_eq!(f.desk.social_ticket("forum:forum", "90").await, None, "no ticket while it waits");
+
+    // Saturday: a whole day later, and still no business hour has passed.
+    f.jump_to(at + jiff::SignedDuration::from_hours(24)).await;
+    assert_eq!(f.sweep().await.forum_questions_due, 0);
+    f.jump_to(monday_deadline() - jiff::SignedDuration::from_mins(1)).await;
+    assert_eq!(f.sweep().await.forum_questions_due, 0);
+    assert!(f.desk.drained().await);
+    assert_eq!(f.desk.social_ticket("forum:forum", "90").await, None, "not due before Monday 11:00");
+
+    f.jump_to(monday_deadline() + jiff::SignedDuration::from_secs(30)).await;
+    let (a, b) = tokio::join!(f.sweep(), f.sweep());
+    assert!(a.forum_questions_due + b.forum_questions_due >= 1, "{a:?} {b:?}");
+    f.sweep().await;
+    assert!(f.desk.drained().await);
+    let ticket = f.desk.social_ticket("forum:forum", "90").await.expect("the unanswered question is a ticket");
+    assert_eq!(f.desk.ticket(ticket.0 + 1).await, None, "exactly one ticket");
+    let stored = f.desk.ticket(ticket.0).await.unwrap();
+    assert!(stored.tags.contains("public"), "{:?}", stored.tags);
+    assert_eq!(stored.subject, "Parcel stuck in customs");
+    let texts: Vec<String> = f.desk.messages(ticket).await.into_iter().map(|m| m.text).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].contains("It has not moved for a week."), "{texts:?}");
+    assert_eq!(texts[1], "Mine too, since Monday.");
+    assert_eq!(f.question(90).await.map(|q| q.ticket), Some(Some(ticket)));
+
+    // A later post joins the ticket; a staff answer on the forum still solves it.
+    let later = f.now();
+    f.post(&forum_post_at(703, 90, 3, (12, "anna"), false, "Any news?", later)).await;
+    f.post(&forum_post_at(704, 90, 4, (3, "maria"), true, "It cleared customs today.", later)).await;
+    assert!(f.desk.drained().await);
+    assert_eq!(f.desk.messages(ticket).await.len(), 4);
+    assert_eq!(f.desk.ticket(ticket.0).await.unwrap().status.as_str(), "solved");
+}
+
+/// Issue 21, forum: a question a staff member answers on the forum before its deadline
+/// never becomes a ticket, however long the sweeper runs after the deadline.
+pub async fn a_forum_question_answered_by_staff_first_becomes_no_ticket(backend: &Backend) {
+    let f = ForumDesk::start(backend).await;
+    let at = f.now();
+    f.post(&forum_post_at(801, 91, 1, (12, "anna"), false, "Do you ship to Macau?", at)).await;
+    assert!(f.desk.drained().await);
+    f.post(&forum_post_at(802, 91, 2, (3, "maria"), true, "Yes, in three days.", at)).await;
+    assert!(f.desk.drained().await);
+    let question = f.question(91).await.expect("the question is kept");
+    assert_eq!(question.state, omnidesk_domain::forum_watch::QuestionState::Answered);
+
+    f.jump_to(monday_deadline() + jiff::SignedDuration::from_secs(30)).await;
+    assert_eq!(f.sweep().await.forum_questions_due, 0);
+    assert!(f.desk.drained().await);
+    assert_eq!(f.desk.social_ticket("forum:forum", "91").await, None, "answered on the forum: no ticket");
+    assert_eq!(f.desk.ticket(1).await, None, "no ticket at all");
 }

@@ -47,6 +47,7 @@ use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_domain::canned::CannedResponses;
 use omnidesk_domain::desk::{AgentDesk, DeskPorts as AgentDeskPorts};
 use omnidesk_domain::dispatch::DispatcherPorts;
+use omnidesk_domain::forum_watch::ForumSweep;
 use omnidesk_domain::kb::{Catalogue, KbEditor};
 use omnidesk_domain::memory::MemoryContactCenter;
 use omnidesk_domain::phone::flow::ContactFlow;
@@ -211,7 +212,8 @@ impl LocalDesk {
                 ids: Arc::new(RandomIds),
             },
         )
-        .with_blobs(ports.blobs.clone());
+        .with_blobs(ports.blobs.clone())
+        .with_forum_questions(&config, ports.forum_questions.clone());
         let kb = config.kb.as_ref().map(|kb| LocalKb {
             catalogue: Arc::new(Catalogue::new(ports.articles.clone(), kb.search_settings())),
             editor: Arc::new(KbEditor::new(ports.articles.clone(), clock.clone())),
@@ -266,14 +268,28 @@ impl LocalDesk {
             Arc::new(EmailInbound::new(email, ports.blobs.clone(), ports.inbound.clone(), clock.clone()))
         });
         // A loaded config was validated already; a hand-built one with a bad [sla] runs without.
-        let sweeper = config.sla_policies().ok().flatten().map(|policies| {
-            let ports = SweeperPorts {
+        // A forum whose questions wait for staff needs the sweeper even without [sla].
+        let forum_rules = config.forum_rules().ok().flatten();
+        let policies = match config.sla_policies().ok().flatten() {
+            Some(policies) => Some(policies),
+            None if forum_rules.is_some() => omnidesk_domain::sla::SlaConfig::default().validate().ok().map(Arc::new),
+            None => None,
+        };
+        let sweeper = policies.map(|policies| {
+            let sweeper_ports = SweeperPorts {
                 tickets: ports.tickets.clone(),
                 watermarks: ports.watermarks.clone(),
                 outbound: ports.outbound.clone(),
                 clock: clock.clone(),
             };
-            SweeperHandler::new(policies, ports)
+            let handler = SweeperHandler::new(policies, sweeper_ports);
+            match forum_rules {
+                Some(_) => handler.with_forum(ForumSweep {
+                    questions: ports.forum_questions.clone(),
+                    inbound: ports.inbound.clone(),
+                }),
+                None => handler,
+            }
         });
         let surveys = surveys::Surveys::build(&config, &ports, clock.clone());
         let flow = ContactFlow::new(

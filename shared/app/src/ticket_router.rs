@@ -11,7 +11,8 @@ use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
 use omnidesk_domain::kb::Catalogue;
 use omnidesk_domain::orders::OrderSignal;
 use omnidesk_domain::ports::BlobStore;
-use omnidesk_domain::router::{ChatBot, MailSuggestions, RouterPorts, TicketRouter};
+use omnidesk_domain::forum_watch::ForumQuestions;
+use omnidesk_domain::router::{ChatBot, ForumWatch, MailSuggestions, RouterPorts, TicketRouter};
 
 use crate::config::DeskConfig;
 use crate::sqs_batch::{RecordError, process_batch};
@@ -70,6 +71,19 @@ impl RouterHandler {
     /// Links tickets to the orders their messages name, and answers order status from `shop`.
     pub fn with_shop(mut self, shop: &crate::shop::Shop) -> Self {
         self.router = self.router.with_orders(shop.lookup.clone());
+        self
+    }
+
+    /// Keeps forum questions waiting for a staff answer in `questions` (with a forum whose
+    /// `answer_within_business_hours` is not 0).
+    pub fn with_forum_questions(mut self, config: &DeskConfig, questions: Arc<dyn ForumQuestions>) -> Self {
+        match config.forum_rules() {
+            Ok(Some(rules)) => {
+                self.router = self.router.with_forum_watch(ForumWatch { questions, rules });
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "router.forum_config_invalid"),
+        }
         self
     }
 

@@ -10,6 +10,7 @@ mod customers;
 pub mod email;
 mod erased;
 mod forum;
+mod forum_question;
 mod order_step;
 pub mod participants;
 pub mod phone;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 pub use bot_step::{ChatBot, SELF_SERVED_TAG};
 pub use customers::resolve_customer;
 pub use email::{EmailRules, EmailTemplate};
+pub use forum_question::ForumWatch;
 pub use order_step::{MAX_LINKED_ORDERS, OrderLookup, link as link_order};
 pub use suggestions::{MAX_SUGGESTIONS, MailSuggestions};
 pub use unreadable::UNREADABLE_TAG;
@@ -161,6 +163,8 @@ pub struct TicketRouter {
     suggestions: Option<Arc<MailSuggestions>>,
     /// The shop: order numbers link tickets, the bot answers order status.
     orders: Option<Arc<OrderLookup>>,
+    /// Forum questions wait for staff before they are tickets.
+    forum: Option<ForumWatch>,
     /// This process's block of ticket numbers.
     numbers: NumberLease,
 }
@@ -191,6 +195,7 @@ impl TicketRouter {
             bot: None,
             suggestions: None,
             orders: None,
+            forum: None,
             numbers: NumberLease::default(),
         }
     }
@@ -207,6 +212,12 @@ impl TicketRouter {
 
     pub fn with_phone_rules(mut self, rules: PhoneRules) -> Self {
         self.phone = rules;
+        self
+    }
+
+    /// Keeps forum questions as pending until their forum's business hours pass unanswered.
+    pub fn with_forum_watch(mut self, watch: ForumWatch) -> Self {
+        self.forum = Some(watch);
         self
     }
 
@@ -248,6 +259,9 @@ impl TicketRouter {
             && social.staff
         {
             return self.route_forum_answer(inbound, social, now).await;
+        }
+        if let Some(outcome) = self.watch_forum_post(inbound, now).await? {
+            return Ok(outcome);
         }
         // Written after its customer was erased: a new contact (see `plan_call`).
         on_call = on_call.filter(|ticket| ticket.erased_at.is_none());

@@ -154,6 +154,12 @@ impl SlaPolicies {
         self.calendar(name)
     }
 
+    /// The calendar configured under `name`, if there is one (for rules outside the SLA that
+    /// count business hours, such as a forum's wait for staff).
+    pub fn named_calendar(&self, name: &str) -> Option<&Calendar> {
+        self.calendars.get(name)
+    }
+
     pub(super) fn calendar(&self, name: &str) -> &Calendar {
         // Names on tickets come from this configuration; one from an older configuration
         // falls back to the default calendar rather than stopping the clock.
