@@ -518,7 +518,15 @@ pub async fn a_hundred_concurrent_wechat_replies_from_two_containers_fetch_the_t
 const FORUM_WAITS: &str = "answer_within_business_hours = 2\ncalendar = \"business\"";
 
 /// A forum post as Discourse sends it, written at `at`.
-fn forum_post_at(id: u64, topic: u64, number: u64, user: (i64, &str), staff: bool, raw: &str, at: jiff::Timestamp) -> String {
+fn forum_post_at(
+    id: u64,
+    topic: u64,
+    number: u64,
+    user: (i64, &str),
+    staff: bool,
+    raw: &str,
+    at: jiff::Timestamp,
+) -> String {
     json!({"post": {
         "id": id, "topic_id": topic, "post_number": number, "post_type": 1, "raw": raw,
         "username": user.1, "user_id": user.0, "topic_title": "Parcel stuck in customs",
@@ -576,11 +584,15 @@ impl ForumDesk {
         let before = at - jiff::SignedDuration::from_mins(10);
         let watermarks = &self.desk.observe.watermarks;
         for _ in 0..5 {
-            let current = watermarks.watermark(omnidesk_domain::sla::sweeper::WATERMARK).await.expect("watermark");
+            let current =
+                watermarks.watermark(omnidesk_domain::sla::sweeper::WATERMARK).await.expect("watermark");
             if current.is_some_and(|w| w >= before) {
                 return;
             }
-            match watermarks.advance_watermark(omnidesk_domain::sla::sweeper::WATERMARK, current, before).await {
+            match watermarks
+                .advance_watermark(omnidesk_domain::sla::sweeper::WATERMARK, current, before)
+                .await
+            {
                 Ok(()) => return,
                 Err(omnidesk_domain::ports::StoreError::Conflict(_)) => {}
                 Err(other) => panic!("watermark: {other}"),
@@ -603,7 +615,9 @@ impl ForumDesk {
 /// business hours have passed: asked on Friday evening, it is not due on Monday at 10:59
 /// (two business hours from Monday's opening) and is one public ticket, carrying every post
 /// so far, after 11:00 however often the sweeper runs; a staff answer then solves it.
-pub async fn an_unanswered_forum_question_is_one_ticket_once_its_business_hours_have_passed(backend: &Backend) {
+pub async fn an_unanswered_forum_question_is_one_ticket_once_its_business_hours_have_passed(
+    backend: &Backend,
+) {
     let f = ForumDesk::start(backend).await;
     let at = f.now();
     f.post(&forum_post_at(701, 90, 1, (12, "anna"), false, "It has not moved for a week.", at)).await;
@@ -630,7 +644,8 @@ pub async fn an_unanswered_forum_question_is_one_ticket_once_its_business_hours_
     assert!(a.forum_questions_due + b.forum_questions_due >= 1, "{a:?} {b:?}");
     f.sweep().await;
     assert!(f.desk.drained().await);
-    let ticket = f.desk.social_ticket("forum:forum", "90").await.expect("the unanswered question is a ticket");
+    let ticket =
+        f.desk.social_ticket("forum:forum", "90").await.expect("the unanswered question is a ticket");
     assert_eq!(f.desk.ticket(ticket.0 + 1).await, None, "exactly one ticket");
     let stored = f.desk.ticket(ticket.0).await.unwrap();
     assert!(stored.tags.contains("public"), "{:?}", stored.tags);

@@ -35,7 +35,8 @@ async fn main() -> Result<(), Error> {
     let mut handler = SweeperHandler::new(policies, ports);
     // Forum questions past their deadline go to the router, which opens their tickets.
     if config.forum_rules()?.is_some() {
-        handler = handler.with_forum(ForumSweep { questions: store, inbound: Arc::new(aws.inbound_queue()?) });
+        handler =
+            handler.with_forum(ForumSweep { questions: store, inbound: Arc::new(aws.inbound_queue()?) });
     }
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {

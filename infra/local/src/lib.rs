@@ -272,7 +272,9 @@ impl LocalDesk {
         let forum_rules = config.forum_rules().ok().flatten();
         let policies = match config.sla_policies().ok().flatten() {
             Some(policies) => Some(policies),
-            None if forum_rules.is_some() => omnidesk_domain::sla::SlaConfig::default().validate().ok().map(Arc::new),
+            None if forum_rules.is_some() => {
+                omnidesk_domain::sla::SlaConfig::default().validate().ok().map(Arc::new)
+            }
             None => None,
         };
         let sweeper = policies.map(|policies| {

@@ -7,11 +7,11 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use omnidesk_domain::bot::{OrderStatus, default_detectors};
 use omnidesk_domain::desk::{AgentDesk, DeskError, ErasureJobMessage, JobRun};
 use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
+use omnidesk_domain::forum_watch::ForumQuestions;
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
 use omnidesk_domain::kb::Catalogue;
 use omnidesk_domain::orders::OrderSignal;
 use omnidesk_domain::ports::BlobStore;
-use omnidesk_domain::forum_watch::ForumQuestions;
 use omnidesk_domain::router::{ChatBot, ForumWatch, MailSuggestions, RouterPorts, TicketRouter};
 
 use crate::config::DeskConfig;

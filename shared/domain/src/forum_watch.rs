@@ -168,7 +168,11 @@ pub trait ForumQuestions: Send + Sync {
     async fn question(&self, key: &ThreadKey) -> Result<Option<PendingQuestion>, StoreError>;
     /// Stores `question` if the stored one is still at `expected` (`None`: none is stored);
     /// `Conflict` otherwise. A waiting question is filed on the due index by `due_at`.
-    async fn save_question(&self, question: &PendingQuestion, expected: Option<u64>) -> Result<(), StoreError>;
+    async fn save_question(
+        &self,
+        question: &PendingQuestion,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError>;
     /// Up to `limit` waiting questions due in the minute starting at `bucket`, at or before
     /// `up_to`, earliest first (possibly as they were moments ago).
     async fn due_questions(
@@ -197,7 +201,11 @@ impl ForumQuestions for MemoryForumQuestions {
         Ok(self.lock().get(key).cloned())
     }
 
-    async fn save_question(&self, question: &PendingQuestion, expected: Option<u64>) -> Result<(), StoreError> {
+    async fn save_question(
+        &self,
+        question: &PendingQuestion,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError> {
         let mut questions = self.lock();
         let stored = questions.get(&question.key()).map(|q| q.version);
         if stored != expected {

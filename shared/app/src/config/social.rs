@@ -92,6 +92,9 @@ pub struct ForumConfig {
     /// hours becomes a ticket; 0: every question is a ticket at once.
     #[serde(default = "forum_hours")]
     pub answer_within_business_hours: u32,
+    /// The same in minutes, instead of hours (to try the local desk without waiting hours).
+    #[serde(default)]
+    pub answer_within_business_minutes: Option<u32>,
     /// The `[sla]` calendar those hours are counted on.
     #[serde(default = "forum_calendar")]
     pub calendar: String,
@@ -142,6 +145,12 @@ impl SocialConfig {
                 return Err(invalid(
                     "social.forum.answer_within_business_hours",
                     format!("at most {MAX_DELAY_HOURS} (0: every question is a ticket at once)"),
+                ));
+            }
+            if forum.answer_within_business_minutes.is_some_and(|m| m > MAX_DELAY_HOURS * 60) {
+                return Err(invalid(
+                    "social.forum.answer_within_business_minutes",
+                    format!("at most {} (0: every question is a ticket at once)", MAX_DELAY_HOURS * 60),
                 ));
             }
         }
@@ -324,22 +333,25 @@ impl DeskConfig {
     /// built-in `business` and `24x7` without an `[sla]`).
     pub fn forum_rules(&self) -> Result<Option<Arc<ForumRules>>, ConfigError> {
         let Some(forum) = self.social.as_ref().and_then(|s| s.forum.as_ref()) else { return Ok(None) };
-        if forum.answer_within_business_hours == 0 {
+        let minutes = forum
+            .answer_within_business_minutes
+            .unwrap_or(forum.answer_within_business_hours.saturating_mul(60));
+        if minutes == 0 {
             return Ok(None);
         }
         let policies = match self.sla_policies()? {
             Some(policies) => policies,
             None => Arc::new(
-                SlaConfig::default().validate().map_err(|e| invalid(format!("sla.{}", e.field), e.message))?,
+                SlaConfig::default()
+                    .validate()
+                    .map_err(|e| invalid(format!("sla.{}", e.field), e.message))?,
             ),
         };
         let calendar = policies.named_calendar(&forum.calendar).ok_or_else(|| {
             invalid("social.forum.calendar", format!("no calendar {:?} in [sla]", forum.calendar))
         })?;
-        let delay = ForumDelay {
-            calendar: calendar.clone(),
-            delay: Duration::from_secs(u64::from(forum.answer_within_business_hours) * 3600),
-        };
+        let delay =
+            ForumDelay { calendar: calendar.clone(), delay: Duration::from_secs(u64::from(minutes) * 60) };
         let forums = HashMap::from([(network(Platform::Forum, &forum.id), delay)]);
         Ok(Some(Arc::new(ForumRules { forums })))
     }

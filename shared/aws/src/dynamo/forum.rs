@@ -43,7 +43,11 @@ impl ForumQuestions for DynamoStore {
         }
     }
 
-    async fn save_question(&self, question: &PendingQuestion, expected: Option<u64>) -> Result<(), StoreError> {
+    async fn save_question(
+        &self,
+        question: &PendingQuestion,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError> {
         let body = serde_json::to_string(question).map_err(|e| corrupt("forum question", e))?;
         let mut item = Item::new();
         item.insert(BODY.to_owned(), string_attr(body));

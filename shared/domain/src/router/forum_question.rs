@@ -154,8 +154,7 @@ impl TicketRouter {
                 self.mark_opened(watch, &key, done.ticket, question.posts.len(), now).await?;
                 return Ok(done);
             }
-            let customer =
-                resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?;
+            let customer = resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?;
             let mut plan = self.open_ticket(inbound, &customer, None, true, now).await?;
             for post in question.posts.iter().skip(1) {
                 let author = resolve_customer(&*self.ports.customers, &*self.ports.ids, post, now).await?;
@@ -170,7 +169,11 @@ impl TicketRouter {
             match self.ports.tickets.commit(plan.commit).await {
                 Ok(()) => {
                     self.enqueue(&plan.outcome.outbound).await?;
-                    tracing::info!(ticket = plan.outcome.ticket.0, posts = question.posts.len(), "router.forum_question_opened");
+                    tracing::info!(
+                        ticket = plan.outcome.ticket.0,
+                        posts = question.posts.len(),
+                        "router.forum_question_opened"
+                    );
                     self.mark_opened(watch, &key, plan.outcome.ticket, question.posts.len(), now).await?;
                     return Ok(plan.outcome);
                 }

@@ -411,6 +411,10 @@ impl TicketRouter {
         if ticket.requester == *customer {
             take_subject_if_earlier(&mut ticket, inbound);
         }
+        // Stored before channels named their platform: it names it from now on.
+        if ticket.channel == crate::model::Channel::Social {
+            ticket.channel = inbound.channel();
+        }
         let mut message = self.customer_message(inbound, customer, ticket.number);
         if let Source::Email(email) = &inbound.source {
             let standing = Standing::of(&ticket, inbound, customer);

@@ -49,7 +49,7 @@ impl Policy {
     fn matches(&self, ticket: &Ticket, tier: Option<&str>) -> bool {
         let spec = &self.spec;
         spec.priority.is_none_or(|p| p == ticket.priority)
-            && spec.channel.is_none_or(|c| c == ticket.channel)
+            && spec.channel.is_none_or(|c| c.covers(ticket.channel))
             && spec.team.as_ref().is_none_or(|t| ticket.team.as_ref() == Some(t))
             && spec
                 .customer_tier
