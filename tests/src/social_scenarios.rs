@@ -683,3 +683,183 @@ pub async fn a_forum_question_answered_by_staff_first_becomes_no_ticket(backend:
     assert_eq!(f.desk.social_ticket("forum:forum", "91").await, None, "answered on the forum: no ticket");
     assert_eq!(f.desk.ticket(1).await, None, "no ticket at all");
 }
+
+impl TestDesk {
+    async fn reply_to(&self, ticket: TicketNumber, text: &str) -> serde_json::Value {
+        let path = format!("/v1/tickets/{}/replies", ticket.0);
+        let (status, reply) = self.api(Method::POST, &path, Some(AGENT), Some(json!({"text": text}))).await;
+        assert_eq!(status, 201, "{reply}");
+        reply
+    }
+
+    /// The ticket's notes that say a platform refused a reply, as the agent API shows them.
+    async fn refusal_notes(&self, ticket: TicketNumber) -> Vec<String> {
+        let (_, view) = self.api(Method::GET, &format!("/v1/tickets/{}", ticket.0), Some(AGENT), None).await;
+        let messages = view["messages"].as_array().cloned().unwrap_or_default();
+        messages
+            .iter()
+            .filter(|m| m["flags"].as_array().is_some_and(|f| f.contains(&json!("delivery_refused"))))
+            .filter(|m| m["visibility"] == "internal")
+            .filter_map(|m| m["text"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// Issue 21: when a platform refuses a reply the desk had queued (WeChat 45015 and 45047,
+/// Meta's outside-the-window 10/2018278, WhatsApp's 131047, Discourse's closed topic), the
+/// ticket shows the platform's reason in a note the agent API returns, the ticket is open,
+/// and nothing is dead-lettered or sent.
+pub async fn a_reply_the_platform_refuses_shows_its_reason_on_the_ticket_which_stays_open(backend: &Backend) {
+    let (desk, fake) = TestDesk::start_social(backend).await;
+    let at = now();
+    for (i, openid) in ["oRefused-45015", "oRefused-45047"].into_iter().enumerate() {
+        let body = wechat_text(3100 + i as u64, openid, "在吗？", at);
+        assert_eq!(desk.post_wechat(&wechat_query(at), body).await.0, 200);
+    }
+    let ms = at * 1000;
+    let messenger = json!({"object": "page", "entry": [{"id": "page-1", "time": ms, "messaging": [
+        {"sender": {"id": "psid-refused"}, "recipient": {"id": "page-1"}, "timestamp": ms, "message": {"mid": "m_r1", "text": "Hello?"}}]}]})
+    .to_string();
+    let whatsapp = json!({"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": "106540352242922"}, "contacts": [{"wa_id": "16505550000"}],
+        "messages": [{"from": "16505550000", "id": "wamid.R1", "timestamp": at.to_string(), "type": "text", "text": {"body": "Hello?"}}]}}]}]})
+    .to_string();
+    for body in [&messenger, &whatsapp] {
+        assert_eq!(
+            desk.post_signed("/v1/social/meta", "x-hub-signature-256", META_SECRET, body, &[]).await,
+            200
+        );
+    }
+    let question = forum_post(901, 95, 1, (12, "anna"), false, "Is this still sold?");
+    let created = [("x-discourse-event", "post_created")];
+    assert_eq!(
+        desk.post_signed(
+            "/v1/social/forum",
+            "x-discourse-event-signature",
+            FORUM_SECRET,
+            &question,
+            &created
+        )
+        .await,
+        200
+    );
+    assert!(desk.drained().await);
+
+    fake.fakes.refuse(
+        "oRefused-45015",
+        200,
+        json!({"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"}),
+    );
+    fake.fakes.refuse(
+        "oRefused-45047",
+        200,
+        json!({"errcode": 45047, "errmsg": "out of response count limit"}),
+    );
+    fake.fakes.refuse("psid-refused", 400, json!({"error": {"message": "(#10) This message is sent outside of allowed window.", "type": "OAuthException", "code": 10, "error_subcode": 2018278}}));
+    fake.fakes.refuse("16505550000", 400, json!({"error": {"message": "(#131047) Re-engagement message", "code": 131047, "error_data": {"details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}}));
+    fake.fakes.refuse("95", 422, json!({"errors": ["This topic is closed; you cannot post to it."], "error_type": "invalid_parameters"}));
+    let cases = [
+        ("wechat:shop", "oRefused-45015", "45015"),
+        ("wechat:shop", "oRefused-45047", "45047"),
+        ("messenger:page-1", "psid-refused", "10/2018278"),
+        ("whatsapp:106540352242922", "16505550000", "more than 24 hours have passed"),
+        ("forum:forum", "95", "topic is closed"),
+    ];
+    for (network, conversation, reason) in cases {
+        let ticket = desk.social_ticket(network, conversation).await.expect("a ticket");
+        let reply = desk.reply_to(ticket, "We are on it.").await;
+        assert_eq!(reply["delivery"], "queued", "{reply}");
+        assert!(
+            eventually(backend.patience(), || async { !desk.refusal_notes(ticket).await.is_empty() }).await,
+            "{network}: no refusal on the ticket"
+        );
+        let notes = desk.refusal_notes(ticket).await;
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains(reason), "{network}: {notes:?}");
+        assert_eq!(desk.ticket(ticket.0).await.unwrap().status.as_str(), "open", "{network}");
+    }
+    assert!(desk.drained().await);
+    settle(backend).await;
+    assert!(fake.fakes.sent().is_empty(), "nothing was sent: {:?}", fake.fakes.sent());
+    let depths = desk.depths().await;
+    assert_eq!(
+        depths.outbound_dead_letter.total() + depths.inbound_dead_letter.total(),
+        0,
+        "nothing dead-lettered"
+    );
+}
+
+/// Issue 21: a body over the webhook limit is the platform's expected 413 on the Graph
+/// webhook and on the forum's, and writes nothing.
+pub async fn oversized_meta_and_forum_bodies_are_413_and_write_nothing(backend: &Backend) {
+    let (desk, _fake) = TestDesk::start_social(backend).await;
+    let huge = "长".repeat(100_000);
+    let ms = now() * 1000;
+    let messenger = json!({"object": "page", "entry": [{"id": "page-1", "time": ms, "messaging": [
+        {"sender": {"id": "psid-big"}, "recipient": {"id": "page-1"}, "timestamp": ms, "message": {"mid": "m_big", "text": huge}}]}]})
+    .to_string();
+    assert_eq!(
+        desk.post_signed("/v1/social/meta", "x-hub-signature-256", META_SECRET, &messenger, &[]).await,
+        413
+    );
+    let question = forum_post(990, 99, 1, (12, "anna"), false, &huge);
+    let created = [("x-discourse-event", "post_created")];
+    assert_eq!(
+        desk.post_signed(
+            "/v1/social/forum",
+            "x-discourse-event-signature",
+            FORUM_SECRET,
+            &question,
+            &created
+        )
+        .await,
+        413
+    );
+    settle(backend).await;
+    assert!(desk.drained().await);
+    assert_eq!(desk.depths().await.inbound.total(), 0, "nothing queued");
+    assert_eq!(desk.ticket(1).await, None, "nothing written");
+}
+
+/// Issue 21, Meta: a reply to a Messenger customer who last wrote 25 hours ago is refused
+/// where the agent sees it (the agent API's answer and the flagged reply on the ticket,
+/// which stays open) and nothing reaches the Send API; a reply inside the 24 hours reaches
+/// it exactly once.
+pub async fn a_messenger_reply_outside_24_hours_is_refused_visibly_and_inside_is_sent_once(
+    backend: &Backend,
+) {
+    let (desk, fake) = TestDesk::start_social(backend).await;
+    let fresh_ms = now() * 1000;
+    let old_ms = (now() - 25 * 3600) * 1000;
+    let batch = json!({"object": "page", "entry": [{"id": "page-1", "time": fresh_ms, "messaging": [
+        {"sender": {"id": "psid-fresh"}, "recipient": {"id": "page-1"}, "timestamp": fresh_ms, "message": {"mid": "m_f", "text": "Still there?"}},
+        {"sender": {"id": "psid-old"}, "recipient": {"id": "page-1"}, "timestamp": old_ms, "message": {"mid": "m_o", "text": "Any update?"}}]}]})
+    .to_string();
+    assert_eq!(
+        desk.post_signed("/v1/social/meta", "x-hub-signature-256", META_SECRET, &batch, &[]).await,
+        200
+    );
+    assert!(desk.drained().await);
+    let old = desk.social_ticket("messenger:page-1", "psid-old").await.expect("ticket");
+    let fresh = desk.social_ticket("messenger:page-1", "psid-fresh").await.expect("ticket");
+
+    let refused = desk.reply_to(old, "It ships tomorrow.").await;
+    assert_eq!(refused["delivery"], "outside_window", "{refused}");
+    assert!(refused["refusal"].as_str().unwrap_or_default().contains("24 hours"), "{refused}");
+    let (_, view) = desk.api(Method::GET, &format!("/v1/tickets/{}", old.0), Some(AGENT), None).await;
+    let kept = view["messages"].as_array().cloned().unwrap_or_default();
+    assert!(
+        kept.iter().any(|m| m["text"] == "It ships tomorrow." && m["flags"] == json!(["outside_window"])),
+        "{view}"
+    );
+    assert_ne!(desk.ticket(old.0).await.unwrap().status.as_str(), "pending");
+
+    let sent = desk.reply_to(fresh, "Yes, here.").await;
+    assert_eq!(sent["delivery"], "queued", "{sent}");
+    assert!(eventually(backend.patience(), || async { fake.sent_to("messenger") == 1 }).await);
+    assert!(desk.drained().await);
+    settle(backend).await;
+    let sends: Vec<_> = fake.fakes.sent().into_iter().filter(|s| s.platform == "messenger").collect();
+    assert_eq!(sends.len(), 1, "{sends:?}");
+    assert_eq!(sends[0].to, "psid-fresh");
+}

@@ -262,7 +262,8 @@ impl LocalDesk {
         };
         // Local queues may redeliver sooner than Lambda's (tests use short timeouts).
         let lease = Duration::from_millis(config.local.visibility_timeout_ms);
-        let dispatcher = DispatcherHandler::with_lease(dispatcher_ports, lease);
+        let dispatcher =
+            DispatcherHandler::with_lease(dispatcher_ports, lease).with_refusals(ports.inbound.clone());
         let callbacks = Arc::new(CallbackLog::new(config.inboxes(), clock.clone()));
         let email = config.email.clone().map(|email| {
             Arc::new(EmailInbound::new(email, ports.blobs.clone(), ports.inbound.clone(), clock.clone()))

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
@@ -28,6 +29,8 @@ pub struct FakeSend {
 pub struct FakePlatforms {
     sent: Mutex<Vec<FakeSend>>,
     tokens_issued: AtomicUsize,
+    /// Recipients (OpenID, PSID, wa_id, topic) whose sends the platform refuses, with its answer.
+    refusals: Mutex<std::collections::HashMap<String, (StatusCode, Value)>>,
 }
 
 impl FakePlatforms {
@@ -37,6 +40,18 @@ impl FakePlatforms {
 
     pub fn tokens_issued(&self) -> usize {
         self.tokens_issued.load(Ordering::SeqCst)
+    }
+
+    /// Makes the platform refuse sends to `to` with `status` and `body`, as it would (WeChat
+    /// answers 200 with an `errcode`; Graph and Discourse a 4xx with their error JSON).
+    pub fn refuse(&self, to: &str, status: u16, body: Value) {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        self.refusals.lock().unwrap_or_else(|p| p.into_inner()).insert(to.to_owned(), (status, body));
+    }
+
+    fn refusal(&self, to: &str) -> Option<(StatusCode, Json<Value>)> {
+        let refusals = self.refusals.lock().unwrap_or_else(|p| p.into_inner());
+        refusals.get(to).map(|(status, body)| (*status, Json(body.clone())))
     }
 
     fn keep(&self, send: FakeSend) {
@@ -81,43 +96,58 @@ async fn wechat_send(
     State(fakes): State<Arc<FakePlatforms>>,
     Query(query): Query<std::collections::HashMap<String, String>>,
     Json(body): Json<Value>,
-) -> Json<Value> {
+) -> (StatusCode, Json<Value>) {
     if query.get("access_token") != Some(&fakes.current_token()) {
-        return Json(json!({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}));
+        return (
+            StatusCode::OK,
+            Json(json!({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})),
+        );
     }
-    fakes.keep(FakeSend {
-        platform: "wechat".into(),
-        to: text_at(&body, "/touser"),
-        text: text_at(&body, "/text/content"),
-    });
-    Json(json!({"errcode": 0, "errmsg": "ok"}))
+    let to = text_at(&body, "/touser");
+    if let Some(refused) = fakes.refusal(&to) {
+        return refused;
+    }
+    fakes.keep(FakeSend { platform: "wechat".into(), to, text: text_at(&body, "/text/content") });
+    (StatusCode::OK, Json(json!({"errcode": 0, "errmsg": "ok"})))
 }
 
-async fn messenger_send(State(fakes): State<Arc<FakePlatforms>>, Json(body): Json<Value>) -> Json<Value> {
+async fn messenger_send(
+    State(fakes): State<Arc<FakePlatforms>>,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
     let to = text_at(&body, "/recipient/id");
+    if let Some(refused) = fakes.refusal(&to) {
+        return refused;
+    }
     fakes.keep(FakeSend {
         platform: "messenger".into(),
         to: to.clone(),
         text: text_at(&body, "/message/text"),
     });
-    Json(json!({"recipient_id": to, "message_id": "m_local"}))
+    (StatusCode::OK, Json(json!({"recipient_id": to, "message_id": "m_local"})))
 }
 
 async fn whatsapp_send(
     State(fakes): State<Arc<FakePlatforms>>,
     Path(_phone_number_id): Path<String>,
     Json(body): Json<Value>,
-) -> Json<Value> {
-    fakes.keep(FakeSend {
-        platform: "whatsapp".into(),
-        to: text_at(&body, "/to"),
-        text: text_at(&body, "/text/body"),
-    });
-    Json(json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.local"}]}))
+) -> (StatusCode, Json<Value>) {
+    let to = text_at(&body, "/to");
+    if let Some(refused) = fakes.refusal(&to) {
+        return refused;
+    }
+    fakes.keep(FakeSend { platform: "whatsapp".into(), to, text: text_at(&body, "/text/body") });
+    (StatusCode::OK, Json(json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.local"}]})))
 }
 
-async fn forum_post(State(fakes): State<Arc<FakePlatforms>>, Json(body): Json<Value>) -> Json<Value> {
+async fn forum_post(
+    State(fakes): State<Arc<FakePlatforms>>,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
     let topic = body.get("topic_id").map(Value::to_string).unwrap_or_default();
+    if let Some(refused) = fakes.refusal(&topic) {
+        return refused;
+    }
     fakes.keep(FakeSend { platform: "forum".into(), to: topic.clone(), text: text_at(&body, "/raw") });
-    Json(json!({"id": 1, "topic_id": body.get("topic_id")}))
+    (StatusCode::OK, Json(json!({"id": 1, "topic_id": body.get("topic_id")})))
 }

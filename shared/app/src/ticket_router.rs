@@ -11,6 +11,7 @@ use omnidesk_domain::forum_watch::ForumQuestions;
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
 use omnidesk_domain::kb::Catalogue;
 use omnidesk_domain::orders::OrderSignal;
+use omnidesk_domain::outbound::DeliveryRefused;
 use omnidesk_domain::ports::BlobStore;
 use omnidesk_domain::router::{ChatBot, ForumWatch, MailSuggestions, RouterPorts, TicketRouter};
 
@@ -115,6 +116,9 @@ impl RouterHandler {
             Err(EnvelopeError::WrongKind { found, .. }) if found == OrderSignal::KIND => {
                 return self.check_order(&body).await;
             }
+            Err(EnvelopeError::WrongKind { found, .. }) if found == DeliveryRefused::KIND => {
+                return self.record_refusal(&body).await;
+            }
             Err(error) => return Err(RecordError::Poison(error.to_string())),
         };
         let result = if inbound.is_bounce() {
@@ -124,6 +128,16 @@ impl RouterHandler {
         };
         match result {
             Ok(()) => Ok(()),
+            Err(error) if error.is_retryable() => Err(RecordError::Retry(error.to_string())),
+            Err(error) => Err(RecordError::Poison(error.to_string())),
+        }
+    }
+
+    /// A platform's refusal of a reply, from the dispatcher: onto the ticket.
+    async fn record_refusal(&self, body: &str) -> Result<(), RecordError> {
+        let refusal: DeliveryRefused = open(body).map_err(|e| RecordError::Poison(e.to_string()))?;
+        match self.router.record_refusal(&refusal).await {
+            Ok(_) => Ok(()),
             Err(error) if error.is_retryable() => Err(RecordError::Retry(error.to_string())),
             Err(error) => Err(RecordError::Poison(error.to_string())),
         }

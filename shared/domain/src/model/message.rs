@@ -67,6 +67,8 @@ pub enum MessageFlag {
     /// An agent's reply the platform would no longer take (its reply window had closed):
     /// kept on the ticket, never sent.
     OutsideWindow,
+    /// A note saying the platform refused to deliver a reply, and why.
+    DeliveryRefused,
 }
 
 /// How the message is known on its channel, for threading and de-duplication.

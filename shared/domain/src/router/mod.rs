@@ -14,6 +14,7 @@ mod forum_question;
 mod order_step;
 pub mod participants;
 pub mod phone;
+mod refusals;
 mod suggestions;
 mod team_routing;
 pub(crate) use team_routing::team_staff;
