@@ -424,6 +424,7 @@ macro_rules! all_scenarios {
             oversized_meta_and_forum_bodies_are_413_and_write_nothing,
             a_messenger_reply_outside_24_hours_is_refused_visibly_and_inside_is_sent_once,
             a_customer_who_chats_and_then_writes_on_wechat_stays_two_customers,
+            wechat_customers_of_two_accounts_with_one_union_id_are_one_customer,
             a_hundred_concurrent_wechat_replies_from_two_containers_fetch_the_token_once,
             order_status_in_chat_answers_one_order_and_asks_which_of_two,
             a_stranger_naming_someone_elses_order_sees_nothing_and_a_shop_down_hands_to_a_person,

@@ -863,3 +863,54 @@ pub async fn a_messenger_reply_outside_24_hours_is_refused_visibly_and_inside_is
     assert_eq!(sends.len(), 1, "{sends:?}");
     assert_eq!(sends[0].to, "psid-fresh");
 }
+
+/// Issue 21, WeChat identity: two Official Accounts of one owner give one person two
+/// OpenIDs and one UnionID (from `user/info`, asked once per OpenID): their messages are one
+/// customer. An OpenID without a UnionID is that OpenID's customer only.
+pub async fn wechat_customers_of_two_accounts_with_one_union_id_are_one_customer(backend: &Backend) {
+    let fake = FakeServer::start().await;
+    let second = format!(
+        r#"
+[[social.wechat]]
+id = "shop2"
+app_id = "wx2222222222222222"
+token = "{WECHAT_TOKEN}"
+app_secret = "second-app-secret-for-tests"
+api_base = "http://{}/local/fake/wechat"
+"#,
+        fake.address
+    );
+    let desk = TestDesk::start_configured(backend, &format!("{STAFF}\n{}\n{second}", fake.config())).await;
+    fake.fakes.bind_union_id("oShop-anna", "uAnna-union");
+    fake.fakes.bind_union_id("oShop2-anna", "uAnna-union");
+    let at = now();
+    let push = |account: &str, msg_id: u64, openid: &str, text: &str| {
+        let url = desk.url(&format!("/v1/social/wechat/{account}?{}", wechat_query(at)));
+        let body = wechat_text(msg_id, openid, text, at);
+        let http = desk.http.clone();
+        async move { http.post(url).header("content-type", "text/xml").body(body).send().await.unwrap().status() }
+    };
+    assert_eq!(push("shop", 4001, "oShop-anna", "我的订单").await.as_u16(), 200);
+    assert!(desk.drained().await);
+    assert_eq!(push("shop2", 4002, "oShop2-anna", "另一个账号").await.as_u16(), 200);
+    assert_eq!(push("shop", 4003, "oShop-bo", "你好").await.as_u16(), 200);
+    assert!(desk.drained().await);
+    assert_eq!(push("shop", 4004, "oShop-anna", "还在吗").await.as_u16(), 200);
+    assert!(desk.drained().await);
+
+    let customers = &desk.observe.customers;
+    let of =
+        |network: &str, openid: &str| Identity::Social { network: network.into(), handle: openid.into() };
+    let first =
+        customers.customer_by_identity(&of("wechat:shop", "oShop-anna")).await.unwrap().expect("customer");
+    let second =
+        customers.customer_by_identity(&of("wechat:shop2", "oShop2-anna")).await.unwrap().expect("customer");
+    assert_eq!(first, second, "one UnionID, one customer");
+    let union = Identity::Social { network: "wechat-union".into(), handle: "uAnna-union".into() };
+    assert_eq!(customers.customer_by_identity(&union).await.unwrap(), Some(first.clone()));
+    let bo = customers.customer_by_identity(&of("wechat:shop", "oShop-bo")).await.unwrap().expect("customer");
+    assert_ne!(bo, first);
+    let bo = customers.customer(&bo).await.unwrap().expect("record");
+    assert_eq!(bo.identities, [of("wechat:shop", "oShop-bo")], "no UnionID: the OpenID only");
+    assert_eq!(fake.fakes.user_info_asked(), 3, "once per OpenID");
+}

@@ -77,7 +77,8 @@ async fn social_webhook(file: &str) {
     let clock = clock();
     let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
     let config = example_config().social.expect("the example config has [social]");
-    let webhook = SocialWebhook { config: Arc::new(config), inbound: inbound.clone(), clock };
+    let webhook =
+        SocialWebhook { config: Arc::new(config), inbound: inbound.clone(), clock, wechat_users: None };
     let response = social::service(webhook).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK, "{file}");
     let quiet = ["handshake", "subscribe", "status", "topic-created", "ping"];

@@ -41,6 +41,7 @@ use omnidesk_app::shop::webhook::{self as shop_webhook, ShopWebhook};
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::social::send::{self, SocialNotifier, WechatIssuer};
 use omnidesk_app::social::token::SharedToken;
+use omnidesk_app::social::wechat_user::WechatUsers;
 use omnidesk_app::social::{self, SocialWebhook};
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_app::webhook::WebhookNotifier;
@@ -411,7 +412,28 @@ impl LocalDesk {
             config: Arc::new(social.clone()),
             inbound: self.ports.inbound.clone(),
             clock: self.clock.clone(),
+            wechat_users: self.wechat_users(social),
         })
+    }
+
+    /// UnionID lookups for `[[social.wechat]]` accounts, with the token shared through the table.
+    fn wechat_users(&self, social: &omnidesk_app::config::SocialConfig) -> Option<Arc<WechatUsers>> {
+        if social.wechat.is_empty() {
+            return None;
+        }
+        let http = send::http_client().ok()?;
+        let issuer = Arc::new(WechatIssuer { http: http.clone() });
+        let owner = RandomIds.token();
+        let tokens =
+            SharedToken::new(self.ports.idempotency.clone(), self.clock.clone(), issuer, owner.clone());
+        let users = WechatUsers::new(
+            self.ports.idempotency.clone(),
+            Arc::new(tokens),
+            http,
+            self.clock.clone(),
+            owner,
+        );
+        Some(Arc::new(users))
     }
 
     /// The help centre and the agents' article routes, with `[kb]`.

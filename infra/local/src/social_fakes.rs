@@ -1,5 +1,5 @@
-//! Stand-ins for the platforms' APIs the desk answers through: WeChat's token and
-//! customer-service message endpoints, Graph's Send API (Messenger, Instagram, WhatsApp) and
+//! Stand-ins for the platforms' APIs the desk answers through: WeChat's token, user-info
+//! (UnionIDs) and customer-service message endpoints, Graph's Send API (Messenger, Instagram, WhatsApp) and
 //! Discourse's `POST /posts.json`, under `/local/fake/...`. `GET /local/social/sent` shows
 //! what they received and how many WeChat tokens were issued. The example config points
 //! `[social]` here; tests serve the same router on a port of their own.
@@ -29,6 +29,10 @@ pub struct FakeSend {
 pub struct FakePlatforms {
     sent: Mutex<Vec<FakeSend>>,
     tokens_issued: AtomicUsize,
+    /// OpenID → UnionID, for `user/info` (an OpenID not listed has none: its account is not
+    /// bound to an Open Platform account).
+    union_ids: Mutex<std::collections::HashMap<String, String>>,
+    user_info_asked: AtomicUsize,
     /// Recipients (OpenID, PSID, wa_id, topic) whose sends the platform refuses, with its answer.
     refusals: Mutex<std::collections::HashMap<String, (StatusCode, Value)>>,
 }
@@ -40,6 +44,19 @@ impl FakePlatforms {
 
     pub fn tokens_issued(&self) -> usize {
         self.tokens_issued.load(Ordering::SeqCst)
+    }
+
+    /// Gives `openid` the UnionID `union_id` in `user/info`.
+    pub fn bind_union_id(&self, openid: &str, union_id: &str) {
+        self.union_ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(openid.to_owned(), union_id.to_owned());
+    }
+
+    /// How many times `user/info` was asked.
+    pub fn user_info_asked(&self) -> usize {
+        self.user_info_asked.load(Ordering::SeqCst)
     }
 
     /// Makes the platform refuse sends to `to` with `status` and `body`, as it would (WeChat
@@ -73,6 +90,7 @@ pub fn router(fakes: Arc<FakePlatforms>) -> Router {
         .route("/local/social/sent", get(list))
         .route("/local/fake/wechat/cgi-bin/token", get(wechat_token))
         .route("/local/fake/wechat/cgi-bin/message/custom/send", post(wechat_send))
+        .route("/local/fake/wechat/cgi-bin/user/info", get(wechat_user_info))
         .route("/local/fake/graph/me/messages", post(messenger_send))
         .route("/local/fake/graph/{phone_number_id}/messages", post(whatsapp_send))
         .route("/local/fake/forum/posts.json", post(forum_post))
@@ -86,6 +104,25 @@ async fn list(State(fakes): State<Arc<FakePlatforms>>) -> Json<Value> {
 async fn wechat_token(State(fakes): State<Arc<FakePlatforms>>) -> Json<Value> {
     let n = fakes.tokens_issued.fetch_add(1, Ordering::SeqCst) + 1;
     Json(json!({"access_token": format!("local-token-{n}"), "expires_in": 7200}))
+}
+
+/// `user/info`: the user's profile, with `unionid` when their account is bound.
+async fn wechat_user_info(
+    State(fakes): State<Arc<FakePlatforms>>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Json<Value> {
+    fakes.user_info_asked.fetch_add(1, Ordering::SeqCst);
+    if query.get("access_token") != Some(&fakes.current_token()) {
+        return Json(json!({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}));
+    }
+    let openid = query.get("openid").cloned().unwrap_or_default();
+    let union = fakes.union_ids.lock().unwrap_or_else(|p| p.into_inner()).get(&openid).cloned();
+    let mut info =
+        json!({"subscribe": 1, "openid": openid, "language": "zh_CN", "subscribe_time": 1_700_000_000});
+    if let Some(union) = union {
+        info["unionid"] = json!(union);
+    }
+    Json(info)
 }
 
 fn text_at(body: &Value, pointer: &str) -> String {
