@@ -146,6 +146,33 @@ async fn ticket_router_sqs_batch() {
     assert_eq!(outbound.len(), 1);
 }
 
+/// A platform's refusal of a reply, from the dispatcher: the router notes it on the ticket
+/// the router sample opened, once however often it comes.
+async fn ticket_router_delivery_refused() {
+    let opening: SqsEvent = serde_json::from_str(&read("ticket-router/sqs-batch.json")).expect("SQS event");
+    let event: SqsEvent =
+        serde_json::from_str(&read("ticket-router/delivery-refused.json")).expect("SQS event");
+    let clock = clock();
+    let store = Arc::new(MemoryStore::new());
+    let outbound = Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default()));
+    let handler = RouterHandler::new(
+        &example_config(),
+        omnidesk_domain::memory::router_ports(store.clone(), outbound.clone(), clock),
+    );
+    assert!(handler.handle(opening).await.batch_item_failures.is_empty());
+    for _ in 0..2 {
+        let response = handler.handle(event.clone()).await;
+        assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
+    }
+    let messages = store.messages(omnidesk_domain::TicketNumber(1)).await.unwrap();
+    let notes: Vec<_> = messages
+        .iter()
+        .filter(|m| m.flags.contains(&omnidesk_domain::MessageFlag::DeliveryRefused))
+        .collect();
+    assert_eq!(notes.len(), 1, "{messages:?}");
+    assert!(notes[0].text.contains("45015"));
+}
+
 /// An erasure job the agent API queued: the router runs it to the end.
 async fn ticket_router_erasure_job() {
     let event: SqsEvent = serde_json::from_str(&read("ticket-router/erasure-job.json")).expect("SQS event");
@@ -433,6 +460,7 @@ async fn every_sample_event_runs_through_its_handler() {
             "email-inbound/ses-receipt.json" => email_inbound_ses_receipt().await,
             "ticket-router/sqs-batch.json" => ticket_router_sqs_batch().await,
             "ticket-router/erasure-job.json" => ticket_router_erasure_job().await,
+            "ticket-router/delivery-refused.json" => ticket_router_delivery_refused().await,
             "ticket-router/order-signal.json" => ticket_router_order_signal().await,
             "chat-webhook/shop-fulfillment-update.json" => chat_webhook_shop_webhook().await,
             "outbound-dispatcher/sqs-batch.json" => outbound_dispatcher_sqs_batch().await,
@@ -455,7 +483,7 @@ async fn every_sample_event_runs_through_its_handler() {
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 43);
+    assert_eq!(files.len(), 44);
 }
 
 /// The help centre over the example articles, as help-centre's main wires it.

@@ -279,6 +279,36 @@ fn check_value(field: &str, value: &str) -> Result<(), ConfigError> {
     }
 }
 
+impl DeskConfig {
+    /// How long forum questions wait for a staff answer before they are tickets: `None`
+    /// without a forum or with a delay of 0. The calendar must be one of `[sla]`'s (the
+    /// built-in `business` and `24x7` without an `[sla]`).
+    pub fn forum_rules(&self) -> Result<Option<Arc<ForumRules>>, ConfigError> {
+        let Some(forum) = self.social.as_ref().and_then(|s| s.forum.as_ref()) else { return Ok(None) };
+        let minutes = forum
+            .answer_within_business_minutes
+            .unwrap_or(forum.answer_within_business_hours.saturating_mul(60));
+        if minutes == 0 {
+            return Ok(None);
+        }
+        let policies = match self.sla_policies()? {
+            Some(policies) => policies,
+            None => Arc::new(
+                SlaConfig::default()
+                    .validate()
+                    .map_err(|e| invalid(format!("sla.{}", e.field), e.message))?,
+            ),
+        };
+        let calendar = policies.named_calendar(&forum.calendar).ok_or_else(|| {
+            invalid("social.forum.calendar", format!("no calendar {:?} in [sla]", forum.calendar))
+        })?;
+        let delay =
+            ForumDelay { calendar: calendar.clone(), delay: Duration::from_secs(u64::from(minutes) * 60) };
+        let forums = HashMap::from([(network(Platform::Forum, &forum.id), delay)]);
+        Ok(Some(Arc::new(ForumRules { forums })))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::DeskConfig;
@@ -324,35 +354,5 @@ app_secret = "0123456789abcdef0123456789abcdef"
         let loopback = format!("{referenced}api_base = \"http://127.0.0.1:3000/fake\"\n");
         let error = DeskConfig::parse(&loopback, Runtime::Aws).unwrap_err().to_string();
         assert!(error.contains("social.wechat[0].api_base"), "{error}");
-    }
-}
-
-impl DeskConfig {
-    /// How long forum questions wait for a staff answer before they are tickets: `None`
-    /// without a forum or with a delay of 0. The calendar must be one of `[sla]`'s (the
-    /// built-in `business` and `24x7` without an `[sla]`).
-    pub fn forum_rules(&self) -> Result<Option<Arc<ForumRules>>, ConfigError> {
-        let Some(forum) = self.social.as_ref().and_then(|s| s.forum.as_ref()) else { return Ok(None) };
-        let minutes = forum
-            .answer_within_business_minutes
-            .unwrap_or(forum.answer_within_business_hours.saturating_mul(60));
-        if minutes == 0 {
-            return Ok(None);
-        }
-        let policies = match self.sla_policies()? {
-            Some(policies) => policies,
-            None => Arc::new(
-                SlaConfig::default()
-                    .validate()
-                    .map_err(|e| invalid(format!("sla.{}", e.field), e.message))?,
-            ),
-        };
-        let calendar = policies.named_calendar(&forum.calendar).ok_or_else(|| {
-            invalid("social.forum.calendar", format!("no calendar {:?} in [sla]", forum.calendar))
-        })?;
-        let delay =
-            ForumDelay { calendar: calendar.clone(), delay: Duration::from_secs(u64::from(minutes) * 60) };
-        let forums = HashMap::from([(network(Platform::Forum, &forum.id), delay)]);
-        Ok(Some(Arc::new(ForumRules { forums })))
     }
 }
