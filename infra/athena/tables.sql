@@ -29,6 +29,8 @@ TBLPROPERTIES (
 
 CREATE EXTERNAL TABLE IF NOT EXISTS tickets (
   ticket bigint,
+  -- chat, email, phone, wechat, messenger, instagram, whatsapp, forum (social: a ticket
+  -- stored before channels named their platform)
   channel string,
   team string,
   agent string,
@@ -67,6 +69,7 @@ TBLPROPERTIES (
 
 CREATE EXTERNAL TABLE IF NOT EXISTS kpi_hourly (
   hour timestamp,
+  -- as tickets.channel
   channel string,
   team string,
   category string,

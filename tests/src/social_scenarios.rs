@@ -49,8 +49,13 @@ impl FakeServer {
         Self { fakes, address, stop: Some(stop) }
     }
 
-    /// `[social]` pointing every platform at this server.
+    /// `[social]` pointing every platform at this server; forum questions are tickets at once.
     pub fn config(&self) -> String {
+        self.config_with_forum("answer_within_business_hours = 0")
+    }
+
+    /// [`Self::config`] with `forum` appended to `[social.forum]`.
+    pub fn config_with_forum(&self, forum: &str) -> String {
         let base = format!("http://{}/local/fake", self.address);
         format!(
             r#"
@@ -74,6 +79,7 @@ base_url = "{base}/forum"
 webhook_secret = "{FORUM_SECRET}"
 api_key = "forum-api-key-for-tests"
 api_username = "support-bot"
+{forum}
 "#
         )
     }
@@ -506,4 +512,405 @@ pub async fn a_hundred_concurrent_wechat_replies_from_two_containers_fetch_the_t
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(fake.fakes.tokens_issued(), 2, "refreshed once, an hour into its two");
     assert_eq!(fake.sent_to("wechat"), 110, "the fake takes only the newest token: every reply used it");
+}
+
+/// A forum whose questions wait two business hours (Mon–Fri 09:00–18:00 Shanghai) for staff.
+const FORUM_WAITS: &str = "answer_within_business_hours = 2\ncalendar = \"business\"";
+
+/// A forum post as Discourse sends it, written at `at`.
+fn forum_post_at(
+    id: u64,
+    topic: u64,
+    number: u64,
+    user: (i64, &str),
+    staff: bool,
+    raw: &str,
+    at: jiff::Timestamp,
+) -> String {
+    json!({"post": {
+        "id": id, "topic_id": topic, "post_number": number, "post_type": 1, "raw": raw,
+        "username": user.1, "user_id": user.0, "topic_title": "Parcel stuck in customs",
+        "topic_archetype": "regular", "staff": staff, "admin": false, "moderator": false,
+        "created_at": at.to_string(),
+    }})
+    .to_string()
+}
+
+/// Friday 2026-12-11 19:00 in Shanghai (after the business calendar's close), a week ahead
+/// of the desk's clock, so the clock only ever moves forward.
+fn friday_evening() -> jiff::Timestamp {
+    "2026-12-11T11:00:00Z".parse().expect("an instant")
+}
+
+/// Monday 11:00 Shanghai: 09:00 + the forum's two business hours.
+fn monday_deadline() -> jiff::Timestamp {
+    "2026-12-14T03:00:00Z".parse().expect("an instant")
+}
+
+struct ForumDesk {
+    desk: TestDesk,
+    clock: Arc<crate::sla_scenarios::ShiftedClock>,
+    _fake: FakeServer,
+}
+
+impl ForumDesk {
+    async fn start(backend: &Backend) -> Self {
+        let fake = FakeServer::start().await;
+        let clock = Arc::new(crate::sla_scenarios::ShiftedClock::default());
+        clock.shift(jiff::Timestamp::now().duration_until(friday_evening()));
+        let extra = format!("{STAFF}\n{}", fake.config_with_forum(FORUM_WAITS));
+        let desk = TestDesk::start_with(backend, None, &extra, clock.clone()).await;
+        Self { desk, clock, _fake: fake }
+    }
+
+    fn now(&self) -> jiff::Timestamp {
+        omnidesk_domain::ports::Clock::now(&*self.clock)
+    }
+
+    async fn post(&self, body: &str) {
+        let created = [("x-discourse-event", "post_created")];
+        let status = self
+            .desk
+            .post_signed("/v1/social/forum", "x-discourse-event-signature", FORUM_SECRET, body, &created)
+            .await;
+        assert_eq!(status, 200);
+    }
+
+    /// Moves the clock to `at` and the sweeper's watermark to shortly before it, as if the
+    /// sweeper had run every minute in between (reading every minute of a weekend on moto
+    /// would take the test its whole patience).
+    async fn jump_to(&self, at: jiff::Timestamp) {
+        self.clock.shift(self.now().duration_until(at));
+        let before = at - jiff::SignedDuration::from_mins(10);
+        let watermarks = &self.desk.observe.watermarks;
+        for _ in 0..5 {
+            let current =
+                watermarks.watermark(omnidesk_domain::sla::sweeper::WATERMARK).await.expect("watermark");
+            if current.is_some_and(|w| w >= before) {
+                return;
+            }
+            match watermarks
+                .advance_watermark(omnidesk_domain::sla::sweeper::WATERMARK, current, before)
+                .await
+            {
+                Ok(()) => return,
+                Err(omnidesk_domain::ports::StoreError::Conflict(_)) => {}
+                Err(other) => panic!("watermark: {other}"),
+            }
+        }
+        panic!("the watermark kept moving");
+    }
+
+    async fn sweep(&self) -> omnidesk_domain::sla::SweepReport {
+        self.desk.desk.sweep_sla().await.expect("a sweeper runs for the forum").expect("sweep")
+    }
+
+    async fn question(&self, topic: u64) -> Option<omnidesk_domain::forum_watch::PendingQuestion> {
+        let key = ThreadKey::social("forum:forum", &topic.to_string());
+        self.desk.observe.forum_questions.question(&key).await.expect("read question")
+    }
+}
+
+/// Issue 21, forum: a question nobody from staff answers is a ticket only once its forum's
+/// business hours have passed: asked on Friday evening, it is not due on Monday at 10:59
+/// (two business hours from Monday's opening) and is one public ticket, carrying every post
+/// so far, after 11:00 however often the sweeper runs; a staff answer then solves it.
+pub async fn an_unanswered_forum_question_is_one_ticket_once_its_business_hours_have_passed(
+    backend: &Backend,
+) {
+    let f = ForumDesk::start(backend).await;
+    let at = f.now();
+    f.post(&forum_post_at(701, 90, 1, (12, "anna"), false, "It has not moved for a week.", at)).await;
+    // A minute later (the thread reads in the order posts were written), and redelivered.
+    let reply_at = at + jiff::SignedDuration::from_mins(1);
+    f.post(&forum_post_at(702, 90, 2, (13, "li"), false, "Mine too, since Monday.", reply_at)).await;
+    f.post(&forum_post_at(702, 90, 2, (13, "li"), false, "Mine too, since Monday.", reply_at)).await;
+    assert!(f.desk.drained().await);
+    let question = f.question(90).await.expect("the question waits");
+    assert_eq!(question.due_at, Some(monday_deadline()), "two business hours from Monday 09:00");
+    assert_eq!(question.posts.len(), 2);
+    assert_eq!(f.desk.social_ticket("forum:forum", "90").await, None, "no ticket while it waits");
+
+    // Saturday: a whole day later, and still no business hour has passed.
+    f.jump_to(at + jiff::SignedDuration::from_hours(24)).await;
+    assert_eq!(f.sweep().await.forum_questions_due, 0);
+    f.jump_to(monday_deadline() - jiff::SignedDuration::from_mins(1)).await;
+    assert_eq!(f.sweep().await.forum_questions_due, 0);
+    assert!(f.desk.drained().await);
+    assert_eq!(f.desk.social_ticket("forum:forum", "90").await, None, "not due before Monday 11:00");
+
+    f.jump_to(monday_deadline() + jiff::SignedDuration::from_secs(30)).await;
+    let (a, b) = tokio::join!(f.sweep(), f.sweep());
+    assert!(a.forum_questions_due + b.forum_questions_due >= 1, "{a:?} {b:?}");
+    f.sweep().await;
+    assert!(f.desk.drained().await);
+    let ticket =
+        f.desk.social_ticket("forum:forum", "90").await.expect("the unanswered question is a ticket");
+    assert_eq!(f.desk.ticket(ticket.0 + 1).await, None, "exactly one ticket");
+    let stored = f.desk.ticket(ticket.0).await.unwrap();
+    assert!(stored.tags.contains("public"), "{:?}", stored.tags);
+    assert_eq!(stored.subject, "Parcel stuck in customs");
+    let texts: Vec<String> = f.desk.messages(ticket).await.into_iter().map(|m| m.text).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].contains("It has not moved for a week."), "{texts:?}");
+    assert_eq!(texts[1], "Mine too, since Monday.");
+    assert_eq!(f.question(90).await.map(|q| q.ticket), Some(Some(ticket)));
+
+    // A later post joins the ticket; a staff answer on the forum still solves it.
+    let later = f.now();
+    f.post(&forum_post_at(703, 90, 3, (12, "anna"), false, "Any news?", later)).await;
+    f.post(&forum_post_at(704, 90, 4, (3, "maria"), true, "It cleared customs today.", later)).await;
+    assert!(f.desk.drained().await);
+    assert_eq!(f.desk.messages(ticket).await.len(), 4);
+    assert_eq!(f.desk.ticket(ticket.0).await.unwrap().status.as_str(), "solved");
+}
+
+/// Issue 21, forum: a question a staff member answers on the forum before its deadline
+/// never becomes a ticket, however long the sweeper runs after the deadline.
+pub async fn a_forum_question_answered_by_staff_first_becomes_no_ticket(backend: &Backend) {
+    let f = ForumDesk::start(backend).await;
+    let at = f.now();
+    f.post(&forum_post_at(801, 91, 1, (12, "anna"), false, "Do you ship to Macau?", at)).await;
+    assert!(f.desk.drained().await);
+    f.post(&forum_post_at(802, 91, 2, (3, "maria"), true, "Yes, in three days.", at)).await;
+    assert!(f.desk.drained().await);
+    let question = f.question(91).await.expect("the question is kept");
+    assert_eq!(question.state, omnidesk_domain::forum_watch::QuestionState::Answered);
+
+    f.jump_to(monday_deadline() + jiff::SignedDuration::from_secs(30)).await;
+    assert_eq!(f.sweep().await.forum_questions_due, 0);
+    assert!(f.desk.drained().await);
+    assert_eq!(f.desk.social_ticket("forum:forum", "91").await, None, "answered on the forum: no ticket");
+    assert_eq!(f.desk.ticket(1).await, None, "no ticket at all");
+}
+
+impl TestDesk {
+    async fn reply_to(&self, ticket: TicketNumber, text: &str) -> serde_json::Value {
+        let path = format!("/v1/tickets/{}/replies", ticket.0);
+        let (status, reply) = self.api(Method::POST, &path, Some(AGENT), Some(json!({"text": text}))).await;
+        assert_eq!(status, 201, "{reply}");
+        reply
+    }
+
+    /// The ticket's notes that say a platform refused a reply, as the agent API shows them.
+    async fn refusal_notes(&self, ticket: TicketNumber) -> Vec<String> {
+        let (_, view) = self.api(Method::GET, &format!("/v1/tickets/{}", ticket.0), Some(AGENT), None).await;
+        let messages = view["messages"].as_array().cloned().unwrap_or_default();
+        messages
+            .iter()
+            .filter(|m| m["flags"].as_array().is_some_and(|f| f.contains(&json!("delivery_refused"))))
+            .filter(|m| m["visibility"] == "internal")
+            .filter_map(|m| m["text"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// Issue 21: when a platform refuses a reply the desk had queued (WeChat 45015 and 45047,
+/// Meta's outside-the-window 10/2018278, WhatsApp's 131047, Discourse's closed topic), the
+/// ticket shows the platform's reason in a note the agent API returns, the ticket is open,
+/// and nothing is dead-lettered or sent.
+pub async fn a_reply_the_platform_refuses_shows_its_reason_on_the_ticket_which_stays_open(backend: &Backend) {
+    let (desk, fake) = TestDesk::start_social(backend).await;
+    let at = now();
+    for (i, openid) in ["oRefused-45015", "oRefused-45047"].into_iter().enumerate() {
+        let body = wechat_text(3100 + i as u64, openid, "在吗？", at);
+        assert_eq!(desk.post_wechat(&wechat_query(at), body).await.0, 200);
+    }
+    let ms = at * 1000;
+    let messenger = json!({"object": "page", "entry": [{"id": "page-1", "time": ms, "messaging": [
+        {"sender": {"id": "psid-refused"}, "recipient": {"id": "page-1"}, "timestamp": ms, "message": {"mid": "m_r1", "text": "Hello?"}}]}]})
+    .to_string();
+    let whatsapp = json!({"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": "106540352242922"}, "contacts": [{"wa_id": "16505550000"}],
+        "messages": [{"from": "16505550000", "id": "wamid.R1", "timestamp": at.to_string(), "type": "text", "text": {"body": "Hello?"}}]}}]}]})
+    .to_string();
+    for body in [&messenger, &whatsapp] {
+        assert_eq!(
+            desk.post_signed("/v1/social/meta", "x-hub-signature-256", META_SECRET, body, &[]).await,
+            200
+        );
+    }
+    let question = forum_post(901, 95, 1, (12, "anna"), false, "Is this still sold?");
+    let created = [("x-discourse-event", "post_created")];
+    assert_eq!(
+        desk.post_signed(
+            "/v1/social/forum",
+            "x-discourse-event-signature",
+            FORUM_SECRET,
+            &question,
+            &created
+        )
+        .await,
+        200
+    );
+    assert!(desk.drained().await);
+
+    fake.fakes.refuse(
+        "oRefused-45015",
+        200,
+        json!({"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"}),
+    );
+    fake.fakes.refuse(
+        "oRefused-45047",
+        200,
+        json!({"errcode": 45047, "errmsg": "out of response count limit"}),
+    );
+    fake.fakes.refuse("psid-refused", 400, json!({"error": {"message": "(#10) This message is sent outside of allowed window.", "type": "OAuthException", "code": 10, "error_subcode": 2018278}}));
+    fake.fakes.refuse("16505550000", 400, json!({"error": {"message": "(#131047) Re-engagement message", "code": 131047, "error_data": {"details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}}));
+    fake.fakes.refuse("95", 422, json!({"errors": ["This topic is closed; you cannot post to it."], "error_type": "invalid_parameters"}));
+    let cases = [
+        ("wechat:shop", "oRefused-45015", "45015"),
+        ("wechat:shop", "oRefused-45047", "45047"),
+        ("messenger:page-1", "psid-refused", "10/2018278"),
+        ("whatsapp:106540352242922", "16505550000", "more than 24 hours have passed"),
+        ("forum:forum", "95", "topic is closed"),
+    ];
+    for (network, conversation, reason) in cases {
+        let ticket = desk.social_ticket(network, conversation).await.expect("a ticket");
+        let reply = desk.reply_to(ticket, "We are on it.").await;
+        assert_eq!(reply["delivery"], "queued", "{reply}");
+        assert!(
+            eventually(backend.patience(), || async { !desk.refusal_notes(ticket).await.is_empty() }).await,
+            "{network}: no refusal on the ticket"
+        );
+        let notes = desk.refusal_notes(ticket).await;
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains(reason), "{network}: {notes:?}");
+        assert_eq!(desk.ticket(ticket.0).await.unwrap().status.as_str(), "open", "{network}");
+    }
+    assert!(desk.drained().await);
+    settle(backend).await;
+    assert!(fake.fakes.sent().is_empty(), "nothing was sent: {:?}", fake.fakes.sent());
+    let depths = desk.depths().await;
+    assert_eq!(
+        depths.outbound_dead_letter.total() + depths.inbound_dead_letter.total(),
+        0,
+        "nothing dead-lettered"
+    );
+}
+
+/// Issue 21: a body over the webhook limit is the platform's expected 413 on the Graph
+/// webhook and on the forum's, and writes nothing.
+pub async fn oversized_meta_and_forum_bodies_are_413_and_write_nothing(backend: &Backend) {
+    let (desk, _fake) = TestDesk::start_social(backend).await;
+    let huge = "长".repeat(100_000);
+    let ms = now() * 1000;
+    let messenger = json!({"object": "page", "entry": [{"id": "page-1", "time": ms, "messaging": [
+        {"sender": {"id": "psid-big"}, "recipient": {"id": "page-1"}, "timestamp": ms, "message": {"mid": "m_big", "text": huge}}]}]})
+    .to_string();
+    assert_eq!(
+        desk.post_signed("/v1/social/meta", "x-hub-signature-256", META_SECRET, &messenger, &[]).await,
+        413
+    );
+    let question = forum_post(990, 99, 1, (12, "anna"), false, &huge);
+    let created = [("x-discourse-event", "post_created")];
+    assert_eq!(
+        desk.post_signed(
+            "/v1/social/forum",
+            "x-discourse-event-signature",
+            FORUM_SECRET,
+            &question,
+            &created
+        )
+        .await,
+        413
+    );
+    settle(backend).await;
+    assert!(desk.drained().await);
+    assert_eq!(desk.depths().await.inbound.total(), 0, "nothing queued");
+    assert_eq!(desk.ticket(1).await, None, "nothing written");
+}
+
+/// Issue 21, Meta: a reply to a Messenger customer who last wrote 25 hours ago is refused
+/// where the agent sees it (the agent API's answer and the flagged reply on the ticket,
+/// which stays open) and nothing reaches the Send API; a reply inside the 24 hours reaches
+/// it exactly once.
+pub async fn a_messenger_reply_outside_24_hours_is_refused_visibly_and_inside_is_sent_once(
+    backend: &Backend,
+) {
+    let (desk, fake) = TestDesk::start_social(backend).await;
+    let fresh_ms = now() * 1000;
+    let old_ms = (now() - 25 * 3600) * 1000;
+    let batch = json!({"object": "page", "entry": [{"id": "page-1", "time": fresh_ms, "messaging": [
+        {"sender": {"id": "psid-fresh"}, "recipient": {"id": "page-1"}, "timestamp": fresh_ms, "message": {"mid": "m_f", "text": "Still there?"}},
+        {"sender": {"id": "psid-old"}, "recipient": {"id": "page-1"}, "timestamp": old_ms, "message": {"mid": "m_o", "text": "Any update?"}}]}]})
+    .to_string();
+    assert_eq!(
+        desk.post_signed("/v1/social/meta", "x-hub-signature-256", META_SECRET, &batch, &[]).await,
+        200
+    );
+    assert!(desk.drained().await);
+    let old = desk.social_ticket("messenger:page-1", "psid-old").await.expect("ticket");
+    let fresh = desk.social_ticket("messenger:page-1", "psid-fresh").await.expect("ticket");
+
+    let refused = desk.reply_to(old, "It ships tomorrow.").await;
+    assert_eq!(refused["delivery"], "outside_window", "{refused}");
+    assert!(refused["refusal"].as_str().unwrap_or_default().contains("24 hours"), "{refused}");
+    let (_, view) = desk.api(Method::GET, &format!("/v1/tickets/{}", old.0), Some(AGENT), None).await;
+    let kept = view["messages"].as_array().cloned().unwrap_or_default();
+    assert!(
+        kept.iter().any(|m| m["text"] == "It ships tomorrow." && m["flags"] == json!(["outside_window"])),
+        "{view}"
+    );
+    assert_ne!(desk.ticket(old.0).await.unwrap().status.as_str(), "pending");
+
+    let sent = desk.reply_to(fresh, "Yes, here.").await;
+    assert_eq!(sent["delivery"], "queued", "{sent}");
+    assert!(eventually(backend.patience(), || async { fake.sent_to("messenger") == 1 }).await);
+    assert!(desk.drained().await);
+    settle(backend).await;
+    let sends: Vec<_> = fake.fakes.sent().into_iter().filter(|s| s.platform == "messenger").collect();
+    assert_eq!(sends.len(), 1, "{sends:?}");
+    assert_eq!(sends[0].to, "psid-fresh");
+}
+
+/// Issue 21, WeChat identity: two Official Accounts of one owner give one person two
+/// OpenIDs and one UnionID (from `user/info`, asked once per OpenID): their messages are one
+/// customer. An OpenID without a UnionID is that OpenID's customer only.
+pub async fn wechat_customers_of_two_accounts_with_one_union_id_are_one_customer(backend: &Backend) {
+    let fake = FakeServer::start().await;
+    let second = format!(
+        r#"
+[[social.wechat]]
+id = "shop2"
+app_id = "wx2222222222222222"
+token = "{WECHAT_TOKEN}"
+app_secret = "second-app-secret-for-tests"
+api_base = "http://{}/local/fake/wechat"
+"#,
+        fake.address
+    );
+    let desk = TestDesk::start_configured(backend, &format!("{STAFF}\n{}\n{second}", fake.config())).await;
+    fake.fakes.bind_union_id("oShop-anna", "uAnna-union");
+    fake.fakes.bind_union_id("oShop2-anna", "uAnna-union");
+    let at = now();
+    let push = |account: &str, msg_id: u64, openid: &str, text: &str| {
+        let url = desk.url(&format!("/v1/social/wechat/{account}?{}", wechat_query(at)));
+        let body = wechat_text(msg_id, openid, text, at);
+        let http = desk.http.clone();
+        async move { http.post(url).header("content-type", "text/xml").body(body).send().await.unwrap().status() }
+    };
+    assert_eq!(push("shop", 4001, "oShop-anna", "我的订单").await.as_u16(), 200);
+    assert!(desk.drained().await);
+    assert_eq!(push("shop2", 4002, "oShop2-anna", "另一个账号").await.as_u16(), 200);
+    assert_eq!(push("shop", 4003, "oShop-bo", "你好").await.as_u16(), 200);
+    assert!(desk.drained().await);
+    assert_eq!(push("shop", 4004, "oShop-anna", "还在吗").await.as_u16(), 200);
+    assert!(desk.drained().await);
+
+    let customers = &desk.observe.customers;
+    let of =
+        |network: &str, openid: &str| Identity::Social { network: network.into(), handle: openid.into() };
+    let first =
+        customers.customer_by_identity(&of("wechat:shop", "oShop-anna")).await.unwrap().expect("customer");
+    let second =
+        customers.customer_by_identity(&of("wechat:shop2", "oShop2-anna")).await.unwrap().expect("customer");
+    assert_eq!(first, second, "one UnionID, one customer");
+    let union = Identity::Social { network: "wechat-union".into(), handle: "uAnna-union".into() };
+    assert_eq!(customers.customer_by_identity(&union).await.unwrap(), Some(first.clone()));
+    let bo = customers.customer_by_identity(&of("wechat:shop", "oShop-bo")).await.unwrap().expect("customer");
+    assert_ne!(bo, first);
+    let bo = customers.customer(&bo).await.unwrap().expect("record");
+    assert_eq!(bo.identities, [of("wechat:shop", "oShop-bo")], "no UnionID: the OpenID only");
+    assert_eq!(fake.fakes.user_info_asked(), 3, "once per OpenID");
 }

@@ -77,7 +77,8 @@ async fn social_webhook(file: &str) {
     let clock = clock();
     let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
     let config = example_config().social.expect("the example config has [social]");
-    let webhook = SocialWebhook { config: Arc::new(config), inbound: inbound.clone(), clock };
+    let webhook =
+        SocialWebhook { config: Arc::new(config), inbound: inbound.clone(), clock, wechat_users: None };
     let response = social::service(webhook).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK, "{file}");
     let quiet = ["handshake", "subscribe", "status", "topic-created", "ping"];
@@ -143,6 +144,33 @@ async fn ticket_router_sqs_batch() {
     // Both records are one conversation: one ticket, one acknowledgement.
     assert_eq!(store.all_tickets().len(), 1);
     assert_eq!(outbound.len(), 1);
+}
+
+/// A platform's refusal of a reply, from the dispatcher: the router notes it on the ticket
+/// the router sample opened, once however often it comes.
+async fn ticket_router_delivery_refused() {
+    let opening: SqsEvent = serde_json::from_str(&read("ticket-router/sqs-batch.json")).expect("SQS event");
+    let event: SqsEvent =
+        serde_json::from_str(&read("ticket-router/delivery-refused.json")).expect("SQS event");
+    let clock = clock();
+    let store = Arc::new(MemoryStore::new());
+    let outbound = Arc::new(MemoryQueue::new("outbound", clock.clone(), QueueSettings::default()));
+    let handler = RouterHandler::new(
+        &example_config(),
+        omnidesk_domain::memory::router_ports(store.clone(), outbound.clone(), clock),
+    );
+    assert!(handler.handle(opening).await.batch_item_failures.is_empty());
+    for _ in 0..2 {
+        let response = handler.handle(event.clone()).await;
+        assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
+    }
+    let messages = store.messages(omnidesk_domain::TicketNumber(1)).await.unwrap();
+    let notes: Vec<_> = messages
+        .iter()
+        .filter(|m| m.flags.contains(&omnidesk_domain::MessageFlag::DeliveryRefused))
+        .collect();
+    assert_eq!(notes.len(), 1, "{messages:?}");
+    assert!(notes[0].text.contains("45015"));
 }
 
 /// An erasure job the agent API queued: the router runs it to the end.
@@ -500,6 +528,7 @@ async fn every_sample_event_runs_through_its_handler() {
             "email-inbound/ses-receipt.json" => email_inbound_ses_receipt().await,
             "ticket-router/sqs-batch.json" => ticket_router_sqs_batch().await,
             "ticket-router/erasure-job.json" => ticket_router_erasure_job().await,
+            "ticket-router/delivery-refused.json" => ticket_router_delivery_refused().await,
             "ticket-router/order-signal.json" => ticket_router_order_signal().await,
             "ticket-router/return-form.json" => ticket_router_return_form().await,
             "ticket-router/return-confirmation.json" => ticket_router_return_confirmation().await,
@@ -530,7 +559,7 @@ async fn every_sample_event_runs_through_its_handler() {
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 47);
+    assert_eq!(files.len(), 48);
 }
 
 /// The help centre over the example articles, as help-centre's main wires it.

@@ -95,7 +95,7 @@ export function renderList(app: App, root: HTMLElement, view: View): void {
       },
     },
     select("status", ["new", "open", "pending", "on_hold", "solved", "closed"]),
-    select("channel", ["chat", "email", "phone", "social"]),
+    select("channel", ["chat", "email", "phone", "wechat", "messenger", "instagram", "whatsapp", "forum"]),
     select("team", app.teams),
     select("priority", ["low", "normal", "high", "urgent"]),
     field(t("tag"), tag, "filter-tag"),

@@ -63,12 +63,14 @@ async fn main() -> Result<(), Error> {
         notifier =
             notifier.with_social(Arc::new(SocialNotifier::new(http, Arc::new(social), Arc::new(tokens))));
     }
+    // A platform's refusal of a reply goes to the router, which notes it on the ticket.
     let handler = &DispatcherHandler::new(DispatcherPorts {
         idempotency: store,
         notifier: Arc::new(notifier),
         clock,
         ids: Arc::new(RandomIds),
-    });
+    })
+    .with_refusals(Arc::new(aws.inbound_queue()?));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let budget = batch_budget(event.context.deadline, now_ms());
         Ok::<_, Error>(handler.handle_within(event.payload, budget).await)

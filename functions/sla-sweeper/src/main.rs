@@ -9,6 +9,7 @@ use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::AwsEnvironment;
+use omnidesk_domain::forum_watch::ForumSweep;
 use omnidesk_domain::sla::{SlaConfig, SweeperPorts};
 use omnidesk_domain::system::SystemClock;
 
@@ -27,11 +28,17 @@ async fn main() -> Result<(), Error> {
     let store = Arc::new(aws.store()?);
     let ports = SweeperPorts {
         tickets: store.clone(),
-        watermarks: store,
+        watermarks: store.clone(),
         outbound: Arc::new(aws.outbound_queue()?),
         clock: Arc::new(SystemClock),
     };
-    let handler = &SweeperHandler::new(policies, ports);
+    let mut handler = SweeperHandler::new(policies, ports);
+    // Forum questions past their deadline go to the router, which opens their tickets.
+    if config.forum_rules()?.is_some() {
+        handler =
+            handler.with_forum(ForumSweep { questions: store, inbound: Arc::new(aws.inbound_queue()?) });
+    }
+    let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {
         handler.handle(event.payload).await.map_err(Error::from)
     }))

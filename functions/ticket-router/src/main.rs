@@ -50,7 +50,7 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
     };
-    let mut handler = RouterHandler::new(&config, ports);
+    let mut handler = RouterHandler::new(&config, ports).with_forum_questions(&config, store.clone());
     if let Some(shop) = &shop {
         handler = handler.with_shop(shop);
     }

@@ -10,6 +10,7 @@ use omnidesk_aws::{Clients, DynamoArticles};
 use omnidesk_domain::analytics::EventLog;
 use omnidesk_domain::canned::{CannedStore, MemoryCannedStore};
 use omnidesk_domain::faults::{FaultPlan, Faulty};
+use omnidesk_domain::forum_watch::{ForumQuestions, MemoryForumQuestions};
 use omnidesk_domain::kb::ArticleStore;
 use omnidesk_domain::memory::{
     MemoryArticles, MemoryBlobStore, MemoryCallNotes, MemoryQueue, MemoryRateLimiter, MemoryStore,
@@ -49,6 +50,8 @@ pub struct DeskPorts {
     pub canned: Arc<dyn CannedStore>,
     /// Knowledge-base articles: in memory, or on the table (large bodies in the blob store).
     pub articles: Arc<dyn ArticleStore>,
+    /// Forum questions waiting for a staff answer.
+    pub forum_questions: Arc<dyn ForumQuestions>,
     /// Only in memory: the store that can list every ticket for `/local/tickets`.
     pub memory: Option<Arc<MemoryStore>>,
     /// Blobs in memory: their signed links are served at `/local/blobs/{key}`. (On S3 the
@@ -90,6 +93,7 @@ impl DeskPorts {
             outbound,
             blobs: blobs.clone(),
             articles: Arc::new(MemoryArticles::default()),
+            forum_questions: Arc::new(MemoryForumQuestions::default()),
             memory: Some(store),
             memory_blobs: Some(blobs),
         }
@@ -127,6 +131,7 @@ impl DeskPorts {
             call_notes: store.clone(),
             canned: store.clone(),
             event_log: store.clone(),
+            forum_questions: store.clone(),
             watermarks: store,
             inbound: queue(&provisioned.inbound_queue_url),
             outbound: queue(&provisioned.outbound_queue_url),

@@ -42,12 +42,14 @@ use omnidesk_app::shop::webhook::{self as shop_webhook, ShopWebhook};
 use omnidesk_app::sla_sweeper::SweeperHandler;
 use omnidesk_app::social::send::{self, SocialNotifier, WechatIssuer};
 use omnidesk_app::social::token::SharedToken;
+use omnidesk_app::social::wechat_user::WechatUsers;
 use omnidesk_app::social::{self, SocialWebhook};
 use omnidesk_app::ticket_router::RouterHandler;
 use omnidesk_app::webhook::WebhookNotifier;
 use omnidesk_domain::canned::CannedResponses;
 use omnidesk_domain::desk::{AgentDesk, DeskPorts as AgentDeskPorts};
 use omnidesk_domain::dispatch::DispatcherPorts;
+use omnidesk_domain::forum_watch::ForumSweep;
 use omnidesk_domain::kb::{Catalogue, KbEditor};
 use omnidesk_domain::memory::MemoryContactCenter;
 use omnidesk_domain::phone::flow::ContactFlow;
@@ -212,7 +214,8 @@ impl LocalDesk {
                 ids: Arc::new(RandomIds),
             },
         )
-        .with_blobs(ports.blobs.clone());
+        .with_blobs(ports.blobs.clone())
+        .with_forum_questions(&config, ports.forum_questions.clone());
         let kb = config.kb.as_ref().map(|kb| LocalKb {
             catalogue: Arc::new(Catalogue::new(ports.articles.clone(), kb.search_settings())),
             editor: Arc::new(KbEditor::new(ports.articles.clone(), clock.clone())),
@@ -262,20 +265,37 @@ impl LocalDesk {
         };
         // Local queues may redeliver sooner than Lambda's (tests use short timeouts).
         let lease = Duration::from_millis(config.local.visibility_timeout_ms);
-        let dispatcher = DispatcherHandler::with_lease(dispatcher_ports, lease);
+        let dispatcher =
+            DispatcherHandler::with_lease(dispatcher_ports, lease).with_refusals(ports.inbound.clone());
         let callbacks = Arc::new(CallbackLog::new(config.inboxes(), clock.clone()));
         let email = config.email.clone().map(|email| {
             Arc::new(EmailInbound::new(email, ports.blobs.clone(), ports.inbound.clone(), clock.clone()))
         });
         // A loaded config was validated already; a hand-built one with a bad [sla] runs without.
-        let sweeper = config.sla_policies().ok().flatten().map(|policies| {
-            let ports = SweeperPorts {
+        // A forum whose questions wait for staff needs the sweeper even without [sla].
+        let forum_rules = config.forum_rules().ok().flatten();
+        let policies = match config.sla_policies().ok().flatten() {
+            Some(policies) => Some(policies),
+            None if forum_rules.is_some() => {
+                omnidesk_domain::sla::SlaConfig::default().validate().ok().map(Arc::new)
+            }
+            None => None,
+        };
+        let sweeper = policies.map(|policies| {
+            let sweeper_ports = SweeperPorts {
                 tickets: ports.tickets.clone(),
                 watermarks: ports.watermarks.clone(),
                 outbound: ports.outbound.clone(),
                 clock: clock.clone(),
             };
-            SweeperHandler::new(policies, ports)
+            let handler = SweeperHandler::new(policies, sweeper_ports);
+            match forum_rules {
+                Some(_) => handler.with_forum(ForumSweep {
+                    questions: ports.forum_questions.clone(),
+                    inbound: ports.inbound.clone(),
+                }),
+                None => handler,
+            }
         });
         let surveys = surveys::Surveys::build(&config, &ports, clock.clone());
         let flow = ContactFlow::new(
@@ -394,7 +414,28 @@ impl LocalDesk {
             config: Arc::new(social.clone()),
             inbound: self.ports.inbound.clone(),
             clock: self.clock.clone(),
+            wechat_users: self.wechat_users(social),
         })
+    }
+
+    /// UnionID lookups for `[[social.wechat]]` accounts, with the token shared through the table.
+    fn wechat_users(&self, social: &omnidesk_app::config::SocialConfig) -> Option<Arc<WechatUsers>> {
+        if social.wechat.is_empty() {
+            return None;
+        }
+        let http = send::http_client().ok()?;
+        let issuer = Arc::new(WechatIssuer { http: http.clone() });
+        let owner = RandomIds.token();
+        let tokens =
+            SharedToken::new(self.ports.idempotency.clone(), self.clock.clone(), issuer, owner.clone());
+        let users = WechatUsers::new(
+            self.ports.idempotency.clone(),
+            Arc::new(tokens),
+            http,
+            self.clock.clone(),
+            owner,
+        );
+        Some(Arc::new(users))
     }
 
     /// The help centre and the agents' article routes, with `[kb]`.

@@ -38,6 +38,12 @@ impl DispatcherHandler {
         Self { dispatcher: Dispatcher::new(ports).with_lease(lease) }
     }
 
+    /// Platforms' refusals go to the router on `inbound` (see [`Dispatcher::with_refusals`]).
+    pub fn with_refusals(mut self, inbound: std::sync::Arc<dyn omnidesk_domain::ports::Queue>) -> Self {
+        self.dispatcher = self.dispatcher.with_refusals(inbound);
+        self
+    }
+
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
         self.handle_within(event, DEFAULT_BATCH_BUDGET).await
     }
@@ -53,7 +59,9 @@ impl DispatcherHandler {
         let job: OutboundJob = open(&body).map_err(|e| RecordError::Poison(e.to_string()))?;
         match self.dispatcher.dispatch(&job).await {
             Ok(_) => Ok(()),
-            Err(DispatchError::Notify(NotifyError::Permanent(reason))) => Err(RecordError::Poison(reason)),
+            Err(DispatchError::Notify(NotifyError::Permanent(reason) | NotifyError::Refused(reason))) => {
+                Err(RecordError::Poison(reason))
+            }
             Err(error) => Err(RecordError::Retry(error.to_string())),
         }
     }

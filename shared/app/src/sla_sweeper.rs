@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use omnidesk_domain::forum_watch::ForumSweep;
 use omnidesk_domain::sla::{SlaPolicies, SlaSweeper, SweepError, SweepReport, SweeperPorts};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,12 @@ pub struct SweeperHandler {
 impl SweeperHandler {
     pub fn new(policies: Arc<SlaPolicies>, ports: SweeperPorts) -> Self {
         Self { sweeper: SlaSweeper::new(ports, policies) }
+    }
+
+    /// Also turns forum questions past their deadline into tickets.
+    pub fn with_forum(mut self, forum: ForumSweep) -> Self {
+        self.sweeper = self.sweeper.with_forum(forum);
+        self
     }
 
     pub fn sweeper(&self) -> &SlaSweeper {

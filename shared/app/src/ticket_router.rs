@@ -9,11 +9,13 @@ use omnidesk_domain::desk::{
     AgentDesk, DeskError, ErasureJobMessage, JobRun, ReturnConfirmation, ReturnFormRequest,
 };
 use omnidesk_domain::envelope::{EnvelopeError, Versioned, open};
+use omnidesk_domain::forum_watch::ForumQuestions;
 use omnidesk_domain::inbound::{InboundMessage, InboundPointer};
 use omnidesk_domain::kb::Catalogue;
 use omnidesk_domain::orders::OrderSignal;
+use omnidesk_domain::outbound::DeliveryRefused;
 use omnidesk_domain::ports::BlobStore;
-use omnidesk_domain::router::{ChatBot, MailSuggestions, RouterPorts, TicketRouter};
+use omnidesk_domain::router::{ChatBot, ForumWatch, MailSuggestions, RouterPorts, TicketRouter};
 
 use crate::config::DeskConfig;
 use crate::sqs_batch::{RecordError, process_batch};
@@ -83,6 +85,19 @@ impl RouterHandler {
         self
     }
 
+    /// Keeps forum questions waiting for a staff answer in `questions` (with a forum whose
+    /// `answer_within_business_hours` is not 0).
+    pub fn with_forum_questions(mut self, config: &DeskConfig, questions: Arc<dyn ForumQuestions>) -> Self {
+        match config.forum_rules() {
+            Ok(Some(rules)) => {
+                self.router = self.router.with_forum_watch(ForumWatch { questions, rules });
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "router.forum_config_invalid"),
+        }
+        self
+    }
+
     /// Reads messages queued by pointer from `blobs` (the email channel's bucket).
     pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
         self.blobs = Some(blobs);
@@ -116,6 +131,9 @@ impl RouterHandler {
             {
                 return self.return_form(&body, &found).await;
             }
+            Err(EnvelopeError::WrongKind { found, .. }) if found == DeliveryRefused::KIND => {
+                return self.record_refusal(&body).await;
+            }
             Err(error) => return Err(RecordError::Poison(error.to_string())),
         };
         let result = if inbound.is_bounce() {
@@ -125,6 +143,16 @@ impl RouterHandler {
         };
         match result {
             Ok(()) => Ok(()),
+            Err(error) if error.is_retryable() => Err(RecordError::Retry(error.to_string())),
+            Err(error) => Err(RecordError::Poison(error.to_string())),
+        }
+    }
+
+    /// A platform's refusal of a reply, from the dispatcher: onto the ticket.
+    async fn record_refusal(&self, body: &str) -> Result<(), RecordError> {
+        let refusal: DeliveryRefused = open(body).map_err(|e| RecordError::Poison(e.to_string()))?;
+        match self.router.record_refusal(&refusal).await {
+            Ok(_) => Ok(()),
             Err(error) if error.is_retryable() => Err(RecordError::Retry(error.to_string())),
             Err(error) => Err(RecordError::Poison(error.to_string())),
         }

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::envelope::seal;
 use crate::log_id::Hashed;
-use crate::outbound::OutboundJob;
+use crate::outbound::{DeliveryRefused, MAX_REFUSAL_CHARS, OutboundJob};
 use crate::ports::{
-    Clock, IdSource, Idempotency, IdempotencyRecord, IdempotencyStore, NotifyError, OutboundNotifier,
-    StoreError,
+    Clock, IdSource, Idempotency, IdempotencyRecord, IdempotencyStore, NotifyError, OutboundNotifier, Queue,
+    QueueError, StoreError,
 };
 use crate::router::IDEMPOTENCY_TTL;
 use crate::system::later;
@@ -26,6 +27,8 @@ pub enum DispatchOutcome {
     AlreadyDelivered,
     /// Its customer was erased while it waited in a queue or dead-letter queue; nothing sent.
     DroppedErased,
+    /// The platform refused it for good; its reason went to the router for the ticket.
+    Refused,
 }
 
 /// What erasure stores under a job's dispatch key ([`OutboundJob::dispatch_key`]): the job
@@ -47,6 +50,8 @@ pub enum DispatchError {
     InFlight,
     #[error(transparent)]
     Notify(#[from] NotifyError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
 }
 
 #[derive(Clone)]
@@ -60,11 +65,20 @@ pub struct DispatcherPorts {
 pub struct Dispatcher {
     ports: DispatcherPorts,
     lease: Duration,
+    /// The router's queue, for platforms' refusals ([`DeliveryRefused`]); without it a
+    /// refusal is dead-lettered like any permanent failure.
+    refusals: Option<Arc<dyn Queue>>,
 }
 
 impl Dispatcher {
     pub fn new(ports: DispatcherPorts) -> Self {
-        Self { ports, lease: DELIVERY_LEASE }
+        Self { ports, lease: DELIVERY_LEASE, refusals: None }
+    }
+
+    /// Sends platforms' refusals to `inbound`, where the router records them on the ticket.
+    pub fn with_refusals(mut self, inbound: Arc<dyn Queue>) -> Self {
+        self.refusals = Some(inbound);
+        self
     }
 
     /// A shorter lease, for queues whose visibility timeout is shorter than
@@ -91,7 +105,11 @@ impl Dispatcher {
             Idempotency::InFlight => return Err(DispatchError::InFlight),
             Idempotency::Started => {}
         }
-        if let Err(error) = self.ports.notifier.deliver(job).await {
+        let result = self.ports.notifier.deliver(job).await;
+        if let (Err(NotifyError::Refused(reason)), Some(inbound)) = (&result, &self.refusals) {
+            return self.refused(job, key, reason, &**inbound).await;
+        }
+        if let Err(error) = result {
             if let Err(release) = self.ports.idempotency.release(&key).await {
                 // The lease runs out on its own; the retry only waits longer.
                 tracing::warn!(job = %Hashed(&job.id), error = %release, "dispatch.release_failed");
@@ -120,6 +138,37 @@ impl Dispatcher {
             "dispatch.delivered"
         );
         Ok(DispatchOutcome::Delivered)
+    }
+
+    /// Hands the refusal to the router (the ticket shows it), then finishes the job: sending
+    /// it again would only be refused again. A crash in between refuses it once more, and
+    /// the router records each job's refusal once.
+    async fn refused(
+        &self,
+        job: &OutboundJob,
+        key: String,
+        reason: &str,
+        inbound: &dyn Queue,
+    ) -> Result<DispatchOutcome, DispatchError> {
+        let at = self.ports.clock.now();
+        let refusal = DeliveryRefused {
+            job: job.id.clone(),
+            ticket: job.ticket,
+            message: job.message.clone(),
+            reason: reason.chars().take(MAX_REFUSAL_CHARS).collect(),
+            at,
+        };
+        inbound.send(seal(&refusal)).await?;
+        self.ports
+            .idempotency
+            .complete(IdempotencyRecord {
+                key,
+                result: serde_json::json!({ "refused_at": at }),
+                expires_at: later(at, IDEMPOTENCY_TTL),
+            })
+            .await?;
+        tracing::info!(ticket = job.ticket.0, job = %Hashed(&job.id), "dispatch.refused");
+        Ok(DispatchOutcome::Refused)
     }
 }
 

@@ -305,7 +305,7 @@ impl InboundMessage {
             Source::Chat { .. } => Channel::Chat,
             Source::Email(_) => Channel::Email,
             Source::Phone(_) => Channel::Phone,
-            Source::Social(_) => Channel::Social,
+            Source::Social(ref social) => Channel::of_platform(social.platform),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod email;
 pub mod envelope;
 pub mod faults;
+pub mod forum_watch;
 pub mod heat;
 pub mod inbound;
 pub mod kb;

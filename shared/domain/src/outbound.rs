@@ -174,3 +174,26 @@ impl EmailDestination {
         self.recipient_count() > MAX_MAIL_RECIPIENTS
     }
 }
+
+/// A platform's refusal of a job, for the router to record on its ticket (see
+/// `TicketRouter::record_refusal`): sent by the dispatcher on the inbound queue, since the
+/// router is the one writer of ticket state from what comes back from outside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRefused {
+    /// The refused job's id: the refusal is recorded once per job.
+    pub job: String,
+    pub ticket: TicketNumber,
+    /// The message that was not delivered.
+    pub message: MessageId,
+    /// The platform's reason, as it gave it (bounded).
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+impl Versioned for DeliveryRefused {
+    const KIND: &'static str = "delivery_refused";
+    const VERSION: u32 = 1;
+}
+
+/// Longest platform reason kept on a ticket.
+pub const MAX_REFUSAL_CHARS: usize = 500;

@@ -73,6 +73,12 @@ pub fn timer_key(at: Timestamp, number: TicketNumber) -> String {
     sharded(&bucket_key(at), number, TIMER_SHARDS)
 }
 
+/// The key of the minute `at` falls in for forum questions waiting for staff: a
+/// sub-bucket of their own, so the ticket sweep never reads them (they are few).
+pub fn forum_timer_key(at: Timestamp) -> String {
+    format!("{}#forum", bucket_key(at))
+}
+
 /// Every sub-bucket of the minute `at` falls in.
 pub fn timer_keys(at: Timestamp) -> Vec<String> {
     all_shards(&bucket_key(at), TIMER_SHARDS)

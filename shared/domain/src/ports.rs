@@ -48,6 +48,11 @@ pub enum NotifyError {
     /// The receiver refused it (4xx) or the destination is unknown.
     #[error("delivery refused: {0}")]
     Permanent(String),
+    /// A platform refused this message for good and said why (its reply window closed, the
+    /// user's quota is spent, the topic is closed): the reason goes on the ticket for the
+    /// agent, nothing is retried or dead-lettered.
+    #[error("the platform refused it: {0}")]
+    Refused(String),
 }
 
 /// The current instant. Every workflow takes time from here, so tests control it.

@@ -100,7 +100,7 @@ impl TicketFilter {
             })
             && self.requester.as_ref().is_none_or(|r| &ticket.requester == r)
             && self.priority.is_none_or(|p| ticket.priority == p)
-            && self.channel.is_none_or(|c| ticket.channel == c)
+            && self.channel.is_none_or(|c| c.covers(ticket.channel))
             && self.category.as_ref().is_none_or(|c| ticket.category.as_ref() == Some(c))
             && self.tag.as_ref().is_none_or(|t| ticket.tags.contains(t))
             && self.breached.is_none_or(|b| ticket.sla.breached() == b)

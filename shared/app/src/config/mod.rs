@@ -407,6 +407,7 @@ impl DeskConfig {
         self.routing()?;
         staff::validate(&self.agents, &self.auth, self.routing.as_ref())?;
         self.sla_policies()?;
+        self.forum_rules()?;
         if let Some(phone) = &self.phone {
             phone.rules(self.routing()?.as_ref())?;
         }

@@ -4,8 +4,15 @@
 
 use serde::Deserialize;
 
-use super::{ConfigError, Secret, invalid, validate_callback_url};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{ConfigError, DeskConfig, Secret, invalid, validate_callback_url};
+use omnidesk_domain::forum_watch::{ForumDelay, ForumRules, MAX_DELAY_HOURS};
 use omnidesk_domain::secrets::SecretResolver;
+use omnidesk_domain::sla::SlaConfig;
+use omnidesk_domain::social::{Platform, network};
 
 /// The default API hosts; the local desk points them at its fakes.
 pub const WECHAT_API: &str = "https://api.weixin.qq.com";
@@ -81,6 +88,16 @@ pub struct ForumConfig {
     /// An API key allowed to post as `api_username`.
     pub api_key: Secret,
     pub api_username: String,
+    /// A question no staff member has answered on the forum within this many business
+    /// hours becomes a ticket; 0: every question is a ticket at once.
+    #[serde(default = "forum_hours")]
+    pub answer_within_business_hours: u32,
+    /// The same in minutes, instead of hours (to try the local desk without waiting hours).
+    #[serde(default)]
+    pub answer_within_business_minutes: Option<u32>,
+    /// The `[sla]` calendar those hours are counted on.
+    #[serde(default = "forum_calendar")]
+    pub calendar: String,
 }
 
 fn wechat_api() -> String {
@@ -91,6 +108,12 @@ fn graph_api() -> String {
 }
 fn forum_id() -> String {
     "forum".to_owned()
+}
+fn forum_hours() -> u32 {
+    8
+}
+fn forum_calendar() -> String {
+    omnidesk_domain::sla::BUSINESS_CALENDAR.to_owned()
 }
 
 const MAX_ACCOUNT_ID_LEN: usize = 64;
@@ -117,6 +140,18 @@ impl SocialConfig {
             validate_callback_url("social.forum.base_url", &forum.base_url)?;
             if forum.api_username.trim().is_empty() {
                 return Err(invalid("social.forum.api_username", "must not be empty"));
+            }
+            if forum.answer_within_business_hours > MAX_DELAY_HOURS {
+                return Err(invalid(
+                    "social.forum.answer_within_business_hours",
+                    format!("at most {MAX_DELAY_HOURS} (0: every question is a ticket at once)"),
+                ));
+            }
+            if forum.answer_within_business_minutes.is_some_and(|m| m > MAX_DELAY_HOURS * 60) {
+                return Err(invalid(
+                    "social.forum.answer_within_business_minutes",
+                    format!("at most {} (0: every question is a ticket at once)", MAX_DELAY_HOURS * 60),
+                ));
             }
         }
         for (field, secret) in self.secrets() {
@@ -241,6 +276,36 @@ fn check_value(field: &str, value: &str) -> Result<(), ConfigError> {
     match message {
         Some(message) => Err(invalid(field, message)),
         None => Ok(()),
+    }
+}
+
+impl DeskConfig {
+    /// How long forum questions wait for a staff answer before they are tickets: `None`
+    /// without a forum or with a delay of 0. The calendar must be one of `[sla]`'s (the
+    /// built-in `business` and `24x7` without an `[sla]`).
+    pub fn forum_rules(&self) -> Result<Option<Arc<ForumRules>>, ConfigError> {
+        let Some(forum) = self.social.as_ref().and_then(|s| s.forum.as_ref()) else { return Ok(None) };
+        let minutes = forum
+            .answer_within_business_minutes
+            .unwrap_or(forum.answer_within_business_hours.saturating_mul(60));
+        if minutes == 0 {
+            return Ok(None);
+        }
+        let policies = match self.sla_policies()? {
+            Some(policies) => policies,
+            None => Arc::new(
+                SlaConfig::default()
+                    .validate()
+                    .map_err(|e| invalid(format!("sla.{}", e.field), e.message))?,
+            ),
+        };
+        let calendar = policies.named_calendar(&forum.calendar).ok_or_else(|| {
+            invalid("social.forum.calendar", format!("no calendar {:?} in [sla]", forum.calendar))
+        })?;
+        let delay =
+            ForumDelay { calendar: calendar.clone(), delay: Duration::from_secs(u64::from(minutes) * 60) };
+        let forums = HashMap::from([(network(Platform::Forum, &forum.id), delay)]);
+        Ok(Some(Arc::new(ForumRules { forums })))
     }
 }
 

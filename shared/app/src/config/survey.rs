@@ -30,7 +30,8 @@ pub struct SurveyConfig {
     /// Minutes after solving that the survey is sent.
     #[serde(default = "default_delay")]
     pub delay_minutes: u32,
-    /// Per channel (`chat`, `email`, `phone`), overriding `delay_minutes`.
+    /// Per channel (`chat`, `email`, `phone`, a social platform's, or `social` for all of
+    /// them), overriding `delay_minutes`.
     #[serde(default)]
     pub channel_delay_minutes: BTreeMap<String, u32>,
     /// A customer who got a survey is not asked again for this many days.
@@ -79,7 +80,7 @@ impl SurveyConfig {
             if channel(name).is_none() {
                 return Err(invalid(
                     format!("survey.channel_delay_minutes.{name}"),
-                    "unknown channel; use chat, email, phone or social",
+                    "unknown channel; use chat, email, phone, wechat, messenger, instagram, whatsapp, forum or social (every social channel)",
                 ));
             }
         }
@@ -143,6 +144,12 @@ fn channel(name: &str) -> Option<Channel> {
         "chat" => Some(Channel::Chat),
         "email" => Some(Channel::Email),
         "phone" => Some(Channel::Phone),
+        "wechat" => Some(Channel::Wechat),
+        "messenger" => Some(Channel::Messenger),
+        "instagram" => Some(Channel::Instagram),
+        "whatsapp" => Some(Channel::Whatsapp),
+        "forum" => Some(Channel::Forum),
+        // Every social channel without a delay of its own.
         "social" => Some(Channel::Social),
         _ => None,
     }

@@ -10,6 +10,7 @@ pub mod send;
 pub mod token;
 pub mod wechat;
 pub mod wechat_crypto;
+pub mod wechat_user;
 pub mod xml;
 
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct SocialWebhook {
     pub config: Arc<SocialConfig>,
     pub inbound: Arc<dyn Queue>,
     pub clock: Arc<dyn Clock>,
+    /// Looks up WeChat UnionIDs; without it WeChat customers are known by OpenID only.
+    pub wechat_users: Option<Arc<wechat_user::WechatUsers>>,
 }
 
 pub fn router(webhook: SocialWebhook) -> Router {

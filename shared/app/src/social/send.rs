@@ -1,9 +1,11 @@
 //! Sends social replies: WeChat's customer-service message API (with the shared access
 //! token), Meta's Send API (Messenger, Instagram) and WhatsApp Cloud API, and a post in the
 //! Discourse topic. A platform's "try later" (5xx, rate limits, a stale token) is retryable;
-//! its refusals (window closed, user gone) are permanent and dead-letter where someone sees
-//! them. The desk refuses replies outside a window before they are queued; these are the
-//! cases it could not see.
+//! its refusals of the message itself (window closed, quota spent, user gone, topic closed)
+//! are [`NotifyError::Refused`] with the platform's reason, which the dispatcher hands to the
+//! router for the ticket; a refusal of the desk's own credentials or setup is permanent and
+//! dead-letters where operators see it. The desk refuses replies outside a window before
+//! they are queued; these are the cases it could not see.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +28,72 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const WECHAT_STALE_TOKEN: [i64; 3] = [40001, 40014, 42001];
 /// WeChat's "busy" and per-minute quota: try again later.
 const WECHAT_TRY_LATER: [i64; 2] = [-1, 45011];
+
+/// WeChat's refusals of one message, with what they mean for the agent.
+fn wechat_refusal(code: i64) -> Option<&'static str> {
+    Some(match code {
+        45015 => "the customer has not written within 48 hours, or unfollowed the account",
+        45047 => "the customer-service message quota for this customer is spent until they write again",
+        43004 => "the customer unfollowed the account",
+        43019 => "the customer is on the account's blacklist",
+        40003 => "WeChat does not know this OpenID",
+        _ => return None,
+    })
+}
+
+/// Graph's "try later": rate limits and throttling.
+const GRAPH_TRY_LATER: [i64; 8] = [4, 17, 32, 613, 80007, 130429, 131048, 131056];
+/// Graph's refusals of the desk's own token or app: for operators, not the ticket.
+const GRAPH_CREDENTIALS: [i64; 3] = [102, 190, 200];
+
+#[derive(Deserialize, Default)]
+struct GraphFailure {
+    #[serde(default)]
+    error: GraphError,
+}
+
+#[derive(Deserialize, Default)]
+struct GraphError {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    code: i64,
+    #[serde(default)]
+    error_subcode: Option<i64>,
+    #[serde(default)]
+    error_data: Option<GraphErrorData>,
+}
+
+#[derive(Deserialize, Default)]
+struct GraphErrorData {
+    #[serde(default)]
+    details: String,
+}
+
+/// What a Graph error answer means for the reply.
+fn graph_failure(status: reqwest::StatusCode, body: &str) -> NotifyError {
+    let failure: GraphFailure = serde_json::from_str(body).unwrap_or_default();
+    let error = failure.error;
+    let detail = error.error_data.map(|d| d.details).filter(|d| !d.is_empty()).unwrap_or(error.message);
+    let detail: String = detail.chars().take(300).collect();
+    let subcode = error.error_subcode.map(|s| format!("/{s}")).unwrap_or_default();
+    let code = error.code;
+    if status.is_server_error()
+        || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        || GRAPH_TRY_LATER.contains(&code)
+    {
+        return NotifyError::Retryable(format!("Graph answered {status} ({code}{subcode}): {detail}"));
+    }
+    if GRAPH_CREDENTIALS.contains(&code) || status == reqwest::StatusCode::UNAUTHORIZED {
+        return NotifyError::Permanent(format!("Graph refused the desk's token ({code}{subcode}): {detail}"));
+    }
+    let meaning = match (code, error.error_subcode) {
+        (10, Some(2018278)) | (131047, _) => "the customer has not written within 24 hours; ",
+        (551, _) => "the customer is not available; ",
+        _ => "",
+    };
+    NotifyError::Refused(format!("Meta refused the reply ({code}{subcode}): {meaning}{detail}"))
+}
 
 pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
@@ -123,10 +191,15 @@ impl SocialNotifier {
                 Err(NotifyError::Retryable(format!("WeChat token refused ({code})")))
             }
             code if WECHAT_TRY_LATER.contains(&code) => Err(NotifyError::Retryable(answer.errmsg)),
-            // 45015 (outside 48 hours or unfollowed), 45047 (out of replies), 43004, 40003…
-            code => {
-                Err(NotifyError::Permanent(format!("WeChat refused the reply: {code} {}", answer.errmsg)))
-            }
+            code => match wechat_refusal(code) {
+                Some(meaning) => Err(NotifyError::Refused(format!(
+                    "WeChat refused the reply ({code}): {meaning} ({})",
+                    answer.errmsg.chars().take(200).collect::<String>()
+                ))),
+                None => {
+                    Err(NotifyError::Permanent(format!("WeChat refused the reply: {code} {}", answer.errmsg)))
+                }
+            },
         }
     }
 
@@ -161,13 +234,8 @@ impl SocialNotifier {
         if status.is_success() {
             return Ok(());
         }
-        let detail = response.text().await.unwrap_or_default();
-        let detail: String = detail.chars().take(300).collect();
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            Err(NotifyError::Retryable(format!("Graph answered {status}: {detail}")))
-        } else {
-            Err(NotifyError::Permanent(format!("Graph refused the reply ({status}): {detail}")))
-        }
+        let body = response.text().await.unwrap_or_default();
+        Err(graph_failure(status, &body))
     }
 
     async fn forum(&self, to: &SocialDestination, text: &str) -> Result<(), NotifyError> {
@@ -190,13 +258,35 @@ impl SocialNotifier {
             .map_err(unavailable)?;
         let status = response.status();
         if status.is_success() {
-            Ok(())
-        } else if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            Err(NotifyError::Retryable(format!("the forum answered {status}")))
-        } else {
-            Err(NotifyError::Permanent(format!("the forum refused the post ({status})")))
+            return Ok(());
         }
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(NotifyError::Retryable(format!("the forum answered {status}")));
+        }
+        let body = response.text().await.unwrap_or_default();
+        Err(forum_failure(status, &body))
     }
+}
+
+#[derive(Deserialize, Default)]
+struct ForumFailure {
+    #[serde(default)]
+    errors: Vec<String>,
+    #[serde(default)]
+    error_type: String,
+}
+
+/// What a Discourse 4xx means: its API key or user refused (for operators), or this post
+/// refused (a closed or deleted topic, a post the forum's rules reject: for the ticket).
+fn forum_failure(status: reqwest::StatusCode, body: &str) -> NotifyError {
+    let failure: ForumFailure = serde_json::from_str(body).unwrap_or_default();
+    let reason: String = failure.errors.join("; ").chars().take(300).collect();
+    if status == reqwest::StatusCode::UNAUTHORIZED || failure.error_type == "invalid_access" {
+        return NotifyError::Permanent(format!("the forum refused the desk's API key ({status})"));
+    }
+    let reason =
+        if reason.is_empty() { status.canonical_reason().unwrap_or("refused").to_owned() } else { reason };
+    NotifyError::Refused(format!("the forum refused the post ({}): {reason}", status.as_u16()))
 }
 
 #[async_trait]
@@ -219,5 +309,40 @@ impl OutboundNotifier for SocialNotifier {
             }
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::StatusCode;
+
+    use super::*;
+
+    #[test]
+    fn platform_refusals_of_a_message_go_to_the_ticket_and_try_later_answers_are_retried() {
+        let outside = r#"{"error":{"message":"(#10) This message is sent outside of allowed window.","type":"OAuthException","code":10,"error_subcode":2018278}}"#;
+        let NotifyError::Refused(reason) = graph_failure(StatusCode::BAD_REQUEST, outside) else { panic!() };
+        assert!(reason.contains("24 hours") && reason.contains("10/2018278"), "{reason}");
+        let whatsapp = r#"{"error":{"message":"(#131047) Re-engagement message","code":131047,"error_data":{"details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}}"#;
+        let NotifyError::Refused(reason) = graph_failure(StatusCode::BAD_REQUEST, whatsapp) else { panic!() };
+        assert!(reason.contains("more than 24 hours have passed"), "{reason}");
+        let throttled =
+            r#"{"error":{"message":"(#613) Calls to this api have exceeded the rate limit.","code":613}}"#;
+        assert!(matches!(graph_failure(StatusCode::BAD_REQUEST, throttled), NotifyError::Retryable(_)));
+        assert!(matches!(graph_failure(StatusCode::BAD_GATEWAY, ""), NotifyError::Retryable(_)));
+        let token = r#"{"error":{"message":"Error validating access token","code":190}}"#;
+        assert!(matches!(graph_failure(StatusCode::BAD_REQUEST, token), NotifyError::Permanent(_)));
+
+        assert!(wechat_refusal(45015).is_some_and(|m| m.contains("48 hours")));
+        assert!(wechat_refusal(45047).is_some());
+        assert!(wechat_refusal(48001).is_none(), "an unauthorised API is the operators' to fix");
+
+        let closed = r#"{"errors":["This topic is closed; you cannot post to it."],"error_type":"invalid_parameters"}"#;
+        let NotifyError::Refused(reason) = forum_failure(StatusCode::UNPROCESSABLE_ENTITY, closed) else {
+            panic!()
+        };
+        assert!(reason.contains("topic is closed"), "{reason}");
+        let key = r#"{"errors":["You are not permitted to view the requested resource."],"error_type":"invalid_access"}"#;
+        assert!(matches!(forum_failure(StatusCode::FORBIDDEN, key), NotifyError::Permanent(_)));
     }
 }

@@ -105,10 +105,13 @@ async fn push(
         None | Some("raw") => outer,
         Some(other) => return Err(ApiError::bad_request(format!("encrypt_type: unknown {other:?}"))),
     };
-    if let Some(message) = message(&id, &fields)? {
+    if let Some(mut message) = message(&id, &fields)? {
         // WeChat names the sender in the URL too; a push where the two differ is not its own.
         if query.get("openid").is_some_and(|openid| *openid != message.source.user) {
             return Err(ApiError::bad_request("openid: not the message's FromUserName"));
+        }
+        if let Some(users) = &webhook.wechat_users {
+            message.source.union_id = users.union_id(account, &message.source.user).await;
         }
         let inbound = normalise(message, now)?;
         enqueue(&webhook, vec![inbound]).await?;

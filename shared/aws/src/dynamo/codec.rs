@@ -152,6 +152,55 @@ mod tests {
         Timestamp::new(second, nanos).unwrap()
     }
 
+    /// Items a deployed table holds from before channels named their platform: the ticket
+    /// says `social`, its message `social` with a `platform` field. They still read.
+    #[test]
+    fn a_social_ticket_and_message_stored_before_channels_named_their_platform_still_read() {
+        let customer = CustomerId::new("cus_1");
+        let (mut ticket, _) = Ticket::open(
+            TicketNumber(7),
+            Channel::Wechat,
+            "订单".into(),
+            customer,
+            None,
+            at(1_790_000_000, 0),
+        );
+        ticket.version = 1;
+        let mut item = encode("test", &ticket).unwrap();
+        assert_eq!(item.get("channel"), Some(&AttributeValue::S("wechat".into())));
+        item.insert("channel".into(), AttributeValue::S("social".into()));
+        let old: Ticket = decode("test", item).unwrap();
+        assert_eq!(old.channel, Channel::Social);
+        assert!(old.channel.is_social());
+
+        let message = Message {
+            id: MessageId::new("msg_1"),
+            ticket: TicketNumber(7),
+            direction: Direction::Inbound,
+            author: AuthorKind::Customer,
+            author_id: Some("cus_1".into()),
+            visibility: Visibility::Public,
+            text: "你好".into(),
+            attachments: Vec::new(),
+            channel_ref: ChannelRef::Social {
+                platform: omnidesk_domain::social::Platform::Wechat,
+                account: "shop".into(),
+                conversation: "oUser".into(),
+                message_id: "6054768590064713728".into(),
+            },
+            created_at: at(1_790_000_000, 0),
+            flags: BTreeSet::new(),
+        };
+        let mut item = encode("test", &message).unwrap();
+        let Some(AttributeValue::M(reference)) = item.get_mut("channel_ref") else { panic!("a map") };
+        assert_eq!(reference.get("channel"), Some(&AttributeValue::S("wechat".into())));
+        assert!(!reference.contains_key("platform"), "the channel names the platform");
+        reference.insert("channel".into(), AttributeValue::S("social".into()));
+        reference.insert("platform".into(), AttributeValue::S("wechat".into()));
+        let old: Message = decode("test", item).unwrap();
+        assert_eq!(old, message);
+    }
+
     fn roundtrip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: T) {
         let item = encode("test", &value).unwrap();
         let back: T = decode("test", item).unwrap();

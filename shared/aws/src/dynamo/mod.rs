@@ -13,6 +13,7 @@ mod capacity;
 mod codec;
 mod customers;
 mod event_log;
+mod forum;
 mod idempotency;
 mod indexes;
 mod keys;

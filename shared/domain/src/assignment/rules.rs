@@ -131,7 +131,7 @@ impl CompiledRule {
     fn check(&self, facts: &Lowered) -> Option<Vec<Condition>> {
         let mut on = Vec::new();
         if !self.channels.is_empty() {
-            on.push(Condition::Channel(*self.channels.iter().find(|&&c| c == facts.channel)?));
+            on.push(Condition::Channel(*self.channels.iter().find(|&&c| c.covers(facts.channel))?));
         }
         if !self.categories.is_empty() {
             let category = facts.category.as_deref()?;

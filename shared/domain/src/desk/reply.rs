@@ -239,7 +239,12 @@ impl AgentDesk {
                 let reference = last_inbound.clone().find(|r| matches!(r, ChannelRef::Email { .. }));
                 to.map(|to| Destination::Email(self.email_destination(ticket, message, to, reference)))
             }
-            Channel::Social => last_inbound.clone().find_map(|r| match r {
+            Channel::Wechat
+            | Channel::Messenger
+            | Channel::Instagram
+            | Channel::Whatsapp
+            | Channel::Forum
+            | Channel::Social => last_inbound.clone().find_map(|r| match r {
                 ChannelRef::Social { platform, account, conversation, message_id } => {
                     Some(Destination::Social(SocialDestination {
                         platform: *platform,
@@ -271,7 +276,7 @@ impl AgentDesk {
         ticket: &Ticket,
         now: Timestamp,
     ) -> Result<Option<OutsideWindow>, DeskError> {
-        if ticket.channel != Channel::Social {
+        if !ticket.channel.is_social() {
             return Ok(None);
         }
         let thread = self.ports.tickets.messages(ticket.number).await?;

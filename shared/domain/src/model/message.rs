@@ -67,11 +67,16 @@ pub enum MessageFlag {
     /// An agent's reply the platform would no longer take (its reply window had closed):
     /// kept on the ticket, never sent.
     OutsideWindow,
+    /// A note saying the platform refused to deliver a reply, and why.
+    DeliveryRefused,
 }
 
 /// How the message is known on its channel, for threading and de-duplication.
+/// Stored and shown with `channel` naming the channel (`wechat`, `forum`, …: the ticket's);
+/// one stored as `social` with a `platform` field (before channels named their platform)
+/// reads as the same reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "channel", rename_all = "snake_case")]
+#[serde(into = "ChannelRefWire", from = "ChannelRefWire")]
 pub enum ChannelRef {
     Chat {
         inbox: String,
@@ -106,6 +111,104 @@ pub enum ChannelRef {
     None,
 }
 
+/// [`ChannelRef`] as stored and sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", rename_all = "snake_case")]
+enum ChannelRefWire {
+    Chat {
+        inbox: String,
+        conversation_id: String,
+        message_id: String,
+    },
+    Email {
+        message_id: String,
+        in_reply_to: Option<String>,
+        references: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mailbox: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        raw_key: Option<String>,
+    },
+    Phone {
+        contact_id: String,
+    },
+    Wechat(SocialRef),
+    Messenger(SocialRef),
+    Instagram(SocialRef),
+    Whatsapp(SocialRef),
+    Forum(SocialRef),
+    /// As stored before channels named their platform: read, never written.
+    Social {
+        platform: crate::social::Platform,
+        #[serde(flatten)]
+        at: SocialRef,
+    },
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct SocialRef {
+    account: String,
+    conversation: String,
+    message_id: String,
+}
+
+impl From<ChannelRef> for ChannelRefWire {
+    fn from(value: ChannelRef) -> Self {
+        use crate::social::Platform;
+        match value {
+            ChannelRef::Chat { inbox, conversation_id, message_id } => {
+                Self::Chat { inbox, conversation_id, message_id }
+            }
+            ChannelRef::Email { message_id, in_reply_to, references, mailbox, language, raw_key } => {
+                Self::Email { message_id, in_reply_to, references, mailbox, language, raw_key }
+            }
+            ChannelRef::Phone { contact_id } => Self::Phone { contact_id },
+            ChannelRef::Social { platform, account, conversation, message_id } => {
+                let at = SocialRef { account, conversation, message_id };
+                match platform {
+                    Platform::Wechat => Self::Wechat(at),
+                    Platform::Messenger => Self::Messenger(at),
+                    Platform::Instagram => Self::Instagram(at),
+                    Platform::Whatsapp => Self::Whatsapp(at),
+                    Platform::Forum => Self::Forum(at),
+                }
+            }
+            ChannelRef::None => Self::None,
+        }
+    }
+}
+
+impl From<ChannelRefWire> for ChannelRef {
+    fn from(value: ChannelRefWire) -> Self {
+        use crate::social::Platform;
+        let social = |platform: Platform, at: SocialRef| ChannelRef::Social {
+            platform,
+            account: at.account,
+            conversation: at.conversation,
+            message_id: at.message_id,
+        };
+        match value {
+            ChannelRefWire::Chat { inbox, conversation_id, message_id } => {
+                Self::Chat { inbox, conversation_id, message_id }
+            }
+            ChannelRefWire::Email { message_id, in_reply_to, references, mailbox, language, raw_key } => {
+                Self::Email { message_id, in_reply_to, references, mailbox, language, raw_key }
+            }
+            ChannelRefWire::Phone { contact_id } => Self::Phone { contact_id },
+            ChannelRefWire::Wechat(at) => social(Platform::Wechat, at),
+            ChannelRefWire::Messenger(at) => social(Platform::Messenger, at),
+            ChannelRefWire::Instagram(at) => social(Platform::Instagram, at),
+            ChannelRefWire::Whatsapp(at) => social(Platform::Whatsapp, at),
+            ChannelRefWire::Forum(at) => social(Platform::Forum, at),
+            ChannelRefWire::Social { platform, at } => social(platform, at),
+            ChannelRefWire::None => Self::None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
@@ -121,4 +224,32 @@ pub struct Message {
     pub created_at: Timestamp,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub flags: BTreeSet<MessageFlag>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_social_reference_is_stored_under_its_platform_and_the_old_social_form_still_reads() {
+        let reference = ChannelRef::Social {
+            platform: crate::social::Platform::Forum,
+            account: "forum".into(),
+            conversation: "77".into(),
+            message_id: "501".into(),
+        };
+        let json = serde_json::to_value(&reference).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"channel": "forum", "account": "forum", "conversation": "77", "message_id": "501"})
+        );
+        let old = serde_json::json!({"channel": "social", "platform": "forum", "account": "forum", "conversation": "77", "message_id": "501"});
+        assert_eq!(serde_json::from_value::<ChannelRef>(old).unwrap(), reference);
+        let chat =
+            serde_json::json!({"channel": "chat", "inbox": "web", "conversation_id": "c", "message_id": "m"});
+        assert_eq!(
+            serde_json::to_value(serde_json::from_value::<ChannelRef>(chat.clone()).unwrap()).unwrap(),
+            chat
+        );
+    }
 }

@@ -83,6 +83,16 @@ pub enum Channel {
     Chat,
     Email,
     Phone,
+    /// A WeChat Official Account.
+    Wechat,
+    Messenger,
+    Instagram,
+    Whatsapp,
+    /// The community forum (Discourse): answers there are public.
+    Forum,
+    /// Any social platform, as tickets stored before channels named their platform say (the
+    /// platform is on their messages), and as configuration may still say: a rule for
+    /// `social` covers every social channel ([`Channel::covers`]). Never written on a new ticket.
     Social,
 }
 
@@ -93,8 +103,44 @@ impl Channel {
             Channel::Chat => "chat",
             Channel::Email => "email",
             Channel::Phone => "phone",
+            Channel::Wechat => "wechat",
+            Channel::Messenger => "messenger",
+            Channel::Instagram => "instagram",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Forum => "forum",
             Channel::Social => "social",
         }
+    }
+
+    /// A social platform's own channel.
+    pub fn of_platform(platform: crate::social::Platform) -> Channel {
+        use crate::social::Platform;
+        match platform {
+            Platform::Wechat => Channel::Wechat,
+            Platform::Messenger => Channel::Messenger,
+            Platform::Instagram => Channel::Instagram,
+            Platform::Whatsapp => Channel::Whatsapp,
+            Platform::Forum => Channel::Forum,
+        }
+    }
+
+    /// A social platform's channel, or the old `social` of stored tickets.
+    pub fn is_social(self) -> bool {
+        matches!(
+            self,
+            Channel::Wechat
+                | Channel::Messenger
+                | Channel::Instagram
+                | Channel::Whatsapp
+                | Channel::Forum
+                | Channel::Social
+        )
+    }
+
+    /// Whether a rule (SLA policy, routing rule, survey delay) for `self` applies to a ticket
+    /// on `ticket`: the same channel, or `social` for every social channel.
+    pub fn covers(self, ticket: Channel) -> bool {
+        self == ticket || (self == Channel::Social && ticket.is_social())
     }
 }
 
@@ -178,4 +224,28 @@ pub struct Ticket {
     /// The shop orders this ticket concerns, and the return it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<crate::orders::TicketOrder>,
+}
+
+#[cfg(test)]
+mod channel_tests {
+    use super::Channel;
+    use crate::social::Platform;
+
+    #[test]
+    fn a_social_ticket_has_its_platforms_channel_and_a_rule_for_social_covers_them_all() {
+        assert_eq!(Channel::of_platform(Platform::Whatsapp).as_str(), "whatsapp");
+        assert_eq!(serde_json::to_value(Channel::Forum).unwrap(), "forum");
+        assert_eq!(serde_json::from_value::<Channel>("social".into()).unwrap(), Channel::Social);
+        for platform in
+            [Platform::Wechat, Platform::Messenger, Platform::Instagram, Platform::Whatsapp, Platform::Forum]
+        {
+            let channel = Channel::of_platform(platform);
+            assert!(Channel::Social.covers(channel) && channel.covers(channel) && channel.is_social());
+            assert!(!channel.covers(Channel::Chat) && !Channel::Social.covers(Channel::Email));
+        }
+        assert!(
+            !Channel::Wechat.covers(Channel::Social),
+            "a WeChat rule does not take old tickets of any platform"
+        );
+    }
 }

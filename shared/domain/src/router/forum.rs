@@ -1,14 +1,14 @@
 //! A staff member's post on the forum: an answer given where the question was asked. It
 //! joins the topic's ticket as an agent's public message and solves the ticket (the customer
-//! has their answer, in public); a topic without a ticket needs none, and nothing is written.
+//! has their answer, in public). A topic without a ticket needs none: its question, waiting
+//! for staff, is answered and will not become one (`forum_question`).
 
 use jiff::Timestamp;
 
+use super::forum_question::untouched;
 use super::{MAX_COMMIT_ATTEMPTS, Plan, RouteError, RouteOutcome, TicketRouter};
 use crate::inbound::InboundMessage;
-use crate::model::{
-    Actor, AuthorKind, CustomerId, Direction, Message, MessageId, Status, TicketNumber, Visibility,
-};
+use crate::model::{Actor, AuthorKind, Direction, Message, MessageId, Status, Visibility};
 use crate::ports::{StoreError, TicketCommit};
 use crate::social::SocialSource;
 
@@ -54,17 +54,10 @@ impl TicketRouter {
             None => None,
         };
         let Some(mut ticket) = ticket.filter(|t| t.status != Status::Closed && t.erased_at.is_none()) else {
+            // Answered before it was a ticket: it will not become one.
+            self.answer_question(&inbound.thread_key(), now).await?;
             tracing::info!(key = %crate::log_id::Hashed(&inbound.idempotency_key), "router.forum_answer_without_ticket");
-            return Ok(Err(RouteOutcome {
-                ticket: TicketNumber(0),
-                message: MessageId::new("dropped"),
-                customer: CustomerId::new("none"),
-                opened: false,
-                follow_up_of: None,
-                outbound: Vec::new(),
-                duplicate: false,
-                dropped: true,
-            }));
+            return Ok(Err(untouched(None, false, true)));
         };
         let expected_version = Some(ticket.version);
         let staff = Actor::Agent(format!("forum:{}", social.user));

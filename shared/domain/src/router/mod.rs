@@ -10,9 +10,11 @@ mod customers;
 pub mod email;
 mod erased;
 mod forum;
+mod forum_question;
 mod order_step;
 pub mod participants;
 pub mod phone;
+mod refusals;
 mod return_step;
 mod suggestions;
 mod team_routing;
@@ -30,6 +32,7 @@ use serde::{Deserialize, Serialize};
 pub use bot_step::{ChatBot, SELF_SERVED_TAG};
 pub use customers::resolve_customer;
 pub use email::{EmailRules, EmailTemplate};
+pub use forum_question::ForumWatch;
 pub use order_step::{MAX_LINKED_ORDERS, OrderLookup, link as link_order};
 pub use suggestions::{MAX_SUGGESTIONS, MailSuggestions};
 pub use unreadable::UNREADABLE_TAG;
@@ -162,6 +165,8 @@ pub struct TicketRouter {
     suggestions: Option<Arc<MailSuggestions>>,
     /// The shop: order numbers link tickets, the bot answers order status.
     orders: Option<Arc<OrderLookup>>,
+    /// Forum questions wait for staff before they are tickets.
+    forum: Option<ForumWatch>,
     /// This process's block of ticket numbers.
     numbers: NumberLease,
 }
@@ -192,6 +197,7 @@ impl TicketRouter {
             bot: None,
             suggestions: None,
             orders: None,
+            forum: None,
             numbers: NumberLease::default(),
         }
     }
@@ -208,6 +214,12 @@ impl TicketRouter {
 
     pub fn with_phone_rules(mut self, rules: PhoneRules) -> Self {
         self.phone = rules;
+        self
+    }
+
+    /// Keeps forum questions as pending until their forum's business hours pass unanswered.
+    pub fn with_forum_watch(mut self, watch: ForumWatch) -> Self {
+        self.forum = Some(watch);
         self
     }
 
@@ -249,6 +261,9 @@ impl TicketRouter {
             && social.staff
         {
             return self.route_forum_answer(inbound, social, now).await;
+        }
+        if let Some(outcome) = self.watch_forum_post(inbound, now).await? {
+            return Ok(outcome);
         }
         // Written after its customer was erased: a new contact (see `plan_call`).
         on_call = on_call.filter(|ticket| ticket.erased_at.is_none());
@@ -397,6 +412,10 @@ impl TicketRouter {
         let expected_version = Some(ticket.version);
         if ticket.requester == *customer {
             take_subject_if_earlier(&mut ticket, inbound);
+        }
+        // Stored before channels named their platform: it names it from now on.
+        if ticket.channel == crate::model::Channel::Social {
+            ticket.channel = inbound.channel();
         }
         let mut message = self.customer_message(inbound, customer, ticket.number);
         if let Source::Email(email) = &inbound.source {

@@ -49,7 +49,7 @@ impl Policy {
     fn matches(&self, ticket: &Ticket, tier: Option<&str>) -> bool {
         let spec = &self.spec;
         spec.priority.is_none_or(|p| p == ticket.priority)
-            && spec.channel.is_none_or(|c| c == ticket.channel)
+            && spec.channel.is_none_or(|c| c.covers(ticket.channel))
             && spec.team.as_ref().is_none_or(|t| ticket.team.as_ref() == Some(t))
             && spec
                 .customer_tier
@@ -152,6 +152,12 @@ impl SlaPolicies {
     pub fn team_calendar(&self, team: Option<&str>) -> &Calendar {
         let name = team.and_then(|t| self.team_calendars.get(t)).unwrap_or(&self.default_calendar);
         self.calendar(name)
+    }
+
+    /// The calendar configured under `name`, if there is one (for rules outside the SLA that
+    /// count business hours, such as a forum's wait for staff).
+    pub fn named_calendar(&self, name: &str) -> Option<&Calendar> {
+        self.calendars.get(name)
     }
 
     pub(super) fn calendar(&self, name: &str) -> &Calendar {

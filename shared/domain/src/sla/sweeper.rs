@@ -27,6 +27,7 @@ use serde::Serialize;
 use super::SlaPolicies;
 use super::escalation::EscalationTrigger;
 use crate::envelope::seal;
+use crate::forum_watch::{ForumSweep, due_message};
 use crate::model::{Actor, EventKind, Ticket, TicketNumber};
 use crate::ports::{Clock, Queue, QueueError, StoreError, TicketCommit, TicketStore, Watermarks};
 
@@ -102,6 +103,9 @@ pub struct SweepReport {
     pub conflicts: usize,
     /// Tickets left for the next run because of an error.
     pub failures: usize,
+    /// Forum questions past their deadline without a staff answer, queued to the router to
+    /// become tickets (see [`crate::forum_watch`]).
+    pub forum_questions_due: usize,
     /// The watermark after the run.
     pub watermark: Option<Timestamp>,
 }
@@ -123,6 +127,8 @@ pub struct SlaSweeper {
     ports: SweeperPorts,
     policies: Arc<SlaPolicies>,
     limits: SweepLimits,
+    /// Forum questions waiting for staff share the due index and the watermark.
+    forum: Option<ForumSweep>,
 }
 
 /// The start of the minute `at` falls in (UTC; minutes are the same everywhere).
@@ -142,7 +148,13 @@ fn plus(at: Timestamp, seconds: i64) -> Timestamp {
 
 impl SlaSweeper {
     pub fn new(ports: SweeperPorts, policies: Arc<SlaPolicies>) -> Self {
-        Self { ports, policies, limits: SweepLimits::default() }
+        Self { ports, policies, limits: SweepLimits::default(), forum: None }
+    }
+
+    /// Also queues the forum questions that fall due.
+    pub fn with_forum(mut self, forum: ForumSweep) -> Self {
+        self.forum = Some(forum);
+        self
     }
 
     pub fn with_limits(mut self, limits: SweepLimits) -> Self {
@@ -203,6 +215,20 @@ impl SlaSweeper {
                 }
             }
             clean &= complete;
+            if let Some(forum) = &self.forum {
+                match forum_bucket(forum, bucket, now, budget).await {
+                    Ok((queued, complete)) => {
+                        report.forum_questions_due += queued;
+                        budget = budget.saturating_sub(queued);
+                        clean &= complete;
+                    }
+                    Err(error) => {
+                        tracing::warn!(bucket = %bucket, %error, "sla.forum_bucket_failed");
+                        report.failures += 1;
+                        clean = false;
+                    }
+                }
+            }
             if clean && bucket <= closable {
                 closed = Some(bucket);
             }
@@ -334,6 +360,26 @@ impl SlaSweeper {
         }
         Err(SweepError::Contended(ticket.number))
     }
+}
+
+/// Queues the waiting forum questions due in `bucket` by `now` (at most `budget`): their
+/// fixed keys make a repeat of this (another sweeper, a retry) open no second ticket.
+/// Returns how many were queued and whether the bucket was read to its end.
+async fn forum_bucket(
+    forum: &ForumSweep,
+    bucket: Timestamp,
+    now: Timestamp,
+    budget: usize,
+) -> Result<(usize, bool), SweepError> {
+    let due = forum.questions.due_questions(bucket, now, budget + 1).await?;
+    let complete = due.len() <= budget;
+    let messages: Vec<_> = due.iter().take(budget).filter_map(due_message).map(|m| seal(&m)).collect();
+    let queued = messages.len();
+    if queued > 0 {
+        forum.inbound.send_batch(messages).await?;
+        tracing::info!(bucket = %bucket, queued, "sla.forum_questions_due");
+    }
+    Ok((queued, complete))
 }
 
 /// Alerts recorded long enough ago that whoever recorded them must have failed to queue them.

@@ -77,7 +77,10 @@ impl SurveyRules {
 
     /// How long after solving the survey of a ticket on `channel` is due.
     pub fn delay_for(&self, channel: Channel) -> Duration {
-        self.channel_delay.get(&channel).copied().unwrap_or(self.delay)
+        let own = self.channel_delay.get(&channel);
+        // A delay for `social` covers every social channel without one of its own.
+        let social = || channel.is_social().then(|| self.channel_delay.get(&Channel::Social)).flatten();
+        own.or_else(social).copied().unwrap_or(self.delay)
     }
 
     /// Keeps the survey in step with `events` (the ticket already reflects them): solving

@@ -379,7 +379,12 @@ impl SurveySender {
                 let reference = if ticket.channel == Channel::Email { mail_ref } else { None };
                 Destination::Email(email_destination(rules, ticket, to.clone(), reference, lang))
             }
-            Channel::Social => return Ok(Decision::Skip("unsupported_channel")),
+            Channel::Wechat
+            | Channel::Messenger
+            | Channel::Instagram
+            | Channel::Whatsapp
+            | Channel::Forum
+            | Channel::Social => return Ok(Decision::Skip("unsupported_channel")),
         };
         Ok(Decision::Send { customer, destination, lang })
     }
