@@ -454,8 +454,9 @@ pub async fn a_customer_who_chats_and_then_writes_on_wechat_stays_two_customers(
 }
 
 /// Issue 21: WeChat's access token is fetched once for 100 concurrent replies sent by two
-/// dispatcher containers sharing the desk's table, and fetched again (once) when its period
-/// ends, an hour before the token would expire.
+/// dispatcher containers sharing the desk's table, fetched again (once) when its period
+/// ends, an hour before the token would expire, and replaced once for both containers when
+/// WeChat retires it early.
 pub async fn a_hundred_concurrent_wechat_replies_from_two_containers_fetch_the_token_once(backend: &Backend) {
     use omnidesk_app::social::send::{self, SocialNotifier, WechatIssuer};
     use omnidesk_app::social::token::SharedToken;
@@ -512,6 +513,25 @@ pub async fn a_hundred_concurrent_wechat_replies_from_two_containers_fetch_the_t
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(fake.fakes.tokens_issued(), 2, "refreshed once, an hour into its two");
     assert_eq!(fake.sent_to("wechat"), 110, "the fake takes only the newest token: every reply used it");
+
+    // Someone fetches a token with the AppSecret elsewhere: WeChat retires the desk's early.
+    let elsewhere = format!("http://{}/local/fake/wechat/cgi-bin/token", fake.address);
+    reqwest::get(elsewhere).await.expect("a token fetched elsewhere");
+    let first: Vec<usize> = (110..120).collect();
+    let outcomes = send_all(110..120).join_all().await;
+    let refused: Vec<usize> =
+        first.iter().zip(&outcomes).filter(|(_, outcome)| outcome.is_err()).map(|(i, _)| *i).collect();
+    assert!(refused.len() >= 2, "each container's next reply meets the retired token: {outcomes:?}");
+    let mut retries = tokio::task::JoinSet::new();
+    for i in refused {
+        let notifier = containers[i % 2].clone();
+        let job = job(i);
+        retries.spawn(async move { notifier.deliver(&job).await });
+    }
+    let results = retries.join_all().await;
+    assert!(results.iter().all(Result::is_ok), "retried with the replacement: {results:?}");
+    assert_eq!(fake.fakes.tokens_issued(), 4, "one replacement for both containers");
+    assert_eq!(fake.sent_to("wechat"), 120);
 }
 
 /// A forum whose questions wait two business hours (Mon–Fri 09:00–18:00 Shanghai) for staff.

@@ -175,7 +175,7 @@ impl SocialNotifier {
         let response = self
             .http
             .post(url)
-            .query(&[("access_token", token)])
+            .query(&[("access_token", token.as_str())])
             .json(&body)
             .send()
             .await
@@ -187,7 +187,8 @@ impl SocialNotifier {
         match answer.errcode {
             0 => Ok(()),
             code if WECHAT_STALE_TOKEN.contains(&code) => {
-                self.tokens.forget(account).await;
+                // The retry uses the token that replaces it.
+                self.tokens.replace(account, &token).await?;
                 Err(NotifyError::Retryable(format!("WeChat token refused ({code})")))
             }
             code if WECHAT_TRY_LATER.contains(&code) => Err(NotifyError::Retryable(answer.errmsg)),

@@ -4,6 +4,11 @@
 //! that needs a period's token leases its key, fetches it and stores it; the others wait for
 //! it. Within a container one lock keeps concurrent replies to one table read. A token is
 //! never used past its period, so it is always replaced well before it expires.
+//!
+//! WeChat may retire a token early (someone fetched one with the AppSecret elsewhere). A
+//! container whose reply is refused for the token asks for the one that replaces it: the
+//! replacement is keyed by the refused token, so every container that meets the same refusal
+//! shares one fetch, and the rest of the period uses the replacement.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +18,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use omnidesk_domain::ports::{Clock, Idempotency, IdempotencyRecord, IdempotencyStore, NotifyError};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::config::WechatAccount;
 
@@ -67,19 +73,33 @@ impl SharedToken {
         {
             return Ok(token.clone());
         }
-        let token = self.shared(account, period).await?;
+        let key = format!("wechat-token:{}:{period}", account.app_id);
+        let token = self.shared(account, key).await?;
         cache.insert(account.app_id.clone(), (period, token.clone()));
         Ok(token)
     }
 
-    /// Forgets this container's copy (the platform called it invalid): the next reply reads
-    /// the table again.
-    pub async fn forget(&self, account: &WechatAccount) {
-        self.cache.lock().await.remove(&account.app_id);
+    /// The platform called `refused` invalid: this container takes the token that replaces
+    /// it, fetched once for every container that meets the same refusal, and keeps it for
+    /// the rest of the period.
+    pub async fn replace(&self, account: &WechatAccount, refused: &str) -> Result<String, NotifyError> {
+        let mut cache = self.cache.lock().await;
+        let period = omnidesk_domain::ports::window_start(self.clock.now(), REFRESH_EVERY);
+        if let Some((cached, token)) = cache.get(&account.app_id)
+            && *cached == period
+            && token != refused
+        {
+            // Another reply of this container replaced it already.
+            return Ok(token.clone());
+        }
+        let digest = hex::encode(&Sha256::digest(refused.as_bytes())[..8]);
+        let key = format!("wechat-token:{}:{period}:after:{digest}", account.app_id);
+        let token = self.shared(account, key).await?;
+        cache.insert(account.app_id.clone(), (period, token.clone()));
+        Ok(token)
     }
 
-    async fn shared(&self, account: &WechatAccount, period: i64) -> Result<String, NotifyError> {
-        let key = format!("wechat-token:{}:{period}", account.app_id);
+    async fn shared(&self, account: &WechatAccount, key: String) -> Result<String, NotifyError> {
         let store =
             |e: omnidesk_domain::ports::StoreError| NotifyError::Retryable(format!("token store: {e}"));
         let started = std::time::Instant::now();
@@ -99,7 +119,7 @@ impl SharedToken {
                             return Err(error);
                         }
                     };
-                    tracing::info!(app_id = %account.app_id, period, "wechat.token_issued");
+                    tracing::info!(app_id = %account.app_id, key = %key, "wechat.token_issued");
                     let expires_at = later(now, issued.expires_in);
                     let result =
                         serde_json::to_value(&issued).map_err(|e| NotifyError::Retryable(e.to_string()))?;

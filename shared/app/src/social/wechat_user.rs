@@ -133,7 +133,7 @@ impl WechatUsers {
             .map_err(|e| e.without_url().to_string())?;
         if info.errcode != 0 {
             if matches!(info.errcode, 40001 | 40014 | 42001) {
-                self.tokens.forget(account).await;
+                self.tokens.replace(account, &token).await.map_err(|e| e.to_string())?;
             }
             return Err(format!("user/info answered {}", info.errcode));
         }
