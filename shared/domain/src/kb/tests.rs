@@ -12,6 +12,7 @@ fn input(title: &str, body: &str, language: Language) -> ArticleInput {
         language,
         category: None,
         tags: Default::default(),
+        examples: Vec::new(),
     }
 }
 
