@@ -180,7 +180,10 @@ fn examples(raw: &[String]) -> Result<Vec<String>, KbError> {
     for example in raw {
         let example = crate::text::line(example).trim().to_owned();
         if example.is_empty() || example.chars().count() > MAX_EXAMPLE_CHARS {
-            return Err(invalid("examples", format!("each example question 1–{MAX_EXAMPLE_CHARS} characters")));
+            return Err(invalid(
+                "examples",
+                format!("each example question 1–{MAX_EXAMPLE_CHARS} characters"),
+            ));
         }
         if !examples.contains(&example) {
             examples.push(example);

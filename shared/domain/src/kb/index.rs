@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use super::article::{Article, Language};
+use super::example_questions::{self, ExampleQuestion};
 use super::tag_phrases::TagPhrases;
 use super::text::{Segmentation, Term, terms_in};
 
@@ -23,16 +24,11 @@ const TAGS_BOOST: f32 = 1.5;
 /// How much a term of the article's example questions counts next to a body term: they are
 /// how customers ask what the article answers, so a word there is as telling as a tag.
 const EXAMPLES_BOOST: f32 = 1.5;
-/// A question is close to an example question when it holds this share of the example's
-/// terms (weighted by rarity): then the example's words say the article is about it, as a
-/// whole tag does. One word shared with a longer example ("today" of "if I order today when
-/// does it arrive") counts only as a body word.
-const EXAMPLE_CLOSENESS: f32 = 0.5;
 /// How much of a question's word a match only in an article's body covers in
 /// [`Hit::confidence`]: bodies mention much in passing ("press", "Black Friday"); a match in
-/// the title, a whole tag or an example question says the article is about it. So does one
-/// word of a longer tag
-/// ("card" of "credit card" in "gift card"), no more than a body word.
+/// the title, a whole tag or an example question the question is close to says the article
+/// is about it. So does one word of a longer tag ("card" of "credit card" in "gift card"), or
+/// of a longer example question, no more than a body word.
 const BODY_ONLY_COVERAGE: f32 = 0.45;
 /// Weight of a term a synonym added: it helps an article that uses another word for the
 /// same thing, but must not outweigh the words the customer chose.
@@ -138,8 +134,7 @@ struct Doc {
     body_len: f32,
     /// Its tags' ids in [`TagPhrases`].
     tags: Vec<u32>,
-    /// Each example question's term ids, sorted.
-    examples: Vec<Vec<u32>>,
+    examples: Vec<ExampleQuestion>,
 }
 
 #[derive(Clone, Copy)]
@@ -237,13 +232,10 @@ impl SearchIndex {
                 .examples
                 .iter()
                 .map(|example| {
-                    let mut ids: Vec<u32> = terms_in(example, segmentation)
-                        .iter()
-                        .filter_map(|t| index.vocabulary.get(&t.text).copied())
-                        .collect();
-                    ids.sort_unstable();
-                    ids.dedup();
-                    ids
+                    let terms = terms_in(example, segmentation);
+                    ExampleQuestion::new(
+                        terms.iter().filter_map(|t| index.vocabulary.get(&t.text).copied()).collect(),
+                    )
                 })
                 .collect();
             title_total += title_terms.len() as f32;
@@ -268,6 +260,12 @@ impl SearchIndex {
         index.avg_tags = (tags_total / n).max(1.0);
         index.avg_examples = (examples_total / n).max(1.0);
         index.avg_body = (body_total / n).max(1.0);
+        let idfs: Vec<f32> = index.postings.iter().map(|p| index.idf(p.len())).collect();
+        for doc in &mut index.docs {
+            for example in &mut doc.examples {
+                example.weigh(|t| idfs[t as usize]);
+            }
+        }
         index
     }
 
@@ -403,16 +401,19 @@ impl SearchIndex {
                     + saturate(p.body_tf, doc.body_len / self.avg_body);
                 let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![0.0; concepts.len()]));
                 entry.0 += term.weight * idf * fields;
+                let Some(covered) = entry.1.get_mut(*concept) else { continue };
+                if *covered >= 1.0 {
+                    continue;
+                }
                 let whole_tag = || self.tags.covers(&whole_tags, &doc.tags, *id);
-                let close_example = || p.examples_tf > 0.0 && self.close_example(&doc.examples, &query_ids, *id);
+                let close_example =
+                    || p.examples_tf > 0.0 && example_questions::covers(&doc.examples, &query_ids, *id);
                 let credit = if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) || close_example() {
                     1.0
                 } else {
                     BODY_ONLY_COVERAGE
                 };
-                if let Some(covered) = entry.1.get_mut(*concept) {
-                    *covered = covered.max(credit);
-                }
+                *covered = covered.max(credit);
             }
         }
         let mut hits: Vec<Hit> = scores
@@ -433,18 +434,6 @@ impl SearchIndex {
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.slug.cmp(&b.slug)));
         hits.truncate(limit);
         hits
-    }
-}
-
-impl SearchIndex {
-    /// Whether `term` belongs to one of `examples` the query (sorted term ids) is close to.
-    fn close_example(&self, examples: &[Vec<u32>], query: &[u32], term: u32) -> bool {
-        examples.iter().filter(|example| example.binary_search(&term).is_ok()).any(|example| {
-            let weight = |t: &u32| self.idf(self.postings[*t as usize].len());
-            let total: f32 = example.iter().map(weight).sum();
-            let held: f32 = example.iter().filter(|t| query.binary_search(t).is_ok()).map(weight).sum();
-            held >= EXAMPLE_CLOSENESS * total
-        })
     }
 }
 

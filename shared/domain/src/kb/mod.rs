@@ -4,6 +4,7 @@
 mod article;
 mod catalogue;
 mod editor;
+mod example_questions;
 mod fold;
 mod index;
 mod snippet;
