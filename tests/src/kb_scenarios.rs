@@ -1,7 +1,8 @@
 //! The knowledge base and the chat bot end to end, on both backends: a question answered from
 //! an article, "yes" solving it as self-served; "talk to a person" and "转人工" reaching the
 //! team's queue with the whole exchange in the thread; never a third bot answer; an article
-//! edited and published found by the next search; the help centre's answers to bad input.
+//! edited and published found by the next search; example questions kept, matched and not
+//! shown; the help centre's answers to bad input.
 
 use omnidesk_app::chat_callback::ChatCallback;
 use omnidesk_domain::model::{EventKind, Status, TicketEvent, TicketNumber, Visibility};
@@ -223,6 +224,58 @@ pub async fn an_article_edited_and_published_is_found_by_the_next_search(backend
     let actions: Vec<&str> =
         audit.as_array().expect("list").iter().filter_map(|e| e["action"].as_str()).collect();
     assert_eq!(actions, ["created", "published", "edited"]);
+}
+
+pub async fn example_questions_are_stored_returned_and_matched_but_not_shown_and_bounded(backend: &Backend) {
+    let desk = bot_desk(backend).await;
+    let article = json!({"slug": "gift-wrap", "title": "Gift wrapping", "body": "We wrap gifts for $3.",
+        "language": "en", "examples": ["can you put my present in nice paper?"]});
+    let (status, created) = desk.agent_send(reqwest::Method::POST, "/v1/articles", article).await;
+    assert_eq!((status, &created["examples"]), (201, &json!(["can you put my present in nice paper?"])));
+    desk.agent_send(reqwest::Method::POST, "/v1/articles/gift-wrap/publish", json!({"version": 1})).await;
+    let (_, found) =
+        desk.kb_get("/v1/kb/search?q=could%20you%20put%20the%20present%20in%20nice%20paper").await;
+    assert_eq!(found["results"][0]["slug"], "gift-wrap", "a paraphrase only the example matches: {found}");
+    let edit = json!({"version": 2, "title": "Gift wrapping", "body": "We wrap gifts for $3.", "language": "en",
+        "examples": ["is gift wrap available", "can you wrap it as a present"]});
+    let (status, edited) = desk.agent_send(reqwest::Method::PATCH, "/v1/articles/gift-wrap", edit).await;
+    assert_eq!((status, edited["examples"].as_array().map(Vec::len)), (200, Some(2)), "{edited}");
+    let response = desk
+        .http
+        .get(desk.url("/v1/articles/gift-wrap"))
+        .header("authorization", AGENT)
+        .send()
+        .await
+        .expect("article");
+    let stored: Value = response.json().await.expect("json");
+    assert_eq!(stored["examples"], json!(["is gift wrap available", "can you wrap it as a present"]));
+    // The help centre's pages are for reading: the examples are for matching only.
+    let (_, public) = desk.kb_get("/v1/kb/articles/gift-wrap").await;
+    assert!(public.get("examples").is_none() && !public.to_string().contains("available"), "{public}");
+    let page = desk.http.get(desk.url("/v1/kb/articles/gift-wrap.html")).send().await.expect("page");
+    assert!(!page.text().await.expect("page").contains("is gift wrap available"));
+    for (examples, message) in [
+        (json!(vec!["q"; 21]), "examples: at most 20 example questions"),
+        (json!(["x".repeat(201)]), "examples: each example question 1–200 characters"),
+        (json!([" "]), "examples: each example question 1–200 characters"),
+    ] {
+        let too_many = json!({"version": 3, "title": "Gift wrapping", "body": "We wrap gifts.", "language": "en",
+            "examples": examples});
+        let (status, body) =
+            desk.agent_send(reqwest::Method::PATCH, "/v1/articles/gift-wrap", too_many).await;
+        assert_eq!((status, body["error"]["message"].as_str()), (400, Some(message)), "{body}");
+    }
+    let response = desk
+        .http
+        .get(desk.url("/v1/articles/gift-wrap/audit"))
+        .header("authorization", AGENT)
+        .send()
+        .await
+        .expect("audit");
+    let audit: Value = response.json().await.expect("json");
+    let actions: Vec<&str> =
+        audit.as_array().expect("list").iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, ["created", "published", "edited"], "a refused edit leaves no entry");
 }
 
 pub async fn the_help_centre_answers_bad_input_clearly_and_never_runs_markup(backend: &Backend) {

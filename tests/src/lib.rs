@@ -412,6 +412,7 @@ macro_rules! all_scenarios {
             zhuan_ren_gong_as_the_first_message_goes_straight_to_a_person,
             a_third_question_goes_to_a_person_never_a_third_bot_answer,
             an_article_edited_and_published_is_found_by_the_next_search,
+            example_questions_are_stored_returned_and_matched_but_not_shown_and_bounded,
             the_help_centre_answers_bad_input_clearly_and_never_runs_markup,
             a_mail_acknowledgement_suggests_up_to_three_articles_that_score_well,
             chats_are_exported_from_the_event_log_with_customers_as_pseudonyms,

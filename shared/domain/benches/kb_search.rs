@@ -40,6 +40,8 @@ struct SeedArticle {
     category: Option<String>,
     #[serde(default)]
     tags: BTreeSet<String>,
+    #[serde(default)]
+    examples: Vec<String>,
 }
 
 /// The example config's `[kb]` and `[bot]`, as far as search needs them.
@@ -74,6 +76,7 @@ fn articles(count: usize) -> Vec<Article> {
                 language: a.language,
                 category: a.category,
                 tags: a.tags,
+                examples: a.examples,
             };
             let mut article = Article::draft(&a.slug, input, "bench", Timestamp::UNIX_EPOCH).expect("valid");
             article.publish("bench", Timestamp::UNIX_EPOCH);

@@ -74,6 +74,8 @@ struct ArticleIn {
     category: Option<String>,
     #[serde(default)]
     tags: std::collections::BTreeSet<String>,
+    #[serde(default)]
+    examples: Vec<String>,
 }
 
 impl ArticleIn {
@@ -84,6 +86,7 @@ impl ArticleIn {
             language: self.language,
             category: self.category,
             tags: self.tags,
+            examples: self.examples,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Articles from a TOML file (`[[articles]]` with slug, language, title, body, category,
-//! tags): the local desk's example knowledge base, also what the evaluation set is labelled
-//! against. Seeding creates and publishes each article through the store, with audit entries.
+//! tags, example questions): the local desk's example knowledge base, also what the evaluation
+//! set is labelled against. Seeding creates and publishes each article through the store, with audit entries.
 
 use std::collections::BTreeSet;
 
@@ -26,6 +26,8 @@ struct SeedArticle {
     category: Option<String>,
     #[serde(default)]
     tags: BTreeSet<String>,
+    #[serde(default)]
+    examples: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,7 @@ pub fn parse(text: &str, by: &str, now: Timestamp) -> Result<Vec<Article>, SeedE
                 language: seed.language,
                 category: seed.category,
                 tags: seed.tags,
+                examples: seed.examples,
             };
             let mut article = Article::draft(&seed.slug, input, by, now)
                 .map_err(|source| SeedError::Article { index, source })?;

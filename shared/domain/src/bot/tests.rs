@@ -10,6 +10,7 @@ fn article(slug: &str, language: Language, title: &str, body: &str) -> Article {
         language,
         category: None,
         tags: Default::default(),
+        examples: Vec::new(),
     };
     let mut a = Article::draft(slug, input, "li", Timestamp::UNIX_EPOCH).unwrap();
     a.publish("li", Timestamp::UNIX_EPOCH);

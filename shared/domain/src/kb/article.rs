@@ -13,6 +13,10 @@ pub const MAX_BODY_BYTES: usize = 200 * 1024;
 /// Most tags on one article, each at most [`MAX_TAG_CHARS`].
 pub const MAX_TAGS: usize = 20;
 const MAX_TAG_CHARS: usize = 40;
+/// Most example questions on one article, each at most [`MAX_EXAMPLE_CHARS`]: enough for the
+/// ways customers ask one thing, few enough that an article stays about one thing.
+pub const MAX_EXAMPLES: usize = 20;
+pub const MAX_EXAMPLE_CHARS: usize = 200;
 const MAX_CATEGORY_CHARS: usize = 60;
 const MAX_SLUG_LEN: usize = 80;
 /// Longest search query, in characters: longer ones are refused with a clear error.
@@ -70,6 +74,10 @@ pub struct Article {
     pub category: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub tags: BTreeSet<String>,
+    /// Questions as customers ask what the article answers ("training phrases"): searched as
+    /// their own field, never shown on the help centre's pages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
     pub status: ArticleStatus,
     pub version: u64,
     pub created_at: Timestamp,
@@ -91,6 +99,8 @@ pub struct ArticleInput {
     pub category: Option<String>,
     #[serde(default)]
     pub tags: BTreeSet<String>,
+    #[serde(default)]
+    pub examples: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -156,8 +166,30 @@ impl ArticleInput {
             tags.insert(tag);
         }
         self.tags = tags;
+        self.examples = examples(&self.examples)?;
         Ok(self)
     }
+}
+
+/// The example questions cleaned like a title, in the agent's order, repeats dropped.
+fn examples(raw: &[String]) -> Result<Vec<String>, KbError> {
+    if raw.len() > MAX_EXAMPLES {
+        return Err(invalid("examples", format!("at most {MAX_EXAMPLES} example questions")));
+    }
+    let mut examples: Vec<String> = Vec::with_capacity(raw.len());
+    for example in raw {
+        let example = crate::text::line(example).trim().to_owned();
+        if example.is_empty() || example.chars().count() > MAX_EXAMPLE_CHARS {
+            return Err(invalid(
+                "examples",
+                format!("each example question 1–{MAX_EXAMPLE_CHARS} characters"),
+            ));
+        }
+        if !examples.contains(&example) {
+            examples.push(example);
+        }
+    }
+    Ok(examples)
 }
 
 impl Article {
@@ -174,6 +206,7 @@ impl Article {
             body: input.body,
             category: input.category,
             tags: input.tags,
+            examples: input.examples,
             status: ArticleStatus::Draft,
             version: 1,
             created_at: now,
@@ -191,6 +224,7 @@ impl Article {
         self.body = input.body;
         self.category = input.category;
         self.tags = input.tags;
+        self.examples = input.examples;
         self.touch(by, now);
         Ok(())
     }

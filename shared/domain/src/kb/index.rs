@@ -1,5 +1,6 @@
-//! The search index: BM25 over three fields (title, tags with the category, body), each
-//! saturating on its own so a title match adds to a body match instead of drowning in it;
+//! The search index: BM25 over four fields (title, tags, example questions, body with the
+//! category), each saturating on its own so a title match adds to a body match instead of
+//! drowning in it;
 //! synonyms from the config, one-letter typo correction for English words, and a preferred
 //! language with fallback to the other. Built from the published articles; read-only once
 //! built.
@@ -7,6 +8,7 @@
 use std::collections::HashMap;
 
 use super::article::{Article, Language};
+use super::example_questions::{self, ExampleQuestion};
 use super::tag_phrases::TagPhrases;
 use super::text::{Segmentation, Term, terms_in};
 
@@ -19,10 +21,14 @@ const EXPANSION_WEIGHT: f32 = 0.7;
 /// How much a tag (or the category) term counts next to a body term: tags are what agents
 /// chose to describe the article.
 const TAGS_BOOST: f32 = 1.5;
+/// How much a term of the article's example questions counts next to a body term: they are
+/// how customers ask what the article answers, so a word there is as telling as a tag.
+const EXAMPLES_BOOST: f32 = 1.5;
 /// How much of a question's word a match only in an article's body covers in
 /// [`Hit::confidence`]: bodies mention much in passing ("press", "Black Friday"); a match in
-/// the title or a whole tag says the article is about it. So does one word of a longer tag
-/// ("card" of "credit card" in "gift card"), no more than a body word.
+/// the title, a whole tag or an example question the question is close to says the article
+/// is about it. So does one word of a longer tag ("card" of "credit card" in "gift card"), or
+/// of a longer example question, no more than a body word.
 const BODY_ONLY_COVERAGE: f32 = 0.45;
 /// Weight of a term a synonym added: it helps an article that uses another word for the
 /// same thing, but must not outweigh the words the customer chose.
@@ -124,9 +130,11 @@ struct Doc {
     language: Language,
     title_len: f32,
     tags_len: f32,
+    examples_len: f32,
     body_len: f32,
     /// Its tags' ids in [`TagPhrases`].
     tags: Vec<u32>,
+    examples: Vec<ExampleQuestion>,
 }
 
 #[derive(Clone, Copy)]
@@ -134,6 +142,7 @@ struct Posting {
     doc: u32,
     title_tf: f32,
     tags_tf: f32,
+    examples_tf: f32,
     body_tf: f32,
 }
 
@@ -159,6 +168,7 @@ pub struct SearchIndex {
     postings: Vec<Vec<Posting>>,
     avg_title: f32,
     avg_tags: f32,
+    avg_examples: f32,
     avg_body: f32,
     tags: TagPhrases,
     settings: SearchSettings,
@@ -173,11 +183,12 @@ impl SearchIndex {
             postings: Vec::new(),
             avg_title: 1.0,
             avg_tags: 1.0,
+            avg_examples: 1.0,
             avg_body: 1.0,
             tags: TagPhrases::default(),
             settings,
         };
-        let (mut title_total, mut tags_total, mut body_total) = (0.0, 0.0, 0.0);
+        let (mut title_total, mut tags_total, mut examples_total, mut body_total) = (0.0, 0.0, 0.0, 0.0);
         for article in articles.iter().filter(|a| a.is_published()) {
             let doc = index.docs.len() as u32;
             let segmentation = index.settings.segmentation;
@@ -185,6 +196,8 @@ impl SearchIndex {
             // Tags one per line, so no bigram straddles two of them.
             let tags_text: Vec<&str> = article.tags.iter().map(String::as_str).collect();
             let tags_terms = terms_in(&tags_text.join("\n"), segmentation);
+            // Likewise one example question per line.
+            let examples_terms = terms_in(&article.examples.join("\n"), segmentation);
             // The category is broad ("Orders"): it counts like body text.
             let mut body_text = article.body.clone();
             if let Some(category) = &article.category {
@@ -192,19 +205,20 @@ impl SearchIndex {
                 body_text.push_str(category);
             }
             let body_terms = terms_in(&body_text, segmentation);
-            let mut counts: HashMap<&str, [f32; 3]> = HashMap::new();
-            for (field, terms) in [&title_terms, &tags_terms, &body_terms].into_iter().enumerate() {
+            let mut counts: HashMap<&str, [f32; 4]> = HashMap::new();
+            let fields = [&title_terms, &tags_terms, &examples_terms, &body_terms];
+            for (field, terms) in fields.into_iter().enumerate() {
                 for t in terms {
                     counts.entry(&t.text).or_default()[field] += 1.0;
                 }
             }
-            for (text, [title_tf, tags_tf, body_tf]) in counts {
+            for (text, [title_tf, tags_tf, examples_tf, body_tf]) in counts {
                 let next = index.vocabulary.len() as u32;
                 let id = *index.vocabulary.entry(text.to_owned()).or_insert(next);
                 if id == next {
                     index.postings.push(Vec::new());
                 }
-                index.postings[id as usize].push(Posting { doc, title_tf, tags_tf, body_tf });
+                index.postings[id as usize].push(Posting { doc, title_tf, tags_tf, examples_tf, body_tf });
             }
             let tags: Vec<u32> = article
                 .tags
@@ -214,8 +228,19 @@ impl SearchIndex {
                     index.tags.add(tag, &terms_in(tag, segmentation), |t| vocabulary.get(t).copied())
                 })
                 .collect();
+            let examples = article
+                .examples
+                .iter()
+                .map(|example| {
+                    let terms = terms_in(example, segmentation);
+                    ExampleQuestion::new(
+                        terms.iter().filter_map(|t| index.vocabulary.get(&t.text).copied()).collect(),
+                    )
+                })
+                .collect();
             title_total += title_terms.len() as f32;
             tags_total += tags_terms.len() as f32;
+            examples_total += examples_terms.len() as f32;
             body_total += body_terms.len() as f32;
             index.docs.push(Doc {
                 slug: article.slug.clone(),
@@ -224,14 +249,23 @@ impl SearchIndex {
                 language: article.language,
                 title_len: title_terms.len() as f32,
                 tags_len: tags_terms.len() as f32,
+                examples_len: examples_terms.len() as f32,
                 body_len: body_terms.len() as f32,
                 tags,
+                examples,
             });
         }
         let n = index.docs.len().max(1) as f32;
         index.avg_title = (title_total / n).max(1.0);
         index.avg_tags = (tags_total / n).max(1.0);
+        index.avg_examples = (examples_total / n).max(1.0);
         index.avg_body = (body_total / n).max(1.0);
+        let idfs: Vec<f32> = index.postings.iter().map(|p| index.idf(p.len())).collect();
+        for doc in &mut index.docs {
+            for example in &mut doc.examples {
+                example.weigh(|t| idfs[t as usize]);
+            }
+        }
         index
     }
 
@@ -363,18 +397,23 @@ impl SearchIndex {
                 }
                 let fields = self.settings.title_boost * saturate(p.title_tf, doc.title_len / self.avg_title)
                     + TAGS_BOOST * saturate(p.tags_tf, doc.tags_len / self.avg_tags)
+                    + EXAMPLES_BOOST * saturate(p.examples_tf, doc.examples_len / self.avg_examples)
                     + saturate(p.body_tf, doc.body_len / self.avg_body);
                 let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![0.0; concepts.len()]));
                 entry.0 += term.weight * idf * fields;
+                let Some(covered) = entry.1.get_mut(*concept) else { continue };
+                if *covered >= 1.0 {
+                    continue;
+                }
                 let whole_tag = || self.tags.covers(&whole_tags, &doc.tags, *id);
-                let credit = if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) {
+                let close_example =
+                    || p.examples_tf > 0.0 && example_questions::covers(&doc.examples, &query_ids, *id);
+                let credit = if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) || close_example() {
                     1.0
                 } else {
                     BODY_ONLY_COVERAGE
                 };
-                if let Some(covered) = entry.1.get_mut(*concept) {
-                    *covered = covered.max(credit);
-                }
+                *covered = covered.max(credit);
             }
         }
         let mut hits: Vec<Hit> = scores

@@ -4,6 +4,7 @@
 mod article;
 mod catalogue;
 mod editor;
+mod example_questions;
 mod fold;
 mod index;
 mod snippet;
@@ -13,7 +14,7 @@ mod text;
 
 pub use article::{
     Article, ArticleInput, ArticleStatus, KbAction, KbAuditEntry, KbError, Language, MAX_BODY_BYTES,
-    MAX_QUERY_CHARS, MAX_TAGS, MAX_TITLE_CHARS, valid_slug,
+    MAX_EXAMPLE_CHARS, MAX_EXAMPLES, MAX_QUERY_CHARS, MAX_TAGS, MAX_TITLE_CHARS, valid_slug,
 };
 pub use catalogue::Catalogue;
 pub use editor::KbEditor;

@@ -12,6 +12,7 @@ fn input(title: &str, body: &str, language: Language) -> ArticleInput {
         language,
         category: None,
         tags: Default::default(),
+        examples: Vec::new(),
     }
 }
 
@@ -222,4 +223,76 @@ fn a_word_of_a_longer_tag_alone_covers_like_a_body_word() {
     let part = index.search("loyalty", None, 3).0;
     assert_eq!(whole[0].slug, "payments");
     assert!(part[0].confidence < 0.3 * whole[0].confidence, "{part:?} {whole:?}");
+}
+
+fn with_examples(mut article: Article, examples: &[&str]) -> Article {
+    article.examples = examples.iter().map(|e| (*e).to_owned()).collect();
+    article
+}
+
+#[test]
+fn an_article_is_found_by_a_paraphrase_only_its_example_question_matches() {
+    let gift = published("gift-wrap", "Gift wrapping", "We wrap gifts for $3 at checkout.", &[]);
+    let question = "can you put my present in nice paper";
+    let mut articles = faq();
+    articles.push(gift.clone());
+    let without = SearchIndex::build(&articles, SearchSettings::default());
+    assert!(without.search(question, Some(Language::En), 3).0.is_empty(), "nothing but the example matches");
+    articles.pop();
+    articles.push(with_examples(gift, &["can you put my present in nice paper?", "do you do gift wrap"]));
+    let index = SearchIndex::build(&articles, SearchSettings::default());
+    let hits = index.search("could you put the present in some nice paper", Some(Language::En), 3).0;
+    assert_eq!(hits.first().map(|h| h.slug.as_str()), Some("gift-wrap"), "{hits:?}");
+    assert!(
+        hits[0].confidence > crate::bot::DEFAULT_MIN_CONFIDENCE,
+        "a question close to an example is strong evidence: {hits:?}"
+    );
+}
+
+#[test]
+fn one_word_shared_with_a_longer_example_question_covers_like_a_body_word() {
+    let delivery = with_examples(
+        published("delivery-times", "How long does delivery take?", "Standard delivery takes 3–5 days.", &[]),
+        &["if I order today when does it arrive"],
+    );
+    let mut articles = faq();
+    articles.push(delivery);
+    let index = SearchIndex::build(&articles, SearchSettings::default());
+    let close = index.search("I order today, when will it arrive", None, 1).0;
+    let passing = index.search("will it arrive", None, 1).0;
+    assert_eq!((close[0].slug.as_str(), passing[0].slug.as_str()), ("delivery-times", "delivery-times"));
+    let (close, passing) = (close[0].confidence, passing[0].confidence);
+    // Well under the threshold: covered like a title word, it would sit just under it.
+    let threshold = crate::bot::DEFAULT_MIN_CONFIDENCE;
+    assert!(close > threshold && passing < threshold * 0.7, "close {close}, one shared word {passing}");
+}
+
+#[test]
+fn example_questions_are_cleaned_and_bounded() {
+    let mut input = input("Returns", "Send it back.", Language::En);
+    input.examples = vec![" can I\u{202e} return it? ".into(), "can I return it?".into(), "refund?".into()];
+    let a = Article::draft("returns", input.clone(), "li", Timestamp::UNIX_EPOCH).unwrap();
+    assert_eq!(a.examples, ["can I return it?", "refund?"], "cleaned, repeats dropped, order kept");
+    for (examples, why) in [
+        (vec!["q".to_owned(); MAX_EXAMPLES + 1], "too many"),
+        (vec!["  ".to_owned()], "empty"),
+        (vec!["x".repeat(MAX_EXAMPLE_CHARS + 1)], "too long"),
+    ] {
+        let input = ArticleInput { examples, ..input.clone() };
+        let refused = Article::draft("returns", input, "li", Timestamp::UNIX_EPOCH);
+        assert!(matches!(refused, Err(KbError::Invalid { field: "examples", .. })), "{why}: {refused:?}");
+    }
+}
+
+#[tokio::test]
+async fn example_questions_are_stored_with_an_edit_and_its_audit_entry() {
+    let (kb, store) = editor();
+    let a = kb.create("returns", input("Returns", "Send it back.", Language::En), "li").await.unwrap();
+    let mut edit = input("Returns", "Send it back.", Language::En);
+    edit.examples = vec!["how do I send it back".into()];
+    kb.edit("returns", a.version, edit, "sue").await.unwrap();
+    let stored = store.article("returns").await.unwrap().unwrap();
+    assert_eq!(stored.examples, ["how do I send it back"]);
+    let actions: Vec<KbAction> = kb.audit("returns").await.unwrap().iter().map(|e| e.action).collect();
+    assert_eq!(actions, [KbAction::Created, KbAction::Edited]);
 }
