@@ -117,7 +117,8 @@ mod tests {
             EnvironmentChoice { credentials: false, region: false }
         );
         // Half a key pair, or blank values, is not credentials: the chain decides.
-        assert_eq!(choice(&[("AWS_ACCESS_KEY_ID", "AKIA"), ("AWS_DEFAULT_REGION", " ")]).credentials, false);
+        let half = choice(&[("AWS_ACCESS_KEY_ID", "AKIA"), ("AWS_DEFAULT_REGION", " ")]);
+        assert_eq!(half, EnvironmentChoice { credentials: false, region: false });
         assert!(choice(&[("AWS_DEFAULT_REGION", "us-east-2")]).region);
     }
 }

@@ -134,10 +134,10 @@ mod tests {
     }
 
     /// Counts the SDK's early per-client checks; answers no connector (none is asked for).
-    #[derive(Debug, Default)]
-    struct CountingClient(std::sync::atomic::AtomicUsize);
+    #[derive(Debug, Default, Clone)]
+    struct CountingClient(std::sync::Arc<std::sync::atomic::AtomicUsize>);
 
-    impl HttpClient for std::sync::Arc<CountingClient> {
+    impl HttpClient for CountingClient {
         fn http_connector(&self, _: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
             unreachable!("no request is sent")
         }
@@ -157,7 +157,7 @@ mod tests {
         // The SDK calls validate_base_client_config for every client it makes, and its
         // default client builds a whole TLS connector there; through the lean client the
         // inner one is never asked.
-        let inner = std::sync::Arc::new(CountingClient::default());
+        let inner = CountingClient::default();
         let http = SharedHttpClient::new(LeanHttpClient(SharedHttpClient::new(inner.clone())));
         for _ in 0..3 {
             let config = aws_sdk_s3::Config::builder()
