@@ -36,6 +36,7 @@ async fn endpoint_from_the_environment_timeouts_and_retries_are_applied() {
     assert_eq!(config.region().map(|r| r.as_ref()), Some("us-east-1"));
     let credentials = format!("{:?}", config.credentials_provider().unwrap());
     assert!(credentials.contains("EnvironmentVariableCredentialsProvider"), "{credentials}");
+    assert!(!credentials.contains("Chain"), "{credentials}");
 
     // The client really goes to that endpoint, and a connection failure is retryable.
     let store = dynamo_store(&config, "omnidesk");
