@@ -39,6 +39,12 @@ BUCKET = "omnidesk-bench-init-config"
 KEY = "omnidesk.toml"
 SECRET_NAME = "omnidesk/chat/web"
 BASELINE = "init-hello"
+# The configuration's secret fields: on AWS each must be an `sm:` reference.
+SECRET_FIELDS = (
+    "secret", "next_secret", "token_secret", "previous_token_secret", "pseudonym_key", "token",
+    "encoding_aes_key", "app_secret", "verify_token", "page_token", "whatsapp_token",
+    "webhook_secret", "api_key",
+)
 
 
 class RuntimeApi:
@@ -109,9 +115,11 @@ def deployable_config():
         if not skipping:
             kept.append(line)
     text = "\n".join(kept) + "\n"
-    text = re.sub(r'(?m)^(secret|token_secret) = ".*"$', r'\1 = "sm:%s"' % SECRET_NAME, text)
-    text = re.sub(r'(?m)^callback_url = ".*"$', 'callback_url = "https://chat.desk.example/callbacks/web"', text)
-    text = re.sub(r'(?m)^base_url = ".*"$', 'base_url = "https://desk.example"', text)
+    # Every secret of every section becomes a reference (a function resolves only those it
+    # uses; the canned endpoint answers one value for any name).
+    text = re.sub(r'(?m)^(%s) = ".*"$' % "|".join(SECRET_FIELDS), r'\1 = "sm:%s"' % SECRET_NAME, text)
+    # The local desk's own URLs (callbacks, fakes of the providers) become public ones.
+    text = re.sub(r'"http://(127\.0\.0\.1|localhost)(:\d+)?', '"https://desk.example', text)
     return text
 
 

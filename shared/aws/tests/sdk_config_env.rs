@@ -31,6 +31,12 @@ async fn endpoint_from_the_environment_timeouts_and_retries_are_applied() {
     assert_eq!(timeouts.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
     assert_eq!(timeouts.operation_timeout(), Some(OPERATION_TIMEOUT));
     assert_eq!(config.retry_config().unwrap().max_attempts(), MAX_ATTEMPTS);
+    // Credentials and region straight from the environment's providers, as on Lambda: no
+    // default chain is built.
+    assert_eq!(config.region().map(|r| r.as_ref()), Some("us-east-1"));
+    let credentials = format!("{:?}", config.credentials_provider().unwrap());
+    assert!(credentials.contains("EnvironmentVariableCredentialsProvider"), "{credentials}");
+    assert!(!credentials.contains("Chain"), "{credentials}");
 
     // The client really goes to that endpoint, and a connection failure is retryable.
     let store = dynamo_store(&config, "omnidesk");
