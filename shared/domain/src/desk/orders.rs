@@ -14,7 +14,7 @@ use crate::envelope::seal;
 use crate::kb::Language;
 use crate::model::{
     Actor, AuthorKind, Channel, ChannelRef, Customer, CustomerId, Direction, EventKind, Identity, Message,
-    MessageId, Ticket, TicketNumber, Visibility,
+    MessageId, Ticket, TicketEvent, TicketNumber, Visibility,
 };
 use crate::orders::{
     Contact, NoticeRules, Order, OrderSignal, OrderTexts, Orders, OrdersError, Problem, ReturnRules,
@@ -158,22 +158,7 @@ impl AgentDesk {
         });
         let outcome =
             NoticeOutcome { order: order.name.clone(), problem, ticket: number, job, repeat: false };
-        let commit = TicketCommit {
-            ticket,
-            expected_version: None,
-            messages: vec![message],
-            events,
-            thread_claims: vec![ThreadClaim {
-                key: ThreadKey::email_token(&token),
-                ticket: number,
-                replaces: None,
-            }],
-            idempotency: Some(IdempotencyRecord {
-                key: key.clone(),
-                result: serde_json::to_value(&outcome).unwrap_or_default(),
-                expires_at: later(now, IDEMPOTENCY_TTL),
-            }),
-        };
+        let commit = opening_commit(ticket, vec![message], events, &token, &key, &outcome, now);
         match self.commit(commit).await {
             Ok(_) => {}
             // A concurrent delivery of the same problem won: its result stands.
@@ -229,5 +214,36 @@ impl AgentDesk {
             }
         }
         Err(DeskError::Conflict("the order's customer kept changing".into()))
+    }
+}
+
+/// The commit that opens a ticket the desk starts itself (a notice, a confirmed return): its
+/// mail thread token claimed, and its outcome kept under `key` so a repeat of the same trigger
+/// opens nothing more.
+pub(super) fn opening_commit<T: Serialize>(
+    ticket: Ticket,
+    messages: Vec<Message>,
+    events: Vec<TicketEvent>,
+    token: &str,
+    key: &str,
+    outcome: &T,
+    now: Timestamp,
+) -> TicketCommit {
+    let number = ticket.number;
+    TicketCommit {
+        ticket,
+        expected_version: None,
+        messages,
+        events,
+        thread_claims: vec![ThreadClaim {
+            key: ThreadKey::email_token(token),
+            ticket: number,
+            replaces: None,
+        }],
+        idempotency: Some(IdempotencyRecord {
+            key: key.to_owned(),
+            result: serde_json::to_value(outcome).unwrap_or_default(),
+            expires_at: later(now, IDEMPOTENCY_TTL),
+        }),
     }
 }

@@ -26,8 +26,7 @@ use crate::orders::{
     Contact, MAX_ORDER_NAME_CHARS, Order, OrderTexts, ReturnAnswer, ReturnRefusal, language_of_tag,
 };
 use crate::outbound::{Destination, EmailDestination, OutboundJob, OutboundKind};
-use crate::ports::{IdempotencyRecord, ThreadClaim, ThreadKey, TicketCommit};
-use crate::router::IDEMPOTENCY_TTL;
+use crate::ports::IdempotencyRecord;
 use crate::system::later;
 
 /// The form as posted, queued by the help centre for the desk.
@@ -286,22 +285,8 @@ impl AgentDesk {
         events.extend(ticket.add_message(&Actor::System, &reply, now)?);
         let job = self.reply_job(&ticket, &reply, &[]).await?;
         let outcome = ConfirmOutcome { ticket: number, answer: answer.name().to_owned(), job };
-        let commit = TicketCommit {
-            ticket,
-            expected_version: None,
-            messages: vec![request, reply],
-            events,
-            thread_claims: vec![ThreadClaim {
-                key: ThreadKey::email_token(&token),
-                ticket: number,
-                replaces: None,
-            }],
-            idempotency: Some(IdempotencyRecord {
-                key: key.clone(),
-                result: serde_json::to_value(&outcome).unwrap_or_default(),
-                expires_at: later(now, IDEMPOTENCY_TTL),
-            }),
-        };
+        let commit =
+            super::orders::opening_commit(ticket, vec![request, reply], events, &token, &key, &outcome, now);
         match self.commit(commit).await {
             Ok(_) => {}
             // The same link followed twice at once: the first stands.
