@@ -5,21 +5,17 @@
 //! ([`omnidesk_domain::partitions::forum_timer_key`]).
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use jiff::Timestamp;
 use omnidesk_domain::forum_watch::{ForumQuestions, PendingQuestion, QuestionState};
 use omnidesk_domain::partitions::forum_timer_key;
 use omnidesk_domain::ports::{StoreError, ThreadKey};
 use omnidesk_domain::sla::sweeper::bucket_of;
 
-use super::capacity::{Access, item_size, read_units};
 use super::codec::{number_attr, read_string, string_attr, ttl_seconds};
-use super::indexes::TIMERS;
 use super::keys::{self, Item};
 use super::timers::{TIMER_BUCKET, TIMER_DUE, due_key};
 use super::{Condition, DynamoStore};
-use crate::errors::{corrupt, store_error};
-use crate::meter::Capacity;
+use crate::errors::corrupt;
 
 const QUESTION_SK: &str = "FORUMQ";
 const BODY: &str = "question";
@@ -71,27 +67,7 @@ impl ForumQuestions for DynamoStore {
         up_to: Timestamp,
         limit: usize,
     ) -> Result<Vec<PendingQuestion>, StoreError> {
-        let shard = forum_timer_key(bucket);
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(TIMERS.name)
-            .key_condition_expression("#b = :b AND #d <= :t")
-            .expression_attribute_names("#b", TIMER_BUCKET)
-            .expression_attribute_names("#d", TIMER_DUE)
-            .expression_attribute_values(":b", AttributeValue::S(shard))
-            .expression_attribute_values(":t", AttributeValue::S(due_key(up_to)))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| store_error("Query", e))?;
-        let entries = output.items.unwrap_or_default();
-        let units = read_units(entries.iter().map(item_size).sum()) / 2.0;
-        self.record_capacity("Query", Access::Read, output.consumed_capacity.as_slice(), || {
-            Capacity::read(units)
-        });
+        let entries = self.query_sub_bucket(&forum_timer_key(bucket), up_to, limit).await?;
         // The index holds keys; the questions come from the table, current.
         let minute = bucket_of(bucket);
         let mut due = Vec::with_capacity(entries.len());

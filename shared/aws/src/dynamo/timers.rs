@@ -79,7 +79,7 @@ impl DynamoStore {
     }
 
     /// Up to `limit` entries of one sub-bucket due by `up_to`, soonest first.
-    async fn query_sub_bucket(
+    pub(super) async fn query_sub_bucket(
         &self,
         shard: &str,
         up_to: Timestamp,
