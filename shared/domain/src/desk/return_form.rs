@@ -16,12 +16,12 @@ use sha2::{Digest, Sha256};
 use super::{AgentDesk, DeskError};
 use crate::envelope::{Versioned, seal};
 use crate::model::{
-    Actor, AuthorKind, Channel, ChannelRef, Direction, EventKind, Identity, Message, MessageId, Ticket,
-    TicketNumber, Visibility,
+    Actor, AuthorKind, Channel, ChannelRef, Direction, Identity, Message, MessageId, Ticket, TicketNumber,
+    Visibility,
 };
 use crate::orders::return_link::{LinkError, LinkKey, MAX_ITEM_CHARS, ReturnLink, link_id};
 use crate::orders::returns::MAX_RETURN_REASON_CHARS;
-use crate::orders::self_service::decide;
+use crate::orders::self_service::{decide, file_customer_return};
 use crate::orders::{
     Contact, MAX_ORDER_NAME_CHARS, Order, OrderTexts, ReturnAnswer, ReturnRefusal, language_of_tag,
 };
@@ -250,19 +250,14 @@ impl AgentDesk {
         let answer = decide(&order, &ask, &shop.returns, now);
         match &answer {
             ReturnAnswer::Requested(case) => {
-                events.push(ticket.record(
-                    Actor::Customer(customer.clone()),
-                    EventKind::ReturnRequested {
-                        order: case.order.clone(),
-                        line: case.line.clone(),
-                        reason: if case.damaged { "damaged" } else { "other" }.to_owned(),
-                    },
+                events.push(file_customer_return(
+                    &mut ticket,
+                    &customer,
+                    case,
+                    &shop.returns,
+                    self.sla.as_deref(),
                     now,
                 ));
-                ticket.order.get_or_insert_default().returned = Some(case.clone());
-                if let Some(sla) = &self.sla {
-                    sla.start_return_step(&mut ticket, shop.returns.step_target(case.state), now);
-                }
             }
             waiting if waiting.waits() => {
                 ticket.order.get_or_insert_default().pending_return = Some(ask.clone())

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::returns::MAX_RETURN_REASON_CHARS;
 use super::{Contact, Order, Orders, ReturnCase, ReturnRefusal, ReturnRequest, ReturnRules, orders_of_all};
+use crate::model::{Actor, CustomerId, EventKind, Ticket, TicketEvent};
+use crate::sla::SlaPolicies;
 
 /// Words that ask for a return or an exchange (Chinese anywhere, Latin as whole words).
 pub const RETURN_WORDS: &[&str] = &[
@@ -238,6 +240,32 @@ pub fn pick_line(order: &Order, words: &str) -> Option<String> {
         [one] => Some((*one).to_owned()),
         _ => None,
     }
+}
+
+/// Files the return a customer asked for on `ticket`: the `return_requested` event (theirs),
+/// the case, and the timer of its first step. Every way a customer starts a return ends here.
+pub fn file_customer_return(
+    ticket: &mut Ticket,
+    customer: &CustomerId,
+    case: &ReturnCase,
+    rules: &ReturnRules,
+    sla: Option<&SlaPolicies>,
+    now: Timestamp,
+) -> TicketEvent {
+    let event = ticket.record(
+        Actor::Customer(customer.clone()),
+        EventKind::ReturnRequested {
+            order: case.order.clone(),
+            line: case.line.clone(),
+            reason: if case.damaged { "damaged" } else { "other" }.to_owned(),
+        },
+        now,
+    );
+    ticket.order.get_or_insert_default().returned = Some(case.clone());
+    if let Some(sla) = sla {
+        sla.start_return_step(ticket, rules.step_target(case.state), now);
+    }
+    event
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use jiff::Timestamp;
 
 use super::{OrderLookup, RouteError, TicketRouter};
 use crate::inbound::{InboundMessage, Source};
-use crate::model::{Actor, CustomerId, EventKind, Ticket, TicketEvent};
-use crate::orders::self_service::mentions;
+use crate::model::{CustomerId, Ticket, TicketEvent};
+use crate::orders::self_service::{file_customer_return, mentions};
 use crate::orders::{Contact, ReturnAnswer, ReturnAsk, ReturnRefusal, answer_return};
 
 /// Lines of a mail's body searched for a return keyword, after its subject.
@@ -124,19 +124,7 @@ impl TicketRouter {
         let ReturnAnswer::Requested(case) = answer else { return Vec::new() };
         let mut events: Vec<TicketEvent> =
             super::order_step::link(ticket, case.order.clone(), now).into_iter().collect();
-        events.push(ticket.record(
-            Actor::Customer(customer.clone()),
-            EventKind::ReturnRequested {
-                order: case.order.clone(),
-                line: case.line.clone(),
-                reason: if case.damaged { "damaged" } else { "other" }.to_owned(),
-            },
-            now,
-        ));
-        ticket.order.get_or_insert_default().returned = Some(case.clone());
-        if let Some(sla) = &self.sla {
-            sla.start_return_step(ticket, lookup.returns.step_target(case.state), now);
-        }
+        events.push(file_customer_return(ticket, customer, case, &lookup.returns, self.sla.as_deref(), now));
         tracing::info!(ticket = ticket.number.0, "orders.return_requested_by_customer");
         events
     }
