@@ -84,6 +84,15 @@ impl Backend {
             Backend::Moto(_) => 1_000,
         }
     }
+
+    /// Under injected faults every message is worked several times over, and on a loaded
+    /// machine one attempt can outlast 300 ms: the message then comes back while its first
+    /// attempt still holds the dispatcher's lease (the local desk's lease is the visibility
+    /// timeout), and those receives count toward the dead-letter limit as faults do. On AWS the
+    /// visibility timeout is many times a function's run; a second here keeps that ratio.
+    fn visibility_timeout_ms_with(&self, faults: bool) -> u64 {
+        if faults { self.visibility_timeout_ms().max(1_000) } else { self.visibility_timeout_ms() }
+    }
 }
 
 /// A configuration with one inbox calling back to `callback_url`, and fast queues so
@@ -173,7 +182,8 @@ impl TestDesk {
     ) -> Self {
         let receiver = Arc::new(CallbackReceiver::default());
         let callback_url = receiver.start().await;
-        let config = test_config_with(&callback_url, backend.visibility_timeout_ms(), extra);
+        let config =
+            test_config_with(&callback_url, backend.visibility_timeout_ms_with(faults.is_some()), extra);
         let mut moto_table = None;
         let ports = match backend {
             Backend::Memory => DeskPorts::memory(&config, clock.clone()),

@@ -52,6 +52,12 @@ fn is_zero(n: &u8) -> bool {
     *n == 0
 }
 
+/// Whether the bot still keeps this conversation: it has not helped or handed over, and no
+/// agent has taken the ticket.
+pub fn holds(ticket: &crate::model::Ticket) -> bool {
+    ticket.bot.as_ref().is_some_and(|state| !state.done) && ticket.assignee.is_none()
+}
+
 /// Why a conversation went to a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HandoffReason {

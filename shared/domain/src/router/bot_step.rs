@@ -86,7 +86,7 @@ impl TicketRouter {
         let state = match ticket {
             None => BotState::default(),
             Some(ticket) => match &ticket.bot {
-                Some(state) if !state.done && ticket.assignee.is_none() => state.clone(),
+                Some(state) if bot::holds(ticket) => state.clone(),
                 _ => return Ok(None),
             },
         };

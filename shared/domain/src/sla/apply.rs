@@ -12,6 +12,10 @@
 //! | solved / closed                         | resolution met, reply timers dropped                |
 //! | solved → reopened                       | resolution resumes, the solved time added back      |
 //! | priority or team change                 | policy and calendar chosen again, timers re-targeted|
+//!
+//! A conversation the chat bot holds (no person has it yet) runs no clock: a customer who
+//! leaves it does not breach anyone's target. First reply and resolution start when it stops
+//! being the bot's — handed to a person, or taken by an agent — unless it was solved there.
 
 use jiff::Timestamp;
 
@@ -30,10 +34,17 @@ impl SlaPolicies {
         if let Some(tier) = customer_tier {
             ticket.sla.customer_tier = Some(tier.to_owned());
         }
+        let held = crate::bot::holds(ticket);
         for event in events {
+            if held && matches!(event.kind, EventKind::Created { .. }) {
+                continue;
+            }
             self.on_event(ticket, event);
         }
         let now = events.last().map_or(ticket.updated_at, |e| e.at);
+        if !held && ticket.bot.is_some() && ticket.status.is_unfinished() && !reply_clocks_started(ticket) {
+            self.start_ticket(ticket, now);
+        }
         self.refresh_due(ticket, now);
     }
 
@@ -328,4 +339,13 @@ pub fn derive_due(ticket: &mut Ticket, now: Timestamp) {
         (a, b) => a.or(b),
     }
     .map(|due| due.max(now));
+}
+
+/// Whether the ticket's own targets ever started (met and breached timers stay on the ticket).
+fn reply_clocks_started(ticket: &Ticket) -> bool {
+    ticket
+        .sla
+        .timers
+        .iter()
+        .any(|t| matches!(t.kind, TimerKind::FirstReply | TimerKind::NextReply | TimerKind::Resolution))
 }
