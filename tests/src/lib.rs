@@ -432,6 +432,7 @@ macro_rules! all_scenarios {
             a_forum_question_is_a_public_ticket_and_a_staff_answer_on_the_forum_solves_it,
             an_unanswered_forum_question_is_one_ticket_once_its_business_hours_have_passed,
             a_forum_question_answered_by_staff_first_becomes_no_ticket,
+            a_forum_question_whose_asker_is_erased_while_it_waits_becomes_no_ticket,
             a_reply_the_platform_refuses_shows_its_reason_on_the_ticket_which_stays_open,
             oversized_meta_and_forum_bodies_are_413_and_write_nothing,
             a_messenger_reply_outside_24_hours_is_refused_visibly_and_inside_is_sent_once,

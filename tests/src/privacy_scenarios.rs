@@ -195,6 +195,7 @@ pub async fn an_erasure_request_returns_a_job_that_lists_every_store_clears_tags
         ("table", "event", 2),
         ("table", "customer", 1),
         ("table", "identity_claim", 1),
+        ("table", "erased_identity", 1),
         ("table", "audit_entry", 1),
         ("blob_store", "attachment", 1),
         ("blob_store", "raw_mail", 1),

@@ -216,8 +216,16 @@ impl<T: CustomerStore + ?Sized> CustomerStore for Faulty<T> {
     ) -> Result<(), StoreError> {
         self.plan.run(|| self.inner.move_identity(identity, from, to, at), store_down).await
     }
-    async fn release_identity(&self, id: &CustomerId, identity: &Identity) -> Result<(), StoreError> {
-        self.plan.run(|| self.inner.release_identity(id, identity), store_down).await
+    async fn release_identity(
+        &self,
+        id: &CustomerId,
+        identity: &Identity,
+        erased_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.plan.run(|| self.inner.release_identity(id, identity, erased_at), store_down).await
+    }
+    async fn erased_identity(&self, identity: &Identity) -> Result<Option<Timestamp>, StoreError> {
+        self.plan.run(|| self.inner.erased_identity(identity), store_down).await
     }
     async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         self.plan.run(|| self.inner.record_audit(entry), store_down).await

@@ -85,6 +85,21 @@ impl PendingQuestion {
             && self.posts.iter().take(self.included).any(|p| p.idempotency_key == post.idempotency_key)
     }
 
+    /// Of the posts a ticket was opened with, keeps only what recognises a redelivery (the
+    /// key, the topic, when it came): their words and authors are the ticket's now, where an
+    /// erasure finds them.
+    pub fn forget_included_posts(&mut self) {
+        for post in self.posts.iter_mut().take(self.included) {
+            post.text.clear();
+            post.attachments.clear();
+            post.sender = crate::inbound::Sender::default();
+            if let Source::Social(social) = &mut post.source {
+                social.user.clear();
+                social.union_id = None;
+            }
+        }
+    }
+
     /// Keeps a post, within [`MAX_PENDING_POSTS`] and [`MAX_PENDING_TEXT_BYTES`]; false when
     /// it did not fit (it will join the ticket if one opens).
     pub fn keep(&mut self, post: &InboundMessage) -> bool {

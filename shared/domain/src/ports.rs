@@ -212,6 +212,11 @@ pub trait Watermarks: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// How long an erased identity's digest is kept: longer than anything received before the
+/// erasure can wait to be routed (a dead-letter queue keeps a message 14 days, a forum question
+/// waits at most 30).
+pub const ERASED_IDENTITY_KEPT: Duration = Duration::from_secs(45 * 24 * 3600);
+
 #[async_trait]
 pub trait CustomerStore: Send + Sync {
     async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError>;
@@ -241,8 +246,20 @@ pub trait CustomerStore: Send + Sync {
         to: &CustomerId,
         at: Timestamp,
     ) -> Result<(), StoreError>;
-    /// Gives up `id`'s claim on `identity` (erasure); `Ok` if it holds none.
-    async fn release_identity(&self, id: &CustomerId, identity: &Identity) -> Result<(), StoreError>;
+    /// Erasure: gives up `id`'s claim on `identity` (`Ok` if it holds none) and remembers, by
+    /// the identity's digest only, that it was erased at `erased_at`, for
+    /// [`ERASED_IDENTITY_KEPT`]: a message from it received before then that arrives later
+    /// (from a queue, a dead-letter redrive, a forum question that waited) is dropped rather
+    /// than making the person again.
+    async fn release_identity(
+        &self,
+        id: &CustomerId,
+        identity: &Identity,
+        erased_at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// When `identity` was last erased, while that is remembered (a digest kept longer never
+    /// drops a message received after the erasure).
+    async fn erased_identity(&self, identity: &Identity) -> Result<Option<Timestamp>, StoreError>;
     /// Appends to the customer's privacy audit trail (exports, erasures, merges).
     async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     /// The customer's audit trail, oldest first.

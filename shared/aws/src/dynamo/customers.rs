@@ -1,5 +1,6 @@
 //! Customers (`C#<id>`) and identity claims (`ID#<claim key>` → customer id). A claim is a
-//! conditional put, so each identity belongs to at most one customer.
+//! conditional put, so each identity belongs to at most one customer. An erased identity
+//! leaves `ID#sha256:<digest>` / `ERASED` behind: when, and a `ttl` (no identity, no customer).
 //!
 //! A customer's `identities` attribute is written only together with its claims (`create`,
 //! `claim_identity`); `update` replaces every other attribute and leaves it alone.
@@ -9,17 +10,24 @@ use std::collections::{BTreeSet, HashMap};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, TransactWriteItem, Update};
 use jiff::Timestamp;
-use omnidesk_domain::ports::{AuditEntry, CustomerStore, StoreError};
+use omnidesk_domain::ports::{AuditEntry, CustomerStore, ERASED_IDENTITY_KEPT, StoreError};
+use omnidesk_domain::system::later;
 use omnidesk_domain::{Customer, CustomerId, Identity};
 
 use super::capacity::{Access, item_size, write_units};
-use super::codec::{decode, encode, encode_value, number_attr, read_string, string_attr};
+use super::codec::{
+    decode, encode, encode_value, epoch_seconds, number_attr, read_epoch_seconds, read_string, string_attr,
+    ttl_seconds,
+};
 use super::keys::{self, Item};
 use super::{Condition, DynamoStore};
 use crate::errors::{build_error, store_error};
 use crate::meter::Capacity;
 
 const CLAIM_CUSTOMER: &str = "customer";
+/// Beside an identity's claim: when it was erased.
+const ERASED_SK: &str = "ERASED";
+const ERASED_AT: &str = "erased_at";
 const IDENTITIES: &str = "identities";
 const VERSION: &str = "version";
 
@@ -152,13 +160,32 @@ impl CustomerStore for DynamoStore {
         self.transact(writes).await
     }
 
-    async fn release_identity(&self, id: &CustomerId, identity: &Identity) -> Result<(), StoreError> {
+    async fn release_identity(
+        &self,
+        id: &CustomerId,
+        identity: &Identity,
+        erased_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut erased = Item::new();
+        erased.insert(ERASED_AT.to_owned(), epoch_seconds(erased_at));
+        erased.insert("ttl".to_owned(), ttl_seconds(later(erased_at, ERASED_IDENTITY_KEPT)));
+        let erased = keys::with_key(erased, keys::erased_identity_pk(identity), ERASED_SK.to_owned());
+        let remember = TransactWriteItem::builder()
+            .put(
+                aws_sdk_dynamodb::types::Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(erased))
+                    .build()
+                    .map_err(|e| build_error("TransactWriteItems", e))?,
+            )
+            .build();
         let Some(customer) = self.customer(id).await? else {
-            return Ok(());
+            return self.transact(vec![remember]).await;
         };
         let remaining: Vec<Identity> =
             customer.identities.iter().filter(|i| *i != identity).cloned().collect();
-        let mut writes = vec![self.set_identities(id, &remaining, customer.version, customer.updated_at)?];
+        let mut writes =
+            vec![self.set_identities(id, &remaining, customer.version, customer.updated_at)?, remember];
         if self.customer_by_identity(identity).await?.as_ref() == Some(id) {
             let delete = aws_sdk_dynamodb::types::Delete::builder()
                 .table_name(&self.table)
@@ -171,6 +198,13 @@ impl CustomerStore for DynamoStore {
             writes.push(TransactWriteItem::builder().delete(delete).build());
         }
         self.transact(writes).await
+    }
+
+    async fn erased_identity(&self, identity: &Identity) -> Result<Option<Timestamp>, StoreError> {
+        let Some(item) = self.get_item(keys::erased_identity_pk(identity), ERASED_SK).await? else {
+            return Ok(None);
+        };
+        read_epoch_seconds(&item, ERASED_AT, "erased identity").map(Some)
     }
 
     async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {

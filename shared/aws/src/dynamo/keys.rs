@@ -54,6 +54,12 @@ pub(crate) fn claim_pk(identity: &Identity) -> String {
     bounded("ID#", &identity.claim_key())
 }
 
+/// `ID#sha256:<hex>`: where an erased identity's erasure time is kept (sort key `ERASED`),
+/// always by digest, as the identity itself must not outlive the erasure.
+pub(crate) fn erased_identity_pk(identity: &Identity) -> String {
+    format!("ID#{}", key_digest(&identity.claim_key()))
+}
+
 /// `IDEM#sha256:<hex>`: always the digest, as an inbound message's key holds its Message-ID
 /// (see [`omnidesk_domain::ports::key_digest`]).
 pub(crate) fn idempotency_pk(key: &str) -> String {
@@ -154,6 +160,13 @@ mod tests {
         assert_ne!(hashed, idempotency_pk(&(huge + " ")));
         let identity = Identity::Email { address: "x".repeat(5_000) + "@example.com" };
         assert!(claim_pk(&identity).starts_with("ID#sha256:"));
+    }
+
+    #[test]
+    fn erased_identities_are_kept_as_digests_holding_no_address() {
+        let identity = Identity::Email { address: "ana@customer.example".into() };
+        let pk = erased_identity_pk(&identity);
+        assert!(pk.starts_with("ID#sha256:") && !pk.contains("customer"), "{pk}");
     }
 
     #[test]

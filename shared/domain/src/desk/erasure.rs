@@ -58,7 +58,8 @@ pub struct ErasureReport {
     /// Messages erased.
     pub messages: usize,
     /// Table items written, by kind: `ticket`, `message`, `event` (tag and category names
-    /// removed), `customer`, `identity_claim` (released), `idempotency_record` (outcome
+    /// removed), `customer`, `identity_claim` (released), `erased_identity` (its digest and
+    /// the erasure's time, kept 45 days), `idempotency_record` (outcome
     /// without its deliveries), `outbound_job_drop_mark`, `audit_entry`.
     pub table: BTreeMap<String, usize>,
     /// Blob store keys deleted (attachments and raw mail).
@@ -211,9 +212,11 @@ impl AgentDesk {
             return Ok(0);
         }
         for identity in &current.identities {
-            self.ports.customers.release_identity(id, identity).await?;
+            self.ports.customers.release_identity(id, identity, now).await?;
         }
         report.wrote("identity_claim", current.identities.len());
+        // Each one's digest and the erasure's time, so what it sent before arrives as nothing.
+        report.wrote("erased_identity", current.identities.len());
         let current = self.load_customer(id).await?;
         let anonymous = Customer {
             name: None,

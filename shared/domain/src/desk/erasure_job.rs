@@ -115,12 +115,13 @@ pub enum JobRun {
 }
 
 /// The kinds each store reports, listed even when zero so the report shows where it looked.
-const TABLE_KINDS: [&str; 8] = [
+const TABLE_KINDS: [&str; 9] = [
     "ticket",
     "message",
     "event",
     "customer",
     "identity_claim",
+    "erased_identity",
     "idempotency_record",
     "outbound_job_drop_mark",
     "audit_entry",

@@ -38,6 +38,8 @@ struct State {
     threads: HashMap<String, TicketNumber>,
     customers: HashMap<CustomerId, Customer>,
     claims: HashMap<String, CustomerId>,
+    /// Erased identities by digest, with when (see `CustomerStore::release_identity`).
+    erased_identities: HashMap<String, Timestamp>,
     /// By [`key_digest`], as the table keeps them.
     idempotency: HashMap<String, IdempotencyEntry>,
     audit: BTreeMap<CustomerId, Vec<AuditEntry>>,
@@ -469,17 +471,30 @@ impl CustomerStore for MemoryStore {
         Ok(())
     }
 
-    async fn release_identity(&self, id: &CustomerId, identity: &Identity) -> Result<(), StoreError> {
+    async fn release_identity(
+        &self,
+        id: &CustomerId,
+        identity: &Identity,
+        erased_at: Timestamp,
+    ) -> Result<(), StoreError> {
         let mut state = self.lock();
         let key = identity.claim_key();
         if state.claims.get(&key) == Some(id) {
             state.claims.remove(&key);
         }
+        state.erased_identities.insert(crate::ports::key_digest(&key), erased_at);
         if let Some(customer) = state.customers.get_mut(id) {
             customer.identities.retain(|i| i != identity);
             customer.version += 1;
         }
         Ok(())
+    }
+
+    async fn erased_identity(&self, identity: &Identity) -> Result<Option<Timestamp>, StoreError> {
+        // Kept for the process's life: a digest kept longer only drops what was received
+        // before the erasure, as it should (DynamoDB's TTL removes it after the retention).
+        let digest = crate::ports::key_digest(&identity.claim_key());
+        Ok(self.lock().erased_identities.get(&digest).copied())
     }
 
     async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {

@@ -3,6 +3,11 @@
 //! from any of them lands on the same person. Only identities the channel vouches for take
 //! part (see [`InboundMessage::identities`]); unverified contact details are kept on the
 //! customer as hints, which find no one.
+//!
+//! A message whose identities are all unclaimed, one of them erased after the message was
+//! received, has no customer: it waited somewhere (a queue, a dead-letter queue, a forum
+//! question) while its sender was erased, and making a customer for it would bring the person
+//! back. A message received after the erasure is a new contact.
 
 use jiff::Timestamp;
 
@@ -13,12 +18,14 @@ use crate::ports::{CustomerStore, IdSource, StoreError};
 /// Races between two first messages of a new customer resolve within a retry or two.
 const MAX_RESOLVE_ATTEMPTS: usize = 4;
 
+/// The customer behind `inbound`, found or made; `None` when its sender was erased after it
+/// was received (the message is to be dropped).
 pub async fn resolve_customer(
     customers: &dyn CustomerStore,
     ids: &dyn IdSource,
     inbound: &InboundMessage,
     now: Timestamp,
-) -> Result<CustomerId, StoreError> {
+) -> Result<Option<CustomerId>, StoreError> {
     let identities = inbound.identities();
     let hints = inbound.hints();
     for _ in 0..MAX_RESOLVE_ATTEMPTS {
@@ -32,6 +39,9 @@ pub async fn resolve_customer(
             }
         }
         let Some(id) = found else {
+            if erased_since_received(customers, &unclaimed, inbound).await? {
+                return Ok(None);
+            }
             let mut customer = Customer::new(
                 CustomerId::from_token(&ids.token()),
                 inbound.sender.name.clone(),
@@ -42,7 +52,7 @@ pub async fn resolve_customer(
             match customers.create(&customer).await {
                 Ok(()) => {
                     tracing::info!(customer = %customer.id, "customer.created");
-                    return Ok(customer.id);
+                    return Ok(Some(customer.id));
                 }
                 // Someone claimed one of these identities meanwhile: look again.
                 Err(StoreError::Conflict(_)) => continue,
@@ -60,9 +70,25 @@ pub async fn resolve_customer(
             }
         }
         keep_hints(customers, &id, &hints, now).await?;
-        return Ok(id);
+        return Ok(Some(id));
     }
     Err(StoreError::Conflict("identity resolution kept racing".into()))
+}
+
+/// Whether one of `identities` (none claimed) was erased at or after `inbound` was received.
+/// Read only when a message would make a new customer: one read per new customer.
+async fn erased_since_received(
+    customers: &dyn CustomerStore,
+    identities: &[&Identity],
+    inbound: &InboundMessage,
+) -> Result<bool, StoreError> {
+    for identity in identities {
+        if customers.erased_identity(identity).await?.is_some_and(|erased| inbound.received_at <= erased) {
+            tracing::info!(key = %crate::log_id::Hashed(&inbound.idempotency_key), "router.dropped_erased_sender");
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Adds hints the customer does not hold yet. Most messages bring none new, and those cost

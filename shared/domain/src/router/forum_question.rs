@@ -154,10 +154,29 @@ impl TicketRouter {
                 self.mark_opened(watch, &key, done.ticket, question.posts.len(), now).await?;
                 return Ok(done);
             }
-            let customer = resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?;
+            let Some(customer) =
+                resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?
+            else {
+                // Its asker was erased while it waited: no ticket, and the posts go.
+                let mut forgotten = question.clone();
+                forgotten.state = QuestionState::Answered;
+                forgotten.due_at = None;
+                forgotten.posts.clear();
+                forgotten.version += 1;
+                match watch.questions.save_question(&forgotten, Some(question.version)).await {
+                    Ok(()) => return Ok(untouched(None, false, true)),
+                    Err(StoreError::Conflict(_)) => continue,
+                    Err(other) => return Err(other.into()),
+                }
+            };
             let mut plan = self.open_ticket(inbound, &customer, None, true, now).await?;
             for post in question.posts.iter().skip(1) {
-                let author = resolve_customer(&*self.ports.customers, &*self.ports.ids, post, now).await?;
+                // A later post whose author was erased while it waited stays out.
+                let Some(author) =
+                    resolve_customer(&*self.ports.customers, &*self.ports.ids, post, now).await?
+                else {
+                    continue;
+                };
                 let message = self.customer_message(post, &author, plan.outcome.ticket);
                 let events = plan.commit.ticket.add_message(&Actor::Customer(author), &message, now)?;
                 if let Some(sla) = &self.sla {
@@ -204,6 +223,7 @@ impl TicketRouter {
             question.due_at = None;
             question.ticket = Some(ticket);
             question.included = included.min(question.posts.len());
+            question.forget_included_posts();
             question.version += 1;
             question.expires_at = later(now, QUESTION_TTL);
             match watch.questions.save_question(&question, expected).await {

@@ -272,7 +272,10 @@ impl TicketRouter {
         } else if let Some(ticket) = &on_call {
             ticket.requester.clone()
         } else {
-            resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?
+            match resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await? {
+                Some(customer) => customer,
+                None => return Ok(forum_question::untouched(None, false, true)),
+            }
         };
         if matches!(inbound.source, Source::Email(_)) {
             self.clear_bounce_mark(inbound, &customer).await?;

@@ -307,3 +307,28 @@ async fn a_vip_customer_gets_at_least_high_priority() {
     assert_eq!(ticket.priority, crate::model::Priority::High);
     assert_eq!(ticket.team.as_deref(), Some("frontline"));
 }
+
+/// A message from an identity erased after the message was received (it waited in a queue),
+/// starting a new conversation, makes no customer and no ticket; one received after the
+/// erasure is a new contact.
+#[tokio::test]
+async fn a_new_conversation_received_before_its_senders_erasure_is_dropped_and_makes_no_one() {
+    let h = harness();
+    let received = h.clock.now();
+    let visitor = crate::model::Identity::chat_visitor("web", "v1").unwrap();
+    let erased_at = Timestamp::from_second(1_790_000_100).unwrap();
+    h.store.release_identity(&CustomerId::new("cus_gone"), &visitor, erased_at).await.unwrap();
+
+    let mut waited = chat("m1", "c-new", "v1", "Please forget me");
+    waited.received_at = received;
+    let outcome = h.router.route(&waited).await.unwrap();
+    assert!(outcome.dropped, "{outcome:?}");
+    assert_eq!(h.store.customer_by_identity(&visitor).await.unwrap(), None, "nobody made again");
+    assert_eq!(h.store.ticket(TicketNumber(1)).await.unwrap(), None);
+
+    let mut after = chat("m2", "c-new", "v1", "Hello again");
+    after.received_at = Timestamp::from_second(1_790_000_200).unwrap();
+    let outcome = h.router.route(&after).await.unwrap();
+    assert!(outcome.opened && !outcome.dropped, "a new contact: {outcome:?}");
+    assert!(h.store.customer_by_identity(&visitor).await.unwrap().is_some());
+}
