@@ -71,7 +71,16 @@ pub async fn an_unanswered_chat_breaches_its_first_reply_and_is_escalated_once(b
     clock.shift(SignedDuration::from_mins(2));
     let (a, b) = tokio::join!(t.desk.sweep_sla(), t.desk.sweep_sla());
     let (a, b) = (a.expect("sla configured").expect("sweep"), b.expect("sla configured").expect("sweep"));
-    assert!(a.breaches + b.breaches <= 1, "{a:?} {b:?}");
+    // A run stops starting buckets after its time limit; on a loaded machine the first runs
+    // (reading back from no watermark) may stop short, and a later one carries on.
+    let mut recorded = a.breaches + b.breaches;
+    for _ in 0..10 {
+        if t.ticket(1).await.is_some_and(|t| t.sla.breached()) {
+            break;
+        }
+        recorded += t.desk.sweep_sla().await.expect("sla configured").expect("sweep").breaches;
+    }
+    assert!(recorded <= 1, "the breach recorded {recorded} times");
     let again = t.desk.sweep_sla().await.expect("sla configured").expect("sweep");
     assert_eq!(again.breaches, 0);
 
