@@ -5,8 +5,9 @@
 //! the threshold). Prints top-1, top-3 and the false-answer rate for the dev half (odd rows,
 //! the only ones looked at while tuning), the held-out half (even rows) and the whole set;
 //! README BENCHMARKS holds them. It fails only on a clear regression of the whole set (see
-//! [`TOP1_FLOOR`]). `KB_EVAL_FIT=1` reruns the threshold's choice by cross-validation on the
-//! dev half.
+//! [`TOP1_FLOOR`]). `tests/kb/fit.tsv`, written apart, is judged and printed too (it is tuned
+//! on, like the dev half); `KB_EVAL_FIT=1` reruns the threshold's choice by cross-validation
+//! on the dev half and the fit set together.
 
 use jiff::Timestamp;
 use omnidesk_app::config::DeskConfig;
@@ -20,15 +21,16 @@ const EVAL: &str = include_str!("../kb/eval.tsv");
 const FIT: &str = include_str!("../kb/fit.tsv");
 const ARTICLES: &str = include_str!("../../infra/local/kb/articles.toml");
 const CONFIG: &str = include_str!("../../infra/local/omnidesk.example.toml");
-/// Below these the bot has regressed: over the whole set it scored top-1 90.7 % and 8.0 %
-/// false answers when they were set, with the articles' example questions (84.8 % and 9.3 %
-/// before them). A little slack, one or two questions, for the intents other modules add (an
-/// intent that takes a question from the search counts as no answer here).
-const TOP1_FLOOR: f64 = 0.895;
-const FALSE_ANSWER_CEILING: f64 = 0.09;
-/// The search alone (no intents) scored 89.6 % and 8.7 %.
-const SEARCH_TOP1_FLOOR: f64 = 0.885;
-const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.095;
+/// Below these the bot has regressed: over the whole set it scored top-1 88.1 % and 5.3 %
+/// false answers when they were set, in the fifth round (90.7 % and 8.0 % in the fourth, with
+/// the earlier threshold and weights). A little slack, one or two questions, for the intents
+/// other modules add (an intent that takes a question from the search counts as no answer
+/// here).
+const TOP1_FLOOR: f64 = 0.875;
+const FALSE_ANSWER_CEILING: f64 = 0.065;
+/// The search alone (no intents) scored 86.7 % and 6.0 %.
+const SEARCH_TOP1_FLOOR: f64 = 0.86;
+const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.07;
 /// Where the order-status intent's answer is the labelled article's: the shop says where the
 /// customer's own order is.
 const ORDER_ARTICLES: &[&str] = &["track-your-order", "track-your-order-zh"];
@@ -317,10 +319,10 @@ fn choose(judged: &[&Judged<'_>], max_false: f64) -> f32 {
     best.1
 }
 
-/// How well the threshold rule generalises, measured on the dev half alone: 5-fold
+/// How well the threshold rule generalises, measured on the dev half and the fit set: 5-fold
 /// cross-validation (folds stratified by label, 10 shuffles), the threshold chosen on four
 /// folds and scored on the fifth. Prints, for each allowance of false answers, the
-/// out-of-fold top-1 and false answers, and the threshold the rule picks on the whole dev half.
+/// out-of-fold top-1 and false answers, and the threshold the rule picks on all of them.
 fn fit_threshold(judged: &[Judged<'_>]) {
     let dev: Vec<&Judged<'_>> = judged.iter().filter(|j| j.question.tunable()).collect();
     const FOLDS: usize = 5;
