@@ -5,8 +5,9 @@
 //! the threshold). Prints top-1, top-3 and the false-answer rate for the dev half (odd rows,
 //! the only ones looked at while tuning), the held-out half (even rows) and the whole set;
 //! README BENCHMARKS holds them. It fails only on a clear regression of the whole set (see
-//! [`TOP1_FLOOR`]). `KB_EVAL_FIT=1` reruns the threshold's choice by cross-validation on the
-//! dev half.
+//! [`TOP1_FLOOR`]). `tests/kb/fit.tsv`, written apart, is judged and printed too (it is tuned
+//! on, like the dev half); `KB_EVAL_FIT=1` reruns the threshold's choice by cross-validation
+//! on the dev half and the fit set together.
 
 use jiff::Timestamp;
 use omnidesk_app::config::DeskConfig;
@@ -16,35 +17,57 @@ use omnidesk_domain::bot::{self, BotDecision, BotState, Intent, IntentDetector, 
 use omnidesk_domain::kb::{Article, Hit, SearchIndex, SearchSettings, Segmentation, Synonyms};
 
 const EVAL: &str = include_str!("../kb/eval.tsv");
+/// More questions to fit on, written apart from the evaluation set (its header says how).
+const FIT: &str = include_str!("../kb/fit.tsv");
 const ARTICLES: &str = include_str!("../../infra/local/kb/articles.toml");
 const CONFIG: &str = include_str!("../../infra/local/omnidesk.example.toml");
-/// Below these the bot has regressed: over the whole set it scored top-1 90.7 % and 8.0 %
-/// false answers when they were set, with the articles' example questions (84.8 % and 9.3 %
-/// before them). A little slack, one or two questions, for the intents other modules add (an
-/// intent that takes a question from the search counts as no answer here).
-const TOP1_FLOOR: f64 = 0.895;
-const FALSE_ANSWER_CEILING: f64 = 0.09;
-/// The search alone (no intents) scored 89.6 % and 8.7 %.
-const SEARCH_TOP1_FLOOR: f64 = 0.885;
-const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.095;
+/// Below these the bot has regressed: over the whole set it scored top-1 88.1 % and 5.3 %
+/// false answers when they were set, in the fifth round (90.7 % and 8.0 % in the fourth, with
+/// the earlier threshold and weights). A little slack, one or two questions, for the intents
+/// other modules add (an intent that takes a question from the search counts as no answer
+/// here).
+const TOP1_FLOOR: f64 = 0.875;
+const FALSE_ANSWER_CEILING: f64 = 0.065;
+/// The search alone (no intents) scored 86.7 % and 6.0 %.
+const SEARCH_TOP1_FLOOR: f64 = 0.86;
+const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.07;
 /// Where the order-status intent's answer is the labelled article's: the shop says where the
 /// customer's own order is.
 const ORDER_ARTICLES: &[&str] = &["track-your-order", "track-your-order-zh"];
 
+/// Which set a question comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Set {
+    /// `eval.tsv`'s odd rows: read and tuned on.
+    Dev,
+    /// `eval.tsv`'s even rows: only their totals are read, never a question.
+    HeldOut,
+    /// `fit.tsv`: read and tuned on.
+    Fit,
+}
+
 struct Question<'a> {
     row: usize,
+    set: Set,
     label: &'a str,
     text: &'a str,
 }
 
 impl Question<'_> {
     fn dev(&self) -> bool {
-        self.row % 2 == 1
+        self.set == Set::Dev
+    }
+
+    /// What the threshold may be fitted on: the dev half and the fit set.
+    fn tunable(&self) -> bool {
+        self.set != Set::HeldOut
     }
 }
 
-fn questions() -> Vec<Question<'static>> {
-    EVAL.lines()
+/// The rows of a labelled set; `set` says which set a row (1-based) belongs to.
+fn rows(source: &'static str, set: impl Fn(usize) -> Set) -> Vec<Question<'static>> {
+    source
+        .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .enumerate()
         .map(|(row, line)| {
@@ -52,9 +75,18 @@ fn questions() -> Vec<Question<'static>> {
             let _lang = cols.next().unwrap_or_default();
             let label = cols.next().unwrap_or_default();
             let text = cols.next().unwrap_or_default();
-            Question { row: row + 1, label, text }
+            Question { row: row + 1, set: set(row + 1), label, text }
         })
         .collect()
+}
+
+/// The evaluation set, rows alternating into the dev and held-out halves.
+fn questions() -> Vec<Question<'static>> {
+    rows(EVAL, |row| if row % 2 == 1 { Set::Dev } else { Set::HeldOut })
+}
+
+fn fit_questions() -> Vec<Question<'static>> {
+    rows(FIT, |_| Set::Fit)
 }
 
 /// What a question gets.
@@ -173,30 +205,38 @@ fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
     let detectors: Vec<Box<dyn IntentDetector>> = bot_detectors(&config);
     let questions = questions();
     assert!(questions.len() >= 200, "the set has {} questions", questions.len());
+    let fit = fit_questions();
     let judged: Vec<Judged<'_>> = questions
         .iter()
+        .chain(&fit)
         .map(|question| Judged {
             question,
             hits: index.search(question.text, None, 3).0,
             intent: bot::classify(&detectors, question.text, false),
         })
         .collect();
-    // Rows: search dev, held-out, all, zh, en; then the bot's.
-    let mut search = [Score::default(); 5];
-    let mut bot = [Score::default(); 5];
+    // Rows: dev, held-out, all (the evaluation set), zh, en (of it), fit, dev and fit; the
+    // search alone's and the bot's.
+    let mut search = [Score::default(); 7];
+    let mut bot = [Score::default(); 7];
     let verbose = std::env::var_os("KB_EVAL_VERBOSE").is_some();
     for j in &judged {
         let q = j.question;
         let by_search = j.search_outcome(threshold);
         let by_bot = j.bot_outcome(&index, threshold);
         assert_eq!(by_bot, j.bot_outcome_at(threshold), "the sweep's shortcut is the bot: {}", q.text);
-        let rows = [if q.dev() { 0 } else { 1 }, 2, if is_chinese(q.text) { 3 } else { 4 }];
-        for row in rows {
+        let language = if is_chinese(q.text) { 3 } else { 4 };
+        let rows: &[usize] = match q.set {
+            Set::Dev => &[0, 2, language, 6],
+            Set::HeldOut => &[1, 2, language],
+            Set::Fit => &[5, 6],
+        };
+        for &row in rows {
             search[row].add(q.label, &j.hits, &by_search);
             bot[row].add(q.label, &j.hits, &by_bot);
         }
-        // Only the dev half is ever printed question by question.
-        if verbose && q.dev() {
+        // Only the sets tuned on are ever printed question by question.
+        if verbose && q.tunable() {
             let top = j
                 .hits
                 .first()
@@ -208,7 +248,14 @@ fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
                 Outcome::Nothing => q.label == "none",
             };
             let intent = j.intent.name();
-            println!("{}\t{}\t{}\t{intent}\t{top}\t{}", if ok { "ok" } else { "✗" }, q.row, q.label, q.text);
+            let set = if q.dev() { "dev" } else { "fit" };
+            println!(
+                "{}\t{set} {}\t{}\t{intent}\t{top}\t{}",
+                if ok { "ok" } else { "✗" },
+                q.row,
+                q.label,
+                q.text
+            );
         }
     }
     if let Ok(query) = std::env::var("KB_EVAL_QUERY") {
@@ -220,8 +267,12 @@ fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
     if std::env::var_os("KB_EVAL_FIT").is_some() {
         fit_threshold(&judged);
     }
-    println!("knowledge-base evaluation, {} questions, threshold {threshold}", questions.len());
-    let names = ["dev", "held-out", "all", "zh", "en"];
+    println!(
+        "knowledge-base evaluation, {} questions (and {} to fit on), threshold {threshold}",
+        questions.len(),
+        fit.len()
+    );
+    let names = ["dev", "held-out", "all", "zh", "en", "fit", "dev+fit"];
     for (name, score) in names.iter().zip(&search) {
         println!("{}", score.line(&format!("search {name}")));
     }
@@ -268,12 +319,12 @@ fn choose(judged: &[&Judged<'_>], max_false: f64) -> f32 {
     best.1
 }
 
-/// How well the threshold rule generalises, measured on the dev half alone: 5-fold
+/// How well the threshold rule generalises, measured on the dev half and the fit set: 5-fold
 /// cross-validation (folds stratified by label, 10 shuffles), the threshold chosen on four
 /// folds and scored on the fifth. Prints, for each allowance of false answers, the
-/// out-of-fold top-1 and false answers, and the threshold the rule picks on the whole dev half.
+/// out-of-fold top-1 and false answers, and the threshold the rule picks on all of them.
 fn fit_threshold(judged: &[Judged<'_>]) {
-    let dev: Vec<&Judged<'_>> = judged.iter().filter(|j| j.question.dev()).collect();
+    let dev: Vec<&Judged<'_>> = judged.iter().filter(|j| j.question.tunable()).collect();
     const FOLDS: usize = 5;
     const SHUFFLES: u64 = 10;
     for max_false in [0.0, 0.01, 0.02, 0.03, 0.04, 0.05] {
@@ -282,7 +333,7 @@ fn fit_threshold(judged: &[Judged<'_>]) {
         for shuffle in 0..SHUFFLES {
             // A fixed pseudo-random order per shuffle (splitmix64), the same on every run.
             let mut keyed: Vec<(u64, &Judged<'_>)> =
-                dev.iter().map(|j| (splitmix(j.question.row as u64 ^ (shuffle << 32)), *j)).collect();
+                dev.iter().map(|j| (splitmix(key(j.question) ^ (shuffle << 32)), *j)).collect();
             keyed.sort_by_key(|(k, _)| *k);
             let (nones, answerables): (Vec<_>, Vec<_>) =
                 keyed.into_iter().map(|(_, j)| j).partition(|j| j.question.label == "none");
@@ -305,7 +356,7 @@ fn fit_threshold(judged: &[Judged<'_>]) {
         }
         picked.sort_by(f32::total_cmp);
         println!(
-            "fit: at most {:.0}% false answers on the training folds: out-of-fold top-1 {:.1}%, false answers {:.1}% (thresholds {:.3}–{:.3}); on the whole dev half the rule picks {:.4}",
+            "fit: at most {:.0}% false answers on the training folds: out-of-fold top-1 {:.1}%, false answers {:.1}% (thresholds {:.3}–{:.3}); on the whole of dev and fit the rule picks {:.4}",
             100.0 * max_false,
             100.0 * top1 as f64 / answerable.max(1) as f64,
             100.0 * false_answers as f64 / none.max(1) as f64,
@@ -315,8 +366,13 @@ fn fit_threshold(judged: &[Judged<'_>]) {
         );
     }
     for t in grid() {
-        println!("{}", bot_score(&dev, t).line(&format!("dev@{t:.4}")));
+        println!("{}", bot_score(&dev, t).line(&format!("dev+fit@{t:.4}")));
     }
+}
+
+/// A question's own number for the shuffles: the fit set's rows after the evaluation set's.
+fn key(question: &Question<'_>) -> u64 {
+    question.row as u64 + if question.set == Set::Fit { 100_000 } else { 0 }
 }
 
 fn splitmix(mut x: u64) -> u64 {

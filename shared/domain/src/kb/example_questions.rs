@@ -1,6 +1,7 @@
 //! Example questions as evidence: a question that holds most of one of an article's example
-//! questions (weighted by rarity) asks what the article answers, so the example's words
-//! cover it like a title does; one word shared with a longer example is only a body word.
+//! questions (weighted by rarity), and its topic word if it has one, asks what the article
+//! answers, so the example's words cover it like a title does; one word shared with a longer
+//! example is only a body word.
 
 /// The share of an example's weight a question must hold to be close to it.
 const CLOSENESS: f32 = 0.5;
@@ -9,15 +10,22 @@ const CLOSENESS: f32 = 0.5;
 /// built.
 pub(super) struct ExampleQuestion {
     terms: Vec<u32>,
+    /// Its terms the article's title or tags hold too (sorted): what it asks about. A
+    /// question close to the rest of an example but with none of these asks something else
+    /// ("is the black friday sale on friday" of "is delivery slower during the black friday
+    /// sale").
+    topic: Vec<u32>,
     weights: Vec<f32>,
     total: f32,
 }
 
 impl ExampleQuestion {
-    pub(super) fn new(mut terms: Vec<u32>) -> Self {
+    pub(super) fn new(mut terms: Vec<u32>, mut topic: Vec<u32>) -> Self {
         terms.sort_unstable();
         terms.dedup();
-        Self { terms, weights: Vec::new(), total: 0.0 }
+        topic.sort_unstable();
+        topic.dedup();
+        Self { terms, topic, weights: Vec::new(), total: 0.0 }
     }
 
     /// Weighs the terms once every article is indexed (their idf is final then).
@@ -35,7 +43,8 @@ impl ExampleQuestion {
             .filter(|(t, _)| query.binary_search(t).is_ok())
             .map(|(_, w)| w)
             .sum();
-        self.total > 0.0 && held >= CLOSENESS * self.total
+        let on_topic = self.topic.is_empty() || self.topic.iter().any(|t| query.binary_search(t).is_ok());
+        self.total > 0.0 && held >= CLOSENESS * self.total && on_topic
     }
 }
 

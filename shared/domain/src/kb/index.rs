@@ -34,12 +34,16 @@ const BODY_ONLY_COVERAGE: f32 = 0.45;
 /// same thing, but must not outweigh the words the customer chose.
 const SYNONYM_WEIGHT: f32 = 0.4;
 /// How much an unknown term counts against a match in [`Hit::confidence`]: a word no article
-/// uses says the question is about something else ("gift cards", "耳机保修"); but a Chinese
-/// bigram next to a known one most likely straddles two words ("递到" in "快递到了") and
-/// means nothing, and a bigram in a run of unknown ones is only part of an unknown word.
+/// uses says the question is about something else ("gift cards", "耳机保修"). A Chinese
+/// bigram counts less: it may be only part of an unknown word, or straddle two known ones
+/// ("递到" in "快递到了"). Straddling bigrams once counted a third as much as the others;
+/// fitted on the fit set as well (README BENCHMARKS), one weight for both does better: the
+/// unknown word beside a known one ("運費險", "换个头像") is what makes a question another's.
 const UNKNOWN_WORD_WEIGHT: f32 = 1.5;
-const UNKNOWN_BIGRAM_WEIGHT: f32 = 0.5;
-const UNKNOWN_STRADDLE_WEIGHT: f32 = 0.25;
+const UNKNOWN_BIGRAM_WEIGHT: f32 = 0.75;
+/// The shortest word a typo is corrected into: a one-letter change of a four-letter word
+/// reaches too many three-letter ones ("logo" is not "log", "shop" is not "ship").
+const MIN_CORRECTION_LEN: usize = 4;
 /// Confidence grows with coverage to this power: between the square root (half the question
 /// covered looks 71 % sure) and linear (a long question with one stray word looks unsure).
 const COVERAGE_EXPONENT: f32 = 0.75;
@@ -233,8 +237,13 @@ impl SearchIndex {
                 .iter()
                 .map(|example| {
                     let terms = terms_in(example, segmentation);
+                    let id = |t: &Term| index.vocabulary.get(&t.text).copied();
+                    let topical = |t: &&Term| {
+                        t.weight >= 1.0 && title_terms.iter().chain(&tags_terms).any(|o| o.text == t.text)
+                    };
                     ExampleQuestion::new(
-                        terms.iter().filter_map(|t| index.vocabulary.get(&t.text).copied()).collect(),
+                        terms.iter().filter_map(id).collect(),
+                        terms.iter().filter(topical).filter_map(id).collect(),
                     )
                 })
                 .collect();
@@ -302,6 +311,7 @@ impl SearchIndex {
         known
             .chain(synonyms)
             .filter(|(known, _)| known.len().abs_diff(word.len()) <= max && known.is_ascii())
+            .filter(|(known, _)| known.len() >= MIN_CORRECTION_LEN)
             .filter(|(known, _)| known.chars().next() == first)
             .filter_map(|(known, df)| {
                 let d = edit_distance(word, known, max)?;
@@ -328,12 +338,11 @@ impl SearchIndex {
             }
         }
         let expanded = self.settings.synonyms.expand(&typed);
-        let known = |t: &Term| self.vocabulary.contains_key(&t.text);
         let mut merged: Vec<QueryTerm> = Vec::new();
         let mut concepts: Vec<f32> = Vec::new();
         // The concept of each typed term (a repeated term joins its first occurrence's).
         let mut typed_concept = Vec::with_capacity(typed.len());
-        for (i, term) in typed.iter().enumerate() {
+        for term in &typed {
             if let Some(&(_, _, concept)) = merged.iter().find(|(t, _, _)| t.text == term.text) {
                 typed_concept.push(concept);
                 continue;
@@ -341,16 +350,7 @@ impl SearchIndex {
             let id = self.vocabulary.get(&term.text).copied();
             concepts.push(match id {
                 Some(id) => term.weight * self.idf(self.postings[id as usize].len()),
-                None if is_han_bigram(term) => {
-                    // Next to a known bigram, an unknown one most likely straddles two words
-                    // ("递到" in "快递到了"); in a run of unknown ones, it is a word no
-                    // article uses ("耳机保修").
-                    let before = typed[..i].iter().rev().find(|t| is_han_bigram(t));
-                    let after = typed[i + 1..].iter().find(|t| is_han_bigram(t));
-                    let straddles = before.into_iter().chain(after).any(known);
-                    let weight = if straddles { UNKNOWN_STRADDLE_WEIGHT } else { UNKNOWN_BIGRAM_WEIGHT };
-                    term.weight * unknown_idf * weight
-                }
+                None if is_han_bigram(term) => term.weight * unknown_idf * UNKNOWN_BIGRAM_WEIGHT,
                 None => term.weight * unknown_idf * UNKNOWN_WORD_WEIGHT,
             });
             typed_concept.push(concepts.len() - 1);

@@ -187,7 +187,7 @@ fn a_typo_of_a_word_only_the_synonyms_know_is_corrected_and_expanded() {
 }
 
 #[test]
-fn an_unknown_chinese_word_counts_against_a_match_more_than_a_straddling_bigram() {
+fn an_unknown_chinese_word_counts_against_a_match_more_than_one_straddling_bigram() {
     let mut a = Article::draft(
         "refund-zh",
         input("退款多久到账?", "退货签收后 3 个工作日内退款。", Language::ZhCn),
@@ -199,7 +199,7 @@ fn an_unknown_chinese_word_counts_against_a_match_more_than_a_straddling_bigram(
     let index = SearchIndex::build(&[a], SearchSettings::default());
     // "耳机保修" is a run of bigrams no article knows: a question about something else.
     let warranty = index.search("耳机保修多久", None, 3).0;
-    // "款多" straddles 退款|多久: it means nothing.
+    // "款多" straddles 退款|多久: one unknown bigram, not a run of them.
     let refund = index.search("退款多久", None, 3).0;
     assert!(
         refund[0].confidence > 2.0 * warranty.first().map_or(0.0, |h| h.confidence),
@@ -265,6 +265,79 @@ fn one_word_shared_with_a_longer_example_question_covers_like_a_body_word() {
     // Well under the threshold: covered like a title word, it would sit just under it.
     let threshold = crate::bot::DEFAULT_MIN_CONFIDENCE;
     assert!(close > threshold && passing < threshold * 0.7, "close {close}, one shared word {passing}");
+}
+
+#[test]
+fn a_question_close_to_an_example_but_without_its_topic_word_covers_like_a_body_word() {
+    // The example's topic is "delivery" (the title's word); "black friday sale" is only
+    // when. Close on the rest alone, the sale's dates looked 0.50 sure.
+    let delivery = with_examples(
+        published(
+            "delivery-times",
+            "How long does delivery take?",
+            "Delivery takes 3–5 days; allow 2 more during the Black Friday sale.",
+            &[],
+        ),
+        &["is delivery slower during the black friday sale"],
+    );
+    let mut articles = faq();
+    articles.push(delivery);
+    let index = SearchIndex::build(&articles, SearchSettings::default());
+    let on_topic = index.search("is delivery slow in the black friday sale", None, 1).0;
+    let off_topic = index.search("is the black friday sale starting thursday or friday", None, 1).0;
+    let threshold = crate::bot::DEFAULT_MIN_CONFIDENCE;
+    assert_eq!(on_topic[0].slug, "delivery-times");
+    assert!(on_topic[0].confidence > threshold, "{on_topic:?}");
+    let off_topic = off_topic.first().map_or(0.0, |h| h.confidence);
+    assert!(off_topic < threshold, "the sale's dates: {off_topic}");
+}
+
+#[test]
+fn a_four_letter_word_is_not_corrected_into_a_three_letter_one() {
+    let index = SearchIndex::build(
+        &[published("sign-in", "Signing in", "Log in with your email address.", &[])],
+        SearchSettings::default(),
+    );
+    // "logo" is one letter from "log", but not a typo of it.
+    let hits = index.search("what does your logo mean", None, 3).0;
+    assert!(hits.is_empty(), "{hits:?}");
+    assert_eq!(
+        index.search("my emial", None, 3).0[0].slug,
+        "sign-in",
+        "a typo of a longer word is still fixed"
+    );
+}
+
+#[test]
+fn an_unknown_word_beside_a_known_one_counts_like_any_unknown_word() {
+    let mut fees =
+        input("运费怎么算?满多少包邮", "订单满 99 元包邮;不满 99 元收取运费 8 元。", Language::ZhCn);
+    fees.tags = ["运费", "包邮", "邮费"].map(String::from).into();
+    let zh = |slug: &str, title: &str, body: &str| {
+        let mut a =
+            Article::draft(slug, input(title, body, Language::ZhCn), "li", Timestamp::UNIX_EPOCH).unwrap();
+        a.publish("li", Timestamp::UNIX_EPOCH);
+        a
+    };
+    let mut a = Article::draft("shipping-fees-zh", fees, "li", Timestamp::UNIX_EPOCH).unwrap();
+    a.publish("li", Timestamp::UNIX_EPOCH);
+    let articles = [
+        a,
+        zh("refund-zh", "退款多久到账?", "退货签收后 3 个工作日内退款,原路退回。"),
+        zh("delivery-zh", "多久能送到?", "普通快递发货后 3–5 个工作日送达。"),
+        zh("coupons-zh", "优惠券怎么用?", "结算页选择可用的优惠券即可自动抵扣。"),
+        zh("invoice-zh", "如何开发票?", "进入我的订单申请开票,填写抬头和税号。"),
+    ];
+    let index = SearchIndex::build(&articles, SearchSettings::default());
+    let threshold = crate::bot::DEFAULT_MIN_CONFIDENCE;
+    // 运费险 (shipping insurance) is another product: "费险" straddles a known word and an
+    // unknown character, and it is the word that says so (counted a third as much, it
+    // looked 0.34 sure).
+    let insurance = index.search("运费险怎么买", None, 3).0;
+    let fee = index.search("运费怎么算", None, 3).0;
+    assert!(fee[0].confidence > threshold, "{fee:?}");
+    let insurance = insurance.first().map_or(0.0, |h| h.confidence);
+    assert!(insurance < threshold, "shipping insurance: {insurance}");
 }
 
 #[test]
