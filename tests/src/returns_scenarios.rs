@@ -247,3 +247,49 @@ pub async fn the_help_centre_form_mails_a_signed_link_to_the_orders_address_and_
     assert!(told, "the customer is told by mail: {:?}", outbox(&d.t));
     assert!(mail_count(&d.t) >= 2);
 }
+
+pub async fn a_damaged_return_in_chat_waits_for_photos_and_a_later_chat_message_with_one_files_it_for_agents_to_see(
+    backend: &Backend,
+) {
+    use crate::chat_attachment_scenarios::PHOTO;
+
+    let d = shop_desk(backend).await;
+    d.customer("cus_ada", "v-ada", "ada@example.com").await;
+    assert_eq!(
+        d.t.send_chat("p-1", "c-photo", "v-ada", "my teapot from #1001 arrived broken, return it").await,
+        202
+    );
+    let texts = d.callbacks("c-photo", 1).await;
+    assert!(texts[0].contains("send photos of the damage"), "{}", texts[0]);
+    let number = d.t.ticket_of_conversation("c-photo").await.expect("ticket");
+    settle(&d.t.backend).await;
+    let ticket = d.t.ticket(number.0).await.expect("ticket");
+    let waiting = ticket.order.as_ref().is_some_and(|o| o.pending_return.is_some() && o.returned.is_none());
+    assert!(waiting, "without photos the return waits: {:?}", ticket.order);
+    assert!(d.returns_requested().await.is_empty(), "nothing requested without photos");
+
+    // The photo, in a later message of the same conversation.
+    let files: [(&str, &str, &[u8]); 1] = [("teapot-lid.jpg", "image/jpeg", PHOTO)];
+    let (status, answer) = d.t.send_chat_with_files("p-2", "c-photo", "v-ada", "here it is", &files).await;
+    assert_eq!(status, 202, "{answer}");
+    let texts = d.callbacks("c-photo", 2).await;
+    assert!(texts[1].starts_with("We received your return request for order #1001"), "{}", texts[1]);
+    let ticket = d.t.ticket(number.0).await.expect("ticket");
+    let case = ticket.order.as_ref().and_then(|o| o.returned.clone()).expect("filed with the photo");
+    assert_eq!((case.order.as_str(), case.evidence, case.damaged), ("#1001", 1, true));
+    assert_eq!(d.returns_requested().await, [(number, "#1001 1001-1".to_owned())]);
+
+    // The agent sees the photo on the ticket and opens it through a short-lived link.
+    let view = d.t.get(&format!("/v1/tickets/{}", number.0), "token-sup-ana-0123456789").await;
+    let messages = view["messages"].as_array().expect("messages");
+    let with_photo = messages.iter().find(|m| m["attachments"][0].is_object()).expect("the photo's message");
+    let photo = &with_photo["attachments"][0];
+    assert_eq!(
+        (photo["name"].as_str(), photo["content_type"].as_str()),
+        (Some("teapot-lid.jpg"), Some("image/jpeg"))
+    );
+    let path =
+        format!("/v1/tickets/{}/messages/{}/attachments/0", number.0, with_photo["id"].as_str().unwrap());
+    let link = d.t.get(&path, "token-sup-ana-0123456789").await;
+    assert_eq!(d.t.link_bytes(link["url"].as_str().expect("url")).await, (200, PHOTO.to_vec()));
+}
