@@ -442,6 +442,7 @@ macro_rules! all_scenarios {
             chat_attachments_over_a_limit_too_many_or_of_a_refused_type_are_413_or_400_and_write_nothing,
             a_chat_customers_photos_are_in_their_export_and_erasing_them_deletes_the_files,
             a_damaged_return_in_chat_waits_for_photos_and_a_later_chat_message_with_one_files_it_for_agents_to_see,
+            a_return_confirmed_through_the_help_centre_link_is_routed_to_its_team_like_other_tickets,
         );
     };
 }

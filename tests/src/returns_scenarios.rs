@@ -293,3 +293,32 @@ pub async fn a_damaged_return_in_chat_waits_for_photos_and_a_later_chat_message_
     let link = d.t.get(&path, "token-sup-ana-0123456789").await;
     assert_eq!(d.t.link_bytes(link["url"].as_str().expect("url")).await, (200, PHOTO.to_vec()));
 }
+
+pub async fn a_return_confirmed_through_the_help_centre_link_is_routed_to_its_team_like_other_tickets(
+    backend: &Backend,
+) {
+    let d = shop_desk(backend).await;
+    let form = [("order", "#1001"), ("email", "ada@example.com"), ("item", "teapot"), ("reason", "too big")];
+    assert_eq!(d.form(&form).await.0, 200);
+    let linked = eventually(d.t.backend.patience(), || async {
+        outbox(&d.t).iter().any(|m| m.contains("/v1/returns/confirm/"))
+    })
+    .await;
+    assert!(linked, "a link to the order's address");
+    let mails = outbox(&d.t);
+    let mail = mails.iter().find(|m| m.contains("/v1/returns/confirm/")).expect("the link mail");
+    let at = mail.find("/v1/returns/confirm/").expect("link");
+    let path: String = mail[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+    assert_eq!(d.page(reqwest::Method::POST, &path).await.0, 200);
+    let started =
+        eventually(d.t.backend.patience(), || async { !d.returns_requested().await.is_empty() }).await;
+    assert!(started, "following the link starts the return");
+    let (number, _) = d.returns_requested().await.remove(0);
+    let ticket = d.t.ticket(number.0).await.expect("ticket");
+    assert_eq!(ticket.team.as_deref(), Some("frontline"), "in its team's queue for approval");
+    let routed = d.events(number).await.into_iter().any(|e| {
+        matches!(&e.kind, EventKind::Escalated { to_team: Some(team), reason, .. }
+            if team == "frontline" && reason.starts_with("routed by"))
+    });
+    assert!(routed, "the routing is on the ticket's trail");
+}
