@@ -9,6 +9,9 @@ use crate::agent_scenarios::{ADMIN, SUPERVISOR};
 use crate::privacy_scenarios::{base64_encode, first_link};
 use crate::{Backend, INBOX, TestDesk, now, settle};
 
+/// A file as a test sends it: name, content type, bytes.
+pub type File<'a> = (&'a str, &'a str, &'a [u8]);
+
 /// The start of a JPEG (SOI and a JFIF segment): what the desk checks a claimed JPEG by.
 pub const PHOTO: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1];
 
@@ -18,7 +21,7 @@ pub fn chat_body_with_files(
     conversation: &str,
     visitor: &str,
     text: &str,
-    files: &[(&str, &str, &[u8])],
+    files: &[File<'_>],
 ) -> String {
     let attachments: Vec<Value> = files
         .iter()
@@ -44,7 +47,7 @@ impl TestDesk {
         conversation: &str,
         visitor: &str,
         text: &str,
-        files: &[(&str, &str, &[u8])],
+        files: &[File<'_>],
     ) -> (u16, Value) {
         let body = chat_body_with_files(message_id, conversation, visitor, text, files);
         self.post_chat(INBOX, body.as_bytes(), Some(now())).await
@@ -70,8 +73,8 @@ pub async fn chat_attachments_over_a_limit_too_many_or_of_a_refused_type_are_413
     let t = TestDesk::start(backend).await;
     let mut big = PHOTO.to_vec();
     big.resize(2 * 1024 * 1024 + 1, 0);
-    let five: Vec<(&str, &str, &[u8])> = (0..5).map(|_| ("lid.jpg", "image/jpeg", PHOTO)).collect();
-    let cases: [(&str, Vec<(&str, &str, &[u8])>, u16, &str); 5] = [
+    let five: Vec<File<'_>> = (0..5).map(|_| ("lid.jpg", "image/jpeg", PHOTO)).collect();
+    let cases: [(&str, Vec<File<'_>>, u16, &str); 5] = [
         ("oversize", vec![("lid.jpg", "image/jpeg", &big)], 413, "attachments[0]: over 2097152 bytes"),
         ("too many", five, 413, "at most 4"),
         (
@@ -105,7 +108,7 @@ pub async fn a_chat_customers_photos_are_in_their_export_and_erasing_them_delete
     backend: &Backend,
 ) {
     let t = TestDesk::start_staffed(backend).await;
-    let files: [(&str, &str, &[u8]); 1] = [("lid.jpg", "image/jpeg", PHOTO)];
+    let files: [File<'_>; 1] = [("lid.jpg", "image/jpeg", PHOTO)];
     let (status, answer) = t.send_chat_with_files("m1", "conv-photo", "v-photo", "", &files).await;
     assert_eq!(status, 202, "a photo without a caption is a message: {answer}");
     t.wait_for_ticket(1).await;

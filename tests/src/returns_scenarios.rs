@@ -251,7 +251,7 @@ pub async fn the_help_centre_form_mails_a_signed_link_to_the_orders_address_and_
 pub async fn a_damaged_return_in_chat_waits_for_photos_and_a_later_chat_message_with_one_files_it_for_agents_to_see(
     backend: &Backend,
 ) {
-    use crate::chat_attachment_scenarios::PHOTO;
+    use crate::chat_attachment_scenarios::{File, PHOTO};
 
     let d = shop_desk(backend).await;
     d.customer("cus_ada", "v-ada", "ada@example.com").await;
@@ -269,7 +269,7 @@ pub async fn a_damaged_return_in_chat_waits_for_photos_and_a_later_chat_message_
     assert!(d.returns_requested().await.is_empty(), "nothing requested without photos");
 
     // The photo, in a later message of the same conversation.
-    let files: [(&str, &str, &[u8]); 1] = [("teapot-lid.jpg", "image/jpeg", PHOTO)];
+    let files: [File<'_>; 1] = [("teapot-lid.jpg", "image/jpeg", PHOTO)];
     let (status, answer) = d.t.send_chat_with_files("p-2", "c-photo", "v-ada", "here it is", &files).await;
     assert_eq!(status, 202, "{answer}");
     let texts = d.callbacks("c-photo", 2).await;
