@@ -5,6 +5,7 @@
 pub mod agent_scenarios;
 pub mod analytics_month;
 pub mod analytics_scenarios;
+pub mod chat_attachment_scenarios;
 pub mod config_gen;
 pub mod email_corpus;
 pub mod email_scenarios;
@@ -449,6 +450,10 @@ macro_rules! all_scenarios {
             the_help_centre_form_mails_a_signed_link_to_the_orders_address_and_following_it_starts_one_return,
             a_late_parcel_notice_goes_into_the_customers_open_chat_instead_of_a_mail,
             ticket_and_customer_views_list_recent_orders_and_answer_without_them_when_the_shop_is_down,
+            chat_attachments_over_a_limit_too_many_or_of_a_refused_type_are_413_or_400_and_write_nothing,
+            a_chat_customers_photos_are_in_their_export_and_erasing_them_deletes_the_files,
+            a_damaged_return_in_chat_waits_for_photos_and_a_later_chat_message_with_one_files_it_for_agents_to_see,
+            a_return_confirmed_through_the_help_centre_link_is_routed_to_its_team_like_other_tickets,
         );
     };
 }

@@ -28,7 +28,7 @@ fn mail_with_attachment(from: &str, message_id: &str, text: &str) -> String {
     )
 }
 
-fn base64_encode(bytes: &[u8]) -> String {
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
@@ -59,7 +59,7 @@ impl TestDesk {
         assert_eq!(response.status().as_u16(), 202);
     }
 
-    async fn wait_for_ticket(&self, number: u64) {
+    pub(crate) async fn wait_for_ticket(&self, number: u64) {
         let found =
             eventually(self.backend.patience(), || async { self.ticket(number).await.is_some() }).await;
         assert!(found, "ticket {number} never opened");
@@ -85,7 +85,7 @@ impl TestDesk {
     }
 
     /// Opens a link from an export: the local desk's own path, or an absolute (S3) URL.
-    async fn open_link(&self, url: &str) -> (u16, String) {
+    pub(crate) async fn open_link(&self, url: &str) -> (u16, String) {
         let url = if url.starts_with('/') { self.url(url) } else { url.to_owned() };
         let response = self.http.get(url).send().await.expect("link answers");
         let status = response.status().as_u16();
@@ -95,7 +95,7 @@ impl TestDesk {
 
 /// The first attachment link of the customer's export (messages of one instant may come in
 /// any order, so the acknowledgement can be first).
-fn first_link(export: &Value) -> String {
+pub(crate) fn first_link(export: &Value) -> String {
     let messages = export["tickets"][0]["messages"].as_array().expect("messages");
     let link = messages.iter().find_map(|m| m["attachments"][0]["url"].as_str());
     link.unwrap_or_else(|| panic!("no attachment link in {export}")).to_owned()

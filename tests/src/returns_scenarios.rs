@@ -81,6 +81,33 @@ impl ShopDesk {
         (response.status().as_u16(), response.text().await.unwrap_or_default())
     }
 
+    /// Waits for the mail carrying a return link: the mail, and the link's path.
+    async fn mailed_link(&self) -> (String, String) {
+        let linked = eventually(self.t.backend.patience(), || async {
+            outbox(&self.t).iter().any(|m| m.contains("/v1/returns/confirm/"))
+        })
+        .await;
+        assert!(linked, "a link to the order's address");
+        let mails = outbox(&self.t);
+        let mail = mails.iter().find(|m| m.contains("/v1/returns/confirm/")).expect("the link mail");
+        let at = mail.find("/v1/returns/confirm/").expect("link");
+        let path: String = mail[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+        (mail.clone(), path)
+    }
+
+    /// `visitor` writes `text` in `conversation` (202); the bot's first `answers` answers there.
+    async fn chat(
+        &self,
+        id: &str,
+        conversation: &str,
+        visitor: &str,
+        text: &str,
+        answers: usize,
+    ) -> Vec<String> {
+        assert_eq!(self.t.send_chat(id, conversation, visitor, text).await, 202);
+        self.callbacks(conversation, answers).await
+    }
+
     async fn page(&self, method: reqwest::Method, path: &str) -> (u16, String) {
         let response = self.t.http.request(method, self.t.url(path)).send().await.expect("desk answers");
         (response.status().as_u16(), response.text().await.unwrap_or_default())
@@ -93,22 +120,13 @@ pub async fn a_customer_starts_a_return_in_chat_and_the_rules_refuse_or_ask_for_
     let d = shop_desk(backend).await;
     d.customer("cus_ada", "v-ada", "ada@example.com").await;
     // A non-returnable line: refused, naming the rule; no return is opened.
-    assert_eq!(
-        d.t.send_chat("r-1", "c-gift", "v-ada", "I want to return the gift card from #1001").await,
-        202
-    );
-    let texts = d.callbacks("c-gift", 1).await;
+    let texts = d.chat("r-1", "c-gift", "v-ada", "I want to return the gift card from #1001", 1).await;
     assert!(texts[0].contains("gift_card items cannot be returned"), "{}", texts[0]);
     // Damage needs photos: the bot asks for them and the request waits.
-    assert_eq!(
-        d.t.send_chat("r-2", "c-broken", "v-ada", "my teapot from #1001 arrived broken, return it").await,
-        202
-    );
-    let texts = d.callbacks("c-broken", 1).await;
+    let texts = d.chat("r-2", "c-broken", "v-ada", "my teapot from #1001 arrived broken, return it", 1).await;
     assert!(texts[0].contains("send photos of the damage"), "{}", texts[0]);
     // A plain request: filed, waiting for approval, with a person and a timer.
-    assert_eq!(d.t.send_chat("r-3", "c-ret", "v-ada", "我要退货 #1001 teapot").await, 202);
-    let texts = d.callbacks("c-ret", 1).await;
+    let texts = d.chat("r-3", "c-ret", "v-ada", "我要退货 #1001 teapot", 1).await;
     assert!(texts[0].starts_with("已收到订单 #1001 的退换货申请"), "{}", texts[0]);
     let number = d.t.ticket_of_conversation("c-ret").await.expect("ticket");
     let ticket = d.t.ticket(number.0).await.expect("ticket");
@@ -126,8 +144,7 @@ pub async fn a_strangers_return_request_for_someone_elses_order_shows_nothing_an
     let d = shop_desk(backend).await;
     d.customer("cus_eve", "v-eve", "eve@example.com").await;
     // Chat.
-    assert_eq!(d.t.send_chat("e-1", "c-eve", "v-eve", "return the teapot of order #1001").await, 202);
-    let texts = d.callbacks("c-eve", 1).await;
+    let texts = d.chat("e-1", "c-eve", "v-eve", "return the teapot of order #1001", 1).await;
     assert!(texts[0].contains("can't find that order"), "{}", texts[0]);
     // Mail, from her own (authenticated) address.
     d.post_mail(mail(
@@ -210,16 +227,8 @@ pub async fn the_help_centre_form_mails_a_signed_link_to_the_orders_address_and_
     assert!(status == 200 && page.contains("<form method=\"post\"") && !page.contains("<script"), "{page}");
     let form = [("order", "#1001"), ("email", "Ada@Example.com"), ("item", "teapot"), ("reason", "too big")];
     assert_eq!(d.form(&form).await.0, 200);
-    let linked = eventually(d.t.backend.patience(), || async {
-        outbox(&d.t).iter().any(|m| m.contains("/v1/returns/confirm/"))
-    })
-    .await;
-    assert!(linked, "a link to the order's address");
-    let mails = outbox(&d.t);
-    let mail = mails.iter().find(|m| m.contains("/v1/returns/confirm/")).expect("the link mail");
+    let (mail, path) = d.mailed_link().await;
     assert!(mail.contains("To: ada@example.com"), "{mail}");
-    let at = mail.find("/v1/returns/confirm/").expect("link");
-    let path: String = mail[at..].chars().take_while(|c| !c.is_whitespace()).collect();
     assert!(d.returns_requested().await.is_empty(), "the form alone starts nothing");
     // Following the link shows what it asks for and records nothing (mail scanners do this).
     let (status, page) = d.page(reqwest::Method::GET, &path).await;
@@ -246,4 +255,67 @@ pub async fn the_help_centre_form_mails_a_signed_link_to_the_orders_address_and_
     .await;
     assert!(told, "the customer is told by mail: {:?}", outbox(&d.t));
     assert!(mail_count(&d.t) >= 2);
+}
+
+pub async fn a_damaged_return_in_chat_waits_for_photos_and_a_later_chat_message_with_one_files_it_for_agents_to_see(
+    backend: &Backend,
+) {
+    use crate::chat_attachment_scenarios::{File, PHOTO};
+
+    let d = shop_desk(backend).await;
+    d.customer("cus_ada", "v-ada", "ada@example.com").await;
+    let texts = d.chat("p-1", "c-photo", "v-ada", "my teapot from #1001 arrived broken, return it", 1).await;
+    assert!(texts[0].contains("send photos of the damage"), "{}", texts[0]);
+    let number = d.t.ticket_of_conversation("c-photo").await.expect("ticket");
+    settle(&d.t.backend).await;
+    let ticket = d.t.ticket(number.0).await.expect("ticket");
+    let waiting = ticket.order.as_ref().is_some_and(|o| o.pending_return.is_some() && o.returned.is_none());
+    assert!(waiting, "without photos the return waits: {:?}", ticket.order);
+    assert!(d.returns_requested().await.is_empty(), "nothing requested without photos");
+
+    // The photo, in a later message of the same conversation.
+    let files: [File<'_>; 1] = [("teapot-lid.jpg", "image/jpeg", PHOTO)];
+    let (status, answer) = d.t.send_chat_with_files("p-2", "c-photo", "v-ada", "here it is", &files).await;
+    assert_eq!(status, 202, "{answer}");
+    let texts = d.callbacks("c-photo", 2).await;
+    assert!(texts[1].starts_with("We received your return request for order #1001"), "{}", texts[1]);
+    let ticket = d.t.ticket(number.0).await.expect("ticket");
+    let case = ticket.order.as_ref().and_then(|o| o.returned.clone()).expect("filed with the photo");
+    assert_eq!((case.order.as_str(), case.evidence, case.damaged), ("#1001", 1, true));
+    assert_eq!(d.returns_requested().await, [(number, "#1001 1001-1".to_owned())]);
+
+    // The agent sees the photo on the ticket and opens it through a short-lived link.
+    let view = d.t.get(&format!("/v1/tickets/{}", number.0), "token-sup-ana-0123456789").await;
+    let messages = view["messages"].as_array().expect("messages");
+    let with_photo = messages.iter().find(|m| m["attachments"][0].is_object()).expect("the photo's message");
+    let photo = &with_photo["attachments"][0];
+    assert_eq!(
+        (photo["name"].as_str(), photo["content_type"].as_str()),
+        (Some("teapot-lid.jpg"), Some("image/jpeg"))
+    );
+    let path =
+        format!("/v1/tickets/{}/messages/{}/attachments/0", number.0, with_photo["id"].as_str().unwrap());
+    let link = d.t.get(&path, "token-sup-ana-0123456789").await;
+    assert_eq!(d.t.link_bytes(link["url"].as_str().expect("url")).await, (200, PHOTO.to_vec()));
+}
+
+pub async fn a_return_confirmed_through_the_help_centre_link_is_routed_to_its_team_like_other_tickets(
+    backend: &Backend,
+) {
+    let d = shop_desk(backend).await;
+    let form = [("order", "#1001"), ("email", "ada@example.com"), ("item", "teapot"), ("reason", "too big")];
+    assert_eq!(d.form(&form).await.0, 200);
+    let (_, path) = d.mailed_link().await;
+    assert_eq!(d.page(reqwest::Method::POST, &path).await.0, 200);
+    let started =
+        eventually(d.t.backend.patience(), || async { !d.returns_requested().await.is_empty() }).await;
+    assert!(started, "following the link starts the return");
+    let (number, _) = d.returns_requested().await.remove(0);
+    let ticket = d.t.ticket(number.0).await.expect("ticket");
+    assert_eq!(ticket.team.as_deref(), Some("frontline"), "in its team's queue for approval");
+    let routed = d.events(number).await.into_iter().any(|e| {
+        matches!(&e.kind, EventKind::Escalated { to_team: Some(team), reason, .. }
+            if team == "frontline" && reason.starts_with("routed by"))
+    });
+    assert!(routed, "the routing is on the ticket's trail");
 }

@@ -82,7 +82,8 @@ async fn an_inbox_in_rotation_accepts_both_secrets_and_nothing_else() {
     let config = DeskConfig::deployed(&text, Some(&memory_secrets() as &dyn SecretResolver)).await.unwrap();
     let clock = Arc::new(ManualClock::new(jiff::Timestamp::from_second(1_795_424_400).unwrap()));
     let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
-    let webhook = ChatWebhook { inboxes: config.inboxes(), inbound, clock: clock.clone(), limiter: None };
+    let webhook =
+        ChatWebhook { inboxes: config.inboxes(), inbound, clock: clock.clone(), limiter: None, blobs: None };
     let post = |secret: &'static str, message: &'static str| {
         let body = chat_body(message, "conv-1", "visitor-1", "hello");
         let header = sign(secret.as_bytes(), clock.now().as_second(), body.as_bytes());
@@ -274,7 +275,8 @@ async fn a_function_that_never_resolved_its_secrets_verifies_nothing() {
     let config = DeskConfig::deployed(&text, None).await.unwrap();
     let clock = Arc::new(ManualClock::new(jiff::Timestamp::from_second(1_795_424_400).unwrap()));
     let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
-    let webhook = ChatWebhook { inboxes: config.inboxes(), inbound, clock: clock.clone(), limiter: None };
+    let webhook =
+        ChatWebhook { inboxes: config.inboxes(), inbound, clock: clock.clone(), limiter: None, blobs: None };
     let body = chat_body("m-1", "conv-1", "visitor-1", "hello");
     // Signed with the real value, and with the empty key an unresolved secret might pass for.
     for secret in [INBOX_SECRETS[0].2, ""] {

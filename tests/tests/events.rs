@@ -58,16 +58,23 @@ fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(Timestamp::from_second(SIGNED_AT).unwrap()))
 }
 
-async fn chat_webhook_post_message() {
-    let request = lambda_http::request::from_str(&read("chat-webhook/post-message.json"))
-        .expect("API Gateway v2 event");
+/// A chat message through chat-webhook's router: queued, with its `files` kept in the store.
+async fn chat_webhook_post_message(file: &str, files: usize) {
+    let request = lambda_http::request::from_str(&read(file)).expect("API Gateway v2 event");
     let clock = clock();
     let inbound = Arc::new(MemoryQueue::new("inbound", clock.clone(), QueueSettings::default()));
-    let webhook =
-        ChatWebhook { inboxes: example_config().inboxes(), inbound: inbound.clone(), clock, limiter: None };
+    let blobs = Arc::new(MemoryBlobStore::default());
+    let webhook = ChatWebhook {
+        inboxes: example_config().inboxes(),
+        inbound: inbound.clone(),
+        clock,
+        limiter: None,
+        blobs: Some(blobs.clone()),
+    };
     let response = chat_webhook::router(webhook).oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "{file}");
     assert_eq!(inbound.len(), 1);
+    assert_eq!(blobs.list("attachments/").await.unwrap().len(), files, "{file}");
 }
 
 /// A platform's webhook delivery through social-webhook's router: its status, and how many
@@ -524,7 +531,8 @@ async fn every_sample_event_runs_through_its_handler() {
     for file in &files {
         match file.as_str() {
             "agent-api/get-tickets.json" => agent_api_get_tickets().await,
-            "chat-webhook/post-message.json" => chat_webhook_post_message().await,
+            "chat-webhook/post-message.json" => chat_webhook_post_message(file, 0).await,
+            "chat-webhook/post-message-with-photo.json" => chat_webhook_post_message(file, 1).await,
             "email-inbound/ses-receipt.json" => email_inbound_ses_receipt().await,
             "ticket-router/sqs-batch.json" => ticket_router_sqs_batch().await,
             "ticket-router/erasure-job.json" => ticket_router_erasure_job().await,
@@ -559,7 +567,7 @@ async fn every_sample_event_runs_through_its_handler() {
             other => panic!("events/{other} has no runner in this test: add one"),
         }
     }
-    assert_eq!(files.len(), 48);
+    assert_eq!(files.len(), 49);
 }
 
 /// The help centre over the example articles, as help-centre's main wires it.

@@ -10,6 +10,7 @@ use omnidesk_app::config::{DeskConfig, MAX_CONFIG_BYTES};
 use omnidesk_app::shop::webhook::{self as shop_webhook, ShopWebhook};
 use omnidesk_app::telemetry::{self, LogFormat};
 use omnidesk_aws::AwsEnvironment;
+use omnidesk_domain::ports::BlobStore;
 use omnidesk_domain::request_blocks::RequestBlocks;
 use omnidesk_domain::system::SystemClock;
 
@@ -31,6 +32,13 @@ async fn main() -> Result<(), Error> {
         inbound: inbound.clone(),
         clock: Arc::new(SystemClock),
         limiter: Some(limiter),
+        // Files sent in chat go where mail attachments are; without the bucket (a desk
+        // without mail) a message with files is refused.
+        blobs: aws
+            .settings
+            .blob_bucket
+            .as_deref()
+            .map(|bucket| -> Arc<dyn BlobStore> { Arc::new(aws.clients().blobs(bucket)) }),
     };
     let mut app = chat_webhook::router(webhook);
     if let Some(shop) = &config.shop {

@@ -366,6 +366,7 @@ impl LocalDesk {
             clock: self.clock.clone(),
             // As the chat-webhook function counts: in blocks, per process.
             limiter: Some(Arc::new(RequestBlocks::new(self.ports.limiter.clone()))),
+            blobs: Some(self.ports.blobs.clone()),
         };
         Router::new()
             .merge(debug_routes::router(self.clone()))

@@ -1,6 +1,7 @@
 //! `POST /v1/chat/{inbox}/messages`: a chat provider or site widget hands us a customer
-//! message. Authenticate (HMAC), validate, normalise into an `InboundMessage`, queue it and
-//! answer 202. Nothing here writes tickets: the router does, exactly once.
+//! message. Authenticate (HMAC), validate, keep its files (`crate::chat_attachments`),
+//! normalise into an `InboundMessage`, queue it and answer 202. Nothing here writes tickets:
+//! the router does, exactly once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,18 +16,20 @@ use jiff::Timestamp;
 use omnidesk_domain::envelope::seal;
 use omnidesk_domain::inbound::{InboundMessage, Sender, Source, Vouched};
 use omnidesk_domain::log_id::Hashed;
+use omnidesk_domain::model::AttachmentRef;
 use omnidesk_domain::model::Identity;
-use omnidesk_domain::ports::{Clock, Queue, RateLimiter};
+use omnidesk_domain::ports::{BlobStore, Clock, Queue, RateLimiter};
 use omnidesk_domain::text;
 use serde::{Deserialize, Serialize};
 
 use crate::body;
+use crate::chat_attachments::{self, AttachmentIn};
 use crate::config::InboxDirectory;
 use crate::error::{self, ApiError};
 use crate::signature::{self, SIGNATURE_HEADER};
 
-/// Largest accepted request body (ARCHITECTURE.md §3).
-pub const MAX_CHAT_BODY_BYTES: usize = 64 * 1024;
+/// Largest accepted request body (ARCHITECTURE.md §3): 64 KiB of message plus its files.
+pub use crate::chat_attachments::MAX_CHAT_BODY_BYTES;
 /// Longest id we accept from a provider (message, conversation, visitor).
 const MAX_ID_CHARS: usize = 256;
 
@@ -37,6 +40,9 @@ pub struct ChatWebhook {
     pub clock: Arc<dyn Clock>,
     /// Counts each inbox's messages per minute (its `max_messages_per_minute`); none: no limit.
     pub limiter: Option<Arc<dyn RateLimiter>>,
+    /// Where files sent in chat are kept (the mail attachments' store); none: a message with
+    /// files is refused (422), one without is taken as ever.
+    pub blobs: Option<Arc<dyn BlobStore>>,
 }
 
 /// The window of the per-inbox limit.
@@ -52,9 +58,12 @@ struct ChatMessageIn {
     message_id: String,
     conversation_id: String,
     visitor: VisitorIn,
+    /// May be empty when the message carries files (a photo sent without a caption).
     text: String,
     #[serde(default)]
     sent_at: Option<Timestamp>,
+    #[serde(default)]
+    attachments: Vec<AttachmentIn>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,10 +116,22 @@ async fn receive(
         }
     };
     within_rate(&webhook, &inbox_id, inbox.max_messages_per_minute, now).await?;
-    let message = parse(&body)?;
+    let mut message = parse(&body)?;
+    let files = chat_attachments::check(&message.attachments, body.len())?;
+    // The base64 is done with: only the checked bytes go on.
+    message.attachments.clear();
     let message_id = message.message_id.clone();
+    let files = chat_attachments::keyed(&InboundMessage::chat_idempotency_key(&inbox_id, &message_id), files);
+    let attachments: Vec<AttachmentRef> = files.iter().map(|f| f.reference.clone()).collect();
+    match (&webhook.blobs, files.is_empty()) {
+        (_, true) => {}
+        (Some(blobs), false) => chat_attachments::store(&**blobs, files).await?,
+        (None, false) => {
+            return Err(ApiError::unprocessable("this desk keeps no chat attachments: it has no file store"));
+        }
+    }
     let vouched = if inbox.verified_identity { Vouched::Yes } else { Vouched::No };
-    let inbound = normalise(&inbox_id, message, vouched, now);
+    let inbound = normalise(&inbox_id, message, attachments, vouched, now);
     webhook.inbound.send(seal(&inbound)).await?;
     tracing::info!(inbox = %inbox_id, message_id = %Hashed(&message_id), "chat.accepted");
     Ok((StatusCode::ACCEPTED, Json(Accepted { accepted: true, message_id })))
@@ -144,8 +165,11 @@ fn parse(body: &[u8]) -> Result<ChatMessageIn, ApiError> {
     check_id("message_id", &message.message_id)?;
     check_id("conversation_id", &message.conversation_id)?;
     check_id("visitor.id", &message.visitor.id)?;
-    message.text =
-        text::required_body("text", &message.text).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    message.text = if message.attachments.is_empty() {
+        text::required_body("text", &message.text).map_err(|e| ApiError::bad_request(e.to_string()))?
+    } else {
+        text::body(&message.text).trim().to_owned()
+    };
     message.visitor.name = message.visitor.name.as_deref().and_then(text::name);
     if let Some(email) = &message.visitor.email {
         Identity::email(email).map_err(|e| ApiError::bad_request(format!("visitor.email: {e}")))?;
@@ -168,7 +192,13 @@ fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
 
 /// The visitor id links the message to a customer (within the inbox); typed email and phone
 /// link only from an inbox whose provider signs its users in, and are hints otherwise.
-fn normalise(inbox: &str, message: ChatMessageIn, vouched: Vouched, now: Timestamp) -> InboundMessage {
+fn normalise(
+    inbox: &str,
+    message: ChatMessageIn,
+    attachments: Vec<AttachmentRef>,
+    vouched: Vouched,
+    now: Timestamp,
+) -> InboundMessage {
     let sender = Sender {
         name: message.visitor.name.filter(|n| !n.trim().is_empty()),
         chat_visitor: Some(message.visitor.id),
@@ -183,7 +213,7 @@ fn normalise(inbox: &str, message: ChatMessageIn, vouched: Vouched, now: Timesta
         },
         sender: sender.with_contact(message.visitor.email, message.visitor.phone, vouched),
         text: message.text,
-        attachments: Vec::new(),
+        attachments,
         // The provider's instant orders the thread; without one, the instant we accepted it.
         sent_at: Some(message.sent_at.unwrap_or(now)),
         received_at: now,
@@ -247,8 +277,13 @@ mod tests {
         )
         .unwrap();
         let queue = omnidesk_domain::memory::MemoryQueue::new("inbound", clock.clone(), Default::default());
-        let app =
-            router(ChatWebhook { inboxes: config.inboxes(), inbound: Arc::new(queue), clock, limiter: None });
+        let app = router(ChatWebhook {
+            inboxes: config.inboxes(),
+            inbound: Arc::new(queue),
+            clock,
+            limiter: None,
+            blobs: None,
+        });
         let message_id = "anna.smith@example.com";
         let body = serde_json::json!({
             "message_id": message_id, "conversation_id": "c1", "visitor": {"id": "v1"}, "text": "hi",
@@ -274,11 +309,11 @@ mod tests {
         let now = Timestamp::from_second(1_795_424_400).unwrap();
         let given = parse(&body("Anna", "hi", Some("2026-11-23T10:00:00Z"))).unwrap();
         assert_eq!(
-            normalise("web", given, Vouched::No, now).sent_at,
+            normalise("web", given, Vec::new(), Vouched::No, now).sent_at,
             Some("2026-11-23T10:00:00Z".parse().unwrap())
         );
         let without = parse(&body("Anna", "hi", None)).unwrap();
-        assert_eq!(normalise("web", without, Vouched::No, now).sent_at, Some(now));
+        assert_eq!(normalise("web", without, Vec::new(), Vouched::No, now).sent_at, Some(now));
     }
 
     fn typed() -> ChatMessageIn {
@@ -290,14 +325,14 @@ mod tests {
     #[test]
     fn chat_typed_email_and_phone_are_hints_unless_the_inbox_verifies_identity() {
         let now = Timestamp::from_second(1_790_000_000).unwrap();
-        let hinted = normalise("web", typed(), Vouched::No, now);
+        let hinted = normalise("web", typed(), Vec::new(), Vouched::No, now);
         assert_eq!((hinted.sender.email.as_deref(), hinted.sender.phone.as_deref()), (None, None));
         assert_eq!(hinted.sender.hints.email.as_deref(), Some("anna@example.com"));
         assert_eq!(
             hinted.identities(),
             vec![omnidesk_domain::model::Identity::chat_visitor("web", "v1").unwrap()]
         );
-        let linked = normalise("app", typed(), Vouched::Yes, now);
+        let linked = normalise("app", typed(), Vec::new(), Vouched::Yes, now);
         assert_eq!(linked.sender.email.as_deref(), Some("anna@example.com"));
         assert!(linked.sender.hints.is_empty());
         assert_eq!(linked.identities().len(), 3);

@@ -7,6 +7,7 @@ pub mod agent_api;
 pub mod analytics_rollup;
 pub mod body;
 pub mod callback_tasks;
+pub mod chat_attachments;
 pub mod chat_callback;
 pub mod chat_webhook;
 pub mod config;

@@ -39,5 +39,6 @@ pub mod survey;
 pub mod system;
 pub mod text;
 pub mod ticket_numbers;
+pub mod uploads;
 
 pub use model::*;

@@ -5,7 +5,8 @@
 //! a link when they refuse. Anyone else gets nothing, and the page answers the same either
 //! way. At most one such mail per order and item an hour. Following the link (and pressing
 //! its button: mail scanners follow links) opens a ticket for the order's customer and starts
-//! the return with the same rules, events and SLA timer as an agent's.
+//! the return with the same rules, events and SLA timer as an agent's, routed to its team
+//! like any new ticket.
 
 use std::time::Duration;
 
@@ -246,6 +247,27 @@ impl AgentDesk {
         };
         events.extend(ticket.add_message(&Actor::Customer(customer.clone()), &request, now)?);
         events.extend(crate::router::link_order(&mut ticket, order.name.clone(), now));
+        // Routed like any new ticket: the team its rules choose, and an agent of it.
+        if let Some(routing) = &self.routing {
+            let staff = crate::router::Staffing {
+                customers: &*self.ports.customers,
+                agents: &*self.ports.agents,
+                tickets: &*self.ports.tickets,
+            };
+            let language = Some(link.language.as_str());
+            events.extend(
+                crate::router::route_new_ticket::<DeskError>(
+                    routing,
+                    staff,
+                    &customer,
+                    &mut ticket,
+                    &request.text,
+                    language,
+                    now,
+                )
+                .await?,
+            );
+        }
         let ask = link.ask();
         let answer = decide(&order, &ask, &shop.returns, now);
         match &answer {

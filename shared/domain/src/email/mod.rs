@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 pub use html::html_to_text;
 pub use lenient::Repair;
 pub use loop_guard::{Refusal, check_auto_reply};
+pub(crate) use parts::clean_filename;
 pub use quote::split_quoted;
 
 /// SES accepts inbound mail up to 40 MB; anything larger did not come through SES.

@@ -150,7 +150,8 @@ fn filename(part: &MessagePart<'_>, index: usize, content_type: &str) -> String 
     cleaned.unwrap_or_else(|| format!("attachment-{index}.{}", extension(content_type)))
 }
 
-fn clean_filename(name: &str) -> String {
+/// A sender's file name made safe to show and to store (every channel's files are named by this).
+pub(crate) fn clean_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     // Control characters, bidi overrides (`invoice\u{202E}fdp.exe`) and invisible ones go.
     let cleaned = text::line(base);

@@ -18,7 +18,7 @@ mod refusals;
 mod return_step;
 mod suggestions;
 mod team_routing;
-pub(crate) use team_routing::team_staff;
+pub(crate) use team_routing::{Staffing, route_new_ticket, team_staff};
 pub mod threading;
 mod unreadable;
 
