@@ -349,10 +349,22 @@ fn real_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Writes a new file; fails if anything (a file, a link) already has the name. `create_new`
 /// is `O_CREAT | O_EXCL`, which never follows a symbolic link.
+/// Writes `text` to `path`, which must not exist yet (`AlreadyExists` otherwise). The note
+/// appears whole: it is written under a hidden name first and then linked to `path`, so
+/// whoever lists the folder never reads it half written.
 fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
-    file.write_all(text.as_bytes())
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let hidden = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&hidden)
+        .and_then(|mut file| file.write_all(text.as_bytes()));
+    // A hard link never replaces what is at `path`, unlike a rename.
+    let linked = written.and_then(|()| std::fs::hard_link(&hidden, path));
+    let _ = std::fs::remove_file(&hidden);
+    linked
 }
 
 /// Reads a regular file without following a symbolic link: the name is looked at first
