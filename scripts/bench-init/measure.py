@@ -43,7 +43,7 @@ BASELINE = "init-hello"
 SECRET_FIELDS = (
     "secret", "next_secret", "token_secret", "previous_token_secret", "pseudonym_key", "token",
     "encoding_aes_key", "app_secret", "verify_token", "page_token", "whatsapp_token",
-    "webhook_secret", "api_key",
+    "webhook_secret", "api_key", "link_key",
 )
 
 

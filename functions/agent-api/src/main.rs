@@ -26,10 +26,12 @@ async fn main() -> Result<(), Error> {
     let aws = AwsEnvironment::load().await?;
     // The inbox secrets, resolved once per container: every container derives the same key
     // for the list cursors it signs, so a page handed out by one opens in another.
-    let mut config =
-        DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
+    let secrets = aws.secrets();
+    let mut config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&secrets)).await?;
     // With `[shop]`: the token, for the order lists and returns.
-    config.resolve_shop_secrets(&aws.secrets()).await?;
+    config.resolve_shop_secrets(&secrets).await?;
+    // Secrets are read in init only: its client goes.
+    drop(secrets);
     let store = Arc::new(aws.store()?);
     let canned = Arc::new(CannedResponses::new(store.clone(), Arc::new(SystemClock), Arc::new(RandomIds)));
     let blobs: Arc<dyn BlobStore> = match aws.blobs() {

@@ -19,10 +19,12 @@ async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let aws = AwsEnvironment::load().await?;
     // The inbox secrets, resolved once per container; the role may read only those.
-    let mut config =
-        DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
+    let secrets = aws.secrets();
+    let mut config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&secrets)).await?;
     // With `[shop]`, its webhooks come here too, verified with the shop's webhook secret.
-    config.resolve_shop_secrets(&aws.secrets()).await?;
+    config.resolve_shop_secrets(&secrets).await?;
+    // Secrets are read in init only: its client goes.
+    drop(secrets);
     let inbound = Arc::new(aws.inbound_queue()?);
     // The per-inbox limit counts in the table, in blocks: one conditional write per block of
     // messages this container accepts.

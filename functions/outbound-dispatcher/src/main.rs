@@ -29,12 +29,14 @@ async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let aws = AwsEnvironment::load().await?;
     // The inbox secrets, resolved once per container; the role may read only those.
-    let mut config =
-        DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&aws.secrets())).await?;
+    let secrets = aws.secrets();
+    let mut config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, Some(&secrets)).await?;
     // The platforms' API credentials, for social replies.
     if let Some(social) = config.social.as_mut() {
-        social.resolve(&aws.secrets()).await?;
+        social.resolve(&secrets).await?;
     }
+    // Secrets are read in init only: its client goes.
+    drop(secrets);
     let store = Arc::new(aws.store()?);
     let clock = Arc::new(SystemClock);
     let chat = ChatCallbackNotifier::new(config.inboxes(), clock.clone(), config.delivery.clone())?;

@@ -2,7 +2,7 @@
 //! region, timeouts, retries and the HTTP connection pool), optionally with a request meter
 //! attached to each.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aws_config::SdkConfig;
 use aws_types::service_config::ServiceConfigKey;
@@ -29,10 +29,31 @@ use crate::sqs::SqsQueue;
 /// println!("{} DynamoDB requests", meter.snapshot().total("DynamoDB"));
 /// # }
 /// ```
+///
+/// Each service's client is built once, at its first use, and shared by every adapter made
+/// from these `Clients` and their clones: building one costs a few hundred thousand
+/// instructions of a function's start (its endpoint rules and partitions), and a second one
+/// of the same service would only repeat that. Secrets Manager is the exception: its client
+/// serves the secrets read in init and is dropped with the resolver.
 #[derive(Debug, Clone)]
 pub struct Clients {
     sdk: SdkConfig,
     meter: Option<Arc<RequestMeter>>,
+    built: Arc<Built>,
+}
+
+/// The clients built so far, one per service.
+#[derive(Debug, Default)]
+struct Built {
+    s3: OnceLock<aws_sdk_s3::Client>,
+    #[cfg(feature = "dynamodb")]
+    dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
+    #[cfg(feature = "sqs")]
+    sqs: OnceLock<aws_sdk_sqs::Client>,
+    #[cfg(feature = "sesv2")]
+    sesv2: OnceLock<aws_sdk_sesv2::Client>,
+    #[cfg(feature = "sns")]
+    sns: OnceLock<aws_sdk_sns::Client>,
 }
 
 /// One SDK client from the shared config, with the meter's interceptor if there is one.
@@ -53,13 +74,15 @@ macro_rules! client {
 
 impl Clients {
     pub fn new(sdk: &SdkConfig) -> Self {
-        Self { sdk: sdk.clone(), meter: None }
+        Self { sdk: sdk.clone(), meter: None, built: Arc::default() }
     }
 
     /// Counts every request of every client built from here on, and DynamoDB capacity of
     /// the stores.
     pub fn with_meter(mut self, meter: Arc<RequestMeter>) -> Self {
         self.meter = Some(meter);
+        // Clients built before have no meter: build them again, with it.
+        self.built = Arc::default();
         self
     }
 
@@ -73,28 +96,31 @@ impl Clients {
 
     #[cfg(feature = "dynamodb")]
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        client!(aws_sdk_dynamodb, self)
+        self.built.dynamodb.get_or_init(|| client!(aws_sdk_dynamodb, self)).clone()
     }
 
     #[cfg(feature = "sqs")]
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
-        client!(aws_sdk_sqs, self)
+        self.built.sqs.get_or_init(|| client!(aws_sdk_sqs, self)).clone()
     }
 
     #[cfg(feature = "sesv2")]
     pub fn sesv2(&self) -> aws_sdk_sesv2::Client {
-        client!(aws_sdk_sesv2, self)
+        self.built.sesv2.get_or_init(|| client!(aws_sdk_sesv2, self)).clone()
     }
 
     /// Path-style addressing (`endpoint/bucket/key`) when an endpoint is configured, as
     /// emulators like moto need: they cannot serve `bucket.127.0.0.1`. Real S3 keeps
     /// virtual-hosted style, which AWS recommends and requires for newer features.
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        if explicit_endpoint(&self.sdk, "S3") {
-            client!(aws_sdk_s3, self, |builder| builder.force_path_style(true))
-        } else {
-            client!(aws_sdk_s3, self)
-        }
+        let build = || {
+            if explicit_endpoint(&self.sdk, "S3") {
+                client!(aws_sdk_s3, self, |builder| builder.force_path_style(true))
+            } else {
+                client!(aws_sdk_s3, self)
+            }
+        };
+        self.built.s3.get_or_init(build).clone()
     }
 
     #[cfg(feature = "secrets")]
@@ -109,7 +135,7 @@ impl Clients {
 
     #[cfg(feature = "sns")]
     pub fn sns(&self) -> aws_sdk_sns::Client {
-        client!(aws_sdk_sns, self)
+        self.built.sns.get_or_init(|| client!(aws_sdk_sns, self)).clone()
     }
 
     /// Spike alerts to the SNS topic `topic_arn`.
@@ -205,6 +231,19 @@ mod tests {
 
     fn request() -> http::Request<SdkBody> {
         http::Request::builder().body(SdkBody::empty()).unwrap()
+    }
+
+    #[test]
+    fn sdk_clients_are_built_once_per_service_and_shared() {
+        let clients = Clients::new(&sdk(StaticReplayClient::new(vec![]), None));
+        // The configuration object and the blob bucket, or two queues, share one client.
+        assert!(std::ptr::eq(clients.s3().config(), clients.clone().s3().config()));
+        assert!(std::ptr::eq(clients.dynamodb().config(), clients.dynamodb().config()));
+        #[cfg(feature = "sqs")]
+        assert!(std::ptr::eq(clients.sqs().config(), clients.clone().sqs().config()));
+        // A meter attached afterwards gets clients of its own, which count.
+        let metered = clients.clone().with_meter(RequestMeter::new());
+        assert!(!std::ptr::eq(clients.s3().config(), metered.s3().config()));
     }
 
     #[tokio::test]

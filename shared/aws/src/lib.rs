@@ -80,6 +80,8 @@ pub struct AwsEnvironment {
     pub settings: AwsSettings,
     pub sdk: SdkConfig,
     meter: Option<Arc<RequestMeter>>,
+    /// One client per service for every adapter of the function (see [`Clients`]).
+    clients: Clients,
 }
 
 impl AwsEnvironment {
@@ -88,12 +90,14 @@ impl AwsEnvironment {
     }
 
     pub fn new(settings: AwsSettings, sdk: SdkConfig) -> Self {
-        Self { settings, sdk, meter: None }
+        let clients = Clients::new(&sdk);
+        Self { settings, sdk, meter: None, clients }
     }
 
     /// Every adapter built from here on counts its requests (and the stores their capacity)
     /// in `meter`.
     pub fn with_meter(mut self, meter: Arc<RequestMeter>) -> Self {
+        self.clients = Clients::new(&self.sdk).with_meter(meter.clone());
         self.meter = Some(meter);
         self
     }
@@ -102,13 +106,10 @@ impl AwsEnvironment {
         self.meter.as_ref()
     }
 
-    /// The client builder on this environment's SDK config and meter.
+    /// The client builder on this environment's SDK config and meter; its clones share the
+    /// clients it builds.
     pub fn clients(&self) -> Clients {
-        let clients = Clients::new(&self.sdk);
-        match &self.meter {
-            Some(meter) => clients.with_meter(meter.clone()),
-            None => clients,
-        }
+        self.clients.clone()
     }
 
     /// The table's stores; fails naming `TABLE_NAME` if it is not set.

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use omnidesk_domain::assignment::{Routing, RoutingConfig};
@@ -104,6 +104,20 @@ pub struct DeskConfig {
     /// Only read by omnidesk-local.
     #[serde(default)]
     pub local: LocalConfig,
+    /// `[routing]` and `[sla]` as validated at load, shared by everyone who asks.
+    #[serde(skip)]
+    validated: Validated,
+}
+
+/// The sections validation turns into the domain's types, kept from the first (successful)
+/// validation: the router, the desk, the phone rules and the forum rules of one function
+/// then share one copy instead of each validating the section again (a year of holidays in
+/// three calendars is expanded once). The sections are not changed after loading (resolving
+/// secrets touches secret values only), so what is kept stays true.
+#[derive(Debug, Clone, Default)]
+struct Validated {
+    routing: OnceLock<Option<Routing>>,
+    sla: OnceLock<Option<Arc<omnidesk_domain::sla::SlaPolicies>>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -427,8 +441,17 @@ impl DeskConfig {
         (!bot.inboxes.is_empty()).then(|| bot.rules(kb))
     }
 
-    /// The validated routing rules, if the file has a `[routing]` section.
+    /// The validated routing rules, if the file has a `[routing]` section; validated once,
+    /// then shared ([`Routing`] clones share its rules).
     pub fn routing(&self) -> Result<Option<Routing>, ConfigError> {
+        if let Some(routing) = self.validated.routing.get() {
+            return Ok(routing.clone());
+        }
+        let routing = self.validate_routing()?;
+        Ok(self.validated.routing.get_or_init(|| routing).clone())
+    }
+
+    fn validate_routing(&self) -> Result<Option<Routing>, ConfigError> {
         let Some(routing) = &self.routing else {
             return Ok(None);
         };
@@ -681,5 +704,17 @@ mod tests {
         assert!(DeskConfig::from_toml(GOOD).unwrap().routing().unwrap().is_none());
         let bad = ROUTING.replace("team = \"complaints\"", "team = \"billing\"");
         assert_eq!(error_of(&format!("{GOOD}{bad}")), "routing.rules[0].team: unknown team \"billing\"");
+    }
+
+    #[test]
+    fn routing_rules_and_sla_policies_are_validated_once_per_load() {
+        let config = DeskConfig::from_toml(&format!("{GOOD}{ROUTING}\n[sla]\n")).unwrap();
+        // Loading validated both; every later reader gets that one copy, not a new validation.
+        let (first, again) = (config.routing().unwrap().unwrap(), config.routing().unwrap().unwrap());
+        assert!(std::ptr::eq(first.config(), again.config()), "the routing rules are shared");
+        let (first, again) =
+            (config.sla_policies().unwrap().unwrap(), config.sla_policies().unwrap().unwrap());
+        assert!(Arc::ptr_eq(&first, &again), "the SLA policies are shared");
+        assert!(Arc::ptr_eq(&first, &config.clone().sla_policies().unwrap().unwrap()));
     }
 }

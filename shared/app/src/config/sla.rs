@@ -13,8 +13,17 @@ pub const DEFAULT_SWEEP_INTERVAL_MS: u64 = 60_000;
 
 impl DeskConfig {
     /// The validated SLA policies, if the file has an `[sla]` section. Alert mail is sent
-    /// from `sla.notify_from`, else from the email channel's address.
+    /// from `sla.notify_from`, else from the email channel's address. Validated once, then
+    /// shared.
     pub fn sla_policies(&self) -> Result<Option<Arc<SlaPolicies>>, ConfigError> {
+        if let Some(policies) = self.validated.sla.get() {
+            return Ok(policies.clone());
+        }
+        let policies = self.validate_sla()?;
+        Ok(self.validated.sla.get_or_init(|| policies).clone())
+    }
+
+    fn validate_sla(&self) -> Result<Option<Arc<SlaPolicies>>, ConfigError> {
         let Some(sla) = &self.sla else {
             return Ok(None);
         };

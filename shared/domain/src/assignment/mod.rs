@@ -20,6 +20,8 @@ mod rules;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use jiff::Timestamp;
@@ -34,19 +36,21 @@ use crate::model::TicketNumber;
 use rules::CompiledRule;
 
 /// A validated [`RoutingConfig`], ready to route. Built by [`RoutingConfig::validate`];
-/// deserializing one validates too, and serializing gives the configuration back.
+/// deserializing one validates too, and serializing gives the configuration back. Cloning
+/// shares the validated rules: the router, the desk and the phone flow of one function hold
+/// one copy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RoutingConfig", into = "RoutingConfig")]
 pub struct Routing {
-    config: RoutingConfig,
-    compiled: Vec<CompiledRule>,
+    config: Arc<RoutingConfig>,
+    compiled: Arc<[CompiledRule]>,
 }
 
 impl Routing {
     /// Only [`RoutingConfig::validate`] calls this, after checking `config`.
     fn new(config: RoutingConfig) -> Self {
         let compiled = config.rules.iter().map(CompiledRule::new).collect();
-        Routing { config, compiled }
+        Routing { config: Arc::new(config), compiled }
     }
 
     pub fn config(&self) -> &RoutingConfig {
@@ -99,7 +103,7 @@ impl TryFrom<RoutingConfig> for Routing {
 
 impl From<Routing> for RoutingConfig {
     fn from(routing: Routing) -> Self {
-        routing.config
+        Arc::unwrap_or_clone(routing.config)
     }
 }
 

@@ -2,7 +2,6 @@
 //! payment and accounts, so a question typed in traditional characters finds the simplified
 //! article. A table of common characters, not a converter: rare characters pass unchanged.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// Pairs: each traditional character followed by its simplified form.
@@ -27,17 +26,31 @@ const PAIRS: &str = "訂订單单貨货運运費费換换與与號号碼码買�
 閱阅階阶險险雞鸡靈灵響响頂顶項项順顺頻频風风飛飞飯饭館馆馬马騎骑備备鑽钻貓猫狗狗罩罩嬰婴\
 兒儿童童歲岁鏡镜錶表綫线盤盘燒烧殼壳";
 
-fn table() -> &'static HashMap<char, char> {
-    static TABLE: OnceLock<HashMap<char, char>> = OnceLock::new();
+/// The pairs sorted by traditional character, searched by halving. Built at the first
+/// Han character: cheaper to build than a hash map (a start that builds the synonyms pays
+/// for it), and as quick to search at this size.
+fn table() -> &'static [(char, char)] {
+    static TABLE: OnceLock<Vec<(char, char)>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let chars: Vec<char> = PAIRS.chars().filter(|c| !c.is_whitespace()).collect();
-        chars.chunks_exact(2).filter(|pair| pair[0] != pair[1]).map(|pair| (pair[0], pair[1])).collect()
+        let mut pairs: Vec<(char, char)> =
+            chars.chunks_exact(2).filter(|pair| pair[0] != pair[1]).map(|pair| (pair[0], pair[1])).collect();
+        // A character listed twice has the same simplified form each time (a test holds it).
+        pairs.sort_unstable();
+        pairs.dedup_by_key(|pair| pair.0);
+        pairs
     })
 }
 
 /// The simplified form of `c`, or `c` itself.
 pub fn simplified(c: char) -> char {
-    table().get(&c).copied().unwrap_or(c)
+    // Every traditional character of the table is a CJK ideograph (U+3400 on): letters,
+    // digits and punctuation pass without a search.
+    if c < '\u{3400}' {
+        return c;
+    }
+    let table = table();
+    table.binary_search_by_key(&c, |pair| pair.0).map_or(c, |i| table[i].1)
 }
 
 #[cfg(test)]
@@ -60,5 +73,22 @@ mod tests {
     fn the_pair_table_is_well_formed() {
         let chars: Vec<char> = PAIRS.chars().filter(|c| !c.is_whitespace()).collect();
         assert_eq!(chars.len() % 2, 0, "every traditional character has its simplified form");
+        let mut forms = std::collections::HashMap::new();
+        for pair in chars.chunks_exact(2).filter(|pair| pair[0] != pair[1]) {
+            assert!(pair[0] >= '\u{3400}', "{} is below the ideographs simplified() searches", pair[0]);
+            let form = *forms.entry(pair[0]).or_insert(pair[1]);
+            assert_eq!(form, pair[1], "{} is listed with two simplified forms", pair[0]);
+        }
+    }
+
+    #[test]
+    fn kb_synonyms_fold_every_listed_character_as_the_hash_map_did() {
+        // The table before: a hash map of the pairs, later pairs winning.
+        let chars: Vec<char> = PAIRS.chars().filter(|c| !c.is_whitespace()).collect();
+        let map: std::collections::HashMap<char, char> =
+            chars.chunks_exact(2).filter(|pair| pair[0] != pair[1]).map(|pair| (pair[0], pair[1])).collect();
+        for c in chars.iter().copied().chain(['a', 'Z', '7', '?', '\u{3000}', '\u{FF21}', '中', '𠀀']) {
+            assert_eq!(simplified(c), map.get(&c).copied().unwrap_or(c), "{c}");
+        }
     }
 }

@@ -292,7 +292,11 @@ pub fn terms_in(text: &str, segmentation: Segmentation) -> Vec<Term> {
             }
             if let Some(next) = chars.get(i + 1) {
                 // A bigram of two stop characters ("我的", "是不") names no topic.
-                let bigram = format!("{c}{next}");
+                // Two pushes, not `format!`: this runs for every pair of characters of every
+                // article and synonym, the formatting machinery cost several times more.
+                let mut bigram = String::with_capacity(c.len_utf8() + next.len_utf8());
+                bigram.push(*c);
+                bigram.push(*next);
                 let both_stop = ZH_STOP_CHARS.contains(*c) && ZH_STOP_CHARS.contains(*next);
                 if !both_stop && !ZH_STOP_BIGRAMS.contains(&bigram.as_str()) {
                     out.push(Term { text: bigram, weight: 1.0 });
