@@ -274,6 +274,7 @@ impl TicketRouter {
         } else {
             match resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await? {
                 Some(customer) => customer,
+                // Its sender was erased after it was received: dropped, no one made again.
                 None => return Ok(forum_question::untouched(None, false, true)),
             }
         };
