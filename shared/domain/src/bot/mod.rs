@@ -74,6 +74,8 @@ pub enum HandoffReason {
     NoOrders,
     /// Order status: the shop did not answer.
     ShopUnavailable,
+    /// The customer sent files (a photo, a PDF): the bot cannot look at them, a person can.
+    Files,
 }
 
 impl HandoffReason {
@@ -88,6 +90,7 @@ impl HandoffReason {
             HandoffReason::OrderNotYours => "order_not_yours",
             HandoffReason::NoOrders => "no_orders",
             HandoffReason::ShopUnavailable => "shop_unavailable",
+            HandoffReason::Files => "files",
         }
     }
 }

@@ -9,7 +9,8 @@ use jiff::Timestamp;
 
 use super::{RouteError, TicketRouter};
 use crate::bot::{
-    self, BotDecision, BotRules, BotState, BotTexts, Intent, IntentDetector, ORDER_STATUS, RETURN_REQUEST,
+    self, BotDecision, BotRules, BotState, BotTexts, HandoffReason, Intent, IntentDetector, ORDER_STATUS,
+    RETURN_REQUEST,
 };
 use crate::inbound::{InboundMessage, Source};
 use crate::kb::Catalogue;
@@ -101,6 +102,12 @@ impl TicketRouter {
             let intent = Intent::Named(RETURN_REQUEST);
             let decision = BotDecision::Return { answer };
             return Ok(Some(BotTurn { intent, decision, state, ask: Some((ask, customer.clone())) }));
+        }
+        // Files are for a person to look at (photos for a return that waits were taken above).
+        if !inbound.attachments.is_empty() {
+            let article = state.answered.last().cloned();
+            let decision = BotDecision::Handoff { reason: HandoffReason::Files, article, best: None };
+            return Ok(Some(BotTurn { intent, decision, state, ask: None }));
         }
         // Order status is the shop's to answer, with or without articles.
         if let (Intent::Named(ORDER_STATUS), Some(lookup)) = (&intent, &self.orders) {

@@ -157,3 +157,23 @@ async fn a_chat_return_for_a_damaged_item_asks_for_photos_and_the_next_message_w
         "{texts:?}"
     );
 }
+
+/// The bot cannot look at a photo: a chat message with files and nothing pending goes to a
+/// person at once, whatever its text says.
+#[tokio::test]
+async fn a_chat_message_with_a_photo_and_no_return_waiting_goes_to_a_person() {
+    let h = chat_router(email_tests::harness()).await;
+    let mut first = super::tests::chat("c1", "conv-li", "v-li", "");
+    first.attachments = vec![photo()];
+    let outcome = h.router.route(&first).await.unwrap();
+    let ticket = h.store.ticket(outcome.ticket).await.unwrap().unwrap();
+    assert!(ticket.bot.as_ref().is_some_and(|b| b.done), "handed over: the bot says nothing more");
+    let events = h.store.events(outcome.ticket).await.unwrap();
+    assert!(
+        events.iter().any(
+            |e| matches!(&e.kind, crate::model::EventKind::BotHandoff { reason, .. } if reason == "files")
+        ),
+        "{events:?}"
+    );
+    assert!(ticket.order.as_ref().and_then(|o| o.returned.as_ref()).is_none(), "no return was started");
+}
