@@ -85,6 +85,16 @@ impl PendingQuestion {
             && self.posts.iter().take(self.included).any(|p| p.idempotency_key == post.idempotency_key)
     }
 
+    /// Takes it off the due index for good, as answered: it will make no ticket (a staff
+    /// answer, or its asker erased while it waited). The next save is conditioned on the
+    /// version it had.
+    pub fn close_unopened(&mut self, now: Timestamp) {
+        self.state = QuestionState::Answered;
+        self.due_at = None;
+        self.version += 1;
+        self.expires_at = later(now, QUESTION_TTL);
+    }
+
     /// Of the posts a ticket was opened with, keeps only what recognises a redelivery (the
     /// key, the topic, when it came): their words and authors are the ticket's now, where an
     /// erasure finds them.

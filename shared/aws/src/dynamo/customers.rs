@@ -170,15 +170,8 @@ impl CustomerStore for DynamoStore {
         erased.insert(ERASED_AT.to_owned(), epoch_seconds(erased_at));
         erased.insert("ttl".to_owned(), ttl_seconds(later(erased_at, ERASED_IDENTITY_KEPT)));
         let erased = keys::with_key(erased, keys::erased_identity_pk(identity), ERASED_SK.to_owned());
-        let remember = TransactWriteItem::builder()
-            .put(
-                aws_sdk_dynamodb::types::Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(erased))
-                    .build()
-                    .map_err(|e| build_error("TransactWriteItems", e))?,
-            )
-            .build();
+        // A later erasure of the same identity moves the time on.
+        let remember = self.unconditional_put(erased)?;
         let Some(customer) = self.customer(id).await? else {
             return self.transact(vec![remember]).await;
         };

@@ -296,11 +296,25 @@ impl DynamoStore {
     /// A Put inside a transaction, guarded by `condition`.
     fn conditional_put(&self, item: Item, condition: Condition) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
             .condition_expression(condition.expression)
             .set_expression_attribute_names(Some(condition.names))
-            .set_expression_attribute_values(condition.values)
+            .set_expression_attribute_values(condition.values);
+        self.transact_put(put, item)
+    }
+
+    /// A Put inside a transaction that replaces whatever is at the item's key.
+    fn unconditional_put(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        self.transact_put(Put::builder(), item)
+    }
+
+    fn transact_put(
+        &self,
+        put: aws_sdk_dynamodb::types::builders::PutBuilder,
+        item: Item,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = put
+            .table_name(&self.table)
+            .set_item(Some(item))
             .build()
             .map_err(|e| build_error("TransactWriteItems", e))?;
         Ok(TransactWriteItem::builder().put(put).build())

@@ -117,10 +117,7 @@ impl TicketRouter {
                 return Ok(());
             }
             let expected = Some(question.version);
-            question.state = QuestionState::Answered;
-            question.due_at = None;
-            question.version += 1;
-            question.expires_at = later(now, QUESTION_TTL);
+            question.close_unopened(now);
             match watch.questions.save_question(&question, expected).await {
                 Ok(()) => {
                     tracing::info!("router.forum_question_answered");
@@ -158,12 +155,11 @@ impl TicketRouter {
                 resolve_customer(&*self.ports.customers, &*self.ports.ids, inbound, now).await?
             else {
                 // Its asker was erased while it waited: no ticket, and the posts go.
-                let mut forgotten = question.clone();
-                forgotten.state = QuestionState::Answered;
-                forgotten.due_at = None;
+                let mut forgotten = question;
+                let expected = Some(forgotten.version);
+                forgotten.close_unopened(now);
                 forgotten.posts.clear();
-                forgotten.version += 1;
-                match watch.questions.save_question(&forgotten, Some(question.version)).await {
+                match watch.questions.save_question(&forgotten, expected).await {
                     Ok(()) => return Ok(untouched(None, false, true)),
                     Err(StoreError::Conflict(_)) => continue,
                     Err(other) => return Err(other.into()),
