@@ -103,10 +103,16 @@ impl TicketRouter {
             let decision = BotDecision::Return { answer };
             return Ok(Some(BotTurn { intent, decision, state, ask: Some((ask, customer.clone())) }));
         }
-        // Files are for a person to look at (photos for a return that waits were taken above).
+        // Files are for a person to look at (photos for a return that waits were taken above);
+        // a customer who also asked for a person, or complained, is counted for what they said.
         if !inbound.attachments.is_empty() {
             let article = state.answered.last().cloned();
-            let decision = BotDecision::Handoff { reason: HandoffReason::Files, article, best: None };
+            let reason = match intent {
+                Intent::Handoff => HandoffReason::Requested,
+                Intent::Complaint => HandoffReason::Complaint,
+                _ => HandoffReason::Files,
+            };
+            let decision = BotDecision::Handoff { reason, article, best: None };
             return Ok(Some(BotTurn { intent, decision, state, ask: None }));
         }
         // Order status is the shop's to answer, with or without articles.

@@ -177,3 +177,22 @@ async fn a_chat_message_with_a_photo_and_no_return_waiting_goes_to_a_person() {
     );
     assert!(ticket.order.as_ref().and_then(|o| o.returned.as_ref()).is_none(), "no return was started");
 }
+
+/// A photo sent with "talk to a person" is a handoff the customer asked for: the reason
+/// analysts count is theirs, not the file's.
+#[tokio::test]
+async fn a_chat_photo_with_a_request_for_a_person_is_handed_over_as_requested() {
+    let h = chat_router(email_tests::harness()).await;
+    let mut first = super::tests::chat("c1", "conv-li", "v-li", "talk to a human please");
+    first.attachments = vec![photo()];
+    let outcome = h.router.route(&first).await.unwrap();
+    let events = h.store.events(outcome.ticket).await.unwrap();
+    let reasons: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            crate::model::EventKind::BotHandoff { reason, .. } => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons, ["requested"]);
+}
