@@ -139,7 +139,12 @@ impl TicketRouter {
         };
         let texts = BotTexts::new(bot::reply_language(&inbound.text));
         let intent = turn.intent.name().to_owned();
-        ticket.bot = Some(bot::next_state(&turn.state, &turn.decision));
+        let mut state = bot::next_state(&turn.state, &turn.decision);
+        if turn.holds() {
+            // The bot spoke and keeps the conversation: silence from here closes it.
+            bot::idle::arm(&mut state, &intent, now, bot.rules.close_after_minutes);
+        }
+        ticket.bot = Some(state);
         let mut events = Vec::new();
         let (text, note, kind) = match &turn.decision {
             BotDecision::Answer { hit } => {
@@ -216,6 +221,8 @@ impl TicketRouter {
         let reply = self.bot_message(ticket, text, Visibility::Public, now);
         events.extend(ticket.add_message(&Actor::System, &reply, now)?);
         let outbound = chat_job(inbound, &reply, kind);
+        // Files the armed close on the due index (or takes it off), with or without `[sla]`.
+        crate::sla::derive_due(ticket, now);
         tracing::info!(ticket = ticket.number.0, intent = %intent, decision = decision_name(&turn.decision), "bot.turn");
         Ok(BotEffects { messages: vec![note, reply], events, outbound })
     }

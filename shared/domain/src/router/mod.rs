@@ -430,6 +430,9 @@ impl TicketRouter {
             participants::flag_mail(&mut ticket, &mut message, inbound, email, standing);
         }
         let mut events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
+        // The customer is here: a conversation left with the bot is not closed for silence
+        // (the bot's answer below arms it again).
+        crate::bot::idle::disarm(&mut ticket);
         events.extend(self.link_orders(inbound, &mut ticket, now));
         let mut messages = vec![message];
         let mut outbound = Vec::new();

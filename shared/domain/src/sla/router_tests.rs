@@ -66,6 +66,7 @@ fn router_with_bot(store: Arc<MemoryStore>, clock: Arc<ManualClock>) -> TicketRo
             inboxes: ["web".to_owned()].into(),
             min_confidence: 0.5,
             help_centre_url: "https://help.example".into(),
+            close_after_minutes: crate::bot::idle::DEFAULT_CLOSE_AFTER_MINUTES,
         },
         detectors: default_detectors(),
         catalogue: Arc::new(Catalogue::new(
