@@ -88,6 +88,9 @@ pub enum HandoffReason {
     ShopUnavailable,
     /// The customer sent files (a photo, a PDF): the bot cannot look at them, a person can.
     Files,
+    /// The bot kept the conversation but could not take the customer's next message (its
+    /// articles unavailable, switched off for the inbox, or another channel).
+    Unavailable,
 }
 
 impl HandoffReason {
@@ -103,6 +106,7 @@ impl HandoffReason {
             HandoffReason::NoOrders => "no_orders",
             HandoffReason::ShopUnavailable => "shop_unavailable",
             HandoffReason::Files => "files",
+            HandoffReason::Unavailable => "unavailable",
         }
     }
 }

@@ -227,6 +227,38 @@ impl TicketRouter {
         Ok(BotEffects { messages: vec![note, reply], events, outbound })
     }
 
+    /// The bot keeps this conversation but took no turn on the customer's message (its
+    /// articles are unavailable, it is switched off for the inbox, or the message came by
+    /// another channel): a person takes over, as on a handoff, so the message is neither left
+    /// in no queue nor closed later for silence. Returns the events and the agent's note.
+    pub(super) async fn bot_steps_aside(
+        &self,
+        inbound: &InboundMessage,
+        customer: &CustomerId,
+        ticket: &mut Ticket,
+        now: Timestamp,
+    ) -> Result<(Vec<TicketEvent>, Option<Message>), RouteError> {
+        if !bot::holds(ticket) {
+            return Ok((Vec::new(), None));
+        }
+        let Some(state) = ticket.bot.as_mut() else { return Ok((Vec::new(), None)) };
+        state.done = true;
+        state.awaiting = false;
+        state.choosing = false;
+        state.close_at = None;
+        let article = state.answered.last().cloned();
+        let intent = state.intent.clone().unwrap_or_else(|| "none".to_owned());
+        let reason = HandoffReason::Unavailable.as_str().to_owned();
+        let mut events =
+            vec![ticket.record(Actor::System, EventKind::BotHandoff { intent, reason, article }, now)];
+        let text = "Bot could not take the customer's message (no articles, bot off for this inbox, or another channel); handed over to a person.".to_owned();
+        let note = self.bot_message(ticket, text, Visibility::Internal, now);
+        events.extend(ticket.add_message(&Actor::System, &note, now)?);
+        events.extend(self.hand_to_team(inbound, customer, ticket, now).await?);
+        tracing::info!(ticket = ticket.number.0, "bot.stepped_aside");
+        Ok((events, Some(note)))
+    }
+
     fn bot_message(&self, ticket: &Ticket, text: String, visibility: Visibility, now: Timestamp) -> Message {
         Message {
             id: MessageId::from_token(&self.ports.ids.token()),

@@ -444,6 +444,10 @@ impl TicketRouter {
             events.extend(effects.events);
             messages.extend(effects.messages);
             outbound.extend(effects.outbound);
+        } else {
+            let (more, note) = self.bot_steps_aside(inbound, customer, &mut ticket, now).await?;
+            events.extend(more);
+            messages.extend(note);
         }
         // The requester's mail continuing a return that waits (for photos, an item …).
         if let Some((reply, job, more)) =

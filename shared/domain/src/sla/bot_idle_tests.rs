@@ -311,3 +311,29 @@ async fn a_customer_message_landing_while_the_sweeper_closes_is_answered_once_an
     assert_eq!(d.named("bot_answered").await.len(), 2, "answered once");
     assert!(d.named("bot_abandoned").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_message_the_bot_cannot_take_goes_to_a_person_rather_than_waiting_unanswered() {
+    let d = desk().await;
+    d.say("m1", "how do I return an item?", sh(MONDAY, 9, 0)).await;
+    // The same conversation, routed after the bot was switched off (or its articles could
+    // not be read): nobody would answer, and nothing may close it for silence.
+    let outbound = Arc::new(MemoryQueue::new("outbound", d.clock.clone(), QueueSettings::default()));
+    let without_bot = TicketRouter::new(
+        router_ports(d.store.clone(), outbound, d.clock.clone()),
+        Acknowledgements::default(),
+    )
+    .with_sla(Arc::new(policies()));
+    d.clock.set(sh(MONDAY, 9, 10));
+    without_bot.route(&chat("m2", "are you still there?", sh(MONDAY, 9, 10))).await.unwrap();
+    let ticket = d.ticket().await;
+    assert!(!crate::bot::holds(&ticket), "a person has it");
+    assert_eq!(ticket.bot.as_ref().and_then(|s| s.close_at), None);
+    assert!(d.named("bot_handoff").await.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::BotHandoff { reason, article: Some(a), .. } if reason == "unavailable" && a == "returns"
+    )));
+    assert!(ticket.sla.timer(TimerKind::FirstReply).is_some(), "the clocks run for a person");
+    assert_eq!(d.sweep_at(sh(MONDAY, 10, 30)).await.bot_closed, 0);
+    assert!(d.named("bot_abandoned").await.is_empty());
+}
