@@ -108,7 +108,7 @@ pub fn close(ticket: &mut Ticket, now: Timestamp) -> Result<Option<IdleClose>, L
 }
 
 fn note_text(idle_minutes: u32, intent: &str, article: Option<&str>) -> String {
-    let waited = if idle_minutes >= 60 && idle_minutes % 60 == 0 {
+    let waited = if idle_minutes >= 60 && idle_minutes.is_multiple_of(60) {
         let hours = idle_minutes / 60;
         format!("{hours} hour{}", if hours == 1 { "" } else { "s" })
     } else {
