@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::engine_tests::{policies, sh};
 use super::*;
 use crate::bot::{BotRules, DEFAULT_MIN_CONFIDENCE, default_detectors};
-use crate::inbound::{InboundMessage, Sender, Source};
+use crate::inbound::InboundMessage;
 use crate::kb::{ArticleInput, Catalogue, KbEditor, Language, SearchSettings};
 use crate::memory::{ManualClock, MemoryArticles, MemoryQueue, MemoryStore, QueueSettings, router_ports};
 use crate::model::{EventKind, Message, Status, Ticket, TicketEvent, TicketNumber, Visibility};
@@ -68,19 +68,7 @@ async fn desk() -> Desk {
 }
 
 fn chat(message_id: &str, text: &str, at: Timestamp) -> InboundMessage {
-    InboundMessage {
-        idempotency_key: InboundMessage::chat_idempotency_key("web", message_id),
-        source: Source::Chat {
-            inbox: "web".into(),
-            conversation_id: "c1".into(),
-            message_id: message_id.into(),
-        },
-        sender: Sender { chat_visitor: Some("v1".into()), ..Sender::default() },
-        text: text.into(),
-        attachments: vec![],
-        sent_at: None,
-        received_at: at,
-    }
+    InboundMessage { text: text.into(), ..super::router_tests::chat(message_id, at) }
 }
 
 fn mins(m: i64) -> SignedDuration {

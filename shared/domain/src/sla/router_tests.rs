@@ -15,7 +15,7 @@ use crate::router::{Acknowledgements, TicketRouter};
 
 const MONDAY: jiff::civil::Date = jiff::civil::date(2026, 11, 30);
 
-fn chat(message_id: &str, at: Timestamp) -> InboundMessage {
+pub(super) fn chat(message_id: &str, at: Timestamp) -> InboundMessage {
     InboundMessage {
         idempotency_key: InboundMessage::chat_idempotency_key("web", message_id),
         source: Source::Chat {
