@@ -7,12 +7,16 @@
 //! by hand (as in the SLA scenario), and messages sent after a shift are signed at the desk's time.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::SignedDuration;
 use omnidesk_app::chat_callback::ChatCallback;
+use omnidesk_domain::analytics::{EventRow, Rollup, RollupPorts, RollupSettings, TableRows};
+use omnidesk_domain::memory::MemoryExport;
 use omnidesk_domain::model::{EventKind, Status, Ticket, TicketEvent, TicketNumber, Visibility};
 use omnidesk_domain::outbound::OutboundKind;
 use omnidesk_domain::ports::Clock;
+use omnidesk_domain::sla::SlaConfig;
 
 use crate::sla_scenarios::ShiftedClock;
 use crate::{Backend, INBOX, TestDesk, chat_body, eventually};
@@ -105,6 +109,38 @@ impl IdleDesk {
     }
 }
 
+impl IdleDesk {
+    /// The analytics export of the last hours (to the desk's time): its `ticket_events` rows.
+    async fn exported_events(&self) -> Vec<EventRow> {
+        let export = Arc::new(MemoryExport::default());
+        let clock: Arc<dyn Clock> = self.clock.clone();
+        let ports = RollupPorts {
+            log: self.desk.observe.event_log.clone(),
+            customers: Some(self.desk.observe.customers.clone()),
+            sink: export.clone(),
+            watermarks: self.desk.observe.watermarks.clone(),
+            clock: clock.clone(),
+            alerting: None,
+        };
+        let settings = RollupSettings { settle: Duration::ZERO, ..RollupSettings::default() };
+        let policies = Arc::new(SlaConfig::default().validate().expect("default SLA"));
+        let rollup = Rollup::new(ports, settings, policies, b"scenario-pseudonym-key-0123");
+        let now = clock.now();
+        rollup
+            .backfill(now - SignedDuration::from_hours(2), now + SignedDuration::from_secs(1), None)
+            .await
+            .expect("the rollup");
+        export
+            .files()
+            .values()
+            .flat_map(|rows| match rows {
+                TableRows::Events(rows) => rows.clone(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+}
+
 fn solved(ticket: &Ticket) -> bool {
     ticket.status == Status::Solved
 }
@@ -150,6 +186,16 @@ pub async fn a_bot_answer_then_silence_past_the_limit_is_solved_by_the_sweeper_w
         .collect();
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].contains("after 5 minutes") && notes[0].contains("return-policy"), "{}", notes[0]);
+    // The analytics export carries it like the other bot events, for deflection queries.
+    let exported = t.exported_events().await;
+    let row = exported
+        .iter()
+        .find(|row| row.event == "bot_abandoned")
+        .unwrap_or_else(|| panic!("no bot_abandoned row: {exported:?}"));
+    let details: serde_json::Value = serde_json::from_str(&row.details).expect("details are JSON");
+    assert_eq!(details["article"], "return-policy");
+    assert_eq!(details["idle_minutes"], 5);
+    assert_eq!(exported.iter().filter(|row| row.event == "bot_answered").count(), 1);
     // Nothing more went to the customer, who has left.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(t.callbacks("idle-conv-1", 1).await.len(), 1);
