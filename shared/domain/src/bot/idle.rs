@@ -72,6 +72,14 @@ pub fn close(ticket: &mut Ticket, now: Timestamp) -> Result<Option<IdleClose>, L
     if !is_due(ticket, now) {
         return Ok(None);
     }
+    // Changed as a whole or not at all: a half-made close must not reach a commit.
+    let mut next = ticket.clone();
+    let closed = close_due(&mut next, now)?;
+    *ticket = next;
+    Ok(closed)
+}
+
+fn close_due(ticket: &mut Ticket, now: Timestamp) -> Result<Option<IdleClose>, LifecycleError> {
     let Some(state) = ticket.bot.as_mut() else { return Ok(None) };
     let close_at = state.close_at.take().unwrap_or(now);
     let said_at = state.said_at.unwrap_or(ticket.updated_at);
