@@ -5,6 +5,7 @@
 pub mod agent_scenarios;
 pub mod analytics_month;
 pub mod analytics_scenarios;
+pub mod bot_idle_scenarios;
 pub mod chat_attachment_scenarios;
 pub mod config_gen;
 pub mod email_corpus;
@@ -454,6 +455,10 @@ macro_rules! all_scenarios {
             a_chat_customers_photos_are_in_their_export_and_erasing_them_deletes_the_files,
             a_damaged_return_in_chat_waits_for_photos_and_a_later_chat_message_with_one_files_it_for_agents_to_see,
             a_return_confirmed_through_the_help_centre_link_is_routed_to_its_team_like_other_tickets,
+            a_bot_answer_then_silence_past_the_limit_is_solved_by_the_sweeper_with_a_note_and_bot_abandoned,
+            a_chat_reply_before_the_bot_close_keeps_the_conversation_open,
+            a_handed_off_chat_is_never_closed_for_silence,
+            a_chat_customer_writing_after_the_bot_closed_it_reopens_it_and_the_bot_limits_hold,
         );
     };
 }

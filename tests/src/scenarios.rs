@@ -14,6 +14,7 @@ use omnidesk_domain::ports::QueueMessage;
 
 pub use crate::agent_scenarios::*;
 pub use crate::analytics_scenarios::*;
+pub use crate::bot_idle_scenarios::*;
 pub use crate::chat_attachment_scenarios::*;
 pub use crate::email_scenarios::*;
 pub use crate::hygiene_scenarios::*;

@@ -19,8 +19,9 @@ async fn main() -> Result<(), Error> {
     let aws = AwsEnvironment::load().await?;
     // No secrets: this function's role may read none.
     let config = DeskConfig::deployed(&aws.config_text(MAX_CONFIG_BYTES).await?, None).await?;
-    // Without [sla] no ticket has timers and every bucket is empty; sweeping stays cheap and
-    // the function stays quiet rather than failing every minute.
+    // Without [sla] no ticket has SLA timers (conversations left with the bot and forum
+    // questions still fall due); sweeping stays cheap and the function stays quiet rather
+    // than failing every minute.
     let policies = match config.sla_policies()? {
         Some(policies) => policies,
         None => Arc::new(SlaConfig::default().validate()?),

@@ -272,11 +272,12 @@ impl LocalDesk {
             Arc::new(EmailInbound::new(email, ports.blobs.clone(), ports.inbound.clone(), clock.clone()))
         });
         // A loaded config was validated already; a hand-built one with a bad [sla] runs without.
-        // A forum whose questions wait for staff needs the sweeper even without [sla].
+        // A forum whose questions wait for staff, and conversations left with the bot, need
+        // the sweeper even without [sla].
         let forum_rules = config.forum_rules().ok().flatten();
         let policies = match config.sla_policies().ok().flatten() {
             Some(policies) => Some(policies),
-            None if forum_rules.is_some() => {
+            None if forum_rules.is_some() || config.bot_rules().is_some() => {
                 omnidesk_domain::sla::SlaConfig::default().validate().ok().map(Arc::new)
             }
             None => None,
@@ -466,7 +467,7 @@ impl LocalDesk {
     }
 
     /// One run of the SLA sweeper, as the 1-minute schedule triggers it on AWS; `None`
-    /// without `[sla]`.
+    /// without `[sla]`, a forum or a bot.
     pub async fn sweep_sla(&self) -> Option<Result<SweepReport, SweepError>> {
         Some(self.sweeper.as_ref()?.sweeper().run().await)
     }

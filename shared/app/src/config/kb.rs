@@ -3,6 +3,9 @@
 
 use std::collections::BTreeSet;
 
+use omnidesk_domain::bot::idle::{
+    DEFAULT_CLOSE_AFTER_MINUTES, MAX_CLOSE_AFTER_MINUTES, MIN_CLOSE_AFTER_MINUTES,
+};
 use omnidesk_domain::bot::{BotRules, DEFAULT_MIN_CONFIDENCE};
 use omnidesk_domain::kb::{SearchSettings, Synonyms};
 use serde::Deserialize;
@@ -49,10 +52,18 @@ pub struct BotConfig {
     /// How sure (0–1, the share of the question an article covers) the bot must be to answer.
     #[serde(default = "default_min_confidence")]
     pub min_confidence: f32,
+    /// A conversation the bot keeps is solved after this many minutes without a word from the
+    /// customer since the bot's last message (a day by default).
+    #[serde(default = "default_close_after")]
+    pub close_after_minutes: u32,
 }
 
 fn default_min_confidence() -> f32 {
     DEFAULT_MIN_CONFIDENCE
+}
+
+fn default_close_after() -> u32 {
+    DEFAULT_CLOSE_AFTER_MINUTES
 }
 
 fn unit(field: &str, value: f32) -> Result<(), ConfigError> {
@@ -113,6 +124,12 @@ impl BotConfig {
             }
         }
         unit("bot.min_confidence", self.min_confidence)?;
+        if !(MIN_CLOSE_AFTER_MINUTES..=MAX_CLOSE_AFTER_MINUTES).contains(&self.close_after_minutes) {
+            return Err(invalid(
+                "bot.close_after_minutes",
+                format!("must be between {MIN_CLOSE_AFTER_MINUTES} and {MAX_CLOSE_AFTER_MINUTES} (a week)"),
+            ));
+        }
         if kb.is_none() && !self.inboxes.is_empty() {
             return Err(invalid("bot", "needs a [kb] section (its answers link to the help centre)"));
         }
@@ -124,6 +141,7 @@ impl BotConfig {
             inboxes: self.inboxes.iter().cloned().collect(),
             min_confidence: self.min_confidence,
             help_centre_url: kb.base_url().to_owned(),
+            close_after_minutes: self.close_after_minutes,
         }
     }
 }
@@ -155,6 +173,14 @@ callback_url = "http://127.0.0.1:3000/cb"
             "bot.min_confidence: must be between 0 and 1"
         );
         assert_eq!(
+            error_of(&format!("{kb}[bot]\ninboxes = [\"web\"]\nclose_after_minutes = 4\n")),
+            "bot.close_after_minutes: must be between 5 and 10080 (a week)"
+        );
+        assert_eq!(
+            error_of(&format!("{kb}[bot]\ninboxes = [\"web\"]\nclose_after_minutes = 10081\n")),
+            "bot.close_after_minutes: must be between 5 and 10080 (a week)"
+        );
+        assert_eq!(
             error_of("[bot]\ninboxes = [\"web\"]\n"),
             "bot: needs a [kb] section (its answers link to the help centre)"
         );
@@ -178,5 +204,6 @@ callback_url = "http://127.0.0.1:3000/cb"
         let rules = DeskConfig::from_toml(&format!("{BASE}{extra}")).unwrap().bot_rules().unwrap();
         assert!(rules.enabled_for("web"));
         assert!(!rules.enabled_for("other"));
+        assert_eq!(rules.close_after_minutes, 1440, "a day unless configured");
     }
 }

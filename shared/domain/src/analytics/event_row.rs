@@ -96,4 +96,21 @@ mod tests {
         assert!(!row.details.contains("Alice"), "{}", row.details);
         assert!(row.details.contains("billing"));
     }
+
+    #[test]
+    fn a_bot_abandoned_row_keeps_its_intent_article_and_idle_minutes_for_deflection_queries() {
+        let keys = Pseudonyms::new(b"0123456789abcdef");
+        let abandoned = EventKind::BotAbandoned {
+            intent: "question".into(),
+            article: Some("return-policy".into()),
+            idle_minutes: 1440,
+        };
+        let row = event_row(&event(abandoned, Actor::System), &keys);
+        assert_eq!(row.event, "bot_abandoned");
+        let details: Value = serde_json::from_str(&row.details).unwrap();
+        assert_eq!(
+            details,
+            serde_json::json!({"intent": "question", "article": "return-policy", "idle_minutes": 1440})
+        );
+    }
 }

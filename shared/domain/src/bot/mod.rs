@@ -5,11 +5,13 @@
 //! same article twice, a person at once on request, on a complaint, on "no", or on the
 //! second question the bot cannot answer.
 
+pub mod idle;
 pub mod intents;
 mod reply;
 
 use std::collections::BTreeSet;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use intents::{
@@ -46,6 +48,16 @@ pub struct BotState {
     /// The bot asked which of the customer's orders they mean.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub choosing: bool,
+    /// The intent of the bot's last turn, for the event of a conversation the customer left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+    /// When the bot last spoke while keeping the conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub said_at: Option<Timestamp>,
+    /// When the conversation is closed if the customer says nothing more ([`idle`]); `None`
+    /// while nothing is armed (a person has it, or it was closed already).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_at: Option<Timestamp>,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -76,6 +88,9 @@ pub enum HandoffReason {
     ShopUnavailable,
     /// The customer sent files (a photo, a PDF): the bot cannot look at them, a person can.
     Files,
+    /// The bot kept the conversation but could not take the customer's next message (its
+    /// articles unavailable, switched off for the inbox, or another channel).
+    Unavailable,
 }
 
 impl HandoffReason {
@@ -91,6 +106,7 @@ impl HandoffReason {
             HandoffReason::NoOrders => "no_orders",
             HandoffReason::ShopUnavailable => "shop_unavailable",
             HandoffReason::Files => "files",
+            HandoffReason::Unavailable => "unavailable",
         }
     }
 }
@@ -145,6 +161,9 @@ pub struct BotRules {
     pub min_confidence: f32,
     /// Where article links point: `<help_centre_url>/v1/kb/articles/<slug>.html`.
     pub help_centre_url: String,
+    /// A conversation the bot keeps is solved after this many minutes without a word from
+    /// the customer since the bot's last message ([`idle`]).
+    pub close_after_minutes: u32,
 }
 
 impl BotRules {
@@ -234,6 +253,10 @@ pub fn next_state(state: &BotState, decision: &BotDecision) -> BotState {
             }
         }
     }
+    // A person has it now: nothing closes it for silence.
+    if next.done {
+        next.close_at = None;
+    }
     next
 }
 
@@ -244,3 +267,6 @@ pub fn reply_language(text: &str) -> Language {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod idle_tests;

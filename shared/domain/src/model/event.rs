@@ -149,6 +149,14 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         article: Option<String>,
     },
+    /// The customer said nothing for `idle_minutes` after the bot's last message, so the
+    /// conversation was solved without them; `article` is the last one the bot gave.
+    BotAbandoned {
+        intent: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        article: Option<String>,
+        idle_minutes: u32,
+    },
     /// The ticket concerns this shop order (named in a message, or answered on by the bot).
     OrderLinked {
         order: String,
@@ -214,6 +222,7 @@ impl EventKind {
             EventKind::BotAnswered { .. } => "bot_answered",
             EventKind::BotHelped { .. } => "bot_helped",
             EventKind::BotHandoff { .. } => "bot_handoff",
+            EventKind::BotAbandoned { .. } => "bot_abandoned",
             EventKind::OrderLinked { .. } => "order_linked",
             EventKind::ProactiveNotice { .. } => "proactive_notice",
             EventKind::ReturnRequested { .. } => "return_requested",

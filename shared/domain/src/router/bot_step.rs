@@ -145,7 +145,12 @@ impl TicketRouter {
         };
         let texts = BotTexts::new(bot::reply_language(&inbound.text));
         let intent = turn.intent.name().to_owned();
-        ticket.bot = Some(bot::next_state(&turn.state, &turn.decision));
+        let mut state = bot::next_state(&turn.state, &turn.decision);
+        if turn.holds() {
+            // The bot spoke and keeps the conversation: silence from here closes it.
+            bot::idle::arm(&mut state, &intent, now, bot.rules.close_after_minutes);
+        }
+        ticket.bot = Some(state);
         let mut events = Vec::new();
         let (text, note, kind) = match &turn.decision {
             BotDecision::Answer { hit } => {
@@ -222,8 +227,42 @@ impl TicketRouter {
         let reply = self.bot_message(ticket, text, Visibility::Public, now);
         events.extend(ticket.add_message(&Actor::System, &reply, now)?);
         let outbound = chat_job(inbound, &reply, kind);
+        // Files the armed close on the due index (or takes it off), with or without `[sla]`.
+        crate::sla::derive_due(ticket, now);
         tracing::info!(ticket = ticket.number.0, intent = %intent, decision = decision_name(&turn.decision), "bot.turn");
         Ok(BotEffects { messages: vec![note, reply], events, outbound })
+    }
+
+    /// The bot keeps this conversation but took no turn on the customer's message (its
+    /// articles are unavailable, it is switched off for the inbox, or the message came by
+    /// another channel): a person takes over, as on a handoff, so the message is neither left
+    /// in no queue nor closed later for silence. Returns the events and the agent's note.
+    pub(super) async fn bot_steps_aside(
+        &self,
+        inbound: &InboundMessage,
+        customer: &CustomerId,
+        ticket: &mut Ticket,
+        now: Timestamp,
+    ) -> Result<(Vec<TicketEvent>, Option<Message>), RouteError> {
+        if !bot::holds(ticket) {
+            return Ok((Vec::new(), None));
+        }
+        let Some(state) = ticket.bot.as_mut() else { return Ok((Vec::new(), None)) };
+        state.done = true;
+        state.awaiting = false;
+        state.choosing = false;
+        state.close_at = None;
+        let article = state.answered.last().cloned();
+        let intent = state.intent.clone().unwrap_or_else(|| "none".to_owned());
+        let reason = HandoffReason::Unavailable.as_str().to_owned();
+        let mut events =
+            vec![ticket.record(Actor::System, EventKind::BotHandoff { intent, reason, article }, now)];
+        let text = "Bot could not take the customer's message (no articles, bot off for this inbox, or another channel); handed over to a person.".to_owned();
+        let note = self.bot_message(ticket, text, Visibility::Internal, now);
+        events.extend(ticket.add_message(&Actor::System, &note, now)?);
+        events.extend(self.hand_to_team(inbound, customer, ticket, now).await?);
+        tracing::info!(ticket = ticket.number.0, "bot.stepped_aside");
+        Ok((events, Some(note)))
     }
 
     fn bot_message(&self, ticket: &Ticket, text: String, visibility: Visibility, now: Timestamp) -> Message {

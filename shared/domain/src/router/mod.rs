@@ -430,6 +430,9 @@ impl TicketRouter {
             participants::flag_mail(&mut ticket, &mut message, inbound, email, standing);
         }
         let mut events = ticket.add_message(&Actor::Customer(customer.clone()), &message, now)?;
+        // The customer is here: a conversation left with the bot is not closed for silence
+        // (the bot's answer below arms it again).
+        crate::bot::idle::disarm(&mut ticket);
         events.extend(self.link_orders(inbound, &mut ticket, now));
         let mut messages = vec![message];
         let mut outbound = Vec::new();
@@ -441,6 +444,10 @@ impl TicketRouter {
             events.extend(effects.events);
             messages.extend(effects.messages);
             outbound.extend(effects.outbound);
+        } else {
+            let (more, note) = self.bot_steps_aside(inbound, customer, &mut ticket, now).await?;
+            events.extend(more);
+            messages.extend(note);
         }
         // The requester's mail continuing a return that waits (for photos, an item …).
         if let Some((reply, job, more)) =

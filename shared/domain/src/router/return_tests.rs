@@ -124,6 +124,7 @@ async fn chat_router(h: email_tests::Harness) -> email_tests::Harness {
             inboxes: ["web".to_owned()].into(),
             min_confidence: 0.5,
             help_centre_url: "https://help.example".into(),
+            close_after_minutes: crate::bot::idle::DEFAULT_CLOSE_AFTER_MINUTES,
         },
         detectors,
         catalogue: Arc::new(Catalogue::new(articles, SearchSettings::default())),

@@ -319,8 +319,9 @@ fn agent_replied(ticket: &mut Ticket, at: Timestamp) {
     }
 }
 
-/// Sets `ticket.due_at`: the earliest of the SLA's next instant and a scheduled survey
-/// (`crate::survey`), never earlier than `now`. Both share the one due index; each sweeper
+/// Sets `ticket.due_at`: the earliest of the SLA's next instant, a scheduled survey
+/// (`crate::survey`) and the close of a conversation the customer left with the bot
+/// (`crate::bot::idle`), never earlier than `now`. All share the one due index; each sweeper
 /// skips what is not its own.
 pub fn derive_due(ticket: &mut Ticket, now: Timestamp) {
     let earliest = ticket.sla.timers.iter().filter_map(Timer::next_instant).min();
@@ -334,11 +335,9 @@ pub fn derive_due(ticket: &mut Ticket, now: Timestamp) {
         sla = None;
     }
     let survey = ticket.survey.as_ref().and_then(|s| s.due_at);
-    ticket.due_at = match (sla, survey) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-    .map(|due| due.max(now));
+    // A conversation the customer left with the bot closes on the same index.
+    let idle = crate::bot::idle::due_at(ticket);
+    ticket.due_at = [sla, survey, idle].into_iter().flatten().min().map(|due| due.max(now));
 }
 
 /// Whether the ticket's own targets ever started (met and breached timers stay on the ticket).

@@ -146,3 +146,6 @@ mod sweeper_tests;
 
 #[cfg(test)]
 mod router_tests;
+
+#[cfg(test)]
+mod bot_idle_tests;

@@ -15,7 +15,7 @@ use crate::router::{Acknowledgements, TicketRouter};
 
 const MONDAY: jiff::civil::Date = jiff::civil::date(2026, 11, 30);
 
-fn chat(message_id: &str, at: Timestamp) -> InboundMessage {
+pub(super) fn chat(message_id: &str, at: Timestamp) -> InboundMessage {
     InboundMessage {
         idempotency_key: InboundMessage::chat_idempotency_key("web", message_id),
         source: Source::Chat {
@@ -66,6 +66,7 @@ fn router_with_bot(store: Arc<MemoryStore>, clock: Arc<ManualClock>) -> TicketRo
             inboxes: ["web".to_owned()].into(),
             min_confidence: 0.5,
             help_centre_url: "https://help.example".into(),
+            close_after_minutes: crate::bot::idle::DEFAULT_CLOSE_AFTER_MINUTES,
         },
         detectors: default_detectors(),
         catalogue: Arc::new(Catalogue::new(
@@ -87,7 +88,10 @@ async fn a_conversation_the_bot_holds_runs_no_clock_until_a_person_takes_it() {
     let ticket = store.ticket(TicketNumber(1)).await.unwrap().unwrap();
     assert!(crate::bot::holds(&ticket), "the bot asked again and keeps the conversation");
     assert!(ticket.sla.timers.is_empty(), "{:?}", ticket.sla.timers);
-    assert_eq!(ticket.due_at, None, "a customer who leaves the bot breaches nothing");
+    // A customer who leaves the bot breaches nothing; the ticket is on the due index only
+    // for the bot's close of the conversation, a day after its last message.
+    let close = sh(MONDAY, 9, 0) + jiff::SignedDuration::from_hours(24);
+    assert_eq!(ticket.due_at, Some(close));
     assert!(store.due_tickets(sh(MONDAY, 9, 0), sh(MONDAY, 23, 0), 10).await.unwrap().is_empty());
 
     clock.set(sh(MONDAY, 9, 30));

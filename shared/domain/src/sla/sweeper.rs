@@ -1,6 +1,7 @@
 //! The SLA sweeper: once a minute, read the due index bucket by bucket from the watermark up
 //! to now, and for each due ticket record its warnings and breaches, escalate, queue the
-//! alerts and move its timers on ([`SlaPolicies::sweep`]).
+//! alerts and move its timers on ([`SlaPolicies::sweep`]); a conversation the customer left
+//! with the chat bot is solved in the same commit ([`crate::bot::idle`]).
 //!
 //! Exactly once, with any number of sweepers and retries:
 //! - each ticket change is committed conditioned on the version that was read, so of two
@@ -106,6 +107,8 @@ pub struct SweepReport {
     /// Forum questions past their deadline without a staff answer, queued to the router to
     /// become tickets (see [`crate::forum_watch`]).
     pub forum_questions_due: usize,
+    /// Conversations the customer left with the bot, solved (see [`crate::bot::idle`]).
+    pub bot_closed: usize,
     /// The watermark after the run.
     pub watermark: Option<Timestamp>,
 }
@@ -118,6 +121,7 @@ impl SweepReport {
         self.warnings += part.warnings;
         self.escalations += part.escalations;
         self.alerts_queued += part.alerts_queued;
+        self.bot_closed += part.bot_closed;
         self.conflicts += part.conflicts;
         self.failures += part.failures;
     }
@@ -250,6 +254,7 @@ impl SlaSweeper {
             breaches = report.breaches,
             warnings = report.warnings,
             failures = report.failures,
+            bot_closed = report.bot_closed,
             "sla.swept"
         );
         Ok(report)
@@ -271,8 +276,19 @@ impl SlaSweeper {
                 }
             }
             let mut next = ticket.clone();
+            // A conversation the customer left with the bot, due now: closed in this commit.
+            let closed = match crate::bot::idle::close(&mut next, now) {
+                Ok(closed) => closed,
+                Err(error) => {
+                    tracing::warn!(ticket = ticket.number.0, %error, "bot.idle_close_refused");
+                    None
+                }
+            };
+            if let Some(close) = &closed {
+                self.policies.apply(&mut next, &close.events, None);
+            }
             let change = self.policies.sweep(&mut next, now);
-            if change.is_empty() {
+            if change.is_empty() && closed.is_none() {
                 if next.due_at != ticket.due_at && next.due_at.is_some_and(|d| d > now) {
                     // Only a configuration change moves an instant without an event; the
                     // entry refreshes on the ticket's next change.
@@ -280,17 +296,26 @@ impl SlaSweeper {
                 }
                 return Ok(());
             }
+            let (mut events, messages) = match &closed {
+                Some(close) => (close.events.clone(), vec![close.note.clone()]),
+                None => (Vec::new(), Vec::new()),
+            };
+            events.extend(change.events.iter().cloned());
             let commit = TicketCommit {
                 ticket: next.clone(),
                 expected_version: Some(ticket.version),
-                messages: Vec::new(),
-                events: change.events.clone(),
+                messages,
+                events,
                 thread_claims: Vec::new(),
                 idempotency: None,
             };
             match self.ports.tickets.commit(commit).await {
                 Ok(()) => {
                     report.tickets_changed += 1;
+                    if closed.is_some() {
+                        report.bot_closed += 1;
+                        tracing::info!(ticket = next.number.0, "bot.idle_closed");
+                    }
                     for fired in &change.fired {
                         match fired.trigger {
                             EscalationTrigger::Breach => report.breaches += 1,
