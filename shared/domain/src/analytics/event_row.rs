@@ -1,7 +1,9 @@
 //! One `ticket_events` row from one event, without personal data: customer ids become
 //! pseudonyms, and fields that could hold what people wrote or ids from outside (message,
-//! contact and job ids, reasons, tag lists) are left out. Any other field of a new event
-//! kind flows into `details` as it is.
+//! contact and job ids, reasons people typed, tag lists) are left out. A reason the desk
+//! itself names from a fixed list (why the bot handed over, why a survey was skipped, a
+//! return's category) is kept: deflection and handoff reports group by it. Any other field of
+//! a new event kind flows into `details` as it is.
 
 use serde_json::{Map, Value};
 
@@ -41,9 +43,15 @@ fn details(kind: &EventKind, pseudonyms: &Pseudonyms) -> String {
     };
     // `cc` counts addresses; its `added`/`removed` are numbers and stay.
     let keep_counts = matches!(kind, EventKind::Cc { .. });
+    // These reasons are the desk's words from a fixed list, never a person's.
+    let keep_reason = matches!(
+        kind,
+        EventKind::BotHandoff { .. } | EventKind::SurveySkipped { .. } | EventKind::ReturnRequested { .. }
+    );
     let mut out = Map::new();
     for (name, value) in fields {
-        if name == "type" || (DROPPED.contains(&name.as_str()) && !keep_counts) {
+        let kept = keep_counts || (keep_reason && name == "reason");
+        if name == "type" || (DROPPED.contains(&name.as_str()) && !kept) {
             continue;
         }
         let value = match value {
@@ -112,5 +120,27 @@ mod tests {
             details,
             serde_json::json!({"intent": "question", "article": "return-policy", "idle_minutes": 1440})
         );
+    }
+
+    #[test]
+    fn a_bot_handoff_row_keeps_its_reason_for_handoff_reports_but_an_escalation_reason_stays_out() {
+        let keys = Pseudonyms::new(b"0123456789abcdef");
+        let handoff = EventKind::BotHandoff {
+            intent: "question".into(),
+            reason: "not_helped".into(),
+            article: Some("return-policy".into()),
+        };
+        let details: Value =
+            serde_json::from_str(&event_row(&event(handoff, Actor::System), &keys).details).unwrap();
+        assert_eq!(
+            details,
+            serde_json::json!({"intent": "question", "reason": "not_helped", "article": "return-policy"})
+        );
+        let skipped = EventKind::SurveySkipped { reason: "opted_out".into() };
+        assert_eq!(event_row(&event(skipped, Actor::System), &keys).details, r#"{"reason":"opted_out"}"#);
+        let rejected =
+            EventKind::ReturnRejected { order: "#1001".into(), reason: "worn twice, said Bo".into() };
+        let row = event_row(&event(rejected, Actor::Agent("bo".into())), &keys);
+        assert!(!row.details.contains("worn"), "{}", row.details);
     }
 }
