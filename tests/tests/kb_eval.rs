@@ -2,12 +2,12 @@
 //! articles with the example config's synonyms and the bot's threshold, twice: the search
 //! alone (would its best article clear the threshold?) and the bot (the production intent
 //! step first — a person on request or complaint, the shop for an order — then the search and
-//! the threshold). Prints top-1, top-3 and the false-answer rate for the dev half (odd rows,
-//! the only ones looked at while tuning), the held-out half (even rows) and the whole set;
-//! README BENCHMARKS holds them. It fails only on a clear regression of the whole set (see
-//! [`TOP1_FLOOR`]). `tests/kb/fit.tsv`, written apart, is judged and printed too (it is tuned
-//! on, like the dev half); `KB_EVAL_FIT=1` reruns the threshold's choice by cross-validation
-//! on the dev half and the fit set together.
+//! the threshold). Prints top-1, top-3 and the false-answer rate for the evaluation set ("dev":
+//! every row is development data now; its old held-out half served two rounds), `tests/kb/fit.tsv`
+//! (written apart, tuned on too), the two together and their Chinese and English questions;
+//! README BENCHMARKS holds them. It fails only on a clear regression of the evaluation set (see
+//! [`TOP1_FLOOR`]). `KB_EVAL_FIT=1` reruns the threshold's choice by cross-validation on the
+//! evaluation set and the fit set together.
 
 use jiff::Timestamp;
 use omnidesk_app::config::DeskConfig;
@@ -21,28 +21,25 @@ const EVAL: &str = include_str!("../kb/eval.tsv");
 const FIT: &str = include_str!("../kb/fit.tsv");
 const ARTICLES: &str = include_str!("../../infra/local/kb/articles.toml");
 const CONFIG: &str = include_str!("../../infra/local/omnidesk.example.toml");
-/// Below these the bot has regressed: over the whole set it scored top-1 88.1 % and 5.3 %
-/// false answers when they were set, in the fifth round (90.7 % and 8.0 % in the fourth, with
-/// the earlier threshold and weights). A little slack, one or two questions, for the intents
-/// other modules add (an intent that takes a question from the search counts as no answer
-/// here).
+/// Below these the bot has regressed on the evaluation set: it scored top-1 88.1 % and 3.3 %
+/// false answers when they were set, in the sixth round (88.1 % and 5.3 % in the fifth). A
+/// little slack, one or two questions, for the intents other modules add (an intent that
+/// takes a question from the search counts as no answer here).
 const TOP1_FLOOR: f64 = 0.875;
-const FALSE_ANSWER_CEILING: f64 = 0.065;
-/// The search alone (no intents) scored 86.7 % and 6.0 %.
-const SEARCH_TOP1_FLOOR: f64 = 0.86;
-const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.07;
+const FALSE_ANSWER_CEILING: f64 = 0.045;
+/// The search alone (no intents) scored 87.0 % and 3.3 %.
+const SEARCH_TOP1_FLOOR: f64 = 0.865;
+const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.045;
 /// Where the order-status intent's answer is the labelled article's: the shop says where the
 /// customer's own order is.
 const ORDER_ARTICLES: &[&str] = &["track-your-order", "track-your-order-zh"];
 
-/// Which set a question comes from.
+/// Which set a question comes from; both are read and tuned on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Set {
-    /// `eval.tsv`'s odd rows: read and tuned on.
+    /// `eval.tsv`.
     Dev,
-    /// `eval.tsv`'s even rows: only their totals are read, never a question.
-    HeldOut,
-    /// `fit.tsv`: read and tuned on.
+    /// `fit.tsv`.
     Fit,
 }
 
@@ -56,11 +53,6 @@ struct Question<'a> {
 impl Question<'_> {
     fn dev(&self) -> bool {
         self.set == Set::Dev
-    }
-
-    /// What the threshold may be fitted on: the dev half and the fit set.
-    fn tunable(&self) -> bool {
-        self.set != Set::HeldOut
     }
 }
 
@@ -80,9 +72,9 @@ fn rows(source: &'static str, set: impl Fn(usize) -> Set) -> Vec<Question<'stati
         .collect()
 }
 
-/// The evaluation set, rows alternating into the dev and held-out halves.
+/// The evaluation set.
 fn questions() -> Vec<Question<'static>> {
-    rows(EVAL, |row| if row % 2 == 1 { Set::Dev } else { Set::HeldOut })
+    rows(EVAL, |_| Set::Dev)
 }
 
 fn fit_questions() -> Vec<Question<'static>> {
@@ -196,12 +188,8 @@ fn is_chinese(text: &str) -> bool {
 }
 
 #[test]
-fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
-    let config = DeskConfig::from_toml(CONFIG).expect("example config");
-    let kb = config.kb.as_ref().expect("example config has [kb]");
-    let threshold = config.bot.as_ref().map(|b| b.min_confidence).expect("example config has [bot]");
-    let articles = seed::parse(ARTICLES, "seed", Timestamp::UNIX_EPOCH).expect("example articles");
-    let index = SearchIndex::build(&articles, kb.search_settings());
+fn kb_accuracy_is_reported_for_dev_and_fit_and_holds_its_floor() {
+    let (config, articles, index, threshold) = example_desk();
     let detectors: Vec<Box<dyn IntentDetector>> = bot_detectors(&config);
     let questions = questions();
     assert!(questions.len() >= 200, "the set has {} questions", questions.len());
@@ -215,10 +203,10 @@ fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
             intent: bot::classify(&detectors, question.text, false),
         })
         .collect();
-    // Rows: dev, held-out, all (the evaluation set), zh, en (of it), fit, dev and fit; the
-    // search alone's and the bot's.
-    let mut search = [Score::default(); 7];
-    let mut bot = [Score::default(); 7];
+    // Rows: dev (the evaluation set), fit, dev and fit, zh, en (of dev and fit); the search
+    // alone's and the bot's.
+    let mut search = [Score::default(); 5];
+    let mut bot = [Score::default(); 5];
     let verbose = std::env::var_os("KB_EVAL_VERBOSE").is_some();
     for j in &judged {
         let q = j.question;
@@ -226,22 +214,18 @@ fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
         let by_bot = j.bot_outcome(&index, threshold);
         assert_eq!(by_bot, j.bot_outcome_at(threshold), "the sweep's shortcut is the bot: {}", q.text);
         let language = if is_chinese(q.text) { 3 } else { 4 };
-        let rows: &[usize] = match q.set {
-            Set::Dev => &[0, 2, language, 6],
-            Set::HeldOut => &[1, 2, language],
-            Set::Fit => &[5, 6],
-        };
-        for &row in rows {
+        let rows = [if q.dev() { 0 } else { 1 }, 2, language];
+        for row in rows {
             search[row].add(q.label, &j.hits, &by_search);
             bot[row].add(q.label, &j.hits, &by_bot);
         }
-        // Only the sets tuned on are ever printed question by question.
-        if verbose && q.tunable() {
+        if verbose {
             let top = j
                 .hits
-                .first()
+                .iter()
                 .map(|h| format!("{} {:.3} {:.2}", h.slug, h.confidence, h.score))
-                .unwrap_or_default();
+                .collect::<Vec<_>>()
+                .join(" | ");
             let ok = match &by_bot {
                 Outcome::Article(slug) => slug == q.label,
                 Outcome::Order => ORDER_ARTICLES.contains(&q.label),
@@ -258,11 +242,16 @@ fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
             );
         }
     }
-    if let Ok(query) = std::env::var("KB_EVAL_QUERY") {
-        for hit in index.search(&query, None, 5).0 {
-            println!("query {query:?}: {} score {:.2} confidence {:.2}", hit.slug, hit.score, hit.confidence);
+    if let Ok(queries) = std::env::var("KB_EVAL_QUERY") {
+        for query in queries.split(';') {
+            for hit in index.search(query, None, 5).0 {
+                println!(
+                    "query {query:?}: {} score {:.2} confidence {:.2}",
+                    hit.slug, hit.score, hit.confidence
+                );
+            }
+            println!("query {query:?}: intent {}", bot::classify(&detectors, query, false).name());
         }
-        println!("query {query:?}: intent {}", bot::classify(&detectors, &query, false).name());
     }
     if std::env::var_os("KB_EVAL_FIT").is_some() {
         fit_threshold(&judged);
@@ -272,7 +261,7 @@ fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
         questions.len(),
         fit.len()
     );
-    let names = ["dev", "held-out", "all", "zh", "en", "fit", "dev+fit"];
+    let names = ["dev", "fit", "dev+fit", "zh", "en"];
     for (name, score) in names.iter().zip(&search) {
         println!("{}", score.line(&format!("search {name}")));
     }
@@ -281,8 +270,8 @@ fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
     }
     compare_with_jieba(&config, &articles, &questions, threshold);
     for (what, all, top1_floor, false_ceiling) in [
-        ("bot", &bot[2], TOP1_FLOOR, FALSE_ANSWER_CEILING),
-        ("search", &search[2], SEARCH_TOP1_FLOOR, SEARCH_FALSE_ANSWER_CEILING),
+        ("bot", &bot[0], TOP1_FLOOR, FALSE_ANSWER_CEILING),
+        ("search", &search[0], SEARCH_TOP1_FLOOR, SEARCH_FALSE_ANSWER_CEILING),
     ] {
         assert!(all.top1_rate() >= top1_floor, "{what}: top-1 fell to {:.1} %", 100.0 * all.top1_rate());
         assert!(
@@ -291,6 +280,59 @@ fn kb_accuracy_is_reported_for_both_halves_and_holds_its_floor() {
             100.0 * all.false_rate()
         );
     }
+}
+
+/// The example config, its seeded articles, their index and the bot's threshold.
+fn example_desk() -> (DeskConfig, Vec<Article>, SearchIndex, f32) {
+    let config = DeskConfig::from_toml(CONFIG).expect("example config");
+    let kb = config.kb.as_ref().expect("example config has [kb]");
+    let threshold = config.bot.as_ref().map(|b| b.min_confidence).expect("example config has [bot]");
+    let articles = seed::parse(ARTICLES, "seed", Timestamp::UNIX_EPOCH).expect("example articles");
+    let index = SearchIndex::build(&articles, kb.search_settings());
+    (config, articles, index, threshold)
+}
+
+/// What the bot answers to `text` as a chat's first message (intents first).
+fn bot_answer(config: &DeskConfig, index: &SearchIndex, threshold: f32, text: &str) -> Option<String> {
+    let intent = bot::classify(&bot_detectors(config), text, false);
+    match bot::decide(&BotState::default(), &intent, text, index, threshold) {
+        BotDecision::Answer { hit } => Some(hit.slug),
+        _ => None,
+    }
+}
+
+#[test]
+fn an_unknown_english_word_beside_one_article_word_gets_no_bot_answer() {
+    // Written for this test, in no labelled set: each shares one word with an article's title
+    // or tags ("discount", "track", "cancel") and names something no article covers. The fifth
+    // round's weights answered each (0.36–0.43 sure against a threshold of 0.3375).
+    let (config, _, index, threshold) = example_desk();
+    for text in [
+        "is there a student discount",
+        "do you have a military discount",
+        "can you track my flight",
+        "how do i cancel my netflix",
+    ] {
+        assert_eq!(bot_answer(&config, &index, threshold, text), None, "{text}");
+    }
+    // The articles' own subjects are still answered.
+    for (text, slug) in
+        [("is there a discount code", "coupons"), ("how do i cancel an order", "cancel-order")]
+    {
+        assert_eq!(bot_answer(&config, &index, threshold, text).as_deref(), Some(slug), "{text}");
+    }
+}
+
+#[test]
+fn of_hits_with_comparable_scores_the_one_covering_the_question_comes_first() {
+    // "Shipping fees and free shipping" says "ship" twice in its title and outscores the
+    // international article, whose example question this is word for word.
+    let (config, _, index, threshold) = example_desk();
+    let hits = index.search("do you ship to canada", None, 3).0;
+    assert_eq!(hits[0].slug, "international-shipping", "{hits:?}");
+    assert!(hits[0].score < hits[1].score, "the order is by coverage, not score: {hits:?}");
+    let answer = bot_answer(&config, &index, threshold, "can you ship to canada");
+    assert_eq!(answer.as_deref(), Some("international-shipping"));
 }
 
 /// Candidate thresholds for the bot's confidence.
@@ -319,12 +361,12 @@ fn choose(judged: &[&Judged<'_>], max_false: f64) -> f32 {
     best.1
 }
 
-/// How well the threshold rule generalises, measured on the dev half and the fit set: 5-fold
+/// How well the threshold rule generalises, measured on the evaluation and fit sets: 5-fold
 /// cross-validation (folds stratified by label, 10 shuffles), the threshold chosen on four
 /// folds and scored on the fifth. Prints, for each allowance of false answers, the
 /// out-of-fold top-1 and false answers, and the threshold the rule picks on all of them.
 fn fit_threshold(judged: &[Judged<'_>]) {
-    let dev: Vec<&Judged<'_>> = judged.iter().filter(|j| j.question.tunable()).collect();
+    let dev: Vec<&Judged<'_>> = judged.iter().collect();
     const FOLDS: usize = 5;
     const SHUFFLES: u64 = 10;
     for max_false in [0.0, 0.01, 0.02, 0.03, 0.04, 0.05] {
@@ -383,8 +425,8 @@ fn splitmix(mut x: u64) -> u64 {
 }
 
 /// The same evaluation with Chinese cut by jieba-rs (its default dictionary) instead of
-/// character bigrams: articles, questions and synonyms pre-segmented into words. The
-/// threshold is each segmenter's best on the dev half with no false answers there.
+/// character bigrams: articles, questions and synonyms pre-segmented into words. Its threshold
+/// is its best on the evaluation set with at most 5 % false answers there.
 fn compare_with_jieba(
     config: &DeskConfig,
     articles: &[Article],
@@ -417,21 +459,18 @@ fn compare_with_jieba(
     for step in 4..=24 {
         let t = step as f32 * 0.025;
         let mut dev = Score::default();
-        for (q, text) in questions.iter().zip(&cut_questions).filter(|(q, _)| q.row % 2 == 1) {
+        for (q, text) in questions.iter().zip(&cut_questions) {
             let hits = index.search(text, None, 3).0;
             dev.add(q.label, &hits, &answered(&hits, t));
         }
-        if dev.false_answer == 0 && dev.top1_rate() > best.0 {
+        if dev.false_rate() <= 0.05 && dev.top1_rate() > best.0 {
             best = (dev.top1_rate(), t);
         }
     }
-    let (mut held_out, mut all, mut zh) = (Score::default(), Score::default(), Score::default());
+    let (mut all, mut zh) = (Score::default(), Score::default());
     for (q, text) in questions.iter().zip(&cut_questions) {
         let hits = index.search(text, None, 3).0;
         let outcome = answered(&hits, best.1);
-        if !q.dev() {
-            held_out.add(q.label, &hits, &outcome);
-        }
         if is_chinese(q.text) {
             zh.add(q.label, &hits, &outcome);
         }
@@ -441,7 +480,7 @@ fn compare_with_jieba(
         "jieba-rs words instead of bigrams (dictionary loaded in {dictionary_ms} ms; bigram threshold {bigram_threshold}, jieba's {:.3}):",
         best.1
     );
-    for (name, score) in [("held-out", &held_out), ("zh", &zh), ("all", &all)] {
+    for (name, score) in [("zh", &zh), ("all", &all)] {
         println!("{}", score.line(name));
     }
 }

@@ -37,10 +37,11 @@ fn default_title_boost() -> f32 {
     SearchSettings::default().title_boost
 }
 
-/// Stricter than the bot's threshold: a mail lists articles beside a person's answer, and
-/// mail is long, so its stray words lower every article's coverage less than one would think.
+/// Stricter than the bot's threshold: a mail lists articles beside a person's answer. Not
+/// by much: an English mail names things no article does ("the jacket I bought"), and each
+/// such word lowers every article's coverage (README BENCHMARKS, sixth round).
 fn default_suggest_confidence() -> f32 {
-    0.4
+    0.35
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,9 +1,9 @@
 //! The search index: BM25 over four fields (title, tags, example questions, body with the
 //! category), each saturating on its own so a title match adds to a body match instead of
-//! drowning in it;
-//! synonyms from the config, one-letter typo correction for English words, and a preferred
-//! language with fallback to the other. Built from the published articles; read-only once
-//! built.
+//! drowning in it; the hits of comparable score ordered by how much of the question they
+//! cover; synonyms from the config, one-letter typo correction for English words, and a
+//! preferred language with fallback to the other. Built from the published articles;
+//! read-only once built.
 
 use std::collections::HashMap;
 
@@ -39,11 +39,19 @@ const SYNONYM_WEIGHT: f32 = 0.4;
 /// ("递到" in "快递到了"). Straddling bigrams once counted a third as much as the others;
 /// fitted on the fit set as well (README BENCHMARKS), one weight for both does better: the
 /// unknown word beside a known one ("運費險", "换个头像") is what makes a question another's.
-const UNKNOWN_WORD_WEIGHT: f32 = 1.5;
+/// An unknown word of a spaced language (English) weighs most: it is a whole word, most often
+/// the thing asked about ("student discount", "recyclable packaging"); fitted in the sixth
+/// round on harder English questions nothing answers (README BENCHMARKS), 1.75 times the
+/// weight a single Han character keeps.
+const UNKNOWN_WORD_WEIGHT: f32 = 2.625;
+const UNKNOWN_HAN_CHARACTER_WEIGHT: f32 = 1.5;
 const UNKNOWN_BIGRAM_WEIGHT: f32 = 0.75;
 /// The shortest word a typo is corrected into: a one-letter change of a four-letter word
 /// reaches too many three-letter ones ("logo" is not "log", "shop" is not "ship").
 const MIN_CORRECTION_LEN: usize = 4;
+/// Hits scoring at least this share of the best hit's score are ordered by confidence
+/// ([`order_hits`]); fitted in the sixth round (README BENCHMARKS).
+const LEAD_SHARE: f32 = 0.5;
 /// Confidence grows with coverage to this power: between the square root (half the question
 /// covered looks 71 % sure) and linear (a long question with one stray word looks unsure).
 const COVERAGE_EXPONENT: f32 = 0.75;
@@ -350,8 +358,7 @@ impl SearchIndex {
             let id = self.vocabulary.get(&term.text).copied();
             concepts.push(match id {
                 Some(id) => term.weight * self.idf(self.postings[id as usize].len()),
-                None if is_han_bigram(term) => term.weight * unknown_idf * UNKNOWN_BIGRAM_WEIGHT,
-                None => term.weight * unknown_idf * UNKNOWN_WORD_WEIGHT,
+                None => term.weight * unknown_idf * unknown_weight(term),
             });
             typed_concept.push(concepts.len() - 1);
             merged.push((term.clone(), id, concepts.len() - 1));
@@ -431,15 +438,40 @@ impl SearchIndex {
                 }
             })
             .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.slug.cmp(&b.slug)));
+        order_hits(&mut hits);
         hits.truncate(limit);
         hits
     }
 }
 
-/// A Chinese character bigram (the only two-character non-ASCII terms).
-fn is_han_bigram(term: &Term) -> bool {
-    !term.text.is_ascii() && term.text.chars().count() == 2
+/// How much an unknown `term` counts against a match, by its kind: a Han bigram, a single Han
+/// character, or a word.
+fn unknown_weight(term: &Term) -> f32 {
+    let mut chars = term.text.chars();
+    let han = |c: Option<char>| c.is_some_and(super::text::is_han);
+    match (chars.next(), chars.next(), chars.next()) {
+        (first, None, None) if han(first) => UNKNOWN_HAN_CHARACTER_WEIGHT,
+        (first, second, None) if han(first) && han(second) => UNKNOWN_BIGRAM_WEIGHT,
+        _ => UNKNOWN_WORD_WEIGHT,
+    }
+}
+
+/// Best first: the hits scoring at least [`LEAD_SHARE`] of the best score by confidence, then
+/// the rest by score. BM25 ranks by evidence, which a long article or a title's repeated word
+/// inflates ("Shipping fees and free shipping" for "do you ship to canada"); among hits with
+/// comparable evidence, the one that covers more of the question answers it.
+fn order_hits(hits: &mut [Hit]) {
+    let best = hits.iter().map(|h| h.score).fold(0.0f32, f32::max);
+    let leads = |h: &Hit| h.score >= LEAD_SHARE * best;
+    hits.sort_by(|a, b| {
+        leads(b)
+            .cmp(&leads(a))
+            .then_with(|| {
+                if leads(a) { b.confidence.total_cmp(&a.confidence) } else { std::cmp::Ordering::Equal }
+            })
+            .then_with(|| b.score.total_cmp(&a.score))
+            .then_with(|| a.slug.cmp(&b.slug))
+    });
 }
 
 /// BM25's saturating term frequency in one field, `relative_len` its length over the average.

@@ -179,7 +179,7 @@ const ZH_STOP_BIGRAMS: &[&str] = &[
     "怎办", "么办", "时候", "多少", "不了", "没有",
 ];
 
-fn is_han(c: char) -> bool {
+pub(super) fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
 }
 
