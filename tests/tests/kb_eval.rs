@@ -31,19 +31,19 @@ const HELD_OUT: &str = include_str!("../kb/heldout.tsv");
 const ARTICLES: &str = include_str!("../../infra/local/kb/articles.toml");
 const CONFIG: &str = include_str!("../../infra/local/omnidesk.example.toml");
 /// Below these the bot has regressed on the three development sets together: it scored top-1
-/// 80.9 % and 3.2 % false answers when they were set, in the seventh round (the sixth
-/// round's 79.7 % and 2.9 % on the same sets; 88.5 % and 3.3 % on the evaluation set alone).
+/// 82.3 % and 3.6 % false answers when they were set, in the seventh round (the sixth
+/// round's 79.7 % and 2.9 % on the same sets; 89.3 % and 3.3 % on the evaluation set alone).
 /// A little slack, two or three questions, for the intents other modules add (an intent that
 /// takes a question from the search counts as no answer here).
-const TOP1_FLOOR: f64 = 0.80;
+const TOP1_FLOOR: f64 = 0.81;
 const FALSE_ANSWER_CEILING: f64 = 0.04;
-/// The search alone (no intents) scored 80.3 % and 3.6 %.
-const SEARCH_TOP1_FLOOR: f64 = 0.795;
+/// The search alone (no intents) scored 81.9 % and 4.1 %.
+const SEARCH_TOP1_FLOOR: f64 = 0.81;
 const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.045;
 /// The held-out set's floors (see [`kb_accuracy_on_the_held_out_set_is_reported_and_holds_its_floor`]).
 /// While [`HELD_OUT`] is still the retired set: measured once after the sixth round, the bot
 /// scored top-1 67.1 % and 2.0 % false answers there, the search alone 67.9 % and 2.0 %; after
-/// the seventh round, which tuned on it, 68.6 % / 2.0 % and 69.3 % / 2.0 %. A fresh set needs
+/// the seventh round, which tuned on it, 70.7 % / 2.0 % and 71.4 % / 2.0 %. A fresh set needs
 /// its own floors, set after it is measured once.
 const HELD_OUT_TOP1_FLOOR: f64 = 0.65;
 const HELD_OUT_FALSE_ANSWER_CEILING: f64 = 0.04;
@@ -433,6 +433,16 @@ fn a_question_wrapped_in_greetings_feelings_and_an_order_number_is_still_answere
     let text = "hello, sorry to bother you tonight, honestly i was wondering: is there a student discount?";
     let (_, confidence) = sure(text);
     assert!(confidence < threshold, "{text}: {confidence}");
+}
+
+#[test]
+fn a_question_close_to_an_example_question_carries_a_word_of_the_customers_story() {
+    // Written for this test, in no labelled set: "this is too small, can I exchange it" is an
+    // example question of the exchange article; "parka" and "aunt" are no article's words.
+    // Weighed in full they left it under the threshold (0.30).
+    let (config, _, index, threshold) = example_desk();
+    let text = "this parka from my aunt is too small, can i exchange it";
+    assert_eq!(bot_answer(&config, &index, threshold, text).as_deref(), Some("exchange-size"), "{text}");
 }
 
 #[test]
