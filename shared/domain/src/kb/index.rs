@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::article::{Article, Language};
 use super::example_questions::{self, ExampleQuestion};
+use super::filler;
 use super::tag_phrases::TagPhrases;
 use super::text::{Segmentation, Term, terms_in};
 
@@ -46,9 +47,20 @@ const SYNONYM_WEIGHT: f32 = 0.4;
 const UNKNOWN_WORD_WEIGHT: f32 = 2.625;
 const UNKNOWN_HAN_CHARACTER_WEIGHT: f32 = 1.5;
 const UNKNOWN_BIGRAM_WEIGHT: f32 = 0.75;
+/// The share of its unknown weight a generic word of customer messages keeps ("tonight",
+/// "honestly", an order number; [`filler`]): a long message's context, not its subject.
+/// Fitted in the seventh round (README BENCHMARKS): 0.1–0.5 alike at "at most 4 % false
+/// answers", 0.4 best at 3 %; none at all answers more questions that are not questions.
+const FILLER_SHARE: f32 = 0.4;
 /// The shortest word a typo is corrected into: a one-letter change of a four-letter word
 /// reaches too many three-letter ones ("logo" is not "log", "shop" is not "ship").
 const MIN_CORRECTION_LEN: usize = 4;
+/// The share of their weight the words no article uses keep against an article one of whose
+/// example questions the question is close to ([`example_questions::covers`]): the question
+/// asks what the article answers in the customer's own words, and its other words are more
+/// likely the customer's story than another subject. Fitted in the seventh round (README
+/// BENCHMARKS).
+const CLOSE_EXAMPLE_UNKNOWN_SHARE: f32 = 0.85;
 /// Hits scoring at least this share of the best hit's score are ordered by confidence
 /// ([`order_hits`]); fitted in the sixth round (README BENCHMARKS).
 const LEAD_SHARE: f32 = 0.5;
@@ -358,6 +370,9 @@ impl SearchIndex {
             let id = self.vocabulary.get(&term.text).copied();
             concepts.push(match id {
                 Some(id) => term.weight * self.idf(self.postings[id as usize].len()),
+                None if filler::is_filler(&term.text) => {
+                    term.weight * unknown_idf * unknown_weight(term) * FILLER_SHARE
+                }
                 None => term.weight * unknown_idf * unknown_weight(term),
             });
             typed_concept.push(concepts.len() - 1);
@@ -388,11 +403,19 @@ impl SearchIndex {
     fn search_in(&self, query: &str, language: Option<Language>, limit: usize) -> Vec<Hit> {
         let (query, concepts) = self.query_terms(query);
         let total: f32 = concepts.iter().sum();
+        // The weight of the concepts no article term matches (words no article uses).
+        let unknown: f32 = concepts
+            .iter()
+            .enumerate()
+            .filter(|(c, _)| !query.iter().any(|(_, id, concept)| id.is_some() && concept == c))
+            .map(|(_, w)| w)
+            .sum();
         let mut query_ids: Vec<u32> = query.iter().filter_map(|(_, id, _)| *id).collect();
         query_ids.sort_unstable();
         let whole_tags = self.tags.completed(&query_ids);
         // Per article: its score and how much of each concept it covers.
-        let mut scores: HashMap<u32, (f32, Vec<f32>)> = HashMap::new();
+        // Per article: also whether the question is close to one of its example questions.
+        let mut scores: HashMap<u32, (f32, Vec<f32>, bool)> = HashMap::new();
         for (term, id, concept) in &query {
             let Some(id) = id else { continue };
             let postings = &self.postings[*id as usize];
@@ -406,7 +429,7 @@ impl SearchIndex {
                     + TAGS_BOOST * saturate(p.tags_tf, doc.tags_len / self.avg_tags)
                     + EXAMPLES_BOOST * saturate(p.examples_tf, doc.examples_len / self.avg_examples)
                     + saturate(p.body_tf, doc.body_len / self.avg_body);
-                let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![0.0; concepts.len()]));
+                let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![0.0; concepts.len()], false));
                 entry.0 += term.weight * idf * fields;
                 let Some(covered) = entry.1.get_mut(*concept) else { continue };
                 if *covered >= 1.0 {
@@ -415,7 +438,9 @@ impl SearchIndex {
                 let whole_tag = || self.tags.covers(&whole_tags, &doc.tags, *id);
                 let close_example =
                     || p.examples_tf > 0.0 && example_questions::covers(&doc.examples, &query_ids, *id);
-                let credit = if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) || close_example() {
+                let close = close_example();
+                entry.2 |= close;
+                let credit = if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) || close {
                     1.0
                 } else {
                     BODY_ONLY_COVERAGE
@@ -425,9 +450,10 @@ impl SearchIndex {
         }
         let mut hits: Vec<Hit> = scores
             .into_iter()
-            .map(|(doc, (score, covered))| {
+            .map(|(doc, (score, covered, close))| {
                 let d = &self.docs[doc as usize];
                 let covered: f32 = concepts.iter().zip(&covered).map(|(w, c)| w * c).sum();
+                let total = if close { total - unknown * (1.0 - CLOSE_EXAMPLE_UNKNOWN_SHARE) } else { total };
                 Hit {
                     slug: d.slug.clone(),
                     title: d.title.clone(),

@@ -5,6 +5,7 @@ mod article;
 mod catalogue;
 mod editor;
 mod example_questions;
+mod filler;
 mod fold;
 mod index;
 mod snippet;
