@@ -1,7 +1,8 @@
 //! Words generic in any customer's message — greetings, politeness, pronouns, time adverbs,
-//! feelings, hedges, a story's everyday verbs, numbers — that say nothing about what is
-//! asked. No noun: a noun may be the very thing asked about ("opening hours", "a birthday
-//! discount"). When no article uses
+//! feelings, hedges, a story's everyday verbs, numbers, and the nouns that ask about a
+//! subject without naming one ("your return *policy*", "the *details*") — that say nothing
+//! about what is asked. No noun that names a subject: it may be the very thing asked about
+//! ("opening hours", "a birthday discount"). When no article uses
 //! one, it should not count against a match the way a word naming another subject does: a
 //! long message's "hi", "honestly", "tonight" or order number is context, not the question.
 //! Written from general knowledge of English and Chinese, not from any labelled question.
@@ -182,6 +183,19 @@ const EN: &[&str] = &[
     "lets",
     "mean",
     "meant",
+    // Nouns that ask about a subject's rules or details without naming the subject.
+    "policy",
+    "policies",
+    "rule",
+    "rules",
+    "info",
+    "information",
+    "details",
+    "procedure",
+    "process",
+    "terms",
+    "conditions",
+    "guidelines",
 ];
 
 /// Chinese bigrams of the same kinds (single characters are weighed as little already).
@@ -192,7 +206,7 @@ const ZH: &[&str] = &[
     "因为", "所以", "如果", "的话", "就是", "真的", "非常", "特别", "有点", "一点", "一个", "这个", "那个",
     "这样", "那样", "好的", "哈哈", "嗯嗯", "着急", "希望", "感觉", "觉得", "知道", "应该", "结果", "而且",
     "其实", "不过", "开心", "生气", "郁闷", "担心", "喜欢", "讨厌", "一下", "帮忙", "帮我", "告诉", "问问",
-    "想问",
+    "想问", "政策", "规定", "规则", "流程", "详情", "具体", "步骤",
 ];
 
 fn english() -> &'static HashSet<String> {
@@ -227,7 +241,9 @@ mod tests {
             let term = &terms(word)[0].text;
             assert!(!is_filler(term), "{word}");
         }
+        assert!(is_filler(&terms("policy")[0].text), "asks about a subject without naming one");
         assert!(is_filler("昨天"));
+        assert!(is_filler("政策"));
         assert!(!is_filler("退货"));
     }
 }
