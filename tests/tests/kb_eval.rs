@@ -26,8 +26,10 @@ const FIT: &str = include_str!("../kb/fit.tsv");
 /// seventh round, which tuned on it.
 const RETIRED_HELD_OUT: &str = include_str!("../kb/heldout.tsv");
 /// The questions nobody tuned on, reported apart by
-/// [`kb_accuracy_on_the_held_out_set_is_reported_and_holds_its_floor`].
-const HELD_OUT: &str = include_str!("../kb/heldout.tsv");
+/// [`kb_accuracy_on_the_held_out_set_is_reported_and_holds_its_floor`]: a second set written
+/// from the articles alone, apart from the others and the search, committed before the
+/// seventh round was measured on it once (its header says how).
+const HELD_OUT: &str = include_str!("../kb/heldout2.tsv");
 const ARTICLES: &str = include_str!("../../infra/local/kb/articles.toml");
 const CONFIG: &str = include_str!("../../infra/local/omnidesk.example.toml");
 /// Below these the bot has regressed on the three development sets together: it scored top-1
@@ -40,13 +42,12 @@ const FALSE_ANSWER_CEILING: f64 = 0.04;
 /// The search alone (no intents) scored 81.9 % and 4.1 %.
 const SEARCH_TOP1_FLOOR: f64 = 0.81;
 const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.045;
-/// The held-out set's floors (see [`kb_accuracy_on_the_held_out_set_is_reported_and_holds_its_floor`]).
-/// While [`HELD_OUT`] is still the retired set: measured once after the sixth round, the bot
-/// scored top-1 67.1 % and 2.0 % false answers there, the search alone 67.9 % and 2.0 %; after
-/// the seventh round, which tuned on it, 70.7 % / 2.0 % and 71.4 % / 2.0 %. A fresh set needs
-/// its own floors, set after it is measured once.
-const HELD_OUT_TOP1_FLOOR: f64 = 0.65;
-const HELD_OUT_FALSE_ANSWER_CEILING: f64 = 0.04;
+/// The held-out set's floors (see [`kb_accuracy_on_the_held_out_set_is_reported_and_holds_its_floor`]):
+/// `heldout2.tsv` measured once after the seventh round: the bot scored top-1 69.3 % and
+/// 1.0 % false answers, the search alone the same. (The retired `heldout.tsv`, measured once
+/// after the sixth round: 67.1 % and 2.0 %.)
+const HELD_OUT_TOP1_FLOOR: f64 = 0.67;
+const HELD_OUT_FALSE_ANSWER_CEILING: f64 = 0.03;
 /// Where the order-status intent's answer is the labelled article's: the shop says where the
 /// customer's own order is.
 const ORDER_ARTICLES: &[&str] = &["track-your-order", "track-your-order-zh"];
