@@ -18,6 +18,7 @@ use omnidesk_domain::outbound::OutboundKind;
 use omnidesk_domain::ports::Clock;
 use omnidesk_domain::sla::SlaConfig;
 
+use crate::kb_scenarios::{assert_two_different_answers_then_the_answer_limit, bot_events};
 use crate::sla_scenarios::ShiftedClock;
 use crate::{Backend, INBOX, TestDesk, chat_body, eventually};
 
@@ -85,8 +86,7 @@ impl IdleDesk {
     }
 
     async fn bot_events(&self, number: TicketNumber) -> Vec<&'static str> {
-        let events = self.events(number).await;
-        events.iter().map(|e| e.kind.name()).filter(|name| name.starts_with("bot_")).collect()
+        bot_events(&self.events(number).await)
     }
 
     /// Moves time on by `minutes` and sweeps until `done` holds or the sweeps have read every
@@ -264,20 +264,7 @@ pub async fn a_chat_customer_writing_after_the_bot_closed_it_reopens_it_and_the_
         t.bot_events(ticket.number).await,
         ["bot_answered", "bot_abandoned", "bot_answered", "bot_handoff"]
     );
-    let events = t.events(ticket.number).await;
-    let articles: Vec<&str> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::BotAnswered { article, .. } => Some(article.as_str()),
-            _ => None,
-        })
-        .collect();
-    assert_ne!(articles[0], articles[1]);
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(&e.kind, EventKind::BotHandoff { reason, .. } if reason == "answer_limit"))
-    );
+    assert_two_different_answers_then_the_answer_limit(&t.events(ticket.number).await);
     let ticket = t.ticket_of("idle-conv-4").await;
     assert_eq!(ticket.team.as_deref(), Some("frontline"));
     assert_eq!(t.pass_and_sweep(60, "idle-conv-4", never).await, 0, "a person has it now");

@@ -89,8 +89,28 @@ impl TestDesk {
     }
 }
 
-fn bot_events(events: &[TicketEvent]) -> Vec<&'static str> {
+/// The bot's events of a ticket, by name, in order.
+pub(crate) fn bot_events(events: &[TicketEvent]) -> Vec<&'static str> {
     events.iter().map(|e| e.kind.name()).filter(|name| name.starts_with("bot_")).collect()
+}
+
+/// The bot's limits held: its two answers gave two different articles, and the next question
+/// went to a person for the answer limit.
+pub(crate) fn assert_two_different_answers_then_the_answer_limit(events: &[TicketEvent]) {
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::BotHandoff { reason, .. } if reason == "answer_limit"))
+    );
+    let articles: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::BotAnswered { article, .. } => Some(article.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(articles.len(), 2, "{articles:?}");
+    assert_ne!(articles[0], articles[1]);
 }
 
 pub async fn a_question_gets_a_bot_answer_and_yes_solves_it_as_self_served(backend: &Backend) {
@@ -173,20 +193,7 @@ pub async fn a_third_question_goes_to_a_person_never_a_third_bot_answer(backend:
     let number = desk.ticket_of_conversation("kb-conv-4").await.expect("ticket");
     let events = desk.events_of(number).await;
     assert_eq!(bot_events(&events), ["bot_answered", "bot_answered", "bot_handoff"]);
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(&e.kind, EventKind::BotHandoff { reason, .. } if reason == "answer_limit"))
-    );
-    // Two answers, two different articles.
-    let articles: Vec<&str> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::BotAnswered { article, .. } => Some(article.as_str()),
-            _ => None,
-        })
-        .collect();
-    assert_ne!(articles[0], articles[1]);
+    assert_two_different_answers_then_the_answer_limit(&events);
 }
 
 pub async fn an_article_edited_and_published_is_found_by_the_next_search(backend: &Backend) {
