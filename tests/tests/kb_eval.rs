@@ -165,6 +165,8 @@ impl Judged<'_> {
 struct Score {
     answerable: usize,
     top1: usize,
+    /// The first hit is the labelled article, whatever its confidence (the ranking's top-1).
+    first: usize,
     top3: usize,
     wrong_answer: usize,
     none: usize,
@@ -188,6 +190,7 @@ impl Score {
             Outcome::Article(_) | Outcome::Order => self.wrong_answer += 1,
             Outcome::Nothing => {}
         }
+        self.first += usize::from(hits.first().is_some_and(|h| h.slug == label));
         self.top3 += usize::from(hits.iter().take(3).any(|h| h.slug == label));
     }
 
@@ -199,9 +202,10 @@ impl Score {
             String::new()
         };
         format!(
-            "{name:<13} {:>3} answerable: top-1 {:5.1}%  top-3 {:5.1}%  wrong {:4.1}% | {:>2} none: false answers {:4.1}%{lookups}",
+            "{name:<13} {:>3} answerable: top-1 {:5.1}%  first hit {:5.1}%  top-3 {:5.1}%  wrong {:4.1}% | {:>2} none: false answers {:4.1}%{lookups}",
             self.answerable,
             pct(self.top1, self.answerable),
+            pct(self.first, self.answerable),
             pct(self.top3, self.answerable),
             pct(self.wrong_answer, self.answerable),
             self.none,
