@@ -5,15 +5,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use jiff::Timestamp;
 
 use super::privacy_tests::{World, admin, chat, world};
 use super::*;
 use crate::envelope::open;
-use crate::memory::{MemoryQueue, QueueSettings, SequentialIds};
-use crate::model::{Message, Ticket, TicketEvent, TicketNumber};
-use crate::ports::{StoreError, ThreadClaim, ThreadKey};
-use crate::query::{TicketFilter, TicketPage};
+use crate::memory::hooked::{HookedStore, StoreHooks};
+use crate::memory::{MemoryQueue, MemoryStore, QueueSettings, SequentialIds};
+use crate::model::{Message, TicketNumber};
+use crate::ports::StoreError;
 
 /// The world's desk, over `tickets`, queueing its erasure jobs on a queue of its own.
 fn job_desk(world: &World, tickets: Arc<dyn TicketStore>) -> (AgentDesk, Arc<MemoryQueue>) {
@@ -91,11 +90,9 @@ async fn an_erasure_request_queues_a_job_that_runs_off_the_request_and_reports_e
     assert_eq!(nothing, 0, "{again:?}");
 }
 
-/// The world's store, except that on the `at`-th read of a customer's ticket list (and with
-/// `repeat` on every `at`-th) it first puts `restore` back: a write that lands after the
-/// erasure's last pass.
+/// On the `at`-th read of a customer's ticket list (and with `repeat` on every `at`-th), puts
+/// `restore` back first: a write that lands after the erasure's last pass.
 struct LateWrite {
-    inner: Arc<crate::memory::MemoryStore>,
     reads: AtomicUsize,
     at: usize,
     repeat: bool,
@@ -103,57 +100,14 @@ struct LateWrite {
 }
 
 #[async_trait]
-impl TicketStore for LateWrite {
-    async fn allocate_numbers(&self, count: u64) -> Result<TicketNumber, StoreError> {
-        self.inner.allocate_numbers(count).await
-    }
-    async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
-        self.inner.ticket(number).await
-    }
-    async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError> {
-        self.inner.messages(number).await
-    }
-    async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
-        self.inner.events(number).await
-    }
-    async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError> {
-        self.inner.thread_ticket(key).await
-    }
-    async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError> {
-        self.inner.commit(commit).await
-    }
-    async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
-        self.inner.claim_thread(claim).await
-    }
-    async fn list(
-        &self,
-        filter: &TicketFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<TicketPage, StoreError> {
+impl StoreHooks for LateWrite {
+    async fn before_list(&self, store: &MemoryStore) -> Result<(), StoreError> {
         let read = self.reads.fetch_add(1, Ordering::SeqCst) + 1;
         if read == self.at || (self.repeat && read.is_multiple_of(self.at)) {
             let (number, message) = &self.restore;
-            self.inner.rewrite_messages(*number, std::slice::from_ref(message)).await?;
+            store.rewrite_messages(*number, std::slice::from_ref(message)).await?;
         }
-        self.inner.list(filter, limit, cursor).await
-    }
-    async fn assigned_load(&self, agent: &str) -> Result<u32, StoreError> {
-        self.inner.assigned_load(agent).await
-    }
-    async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError> {
-        self.inner.rewrite_messages(number, messages).await
-    }
-    async fn rewrite_events(&self, number: TicketNumber, events: &[TicketEvent]) -> Result<(), StoreError> {
-        self.inner.rewrite_events(number, events).await
-    }
-    async fn due_tickets(
-        &self,
-        bucket: Timestamp,
-        up_to: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<Ticket>, StoreError> {
-        self.inner.due_tickets(bucket, up_to, limit).await
+        Ok(())
     }
 }
 
@@ -162,13 +116,10 @@ async fn late_write_job(at: usize, repeat: bool) -> (World, AgentDesk, ErasureJo
     let world = world();
     let routed = world.router.route(&chat(&world, "m1", "My card ends 4242")).await.unwrap();
     let original = world.store.messages(routed.ticket).await.unwrap().remove(0);
-    let tickets = Arc::new(LateWrite {
-        inner: world.store.clone(),
-        reads: AtomicUsize::new(0),
-        at,
-        repeat,
-        restore: (routed.ticket, original),
-    });
+    let tickets = HookedStore::new(
+        world.store.clone(),
+        LateWrite { reads: AtomicUsize::new(0), at, repeat, restore: (routed.ticket, original) },
+    );
     let (desk, jobs) = job_desk(&world, tickets);
     desk.request_erasure(&admin(), &routed.customer).await.unwrap();
     let message = queued(&jobs).await.remove(0);

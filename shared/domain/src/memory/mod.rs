@@ -8,6 +8,8 @@ mod blobs;
 mod clock;
 mod export;
 mod heat;
+#[cfg(test)]
+pub(crate) mod hooked;
 mod ids;
 mod limiter;
 mod mailer;

@@ -13,9 +13,10 @@ use super::*;
 use crate::bot::{BotRules, DEFAULT_MIN_CONFIDENCE, default_detectors};
 use crate::inbound::InboundMessage;
 use crate::kb::{ArticleInput, Catalogue, KbEditor, Language, SearchSettings};
+use crate::memory::hooked::{HookedStore, StoreHooks};
 use crate::memory::{ManualClock, MemoryArticles, MemoryQueue, MemoryStore, QueueSettings, router_ports};
 use crate::model::{EventKind, Message, Status, Ticket, TicketEvent, TicketNumber, Visibility};
-use crate::ports::{StoreError, ThreadClaim, ThreadKey, TicketCommit, TicketStore};
+use crate::ports::{StoreError, TicketStore};
 use crate::router::{Acknowledgements, ChatBot, TicketRouter};
 
 const MONDAY: jiff::civil::Date = jiff::civil::date(2026, 11, 30);
@@ -217,63 +218,18 @@ async fn after_the_automatic_close_a_new_message_reopens_it_and_the_bot_limits_s
 /// Routes a customer's message after the sweeper has read the due index and before it
 /// commits: the message lands in between.
 struct MessageInBetween {
-    inner: Arc<MemoryStore>,
     router: Arc<TicketRouter>,
     message: InboundMessage,
     sent: AtomicBool,
 }
 
 #[async_trait]
-impl TicketStore for MessageInBetween {
-    async fn allocate_numbers(&self, count: u64) -> Result<TicketNumber, StoreError> {
-        self.inner.allocate_numbers(count).await
-    }
-    async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
-        self.inner.ticket(number).await
-    }
-    async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError> {
-        self.inner.messages(number).await
-    }
-    async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
-        self.inner.events(number).await
-    }
-    async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError> {
-        self.inner.thread_ticket(key).await
-    }
-    async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError> {
-        self.inner.commit(commit).await
-    }
-    async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
-        self.inner.claim_thread(claim).await
-    }
-    async fn list(
-        &self,
-        filter: &crate::query::TicketFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<crate::query::TicketPage, StoreError> {
-        self.inner.list(filter, limit, cursor).await
-    }
-    async fn assigned_load(&self, agent: &str) -> Result<u32, StoreError> {
-        self.inner.assigned_load(agent).await
-    }
-    async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError> {
-        self.inner.rewrite_messages(number, messages).await
-    }
-    async fn rewrite_events(&self, number: TicketNumber, events: &[TicketEvent]) -> Result<(), StoreError> {
-        self.inner.rewrite_events(number, events).await
-    }
-    async fn due_tickets(
-        &self,
-        bucket: Timestamp,
-        up_to: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<Ticket>, StoreError> {
-        let due = self.inner.due_tickets(bucket, up_to, limit).await?;
+impl StoreHooks for MessageInBetween {
+    async fn after_due_tickets(&self, due: &[Ticket]) -> Result<(), StoreError> {
         if !due.is_empty() && !self.sent.swap(true, Ordering::SeqCst) {
             self.router.route(&self.message).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
         }
-        Ok(due)
+        Ok(())
     }
 }
 
@@ -283,14 +239,16 @@ async fn a_customer_message_landing_while_the_sweeper_closes_is_answered_once_an
     d.say("m1", "how do I return an item?", sh(MONDAY, 9, 0)).await;
     let late = sh(MONDAY, 10, 0) + SignedDuration::from_secs(20);
     d.clock.set(late);
-    let racing = Arc::new(MessageInBetween {
-        inner: d.store.clone(),
-        router: d.router.clone(),
-        message: chat("m2", "how long does delivery take?", late),
-        sent: AtomicBool::new(false),
-    });
+    let racing = HookedStore::new(
+        d.store.clone(),
+        MessageInBetween {
+            router: d.router.clone(),
+            message: chat("m2", "how long does delivery take?", late),
+            sent: AtomicBool::new(false),
+        },
+    );
     let report = d.sweeper_on(racing.clone()).run().await.unwrap();
-    assert!(racing.sent.load(Ordering::SeqCst), "the message came in between");
+    assert!(racing.hooks.sent.load(Ordering::SeqCst), "the message came in between");
     assert_eq!(report.bot_closed, 0);
     assert!(report.conflicts >= 1, "the sweeper's commit lost to the message");
     let ticket = d.ticket().await;

@@ -12,12 +12,13 @@ use super::engine_tests::{config, sh};
 use super::sweeper::{GRACE, OUTBOX_RETRY, WATERMARK, bucket_of};
 use super::*;
 use crate::envelope::open;
+use crate::memory::hooked::{HookedStore, StoreHooks};
 use crate::memory::{ManualClock, MemoryQueue, MemoryStore, QueueSettings};
-use crate::model::{Channel, CustomerId, EventKind, Message, Priority, Ticket, TicketEvent, TicketNumber};
+use crate::model::{Channel, CustomerId, EventKind, Priority, Ticket, TicketEvent, TicketNumber};
 use crate::outbound::OutboundJob;
 use crate::ports::{
-    Clock, Queue, QueueDepth, QueueError, QueueMessage, Received, StoreError, ThreadClaim, ThreadKey,
-    TicketCommit, TicketStore, Watermarks,
+    Clock, Queue, QueueDepth, QueueError, QueueMessage, Received, StoreError, TicketCommit, TicketStore,
+    Watermarks,
 };
 
 const MONDAY: jiff::civil::Date = jiff::civil::date(2026, 11, 30);
@@ -115,61 +116,21 @@ async fn a_breach_is_recorded_in_the_first_sweep_after_the_due_minute() {
     assert!(jobs.iter().all(|j| matches!(j.destination, crate::outbound::Destination::Webhook { .. })));
 }
 
-/// Hands every call to the store after a yield, so two sweepers on one task interleave: both
-/// read the same due tickets before either commits.
-struct Yielding(Arc<MemoryStore>);
+/// Yields before each read of a ticket, each commit and after each read of the due index, so
+/// two sweepers on one task interleave: both read the same due tickets before either commits.
+struct Yielding;
 
 #[async_trait]
-impl TicketStore for Yielding {
-    async fn allocate_numbers(&self, count: u64) -> Result<TicketNumber, StoreError> {
-        self.0.allocate_numbers(count).await
-    }
-    async fn ticket(&self, number: TicketNumber) -> Result<Option<Ticket>, StoreError> {
+impl StoreHooks for Yielding {
+    async fn before_ticket(&self) {
         tokio::task::yield_now().await;
-        self.0.ticket(number).await
     }
-    async fn messages(&self, number: TicketNumber) -> Result<Vec<Message>, StoreError> {
-        self.0.messages(number).await
-    }
-    async fn events(&self, number: TicketNumber) -> Result<Vec<TicketEvent>, StoreError> {
-        self.0.events(number).await
-    }
-    async fn thread_ticket(&self, key: &ThreadKey) -> Result<Option<TicketNumber>, StoreError> {
-        self.0.thread_ticket(key).await
-    }
-    async fn commit(&self, commit: TicketCommit) -> Result<(), StoreError> {
+    async fn before_commit(&self) {
         tokio::task::yield_now().await;
-        self.0.commit(commit).await
     }
-    async fn claim_thread(&self, claim: &ThreadClaim) -> Result<(), StoreError> {
-        self.0.claim_thread(claim).await
-    }
-    async fn list(
-        &self,
-        filter: &crate::query::TicketFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<crate::query::TicketPage, StoreError> {
-        self.0.list(filter, limit, cursor).await
-    }
-    async fn assigned_load(&self, agent: &str) -> Result<u32, StoreError> {
-        self.0.assigned_load(agent).await
-    }
-    async fn rewrite_messages(&self, number: TicketNumber, messages: &[Message]) -> Result<(), StoreError> {
-        self.0.rewrite_messages(number, messages).await
-    }
-    async fn rewrite_events(&self, number: TicketNumber, events: &[TicketEvent]) -> Result<(), StoreError> {
-        self.0.rewrite_events(number, events).await
-    }
-    async fn due_tickets(
-        &self,
-        bucket: Timestamp,
-        up_to: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<Ticket>, StoreError> {
-        let due = self.0.due_tickets(bucket, up_to, limit).await;
+    async fn after_due_tickets(&self, _due: &[Ticket]) -> Result<(), StoreError> {
         tokio::task::yield_now().await;
-        due
+        Ok(())
     }
 }
 
@@ -180,7 +141,7 @@ async fn concurrent_sweeps_record_each_breach_and_queue_each_alert_once() {
         desk.open(number, Priority::Normal).await;
     }
     desk.clock.set(sh(MONDAY, 10, 1));
-    let racing = Arc::new(Yielding(desk.store.clone()));
+    let racing = HookedStore::new(desk.store.clone(), Yielding);
     let (a, b) = (
         desk.sweeper_on(racing.clone(), desk.outbound.clone()),
         desk.sweeper_on(racing, desk.outbound.clone()),
