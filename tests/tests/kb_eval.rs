@@ -38,15 +38,15 @@ const HELD_OUT: &str = include_str!("../kb/heldout3.tsv");
 const ARTICLES: &str = include_str!("../../infra/local/kb/articles.toml");
 const CONFIG: &str = include_str!("../../infra/local/omnidesk.example.toml");
 /// Below these the bot has regressed on the four development sets together: it scored top-1
-/// 79.9 % and 3.1 % false answers when `heldout2.tsv` joined them, after the seventh round
-/// (82.9 % and 3.6 % on the three sets before it; 90.4 % and 3.3 % on the evaluation set
-/// alone). A little slack, two or three questions, for the intents other modules add (an
+/// 84.6 % and 4.1 % false answers with the example config's synonyms for customers' own words
+/// (79.9 % and 3.1 % before them, after the seventh round; 90.4 % → 91.1 % on the evaluation
+/// set alone). A little slack, two or three questions, for the intents other modules add (an
 /// intent that takes a question from the search counts as no answer here).
-const TOP1_FLOOR: f64 = 0.79;
-const FALSE_ANSWER_CEILING: f64 = 0.04;
-/// The search alone (no intents) scored 79.6 % and 3.5 %.
-const SEARCH_TOP1_FLOOR: f64 = 0.785;
-const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.045;
+const TOP1_FLOOR: f64 = 0.83;
+const FALSE_ANSWER_CEILING: f64 = 0.045;
+/// The search alone (no intents) scored 84.8 % and 4.4 %.
+const SEARCH_TOP1_FLOOR: f64 = 0.83;
+const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.05;
 /// The held-out set's floors (see [`kb_accuracy_on_the_held_out_set_is_reported_and_holds_its_floor`]):
 /// `heldout3.tsv`, measured after the seventh round, before the eighth (its writer was asked
 /// to avoid the articles' own words, so it tests paraphrase): the bot scored top-1 29.3 %
@@ -465,9 +465,15 @@ fn a_question_close_to_an_example_question_carries_a_word_of_the_customers_story
 #[test]
 fn of_hits_with_comparable_scores_the_one_covering_the_question_comes_first() {
     // "Shipping fees and free shipping" says "ship" twice in its title and outscores the
-    // international article, whose example question this is word for word.
-    let (config, _, index, threshold) = example_desk();
-    let hits = index.search("do you ship to canada", None, 3).0;
+    // international article, whose example question this is word for word. Without synonyms:
+    // the example config's name "canada" among the countries the international article covers.
+    let (config, articles, index, threshold) = example_desk();
+    let kb = config.kb.as_ref().expect("example config has [kb]");
+    let bare = SearchIndex::build(
+        &articles,
+        SearchSettings { synonyms: Synonyms::default(), ..kb.search_settings() },
+    );
+    let hits = bare.search("do you ship to canada", None, 3).0;
     assert_eq!(hits[0].slug, "international-shipping", "{hits:?}");
     assert!(hits[0].score < hits[1].score, "the order is by coverage, not score: {hits:?}");
     let answer = bot_answer(&config, &index, threshold, "can you ship to canada");
