@@ -4,6 +4,8 @@
 //! words with a light suffix strip. Full-width forms are narrowed and common traditional
 //! characters folded to simplified first.
 
+use std::sync::LazyLock;
+
 use super::article::Language;
 use super::fold::simplified;
 
@@ -170,6 +172,18 @@ const EN_STOPWORDS: &[&str] = &[
     "let",
 ];
 
+/// Whether `word` is one of [`EN_STOPWORDS`]: a sorted copy searched by halving, since every
+/// word of every article, synonym and question asks (a scan of the list was most of the cost
+/// of cutting the config's synonyms into terms at start).
+fn is_stopword(word: &str) -> bool {
+    static SORTED: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut sorted = EN_STOPWORDS.to_vec();
+        sorted.sort_unstable();
+        sorted
+    });
+    SORTED.binary_search(&word).is_ok()
+}
+
 /// Han characters that carry no topic on their own (particles, pronouns).
 const ZH_STOP_CHARS: &str = "的了吗呢吧啊呀么我你您他她它们是在有和就都也还要想请问个这那哪吗嘛哦喔呃噢怎";
 
@@ -265,11 +279,8 @@ pub fn terms_in(text: &str, segmentation: Segmentation) -> Vec<Term> {
             // A single letter names nothing ("a", "M" of a size aside); a digit may.
             let single_letter = word.len() == 1 && !word.as_bytes()[0].is_ascii_digit();
             // "where's" and "wheres" are the same word to a customer.
-            let bare = word.replace('\'', "");
-            if !EN_STOPWORDS.contains(&word.as_str())
-                && !EN_STOPWORDS.contains(&bare.as_str())
-                && !single_letter
-            {
+            let stop = is_stopword(word) || (word.contains('\'') && is_stopword(&word.replace('\'', "")));
+            if !stop && !single_letter {
                 out.push(Term { text: stem(word), weight: 1.0 });
             }
             word.clear();
