@@ -1,6 +1,7 @@
 //! The knowledge base and the chat bot end to end, on both backends: a question answered from
 //! an article, "yes" solving it as self-served; "talk to a person" and "转人工" reaching the
-//! team's queue with the whole exchange in the thread; never a third bot answer; an article
+//! team's queue with the whole exchange in the thread; never a third bot answer; links to the
+//! articles that came close when the bot is not sure enough to answer; an article
 //! edited and published found by the next search; example questions kept, matched and not
 //! shown; the help centre's answers to bad input.
 
@@ -194,6 +195,29 @@ pub async fn a_third_question_goes_to_a_person_never_a_third_bot_answer(backend:
     let events = desk.events_of(number).await;
     assert_eq!(bot_events(&events), ["bot_answered", "bot_answered", "bot_handoff"]);
     assert_two_different_answers_then_the_answer_limit(&events);
+}
+
+pub async fn a_question_the_bot_is_not_sure_of_gets_links_to_the_articles_that_came_close(backend: &Backend) {
+    let desk = bot_desk(backend).await;
+    // The invoices article covers "receipts" but little else of the question: not enough for
+    // an answer, enough to be worth a look.
+    let asked = "how do i see my old receipts from last year";
+    desk.send_chat("kb-s1", "kb-conv-s", "kb-visitor-s", asked).await;
+    let callbacks = desk.wait_callbacks("kb-conv-s", 1).await;
+    assert_eq!(callbacks[0].kind, OutboundKind::BotMessage, "{}", callbacks[0].text);
+    assert!(callbacks[0].text.contains("One of these may help"), "{}", callbacks[0].text);
+    assert!(callbacks[0].text.contains("/v1/kb/articles/invoices.html"), "{}", callbacks[0].text);
+    let number = desk.ticket_of_conversation("kb-conv-s").await.expect("ticket");
+    assert!(bot_events(&desk.events_of(number).await).is_empty(), "a list is not an answer");
+    assert_eq!(desk.ticket(number.0).await.expect("ticket").team, None, "the bot still has it");
+    let notes: Vec<String> = desk
+        .messages(number)
+        .await
+        .into_iter()
+        .filter(|m| m.visibility == Visibility::Internal)
+        .map(|m| m.text)
+        .collect();
+    assert!(notes.iter().any(|n| n.contains("listed invoices")), "{notes:?}");
 }
 
 pub async fn an_article_edited_and_published_is_found_by_the_next_search(backend: &Backend) {

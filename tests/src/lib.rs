@@ -423,6 +423,7 @@ macro_rules! all_scenarios {
             a_bot_answer_then_talk_to_a_person_reaches_the_team_queue_with_the_whole_exchange,
             zhuan_ren_gong_as_the_first_message_goes_straight_to_a_person,
             a_third_question_goes_to_a_person_never_a_third_bot_answer,
+            a_question_the_bot_is_not_sure_of_gets_links_to_the_articles_that_came_close,
             an_article_edited_and_published_is_found_by_the_next_search,
             example_questions_are_stored_returned_and_matched_but_not_shown_and_bounded,
             the_help_centre_answers_bad_input_clearly_and_never_runs_markup,

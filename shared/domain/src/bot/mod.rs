@@ -27,6 +27,14 @@ use crate::orders::{OrderAnswer, ReturnAnswer};
 pub const MAX_BOT_ANSWERS: usize = 2;
 /// The second question the bot finds nothing for goes to a person.
 pub const MAX_UNANSWERED: u8 = 2;
+/// The most articles a reprompt lists under "one of these may help".
+pub const MAX_SUGGESTIONS: usize = 3;
+/// Confidence an article needs to be listed when the bot is not sure enough to answer. On the
+/// four labelled development sets (README BENCHMARKS), the questions the bot turned away got
+/// their article listed 82 % of the time at 0.15, and 30 % of the questions nothing answers
+/// got a list (69 % and 17 % at 0.2; 87 % and 46 % at 0.1): a list is only read, never taken
+/// for an answer, so a wrong one costs the customer a glance.
+pub const SUGGESTION_MIN_CONFIDENCE: f32 = 0.15;
 /// Confidence an article needs before the bot answers with it, unless configured: chosen by
 /// cross-validation on the evaluation and fit sets (README BENCHMARKS).
 pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.325;
@@ -116,9 +124,10 @@ impl HandoffReason {
 pub enum BotDecision {
     /// Answer with this article and ask whether it helped.
     Answer { hit: Hit },
-    /// Nothing good enough found, first time: ask to rephrase (or ask for a person). `best`
-    /// is what came closest, for the agent's note.
-    Reprompt { best: Option<Hit> },
+    /// Nothing good enough found, first time: ask to rephrase (or ask for a person), listing
+    /// the `suggestions` that came close enough to be worth a look. `best` is what came
+    /// closest, for the agent's note.
+    Reprompt { best: Option<Hit>, suggestions: Vec<Hit> },
     /// "Yes, it helped": the ticket is solved as self-served.
     Helped { article: String },
     /// A person takes over.
@@ -192,7 +201,8 @@ pub fn decide(
         },
         Intent::Named(_) => handoff(HandoffReason::Intent),
         Intent::Question => {
-            let best = best_new_article(state, text, index, min_confidence);
+            let fresh = new_articles(state, text, index);
+            let best = fresh.first().cloned();
             if state.answered.len() >= MAX_BOT_ANSWERS {
                 return BotDecision::Handoff { reason: HandoffReason::AnswerLimit, article: last, best };
             }
@@ -201,16 +211,22 @@ pub fn decide(
                 best if state.unanswered + 1 >= MAX_UNANSWERED => {
                     BotDecision::Handoff { reason: HandoffReason::Unanswered, article: last, best }
                 }
-                best => BotDecision::Reprompt { best },
+                best => BotDecision::Reprompt { best, suggestions: suggestions(fresh) },
             }
         }
     }
 }
 
-/// The best article for `text` the customer has not been given yet.
-fn best_new_article(state: &BotState, text: &str, index: &SearchIndex, _min: f32) -> Option<Hit> {
-    let (hits, _) = index.search(text, None, MAX_BOT_ANSWERS + 3);
-    hits.into_iter().find(|hit| !state.answered.contains(&hit.slug))
+/// The articles found for `text` that the customer has not been given yet, best first.
+fn new_articles(state: &BotState, text: &str, index: &SearchIndex) -> Vec<Hit> {
+    let (hits, _) = index.search(text, None, MAX_BOT_ANSWERS + MAX_SUGGESTIONS);
+    hits.into_iter().filter(|hit| !state.answered.contains(&hit.slug)).collect()
+}
+
+/// What a reprompt lists: the first [`MAX_SUGGESTIONS`] of `hits` sure enough to be worth a
+/// look ([`SUGGESTION_MIN_CONFIDENCE`]).
+fn suggestions(hits: Vec<Hit>) -> Vec<Hit> {
+    hits.into_iter().filter(|hit| hit.confidence >= SUGGESTION_MIN_CONFIDENCE).take(MAX_SUGGESTIONS).collect()
 }
 
 /// The state after `decision`.

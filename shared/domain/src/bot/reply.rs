@@ -28,13 +28,34 @@ impl BotTexts {
         }
     }
 
-    pub fn reprompt(&self) -> String {
+    /// Not sure enough to answer: ask to rephrase, listing `suggestions` (each article's
+    /// title and link) when any came close.
+    pub fn reprompt(&self, suggestions: &[(&Hit, String)]) -> String {
+        if suggestions.is_empty() {
+            return match self.language {
+                Language::ZhCn => "抱歉,我没有找到相关的答案。可以换个说法再问一次,或回复“转人工”。".to_owned(),
+                Language::En => {
+                    "Sorry, I couldn't find an answer to that. Could you put it another way? Or reply \"talk to a person\"."
+                        .to_owned()
+                }
+            };
+        }
+        let list: String = suggestions
+            .iter()
+            .map(|(hit, link)| match self.language {
+                Language::ZhCn => format!("\n• {}:{link}", hit.title),
+                Language::En => format!("\n• {}: {link}", hit.title),
+            })
+            .collect();
         match self.language {
-            Language::ZhCn => "抱歉,我没有找到相关的答案。可以换个说法再问一次,或回复“转人工”。".to_owned(),
-            Language::En => {
-                "Sorry, I couldn't find an answer to that. Could you put it another way? Or reply \"talk to a person\"."
-                    .to_owned()
+            Language::ZhCn => {
+                format!(
+                    "抱歉,我不太确定您问的是哪个问题。也许这些文章有帮助:{list}\n\n都不是的话,可以换个说法再问一次,或回复“转人工”。"
+                )
             }
+            Language::En => format!(
+                "Sorry, I'm not sure I've understood. One of these may help:{list}\n\nIf not, could you put it another way? Or reply \"talk to a person\"."
+            ),
         }
     }
 

@@ -118,3 +118,25 @@ fn asking_which_order_leaves_a_state_that_is_not_all_defaults() {
     let json = serde_json::to_value(&next).unwrap();
     assert_eq!(json, serde_json::json!({"choosing": true}));
 }
+
+fn listed(decision: BotDecision) -> Vec<String> {
+    match decision {
+        BotDecision::Reprompt { suggestions, .. } => suggestions.into_iter().map(|hit| hit.slug).collect(),
+        other => panic!("expected a reprompt: {other:?}"),
+    }
+}
+
+#[test]
+fn a_question_the_bot_is_not_sure_of_lists_what_came_close_and_one_nothing_matches_lists_nothing() {
+    // "delivery-times" at confidence 0.22: under the bar for an answer, over the one for a list.
+    assert_eq!(listed(question(&BotState::default(), "how many working days")), ["delivery-times"]);
+    assert!(listed(question(&BotState::default(), "what is the weather on mars")).is_empty());
+}
+
+#[test]
+fn an_article_the_customer_was_given_is_never_listed_again() {
+    let asked = "my return label printer is jammed";
+    assert_eq!(listed(question(&BotState::default(), asked)), ["return-labels"]);
+    let state = BotState { answered: vec!["return-labels".into()], ..Default::default() };
+    assert!(listed(question(&state, asked)).is_empty());
+}

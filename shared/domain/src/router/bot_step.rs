@@ -154,7 +154,7 @@ impl TicketRouter {
         let mut events = Vec::new();
         let (text, note, kind) = match &turn.decision {
             BotDecision::Answer { hit } => {
-                let link = format!("{}/v1/kb/articles/{}.html", bot.rules.help_centre_url, hit.slug);
+                let link = article_link(&bot.rules, &hit.slug);
                 events.push(ticket.record(
                     Actor::System,
                     EventKind::BotAnswered {
@@ -173,10 +173,17 @@ impl TicketRouter {
                 );
                 (texts.answer(hit, &link), note, OutboundKind::BotAnswer)
             }
-            BotDecision::Reprompt { best } => {
-                let note =
-                    format!("Bot found no article good enough ({intent}); {}.", closest(best.as_ref()));
-                (texts.reprompt(), note, OutboundKind::BotMessage)
+            BotDecision::Reprompt { best, suggestions } => {
+                let listed: Vec<(&crate::kb::Hit, String)> =
+                    suggestions.iter().map(|hit| (hit, article_link(&bot.rules, &hit.slug))).collect();
+                let slugs: Vec<&str> = suggestions.iter().map(|hit| hit.slug.as_str()).collect();
+                let listed_note =
+                    if slugs.is_empty() { String::new() } else { format!("; listed {}", slugs.join(", ")) };
+                let note = format!(
+                    "Bot found no article good enough ({intent}); {}{listed_note}.",
+                    closest(best.as_ref())
+                );
+                (texts.reprompt(&listed), note, OutboundKind::BotMessage)
             }
             BotDecision::Helped { article } => {
                 events.push(ticket.record(
@@ -295,6 +302,11 @@ impl TicketRouter {
         }
         self.route_to_team(inbound, customer, ticket, now).await
     }
+}
+
+/// Where the help centre shows `slug`.
+fn article_link(rules: &bot::BotRules, slug: &str) -> String {
+    format!("{}/v1/kb/articles/{slug}.html", rules.help_centre_url)
 }
 
 fn percent(confidence: f32) -> u8 {
