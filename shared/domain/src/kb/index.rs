@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use super::article::{Article, Language};
 use super::example_questions::{self, ExampleQuestion};
 use super::filler;
+use super::items;
 use super::tag_phrases::TagPhrases;
 use super::text::{Segmentation, Term, terms_in};
 
@@ -184,6 +185,9 @@ pub struct Hit {
     /// by rarity) and how strong the evidence is. What the bot and the mail suggestions
     /// compare with their thresholds.
     pub confidence: f32,
+    /// How much of the question the article covers, in the weight of its words (their
+    /// rarity): what the question says that the article answers, however long the question.
+    pub covered: f32,
 }
 
 pub struct SearchIndex {
@@ -370,7 +374,7 @@ impl SearchIndex {
             let id = self.vocabulary.get(&term.text).copied();
             concepts.push(match id {
                 Some(id) => term.weight * self.idf(self.postings[id as usize].len()),
-                None if filler::is_filler(&term.text) => {
+                None if filler::is_filler(&term.text) || items::is_item(&term.text) => {
                     term.weight * unknown_idf * unknown_weight(term) * FILLER_SHARE
                 }
                 None => term.weight * unknown_idf * unknown_weight(term),
@@ -461,6 +465,7 @@ impl SearchIndex {
                     language: d.language,
                     score,
                     confidence: confidence(if total > 0.0 { covered / total } else { 0.0 }, score),
+                    covered,
                 }
             })
             .collect();

@@ -8,6 +8,7 @@ mod example_questions;
 mod filler;
 mod fold;
 mod index;
+mod items;
 mod snippet;
 mod store;
 mod tag_phrases;
