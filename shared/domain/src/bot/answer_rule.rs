@@ -11,7 +11,7 @@ use crate::kb::Hit;
 /// one article word beside a subject no article covers ("cancel my netflix") covers as small
 /// a share and little weight. Fitted with the threshold in the eighth round by 5-fold
 /// cross-validation on the four development sets (README BENCHMARKS).
-pub const COVERAGE_CREDIT: f32 = 0.19;
+pub const COVERAGE_CREDIT: f32 = 0.14;
 /// The covered weight at which a hit is exactly as sure as its confidence: about two of a
 /// question's rarer words.
 pub const REFERENCE_COVERED: f32 = 3.0;
@@ -24,6 +24,34 @@ pub fn sureness(hit: &Hit) -> f32 {
 
 /// [`sureness`] with another credit for the covered weight (the evaluation fits it).
 pub fn sureness_with(hit: &Hit, credit: f32) -> f32 {
-    let weight = (1.0 + hit.covered.max(0.0)).ln() - (1.0 + REFERENCE_COVERED).ln();
-    (hit.confidence + credit * weight).clamp(0.0, 1.0)
+    let beyond = (1.0 + hit.covered.max(0.0)).ln() - (1.0 + REFERENCE_COVERED).ln();
+    (hit.confidence + credit * beyond.max(0.0)).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kb::Language;
+
+    fn hit(confidence: f32, covered: f32) -> Hit {
+        Hit {
+            slug: "a".into(),
+            title: "A".into(),
+            snippet: String::new(),
+            language: Language::En,
+            score: 20.0,
+            confidence,
+            covered,
+        }
+    }
+
+    #[test]
+    fn a_hit_covering_more_than_two_rare_words_of_the_question_is_surer_than_its_confidence() {
+        assert!(sureness(&hit(0.32, 6.0)) > 0.32 + 0.05, "{}", sureness(&hit(0.32, 6.0)));
+        assert!(sureness(&hit(0.32, 40.0)) > sureness(&hit(0.32, 6.0)));
+        // Little covered weight is no debit: a short question fully covered stays as sure.
+        assert_eq!(sureness(&hit(0.38, 1.4)), 0.38);
+        assert_eq!(sureness(&hit(0.32, REFERENCE_COVERED)), 0.32);
+        assert_eq!(sureness(&hit(0.99, 500.0)), 1.0, "at most 1");
+    }
 }
