@@ -36,16 +36,16 @@ const RETIRED_HELD_OUT_2: &str = include_str!("../kb/heldout2.tsv");
 const HELD_OUT: &str = include_str!("../kb/heldout3.tsv");
 const ARTICLES: &str = include_str!("../../infra/local/kb/articles.toml");
 const CONFIG: &str = include_str!("../../infra/local/omnidesk.example.toml");
-/// Below these the bot has regressed on the three development sets together: it scored top-1
-/// 82.3 % and 3.6 % false answers when they were set, in the seventh round (the sixth
-/// round's 79.7 % and 2.9 % on the same sets; 89.3 % and 3.3 % on the evaluation set alone).
+/// Below these the bot has regressed on the four development sets together: it scored top-1
+/// 82.8 % and 3.3 % false answers when they were set, in the eighth round (the seventh
+/// round's 79.9 % and 3.1 % on the same sets; 89.3 % and 4.0 % on the evaluation set alone).
 /// A little slack, two or three questions, for the intents other modules add (an intent that
 /// takes a question from the search counts as no answer here).
-const TOP1_FLOOR: f64 = 0.81;
+const TOP1_FLOOR: f64 = 0.815;
 const FALSE_ANSWER_CEILING: f64 = 0.04;
-/// The search alone (no intents) scored 81.9 % and 4.1 %.
+/// The search alone (no intents) scored 82.0 % and 3.3 %.
 const SEARCH_TOP1_FLOOR: f64 = 0.81;
-const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.045;
+const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.04;
 /// The held-out set's floors (see [`kb_accuracy_on_the_held_out_set_is_reported_and_holds_its_floor`]):
 /// `heldout2.tsv` measured once after the seventh round: the bot scored top-1 69.3 % and
 /// 1.0 % false answers, the search alone the same. (The retired `heldout.tsv`, measured once
