@@ -11,7 +11,7 @@ use crate::kb::Hit;
 /// one article word beside a subject no article covers ("cancel my netflix") covers as small
 /// a share and little weight. Fitted with the threshold in the eighth round by 5-fold
 /// cross-validation on the four development sets (README BENCHMARKS).
-pub const COVERAGE_CREDIT: f32 = 0.14;
+pub const COVERAGE_CREDIT: f32 = 0.12;
 /// The covered weight at which a hit is exactly as sure as its confidence: about two of a
 /// question's rarer words.
 pub const REFERENCE_COVERED: f32 = 3.0;

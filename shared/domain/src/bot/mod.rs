@@ -31,7 +31,7 @@ pub const MAX_BOT_ANSWERS: usize = 2;
 pub const MAX_UNANSWERED: u8 = 2;
 /// Confidence an article needs before the bot answers with it, unless configured: chosen by
 /// cross-validation on the evaluation and fit sets (README BENCHMARKS).
-pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.375;
+pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.3625;
 
 /// Where the bot stands in one conversation; kept on the ticket.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use super::article::{Article, Language};
 use super::example_questions::{self, ExampleQuestion};
 use super::filler;
-use super::items;
 use super::tag_phrases::TagPhrases;
 use super::text::{Segmentation, Term, terms_in};
 
@@ -374,7 +373,7 @@ impl SearchIndex {
             let id = self.vocabulary.get(&term.text).copied();
             concepts.push(match id {
                 Some(id) => term.weight * self.idf(self.postings[id as usize].len()),
-                None if filler::is_filler(&term.text) || items::is_item(&term.text) => {
+                None if filler::is_filler(&term.text) => {
                     term.weight * unknown_idf * unknown_weight(term) * FILLER_SHARE
                 }
                 None => term.weight * unknown_idf * unknown_weight(term),

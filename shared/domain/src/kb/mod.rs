@@ -8,7 +8,6 @@ mod example_questions;
 mod filler;
 mod fold;
 mod index;
-mod items;
 mod snippet;
 mod store;
 mod tag_phrases;
