@@ -29,8 +29,9 @@ use crate::orders::{OrderAnswer, ReturnAnswer};
 pub const MAX_BOT_ANSWERS: usize = 2;
 /// The second question the bot finds nothing for goes to a person.
 pub const MAX_UNANSWERED: u8 = 2;
-/// Confidence an article needs before the bot answers with it, unless configured: chosen by
-/// cross-validation on the evaluation and fit sets (README BENCHMARKS).
+/// How sure ([`sureness`]) the bot must be of an article before it answers with it, unless
+/// configured: chosen with [`COVERAGE_CREDIT`] by cross-validation on the development sets
+/// (README BENCHMARKS).
 pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.3625;
 
 /// Where the bot stands in one conversation; kept on the ticket.
