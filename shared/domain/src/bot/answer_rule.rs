@@ -3,20 +3,22 @@
 
 use crate::kb::Hit;
 
-/// How much surer per unit of `ln(1 + covered)` above [`REFERENCE_COVERED`] (less below it),
-/// `covered` being the weight of the question's words the article covers ([`Hit::covered`]).
+/// How much surer per unit of `ln(1 + covered)` above [`REFERENCE_COVERED`] (no less below
+/// it), `covered` being the weight of the question's words the article covers
+/// ([`Hit::covered`]).
 /// A hit's confidence is the share of the question it covers: a long question in the
 /// customer's own words ("I sent the jeans back on the 2nd … still no money on my card")
 /// covers a small share of itself however much of it the article answers; a short one with
 /// one article word beside a subject no article covers ("cancel my netflix") covers as small
-/// a share and little weight. Fitted with the threshold in the eighth round by 5-fold
+/// a share and little weight, and a short question fully covered keeps its confidence (a
+/// debit below the reference cost such answers out of fold). Fitted with the threshold in the eighth round by 5-fold
 /// cross-validation on the four development sets (10 shuffles; README BENCHMARKS): the best
 /// top-1 with at most 3.5 % false answers on the training folds scored 82.8 % top-1 and
 /// 3.5 % false answers out of fold, against the threshold alone's 79.8 % / 3.1 % before the
 /// round; on the four sets it picks this credit and a threshold of 0.3625.
 pub const COVERAGE_CREDIT: f32 = 0.12;
-/// The covered weight at which a hit is exactly as sure as its confidence: about two of a
-/// question's rarer words.
+/// The covered weight beyond which a hit is surer than its confidence: about two of a
+/// question's rarer words. Set by hand, not fitted.
 pub const REFERENCE_COVERED: f32 = 3.0;
 
 /// How sure the bot is that `hit` answers the question it was found for, 0–1: what

@@ -97,7 +97,8 @@ const ONLY_THE_ORDER: &[&str] = &[
 /// Whether `text` holds nothing but order numbers and [`ONLY_THE_ORDER`] words.
 fn only_names_an_order(text: &str) -> bool {
     let mut rest = text.to_owned();
-    // Chinese has no spaces: its phrases are taken out wherever they are, longest first.
+    // Chinese has no spaces: its phrases are taken out wherever they are (of two that
+    // overlap, the longer is listed first).
     for phrase in ONLY_THE_ORDER.iter().filter(|w| !w.is_ascii()) {
         rest = rest.replace(phrase, " ");
     }
