@@ -18,7 +18,8 @@ use crate::kb::Hit;
 /// round; on the four sets it picks this credit and a threshold of 0.3625.
 pub const COVERAGE_CREDIT: f32 = 0.12;
 /// The covered weight beyond which a hit is surer than its confidence: about two of a
-/// question's rarer words. Set by hand, not fitted.
+/// question's rarer words. Not fitted by the evaluation (README BENCHMARKS says what else
+/// was tried).
 pub const REFERENCE_COVERED: f32 = 3.0;
 
 /// How sure the bot is that `hit` answers the question it was found for, 0–1: what
