@@ -8,8 +8,8 @@
 //! written apart from the articles alone and measured once, after the sixth and the seventh
 //! round; tuned on since the round after), all of them together and
 //! their Chinese and English questions; README BENCHMARKS holds them. It fails only on a clear
-//! regression (see [`TOP1_FLOOR`]). `KB_EVAL_FIT=1` reruns the threshold's choice by
-//! cross-validation on the three sets together. A set nobody tuned on is reported apart
+//! regression (see [`TOP1_FLOOR`]). `KB_EVAL_FIT=1` reruns the answer rule's choice (the
+//! threshold, and the credit of [`bot::sureness`]) by cross-validation on the four sets together. A set nobody tuned on is reported apart
 //! ([`HELD_OUT`]).
 
 use jiff::Timestamp;
@@ -38,15 +38,16 @@ const HELD_OUT: &str = include_str!("../kb/heldout3.tsv");
 const ARTICLES: &str = include_str!("../../infra/local/kb/articles.toml");
 const CONFIG: &str = include_str!("../../infra/local/omnidesk.example.toml");
 /// Below these the bot has regressed on the four development sets together: it scored top-1
-/// 84.6 % and 4.1 % false answers with the example config's synonyms for customers' own words
-/// (79.9 % and 3.1 % before them, after the seventh round; 90.4 % → 91.1 % on the evaluation
-/// set alone). A little slack, two or three questions, for the intents other modules add (an
-/// intent that takes a question from the search counts as no answer here).
-const TOP1_FLOOR: f64 = 0.83;
+/// 86.1 % and 3.9 % false answers when they were set, after the eighth round and the example
+/// desk's synonyms for customers' own words (the seventh round's 79.9 % and 3.1 % on the same
+/// sets; 88.9 % and 2.7 % on the evaluation set alone). A little slack, two or three
+/// questions, for the intents other modules add (an intent that takes a question from the
+/// search counts as no answer here).
+const TOP1_FLOOR: f64 = 0.845;
 const FALSE_ANSWER_CEILING: f64 = 0.045;
-/// The search alone (no intents) scored 84.8 % and 4.4 %.
-const SEARCH_TOP1_FLOOR: f64 = 0.83;
-const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.05;
+/// The search alone (no intents) scored 85.9 % and 3.9 %.
+const SEARCH_TOP1_FLOOR: f64 = 0.845;
+const SEARCH_FALSE_ANSWER_CEILING: f64 = 0.045;
 /// The held-out set's floors (see [`kb_accuracy_on_the_held_out_set_is_reported_and_holds_its_floor`]):
 /// `heldout3.tsv`, measured after the seventh round, before the eighth (its writer was asked
 /// to avoid the articles' own words, so it tests paraphrase): the bot scored top-1 29.3 %
@@ -59,7 +60,7 @@ const HELD_OUT_FALSE_ANSWER_CEILING: f64 = 0.045;
 /// customer's own order is.
 const ORDER_ARTICLES: &[&str] = &["track-your-order", "track-your-order-zh"];
 
-/// Which set a question comes from; the first three are read and tuned on.
+/// Which set a question comes from; the first four are read and tuned on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Set {
     /// `eval.tsv`.
@@ -147,7 +148,7 @@ struct Judged<'a> {
 
 impl Judged<'_> {
     fn search_outcome(&self, threshold: f32) -> Outcome {
-        answered(&self.hits, threshold)
+        answered(&self.hits, Rule { credit: bot::COVERAGE_CREDIT, threshold })
     }
 
     /// What the bot does with this as the first message of a chat: the router hands
@@ -163,11 +164,11 @@ impl Judged<'_> {
         }
     }
 
-    /// [`Self::bot_outcome`] from what was computed once (for the sweeps).
-    fn bot_outcome_at(&self, threshold: f32) -> Outcome {
+    /// [`Self::bot_outcome`] from what was computed once (for the sweeps), with `rule`.
+    fn bot_outcome_with(&self, rule: Rule) -> Outcome {
         match self.intent {
             Intent::Named(ORDER_STATUS) => Outcome::Order,
-            Intent::Question => self.search_outcome(threshold),
+            Intent::Question => answered(&self.hits, rule),
             _ => Outcome::Nothing,
         }
     }
@@ -256,8 +257,8 @@ fn kb_accuracy_is_reported_for_the_development_sets_and_holds_its_floor() {
             intent: bot::classify(&detectors, question.text, false),
         })
         .collect();
-    // Rows: dev (the evaluation set), fit, held (the retired held-out sets), all three, zh, en
-    // (of all three); the search alone's and the bot's.
+    // Rows: dev (the evaluation set), fit, held (the retired held-out sets), all four, zh, en
+    // (of all four); the search alone's and the bot's.
     let mut search = [Score::default(); 6];
     let mut bot = [Score::default(); 6];
     let verbose = std::env::var_os("KB_EVAL_VERBOSE").is_some();
@@ -265,7 +266,8 @@ fn kb_accuracy_is_reported_for_the_development_sets_and_holds_its_floor() {
         let q = j.question;
         let by_search = j.search_outcome(threshold);
         let by_bot = j.bot_outcome(&index, threshold);
-        assert_eq!(by_bot, j.bot_outcome_at(threshold), "the sweep's shortcut is the bot: {}", q.text);
+        let rule = Rule { credit: bot::COVERAGE_CREDIT, threshold };
+        assert_eq!(by_bot, j.bot_outcome_with(rule), "the sweep's shortcut is the bot: {}", q.text);
         let language = if is_chinese(q.text) { 4 } else { 5 };
         let (set_row, set) = q.set_row();
         let rows = [set_row, 3, language];
@@ -299,8 +301,12 @@ fn kb_accuracy_is_reported_for_the_development_sets_and_holds_its_floor() {
         for query in queries.split(';') {
             for hit in index.search(query, None, 5).0 {
                 println!(
-                    "query {query:?}: {} score {:.2} confidence {:.2}",
-                    hit.slug, hit.score, hit.confidence
+                    "query {query:?}: {} score {:.2} confidence {:.2} covered {:.2} sureness {:.3}",
+                    hit.slug,
+                    hit.score,
+                    hit.confidence,
+                    hit.covered,
+                    bot::sureness(&hit)
                 );
             }
             println!("query {query:?}: intent {}", bot::classify(&detectors, query, false).name());
@@ -432,11 +438,12 @@ fn an_unknown_english_word_beside_one_article_word_gets_no_bot_answer() {
 fn a_question_wrapped_in_greetings_feelings_and_an_order_number_is_still_answered() {
     // Written for this test, in no labelled set. The context words are no article's, and
     // the sixth round weighed them like words naming another subject: the first was 0.23
-    // sure, under the threshold (0.325), the bare question 1.0.
+    // sure, under the threshold (0.325), the bare question 1.0. (How sure the bot is, since
+    // the eighth round: [`bot::sureness`].)
     let (_, _, index, threshold) = example_desk();
     let sure = |text: &str| {
         let hits = index.search(text, None, 3).0;
-        hits.first().map(|h| (h.slug.clone(), h.confidence)).unwrap_or_default()
+        hits.first().map(|h| (h.slug.clone(), bot::sureness(h))).unwrap_or_default()
     };
     for text in [
         "so sorry, i am confused, can i return an item i bought yesterday",
@@ -482,95 +489,178 @@ fn of_hits_with_comparable_scores_the_one_covering_the_question_comes_first() {
 
 #[test]
 fn the_example_synonyms_carry_a_customers_own_words_to_the_article() {
-    // Written for this test, in no labelled set. With the articles' words only, each got no
-    // answer (confidence 0.16, 0.08, 0.03 and 0.15) or the wrong article ("parcels" alone
-    // found the tracking article, 0.60 sure, for a question about Australia).
+    // Written for this test, in no labelled set. With the example config's synonyms as they
+    // were before these (the articles' own words, a few groups), none was answered: each
+    // was at most 0.17 sure, and "parcels" alone once found the tracking article, 0.60 sure,
+    // for a question about Australia.
     let (config, _, index, threshold) = example_desk();
     for (text, article) in [
         ("my kettle arrived all dented", "damaged-or-wrong-item"),
         ("the lamp shade got crushed in the post", "damaged-or-wrong-item"),
         ("can i pay with my amex", "payment-methods"),
         ("do you send parcels to australia", "international-shipping"),
-        ("我想要一张invoice", "invoices-zh"),
+        ("我要开invoice", "invoices-zh"),
     ] {
         assert_eq!(bot_answer(&config, &index, threshold, text).as_deref(), Some(article), "{text}");
     }
 }
 
-/// Candidate thresholds for the bot's confidence.
+#[test]
+fn a_long_question_in_the_customers_own_words_is_answered_by_how_much_of_it_the_article_covers() {
+    // Written for this test, in no labelled set. The refund article covers its question
+    // ("when will the refund reach my card") but the customer's story is half the message:
+    // 0.31 sure by the confidence alone, under the threshold the seventh round fitted (0.325).
+    let (config, _, index, threshold) = example_desk();
+    let text =
+        "i posted my return last monday and you got it on wednesday, when will the refund reach my card?";
+    assert_eq!(bot_answer(&config, &index, threshold, text).as_deref(), Some("refund-timing"), "{text}");
+    // A short question whose one article word stands beside a subject no article covers
+    // covers little weight: no credit (see also
+    // `an_unknown_english_word_beside_one_article_word_gets_no_bot_answer`).
+    for text in ["how do i cancel my gym membership", "is there a discount for nurses"] {
+        assert_eq!(bot_answer(&config, &index, threshold, text), None, "{text}");
+    }
+}
+
+#[test]
+fn a_smashed_shattered_or_torn_item_is_a_damaged_one() {
+    // Written for this test, in no labelled set: the example config's synonyms take the
+    // words of what happened to an item to the damaged-item article.
+    let (config, _, index, threshold) = example_desk();
+    for text in ["it arrived shattered", "the bag came torn", "盘子收到就裂了"] {
+        let answer = bot_answer(&config, &index, threshold, text);
+        assert!(
+            answer.as_deref().is_some_and(|slug| slug.starts_with("damaged-or-wrong-item")),
+            "{text}: {answer:?}"
+        );
+    }
+}
+
+/// Candidate thresholds for the bot's sureness.
 fn grid() -> impl Iterator<Item = f32> {
     (8..=48).map(|step| step as f32 * 0.0125)
 }
 
-fn bot_score(judged: &[&Judged<'_>], threshold: f32) -> Score {
+/// Candidate credits for the evidence ([`bot::COVERAGE_CREDIT`]); 0 is the confidence alone.
+fn credits() -> impl Iterator<Item = f32> {
+    (0..=30).map(|step| step as f32 * 0.01)
+}
+
+/// The answer rule: a credit for the covered weight and a threshold.
+#[derive(Debug, Clone, Copy)]
+struct Rule {
+    credit: f32,
+    threshold: f32,
+}
+
+fn bot_score(judged: &[&Judged<'_>], rule: Rule) -> Score {
     let mut score = Score::default();
     for j in judged {
-        score.add(j.question.label, &j.hits, &j.bot_outcome_at(threshold));
+        score.add(j.question.label, &j.hits, &j.bot_outcome_with(rule));
     }
     score
 }
 
-/// The rule that picks the threshold: the best top-1 with at most `max_false` false answers
-/// on `judged`; of equals, the higher threshold.
-fn choose(judged: &[&Judged<'_>], max_false: f64) -> f32 {
-    let mut best = (-1.0, 1.0f32);
-    for t in grid() {
-        let score = bot_score(judged, t);
-        if score.false_rate() <= max_false + 1e-9 && score.top1_rate() >= best.0 {
-            best = (score.top1_rate(), t);
+/// The rule that picks the answer rule: the best top-1 with at most `max_false` false answers
+/// on `judged`; of equals, the smaller credit and the higher threshold. `credits` are the
+/// credits to try (only 0: the threshold alone).
+fn choose(judged: &[&Judged<'_>], max_false: f64, credits: &[f32]) -> Rule {
+    // Only a question the search answers depends on the rule: count the rest once.
+    let fixed = bot_score(judged, Rule { credit: 0.0, threshold: f32::INFINITY });
+    let none = judged.iter().filter(|j| j.question.label == "none").count();
+    let mut best = (-1.0, Rule { credit: 0.0, threshold: 1.0 });
+    for &credit in credits {
+        // (sureness, right article, label "none") of each question the search may answer.
+        let mut open: Vec<(f32, bool, bool)> = judged
+            .iter()
+            .filter(|j| j.intent == Intent::Question)
+            .filter_map(|j| {
+                let hit = j.hits.first()?;
+                let label = j.question.label;
+                Some((bot::sureness_with(hit, credit), hit.slug == label, label == "none"))
+            })
+            .collect();
+        open.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let thresholds: Vec<f32> = grid().collect();
+        let (mut next, mut top1, mut false_answers) = (0, fixed.top1, 0);
+        for &threshold in thresholds.iter().rev() {
+            while let Some(&(_, right, is_none)) = open.get(next).filter(|o| o.0 >= threshold) {
+                top1 += usize::from(right);
+                false_answers += usize::from(is_none);
+                next += 1;
+            }
+            let top1_rate = top1 as f64 / fixed.answerable.max(1) as f64;
+            let false_rate = false_answers as f64 / none.max(1) as f64;
+            if false_rate <= max_false + 1e-9 && top1_rate > best.0 + 1e-12 {
+                best = (top1_rate, Rule { credit, threshold });
+            }
         }
     }
     best.1
 }
 
-/// How well the threshold rule generalises, measured on the three development sets: 5-fold
-/// cross-validation (folds stratified by label, 10 shuffles), the threshold chosen on four
-/// folds and scored on the fifth. Prints, for each allowance of false answers, the
-/// out-of-fold top-1 and false answers, and the threshold the rule picks on all of them.
+/// How well the answer rule generalises, measured on the development sets: 5-fold
+/// cross-validation (folds stratified by label, 10 shuffles), the rule chosen on four folds
+/// and scored on the fifth, for the threshold alone and for the threshold with a credit for
+/// the evidence. Prints, for each allowance of false answers, the out-of-fold top-1 and false
+/// answers, and the rule picked on all of them.
 fn fit_threshold(judged: &[Judged<'_>]) {
     let dev: Vec<&Judged<'_>> = judged.iter().collect();
     const FOLDS: usize = 5;
     const SHUFFLES: u64 = 10;
-    for max_false in [0.0, 0.01, 0.02, 0.03, 0.04, 0.05] {
-        let (mut top1, mut answerable, mut false_answers, mut none) = (0, 0, 0, 0);
-        let mut picked = Vec::new();
-        for shuffle in 0..SHUFFLES {
-            // A fixed pseudo-random order per shuffle (splitmix64), the same on every run.
-            let mut keyed: Vec<(u64, &Judged<'_>)> =
-                dev.iter().map(|j| (splitmix(key(j.question) ^ (shuffle << 32)), *j)).collect();
-            keyed.sort_by_key(|(k, _)| *k);
-            let (nones, answerables): (Vec<_>, Vec<_>) =
-                keyed.into_iter().map(|(_, j)| j).partition(|j| j.question.label == "none");
-            let fold_of = |i: usize| i % FOLDS;
-            for fold in 0..FOLDS {
-                let (mut train, mut test) = (Vec::new(), Vec::new());
-                for group in [&nones, &answerables] {
-                    for (i, j) in group.iter().enumerate() {
-                        if fold_of(i) == fold { test.push(*j) } else { train.push(*j) }
+    let all_credits: Vec<f32> = credits().collect();
+    for (name, credits) in [("threshold alone", &[0.0][..]), ("threshold and coverage credit", &all_credits)]
+    {
+        for max_false in [0.02, 0.03, 0.035, 0.04, 0.045, 0.05] {
+            let (mut top1, mut answerable, mut false_answers, mut none, mut wrong) = (0, 0, 0, 0, 0);
+            let mut picked = Vec::new();
+            for shuffle in 0..SHUFFLES {
+                // A fixed pseudo-random order per shuffle (splitmix64), the same on every run.
+                let mut keyed: Vec<(u64, &Judged<'_>)> =
+                    dev.iter().map(|j| (splitmix(key(j.question) ^ (shuffle << 32)), *j)).collect();
+                keyed.sort_by_key(|(k, _)| *k);
+                let (nones, answerables): (Vec<_>, Vec<_>) =
+                    keyed.into_iter().map(|(_, j)| j).partition(|j| j.question.label == "none");
+                let fold_of = |i: usize| i % FOLDS;
+                for fold in 0..FOLDS {
+                    let (mut train, mut test) = (Vec::new(), Vec::new());
+                    for group in [&nones, &answerables] {
+                        for (i, j) in group.iter().enumerate() {
+                            if fold_of(i) == fold { test.push(*j) } else { train.push(*j) }
+                        }
                     }
+                    let rule = choose(&train, max_false, credits);
+                    picked.push(rule);
+                    let score = bot_score(&test, rule);
+                    top1 += score.top1;
+                    answerable += score.answerable;
+                    false_answers += score.false_answer;
+                    none += score.none;
+                    wrong += score.wrong_answer;
                 }
-                let t = choose(&train, max_false);
-                picked.push(t);
-                let score = bot_score(&test, t);
-                top1 += score.top1;
-                answerable += score.answerable;
-                false_answers += score.false_answer;
-                none += score.none;
             }
+            let range = |f: fn(&Rule) -> f32| {
+                let values = picked.iter().map(f);
+                let (lo, hi) = values.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                format!("{lo:.3}–{hi:.3}")
+            };
+            let whole = choose(&dev, max_false, credits);
+            println!(
+                "fit ({name}): at most {:.1}% false answers on the training folds: out-of-fold top-1 {:.1}%, false answers {:.1}%, wrong {:.1}% (credits {}, thresholds {}); on all the sets the rule picks credit {:.2}, threshold {:.4}",
+                100.0 * max_false,
+                100.0 * top1 as f64 / answerable.max(1) as f64,
+                100.0 * false_answers as f64 / none.max(1) as f64,
+                100.0 * wrong as f64 / answerable.max(1) as f64,
+                range(|r| r.credit),
+                range(|r| r.threshold),
+                whole.credit,
+                whole.threshold,
+            );
         }
-        picked.sort_by(f32::total_cmp);
-        println!(
-            "fit: at most {:.0}% false answers on the training folds: out-of-fold top-1 {:.1}%, false answers {:.1}% (thresholds {:.3}–{:.3}); on the whole of the three sets the rule picks {:.4}",
-            100.0 * max_false,
-            100.0 * top1 as f64 / answerable.max(1) as f64,
-            100.0 * false_answers as f64 / none.max(1) as f64,
-            picked.first().copied().unwrap_or_default(),
-            picked.last().copied().unwrap_or_default(),
-            choose(&dev, max_false),
-        );
     }
     for t in grid() {
-        println!("{}", bot_score(&dev, t).line(&format!("all@{t:.4}")));
+        let rule = Rule { credit: bot::COVERAGE_CREDIT, threshold: t };
+        println!("{}", bot_score(&dev, rule).line(&format!("all@{t:.4}")));
     }
 }
 
@@ -630,7 +720,7 @@ fn compare_with_jieba(
         let mut dev = Score::default();
         for (q, text) in questions.iter().zip(&cut_questions) {
             let hits = index.search(text, None, 3).0;
-            dev.add(q.label, &hits, &answered(&hits, t));
+            dev.add(q.label, &hits, &answered(&hits, Rule { credit: bot::COVERAGE_CREDIT, threshold: t }));
         }
         if dev.false_rate() <= 0.05 && dev.top1_rate() > best.0 {
             best = (dev.top1_rate(), t);
@@ -639,7 +729,7 @@ fn compare_with_jieba(
     let (mut all, mut zh) = (Score::default(), Score::default());
     for (q, text) in questions.iter().zip(&cut_questions) {
         let hits = index.search(text, None, 3).0;
-        let outcome = answered(&hits, best.1);
+        let outcome = answered(&hits, Rule { credit: bot::COVERAGE_CREDIT, threshold: best.1 });
         if is_chinese(q.text) {
             zh.add(q.label, &hits, &outcome);
         }
@@ -654,10 +744,13 @@ fn compare_with_jieba(
     }
 }
 
-/// The search-only outcome of `hits` at `threshold`.
-fn answered(hits: &[Hit], threshold: f32) -> Outcome {
+/// The search-only outcome of `hits` with `rule` (the bot's: [`bot::sureness`] against the
+/// threshold).
+fn answered(hits: &[Hit], rule: Rule) -> Outcome {
     match hits.first() {
-        Some(hit) if hit.confidence >= threshold => Outcome::Article(hit.slug.clone()),
+        Some(hit) if bot::sureness_with(hit, rule.credit) >= rule.threshold => {
+            Outcome::Article(hit.slug.clone())
+        }
         _ => Outcome::Nothing,
     }
 }

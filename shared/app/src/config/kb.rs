@@ -50,7 +50,8 @@ pub struct BotConfig {
     /// The chat inboxes the bot answers in (their `chat_inboxes[].id`); none: no bot.
     #[serde(default)]
     pub inboxes: Vec<String>,
-    /// How sure (0–1, the share of the question an article covers) the bot must be to answer.
+    /// How sure (0–1: the best article's confidence, raised for a question it covers much of;
+    /// `bot::sureness`) the bot must be to answer.
     #[serde(default = "default_min_confidence")]
     pub min_confidence: f32,
     /// A conversation the bot keeps is solved after this many minutes without a word from the

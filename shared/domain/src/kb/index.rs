@@ -184,6 +184,9 @@ pub struct Hit {
     /// by rarity) and how strong the evidence is. What the bot and the mail suggestions
     /// compare with their thresholds.
     pub confidence: f32,
+    /// How much of the question the article covers, in the weight of its words (their
+    /// rarity): what the question says that the article answers, however long the question.
+    pub covered: f32,
 }
 
 pub struct SearchIndex {
@@ -461,6 +464,7 @@ impl SearchIndex {
                     language: d.language,
                     score,
                     confidence: confidence(if total > 0.0 { covered / total } else { 0.0 }, score),
+                    covered,
                 }
             })
             .collect();

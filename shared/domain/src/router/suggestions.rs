@@ -71,6 +71,7 @@ mod tests {
             language: Language::En,
             score: confidence * 10.0,
             confidence,
+            covered: confidence * 5.0,
         }
     }
 

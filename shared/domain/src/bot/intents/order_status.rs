@@ -1,5 +1,7 @@
 //! "Where is my order?" / "我的快递到哪了", or an order number on its own (the answer to
-//! "which order?"): the order-status intent, answered from the shop (`crate::orders`).
+//! "which order?") or with a word of where or when: the order-status intent, answered from
+//! the shop (`crate::orders`). An order number in a message that asks something else
+//! ("can I cancel order 77412", "订单号3345 少发了一件") is context for that question.
 
 use super::keywords::any;
 use super::{Intent, IntentDetector, Utterance};
@@ -48,6 +50,63 @@ const WHERE: &[&str] = &[
     "track",
 ];
 
+/// Words that only name the order or are polite: "order #20431 please" or "订单号 20431"
+/// asks nothing but that order's status.
+const ONLY_THE_ORDER: &[&str] = &[
+    "订单号",
+    "订单",
+    "单号",
+    "号码",
+    "我的",
+    "请问",
+    "帮我",
+    "查一下",
+    "查下",
+    "查",
+    "看看",
+    "一下",
+    "谢谢",
+    "你好",
+    "的",
+    "请",
+    "号",
+    "order",
+    "orders",
+    "number",
+    "no",
+    "nr",
+    "my",
+    "is",
+    "the",
+    "for",
+    "of",
+    "this",
+    "about",
+    "please",
+    "pls",
+    "plz",
+    "thanks",
+    "thank",
+    "you",
+    "hi",
+    "hello",
+    "hey",
+    "check",
+];
+
+/// Whether `text` holds nothing but order numbers and [`ONLY_THE_ORDER`] words.
+fn only_names_an_order(text: &str) -> bool {
+    let mut rest = text.to_owned();
+    // Chinese has no spaces: its phrases are taken out wherever they are (of two that
+    // overlap, the longer is listed first).
+    for phrase in ONLY_THE_ORDER.iter().filter(|w| !w.is_ascii()) {
+        rest = rest.replace(phrase, " ");
+    }
+    rest.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .all(|word| word.chars().any(|c| c.is_ascii_digit()) || ONLY_THE_ORDER.contains(&word))
+}
+
 pub struct OrderStatus {
     patterns: OrderPatterns,
 }
@@ -61,9 +120,10 @@ impl OrderStatus {
 impl IntentDetector for OrderStatus {
     fn detect(&self, utterance: &Utterance<'_>) -> Option<Intent> {
         let text = utterance.text;
+        let names_an_order = || !self.patterns.find(text).is_empty();
         let asks = any(text, KEYWORDS)
             || (any(text, MINE) && any(text, WHERE))
-            || !self.patterns.find(text).is_empty();
+            || (names_an_order() && (any(text, WHERE) || only_names_an_order(text)));
         asks.then_some(Intent::Named(ORDER_STATUS))
     }
 }

@@ -56,6 +56,28 @@ fn my_parcel_asks_for_order_status_only_with_a_word_of_where_or_when() {
 }
 
 #[test]
+fn an_order_number_beside_another_question_is_that_question_not_order_status() {
+    for text in [
+        "changed my mind dont want it anymore, order #77412",
+        "can i cancel order 77120 before it ships",
+        "订单号20221107 不想要了 取消",
+        "少发了一件 订单号3345",
+    ] {
+        assert_eq!(with_orders(text), Intent::Question, "{text}");
+    }
+    // The number alone, politely, or with a word of where or when: its status.
+    for text in [
+        "#1005",
+        "order #20431 please",
+        "订单号 20431",
+        "where is order #1001?",
+        "has order 1001 arrived yet?",
+    ] {
+        assert_eq!(with_orders(text), Intent::Named(ORDER_STATUS), "{text}");
+    }
+}
+
+#[test]
 fn rude_slow_or_disappointing_service_is_a_complaint() {
     for text in [
         "your driver was really rude to my mum",
