@@ -164,7 +164,12 @@ pub async fn a_bot_answer_then_talk_to_a_person_reaches_the_team_queue_with_the_
     assert!(texts.contains(&"talk to a person"));
     let notes: Vec<&str> =
         thread.iter().filter(|m| m.visibility == Visibility::Internal).map(|m| m.text.as_str()).collect();
-    assert!(notes.iter().any(|n| n.contains("refund-timing") && n.contains("confidence")), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("refund-timing") && n.contains("confidence") && n.contains("sureness")),
+        "{notes:?}"
+    );
     assert!(notes.iter().any(|n| n.contains("handed over to a person: requested")), "{notes:?}");
 }
 

@@ -164,11 +164,14 @@ impl TicketRouter {
                     },
                     now,
                 ));
+                // The sureness is what the bot compared with its threshold; the confidence alone
+                // can look low for a long question the article answers.
                 let note = format!(
-                    "Bot answered ({intent}) with article {} \"{}\", confidence {}%, score {:.2}.",
+                    "Bot answered ({intent}) with article {} \"{}\", confidence {}%, sureness {}%, score {:.2}.",
                     hit.slug,
                     hit.title,
                     percent(hit.confidence),
+                    percent(bot::sureness(hit)),
                     hit.score
                 );
                 (texts.answer(hit, &link), note, OutboundKind::BotAnswer)
