@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::SignedDuration;
-use omnidesk_domain::analytics::{Rollup, RollupPorts, RollupSettings, TableRows};
+use omnidesk_domain::analytics::{Rollup, RollupPorts, RollupReport, RollupSettings, TableRows};
 use omnidesk_domain::memory::MemoryExport;
 use omnidesk_domain::ports::Clock;
 use omnidesk_domain::sla::SlaConfig;
@@ -14,14 +14,13 @@ use omnidesk_domain::system::SystemClock;
 
 use crate::{Backend, TestDesk, eventually};
 
-pub async fn chats_are_exported_from_the_event_log_with_customers_as_pseudonyms(backend: &Backend) {
-    let t = TestDesk::start(backend).await;
-    assert_eq!(t.send_chat("a1", "conv-a", "visitor-alice@example.com", "Where is my parcel?").await, 202);
-    assert_eq!(t.send_chat("b1", "conv-b", "visitor-bob", "Refund please").await, 202);
-    assert!(eventually(backend.patience(), || async { t.receiver.delivered().len() == 2 }).await);
-
+/// The analytics export of the two hours before `clock`'s now, read from `t`'s event log,
+/// and the rollup's report.
+pub(crate) async fn export_last_two_hours(
+    t: &TestDesk,
+    clock: Arc<dyn Clock>,
+) -> (Arc<MemoryExport>, RollupReport) {
     let export = Arc::new(MemoryExport::default());
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ports = RollupPorts {
         log: t.observe.event_log.clone(),
         customers: Some(t.observe.customers.clone()),
@@ -39,6 +38,16 @@ pub async fn chats_are_exported_from_the_event_log_with_customers_as_pseudonyms(
         .backfill(now - SignedDuration::from_hours(2), now + SignedDuration::from_secs(1), None)
         .await
         .expect("the rollup");
+    (export, report)
+}
+
+pub async fn chats_are_exported_from_the_event_log_with_customers_as_pseudonyms(backend: &Backend) {
+    let t = TestDesk::start(backend).await;
+    assert_eq!(t.send_chat("a1", "conv-a", "visitor-alice@example.com", "Where is my parcel?").await, 202);
+    assert_eq!(t.send_chat("b1", "conv-b", "visitor-bob", "Refund please").await, 202);
+    assert!(eventually(backend.patience(), || async { t.receiver.delivered().len() == 2 }).await);
+
+    let (export, report) = export_last_two_hours(&t, Arc::new(SystemClock)).await;
     assert_eq!(report.tickets, 2, "{report:?}");
 
     let files = export.files();

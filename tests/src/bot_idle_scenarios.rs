@@ -7,17 +7,15 @@
 //! by hand (as in the SLA scenario), and messages sent after a shift are signed at the desk's time.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::SignedDuration;
 use omnidesk_app::chat_callback::ChatCallback;
-use omnidesk_domain::analytics::{EventRow, Rollup, RollupPorts, RollupSettings, TableRows};
-use omnidesk_domain::memory::MemoryExport;
+use omnidesk_domain::analytics::{EventRow, TableRows};
 use omnidesk_domain::model::{EventKind, Status, Ticket, TicketEvent, TicketNumber, Visibility};
 use omnidesk_domain::outbound::OutboundKind;
 use omnidesk_domain::ports::Clock;
-use omnidesk_domain::sla::SlaConfig;
 
+use crate::analytics_scenarios::export_last_two_hours;
 use crate::kb_scenarios::{assert_two_different_answers_then_the_answer_limit, bot_events};
 use crate::sla_scenarios::ShiftedClock;
 use crate::{Backend, INBOX, TestDesk, chat_body, eventually};
@@ -112,24 +110,7 @@ impl IdleDesk {
 impl IdleDesk {
     /// The analytics export of the last hours (to the desk's time): its `ticket_events` rows.
     async fn exported_events(&self) -> Vec<EventRow> {
-        let export = Arc::new(MemoryExport::default());
-        let clock: Arc<dyn Clock> = self.clock.clone();
-        let ports = RollupPorts {
-            log: self.desk.observe.event_log.clone(),
-            customers: Some(self.desk.observe.customers.clone()),
-            sink: export.clone(),
-            watermarks: self.desk.observe.watermarks.clone(),
-            clock: clock.clone(),
-            alerting: None,
-        };
-        let settings = RollupSettings { settle: Duration::ZERO, ..RollupSettings::default() };
-        let policies = Arc::new(SlaConfig::default().validate().expect("default SLA"));
-        let rollup = Rollup::new(ports, settings, policies, b"scenario-pseudonym-key-0123");
-        let now = clock.now();
-        rollup
-            .backfill(now - SignedDuration::from_hours(2), now + SignedDuration::from_secs(1), None)
-            .await
-            .expect("the rollup");
+        let (export, _) = export_last_two_hours(&self.desk, self.clock.clone()).await;
         export
             .files()
             .values()
