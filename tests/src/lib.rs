@@ -426,6 +426,7 @@ macro_rules! all_scenarios {
             a_question_the_bot_is_not_sure_of_gets_links_to_the_articles_that_came_close,
             an_article_edited_and_published_is_found_by_the_next_search,
             example_questions_are_stored_returned_and_matched_but_not_shown_and_bounded,
+            a_question_like_an_articles_counter_example_goes_to_a_person_at_once,
             the_help_centre_answers_bad_input_clearly_and_never_runs_markup,
             a_mail_acknowledgement_suggests_up_to_three_articles_that_score_well,
             chats_are_exported_from_the_event_log_with_customers_as_pseudonyms,

@@ -286,6 +286,7 @@ async fn a_large_article_body_goes_to_the_bucket_and_without_one_stays_in_its_it
         category: None,
         tags: Default::default(),
         examples: Vec::new(),
+        counter_examples: Vec::new(),
     };
     let with_bucket: Option<Arc<dyn BlobStore>> = Some(Arc::new(clients.blobs(&bucket)));
     for (slug, bodies) in [("with-bucket", with_bucket), ("without-bucket", None)] {

@@ -42,6 +42,8 @@ struct SeedArticle {
     tags: BTreeSet<String>,
     #[serde(default)]
     examples: Vec<String>,
+    #[serde(default)]
+    counter_examples: Vec<String>,
 }
 
 /// The example config's `[kb]` and `[bot]`, as far as search needs them.
@@ -77,6 +79,7 @@ fn articles(count: usize) -> Vec<Article> {
                 category: a.category,
                 tags: a.tags,
                 examples: a.examples,
+                counter_examples: a.counter_examples,
             };
             let mut article = Article::draft(&a.slug, input, "bench", Timestamp::UNIX_EPOCH).expect("valid");
             article.publish("bench", Timestamp::UNIX_EPOCH);

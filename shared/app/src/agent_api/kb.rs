@@ -11,7 +11,9 @@ use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
-use omnidesk_domain::kb::{Article, ArticleInput, KbAuditEntry, KbEditor, KbError};
+use omnidesk_domain::kb::{
+    Article, ArticleInput, KbAuditEntry, KbEditor, KbError, MAX_BODY_BYTES, MAX_EXAMPLE_CHARS, MAX_EXAMPLES,
+};
 use serde::Deserialize;
 
 use super::{Action, Authenticator, Caller, extract};
@@ -31,6 +33,10 @@ impl FromRequestParts<KbApi> for Caller {
     }
 }
 
+/// An article at its largest: the body, every example question in four-byte characters, and
+/// room for the rest and the JSON's escapes.
+const MAX_ARTICLE_REQUEST_BYTES: usize = MAX_BODY_BYTES + MAX_EXAMPLES * MAX_EXAMPLE_CHARS * 4 + 64 * 1024;
+
 pub fn kb_router(api: KbApi) -> Router {
     Router::new()
         .route("/v1/articles", get(list).post(create))
@@ -38,7 +44,7 @@ pub fn kb_router(api: KbApi) -> Router {
         .route("/v1/articles/{slug}/publish", post(publish))
         .route("/v1/articles/{slug}/archive", post(archive))
         .route("/v1/articles/{slug}/audit", get(audit))
-        .layer(axum::extract::DefaultBodyLimit::max(super::MAX_AGENT_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_ARTICLE_REQUEST_BYTES))
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(api)
 }
@@ -76,6 +82,8 @@ struct ArticleIn {
     tags: std::collections::BTreeSet<String>,
     #[serde(default)]
     examples: Vec<String>,
+    #[serde(default)]
+    counter_examples: Vec<String>,
 }
 
 impl ArticleIn {
@@ -87,6 +95,7 @@ impl ArticleIn {
             category: self.category,
             tags: self.tags,
             examples: self.examples,
+            counter_examples: self.counter_examples,
         }
     }
 }

@@ -28,6 +28,8 @@ struct SeedArticle {
     tags: BTreeSet<String>,
     #[serde(default)]
     examples: Vec<String>,
+    #[serde(default)]
+    counter_examples: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +59,7 @@ pub fn parse(text: &str, by: &str, now: Timestamp) -> Result<Vec<Article>, SeedE
                 category: seed.category,
                 tags: seed.tags,
                 examples: seed.examples,
+                counter_examples: seed.counter_examples,
             };
             let mut article = Article::draft(&seed.slug, input, by, now)
                 .map_err(|source| SeedError::Article { index, source })?;

@@ -11,6 +11,7 @@ fn article(slug: &str, language: Language, title: &str, body: &str) -> Article {
         category: None,
         tags: Default::default(),
         examples: Vec::new(),
+        counter_examples: Vec::new(),
     };
     let mut a = Article::draft(slug, input, "li", Timestamp::UNIX_EPOCH).unwrap();
     a.publish("li", Timestamp::UNIX_EPOCH);
@@ -139,4 +140,22 @@ fn an_article_the_customer_was_given_is_never_listed_again() {
     assert_eq!(listed(question(&BotState::default(), asked)), ["return-labels"]);
     let state = BotState { answered: vec!["return-labels".into()], ..Default::default() };
     assert!(listed(question(&state, asked)).is_empty());
+}
+
+#[test]
+fn a_question_the_desk_leaves_to_a_person_goes_to_one_at_once() {
+    let mut returns =
+        article("returns", Language::En, "How to return an item", "Return any item within 30 days.");
+    returns.counter_examples = vec!["can i return my rented car here".into()];
+    let index = SearchIndex::build(&[returns], SearchSettings::default());
+    let decide_on = |text: &str| {
+        let intent = classify(&default_detectors(), text, false);
+        decide(&BotState::default(), &intent, text, &index, DEFAULT_MIN_CONFIDENCE)
+    };
+    let decision = decide_on("can I return the rented car here?");
+    let BotDecision::Handoff { reason: HandoffReason::NotForBot, best, .. } = decision else {
+        panic!("expected a handoff: {decision:?}")
+    };
+    assert_eq!(best.map(|h| h.slug).as_deref(), Some("returns"), "the note names what came closest");
+    assert!(matches!(decide_on("how do I return an item?"), BotDecision::Answer { .. }));
 }

@@ -13,10 +13,13 @@ pub const MAX_BODY_BYTES: usize = 200 * 1024;
 /// Most tags on one article, each at most [`MAX_TAG_CHARS`].
 pub const MAX_TAGS: usize = 20;
 const MAX_TAG_CHARS: usize = 40;
-/// Most example questions on one article, each at most [`MAX_EXAMPLE_CHARS`]: enough for the
-/// ways customers ask one thing, few enough that an article stays about one thing.
-pub const MAX_EXAMPLES: usize = 20;
-pub const MAX_EXAMPLE_CHARS: usize = 200;
+/// Most example questions on one article (and most counter examples), each at most
+/// [`MAX_EXAMPLE_CHARS`]: room for the
+/// questions a team collects from its inbox over months (the example desk's articles carry up
+/// to 42), and an item well under DynamoDB's 400 KB.
+pub const MAX_EXAMPLES: usize = 100;
+/// As long as a customer's question gets (the longest in the question sets is 221).
+pub const MAX_EXAMPLE_CHARS: usize = 300;
 const MAX_CATEGORY_CHARS: usize = 60;
 const MAX_SLUG_LEN: usize = 80;
 /// Longest search query, in characters: longer ones are refused with a clear error.
@@ -78,6 +81,12 @@ pub struct Article {
     /// their own field, never shown on the help centre's pages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<String>,
+    /// Questions that look like the article's but that it does not answer ("can I pay my
+    /// electricity bill here" of the payment article), as agents note them when the bot
+    /// answered one wrongly: a question closer to one of these than to any article is left
+    /// to a person. Searched like the examples, never shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counter_examples: Vec<String>,
     pub status: ArticleStatus,
     pub version: u64,
     pub created_at: Timestamp,
@@ -101,6 +110,8 @@ pub struct ArticleInput {
     pub tags: BTreeSet<String>,
     #[serde(default)]
     pub examples: Vec<String>,
+    #[serde(default)]
+    pub counter_examples: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -166,24 +177,23 @@ impl ArticleInput {
             tags.insert(tag);
         }
         self.tags = tags;
-        self.examples = examples(&self.examples)?;
+        self.examples = questions("examples", &self.examples)?;
+        self.counter_examples = questions("counter_examples", &self.counter_examples)?;
         Ok(self)
     }
 }
 
-/// The example questions cleaned like a title, in the agent's order, repeats dropped.
-fn examples(raw: &[String]) -> Result<Vec<String>, KbError> {
+/// A list of example (or counter-example) questions cleaned like a title, in the agent's
+/// order, repeats dropped; `field` names it in an error.
+fn questions(field: &'static str, raw: &[String]) -> Result<Vec<String>, KbError> {
     if raw.len() > MAX_EXAMPLES {
-        return Err(invalid("examples", format!("at most {MAX_EXAMPLES} example questions")));
+        return Err(invalid(field, format!("at most {MAX_EXAMPLES} questions")));
     }
     let mut examples: Vec<String> = Vec::with_capacity(raw.len());
     for example in raw {
         let example = crate::text::line(example).trim().to_owned();
         if example.is_empty() || example.chars().count() > MAX_EXAMPLE_CHARS {
-            return Err(invalid(
-                "examples",
-                format!("each example question 1–{MAX_EXAMPLE_CHARS} characters"),
-            ));
+            return Err(invalid(field, format!("each question 1–{MAX_EXAMPLE_CHARS} characters")));
         }
         if !examples.contains(&example) {
             examples.push(example);
@@ -207,6 +217,7 @@ impl Article {
             category: input.category,
             tags: input.tags,
             examples: input.examples,
+            counter_examples: input.counter_examples,
             status: ArticleStatus::Draft,
             version: 1,
             created_at: now,
@@ -225,6 +236,7 @@ impl Article {
         self.category = input.category;
         self.tags = input.tags;
         self.examples = input.examples;
+        self.counter_examples = input.counter_examples;
         self.touch(by, now);
         Ok(())
     }

@@ -159,6 +159,17 @@ struct Doc {
     /// Its tags' ids in [`TagPhrases`].
     tags: Vec<u32>,
     examples: Vec<ExampleQuestion>,
+    /// An article's counter examples, not the article: a question it matches best is left to
+    /// a person.
+    counter: bool,
+}
+
+/// The text of one document's fields.
+struct DocText<'a> {
+    title: &'a str,
+    tags: &'a [&'a str],
+    examples: &'a [String],
+    body: &'a str,
 }
 
 #[derive(Clone, Copy)]
@@ -168,6 +179,18 @@ struct Posting {
     tags_tf: f32,
     examples_tf: f32,
     body_tf: f32,
+}
+
+/// What a question found ([`SearchIndex::find`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// The articles, best first.
+    pub hits: Vec<Hit>,
+    /// Found only in the other language's articles.
+    pub fallback: bool,
+    /// The article one of whose counter examples the question matched better than any
+    /// article: the desk leaves such a question to a person.
+    pub countered: Option<String>,
 }
 
 /// One search result.
@@ -215,78 +238,26 @@ impl SearchIndex {
             tags: TagPhrases::default(),
             settings,
         };
-        let (mut title_total, mut tags_total, mut examples_total, mut body_total) = (0.0, 0.0, 0.0, 0.0);
+        let mut totals = [0.0f32; 4];
         for article in articles.iter().filter(|a| a.is_published()) {
-            let doc = index.docs.len() as u32;
-            let segmentation = index.settings.segmentation;
-            let title_terms = terms_in(&article.title, segmentation);
-            // Tags one per line, so no bigram straddles two of them.
-            let tags_text: Vec<&str> = article.tags.iter().map(String::as_str).collect();
-            let tags_terms = terms_in(&tags_text.join("\n"), segmentation);
-            // Likewise one example question per line.
-            let examples_terms = terms_in(&article.examples.join("\n"), segmentation);
             // The category is broad ("Orders"): it counts like body text.
-            let mut body_text = article.body.clone();
+            let mut body = article.body.clone();
             if let Some(category) = &article.category {
-                body_text.push('\n');
-                body_text.push_str(category);
+                body.push('\n');
+                body.push_str(category);
             }
-            let body_terms = terms_in(&body_text, segmentation);
-            let mut counts: HashMap<&str, [f32; 4]> = HashMap::new();
-            let fields = [&title_terms, &tags_terms, &examples_terms, &body_terms];
-            for (field, terms) in fields.into_iter().enumerate() {
-                for t in terms {
-                    counts.entry(&t.text).or_default()[field] += 1.0;
-                }
+            let tags: Vec<&str> = article.tags.iter().map(String::as_str).collect();
+            let fields =
+                DocText { title: &article.title, tags: &tags, examples: &article.examples, body: &body };
+            index.add_doc(article, fields, false, &mut totals);
+            if !article.counter_examples.is_empty() {
+                // Its counter examples are a document of their own, which a question can match
+                // better than any article.
+                let fields = DocText { title: "", tags: &[], examples: &article.counter_examples, body: "" };
+                index.add_doc(article, fields, true, &mut totals);
             }
-            for (text, [title_tf, tags_tf, examples_tf, body_tf]) in counts {
-                let next = index.vocabulary.len() as u32;
-                let id = *index.vocabulary.entry(text.to_owned()).or_insert(next);
-                if id == next {
-                    index.postings.push(Vec::new());
-                }
-                index.postings[id as usize].push(Posting { doc, title_tf, tags_tf, examples_tf, body_tf });
-            }
-            let tags: Vec<u32> = article
-                .tags
-                .iter()
-                .map(|tag| {
-                    let vocabulary = &index.vocabulary;
-                    index.tags.add(tag, &terms_in(tag, segmentation), |t| vocabulary.get(t).copied())
-                })
-                .collect();
-            let examples = article
-                .examples
-                .iter()
-                .map(|example| {
-                    let terms = terms_in(example, segmentation);
-                    let id = |t: &Term| index.vocabulary.get(&t.text).copied();
-                    let topical = |t: &&Term| {
-                        t.weight >= 1.0 && title_terms.iter().chain(&tags_terms).any(|o| o.text == t.text)
-                    };
-                    ExampleQuestion::new(
-                        terms.iter().filter_map(id).collect(),
-                        terms.iter().filter(topical).filter_map(id).collect(),
-                    )
-                })
-                .collect();
-            title_total += title_terms.len() as f32;
-            tags_total += tags_terms.len() as f32;
-            examples_total += examples_terms.len() as f32;
-            body_total += body_terms.len() as f32;
-            index.docs.push(Doc {
-                slug: article.slug.clone(),
-                title: article.title.clone(),
-                snippet: super::snippet::snippet(&article.body),
-                language: article.language,
-                title_len: title_terms.len() as f32,
-                tags_len: tags_terms.len() as f32,
-                examples_len: examples_terms.len() as f32,
-                body_len: body_terms.len() as f32,
-                tags,
-                examples,
-            });
         }
+        let [title_total, tags_total, examples_total, body_total] = totals;
         let n = index.docs.len().max(1) as f32;
         index.avg_title = (title_total / n).max(1.0);
         index.avg_tags = (tags_total / n).max(1.0);
@@ -301,12 +272,78 @@ impl SearchIndex {
         index
     }
 
+    /// Indexes one document of `article`: the article itself, or (`counter`) its counter
+    /// examples. `totals` sums each field's length, for the averages.
+    fn add_doc(&mut self, article: &Article, text: DocText<'_>, counter: bool, totals: &mut [f32; 4]) {
+        let doc = self.docs.len() as u32;
+        let segmentation = self.settings.segmentation;
+        let title_terms = terms_in(text.title, segmentation);
+        // Tags one per line, so no bigram straddles two of them; likewise one example question
+        // per line.
+        let tags_terms = terms_in(&text.tags.join("\n"), segmentation);
+        let examples_terms = terms_in(&text.examples.join("\n"), segmentation);
+        let body_terms = terms_in(text.body, segmentation);
+        let mut counts: HashMap<&str, [f32; 4]> = HashMap::new();
+        let fields = [&title_terms, &tags_terms, &examples_terms, &body_terms];
+        for (field, terms) in fields.iter().enumerate() {
+            for t in terms.iter() {
+                counts.entry(&t.text).or_default()[field] += 1.0;
+            }
+            totals[field] += terms.len() as f32;
+        }
+        for (text, [title_tf, tags_tf, examples_tf, body_tf]) in counts {
+            let next = self.vocabulary.len() as u32;
+            let id = *self.vocabulary.entry(text.to_owned()).or_insert(next);
+            if id == next {
+                self.postings.push(Vec::new());
+            }
+            self.postings[id as usize].push(Posting { doc, title_tf, tags_tf, examples_tf, body_tf });
+        }
+        let tags: Vec<u32> = text
+            .tags
+            .iter()
+            .map(|tag| {
+                let vocabulary = &self.vocabulary;
+                self.tags.add(tag, &terms_in(tag, segmentation), |t| vocabulary.get(t).copied())
+            })
+            .collect();
+        let examples = text
+            .examples
+            .iter()
+            .map(|example| {
+                let terms = terms_in(example, segmentation);
+                let id = |t: &Term| self.vocabulary.get(&t.text).copied();
+                let topical = |t: &&Term| {
+                    t.weight >= 1.0 && title_terms.iter().chain(&tags_terms).any(|o| o.text == t.text)
+                };
+                ExampleQuestion::new(
+                    terms.iter().filter_map(id).collect(),
+                    terms.iter().filter(topical).filter_map(id).collect(),
+                )
+            })
+            .collect();
+        self.docs.push(Doc {
+            slug: article.slug.clone(),
+            title: article.title.clone(),
+            snippet: if counter { String::new() } else { super::snippet::snippet(&article.body) },
+            language: article.language,
+            title_len: title_terms.len() as f32,
+            tags_len: tags_terms.len() as f32,
+            examples_len: examples_terms.len() as f32,
+            body_len: body_terms.len() as f32,
+            tags,
+            examples,
+            counter,
+        });
+    }
+
+    /// The articles indexed (not counting their counter examples).
     pub fn len(&self) -> usize {
-        self.docs.len()
+        self.docs.iter().filter(|d| !d.counter).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.docs.is_empty()
+        self.len() == 0
     }
 
     fn idf(&self, df: usize) -> f32 {
@@ -395,15 +432,24 @@ impl SearchIndex {
     /// The best `limit` articles for `query`: those in `language` first; if none matches in
     /// it, the other language's (a fallback). `None` language: the question's own.
     pub fn search(&self, query: &str, language: Option<Language>, limit: usize) -> (Vec<Hit>, bool) {
-        let language = language.unwrap_or_else(|| super::text::detect_language(query));
-        let hits = self.search_in(query, Some(language), limit);
-        if !hits.is_empty() || limit == 0 {
-            return (hits, false);
-        }
-        (self.search_in(query, None, limit), true)
+        let found = self.find(query, language, limit);
+        (found.hits, found.fallback)
     }
 
-    fn search_in(&self, query: &str, language: Option<Language>, limit: usize) -> Vec<Hit> {
+    /// [`Self::search`], and whether a counter example matched the question better than any
+    /// article: what the bot and the mail suggestions go by.
+    pub fn find(&self, query: &str, language: Option<Language>, limit: usize) -> Found {
+        let language = language.unwrap_or_else(|| super::text::detect_language(query));
+        let (hits, countered) = self.search_in(query, Some(language), limit);
+        if !hits.is_empty() || limit == 0 {
+            return Found { hits, fallback: false, countered };
+        }
+        let (hits, fallback_countered) = self.search_in(query, None, limit);
+        Found { hits, fallback: true, countered: countered.or(fallback_countered) }
+    }
+
+    /// The best `limit` articles, and the article whose counter examples came first if they did.
+    fn search_in(&self, query: &str, language: Option<Language>, limit: usize) -> (Vec<Hit>, Option<String>) {
         let (query, concepts) = self.query_terms(query);
         let total: f32 = concepts.iter().sum();
         // The weight of the concepts no article term matches (words no article uses).
@@ -451,13 +497,13 @@ impl SearchIndex {
                 *covered = covered.max(credit);
             }
         }
-        let mut hits: Vec<Hit> = scores
+        let mut hits: Vec<(Hit, bool)> = scores
             .into_iter()
             .map(|(doc, (score, covered, close))| {
                 let d = &self.docs[doc as usize];
                 let covered: f32 = concepts.iter().zip(&covered).map(|(w, c)| w * c).sum();
                 let total = if close { total - unknown * (1.0 - CLOSE_EXAMPLE_UNKNOWN_SHARE) } else { total };
-                Hit {
+                let hit = Hit {
                     slug: d.slug.clone(),
                     title: d.title.clone(),
                     snippet: d.snippet.clone(),
@@ -465,12 +511,14 @@ impl SearchIndex {
                     score,
                     confidence: confidence(if total > 0.0 { covered / total } else { 0.0 }, score),
                     covered,
-                }
+                };
+                (hit, d.counter)
             })
             .collect();
         order_hits(&mut hits);
-        hits.truncate(limit);
-        hits
+        let countered = hits.first().filter(|(_, counter)| *counter).map(|(hit, _)| hit.slug.clone());
+        let hits = hits.into_iter().filter(|(_, counter)| !counter).map(|(hit, _)| hit).take(limit).collect();
+        (hits, countered)
     }
 }
 
@@ -490,10 +538,10 @@ fn unknown_weight(term: &Term) -> f32 {
 /// the rest by score. BM25 ranks by evidence, which a long article or a title's repeated word
 /// inflates ("Shipping fees and free shipping" for "do you ship to canada"); among hits with
 /// comparable evidence, the one that covers more of the question answers it.
-fn order_hits(hits: &mut [Hit]) {
-    let best = hits.iter().map(|h| h.score).fold(0.0f32, f32::max);
+fn order_hits(hits: &mut [(Hit, bool)]) {
+    let best = hits.iter().map(|(h, _)| h.score).fold(0.0f32, f32::max);
     let leads = |h: &Hit| h.score >= LEAD_SHARE * best;
-    hits.sort_by(|a, b| {
+    hits.sort_by(|(a, a_counter), (b, b_counter)| {
         leads(b)
             .cmp(&leads(a))
             .then_with(|| {
@@ -501,6 +549,8 @@ fn order_hits(hits: &mut [Hit]) {
             })
             .then_with(|| b.score.total_cmp(&a.score))
             .then_with(|| a.slug.cmp(&b.slug))
+            // On a tie the article comes before its own counter examples.
+            .then_with(|| a_counter.cmp(b_counter))
     });
 }
 

@@ -20,7 +20,7 @@ pub use article::{
 pub use catalogue::Catalogue;
 pub use editor::KbEditor;
 pub use fold::simplified as fold_char;
-pub use index::{Hit, SearchIndex, SearchSettings, Synonyms};
+pub use index::{Found, Hit, SearchIndex, SearchSettings, Synonyms};
 pub use snippet::snippet;
 pub use store::ArticleStore;
 pub use text::{Segmentation, Term, detect_language, terms, terms_in};

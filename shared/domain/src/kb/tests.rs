@@ -13,6 +13,7 @@ fn input(title: &str, body: &str, language: Language) -> ArticleInput {
         category: None,
         tags: Default::default(),
         examples: Vec::new(),
+        counter_examples: Vec::new(),
     }
 }
 
@@ -354,6 +355,65 @@ fn example_questions_are_cleaned_and_bounded() {
         let input = ArticleInput { examples, ..input.clone() };
         let refused = Article::draft("returns", input, "li", Timestamp::UNIX_EPOCH);
         assert!(matches!(refused, Err(KbError::Invalid { field: "examples", .. })), "{why}: {refused:?}");
+    }
+}
+
+#[test]
+fn a_question_like_a_counter_example_is_countered_and_its_article_still_listed() {
+    let payments = published(
+        "payment-methods",
+        "Payment methods",
+        "We take cards, PayPal and Apple Pay. Pay at checkout; your card is charged when the order ships.",
+        &["pay", "card"],
+    );
+    let countered = |article: &Article| {
+        let mut article = article.clone();
+        article.counter_examples =
+            vec!["can i pay my electricity bill here".into(), "do you sell gift cards".into()];
+        article
+    };
+    let mut articles = faq();
+    articles.push(payments.clone());
+    let plain = SearchIndex::build(&articles, SearchSettings::default());
+    let question = "can I pay my gas bill here";
+    assert_eq!(plain.find(question, None, 3).hits[0].slug, "payment-methods", "the article alone matches it");
+    articles.pop();
+    articles.push(countered(&payments));
+    let index = SearchIndex::build(&articles, SearchSettings::default());
+    let found = index.find(question, None, 3);
+    assert_eq!(found.countered.as_deref(), Some("payment-methods"), "{found:?}");
+    // A list for people to read still shows the article; its counter examples are no hit.
+    assert_eq!(found.hits[0].slug, "payment-methods");
+    assert!(found.hits.iter().all(|h| !h.snippet.is_empty()), "{found:?}");
+    assert_eq!(index.search(question, None, 3).0, found.hits);
+    assert_eq!(index.len(), articles.len(), "counter examples are no article");
+    // The article's own questions are not countered.
+    for question in ["can I pay by card", "do you take paypal"] {
+        let found = index.find(question, None, 3);
+        assert_eq!(found.countered, None, "{question}: {found:?}");
+        assert_eq!(found.hits[0].slug, "payment-methods", "{question}");
+    }
+    // A draft's counter examples count for nothing.
+    let mut draft = countered(&payments);
+    draft.slug = "draft-payments".into();
+    draft.status = ArticleStatus::Draft;
+    articles.pop();
+    articles.extend([payments, draft]);
+    let index = SearchIndex::build(&articles, SearchSettings::default());
+    assert_eq!(index.find(question, None, 3).countered, None);
+}
+
+#[test]
+fn counter_examples_are_cleaned_and_bounded_like_examples() {
+    let mut input = input("Returns", "Send it back.", Language::En);
+    input.counter_examples = vec![" can I return\u{202e} my cat? ".into(), "can I return my cat?".into()];
+    let a = Article::draft("returns", input.clone(), "li", Timestamp::UNIX_EPOCH).unwrap();
+    assert_eq!(a.counter_examples, ["can I return my cat?"]);
+    for counter_examples in [vec!["q".to_owned(); MAX_EXAMPLES + 1], vec!["x".repeat(MAX_EXAMPLE_CHARS + 1)]]
+    {
+        let input = ArticleInput { counter_examples, ..input.clone() };
+        let refused = Article::draft("returns", input, "li", Timestamp::UNIX_EPOCH);
+        assert!(matches!(refused, Err(KbError::Invalid { field: "counter_examples", .. })), "{refused:?}");
     }
 }
 

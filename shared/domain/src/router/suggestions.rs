@@ -54,7 +54,10 @@ impl TicketRouter {
             }
         };
         let language = crate::kb::detect_language(&query);
-        let hits = choose(index.search(&query, Some(language), MAX_SUGGESTIONS).0, suggest.min_confidence);
+        let found = index.find(&query, Some(language), MAX_SUGGESTIONS);
+        // A mail like the questions the desk leaves to a person gets no article to read.
+        let hits =
+            if found.countered.is_some() { Vec::new() } else { choose(found.hits, suggest.min_confidence) };
         if hits.is_empty() { String::new() } else { render(&hits, &suggest.base_url, language) }
     }
 }

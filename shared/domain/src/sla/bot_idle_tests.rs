@@ -46,6 +46,7 @@ async fn desk() -> Desk {
             category: None,
             tags: Default::default(),
             examples: Vec::new(),
+            counter_examples: Vec::new(),
         };
         let article = editor.create(slug, input, "li").await.unwrap();
         editor.publish(slug, article.version, "li").await.unwrap();
