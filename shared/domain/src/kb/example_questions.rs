@@ -48,7 +48,15 @@ impl ExampleQuestion {
     }
 }
 
-/// Whether `term` is a word of one of `examples` the query (sorted term ids) is close to.
-pub(super) fn covers(examples: &[ExampleQuestion], query: &[u32], term: u32) -> bool {
-    examples.iter().any(|example| example.terms.binary_search(&term).is_ok() && example.is_close(query))
+/// The words (sorted term ids) of the `examples` the query (sorted term ids) is close to: a
+/// query term among them is covered by an example question.
+pub(super) fn close_terms(examples: &[ExampleQuestion], query: &[u32]) -> Vec<u32> {
+    let mut terms: Vec<u32> = examples
+        .iter()
+        .filter(|example| example.is_close(query))
+        .flat_map(|e| e.terms.iter().copied())
+        .collect();
+    terms.sort_unstable();
+    terms.dedup();
+    terms
 }

@@ -56,13 +56,13 @@ const FILLER_SHARE: f32 = 0.4;
 /// reaches too many three-letter ones ("logo" is not "log", "shop" is not "ship").
 const MIN_CORRECTION_LEN: usize = 4;
 /// The share of their weight the words no article uses keep against an article one of whose
-/// example questions the question is close to ([`example_questions::covers`]): the question
+/// example questions the question is close to ([`example_questions::close_terms`]): the question
 /// asks what the article answers in the customer's own words, and its other words are more
 /// likely the customer's story than another subject. Fitted in the seventh round (README
 /// BENCHMARKS).
 const CLOSE_EXAMPLE_UNKNOWN_SHARE: f32 = 0.85;
 /// Hits scoring at least this share of the best hit's score are ordered by confidence
-/// ([`order_hits`]); fitted in the sixth round (README BENCHMARKS).
+/// ([`SearchIndex::order`]); fitted in the sixth round (README BENCHMARKS).
 const LEAD_SHARE: f32 = 0.5;
 /// Confidence grows with coverage to this power: between the square root (half the question
 /// covered looks 71 % sure) and linear (a long question with one stray word looks unsure).
@@ -462,9 +462,10 @@ impl SearchIndex {
         let mut query_ids: Vec<u32> = query.iter().filter_map(|(_, id, _)| *id).collect();
         query_ids.sort_unstable();
         let whole_tags = self.tags.completed(&query_ids);
-        // Per article: its score and how much of each concept it covers.
-        // Per article: also whether the question is close to one of its example questions.
-        let mut scores: HashMap<u32, (f32, Vec<f32>, bool)> = HashMap::new();
+        // Per article: its score, how much of each concept it covers, whether the question is
+        // close to one of its example questions, and the terms of those it is close to (found
+        // once per article: an article may have a hundred examples).
+        let mut scores: HashMap<u32, (f32, Vec<f32>, bool, Option<Vec<u32>>)> = HashMap::new();
         for (term, id, concept) in &query {
             let Some(id) = id else { continue };
             let postings = &self.postings[*id as usize];
@@ -478,16 +479,20 @@ impl SearchIndex {
                     + TAGS_BOOST * saturate(p.tags_tf, doc.tags_len / self.avg_tags)
                     + EXAMPLES_BOOST * saturate(p.examples_tf, doc.examples_len / self.avg_examples)
                     + saturate(p.body_tf, doc.body_len / self.avg_body);
-                let entry = scores.entry(p.doc).or_insert_with(|| (0.0, vec![0.0; concepts.len()], false));
+                let entry =
+                    scores.entry(p.doc).or_insert_with(|| (0.0, vec![0.0; concepts.len()], false, None));
                 entry.0 += term.weight * idf * fields;
                 let Some(covered) = entry.1.get_mut(*concept) else { continue };
                 if *covered >= 1.0 {
                     continue;
                 }
                 let whole_tag = || self.tags.covers(&whole_tags, &doc.tags, *id);
-                let close_example =
-                    || p.examples_tf > 0.0 && example_questions::covers(&doc.examples, &query_ids, *id);
-                let close = close_example();
+                let close = p.examples_tf > 0.0
+                    && entry
+                        .3
+                        .get_or_insert_with(|| example_questions::close_terms(&doc.examples, &query_ids))
+                        .binary_search(id)
+                        .is_ok();
                 entry.2 |= close;
                 let credit = if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) || close {
                     1.0
@@ -497,29 +502,67 @@ impl SearchIndex {
                 *covered = covered.max(credit);
             }
         }
-        let mut hits: Vec<(Hit, bool)> = scores
+        let mut ranked: Vec<Ranked> = scores
             .into_iter()
-            .map(|(doc, (score, covered, close))| {
-                let d = &self.docs[doc as usize];
+            .map(|(doc, (score, covered, close, _))| {
                 let covered: f32 = concepts.iter().zip(&covered).map(|(w, c)| w * c).sum();
                 let total = if close { total - unknown * (1.0 - CLOSE_EXAMPLE_UNKNOWN_SHARE) } else { total };
-                let hit = Hit {
+                let confidence = confidence(if total > 0.0 { covered / total } else { 0.0 }, score);
+                Ranked { doc, score, confidence, covered }
+            })
+            .collect();
+        self.order(&mut ranked);
+        let doc = |r: &Ranked| &self.docs[r.doc as usize];
+        let countered = ranked.first().map(doc).filter(|d| d.counter).map(|d| d.slug.clone());
+        // Only the hits returned are made: a common word can match thousands of documents.
+        let hits = ranked
+            .iter()
+            .filter(|r| !doc(r).counter)
+            .take(limit)
+            .map(|r| {
+                let d = doc(r);
+                Hit {
                     slug: d.slug.clone(),
                     title: d.title.clone(),
                     snippet: d.snippet.clone(),
                     language: d.language,
-                    score,
-                    confidence: confidence(if total > 0.0 { covered / total } else { 0.0 }, score),
-                    covered,
-                };
-                (hit, d.counter)
+                    score: r.score,
+                    confidence: r.confidence,
+                    covered: r.covered,
+                }
             })
             .collect();
-        order_hits(&mut hits);
-        let countered = hits.first().filter(|(_, counter)| *counter).map(|(hit, _)| hit.slug.clone());
-        let hits = hits.into_iter().filter(|(_, counter)| !counter).map(|(hit, _)| hit).take(limit).collect();
         (hits, countered)
     }
+
+    /// Best first: the hits scoring at least [`LEAD_SHARE`] of the best score by confidence,
+    /// then the rest by score. BM25 ranks by evidence, which a long article or a title's
+    /// repeated word inflates ("Shipping fees and free shipping" for "do you ship to canada");
+    /// among hits with comparable evidence, the one that covers more of the question answers
+    /// it. On a tie an article comes before its own counter examples.
+    fn order(&self, ranked: &mut [Ranked]) {
+        let best = ranked.iter().map(|r| r.score).fold(0.0f32, f32::max);
+        let leads = |r: &Ranked| r.score >= LEAD_SHARE * best;
+        let doc = |r: &Ranked| &self.docs[r.doc as usize];
+        ranked.sort_by(|a, b| {
+            leads(b)
+                .cmp(&leads(a))
+                .then_with(|| {
+                    if leads(a) { b.confidence.total_cmp(&a.confidence) } else { std::cmp::Ordering::Equal }
+                })
+                .then_with(|| b.score.total_cmp(&a.score))
+                .then_with(|| doc(a).slug.cmp(&doc(b).slug))
+                .then_with(|| doc(a).counter.cmp(&doc(b).counter))
+        });
+    }
+}
+
+/// A scored document, before it becomes a [`Hit`].
+struct Ranked {
+    doc: u32,
+    score: f32,
+    confidence: f32,
+    covered: f32,
 }
 
 /// How much an unknown `term` counts against a match, by its kind: a Han bigram, a single Han
@@ -532,26 +575,6 @@ fn unknown_weight(term: &Term) -> f32 {
         (first, second, None) if han(first) && han(second) => UNKNOWN_BIGRAM_WEIGHT,
         _ => UNKNOWN_WORD_WEIGHT,
     }
-}
-
-/// Best first: the hits scoring at least [`LEAD_SHARE`] of the best score by confidence, then
-/// the rest by score. BM25 ranks by evidence, which a long article or a title's repeated word
-/// inflates ("Shipping fees and free shipping" for "do you ship to canada"); among hits with
-/// comparable evidence, the one that covers more of the question answers it.
-fn order_hits(hits: &mut [(Hit, bool)]) {
-    let best = hits.iter().map(|(h, _)| h.score).fold(0.0f32, f32::max);
-    let leads = |h: &Hit| h.score >= LEAD_SHARE * best;
-    hits.sort_by(|(a, a_counter), (b, b_counter)| {
-        leads(b)
-            .cmp(&leads(a))
-            .then_with(|| {
-                if leads(a) { b.confidence.total_cmp(&a.confidence) } else { std::cmp::Ordering::Equal }
-            })
-            .then_with(|| b.score.total_cmp(&a.score))
-            .then_with(|| a.slug.cmp(&b.slug))
-            // On a tie the article comes before its own counter examples.
-            .then_with(|| a_counter.cmp(b_counter))
-    });
 }
 
 /// BM25's saturating term frequency in one field, `relative_len` its length over the average.
