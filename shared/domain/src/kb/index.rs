@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use super::article::{Article, Language};
 use super::example_questions::{self, ExampleQuestion};
 use super::filler;
-use super::tag_phrases::TagPhrases;
+use super::tag_phrases::{Completed, TagPhrases};
 use super::text::{Segmentation, Term, terms_in};
 
 const K1: f32 = 1.2;
@@ -462,11 +462,9 @@ impl SearchIndex {
         let mut query_ids: Vec<u32> = query.iter().filter_map(|(_, id, _)| *id).collect();
         query_ids.sort_unstable();
         let whole_tags = self.tags.completed(&query_ids);
-        // Per article: its score, how much of each concept it covers, whether the question is
-        // close to one of its example questions, and the terms of those it is close to (found
-        // once per article: an article may have a hundred examples).
-        let mut scores: HashMap<u32, (f32, Vec<f32>, bool, Option<Vec<u32>>)> = HashMap::new();
-        for (term, id, concept) in &query {
+        // Each article's score first; what it covers only for those that can be returned.
+        let mut scores: HashMap<u32, f32> = HashMap::new();
+        for (term, id, _) in &query {
             let Some(id) = id else { continue };
             let postings = &self.postings[*id as usize];
             let idf = self.idf(postings.len());
@@ -479,32 +477,14 @@ impl SearchIndex {
                     + TAGS_BOOST * saturate(p.tags_tf, doc.tags_len / self.avg_tags)
                     + EXAMPLES_BOOST * saturate(p.examples_tf, doc.examples_len / self.avg_examples)
                     + saturate(p.body_tf, doc.body_len / self.avg_body);
-                let entry =
-                    scores.entry(p.doc).or_insert_with(|| (0.0, vec![0.0; concepts.len()], false, None));
-                entry.0 += term.weight * idf * fields;
-                let Some(covered) = entry.1.get_mut(*concept) else { continue };
-                if *covered >= 1.0 {
-                    continue;
-                }
-                let whole_tag = || self.tags.covers(&whole_tags, &doc.tags, *id);
-                let close = p.examples_tf > 0.0
-                    && entry
-                        .3
-                        .get_or_insert_with(|| example_questions::close_terms(&doc.examples, &query_ids))
-                        .binary_search(id)
-                        .is_ok();
-                entry.2 |= close;
-                let credit = if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) || close {
-                    1.0
-                } else {
-                    BODY_ONLY_COVERAGE
-                };
-                *covered = covered.max(credit);
+                *scores.entry(p.doc).or_default() += term.weight * idf * fields;
             }
         }
-        let mut ranked: Vec<Ranked> = scores
+        let candidates = self.candidates(scores, limit);
+        let mut ranked: Vec<Ranked> = candidates
             .into_iter()
-            .map(|(doc, (score, covered, close, _))| {
+            .map(|(doc, score)| {
+                let (covered, close) = self.coverage(doc, &query, concepts.len(), &query_ids, &whole_tags);
                 let covered: f32 = concepts.iter().zip(&covered).map(|(w, c)| w * c).sum();
                 let total = if close { total - unknown * (1.0 - CLOSE_EXAMPLE_UNKNOWN_SHARE) } else { total };
                 let confidence = confidence(if total > 0.0 { covered / total } else { 0.0 }, score);
@@ -535,6 +515,66 @@ impl SearchIndex {
         (hits, countered)
     }
 
+    /// The scored documents that can be among the first `limit` articles or come first: every
+    /// one scoring at least [`LEAD_SHARE`] of the best (ordered by what they cover), and of
+    /// the rest the `limit` articles scoring best (ordered by score alone).
+    fn candidates(&self, scores: HashMap<u32, f32>, limit: usize) -> Vec<Scored> {
+        let best = scores.values().copied().fold(0.0f32, f32::max);
+        let (mut leads, mut rest): (Vec<Scored>, Vec<Scored>) =
+            scores.into_iter().partition(|(_, score)| *score >= LEAD_SHARE * best);
+        let doc = |d: u32| &self.docs[d as usize];
+        rest.sort_by(|(a, a_score), (b, b_score)| {
+            b_score
+                .total_cmp(a_score)
+                .then_with(|| doc(*a).slug.cmp(&doc(*b).slug))
+                .then_with(|| doc(*a).counter.cmp(&doc(*b).counter))
+        });
+        leads.extend(rest.into_iter().filter(|(d, _)| !doc(*d).counter).take(limit));
+        leads
+    }
+
+    /// How much of each concept of `query` the document covers, and whether the question is
+    /// close to one of its example questions (in which case words no article uses weigh less).
+    fn coverage(
+        &self,
+        doc_id: u32,
+        query: &[QueryTerm],
+        concepts: usize,
+        query_ids: &[u32],
+        whole_tags: &Completed,
+    ) -> (Vec<f32>, bool) {
+        let doc = &self.docs[doc_id as usize];
+        let mut covered = vec![0.0f32; concepts];
+        let mut close_any = false;
+        // The words of the example questions the query is close to, found once.
+        let mut close_terms: Option<Vec<u32>> = None;
+        for (_, id, concept) in query {
+            let Some(id) = id else { continue };
+            let postings = &self.postings[*id as usize];
+            // Postings are in document order (documents are added one by one).
+            let Ok(at) = postings.binary_search_by_key(&doc_id, |p| p.doc) else { continue };
+            let p = &postings[at];
+            let Some(covered) = covered.get_mut(*concept) else { continue };
+            if *covered >= 1.0 {
+                continue;
+            }
+            let whole_tag = || self.tags.covers(whole_tags, &doc.tags, *id);
+            let close = p.examples_tf > 0.0
+                && close_terms
+                    .get_or_insert_with(|| example_questions::close_terms(&doc.examples, query_ids))
+                    .binary_search(id)
+                    .is_ok();
+            close_any |= close;
+            let credit = if p.title_tf > 0.0 || (p.tags_tf > 0.0 && whole_tag()) || close {
+                1.0
+            } else {
+                BODY_ONLY_COVERAGE
+            };
+            *covered = covered.max(credit);
+        }
+        (covered, close_any)
+    }
+
     /// Best first: the hits scoring at least [`LEAD_SHARE`] of the best score by confidence,
     /// then the rest by score. BM25 ranks by evidence, which a long article or a title's
     /// repeated word inflates ("Shipping fees and free shipping" for "do you ship to canada");
@@ -556,6 +596,9 @@ impl SearchIndex {
         });
     }
 }
+
+/// A document and its score.
+type Scored = (u32, f32);
 
 /// A scored document, before it becomes a [`Hit`].
 struct Ranked {
