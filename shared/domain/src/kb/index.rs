@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::article::{Article, Language};
-use super::example_questions::{self, ExampleQuestion};
+use super::example_questions::ExampleQuestions;
 use super::filler;
 use super::tag_phrases::{Completed, TagPhrases};
 use super::text::{Segmentation, Term, terms_in};
@@ -56,7 +56,7 @@ const FILLER_SHARE: f32 = 0.4;
 /// reaches too many three-letter ones ("logo" is not "log", "shop" is not "ship").
 const MIN_CORRECTION_LEN: usize = 4;
 /// The share of their weight the words no article uses keep against an article one of whose
-/// example questions the question is close to ([`example_questions::close_terms`]): the question
+/// example questions the question is close to ([`ExampleQuestions::close_terms`]): the question
 /// asks what the article answers in the customer's own words, and its other words are more
 /// likely the customer's story than another subject. Fitted in the seventh round (README
 /// BENCHMARKS).
@@ -158,7 +158,7 @@ struct Doc {
     body_len: f32,
     /// Its tags' ids in [`TagPhrases`].
     tags: Vec<u32>,
-    examples: Vec<ExampleQuestion>,
+    examples: ExampleQuestions,
     /// An article's counter examples, not the article: a question it matches best is left to
     /// a person.
     counter: bool,
@@ -265,9 +265,11 @@ impl SearchIndex {
         index.avg_body = (body_total / n).max(1.0);
         let idfs: Vec<f32> = index.postings.iter().map(|p| index.idf(p.len())).collect();
         for doc in &mut index.docs {
-            for example in &mut doc.examples {
-                example.weigh(|t| idfs[t as usize]);
-            }
+            doc.examples.weigh(|t| idfs[t as usize]);
+        }
+        // Postings grew one by one: give back the spare room.
+        for postings in &mut index.postings {
+            postings.shrink_to_fit();
         }
         index
     }
@@ -307,21 +309,18 @@ impl SearchIndex {
                 self.tags.add(tag, &terms_in(tag, segmentation), |t| vocabulary.get(t).copied())
             })
             .collect();
-        let examples = text
-            .examples
-            .iter()
-            .map(|example| {
-                let terms = terms_in(example, segmentation);
-                let id = |t: &Term| self.vocabulary.get(&t.text).copied();
-                let topical = |t: &&Term| {
-                    t.weight >= 1.0 && title_terms.iter().chain(&tags_terms).any(|o| o.text == t.text)
-                };
-                ExampleQuestion::new(
-                    terms.iter().filter_map(id).collect(),
-                    terms.iter().filter(topical).filter_map(id).collect(),
-                )
-            })
-            .collect();
+        let mut examples = ExampleQuestions::default();
+        for example in text.examples {
+            let terms = terms_in(example, segmentation);
+            let id = |t: &Term| self.vocabulary.get(&t.text).copied();
+            let topical = |t: &&Term| {
+                t.weight >= 1.0 && title_terms.iter().chain(&tags_terms).any(|o| o.text == t.text)
+            };
+            examples.push(
+                terms.iter().filter_map(id).collect(),
+                terms.iter().filter(topical).filter_map(id).collect(),
+            );
+        }
         self.docs.push(Doc {
             slug: article.slug.clone(),
             title: article.title.clone(),
@@ -561,7 +560,7 @@ impl SearchIndex {
             let whole_tag = || self.tags.covers(whole_tags, &doc.tags, *id);
             let close = p.examples_tf > 0.0
                 && close_terms
-                    .get_or_insert_with(|| example_questions::close_terms(&doc.examples, query_ids))
+                    .get_or_insert_with(|| doc.examples.close_terms(query_ids))
                     .binary_search(id)
                     .is_ok();
             close_any |= close;
