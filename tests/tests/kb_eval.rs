@@ -316,6 +316,7 @@ fn kb_accuracy_is_reported_for_the_development_sets_and_holds_its_floor() {
             println!("{}", score.line(&format!("{who} {name}")));
         }
     }
+    print_mail_suggestions(&judged, suggest_min_confidence(&config));
     compare_with_jieba(&config, &without_examples(&articles, &sets[0]), &sets[0], threshold);
     for (what, all, top1_floor, false_ceiling) in [
         ("bot", &bot[all], TOP1_FLOOR, FALSE_ANSWER_CEILING),
@@ -393,6 +394,42 @@ fn kb_accuracy_on_the_held_out_set_is_reported_and_holds_its_floors() {
             100.0 * all.false_rate()
         );
     }
+}
+
+/// The example config's bar for a mail acknowledgement's suggested articles.
+fn suggest_min_confidence(config: &DeskConfig) -> f32 {
+    config.kb.as_ref().expect("example config has [kb]").suggest_min_confidence
+}
+
+/// What a mail acknowledgement would suggest for each development question taken as a mail's
+/// text (out of set, as judged): its first three articles at the bar or over, none when a
+/// counter example came first (`router::suggestions`). Prints how often an answerable
+/// question gets its article among them, gets only others, and how often a `none` one gets any.
+fn print_mail_suggestions(judged: &[Judged<'_>], bar: f32) {
+    let (mut answerable, mut listed, mut only_wrong, mut none, mut none_listed) = (0, 0, 0, 0, 0);
+    for j in judged {
+        let suggested: Vec<&str> = if j.countered {
+            Vec::new()
+        } else {
+            j.hits.iter().filter(|h| h.confidence >= bar).take(3).map(|h| h.slug.as_str()).collect()
+        };
+        if j.question.label == "none" {
+            none += 1;
+            none_listed += usize::from(!suggested.is_empty());
+        } else {
+            answerable += 1;
+            let right = suggested.contains(&j.question.label);
+            listed += usize::from(right);
+            only_wrong += usize::from(!right && !suggested.is_empty());
+        }
+    }
+    let pct = |n: usize, d: usize| 100.0 * n as f64 / d.max(1) as f64;
+    println!(
+        "mail suggestions (confidence {bar} or more, up to 3): {:.1}% of the answerable list their article, {:.1}% only others; {:.1}% of the none get any",
+        pct(listed, answerable),
+        pct(only_wrong, answerable),
+        pct(none_listed, none)
+    );
 }
 
 /// The example config's search settings.
