@@ -305,6 +305,11 @@ pub async fn example_questions_are_stored_returned_and_matched_but_not_shown_and
             desk.agent_send(reqwest::Method::PATCH, "/v1/articles/gift-wrap", too_many).await;
         assert_eq!((status, body["error"]["message"].as_str()), (400, Some(message)), "{body}");
     }
+    // A request larger than any valid article is refused before it is read.
+    let huge =
+        json!({"version": 3, "title": "Gift wrapping", "body": "x".repeat(600 * 1024), "language": "en"});
+    let (status, _) = desk.agent_send(reqwest::Method::PATCH, "/v1/articles/gift-wrap", huge).await;
+    assert_eq!(status, 413);
     let response = desk
         .http
         .get(desk.url("/v1/articles/gift-wrap/audit"))

@@ -33,9 +33,10 @@ impl FromRequestParts<KbApi> for Caller {
     }
 }
 
-/// An article at its largest: the body, every example question in four-byte characters, and
-/// room for the rest and the JSON's escapes.
-const MAX_ARTICLE_REQUEST_BYTES: usize = MAX_BODY_BYTES + MAX_EXAMPLES * MAX_EXAMPLE_CHARS * 4 + 64 * 1024;
+/// An article at its largest: the body, every example and counter-example question in
+/// four-byte characters, and room for the rest and the JSON's escapes.
+const MAX_ARTICLE_REQUEST_BYTES: usize =
+    MAX_BODY_BYTES + 2 * MAX_EXAMPLES * MAX_EXAMPLE_CHARS * 4 + 64 * 1024;
 
 pub fn kb_router(api: KbApi) -> Router {
     Router::new()
