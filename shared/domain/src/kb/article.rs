@@ -14,9 +14,9 @@ pub const MAX_BODY_BYTES: usize = 200 * 1024;
 pub const MAX_TAGS: usize = 20;
 const MAX_TAG_CHARS: usize = 40;
 /// Most example questions on one article (and most counter examples), each at most
-/// [`MAX_EXAMPLE_CHARS`]: room for the
-/// questions a team collects from its inbox over months (the example desk's articles carry up
-/// to 42), and an item well under DynamoDB's 400 KB.
+/// [`MAX_EXAMPLE_CHARS`]: room for the questions a team collects from its inbox over months
+/// (the example desk's articles carry up to 42 of each), and an item well under DynamoDB's
+/// 400 KB (both lists at their largest, in Chinese, are 180 KB).
 pub const MAX_EXAMPLES: usize = 100;
 /// As long as a customer's question gets (the longest in the question sets is 221).
 pub const MAX_EXAMPLE_CHARS: usize = 300;
