@@ -14,7 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use omnidesk_domain::kb::{Article, Catalogue, Hit, Language, MAX_QUERY_CHARS, valid_slug};
+use omnidesk_domain::kb::{Article, Catalogue, Hit, Language, MAX_QUERY_CHARS, article_page_url, valid_slug};
 use omnidesk_domain::ports::{Clock, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -180,7 +180,7 @@ async fn article(
         .ok_or_else(not_found)?;
     let etag = etag_of(&[&article.slug, &article.version.to_string(), if html { "html" } else { "json" }]);
     let public = PublicArticle {
-        url: format!("{}/v1/kb/articles/{}.html", help.base_url, article.slug),
+        url: article_page_url(&help.base_url, &article.slug),
         body_html: super::render::markdown_to_html(&article.body),
         slug: article.slug,
         language: article.language,
@@ -264,7 +264,7 @@ async fn run_search(help: &HelpCentre, raw: Option<String>) -> Result<(SearchAns
     let results = hits
         .into_iter()
         .map(|hit: Hit| SearchResult {
-            url: format!("{}/v1/kb/articles/{}.html", help.base_url, hit.slug),
+            url: article_page_url(&help.base_url, &hit.slug),
             slug: hit.slug,
             title: hit.title,
             language: hit.language,

@@ -25,5 +25,11 @@ pub use snippet::snippet;
 pub use store::ArticleStore;
 pub use text::{Segmentation, Term, detect_language, terms, terms_in};
 
+/// Where the help centre at `base_url` shows the article `slug` as a page: the link the bot,
+/// mail suggestions and the help centre's own answers give.
+pub fn article_page_url(base_url: &str, slug: &str) -> String {
+    format!("{base_url}/v1/kb/articles/{slug}.html")
+}
+
 #[cfg(test)]
 mod tests;

@@ -309,7 +309,7 @@ impl TicketRouter {
 
 /// Where the help centre shows `slug`.
 fn article_link(rules: &bot::BotRules, slug: &str) -> String {
-    format!("{}/v1/kb/articles/{slug}.html", rules.help_centre_url)
+    crate::kb::article_page_url(&rules.help_centre_url, slug)
 }
 
 fn percent(confidence: f32) -> u8 {

@@ -34,7 +34,7 @@ pub fn render(hits: &[Hit], base_url: &str, language: Language) -> String {
     };
     let mut text = format!("\n\n{heading}\n");
     for hit in hits {
-        text.push_str(&format!("- {}: {base_url}/v1/kb/articles/{}.html\n", hit.title, hit.slug));
+        text.push_str(&format!("- {}: {}\n", hit.title, crate::kb::article_page_url(base_url, &hit.slug)));
     }
     text
 }
